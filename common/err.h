@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cof_err: the one error type every layer returns. Codes name domain outcomes, never HTTP
+ * statuses; only server/s3err.c maps them to a status and an S3 <Code>. */
+#ifndef COF_ERR_H
+#define COF_ERR_H
+
+#include <stdlib.h>
+
+#define COF_MUST_CHECK __attribute__((warn_unused_result))
+
+/* Programmer error (wrong length, NULL where not allowed): abort with a location. Never used to
+ * validate input; bad input returns a code. */
+#define COF_BUG(msg) cof_bug(__FILE__, __LINE__, (msg))
+
+typedef enum {
+    COF_OK = 0,
+    /* generic, any layer */
+    COF_ERR_NOMEM,
+    COF_ERR_IO,          /* file system or socket failure */
+    COF_ERR_DB,          /* SQLite failure other than busy/constraint */
+    COF_ERR_INTEGRITY,   /* authentication failed: tampered, truncated or foreign ciphertext */
+    COF_ERR_KEY,         /* wrong key: unwrap failed */
+    COF_ERR_TOO_LARGE,   /* input over a named cap */
+    COF_ERR_INVALID,     /* malformed input with no more specific code */
+    COF_ERR_NOT_FOUND,   /* generic lookup miss (files, config entries) */
+    COF_ERR_CONFIG,      /* bad option or config file */
+    COF_ERR_INTERNAL,
+    /* storage outcomes */
+    COF_ERR_NO_BUCKET,
+    COF_ERR_NO_OBJECT,
+    COF_ERR_BUCKET_EXISTS,     /* owned by us: BucketAlreadyOwnedByYou */
+    COF_ERR_BUCKET_NOT_EMPTY,
+    /* request outcomes (server) */
+    COF_ERR_BAD_BUCKET_NAME,
+    COF_ERR_KEY_TOO_LONG,
+    COF_ERR_MALFORMED_XML,
+    COF_ERR_BAD_DIGEST,        /* Content-MD5 did not match the body */
+    COF_ERR_INVALID_DIGEST,    /* Content-MD5 is not base64 of 16 bytes */
+    COF_ERR_INVALID_ARGUMENT,
+    COF_ERR_INVALID_REQUEST,
+    COF_ERR_INVALID_RANGE,
+    COF_ERR_PRECONDITION,      /* 412 */
+    COF_ERR_NOT_MODIFIED,      /* 304 */
+    COF_ERR_NOT_IMPLEMENTED,
+    COF_ERR_METHOD_NOT_ALLOWED,
+    COF_ERR_AUTH_MALFORMED,    /* AuthorizationHeaderMalformed */
+    COF_ERR_MISSING_LENGTH,
+    COF_ERR_ENTITY_TOO_LARGE,
+    COF_ERR_INCOMPLETE_BODY,
+    COF_ERR_BAD_LOCATION,      /* InvalidLocationConstraint */
+    COF_ERR_LOCATION_MISMATCH, /* IllegalLocationConstraintException */
+    COF_ERR_INVALID_COPY,      /* copy onto itself without change: InvalidRequest */
+    COF_ERR_BAD_COPY_SOURCE,   /* x-amz-copy-source malformed: InvalidArgument */
+    COF_ERR_BAD_ENCRYPTION,    /* unsupported SSE algorithm: InvalidArgument/InvalidEncryptionAlgorithm */
+    COF_ERR_NO_SUCH_UPLOAD,
+    COF_ERR_SERVICE_UNAVAILABLE,
+    COF_ERR__COUNT
+} cof_err;
+
+/* Stable symbolic name of a code ("COF_ERR_NO_BUCKET"), for logs and tests. */
+const char *cof_err_name(cof_err e);
+
+/* Prints msg with file:line to stderr and aborts. */
+_Noreturn void cof_bug(const char *file, int line, const char *msg);
+
+#endif

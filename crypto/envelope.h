@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Data-key (DEK) wrapping: the envelope that ties a blob's DEK to a key-encryption key.
+ *
+ * Contract:
+ *  - KEK = HKDF-SHA256(ikm = wrapping key, salt = 32 random bytes,
+ *                      info = "coffer-dek-wrap-v1" || mode byte).
+ *  - Wrapped DEK = version (1 byte, = 1) || salt (32) || nonce (12, random) ||
+ *                  AES-256-GCM(KEK, nonce, DEK) (32) || tag (16): CRY_WRAPPED_LEN = 93 bytes.
+ *  - AAD binds the context: "coffer-wrap-v1" || mode || then, each length-prefixed (u32 BE):
+ *    bucket, object key, version id, blob id (16 raw bytes), encryption context (may be empty).
+ *    Unwrapping under any other context, or under any other key, fails.
+ *  - A failed unwrap returns COF_ERR_KEY (wrong key or context) and releases nothing; a
+ *    malformed wrapped blob (wrong length/version) returns COF_ERR_INTEGRITY.
+ */
+#ifndef CRY_ENVELOPE_H
+#define CRY_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "crypto/aead.h"
+#include "crypto/key.h"
+
+#define CRY_WRAPPED_LEN 93u
+
+enum cry_mode {
+    CRY_MODE_SSE_S3 = 1,
+    CRY_MODE_SSE_KMS = 2,
+    CRY_MODE_SSE_C = 3,
+};
+
+/* What a wrap is bound to. All strings NUL-terminated; enc_context may be NULL (= empty). */
+struct cry_wrap_ctx {
+    enum cry_mode mode;
+    const char *bucket;
+    const char *key;
+    const char *version_id;
+    const uint8_t *blob_id; /* CRY_BLOB_ID_LEN bytes */
+    const char *enc_context;
+};
+
+/* Wraps dek under kek for context c into out (CRY_WRAPPED_LEN bytes). */
+COF_MUST_CHECK cof_err cry_env_wrap(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                                    const struct cry_key *dek, uint8_t out[CRY_WRAPPED_LEN]);
+/* Unwraps into a new key (caller frees). COF_ERR_KEY if kek or context is wrong,
+ * COF_ERR_INTEGRITY if n != CRY_WRAPPED_LEN or the version is unknown. */
+COF_MUST_CHECK cof_err cry_env_unwrap(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                                      const uint8_t *wrapped, size_t n, struct cry_key **out);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* struct cry_key: 256-bit secret key material, opaque, wiped (OPENSSL_cleanse) when freed.
+ * Key bytes never leave crypto/ except through cry_key_export for the root key file writer.
+ * Contract: exactly CRY_KEY_LEN bytes; constructed from RNG or from caller bytes. */
+#ifndef CRY_KEY_H
+#define CRY_KEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define CRY_KEY_LEN 32
+
+struct cry_key;
+
+/* Fresh random key from the OpenSSL CSPRNG. COF_ERR_NOMEM, COF_ERR_INTERNAL (RNG failure). */
+COF_MUST_CHECK cof_err cry_key_new_random(struct cry_key **out);
+/* Copies n bytes into a new key. n != CRY_KEY_LEN -> COF_ERR_KEY (n comes from input). */
+COF_MUST_CHECK cof_err cry_key_from_bytes(const uint8_t *bytes, size_t n, struct cry_key **out);
+/* Wipes and frees. Accepts NULL. */
+void cry_key_free(struct cry_key *k);
+/* Borrowed view of the CRY_KEY_LEN bytes, valid while k lives. For crypto/ internals only. */
+const uint8_t *cry_key_bytes(const struct cry_key *k);
+
+/* Fills buf with n CSPRNG bytes. COF_ERR_INTERNAL on RNG failure. */
+COF_MUST_CHECK cof_err cry_random(void *buf, size_t n);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The root keyring: 256-bit root keys with short ids, one of them active, kept in one file.
+ *
+ * Contract:
+ *  - File format (text, mode 0600): first line "coffer-root-keyring v1", then one line per key
+ *    "<id> <64 hex chars>"; the last line's key is the active one. Ids are [A-Za-z0-9_-]{1,32}.
+ *  - cry_keyring_load with create=true writes a new file holding one fresh key (id "rk1") when
+ *    the path does not exist: written to "<path>.tmp" with O_EXCL and 0600, fsynced, renamed.
+ *  - A keyring is immutable after load and safe to share between threads.
+ */
+#ifndef CRY_KEYRING_H
+#define CRY_KEYRING_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "crypto/key.h"
+
+#define CRY_KEY_ID_MAX 32
+
+struct cry_keyring;
+
+/* Loads the keyring at path. Missing file: created when create is true, else COF_ERR_NOT_FOUND.
+ * Malformed file -> COF_ERR_CONFIG; I/O -> COF_ERR_IO. Logs the reason once. */
+COF_MUST_CHECK cof_err cry_keyring_load(const char *path, bool create, struct cry_keyring **out);
+/* Wipes and frees. Accepts NULL. */
+void cry_keyring_free(struct cry_keyring *kr);
+/* The active key and its id; both borrowed, valid while kr lives. */
+const struct cry_key *cry_keyring_active(const struct cry_keyring *kr, const char **out_id);
+/* The key with this id, or NULL if the ring has none. Borrowed, valid while kr lives. */
+const struct cry_key *cry_keyring_find(const struct cry_keyring *kr, const char *id);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Blob files under DATA/: bodies are written to tmp/<id>, fsynced (durability full), renamed
+ * into blobs/xx/yy/<id>. Stores opaque bytes (ciphertext); never sees plaintext or keys.
+ * Blob ids are 32 lowercase hex chars (128 random bits); nothing a client sends is a path.
+ * All functions are thread-safe; a writer or reader is used by one thread at a time. */
+#ifndef STO_BLOB_H
+#define STO_BLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define STO_BLOB_ID_HEX 32 /* id string length, without NUL */
+
+struct sto_blobs;
+struct sto_blob_writer;
+struct sto_blob_reader;
+
+/* Opens (creating as needed) DATA/blobs and DATA/tmp, and empties tmp/. With fsync_full, writes
+ * are fsynced before rename and the directory after. COF_ERR_IO. */
+COF_MUST_CHECK cof_err sto_blobs_open(const char *data_dir, bool fsync_full,
+                                      struct sto_blobs **out);
+/* Accepts NULL. */
+void sto_blobs_close(struct sto_blobs *bs);
+
+/* Fills out with a new random id: 32 hex chars + NUL, and raw holds the same 16 bytes. */
+COF_MUST_CHECK cof_err sto_blob_new_id(char out[STO_BLOB_ID_HEX + 1], uint8_t raw[16]);
+/* Parses a 32-hex-char id into 16 raw bytes. COF_ERR_INVALID if malformed. */
+COF_MUST_CHECK cof_err sto_blob_id_parse(const char *id, uint8_t raw[16]);
+
+/* Starts tmp/<id> (O_EXCL). COF_ERR_IO. */
+COF_MUST_CHECK cof_err sto_blob_create(struct sto_blobs *bs, const char *id,
+                                       struct sto_blob_writer **out);
+/* Appends n bytes (loops over short writes). COF_ERR_IO. */
+COF_MUST_CHECK cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n);
+/* fsync (per durability), rename into blobs/xx/yy/<id>, fsync the directory. Takes ownership of
+ * *w and sets it to NULL, even on failure (the tmp file is removed on failure). */
+COF_MUST_CHECK cof_err sto_blob_commit(struct sto_blob_writer **w);
+/* Removes the tmp file and frees. Takes ownership of *w, sets it to NULL. Accepts NULL/*NULL. */
+void sto_blob_abort(struct sto_blob_writer **w);
+
+/* Opens a committed blob for reading. COF_ERR_NOT_FOUND if absent, COF_ERR_IO. */
+COF_MUST_CHECK cof_err sto_blob_open(struct sto_blobs *bs, const char *id,
+                                     struct sto_blob_reader **out);
+/* Reads up to n bytes at off; *out_n < n only at end of file. COF_ERR_IO. */
+COF_MUST_CHECK cof_err sto_blob_pread(struct sto_blob_reader *r, void *buf, size_t n,
+                                      uint64_t off, size_t *out_n);
+/* Total stored size in bytes. */
+uint64_t sto_blob_reader_size(const struct sto_blob_reader *r);
+/* Accepts NULL. */
+void sto_blob_close(struct sto_blob_reader *r);
+
+/* Unlinks a committed blob. A missing blob is COF_OK. COF_ERR_IO. */
+COF_MUST_CHECK cof_err sto_blob_remove(struct sto_blobs *bs, const char *id);
+
+/* Calls cb for every committed blob id (in no particular order); stops early and returns the
+ * callback's code if it is not COF_OK. For fsck. */
+typedef cof_err (*sto_blob_visit_fn)(const char *id, void *arg);
+COF_MUST_CHECK cof_err sto_blob_each(struct sto_blobs *bs, sto_blob_visit_fn cb, void *arg);
+
+#endif

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SQLite metadata store (WAL): buckets, per-bucket configuration documents, objects, and the
+ * queue of blobs to unlink after a commit. Speaks storage: NO_BUCKET, NO_OBJECT, never HTTP.
+ * Thread-safe: each call borrows a connection from an internal pool (one per concurrent caller)
+ * and holds no lock across calls. Every multi-row change is one transaction. */
+#ifndef STO_META_H
+#define STO_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct sto_meta;
+
+struct sto_bucket {
+    char *name;
+    char *region;
+    int64_t created_ms; /* Unix epoch milliseconds */
+};
+
+/* One object row. Strings are owned by the struct (sto_object_cleanup frees them); when passed
+ * to put, they are borrowed. */
+struct sto_object {
+    char *bucket;
+    char *key;
+    char *version_id;     /* "null" until versioning exists */
+    uint64_t size;        /* plaintext bytes */
+    char *etag;           /* without quotes, e.g. "9e107d9d372bb6826bd81d3542a419d6" */
+    int64_t mtime_ms;
+    char *headers;        /* opaque to storage: serialised stored headers and user metadata */
+    char *blob_id;        /* 32 hex chars */
+    int sse_mode;         /* opaque to storage (server/crypto enum) */
+    char *kek_id;         /* id of the key that wraps the DEK (root key id for SSE-S3) */
+    uint8_t *wrapped_dek; /* opaque wrapped data key */
+    size_t wrapped_len;
+};
+
+/* Opens or creates DATA/coffer.db (schema created/migrated; WAL; synchronous FULL when
+ * durability_full, else NORMAL). COF_ERR_DB. */
+COF_MUST_CHECK cof_err sto_meta_open(const char *db_path, bool durability_full,
+                                     struct sto_meta **out);
+/* Closes every pooled connection. Accepts NULL. No call may be in flight. */
+void sto_meta_close(struct sto_meta *m);
+
+/* Frees the members of b / o (not the structs themselves) and zeroes them. Accept NULL. */
+void sto_bucket_cleanup(struct sto_bucket *b);
+void sto_object_cleanup(struct sto_object *o);
+
+/* Buckets */
+/* COF_ERR_BUCKET_EXISTS if the name is taken. */
+COF_MUST_CHECK cof_err sto_meta_create_bucket(struct sto_meta *m, const char *name,
+                                              const char *region, int64_t created_ms);
+/* COF_ERR_NO_BUCKET. out filled on COF_OK (caller cleans up); out may be NULL (existence). */
+COF_MUST_CHECK cof_err sto_meta_get_bucket(struct sto_meta *m, const char *name,
+                                           struct sto_bucket *out);
+/* COF_ERR_NO_BUCKET, COF_ERR_BUCKET_NOT_EMPTY. Removes the bucket's configs too. */
+COF_MUST_CHECK cof_err sto_meta_delete_bucket(struct sto_meta *m, const char *name);
+/* Calls cb for each bucket in name order; cb's b is borrowed for the call. Non-OK from cb stops
+ * the walk and is returned. */
+typedef cof_err (*sto_bucket_fn)(const struct sto_bucket *b, void *arg);
+COF_MUST_CHECK cof_err sto_meta_list_buckets(struct sto_meta *m, sto_bucket_fn cb, void *arg);
+
+/* Per-bucket configuration documents by name ("encryption", "policy", ...): opaque text.
+ * get: COF_ERR_NO_BUCKET, COF_ERR_NOT_FOUND when unset; *out is malloc'd, caller frees.
+ * set: value NULL deletes; COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err sto_meta_get_bucket_config(struct sto_meta *m, const char *bucket,
+                                                  const char *name, char **out);
+COF_MUST_CHECK cof_err sto_meta_set_bucket_config(struct sto_meta *m, const char *bucket,
+                                                  const char *name, const char *value);
+
+/* Objects */
+/* Publishes o (inserting or replacing the row for (bucket, key)) in one transaction that also
+ * queues the replaced row's blob for unlinking. *out_replaced_blob gets that blob id (malloc'd,
+ * caller frees, then calls sto_meta_gc_done after unlinking) or NULL. COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
+                                           char **out_replaced_blob);
+/* COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT; out filled on COF_OK (caller cleans up). */
+COF_MUST_CHECK cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket,
+                                           const char *key, struct sto_object *out);
+/* Removes the row, queueing its blob like put. COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT. */
+COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket,
+                                              const char *key, char **out_removed_blob);
+
+/* Listing: calls cb with rows of bucket whose key starts with prefix (may be "" or NULL), in
+ * binary (memcmp) key order, starting at the first key > from (or >= from when inclusive; from
+ * NULL = start), at most limit rows. cb returns COF_OK to continue; any other code stops the walk
+ * and is returned, except COF_ERR_NOT_FOUND which stops it and returns COF_OK ("enough").
+ * Uses the primary-key index: cost is O(log n + rows visited). The row passed to cb is borrowed.
+ * COF_ERR_NO_BUCKET. */
+typedef cof_err (*sto_object_fn)(const struct sto_object *o, void *arg);
+COF_MUST_CHECK cof_err sto_meta_list_objects(struct sto_meta *m, const char *bucket,
+                                             const char *from, bool inclusive,
+                                             const char *prefix, size_t limit, sto_object_fn cb,
+                                             void *arg);
+/* Every object row of every bucket (for fsck), same callback rules. */
+COF_MUST_CHECK cof_err sto_meta_each_object(struct sto_meta *m, sto_object_fn cb, void *arg);
+/* Whether any row references blob_id (fsck). */
+COF_MUST_CHECK cof_err sto_meta_blob_referenced(struct sto_meta *m, const char *blob_id,
+                                                bool *out);
+
+/* Blob garbage queue */
+typedef cof_err (*sto_blob_id_fn)(const char *blob_id, void *arg);
+/* Calls cb for each queued blob id. */
+COF_MUST_CHECK cof_err sto_meta_gc_each(struct sto_meta *m, sto_blob_id_fn cb, void *arg);
+/* Removes blob_id from the queue (after the file was unlinked). */
+COF_MUST_CHECK cof_err sto_meta_gc_done(struct sto_meta *m, const char *blob_id);
+
+/* Deletes every bucket, config and object in one transaction, queueing all blobs (LocalStack
+ * state reset). */
+COF_MUST_CHECK cof_err sto_meta_reset(struct sto_meta *m);
+
+#endif
