@@ -54,6 +54,8 @@ typedef enum {
     COF_ERR_BAD_ENCRYPTION,    /* unsupported SSE algorithm: InvalidArgument/InvalidEncryptionAlgorithm */
     COF_ERR_NO_SUCH_UPLOAD,
     COF_ERR_SERVICE_UNAVAILABLE,
+    COF_ERR_METADATA_TOO_LARGE,
+    COF_ERR_BAD_CONTINUATION, /* ListObjectsV2 token we did not issue: InvalidArgument */
     COF_ERR__COUNT
 } cof_err;
 

@@ -38,7 +38,7 @@ COF_MUST_CHECK cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, 
 /* fsync (per durability), rename into blobs/xx/yy/<id>, fsync the directory. Takes ownership of
  * *w and sets it to NULL, even on failure (the tmp file is removed on failure). */
 COF_MUST_CHECK cof_err sto_blob_commit(struct sto_blob_writer **w);
-/* Removes the tmp file and frees. Takes ownership of *w, sets it to NULL. Accepts NULL/*NULL. */
+/* Removes the tmp file and frees. Takes ownership of *w, sets it to NULL. Accepts NULL, *w NULL. */
 void sto_blob_abort(struct sto_blob_writer **w);
 
 /* Opens a committed blob for reading. COF_ERR_NOT_FOUND if absent, COF_ERR_IO. */

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DEK wrap/unwrap (format in envelope.h): HKDF-SHA256 KEK per wrap, AES-256-GCM with the
+ * object context as AAD. Releases a DEK only after the tag verifies; never logs key bytes. */
+#include "crypto/envelope.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#define WRAP_VERSION   1u
+#define WRAP_SALT_LEN  32u
+#define WRAP_OFF_SALT  1u
+#define WRAP_OFF_NONCE (WRAP_OFF_SALT + WRAP_SALT_LEN)
+#define WRAP_OFF_CT    (WRAP_OFF_NONCE + CRY_NONCE_LEN)
+#define WRAP_OFF_TAG   (WRAP_OFF_CT + CRY_KEY_LEN)
+
+#define KDF_INFO_LABEL "coffer-dek-wrap-v1"
+#define AAD_LABEL      "coffer-wrap-v1"
+
+_Static_assert(WRAP_OFF_TAG + CRY_TAG_LEN == CRY_WRAPPED_LEN, "wrapped DEK layout");
+
+static void check_ctx(const struct cry_wrap_ctx *c)
+{
+    if (c == NULL || c->bucket == NULL || c->key == NULL || c->version_id == NULL ||
+        c->blob_id == NULL)
+        COF_BUG("cry_env: incomplete wrap context");
+    if (c->mode != CRY_MODE_SSE_S3 && c->mode != CRY_MODE_SSE_KMS && c->mode != CRY_MODE_SSE_C)
+        COF_BUG("cry_env: unknown mode");
+}
+
+/* KEK = HKDF-SHA256(ikm = wrapping key, salt, info = label || mode byte) (RFC 5869). */
+static cof_err derive_kek(const struct cry_key *wk, enum cry_mode mode,
+                          const uint8_t salt_in[WRAP_SALT_LEN], uint8_t kek[CRY_KEY_LEN])
+{
+    static char digest[] = "SHA256";
+    uint8_t ikm[CRY_KEY_LEN];
+    uint8_t salt[WRAP_SALT_LEN];
+    uint8_t info[sizeof(KDF_INFO_LABEL)]; /* label without its NUL, then the mode byte */
+    EVP_KDF *kdf = NULL;
+    EVP_KDF_CTX *kctx = NULL;
+    OSSL_PARAM params[5];
+    cof_err err = COF_ERR_INTERNAL;
+
+    /* OSSL_PARAM wants non-const pointers: hand it stack copies rather than casting. */
+    memcpy(ikm, cry_key_bytes(wk), CRY_KEY_LEN);
+    memcpy(salt, salt_in, WRAP_SALT_LEN);
+    memcpy(info, KDF_INFO_LABEL, sizeof(KDF_INFO_LABEL) - 1);
+    info[sizeof(info) - 1] = (uint8_t)mode;
+
+    kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+    if (kdf == NULL)
+        goto out;
+    kctx = EVP_KDF_CTX_new(kdf);
+    if (kctx == NULL)
+        goto out;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, sizeof(ikm));
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof(salt));
+    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info));
+    params[4] = OSSL_PARAM_construct_end();
+    if (EVP_KDF_derive(kctx, kek, CRY_KEY_LEN, params) == 1)
+        err = COF_OK;
+out:
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+    OPENSSL_cleanse(ikm, sizeof(ikm));
+    if (err != COF_OK)
+        OPENSSL_cleanse(kek, CRY_KEY_LEN);
+    return err;
+}
+
+static uint8_t *put_field(uint8_t *p, const void *v, size_t n)
+{
+    p[0] = (uint8_t)(n >> 24);
+    p[1] = (uint8_t)(n >> 16);
+    p[2] = (uint8_t)(n >> 8);
+    p[3] = (uint8_t)n;
+    if (n > 0)
+        memcpy(p + 4, v, n);
+    return p + 4 + n;
+}
+
+/* AAD = label || mode || then u32 BE length-prefixed bucket, key, version id, blob id, enc
+ * context. Length prefixes keep ("ab","c") and ("a","bc") apart. Caller frees *out. */
+static cof_err build_aad(const struct cry_wrap_ctx *c, uint8_t **out, size_t *out_len)
+{
+    const char *ec = c->enc_context != NULL ? c->enc_context : "";
+    size_t lens[4] = {strlen(c->bucket), strlen(c->key), strlen(c->version_id), strlen(ec)};
+    size_t total = sizeof(AAD_LABEL) - 1 + 1 + 5 * 4 + CRY_BLOB_ID_LEN;
+    uint8_t *aad = NULL;
+    uint8_t *p;
+
+    *out = NULL;
+    *out_len = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (lens[i] > UINT32_MAX || total > SIZE_MAX - lens[i])
+            return COF_ERR_TOO_LARGE;
+        total += lens[i];
+    }
+    aad = malloc(total);
+    if (aad == NULL)
+        return COF_ERR_NOMEM;
+    memcpy(aad, AAD_LABEL, sizeof(AAD_LABEL) - 1);
+    p = aad + sizeof(AAD_LABEL) - 1;
+    *p++ = (uint8_t)c->mode;
+    p = put_field(p, c->bucket, lens[0]);
+    p = put_field(p, c->key, lens[1]);
+    p = put_field(p, c->version_id, lens[2]);
+    p = put_field(p, c->blob_id, CRY_BLOB_ID_LEN);
+    p = put_field(p, ec, lens[3]);
+    if ((size_t)(p - aad) != total)
+        COF_BUG("cry_env: AAD length");
+    *out = aad;
+    *out_len = total;
+    return COF_OK;
+}
+
+/* One-shot AES-256-GCM with a 32-byte message (the DEK). enc: writes ct and tag; otherwise
+ * checks tag and writes the plaintext, COF_ERR_KEY if it does not verify. */
+static cof_err gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN],
+                           const uint8_t nonce[CRY_NONCE_LEN], const uint8_t *aad, size_t aad_len,
+                           const uint8_t in[CRY_KEY_LEN], uint8_t out[CRY_KEY_LEN],
+                           uint8_t tag[CRY_TAG_LEN])
+{
+    EVP_CIPHER_CTX *ctx = NULL;
+    uint8_t fin[16];
+    int len = 0;
+    cof_err err = COF_ERR_INTERNAL;
+
+    if (aad_len > INT32_MAX)
+        return COF_ERR_TOO_LARGE;
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        goto out;
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
+        EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||
+        EVP_CipherUpdate(ctx, out, &len, in, (int)CRY_KEY_LEN) != 1 || len != (int)CRY_KEY_LEN)
+        goto out;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)CRY_TAG_LEN, tag) != 1)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, fin, &len) != 1) {
+        if (!enc)
+            err = COF_ERR_KEY;
+        goto out;
+    }
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, (int)CRY_TAG_LEN, tag) != 1)
+        goto out;
+    err = COF_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    if (err != COF_OK)
+        OPENSSL_cleanse(out, CRY_KEY_LEN);
+    return err;
+}
+
+/* Seals dek into out using the salt and nonce already in out[1..45). Split from cry_env_wrap
+ * so that tests can check a fixed-salt, fixed-nonce vector. */
+static cof_err wrap_fixed(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                          const struct cry_key *dek, uint8_t out[CRY_WRAPPED_LEN])
+{
+    uint8_t k[CRY_KEY_LEN];
+    uint8_t *aad = NULL;
+    size_t aad_len = 0;
+    cof_err err;
+
+    out[0] = WRAP_VERSION;
+    err = derive_kek(kek, c->mode, out + WRAP_OFF_SALT, k);
+    if (err == COF_OK)
+        err = build_aad(c, &aad, &aad_len);
+    if (err == COF_OK)
+        err = gcm_oneshot(1, k, out + WRAP_OFF_NONCE, aad, aad_len, cry_key_bytes(dek),
+                          out + WRAP_OFF_CT, out + WRAP_OFF_TAG);
+    OPENSSL_cleanse(k, sizeof(k));
+    free(aad);
+    if (err != COF_OK)
+        OPENSSL_cleanse(out, CRY_WRAPPED_LEN);
+    return err;
+}
+
+cof_err cry_env_wrap(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                     const struct cry_key *dek, uint8_t out[CRY_WRAPPED_LEN])
+{
+    cof_err err;
+
+    if (kek == NULL || dek == NULL || out == NULL)
+        COF_BUG("cry_env_wrap: NULL argument");
+    check_ctx(c);
+    /* Salt and nonce are adjacent: one RNG call. A fresh salt gives a fresh KEK per wrap, so the
+     * random 96-bit nonce never repeats under one KEK. */
+    err = cry_random(out + WRAP_OFF_SALT, WRAP_SALT_LEN + CRY_NONCE_LEN);
+    if (err == COF_OK)
+        err = wrap_fixed(kek, c, dek, out);
+    if (err != COF_OK)
+        OPENSSL_cleanse(out, CRY_WRAPPED_LEN);
+    return err;
+}
+
+cof_err cry_env_unwrap(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                       const uint8_t *wrapped, size_t n, struct cry_key **out)
+{
+    uint8_t k[CRY_KEY_LEN];
+    uint8_t dek[CRY_KEY_LEN];
+    uint8_t tag[CRY_TAG_LEN];
+    uint8_t *aad = NULL;
+    size_t aad_len = 0;
+    cof_err err;
+
+    if (kek == NULL || out == NULL || (wrapped == NULL && n > 0))
+        COF_BUG("cry_env_unwrap: NULL argument");
+    check_ctx(c);
+    *out = NULL;
+    memset(k, 0, sizeof(k));
+    memset(dek, 0, sizeof(dek));
+    if (n != CRY_WRAPPED_LEN || wrapped[0] != WRAP_VERSION) {
+        err = COF_ERR_INTEGRITY;
+        goto out;
+    }
+    memcpy(tag, wrapped + WRAP_OFF_TAG, CRY_TAG_LEN);
+    err = derive_kek(kek, c->mode, wrapped + WRAP_OFF_SALT, k);
+    if (err == COF_OK)
+        err = build_aad(c, &aad, &aad_len);
+    if (err == COF_OK)
+        err = gcm_oneshot(0, k, wrapped + WRAP_OFF_NONCE, aad, aad_len, wrapped + WRAP_OFF_CT, dek,
+                          tag);
+    if (err == COF_OK)
+        err = cry_key_from_bytes(dek, sizeof(dek), out);
+out:
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(dek, sizeof(dek));
+    free(aad);
+    return err;
+}

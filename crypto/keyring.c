@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The root keyring file (format in keyring.h): strict parse, create-once with O_EXCL, no-clobber
+ * publish. Wipes every buffer that held key text; logs paths and ids, never key bytes. */
+#include "crypto/keyring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+
+#define KR_HEADER   "coffer-root-keyring v1"
+#define KR_FIRST_ID "rk1"
+#define KR_HEX_LEN  (2 * CRY_KEY_LEN)
+/* One line is at most 32 + 1 + 64 + 1 bytes; this allows thousands of rotations. */
+#define KR_MAX_FILE (1u << 20)
+
+struct kr_entry {
+    char id[CRY_KEY_ID_MAX + 1];
+    struct cry_key *key;
+};
+
+struct cry_keyring {
+    size_t n;
+    struct kr_entry *e; /* e[n - 1] is active */
+};
+
+void cry_keyring_free(struct cry_keyring *kr)
+{
+    if (kr == NULL)
+        return;
+    for (size_t i = 0; i < kr->n; i++)
+        cry_key_free(kr->e[i].key);
+    free(kr->e);
+    free(kr);
+}
+
+const struct cry_key *cry_keyring_active(const struct cry_keyring *kr, const char **out_id)
+{
+    if (kr == NULL || kr->n == 0)
+        COF_BUG("cry_keyring_active: empty keyring");
+    if (out_id != NULL)
+        *out_id = kr->e[kr->n - 1].id;
+    return kr->e[kr->n - 1].key;
+}
+
+const struct cry_key *cry_keyring_find(const struct cry_keyring *kr, const char *id)
+{
+    if (kr == NULL || id == NULL)
+        COF_BUG("cry_keyring_find: NULL argument");
+    for (size_t i = 0; i < kr->n; i++)
+        if (strcmp(kr->e[i].id, id) == 0)
+            return kr->e[i].key;
+    return NULL;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int id_char_ok(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+}
+
+/* Parses "<id> <64 hex>" (without its newline) into e. Returns 0 if malformed. */
+static int parse_line(const char *s, size_t len, struct kr_entry *e)
+{
+    uint8_t raw[CRY_KEY_LEN];
+    size_t id_len = 0;
+    int ok = 0;
+
+    while (id_len < len && s[id_len] != ' ') {
+        if (!id_char_ok(s[id_len]))
+            goto out;
+        id_len++;
+    }
+    if (id_len == 0 || id_len > CRY_KEY_ID_MAX || len != id_len + 1 + KR_HEX_LEN)
+        goto out;
+    for (size_t i = 0; i < CRY_KEY_LEN; i++) {
+        int hi = hexval(s[id_len + 1 + 2 * i]);
+        int lo = hexval(s[id_len + 2 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            goto out;
+        raw[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (cry_key_from_bytes(raw, sizeof(raw), &e->key) != COF_OK)
+        goto out;
+    memcpy(e->id, s, id_len);
+    e->id[id_len] = '\0';
+    ok = 1;
+out:
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return ok;
+}
+
+/* Builds a keyring from the file text. COF_ERR_CONFIG (logged) if anything is malformed. */
+static cof_err parse(const char *path, const char *text, size_t len, struct cry_keyring **out)
+{
+    struct cry_keyring *kr = NULL;
+    const char *p = text;
+    const char *end = text + len;
+    size_t lines = 0;
+    size_t lineno = 1;
+    cof_err err = COF_OK;
+
+    *out = NULL;
+    /* Every line, the last included, ends in '\n'; a final line without one is accepted. */
+    for (const char *q = text; q < end; q++)
+        lines += *q == '\n';
+    if (len > 0 && text[len - 1] != '\n')
+        lines++;
+    if (len == 0 || memchr(text, '\0', len) != NULL) {
+        cof_log_error(NULL, "keyring %s: empty or binary file", path);
+        err = COF_ERR_CONFIG;
+        goto out;
+    }
+    kr = calloc(1, sizeof(*kr));
+    if (kr == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    /* At most one entry per line after the header. */
+    if (lines > 1) {
+        kr->e = calloc(lines - 1, sizeof(*kr->e));
+        if (kr->e == NULL) {
+            err = COF_ERR_NOMEM;
+            goto out;
+        }
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+        if (lineno == 1) {
+            if (ll != sizeof(KR_HEADER) - 1 || memcmp(p, KR_HEADER, ll) != 0) {
+                cof_log_error(NULL, "keyring %s: first line is not \"%s\"", path, KR_HEADER);
+                err = COF_ERR_CONFIG;
+                goto out;
+            }
+        } else {
+            struct kr_entry *e = &kr->e[kr->n];
+            if (!parse_line(p, ll, e)) {
+                /* The line may hold key hex: report its number only. */
+                cof_log_error(NULL, "keyring %s: line %zu is not \"<id> <64 hex digits>\"", path,
+                              lineno);
+                err = COF_ERR_CONFIG;
+                goto out;
+            }
+            kr->n++;
+            for (size_t i = 0; i + 1 < kr->n; i++) {
+                if (strcmp(kr->e[i].id, e->id) == 0) {
+                    cof_log_error(NULL, "keyring %s: duplicate key id \"%s\" on line %zu", path,
+                                  e->id, lineno);
+                    err = COF_ERR_CONFIG;
+                    goto out;
+                }
+            }
+        }
+        p += ll + (nl != NULL);
+        lineno++;
+    }
+    if (kr->n == 0) {
+        cof_log_error(NULL, "keyring %s: no keys", path);
+        err = COF_ERR_CONFIG;
+        goto out;
+    }
+    *out = kr;
+    kr = NULL;
+out:
+    cry_keyring_free(kr);
+    return err;
+}
+
+/* Reads the whole file into a malloc'd buffer (caller wipes and frees). Warns if group or other
+ * have any access. COF_ERR_NOT_FOUND if missing (not logged: the caller decides). */
+static cof_err read_file(const char *path, char **out, size_t *out_len)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    int fd = -1;
+    cof_err err = COF_OK;
+
+    *out = NULL;
+    *out_len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return COF_ERR_NOT_FOUND;
+        cof_log_error(NULL, "keyring %s: open: %s", path, strerror(errno));
+        return COF_ERR_IO;
+    }
+    if (fstat(fd, &st) != 0) {
+        cof_log_error(NULL, "keyring %s: fstat: %s", path, strerror(errno));
+        err = COF_ERR_IO;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cof_log_error(NULL, "keyring %s: not a regular file", path);
+        err = COF_ERR_CONFIG;
+        goto out;
+    }
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        cof_log_warn(NULL, "keyring %s: mode %04o gives group/other access; use chmod 600", path,
+                     (unsigned)(st.st_mode & 07777));
+    if (st.st_size < 0 || (uintmax_t)st.st_size > KR_MAX_FILE) {
+        cof_log_error(NULL, "keyring %s: larger than %u bytes", path, KR_MAX_FILE);
+        err = COF_ERR_CONFIG;
+        goto out;
+    }
+    /* Read up to the cap plus one byte, so a file that grows meanwhile is still caught. */
+    buf = malloc(KR_MAX_FILE + 1);
+    if (buf == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + len, KR_MAX_FILE + 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            cof_log_error(NULL, "keyring %s: read: %s", path, strerror(errno));
+            err = COF_ERR_IO;
+            goto out;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+        if (len > KR_MAX_FILE) {
+            cof_log_error(NULL, "keyring %s: larger than %u bytes", path, KR_MAX_FILE);
+            err = COF_ERR_CONFIG;
+            goto out;
+        }
+    }
+    *out = buf;
+    *out_len = len;
+    buf = NULL;
+out:
+    if (buf != NULL) {
+        OPENSSL_cleanse(buf, KR_MAX_FILE + 1);
+        free(buf);
+    }
+    if (fd >= 0)
+        close(fd);
+    return err;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsyncs the directory holding path, so that a rename or link in it is durable. */
+static int sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = NULL;
+    int fd = -1;
+    int rc = -1;
+    int saved;
+
+    if (slash == NULL)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        return -1;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && fsync(fd) == 0)
+        rc = 0;
+    saved = errno;
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    errno = saved; /* for the caller's message */
+    return rc;
+}
+
+/* Writes a new keyring holding one fresh key "rk1": <path>.tmp (O_EXCL, 0600), fsync, then
+ * publish under path. Publishing uses link() rather than rename() so that two processes racing
+ * to create the file cannot replace each other's key: the loser sees EEXIST, drops its own file
+ * and loads the winner's (returns COF_OK either way). */
+static cof_err create_file(const char *path)
+{
+    static const char hex[] = "0123456789abcdef";
+    char text[sizeof(KR_HEADER) + sizeof(KR_FIRST_ID) + KR_HEX_LEN + 2];
+    struct cry_key *k = NULL;
+    char *tmp = NULL;
+    size_t plen = strlen(path);
+    size_t n;
+    int fd = -1;
+    int tmp_made = 0;
+    cof_err err = COF_OK;
+
+    tmp = malloc(plen + sizeof(".tmp"));
+    if (tmp == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", sizeof(".tmp"));
+
+    err = cry_key_new_random(&k);
+    if (err != COF_OK)
+        goto out;
+    memcpy(text, KR_HEADER "\n" KR_FIRST_ID " ", sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1);
+    n = sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1;
+    for (size_t i = 0; i < CRY_KEY_LEN; i++) {
+        text[n++] = hex[cry_key_bytes(k)[i] >> 4];
+        text[n++] = hex[cry_key_bytes(k)[i] & 0xf];
+    }
+    text[n++] = '\n';
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            cof_log_error(NULL,
+                          "keyring %s exists (another start in progress, or a crash during "
+                          "creation): check that no keyring is lost, then remove it",
+                          tmp);
+        else
+            cof_log_error(NULL, "keyring %s: create: %s", tmp, strerror(errno));
+        err = COF_ERR_IO;
+        goto out;
+    }
+    tmp_made = 1;
+    if (write_all(fd, text, n) != 0 || fsync(fd) != 0) {
+        cof_log_error(NULL, "keyring %s: write: %s", tmp, strerror(errno));
+        err = COF_ERR_IO;
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        cof_log_error(NULL, "keyring %s: close: %s", tmp, strerror(errno));
+        err = COF_ERR_IO;
+        goto out;
+    }
+    fd = -1;
+    if (link(tmp, path) != 0) {
+        if (errno == EEXIST) {
+            cof_log_info(NULL, "keyring %s was created concurrently; using it", path);
+        } else if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) {
+            /* File system without hard links: fall back to rename. */
+            if (rename(tmp, path) != 0) {
+                cof_log_error(NULL, "keyring %s: rename: %s", path, strerror(errno));
+                err = COF_ERR_IO;
+                goto out;
+            }
+            tmp_made = 0;
+        } else {
+            cof_log_error(NULL, "keyring %s: link: %s", path, strerror(errno));
+            err = COF_ERR_IO;
+            goto out;
+        }
+    }
+    if (tmp_made && unlink(tmp) == 0)
+        tmp_made = 0;
+    if (sync_parent(path) != 0) {
+        cof_log_error(NULL, "keyring %s: fsync of directory: %s", path, strerror(errno));
+        err = COF_ERR_IO;
+        goto out;
+    }
+    cof_log_info(NULL, "keyring %s: created with new root key \"%s\"", path, KR_FIRST_ID);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp_made)
+        unlink(tmp);
+    OPENSSL_cleanse(text, sizeof(text));
+    cry_key_free(k);
+    free(tmp);
+    return err;
+}
+
+cof_err cry_keyring_load(const char *path, bool create, struct cry_keyring **out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    cof_err err;
+
+    if (path == NULL || out == NULL)
+        COF_BUG("cry_keyring_load: NULL argument");
+    *out = NULL;
+    err = read_file(path, &text, &len);
+    if (err == COF_ERR_NOT_FOUND && create) {
+        err = create_file(path);
+        /* Read back what is now on disk: ours, or a concurrent creator's. */
+        if (err == COF_OK)
+            err = read_file(path, &text, &len);
+    }
+    if (err == COF_ERR_NOT_FOUND)
+        cof_log_error(NULL, "keyring %s: no such file", path);
+    if (err == COF_OK)
+        err = parse(path, text, len, out);
+    if (text != NULL) {
+        OPENSSL_cleanse(text, KR_MAX_FILE + 1);
+        free(text);
+    }
+    return err;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* coffer fsck: verifies that every object's blob exists and authenticates end to end, and
+ * reports (and, unless dry_run, removes) blobs no object references. */
+#ifndef SRV_FSCK_H
+#define SRV_FSCK_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "server/http.h"
+
+struct srv_fsck_report {
+    unsigned long objects;
+    unsigned long damaged;      /* missing blob or failed authentication */
+    unsigned long unreferenced; /* blob files no object uses */
+    unsigned long removed;
+    unsigned long skipped_young; /* unreferenced but possibly in flight (server running) */
+};
+
+/* online: a server may be writing; unreferenced blobs younger than an hour are left alone. */
+COF_MUST_CHECK cof_err srv_fsck_run(struct srv_ctx *ctx, bool dry_run, bool online,
+                                    struct srv_fsck_report *out);
+
+#endif

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libmicrohttpd glue. A request's life: URI log callback (allocates struct srv_req with the raw
+ * target) -> access handler first call (ops_begin) -> body pieces (buffered under a cap or
+ * streamed to ops_body) -> last call (ops_finish queues the response) -> completion callback
+ * frees everything. */
+#include "server/http.h"
+
+#include <microhttpd.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "crypto/key.h"
+#include "server/ops.h"
+#include "server/s3err.h"
+#include "server/xml.h"
+
+#define SRV_VERSION_HEADER "coffer-0.1.0"
+
+struct srv_http {
+    struct MHD_Daemon *d;
+    struct srv_ctx *ctx;
+};
+
+static void make_ids(struct srv_req *req)
+{
+    uint8_t r[16 + 33];
+    if (cry_random(r, sizeof(r)) != COF_OK)
+        memset(r, 0x5a, sizeof(r));
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < 8; i++) {
+        req->rid[2 * i] = hex[r[i] >> 4];
+        req->rid[2 * i + 1] = hex[r[i] & 15];
+    }
+    req->rid[16] = '\0';
+    srv_base64_encode(r + 16, 33, req->id2);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct srv_ctx *ctx = cls;
+    struct srv_req *req = calloc(1, sizeof(*req));
+    if (req == NULL)
+        return NULL;
+    req->ctx = ctx;
+    req->conn = conn;
+    req->raw_uri = strdup(uri != NULL ? uri : "/");
+    make_ids(req);
+    atomic_fetch_add(&ctx->active, 1);
+    return req;
+}
+
+static void free_req(struct srv_req *req)
+{
+    ops_cleanup(req);
+    for (size_t i = 0; i < req->n_hdrs; i++) {
+        free(req->hdrs[i].name);
+        free(req->hdrs[i].value);
+    }
+    cof_buf_cleanup(&req->body);
+    srv_query_cleanup(&req->query);
+    srv_route_cleanup(&req->route);
+    free(req->region);
+    free(req->raw_path);
+    free(req->raw_uri);
+    free(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct srv_ctx *ctx = cls;
+    (void)conn;
+    struct srv_req *req = *con_cls;
+    if (req == NULL)
+        return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+        cof_log_debug(req->rid, "request ended early (code %d)", (int)toe);
+    free_req(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&ctx->active, 1);
+}
+
+const char *srv_req_header(const struct srv_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct each_ctx {
+    srv_header_fn cb;
+    void *arg;
+};
+
+static enum MHD_Result each_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct each_ctx *e = cls;
+    (void)kind;
+    e->cb(e->arg, key, value != NULL ? value : "");
+    return MHD_YES;
+}
+
+void srv_req_each_header(const struct srv_req *req, srv_header_fn cb, void *arg)
+{
+    struct each_ctx e = {cb, arg};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, each_header, &e);
+}
+
+void srv_resp_add(struct srv_req *req, const char *name, const char *value)
+{
+    if (req->n_hdrs >= SRV_MAX_RESP_HEADERS) {
+        cof_log_warn(req->rid, "response header %s dropped: too many headers", name);
+        return;
+    }
+    char *n = strdup(name);
+    char *v = strdup(value);
+    if (n == NULL || v == NULL) {
+        free(n);
+        free(v);
+        return;
+    }
+    req->hdrs[req->n_hdrs].name = n;
+    req->hdrs[req->n_hdrs].value = v;
+    req->n_hdrs++;
+}
+
+static cof_err queue(struct srv_req *req, unsigned status, struct MHD_Response *resp)
+{
+    if (resp == NULL)
+        return COF_ERR_NOMEM;
+    MHD_add_response_header(resp, "x-amz-request-id", req->rid);
+    MHD_add_response_header(resp, "x-amz-id-2", req->id2);
+    MHD_add_response_header(resp, "x-localstack", SRV_VERSION_HEADER);
+    MHD_add_response_header(resp, "Server", "coffer");
+    for (size_t i = 0; i < req->n_hdrs; i++)
+        MHD_add_response_header(resp, req->hdrs[i].name, req->hdrs[i].value);
+    enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    if (r != MHD_YES) {
+        cof_log_error(req->rid, "could not queue the response");
+        return COF_ERR_INTERNAL;
+    }
+    req->responded = true;
+    cof_log_debug(req->rid, "%s %s -> %u", req->method, req->raw_uri, status);
+    return COF_OK;
+}
+
+cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype, const void *body,
+                  size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (resp != NULL && ctype != NULL)
+        MHD_add_response_header(resp, "Content-Type", ctype);
+    return queue(req, status, resp);
+}
+
+cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, xml, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(xml);
+        return COF_ERR_NOMEM;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/xml");
+    return queue(req, status, resp);
+}
+
+cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message,
+                        const char *extra_name, const char *extra_value)
+{
+    const struct srv_s3err *se = srv_s3err_lookup(e);
+    if (se->status >= 500)
+        cof_log_error(req->rid, "%s %s failed: %s", req->method, req->raw_uri, cof_err_name(e));
+    else
+        cof_log_debug(req->rid, "%s %s -> %s", req->method, req->raw_uri, se->code);
+    if (req->is_head || se->status == 304)
+        return srv_reply(req, se->status, NULL, "", 0);
+    struct srv_xml *x = NULL;
+    char *doc = NULL;
+    size_t len = 0;
+    char *resource = NULL;
+    cof_err err = srv_xml_new_plain("Error", &x);
+    if (err == COF_OK) {
+        srv_xml_elem(x, "Code", se->code);
+        srv_xml_elem(x, "Message", message != NULL ? message : se->message);
+        if (extra_name != NULL && extra_value != NULL)
+            srv_xml_elem(x, extra_name, extra_value);
+        resource = req->raw_path != NULL ? req->raw_path : NULL;
+        if (resource != NULL)
+            srv_xml_elem(x, "Resource", resource);
+        srv_xml_elem(x, "RequestId", req->rid);
+        srv_xml_elem(x, "HostId", req->id2);
+        err = srv_xml_finish(x, &doc, &len);
+    }
+    srv_xml_free(x);
+    if (err != COF_OK)
+        return srv_reply(req, se->status, NULL, "", 0);
+    return srv_reply_xml(req, se->status, doc, len);
+}
+
+struct stream_cls {
+    srv_stream_fn fn;
+    srv_stream_free_fn free_fn;
+    void *cls;
+};
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_cls *s = cls;
+    ssize_t n = s->fn(s->cls, pos, buf, max);
+    if (n <= 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream_cls *s = cls;
+    if (s->free_fn != NULL)
+        s->free_fn(s->cls);
+    free(s);
+}
+
+cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, srv_stream_fn fn,
+                         void *cls, srv_stream_free_fn free_fn)
+{
+    struct stream_cls *s = malloc(sizeof(*s));
+    if (s == NULL) {
+        if (free_fn != NULL)
+            free_fn(cls);
+        return COF_ERR_NOMEM;
+    }
+    s->fn = fn;
+    s->free_fn = free_fn;
+    s->cls = cls;
+    /* 64 KiB blocks match the cipher segments, so each callback decrypts at most one. */
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(size, 64 * 1024, stream_reader, s, stream_free);
+    if (resp == NULL) {
+        stream_free(s);
+        return COF_ERR_NOMEM;
+    }
+    return queue(req, status, resp);
+}
+
+static void answer_error(struct srv_req *req, cof_err e)
+{
+    const char *extra_name = NULL, *extra_value = NULL;
+    if (e == COF_ERR_NO_BUCKET && req->route.bucket != NULL) {
+        extra_name = "BucketName";
+        extra_value = req->route.bucket;
+    } else if (e == COF_ERR_NO_OBJECT && req->route.key != NULL) {
+        extra_name = "Key";
+        extra_value = req->route.key;
+    }
+    (void)srv_reply_error(req, e, NULL, extra_name, extra_value);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)version;
+    struct srv_req *req = *con_cls;
+    if (req == NULL || req->raw_uri == NULL)
+        return MHD_NO;
+    req->conn = conn;
+    if (!req->started) {
+        req->started = true;
+        req->method = method;
+        req->is_head = strcmp(method, "HEAD") == 0;
+        cof_err err = ops_begin(req);
+        if (err != COF_OK && !req->responded)
+            answer_error(req, err);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->responded || req->body_err != COF_OK)
+            return MHD_YES; /* discard the rest of a body we already refused */
+        req->body_len += n;
+        if (req->body_mode == SRV_BODY_BUFFER)
+            req->body_err = cof_buf_append(&req->body, upload_data, n);
+        else if (req->body_mode == SRV_BODY_STREAM)
+            req->body_err = ops_body(req, upload_data, n);
+        return MHD_YES;
+    }
+    if (!req->responded) {
+        cof_err err = ops_finish(req);
+        if (err != COF_OK && !req->responded)
+            answer_error(req, err);
+    }
+    return MHD_YES;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    cof_log_debug(NULL, "libmicrohttpd: %s", line);
+}
+
+cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
+                       struct srv_http **out)
+{
+    struct srv_http *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return COF_ERR_NOMEM;
+    h->ctx = ctx;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_SUPPRESS_DATE_NO_CLOCK * 0;
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, ctx,
+                            MHD_OPTION_LISTEN_SOCKET, listen_fd,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, ctx,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctx,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                            MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (h->d == NULL) {
+        cof_log_error(NULL, "libmicrohttpd did not start");
+        free(h);
+        return COF_ERR_IO;
+    }
+    *out = h;
+    return COF_OK;
+}
+
+void srv_http_stop(struct srv_http *h, unsigned grace_ms)
+{
+    if (h == NULL)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(h->d);
+    unsigned waited = 0;
+    while (atomic_load(&h->ctx->active) > 0 && waited < grace_ms) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        waited += 10;
+    }
+    MHD_stop_daemon(h->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    free(h);
+}

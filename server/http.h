@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libmicrohttpd glue: owns struct srv_req from the first callback to completion, feeds request
+ * bodies to operations, and builds responses (common headers, S3 XML errors, streamed bodies).
+ * The only file that drives libmicrohttpd. */
+#ifndef SRV_HTTP_H
+#define SRV_HTTP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "server/config.h"
+#include "server/route.h"
+#include "server/uri.h"
+
+struct sto_meta;
+struct sto_blobs;
+struct cry_keyring;
+struct MHD_Connection;
+struct srv_http;
+
+/* Server-wide state shared by every request (all members thread-safe or read-only). */
+struct srv_ctx {
+    const struct srv_config *cfg;
+    struct sto_meta *meta;
+    struct sto_blobs *blobs;
+    struct cry_keyring *kr;
+    atomic_bool s3_used; /* LocalStack health reports "available" until first S3 use */
+    atomic_long active;  /* requests in flight */
+    int64_t start_ms;
+    char session_id[37];
+};
+
+enum srv_body_mode { SRV_BODY_IGNORE = 0, SRV_BODY_BUFFER, SRV_BODY_STREAM };
+
+#define SRV_MAX_RESP_HEADERS 48
+
+struct srv_resp_header {
+    char *name;
+    char *value;
+};
+
+struct ops_put;
+struct srv_req;
+
+/* Streamed response body: fill up to max bytes of the body at pos into buf. Returns the count
+ * (> 0), 0 never, or -1 to abort the connection (an integrity failure mid-stream). */
+typedef ssize_t (*srv_stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
+typedef void (*srv_stream_free_fn)(void *cls);
+
+/* One request; request-scoped memory hangs off it and is freed on completion. */
+struct srv_req {
+    struct srv_ctx *ctx;
+    struct MHD_Connection *conn;
+    char rid[17];   /* x-amz-request-id */
+    char id2[45];   /* x-amz-id-2 */
+    char *raw_uri;  /* request target as received */
+    char *raw_path; /* part before '?' (raw, percent-encoded) */
+    const char *method;
+    bool is_head;
+    struct srv_query query;
+    struct srv_route route;
+    char *region; /* from the credential scope, else the configured default */
+    bool started;
+    bool responded;
+    /* request body */
+    enum srv_body_mode body_mode;
+    struct cof_buf body; /* SRV_BODY_BUFFER */
+    cof_err body_err;    /* first error while receiving; answered at the end */
+    uint64_t body_len;
+    struct ops_put *put; /* SRV_BODY_STREAM state (ops_object.c) */
+    /* response headers gathered before the response is built */
+    struct srv_resp_header hdrs[SRV_MAX_RESP_HEADERS];
+    size_t n_hdrs;
+};
+
+/* Starts serving on the listening socket fd (owned by the daemon from then on). */
+COF_MUST_CHECK cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
+                                      struct srv_http **out);
+/* Stops accepting, waits up to grace_ms for requests in flight, then stops. Accepts NULL. */
+void srv_http_stop(struct srv_http *h, unsigned grace_ms);
+
+/* Request header value (case-insensitive name) or NULL. Borrowed until the request ends. */
+const char *srv_req_header(const struct srv_req *req, const char *name);
+/* Calls cb for every request header. */
+typedef void (*srv_header_fn)(void *arg, const char *name, const char *value);
+void srv_req_each_header(const struct srv_req *req, srv_header_fn cb, void *arg);
+
+/* Adds a response header (copied). Errors are logged; a header beyond the cap is dropped. */
+void srv_resp_add(struct srv_req *req, const char *name, const char *value);
+
+/* Queue the response. Each returns COF_OK or the failure to queue it (logged). */
+/* Body (borrowed, copied by MHD) with Content-Type when ctype is non-NULL. */
+cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype, const void *body,
+                  size_t len);
+/* S3 XML document (takes ownership of xml, which was malloc'd). */
+cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len);
+/* S3 error for e. message may be NULL (the table's message); extra_name/extra_value add one
+ * more element (e.g. "Key", "BucketName") when non-NULL. HEAD errors carry no body. */
+cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message,
+                        const char *extra_name, const char *extra_value);
+/* Streamed body of exactly size bytes (content_length_only: HEAD, no body sent). Takes
+ * ownership of cls (freed with free_fn when the response ends, even on failure). */
+cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, srv_stream_fn fn,
+                         void *cls, srv_stream_free_fn free_fn);
+
+#endif

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* coffer's only main(): options, data dir and keyring set-up, the listening socket, signals,
+ * and the fsck subcommand. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "crypto/key.h"
+#include "crypto/keyring.h"
+#include "server/config.h"
+#include "server/fsck.h"
+#include "server/http.h"
+#include "server/ops.h"
+#include "server/xml.h"
+#include "storage/blob.h"
+#include "storage/meta.h"
+
+#define SHUTDOWN_GRACE_MS 30000
+
+struct app {
+    struct srv_config cfg;
+    struct srv_ctx ctx;
+    char *tmp_root; /* --ephemeral: removed on exit */
+    int lock_fd;
+    bool locked;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static cof_err make_dir(const char *path)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return COF_OK;
+    cof_log_error(NULL, "cannot create %s: %s", path, strerror(errno));
+    return COF_ERR_IO;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s != NULL)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* Prepares the data dir and root key paths, takes the data dir lock (one server per dir; fsck
+ * uses it to know whether a server runs), opens keyring, blobs and metadata. */
+static cof_err open_store(struct app *a, bool for_fsck)
+{
+    struct srv_config *c = &a->cfg;
+    cof_err err = COF_OK;
+    if (c->ephemeral) {
+        char tmpl[] = "/tmp/coffer-ephemeral-XXXXXX";
+        if (mkdtemp(tmpl) == NULL) {
+            cof_log_error(NULL, "mkdtemp: %s", strerror(errno));
+            return COF_ERR_IO;
+        }
+        a->tmp_root = strdup(tmpl);
+        free(c->data_dir);
+        c->data_dir = join(tmpl, "data");
+        if (c->root_key_file == NULL)
+            c->root_key_file = join(tmpl, "root.key");
+        if (a->tmp_root == NULL || c->data_dir == NULL || c->root_key_file == NULL)
+            return COF_ERR_NOMEM;
+        cof_log_info(NULL, "ephemeral data dir %s (removed on exit)", c->data_dir);
+    }
+    if (c->root_key_file == NULL && (c->root_key_file = join(c->data_dir, "root.key")) == NULL)
+        return COF_ERR_NOMEM;
+    err = make_dir(c->data_dir);
+    if (err != COF_OK)
+        return err;
+
+    char *lock = join(c->data_dir, "coffer.lock");
+    char *db = join(c->data_dir, "coffer.db");
+    if (lock == NULL || db == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    a->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (a->lock_fd < 0) {
+        cof_log_error(NULL, "cannot open %s: %s", lock, strerror(errno));
+        err = COF_ERR_IO;
+        goto out;
+    }
+    a->locked = flock(a->lock_fd, LOCK_EX | LOCK_NB) == 0;
+    if (!a->locked && !for_fsck) {
+        cof_log_error(NULL, "another coffer is serving %s", c->data_dir);
+        err = COF_ERR_IO;
+        goto out;
+    }
+    err = cry_keyring_load(c->root_key_file, !for_fsck, &a->ctx.kr);
+    if (err == COF_OK)
+        err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.blobs);
+    if (err == COF_OK)
+        err = sto_meta_open(db, c->durability_full, &a->ctx.meta);
+    if (err == COF_OK)
+        err = ops_gc_drain(&a->ctx);
+out:
+    free(lock);
+    free(db);
+    return err;
+}
+
+static void close_store(struct app *a)
+{
+    sto_meta_close(a->ctx.meta);
+    sto_blobs_close(a->ctx.blobs);
+    cry_keyring_free(a->ctx.kr);
+    if (a->lock_fd >= 0)
+        close(a->lock_fd);
+    if (a->tmp_root != NULL) {
+        nftw(a->tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(a->tmp_root);
+    }
+}
+
+static int open_listener(const char *host, unsigned port, unsigned *out_port)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        cof_log_error(NULL, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+            cof_log_error(NULL, "cannot listen on %s:%u: %s", host, port, strerror(errno));
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        *out_port = port;
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+            if (ss.ss_family == AF_INET)
+                *out_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            else if (ss.ss_family == AF_INET6)
+                *out_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+    }
+    return fd;
+}
+
+static void make_session_id(char out[37])
+{
+    uint8_t r[16];
+    if (cry_random(r, sizeof(r)) != COF_OK)
+        memset(r, 0, sizeof(r));
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
+             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+             r[14], r[15]);
+}
+
+static int serve(struct app *a)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    /* Block before any thread starts so that only sigwait below sees them. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (open_store(a, false) != COF_OK)
+        return 1;
+    unsigned port = 0;
+    int fd = open_listener(a->cfg.listen_host, a->cfg.listen_port, &port);
+    if (fd < 0)
+        return 1;
+    struct srv_http *h = NULL;
+    if (srv_http_start(&a->ctx, fd, a->cfg.threads, &h) != COF_OK) {
+        close(fd);
+        return 1;
+    }
+    cof_log_info(NULL, "coffer serving http://%s:%u (data %s, profile %s, durability %s)",
+                 a->cfg.listen_host, port, a->cfg.data_dir,
+                 a->cfg.profile == SRV_PROFILE_AWS ? "aws" : "localstack",
+                 a->cfg.durability_full ? "full" : "relaxed");
+    printf("Ready.\n");
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    cof_log_info(NULL, "signal %d: finishing requests in flight", sig);
+    srv_http_stop(h, SHUTDOWN_GRACE_MS);
+    cof_log_info(NULL, "stopped");
+    return 0;
+}
+
+static int fsck_main(struct app *a, bool dry_run)
+{
+    struct srv_fsck_report rep;
+    if (open_store(a, true) != COF_OK)
+        return 2;
+    cof_err err = srv_fsck_run(&a->ctx, dry_run, !a->locked, &rep);
+    if (err != COF_OK) {
+        fprintf(stderr, "coffer fsck: %s\n", cof_err_name(err));
+        return 2;
+    }
+    printf("fsck: %lu objects checked, %lu damaged, %lu unreferenced blobs (%lu removed%s)\n",
+           rep.objects, rep.damaged, rep.unreferenced, rep.removed,
+           rep.skipped_young ? ", recent ones left while the server runs" : "");
+    return rep.damaged > 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct app a;
+    memset(&a, 0, sizeof(a));
+    a.lock_fd = -1;
+    bool fsck = argc > 1 && strcmp(argv[1], "fsck") == 0;
+    bool dry_run = false;
+    int first = fsck ? 2 : 1;
+    if (fsck) {
+        /* --dry-run belongs to fsck only: take it out before the shared option parser. */
+        int j = first;
+        for (int i = first; i < argc; i++) {
+            if (strcmp(argv[i], "--dry-run") == 0)
+                dry_run = true;
+            else
+                argv[j++] = argv[i];
+        }
+        argc = j;
+    }
+    bool help = false;
+    if (srv_config_load(argc, argv, first, &a.cfg, &help) != COF_OK) {
+        srv_config_cleanup(&a.cfg);
+        return 2;
+    }
+    if (help) {
+        srv_config_cleanup(&a.cfg);
+        return 0;
+    }
+    cof_log_set_level((enum cof_log_level)a.cfg.log_level);
+    srv_xml_global_init();
+    a.ctx.cfg = &a.cfg;
+    a.ctx.start_ms = ops_now_ms();
+    make_session_id(a.ctx.session_id);
+    int rc = fsck ? fsck_main(&a, dry_run) : serve(&a);
+    close_store(&a);
+    srv_config_cleanup(&a.cfg);
+    return rc;
+}

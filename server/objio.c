@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Encrypting blob writer and decrypting blob reader (DESIGN.md "Encryption format"). */
+#include "server/objio.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "crypto/aead.h"
+#include "crypto/envelope.h"
+#include "crypto/keyring.h"
+#include "server/ops.h"
+#include "storage/blob.h"
+
+struct objio_writer {
+    struct srv_ctx *ctx;
+    const char *rid;
+    struct sto_blob_writer *bw;
+    struct cry_key *dek;
+    struct cry_aead *aead;
+    struct cry_digest *md5;
+    struct cry_blob_hdr hdr;
+    char blob_id[STO_BLOB_ID_HEX + 1];
+    uint64_t seg_idx;
+    uint64_t total;
+    size_t seg_len;
+    uint8_t *seg; /* plaintext of the segment being filled */
+    uint8_t *ct;  /* sealed segment */
+};
+
+cof_err objio_writer_new(struct srv_ctx *ctx, const char *rid, struct objio_writer **out)
+{
+    struct objio_writer *w = calloc(1, sizeof(*w));
+    uint8_t raw[CRY_BLOB_ID_LEN];
+    uint8_t hdr[CRY_BLOB_HDR_LEN];
+    cof_err err = w != NULL ? COF_OK : COF_ERR_NOMEM;
+    if (err == COF_OK) {
+        w->ctx = ctx;
+        w->rid = rid;
+        w->seg = malloc(CRY_SEG_SIZE);
+        w->ct = malloc(CRY_SEG_STORED);
+        if (w->seg == NULL || w->ct == NULL)
+            err = COF_ERR_NOMEM;
+    }
+    if (err == COF_OK)
+        err = sto_blob_new_id(w->blob_id, raw);
+    if (err == COF_OK)
+        err = cry_key_new_random(&w->dek);
+    if (err == COF_OK)
+        err = cry_blob_hdr_new(raw, &w->hdr);
+    if (err == COF_OK)
+        err = cry_aead_new(w->dek, &w->hdr, &w->aead);
+    if (err == COF_OK)
+        err = cry_digest_new(CRY_DIGEST_MD5, &w->md5);
+    if (err == COF_OK)
+        err = sto_blob_create(ctx->blobs, w->blob_id, &w->bw);
+    if (err == COF_OK) {
+        cry_blob_hdr_encode(&w->hdr, hdr);
+        err = sto_blob_write(w->bw, hdr, sizeof(hdr));
+    }
+    if (err != COF_OK) {
+        cof_log_error(rid, "cannot start a blob: %s", cof_err_name(err));
+        objio_writer_free(w);
+        return err;
+    }
+    *out = w;
+    return COF_OK;
+}
+
+static cof_err flush_segment(struct objio_writer *w, bool final)
+{
+    cof_err err = cry_aead_seal(w->aead, w->seg_idx, final, w->seg, w->seg_len, w->ct);
+    if (err == COF_OK)
+        err = sto_blob_write(w->bw, w->ct, w->seg_len + CRY_TAG_LEN);
+    OPENSSL_cleanse(w->seg, w->seg_len);
+    w->seg_idx++;
+    w->seg_len = 0;
+    return err;
+}
+
+cof_err objio_write(struct objio_writer *w, const void *p, size_t n)
+{
+    const uint8_t *in = p;
+    cry_digest_update(w->md5, p, n);
+    w->total += n;
+    while (n > 0) {
+        /* A full segment is sealed only when more data follows, so the last one carries the
+         * final flag even when the size is a multiple of the segment size. */
+        if (w->seg_len == CRY_SEG_SIZE) {
+            cof_err err = flush_segment(w, false);
+            if (err != COF_OK)
+                return err;
+        }
+        size_t take = CRY_SEG_SIZE - w->seg_len;
+        if (take > n)
+            take = n;
+        memcpy(w->seg + w->seg_len, in, take);
+        w->seg_len += take;
+        in += take;
+        n -= take;
+    }
+    return COF_OK;
+}
+
+uint64_t objio_writer_size(const struct objio_writer *w)
+{
+    return w->total;
+}
+
+cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
+                            uint8_t md5_out[CRY_MD5_LEN])
+{
+    uint8_t wrapped[CRY_WRAPPED_LEN];
+    const char *kek_id = NULL;
+    cof_err err = flush_segment(w, true);
+    if (err == COF_OK)
+        err = sto_blob_commit(&w->bw);
+    if (err == COF_OK) {
+        const struct cry_key *root = cry_keyring_active(w->ctx->kr, &kek_id);
+        struct cry_wrap_ctx wc = {
+            .mode = CRY_MODE_SSE_S3,
+            .bucket = o->bucket,
+            .key = o->key,
+            .version_id = o->version_id,
+            .blob_id = w->hdr.blob_id,
+            .enc_context = NULL,
+        };
+        err = cry_env_wrap(root, &wc, w->dek, wrapped);
+    }
+    if (err == COF_OK) {
+        o->blob_id = strdup(w->blob_id);
+        o->kek_id = strdup(kek_id);
+        o->wrapped_dek = malloc(CRY_WRAPPED_LEN);
+        if (o->blob_id == NULL || o->kek_id == NULL || o->wrapped_dek == NULL) {
+            err = COF_ERR_NOMEM;
+        } else {
+            memcpy(o->wrapped_dek, wrapped, CRY_WRAPPED_LEN);
+            o->wrapped_len = CRY_WRAPPED_LEN;
+            o->size = w->total;
+            o->sse_mode = CRY_MODE_SSE_S3;
+            cry_digest_final(w->md5, md5_out);
+        }
+        if (err != COF_OK)
+            ops_blob_discard(w->ctx, w->rid, w->blob_id, false);
+    }
+    if (err != COF_OK)
+        cof_log_error(w->rid, "cannot finish blob %s: %s", w->blob_id, cof_err_name(err));
+    return err;
+}
+
+void objio_writer_free(struct objio_writer *w)
+{
+    if (w == NULL)
+        return;
+    sto_blob_abort(&w->bw);
+    cry_aead_free(w->aead);
+    cry_key_free(w->dek);
+    cry_digest_free(w->md5);
+    if (w->seg != NULL)
+        OPENSSL_cleanse(w->seg, CRY_SEG_SIZE);
+    free(w->seg);
+    free(w->ct);
+    free(w);
+}
+
+struct objio_reader {
+    const char *rid;
+    char blob_id[STO_BLOB_ID_HEX + 1];
+    struct sto_blob_reader *br;
+    struct cry_aead *aead;
+    uint64_t size;
+    uint64_t n_segs;
+    uint64_t cur_idx; /* segment held in pt, or UINT64_MAX */
+    size_t cur_len;
+    uint8_t *pt;
+    uint8_t *ct;
+};
+
+cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o, const char *rid,
+                          struct objio_reader **out)
+{
+    struct objio_reader *r = calloc(1, sizeof(*r));
+    struct cry_key *dek = NULL;
+    struct cry_blob_hdr hdr;
+    uint8_t raw[CRY_BLOB_ID_LEN];
+    uint8_t hbuf[CRY_BLOB_HDR_LEN];
+    size_t got = 0;
+    cof_err err = r != NULL ? COF_OK : COF_ERR_NOMEM;
+    if (err == COF_OK) {
+        r->rid = rid;
+        r->size = o->size;
+        r->n_segs = cry_seg_count(o->size);
+        r->cur_idx = UINT64_MAX;
+        r->pt = malloc(CRY_SEG_SIZE);
+        r->ct = malloc(CRY_SEG_STORED);
+        if (r->pt == NULL || r->ct == NULL)
+            err = COF_ERR_NOMEM;
+    }
+    if (err == COF_OK && (o->blob_id == NULL || strlen(o->blob_id) != STO_BLOB_ID_HEX))
+        err = COF_ERR_INTEGRITY;
+    if (err == COF_OK) {
+        memcpy(r->blob_id, o->blob_id, STO_BLOB_ID_HEX + 1);
+        err = sto_blob_id_parse(o->blob_id, raw);
+        if (err != COF_OK)
+            err = COF_ERR_INTEGRITY;
+    }
+    if (err == COF_OK) {
+        const struct cry_key *kek = o->kek_id != NULL ? cry_keyring_find(ctx->kr, o->kek_id)
+                                                      : NULL;
+        struct cry_wrap_ctx wc = {
+            .mode = (enum cry_mode)o->sse_mode,
+            .bucket = o->bucket,
+            .key = o->key,
+            .version_id = o->version_id,
+            .blob_id = raw,
+            .enc_context = NULL,
+        };
+        if (kek == NULL) {
+            cof_log_error(rid, "root key '%s' of blob %s is not in the keyring",
+                          o->kek_id ? o->kek_id : "", o->blob_id);
+            err = COF_ERR_KEY;
+        } else {
+            err = cry_env_unwrap(kek, &wc, o->wrapped_dek, o->wrapped_len, &dek);
+            if (err != COF_OK)
+                cof_log_error(rid, "cannot unwrap the data key of blob %s: %s", o->blob_id,
+                              cof_err_name(err));
+        }
+    }
+    if (err == COF_OK)
+        err = sto_blob_open(ctx->blobs, o->blob_id, &r->br);
+    if (err == COF_OK && sto_blob_reader_size(r->br) != cry_blob_stored_size(o->size)) {
+        cof_log_error(rid, "blob %s has %llu bytes, expected %llu", o->blob_id,
+                      (unsigned long long)sto_blob_reader_size(r->br),
+                      (unsigned long long)cry_blob_stored_size(o->size));
+        err = COF_ERR_INTEGRITY;
+    }
+    if (err == COF_OK)
+        err = sto_blob_pread(r->br, hbuf, sizeof(hbuf), 0, &got);
+    if (err == COF_OK) {
+        err = cry_blob_hdr_decode(hbuf, got, raw, &hdr);
+        if (err != COF_OK)
+            cof_log_error(rid, "blob %s: bad header", o->blob_id);
+    }
+    if (err == COF_OK)
+        err = cry_aead_new(dek, &hdr, &r->aead);
+    cry_key_free(dek);
+    if (err != COF_OK) {
+        objio_reader_free(r);
+        return err;
+    }
+    *out = r;
+    return COF_OK;
+}
+
+static cof_err load_segment(struct objio_reader *r, uint64_t idx)
+{
+    bool final = idx + 1 == r->n_segs;
+    size_t want = final ? (size_t)(r->size - idx * CRY_SEG_SIZE) + CRY_TAG_LEN : CRY_SEG_STORED;
+    uint64_t off = CRY_BLOB_HDR_LEN + idx * (uint64_t)CRY_SEG_STORED;
+    size_t got = 0;
+    r->cur_idx = UINT64_MAX;
+    cof_err err = sto_blob_pread(r->br, r->ct, want, off, &got);
+    if (err != COF_OK)
+        return err;
+    if (got != want) {
+        cof_log_error(r->rid, "blob %s: segment %llu is truncated", r->blob_id,
+                      (unsigned long long)idx);
+        return COF_ERR_INTEGRITY;
+    }
+    err = cry_aead_open(r->aead, idx, final, r->ct, want, r->pt);
+    if (err != COF_OK) {
+        cof_log_error(r->rid, "blob %s: segment %llu failed authentication", r->blob_id,
+                      (unsigned long long)idx);
+        return err;
+    }
+    r->cur_idx = idx;
+    r->cur_len = want - CRY_TAG_LEN;
+    return COF_OK;
+}
+
+cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max, size_t *out_n)
+{
+    *out_n = 0;
+    if (pos >= r->size || max == 0)
+        return COF_OK;
+    uint64_t idx = pos / CRY_SEG_SIZE;
+    if (idx != r->cur_idx) {
+        cof_err err = load_segment(r, idx);
+        if (err != COF_OK)
+            return err;
+    }
+    size_t in_seg = (size_t)(pos - idx * CRY_SEG_SIZE);
+    size_t n = r->cur_len - in_seg;
+    if (n > max)
+        n = max;
+    memcpy(buf, r->pt + in_seg, n);
+    *out_n = n;
+    return COF_OK;
+}
+
+void objio_reader_free(struct objio_reader *r)
+{
+    if (r == NULL)
+        return;
+    sto_blob_close(r->br);
+    cry_aead_free(r->aead);
+    if (r->pt != NULL)
+        OPENSSL_cleanse(r->pt, CRY_SEG_SIZE);
+    free(r->pt);
+    free(r->ct);
+    free(r);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Object bodies at rest: an encrypting writer (plaintext in -> sealed 64 KiB segments -> blob
+ * file, with the MD5 for the ETag) and a decrypting reader (random access by plaintext offset,
+ * one segment decrypted and authenticated at a time). Part of the operations layer: it is where
+ * storage and crypto meet. Memory: O(segment) per writer/reader, never O(object). */
+#ifndef SRV_OBJIO_H
+#define SRV_OBJIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "crypto/digest.h"
+#include "server/http.h"
+#include "storage/meta.h"
+
+struct objio_writer;
+struct objio_reader;
+
+/* Starts a new blob with a fresh DEK. rid tags log lines (may be NULL). */
+COF_MUST_CHECK cof_err objio_writer_new(struct srv_ctx *ctx, const char *rid,
+                                        struct objio_writer **out);
+/* Appends plaintext. COF_ERR_ENTITY_TOO_LARGE past max_size when set (0 = no cap). */
+COF_MUST_CHECK cof_err objio_write(struct objio_writer *w, const void *p, size_t n);
+/* Plaintext bytes so far. */
+uint64_t objio_writer_size(const struct objio_writer *w);
+/* Seals the last segment, commits the blob, wraps the DEK for (o->bucket, o->key,
+ * o->version_id) under the active root key and fills o->size, blob_id, kek_id, wrapped_dek,
+ * sse_mode (o's strings from then on are owned by o). md5_out gets the plaintext MD5.
+ * After COF_OK the blob exists: if publishing fails the caller removes it. */
+COF_MUST_CHECK cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
+                                           uint8_t md5_out[CRY_MD5_LEN]);
+/* Frees; an unfinished blob is aborted (tmp file removed). Accepts NULL. */
+void objio_writer_free(struct objio_writer *w);
+
+/* Opens o's blob: unwraps its DEK (COF_ERR_KEY on failure), checks the header
+ * (COF_ERR_INTEGRITY), and that the blob has the size o says. COF_ERR_NOT_FOUND if the blob file
+ * is missing. */
+COF_MUST_CHECK cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
+                                         const char *rid, struct objio_reader **out);
+/* Copies up to max plaintext bytes at pos into buf (at most to the end of pos's segment).
+ * COF_ERR_INTEGRITY if the segment fails authentication (buf then holds nothing of it). */
+COF_MUST_CHECK cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max,
+                                  size_t *out_n);
+/* Accepts NULL. */
+void objio_reader_free(struct objio_reader *r);
+
+#endif

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Operation dispatch: parses the request target and credentials, routes, picks how the body is
+ * received, and calls the handler once it is complete. */
+#include "server/ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "server/auth.h"
+#include "server/xml.h"
+#include "storage/blob.h"
+#include "storage/meta.h"
+
+int64_t ops_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+cof_err ops_no_bucket(struct srv_req *req)
+{
+    return srv_reply_error(req, COF_ERR_NO_BUCKET, NULL, "BucketName", req->route.bucket);
+}
+
+static cof_err drain_one(const char *blob_id, void *arg)
+{
+    struct srv_ctx *ctx = arg;
+    cof_err err = sto_blob_remove(ctx->blobs, blob_id);
+    if (err == COF_OK)
+        err = sto_meta_gc_done(ctx->meta, blob_id);
+    return err;
+}
+
+void ops_blob_discard(struct srv_ctx *ctx, const char *rid, const char *blob_id, bool queued)
+{
+    cof_err err = sto_blob_remove(ctx->blobs, blob_id);
+    if (err == COF_OK && queued)
+        err = sto_meta_gc_done(ctx->meta, blob_id);
+    if (err != COF_OK)
+        cof_log_warn(rid, "blob %s not removed yet (%s); a later drain or fsck will", blob_id,
+                     cof_err_name(err));
+}
+
+cof_err ops_gc_drain(struct srv_ctx *ctx)
+{
+    return sto_meta_gc_each(ctx->meta, drain_one, ctx);
+}
+
+static cof_err split_target(struct srv_req *req)
+{
+    const char *uri = req->raw_uri;
+    const char *qm = strchr(uri, '?');
+    size_t plen = qm != NULL ? (size_t)(qm - uri) : strlen(uri);
+    /* Absolute-form targets ("http://host/path") are legal HTTP/1.1; keep only the path. */
+    if (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0) {
+        const char *slash = strchr(uri + (uri[4] == 's' ? 8 : 7), '/');
+        if (slash == NULL || (qm != NULL && slash > qm)) {
+            plen = 0;
+        } else {
+            plen -= (size_t)(slash - uri);
+            uri = slash;
+        }
+    }
+    req->raw_path = malloc(plen + 2);
+    if (req->raw_path == NULL)
+        return COF_ERR_NOMEM;
+    if (plen == 0 || uri[0] != '/') {
+        req->raw_path[0] = '/';
+        memcpy(req->raw_path + 1, uri, plen);
+        req->raw_path[plen + 1] = '\0';
+    } else {
+        memcpy(req->raw_path, uri, plen);
+        req->raw_path[plen] = '\0';
+    }
+    return srv_query_parse(qm != NULL ? qm + 1 : "", &req->query);
+}
+
+cof_err ops_begin(struct srv_req *req)
+{
+    cof_err err = split_target(req);
+    if (err == COF_ERR_TOO_LARGE || err == COF_ERR_INVALID)
+        return COF_ERR_INVALID_ARGUMENT;
+    if (err != COF_OK)
+        return err;
+
+    struct srv_auth auth;
+    err = srv_auth_parse(srv_req_header(req, "Authorization"), &req->query, &auth);
+    if (err != COF_OK)
+        return err;
+    req->region = strdup(auth.region[0] != '\0' ? auth.region : req->ctx->cfg->region);
+    if (req->region == NULL)
+        return COF_ERR_NOMEM;
+
+    err = srv_route_parse(req->method, srv_req_header(req, "Host"), req->raw_path, &req->query,
+                          srv_req_header(req, "x-amz-copy-source") != NULL, &req->route);
+    if (err == COF_ERR_INVALID)
+        return COF_ERR_INVALID_ARGUMENT;
+    if (err != COF_OK)
+        return err;
+
+    enum srv_op op = req->route.op;
+    if (op != SRV_OP_LS_HEALTH && op != SRV_OP_LS_INFO && op != SRV_OP_LS_INIT)
+        atomic_store(&req->ctx->s3_used, true);
+    cof_log_debug(req->rid, "%s %s -> %s", req->method, req->raw_uri, srv_op_name(op));
+
+    switch (op) {
+    case SRV_OP_CREATE_BUCKET:
+    case SRV_OP_PUT_BUCKET_ENCRYPTION:
+        req->body_mode = SRV_BODY_BUFFER;
+        cof_buf_init(&req->body, SRV_MAX_SMALL_XML_BODY);
+        return COF_OK;
+    case SRV_OP_DELETE_OBJECTS:
+        req->body_mode = SRV_BODY_BUFFER;
+        cof_buf_init(&req->body, SRV_MAX_XML_BODY);
+        return COF_OK;
+    case SRV_OP_PUT_OBJECT:
+        return ops_put_object_begin(req);
+    case SRV_OP_NOT_IMPLEMENTED:
+        return COF_ERR_NOT_IMPLEMENTED;
+    case SRV_OP_METHOD_NOT_ALLOWED:
+    case SRV_OP_NONE:
+        return COF_ERR_METHOD_NOT_ALLOWED;
+    default:
+        return COF_OK;
+    }
+}
+
+cof_err ops_body(struct srv_req *req, const char *data, size_t n)
+{
+    if (req->route.op == SRV_OP_PUT_OBJECT)
+        return ops_put_object_body(req, data, n);
+    return COF_OK;
+}
+
+cof_err ops_finish(struct srv_req *req)
+{
+    if (req->body_err != COF_OK) {
+        if (req->body_err == COF_ERR_TOO_LARGE && req->route.op != SRV_OP_PUT_OBJECT)
+            return COF_ERR_MALFORMED_XML;
+        return req->body_err;
+    }
+    switch (req->route.op) {
+    case SRV_OP_LIST_BUCKETS:
+        return ops_list_buckets(req);
+    case SRV_OP_CREATE_BUCKET:
+        return ops_create_bucket(req);
+    case SRV_OP_HEAD_BUCKET:
+        return ops_head_bucket(req);
+    case SRV_OP_DELETE_BUCKET:
+        return ops_delete_bucket(req);
+    case SRV_OP_GET_BUCKET_LOCATION:
+        return ops_get_bucket_location(req);
+    case SRV_OP_PUT_BUCKET_ENCRYPTION:
+        return ops_put_bucket_encryption(req);
+    case SRV_OP_GET_BUCKET_ENCRYPTION:
+        return ops_get_bucket_encryption(req);
+    case SRV_OP_DELETE_BUCKET_ENCRYPTION:
+        return ops_delete_bucket_encryption(req);
+    case SRV_OP_LIST_OBJECTS:
+        return ops_list_objects(req, 1);
+    case SRV_OP_LIST_OBJECTS_V2:
+        return ops_list_objects(req, 2);
+    case SRV_OP_DELETE_OBJECTS:
+        return ops_delete_objects(req);
+    case SRV_OP_PUT_OBJECT:
+        return ops_put_object_finish(req);
+    case SRV_OP_COPY_OBJECT:
+        return ops_copy_object(req);
+    case SRV_OP_GET_OBJECT:
+        return ops_get_object(req, 0);
+    case SRV_OP_HEAD_OBJECT:
+        return ops_get_object(req, 1);
+    case SRV_OP_DELETE_OBJECT:
+        return ops_delete_object(req);
+    case SRV_OP_LS_HEALTH:
+    case SRV_OP_LS_INFO:
+    case SRV_OP_LS_INIT:
+    case SRV_OP_LS_RESET:
+        return ops_localstack(req);
+    case SRV_OP_NOT_IMPLEMENTED:
+        return COF_ERR_NOT_IMPLEMENTED;
+    default:
+        return COF_ERR_METHOD_NOT_ALLOWED;
+    }
+}
+
+void ops_cleanup(struct srv_req *req)
+{
+    ops_put_object_cleanup(req);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* S3 operation handlers: the only code that combines storage/ and crypto/.
+ * http.c calls ops_begin once the headers are in, ops_body for each piece of a streamed body,
+ * and ops_finish once the body is complete. A handler either queues its own response (setting
+ * req->responded through srv_reply*) or returns a cof_err that http.c turns into an S3 error. */
+#ifndef SRV_OPS_H
+#define SRV_OPS_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "server/http.h"
+
+/* Caps on buffered (non-streamed) request bodies. */
+#define SRV_MAX_OBJECT_SIZE (5ull * 1024 * 1024 * 1024) /* single PUT, as AWS */
+
+/* Routes the request and validates what can be validated before the body; sets body_mode. */
+cof_err ops_begin(struct srv_req *req);
+/* One piece of a SRV_BODY_STREAM body. */
+cof_err ops_body(struct srv_req *req, const char *data, size_t n);
+/* Runs the operation once the whole body is in (req->body_err may hold a receive error). */
+cof_err ops_finish(struct srv_req *req);
+/* Releases operation state at request completion (e.g. aborts an unfinished blob). */
+void ops_cleanup(struct srv_req *req);
+
+/* Per-operation handlers (ops_bucket.c, ops_object.c, ops_list.c, ops_localstack.c). */
+cof_err ops_list_buckets(struct srv_req *req);
+cof_err ops_create_bucket(struct srv_req *req);
+cof_err ops_head_bucket(struct srv_req *req);
+cof_err ops_delete_bucket(struct srv_req *req);
+cof_err ops_get_bucket_location(struct srv_req *req);
+cof_err ops_put_bucket_encryption(struct srv_req *req);
+cof_err ops_get_bucket_encryption(struct srv_req *req);
+cof_err ops_delete_bucket_encryption(struct srv_req *req);
+cof_err ops_list_objects(struct srv_req *req, int version);
+cof_err ops_delete_objects(struct srv_req *req);
+cof_err ops_put_object_begin(struct srv_req *req);
+cof_err ops_put_object_body(struct srv_req *req, const char *data, size_t n);
+cof_err ops_put_object_finish(struct srv_req *req);
+void ops_put_object_cleanup(struct srv_req *req);
+cof_err ops_copy_object(struct srv_req *req);
+cof_err ops_get_object(struct srv_req *req, int head);
+cof_err ops_delete_object(struct srv_req *req);
+cof_err ops_localstack(struct srv_req *req);
+
+/* Shared helpers (ops_common.c) */
+/* Owner id/name used in listings (LocalStack's default canonical user). */
+#define SRV_OWNER_ID   "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+#define SRV_OWNER_NAME "webfile"
+/* Milliseconds since the Unix epoch. */
+int64_t ops_now_ms(void);
+/* Unlinks every blob queued for removal and dequeues it (after a reset, at start-up). */
+cof_err ops_gc_drain(struct srv_ctx *ctx);
+/* Unlinks a blob no row references any more; when queued, also dequeues it from the garbage
+ * queue. Failures are logged and left for the next drain or fsck. */
+void ops_blob_discard(struct srv_ctx *ctx, const char *rid, const char *blob_id, bool queued);
+/* NoSuchBucket reply naming the bucket. */
+cof_err ops_no_bucket(struct srv_req *req);
+
+#endif

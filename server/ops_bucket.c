@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
+ * Put/Get/DeleteBucketEncryption, DeleteObjects. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "crypto/digest.h"
+#include "server/httpfmt.h"
+#include "server/s3err.h"
+#include "server/ops.h"
+#include "server/xml.h"
+#include "storage/blob.h"
+#include "storage/meta.h"
+
+#define CONFIG_ENCRYPTION "encryption"
+
+static cof_err reply_doc(struct srv_req *req, struct srv_xml *x)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    cof_err err = srv_xml_finish(x, &doc, &len);
+    srv_xml_free(x);
+    if (err != COF_OK)
+        return err;
+    return srv_reply_xml(req, 200, doc, len);
+}
+
+static cof_err add_bucket(const struct sto_bucket *b, void *arg)
+{
+    struct srv_xml *x = arg;
+    char iso[32];
+    srv_iso8601_format(b->created_ms, iso);
+    srv_xml_open(x, "Bucket");
+    srv_xml_elem(x, "Name", b->name);
+    srv_xml_elem(x, "CreationDate", iso);
+    srv_xml_elem(x, "BucketRegion", b->region);
+    return srv_xml_close(x);
+}
+
+cof_err ops_list_buckets(struct srv_req *req)
+{
+    struct srv_xml *x = NULL;
+    cof_err err = srv_xml_new("ListAllMyBucketsResult", &x);
+    if (err != COF_OK)
+        return err;
+    srv_xml_open(x, "Owner");
+    srv_xml_elem(x, "ID", SRV_OWNER_ID);
+    srv_xml_elem(x, "DisplayName", SRV_OWNER_NAME);
+    srv_xml_close(x);
+    srv_xml_open(x, "Buckets");
+    err = sto_meta_list_buckets(req->ctx->meta, add_bucket, x);
+    if (err != COF_OK) {
+        srv_xml_free(x);
+        return err;
+    }
+    srv_xml_close(x);
+    return reply_doc(req, x);
+}
+
+cof_err ops_create_bucket(struct srv_req *req)
+{
+    char *location = NULL;
+    cof_err err = srv_bucket_name_check(req->route.bucket);
+    if (err != COF_OK)
+        return srv_reply_error(req, err, NULL, "BucketName", req->route.bucket);
+    err = srv_xml_parse_create_bucket(req->body.data, req->body.len, &location);
+    if (err != COF_OK)
+        return err;
+    /* AWS: us-east-1 takes no constraint; elsewhere the constraint must name the endpoint's
+     * region. */
+    const char *region = location != NULL ? location : "us-east-1";
+    if (location != NULL &&
+        (strcmp(location, "us-east-1") == 0 || location[0] == '\0' ||
+         strspn(location, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(location) ||
+         strlen(location) > 32)) {
+        err = srv_reply_error(req, COF_ERR_BAD_LOCATION, NULL, "LocationConstraint", location);
+        goto out;
+    }
+    if (strcmp(req->region, "us-east-1") != 0 && strcmp(req->region, region) != 0) {
+        err = COF_ERR_LOCATION_MISMATCH;
+        goto out;
+    }
+    err = sto_meta_create_bucket(req->ctx->meta, req->route.bucket, region, ops_now_ms());
+    if (err == COF_ERR_BUCKET_EXISTS) {
+        err = srv_reply_error(req, err, NULL, "BucketName", req->route.bucket);
+        goto out;
+    }
+    if (err == COF_OK) {
+        char loc[80];
+        snprintf(loc, sizeof(loc), "/%s", req->route.bucket);
+        srv_resp_add(req, "Location", loc);
+        err = srv_reply(req, 200, NULL, "", 0);
+    }
+out:
+    free(location);
+    return err;
+}
+
+cof_err ops_head_bucket(struct srv_req *req)
+{
+    struct sto_bucket b;
+    memset(&b, 0, sizeof(b));
+    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, &b);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err != COF_OK)
+        return err;
+    srv_resp_add(req, "x-amz-bucket-region", b.region);
+    sto_bucket_cleanup(&b);
+    return srv_reply(req, 200, NULL, "", 0);
+}
+
+cof_err ops_delete_bucket(struct srv_req *req)
+{
+    cof_err err = sto_meta_delete_bucket(req->ctx->meta, req->route.bucket);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err == COF_ERR_BUCKET_NOT_EMPTY)
+        return srv_reply_error(req, err, NULL, "BucketName", req->route.bucket);
+    if (err != COF_OK)
+        return err;
+    return srv_reply(req, 204, NULL, "", 0);
+}
+
+cof_err ops_get_bucket_location(struct srv_req *req)
+{
+    struct sto_bucket b;
+    memset(&b, 0, sizeof(b));
+    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, &b);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err != COF_OK)
+        return err;
+    /* Region names are [a-z0-9-] (checked at creation), so no escaping is needed. */
+    struct cof_buf doc;
+    char *out = NULL;
+    cof_buf_init(&doc, 1024);
+    err = cof_buf_printf(&doc,
+                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                         "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">%s</LocationConstraint>",
+                         strcmp(b.region, "us-east-1") == 0 ? "" : b.region);
+    size_t len = doc.len;
+    if (err == COF_OK)
+        err = cof_buf_steal(&doc, &out);
+    cof_buf_cleanup(&doc);
+    sto_bucket_cleanup(&b);
+    if (err != COF_OK)
+        return err;
+    return srv_reply_xml(req, 200, out, len);
+}
+
+/* Checks Content-MD5 of a buffered body when the client sent one. */
+static cof_err check_body_md5(struct srv_req *req)
+{
+    const char *md5 = srv_req_header(req, "Content-MD5");
+    uint8_t want[CRY_MD5_LEN], got[CRY_MD5_LEN];
+    size_t n = 0;
+    if (md5 == NULL)
+        return COF_OK;
+    if (srv_base64_decode(md5, want, sizeof(want), &n) != COF_OK || n != CRY_MD5_LEN)
+        return COF_ERR_INVALID_DIGEST;
+    cof_err err = cry_digest_oneshot(CRY_DIGEST_MD5, req->body.data ? req->body.data : "",
+                                     req->body.len, got);
+    if (err != COF_OK)
+        return err;
+    return memcmp(want, got, CRY_MD5_LEN) == 0 ? COF_OK : COF_ERR_BAD_DIGEST;
+}
+
+cof_err ops_put_bucket_encryption(struct srv_req *req)
+{
+    struct srv_sse_config c;
+    char *doc = NULL;
+    size_t len = 0;
+    memset(&c, 0, sizeof(c));
+    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err == COF_OK)
+        err = check_body_md5(req);
+    if (err == COF_OK)
+        err = srv_xml_parse_sse_config(req->body.data, req->body.len, &c);
+    if (err == COF_ERR_INVALID_ARGUMENT) {
+        srv_sse_config_cleanup(&c);
+        return srv_reply_error(req, err,
+                               "a KMSMasterKeyID is not applicable if the default sse algorithm "
+                               "is not aws:kms or aws:kms:dsse",
+                               "ArgumentName", "ApplyServerSideEncryptionByDefault");
+    }
+    if (err == COF_OK)
+        err = srv_xml_write_sse_config(&c, &doc, &len);
+    if (err == COF_OK)
+        err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION,
+                                         doc);
+    srv_sse_config_cleanup(&c);
+    free(doc);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err != COF_OK)
+        return err;
+    return srv_reply(req, 200, NULL, "", 0);
+}
+
+cof_err ops_get_bucket_encryption(struct srv_req *req)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    cof_err err = sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket,
+                                             CONFIG_ENCRYPTION, &doc);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err == COF_ERR_NOT_FOUND) {
+        /* Every bucket encrypts with SSE-S3 by default (AWS since January 2023). */
+        struct srv_sse_config def = {.algorithm = (char *)(uintptr_t) "AES256",
+                                     .bucket_key_enabled = false,
+                                     .bucket_key_set = true};
+        err = srv_xml_write_sse_config(&def, &doc, &len);
+    } else if (err == COF_OK) {
+        len = strlen(doc);
+    }
+    if (err != COF_OK)
+        return err;
+    return srv_reply_xml(req, 200, doc, len);
+}
+
+cof_err ops_delete_bucket_encryption(struct srv_req *req)
+{
+    cof_err err =
+        sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION, NULL);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err != COF_OK && err != COF_ERR_NOT_FOUND)
+        return err;
+    return srv_reply(req, 204, NULL, "", 0);
+}
+
+cof_err ops_delete_objects(struct srv_req *req)
+{
+    struct srv_delete_req d;
+    struct srv_xml *x = NULL;
+    memset(&d, 0, sizeof(d));
+    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err == COF_OK)
+        err = check_body_md5(req);
+    if (err == COF_OK)
+        err = srv_xml_parse_delete(req->body.data, req->body.len, &d);
+    if (err == COF_OK)
+        err = srv_xml_new("DeleteResult", &x);
+    for (size_t i = 0; err == COF_OK && i < d.n; i++) {
+        const struct srv_delete_obj *o = &d.objs[i];
+        char *removed = NULL;
+        cof_err e = strlen(o->key) > 1024 ? COF_ERR_KEY_TOO_LONG
+                                          : sto_meta_delete_object(req->ctx->meta,
+                                                                   req->route.bucket, o->key,
+                                                                   &removed);
+        if (removed != NULL) {
+            ops_blob_discard(req->ctx, req->rid, removed, true);
+            free(removed);
+        }
+        if (e == COF_OK || e == COF_ERR_NO_OBJECT) {
+            if (d.quiet)
+                continue;
+            srv_xml_open(x, "Deleted");
+            srv_xml_elem(x, "Key", o->key);
+            if (o->version_id != NULL)
+                srv_xml_elem(x, "VersionId", o->version_id);
+            srv_xml_close(x);
+        } else {
+            const struct srv_s3err *se = srv_s3err_lookup(e);
+            srv_xml_open(x, "Error");
+            srv_xml_elem(x, "Key", o->key);
+            if (o->version_id != NULL)
+                srv_xml_elem(x, "VersionId", o->version_id);
+            srv_xml_elem(x, "Code", se->code);
+            srv_xml_elem(x, "Message", se->message);
+            srv_xml_close(x);
+        }
+    }
+    srv_delete_req_cleanup(&d);
+    if (err != COF_OK) {
+        srv_xml_free(x);
+        return err;
+    }
+    return reply_doc(req, x);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cof_err -> HTTP status and S3 error code, as AWS S3 returns them
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). */
+#include "server/s3err.h"
+
+static const struct srv_s3err table[COF_ERR__COUNT] = {
+    [COF_ERR_NOMEM] = {503, "SlowDown", "Please reduce your request rate."},
+    [COF_ERR_IO] = {500, "InternalError", "We encountered an internal error. Please try again."},
+    [COF_ERR_DB] = {500, "InternalError", "We encountered an internal error. Please try again."},
+    [COF_ERR_INTEGRITY] = {500, "InternalError",
+                           "We encountered an internal error. Please try again."},
+    [COF_ERR_KEY] = {500, "InternalError", "We encountered an internal error. Please try again."},
+    [COF_ERR_TOO_LARGE] = {400, "MalformedXML",
+                           "The XML you provided was not well-formed or did not validate against "
+                           "our published schema"},
+    [COF_ERR_INVALID] = {400, "InvalidRequest", "Invalid Request"},
+    [COF_ERR_NOT_FOUND] = {404, "NoSuchKey", "The specified key does not exist."},
+    [COF_ERR_CONFIG] = {500, "InternalError", "We encountered an internal error. Please try again."},
+    [COF_ERR_INTERNAL] = {500, "InternalError",
+                          "We encountered an internal error. Please try again."},
+    [COF_ERR_NO_BUCKET] = {404, "NoSuchBucket", "The specified bucket does not exist"},
+    [COF_ERR_NO_OBJECT] = {404, "NoSuchKey", "The specified key does not exist."},
+    [COF_ERR_BUCKET_EXISTS] = {409, "BucketAlreadyOwnedByYou",
+                               "Your previous request to create the named bucket succeeded and you "
+                               "already own it."},
+    [COF_ERR_BUCKET_NOT_EMPTY] = {409, "BucketNotEmpty",
+                                  "The bucket you tried to delete is not empty"},
+    [COF_ERR_BAD_BUCKET_NAME] = {400, "InvalidBucketName", "The specified bucket is not valid."},
+    [COF_ERR_KEY_TOO_LONG] = {400, "KeyTooLongError", "Your key is too long"},
+    [COF_ERR_MALFORMED_XML] = {400, "MalformedXML",
+                               "The XML you provided was not well-formed or did not validate "
+                               "against our published schema"},
+    [COF_ERR_BAD_DIGEST] = {400, "BadDigest",
+                            "The Content-MD5 you specified did not match what we received."},
+    [COF_ERR_INVALID_DIGEST] = {400, "InvalidDigest",
+                                "The Content-MD5 you specified is not valid."},
+    [COF_ERR_INVALID_ARGUMENT] = {400, "InvalidArgument", "Invalid Argument"},
+    [COF_ERR_INVALID_REQUEST] = {400, "InvalidRequest", "Invalid Request"},
+    [COF_ERR_INVALID_RANGE] = {416, "InvalidRange", "The requested range is not satisfiable"},
+    [COF_ERR_PRECONDITION] = {412, "PreconditionFailed",
+                              "At least one of the pre-conditions you specified did not hold"},
+    [COF_ERR_NOT_MODIFIED] = {304, "NotModified", "Not Modified"},
+    [COF_ERR_NOT_IMPLEMENTED] = {501, "NotImplemented",
+                                 "A header you provided implies functionality that is not "
+                                 "implemented"},
+    [COF_ERR_METHOD_NOT_ALLOWED] = {405, "MethodNotAllowed",
+                                    "The specified method is not allowed against this resource."},
+    [COF_ERR_AUTH_MALFORMED] = {400, "AuthorizationHeaderMalformed",
+                                "The authorization header is malformed."},
+    [COF_ERR_MISSING_LENGTH] = {411, "MissingContentLength",
+                                "You must provide the Content-Length HTTP header."},
+    [COF_ERR_ENTITY_TOO_LARGE] = {400, "EntityTooLarge",
+                                  "Your proposed upload exceeds the maximum allowed size"},
+    [COF_ERR_INCOMPLETE_BODY] = {400, "IncompleteBody",
+                                 "You did not provide the number of bytes specified by the "
+                                 "Content-Length HTTP header"},
+    [COF_ERR_BAD_LOCATION] = {400, "InvalidLocationConstraint",
+                              "The specified location-constraint is not valid"},
+    [COF_ERR_LOCATION_MISMATCH] = {400, "IllegalLocationConstraintException",
+                                   "The unspecified location constraint is incompatible for the "
+                                   "region specific endpoint this request was sent to."},
+    [COF_ERR_INVALID_COPY] = {400, "InvalidRequest",
+                              "This copy request is illegal because it is trying to copy an object "
+                              "to itself without changing the object's metadata, storage class, "
+                              "website redirect location or encryption attributes."},
+    [COF_ERR_BAD_COPY_SOURCE] = {400, "InvalidArgument", "Invalid copy source object key"},
+    [COF_ERR_BAD_ENCRYPTION] = {400, "InvalidArgument",
+                                "The encryption method specified is not supported"},
+    [COF_ERR_NO_SUCH_UPLOAD] = {404, "NoSuchUpload",
+                                "The specified upload does not exist. The upload ID may be "
+                                "invalid, or the upload may have been aborted or completed."},
+    [COF_ERR_SERVICE_UNAVAILABLE] = {503, "ServiceUnavailable",
+                                     "Please reduce your request rate."},
+    [COF_ERR_METADATA_TOO_LARGE] = {400, "MetadataTooLarge",
+                                    "Your metadata headers exceed the maximum allowed metadata "
+                                    "size."},
+    [COF_ERR_BAD_CONTINUATION] = {400, "InvalidArgument",
+                                  "The continuation token provided is incorrect"},
+};
+
+static const struct srv_s3err internal = {500, "InternalError",
+                                          "We encountered an internal error. Please try again."};
+
+const struct srv_s3err *srv_s3err_lookup(cof_err e)
+{
+    if ((unsigned)e >= COF_ERR__COUNT || table[e].code == NULL)
+        return &internal;
+    return &table[e];
+}
