@@ -56,6 +56,7 @@ typedef enum {
     COF_ERR_SERVICE_UNAVAILABLE,
     COF_ERR_METADATA_TOO_LARGE,
     COF_ERR_BAD_CONTINUATION, /* ListObjectsV2 token we did not issue: InvalidArgument */
+    COF_ERR_UNSUPPORTED_AUTH,  /* Authorization scheme other than SigV4/SigV2 */
     COF_ERR__COUNT
 } cof_err;
 

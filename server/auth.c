@@ -93,7 +93,7 @@ cof_err srv_auth_parse(const char *authz, const struct srv_query *q, struct srv_
             out->kind = SRV_AUTH_V2;
             return COF_OK;
         }
-        return COF_ERR_AUTH_MALFORMED;
+        return COF_ERR_UNSUPPORTED_AUTH;
     }
     const char *qc = srv_query_get(q, "X-Amz-Credential");
     if (qc != NULL)

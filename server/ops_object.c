@@ -444,7 +444,8 @@ cof_err ops_get_object(struct srv_req *req, int head)
     unsigned status = 200;
     const char *range = srv_req_header(req, "Range");
     if (range != NULL) {
-        cof_err rerr = srv_range_parse(range, o.size, &first, &last);
+        uint64_t rfirst = 0, rlast = 0;
+        cof_err rerr = srv_range_parse(range, o.size, &rfirst, &rlast);
         if (rerr == COF_ERR_INVALID_RANGE) {
             snprintf(num, sizeof(num), "bytes */%llu", (unsigned long long)o.size);
             srv_resp_add(req, "Content-Range", num);
@@ -452,6 +453,8 @@ cof_err ops_get_object(struct srv_req *req, int head)
             goto out;
         }
         if (rerr == COF_OK) {
+            first = rfirst;
+            last = rlast;
             status = 206;
             snprintf(num, sizeof(num), "bytes %llu-%llu/%llu", (unsigned long long)first,
                      (unsigned long long)last, (unsigned long long)o.size);

@@ -76,6 +76,7 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                     "size."},
     [COF_ERR_BAD_CONTINUATION] = {400, "InvalidArgument",
                                   "The continuation token provided is incorrect"},
+    [COF_ERR_UNSUPPORTED_AUTH] = {400, "InvalidArgument", "Unsupported Authorization Type"},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what coffer needs from Debian's registry: build deps always; test clients with --test.
+# Skips apt-get entirely when everything is already installed.
+set -euo pipefail
+pkgs=(build-essential meson ninja-build pkg-config
+      libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libisal-dev libjansson-dev)
+if [[ "${1:-}" == "--test" ]]; then
+    pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    sudo_cmd=()
+    [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}"
+fi
