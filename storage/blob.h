@@ -19,18 +19,25 @@ struct sto_blob_writer;
 struct sto_blob_reader;
 
 /* Opens (creating as needed) DATA/blobs and DATA/tmp, and empties tmp/. With fsync_full, writes
- * are fsynced before rename and the directory after. COF_ERR_IO. */
+ * are fsynced before rename and the directory after. COF_ERR_IO.
+ * DATA itself is created (mode 0700) if missing, not its parents. tmp/ is emptied only when no
+ * other open store (in any process) has DATA open: each holds a shared flock on tmp/ until
+ * close, so an fsck next to a running server does not delete the server's bodies in flight. */
 COF_MUST_CHECK cof_err sto_blobs_open(const char *data_dir, bool fsync_full,
                                       struct sto_blobs **out);
 /* Accepts NULL. */
 void sto_blobs_close(struct sto_blobs *bs);
 
-/* Fills out with a new random id: 32 hex chars + NUL, and raw holds the same 16 bytes. */
+/* Fills out with a new random id (getrandom): 32 lowercase hex chars + NUL, and raw (may be
+ * NULL) holds the same 16 bytes. COF_ERR_IO. */
 COF_MUST_CHECK cof_err sto_blob_new_id(char out[STO_BLOB_ID_HEX + 1], uint8_t raw[16]);
-/* Parses a 32-hex-char id into 16 raw bytes. COF_ERR_INVALID if malformed. */
+/* Parses a 32-hex-char id into 16 raw bytes (raw may be NULL: validate only). COF_ERR_INVALID
+ * if malformed: NULL, not exactly 32 chars, or any char outside [0-9a-f] (uppercase is rejected,
+ * so each id has one spelling and one path). */
 COF_MUST_CHECK cof_err sto_blob_id_parse(const char *id, uint8_t raw[16]);
 
-/* Starts tmp/<id> (O_EXCL). COF_ERR_IO. */
+/* Starts tmp/<id> (O_EXCL, 0600). COF_ERR_INVALID for a malformed id (every function taking an
+ * id checks it before it becomes a path), COF_ERR_IO (also when tmp/<id> exists). */
 COF_MUST_CHECK cof_err sto_blob_create(struct sto_blobs *bs, const char *id,
                                        struct sto_blob_writer **out);
 /* Appends n bytes (loops over short writes). COF_ERR_IO. */
@@ -44,7 +51,9 @@ void sto_blob_abort(struct sto_blob_writer **w);
 /* Opens a committed blob for reading. COF_ERR_NOT_FOUND if absent, COF_ERR_IO. */
 COF_MUST_CHECK cof_err sto_blob_open(struct sto_blobs *bs, const char *id,
                                      struct sto_blob_reader **out);
-/* Reads up to n bytes at off; *out_n < n only at end of file. COF_ERR_IO. */
+/* Reads up to n bytes at off; *out_n < n only at end of file (off at or past the end: 0 bytes,
+ * COF_OK). Committed blobs are immutable: reads are bounded by the size seen at open.
+ * COF_ERR_IO. */
 COF_MUST_CHECK cof_err sto_blob_pread(struct sto_blob_reader *r, void *buf, size_t n,
                                       uint64_t off, size_t *out_n);
 /* Total stored size in bytes. */
@@ -56,7 +65,9 @@ void sto_blob_close(struct sto_blob_reader *r);
 COF_MUST_CHECK cof_err sto_blob_remove(struct sto_blobs *bs, const char *id);
 
 /* Calls cb for every committed blob id (in no particular order); stops early and returns the
- * callback's code if it is not COF_OK. For fsck. */
+ * callback's code if it is not COF_OK. For fsck. Reports only regular files named by a valid id
+ * inside their own blobs/xx/yy/ (the ones open/remove can address); anything else is skipped.
+ * cb may remove the blob it is given. */
 typedef cof_err (*sto_blob_visit_fn)(const char *id, void *arg);
 COF_MUST_CHECK cof_err sto_blob_each(struct sto_blobs *bs, sto_blob_visit_fn cb, void *arg);
 

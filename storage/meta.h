@@ -38,7 +38,9 @@ struct sto_object {
 };
 
 /* Opens or creates DATA/coffer.db (schema created/migrated; WAL; synchronous FULL when
- * durability_full, else NORMAL). COF_ERR_DB. */
+ * durability_full, else NORMAL). COF_ERR_DB. db_path must name a file (each pooled connection
+ * opens it; ":memory:" would give each its own database). A new file is created 0600. A database
+ * whose schema is newer than this build is refused (COF_ERR_DB). */
 COF_MUST_CHECK cof_err sto_meta_open(const char *db_path, bool durability_full,
                                      struct sto_meta **out);
 /* Closes every pooled connection. Accepts NULL. No call may be in flight. */
@@ -73,13 +75,18 @@ COF_MUST_CHECK cof_err sto_meta_set_bucket_config(struct sto_meta *m, const char
 /* Objects */
 /* Publishes o (inserting or replacing the row for (bucket, key)) in one transaction that also
  * queues the replaced row's blob for unlinking. *out_replaced_blob gets that blob id (malloc'd,
- * caller frees, then calls sto_meta_gc_done after unlinking) or NULL. COF_ERR_NO_BUCKET. */
+ * caller frees, then calls sto_meta_gc_done after unlinking) or NULL. COF_ERR_NO_BUCKET.
+ * out_replaced_blob may be NULL (the blob stays queued for sto_meta_gc_each). A blob that some
+ * row still references (o reuses it, or another row shares it) is neither queued nor returned.
+ * o->bucket, o->key and o->blob_id must not be NULL; the other strings and wrapped_dek may be
+ * (stored as NULL, read back as NULL). COF_ERR_TOO_LARGE if size > INT64_MAX. */
 COF_MUST_CHECK cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
                                            char **out_replaced_blob);
 /* COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT; out filled on COF_OK (caller cleans up). */
 COF_MUST_CHECK cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket,
                                            const char *key, struct sto_object *out);
-/* Removes the row, queueing its blob like put. COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT. */
+/* Removes the row, queueing its blob like put (out_removed_blob may be NULL).
+ * COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT. */
 COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket,
                                               const char *key, char **out_removed_blob);
 
@@ -88,7 +95,7 @@ COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bu
  * NULL = start), at most limit rows. cb returns COF_OK to continue; any other code stops the walk
  * and is returned, except COF_ERR_NOT_FOUND which stops it and returns COF_OK ("enough").
  * Uses the primary-key index: cost is O(log n + rows visited). The row passed to cb is borrowed.
- * COF_ERR_NO_BUCKET. */
+ * COF_ERR_NO_BUCKET. limit 0 lists nothing (the bucket is still checked). */
 typedef cof_err (*sto_object_fn)(const struct sto_object *o, void *arg);
 COF_MUST_CHECK cof_err sto_meta_list_objects(struct sto_meta *m, const char *bucket,
                                              const char *from, bool inclusive,
@@ -102,9 +109,10 @@ COF_MUST_CHECK cof_err sto_meta_blob_referenced(struct sto_meta *m, const char *
 
 /* Blob garbage queue */
 typedef cof_err (*sto_blob_id_fn)(const char *blob_id, void *arg);
-/* Calls cb for each queued blob id. */
+/* Calls cb for each queued blob id (same stop rules as list_buckets); cb may call
+ * sto_meta_gc_done for the id it is given. */
 COF_MUST_CHECK cof_err sto_meta_gc_each(struct sto_meta *m, sto_blob_id_fn cb, void *arg);
-/* Removes blob_id from the queue (after the file was unlinked). */
+/* Removes blob_id from the queue (after the file was unlinked). Not queued is COF_OK. */
 COF_MUST_CHECK cof_err sto_meta_gc_done(struct sto_meta *m, const char *blob_id);
 
 /* Deletes every bucket, config and object in one transaction, queueing all blobs (LocalStack

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Blob files: tmp/<id> -> fsync -> rename into blobs/xx/yy/<id> -> fsync the directories.
+ * Stores opaque bytes; never sees plaintext or keys, never builds a path from client input. */
+#include "storage/blob.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define DIR_MODE  0700
+#define FILE_MODE 0600
+
+struct sto_blobs {
+    int data_fd;  /* DATA/ */
+    int blobs_fd; /* DATA/blobs/ */
+    int tmp_fd;   /* DATA/tmp/ */
+    bool fsync_full;
+};
+
+struct sto_blob_writer {
+    struct sto_blobs *bs;
+    int fd;
+    char id[STO_BLOB_ID_HEX + 1];
+};
+
+struct sto_blob_reader {
+    int fd;
+    uint64_t size;
+};
+
+/* Logs one line for a failed system call and returns COF_ERR_IO. */
+static cof_err io_fail(const char *op, const char *what, int e)
+{
+    char msg[128];
+    if (strerror_r(e, msg, sizeof(msg)) != 0)
+        snprintf(msg, sizeof(msg), "errno %d", e);
+    cof_log_error(NULL, "blob: %s %s: %s", op, what, msg);
+    return COF_ERR_IO;
+}
+
+static void close_fd(int fd)
+{
+    if (fd >= 0)
+        (void)close(fd);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1; /* uppercase is rejected: one spelling per id, so one path per id */
+}
+
+cof_err sto_blob_id_parse(const char *id, uint8_t raw[16])
+{
+    if (id == NULL)
+        return COF_ERR_INVALID;
+    for (size_t i = 0; i < STO_BLOB_ID_HEX; i++) {
+        int hi;
+        if (id[i] == '\0' || hexval(id[i]) < 0)
+            return COF_ERR_INVALID;
+        if (i % 2 == 1) {
+            hi = hexval(id[i - 1]);
+            if (raw != NULL)
+                raw[i / 2] = (uint8_t)(hi << 4 | hexval(id[i]));
+        }
+    }
+    if (id[STO_BLOB_ID_HEX] != '\0')
+        return COF_ERR_INVALID;
+    return COF_OK;
+}
+
+cof_err sto_blob_new_id(char out[STO_BLOB_ID_HEX + 1], uint8_t raw[16])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t r[16];
+    size_t got = 0;
+    while (got < sizeof(r)) {
+        ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return io_fail("getrandom", "", errno);
+        }
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < sizeof(r); i++) {
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 0x0f];
+    }
+    out[STO_BLOB_ID_HEX] = '\0';
+    if (raw != NULL)
+        memcpy(raw, r, sizeof(r));
+    return COF_OK;
+}
+
+/* "xx/yy/<id>" relative to blobs/. id must already be valid. */
+static void rel_path(const char *id, char out[6 + STO_BLOB_ID_HEX + 1])
+{
+    memcpy(out, id, 2);
+    out[2] = '/';
+    memcpy(out + 3, id + 2, 2);
+    out[5] = '/';
+    memcpy(out + 6, id, STO_BLOB_ID_HEX + 1);
+}
+
+/* mkdir name under dirfd (an existing one is fine), then opens it. Returns the fd or -1. */
+static int open_subdir(int dirfd, const char *name, const char *what)
+{
+    if (mkdirat(dirfd, name, DIR_MODE) != 0 && errno != EEXIST) {
+        io_fail("mkdir", what, errno);
+        return -1;
+    }
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        io_fail("open", what, errno);
+    return fd;
+}
+
+static cof_err fsync_fd(int fd, const char *what)
+{
+    if (fsync(fd) != 0)
+        return io_fail("fsync", what, errno);
+    return COF_OK;
+}
+
+/* Unlinks every entry of tmp/: bodies whose writer died with the previous process. */
+static cof_err empty_tmp(int tmp_fd)
+{
+    int fd = openat(tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return io_fail("open", "tmp/", errno);
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        int e = errno;
+        close_fd(fd);
+        return io_fail("opendir", "tmp/", e);
+    }
+    cof_err err = COF_OK;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0)
+                err = io_fail("readdir", "tmp/", errno);
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(tmp_fd, de->d_name, 0) != 0 && errno != ENOENT) {
+            /* A directory nobody of ours made: leave it, it cannot be mistaken for a body. */
+            if (errno == EISDIR)
+                cof_log_warn(NULL, "blob: ignoring directory tmp/%s", de->d_name);
+            else
+                err = io_fail("unlink", "tmp/ entry", errno);
+        }
+    }
+    closedir(d);
+    return err;
+}
+
+/* Every open store holds a shared flock on tmp/ for its lifetime. tmp/ is emptied only by an
+ * opener that first gets the lock exclusively, i.e. when no other live process (an online fsck
+ * next to a running server, say) has DATA open: its bodies in flight are not leftovers. */
+static cof_err claim_tmp(int tmp_fd)
+{
+    cof_err err = COF_OK;
+    if (flock(tmp_fd, LOCK_EX | LOCK_NB) == 0) {
+        err = empty_tmp(tmp_fd);
+    } else if (errno == EWOULDBLOCK) {
+        cof_log_info(NULL, "blob: data dir open in another process; tmp/ left as is");
+    } else {
+        /* No locking here (some network file systems): keep the documented behaviour. */
+        cof_log_warn(NULL, "blob: cannot lock tmp/ (errno %d); emptying it anyway", errno);
+        return empty_tmp(tmp_fd);
+    }
+    while (err == COF_OK && flock(tmp_fd, LOCK_SH) != 0) {
+        if (errno != EINTR)
+            err = io_fail("lock", "tmp/", errno);
+    }
+    return err;
+}
+
+cof_err sto_blobs_open(const char *data_dir, bool fsync_full, struct sto_blobs **out)
+{
+    struct sto_blobs *bs = NULL;
+    cof_err err = COF_OK;
+    *out = NULL;
+    if (data_dir == NULL)
+        COF_BUG("sto_blobs_open: data_dir is NULL");
+    bs = calloc(1, sizeof(*bs));
+    if (bs == NULL)
+        return COF_ERR_NOMEM;
+    bs->data_fd = bs->blobs_fd = bs->tmp_fd = -1;
+    bs->fsync_full = fsync_full;
+
+    if (mkdir(data_dir, DIR_MODE) != 0 && errno != EEXIST) {
+        err = io_fail("mkdir", data_dir, errno);
+        goto out;
+    }
+    bs->data_fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bs->data_fd < 0) {
+        err = io_fail("open", data_dir, errno);
+        goto out;
+    }
+    bs->blobs_fd = open_subdir(bs->data_fd, "blobs", "blobs/");
+    bs->tmp_fd = open_subdir(bs->data_fd, "tmp", "tmp/");
+    if (bs->blobs_fd < 0 || bs->tmp_fd < 0) {
+        err = COF_ERR_IO;
+        goto out;
+    }
+    if (fsync_full)
+        err = fsync_fd(bs->data_fd, data_dir);
+    if (err == COF_OK)
+        err = claim_tmp(bs->tmp_fd);
+out:
+    if (err != COF_OK) {
+        sto_blobs_close(bs);
+        bs = NULL;
+    }
+    *out = bs;
+    return err;
+}
+
+void sto_blobs_close(struct sto_blobs *bs)
+{
+    if (bs == NULL)
+        return;
+    close_fd(bs->tmp_fd);
+    close_fd(bs->blobs_fd);
+    close_fd(bs->data_fd);
+    free(bs);
+}
+
+cof_err sto_blob_create(struct sto_blobs *bs, const char *id, struct sto_blob_writer **out)
+{
+    *out = NULL;
+    if (sto_blob_id_parse(id, NULL) != COF_OK)
+        return COF_ERR_INVALID;
+    struct sto_blob_writer *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return COF_ERR_NOMEM;
+    w->fd = openat(bs->tmp_fd, id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
+    if (w->fd < 0) {
+        int e = errno;
+        free(w);
+        return io_fail("create", id, e);
+    }
+    w->bs = bs;
+    memcpy(w->id, id, sizeof(w->id));
+    *out = w;
+    return COF_OK;
+}
+
+cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t k = write(w->fd, b, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return io_fail("write", w->id, errno);
+        }
+        b += k;
+        n -= (size_t)k;
+    }
+    return COF_OK;
+}
+
+static void writer_free(struct sto_blob_writer *w)
+{
+    close_fd(w->fd);
+    free(w);
+}
+
+void sto_blob_abort(struct sto_blob_writer **wp)
+{
+    if (wp == NULL || *wp == NULL)
+        return;
+    struct sto_blob_writer *w = *wp;
+    *wp = NULL;
+    if (unlinkat(w->bs->tmp_fd, w->id, 0) != 0 && errno != ENOENT)
+        (void)io_fail("unlink tmp", w->id, errno);
+    writer_free(w);
+}
+
+cof_err sto_blob_commit(struct sto_blob_writer **wp)
+{
+    if (wp == NULL || *wp == NULL)
+        COF_BUG("sto_blob_commit: no writer");
+    struct sto_blob_writer *w = *wp;
+    struct sto_blobs *bs = w->bs;
+    char xx[3] = {w->id[0], w->id[1], '\0'};
+    char yy[3] = {w->id[2], w->id[3], '\0'};
+    int xfd = -1, yfd = -1;
+    bool renamed = false;
+    cof_err err = COF_OK;
+    *wp = NULL;
+
+    /* The data must be on disk before the name that publishes it. */
+    if (bs->fsync_full)
+        err = fsync_fd(w->fd, w->id);
+    if (err == COF_OK) {
+        int fd = w->fd;
+        w->fd = -1;
+        if (close(fd) != 0)
+            err = io_fail("close", w->id, errno);
+    }
+    if (err == COF_OK) {
+        xfd = open_subdir(bs->blobs_fd, xx, w->id);
+        if (xfd >= 0)
+            yfd = open_subdir(xfd, yy, w->id);
+        if (yfd < 0)
+            err = COF_ERR_IO;
+    }
+    if (err == COF_OK) {
+        if (renameat(bs->tmp_fd, w->id, yfd, w->id) != 0)
+            err = io_fail("rename", w->id, errno);
+        else
+            renamed = true;
+    }
+    /* Then make the new name durable. Parents are synced every time, not only when this call
+     * created them: another thread may have created them and not synced them yet. */
+    if (err == COF_OK && bs->fsync_full) {
+        err = fsync_fd(yfd, w->id);
+        if (err == COF_OK)
+            err = fsync_fd(xfd, w->id);
+        if (err == COF_OK)
+            err = fsync_fd(bs->blobs_fd, "blobs/");
+    }
+    if (err != COF_OK) {
+        /* Failure leaves nothing behind: no tmp file, and no blob the caller thinks is absent. */
+        if (renamed && unlinkat(yfd, w->id, 0) != 0 && errno != ENOENT)
+            (void)io_fail("unlink", w->id, errno);
+        if (!renamed && unlinkat(bs->tmp_fd, w->id, 0) != 0 && errno != ENOENT)
+            (void)io_fail("unlink tmp", w->id, errno);
+    }
+    close_fd(yfd);
+    close_fd(xfd);
+    writer_free(w);
+    return err;
+}
+
+cof_err sto_blob_open(struct sto_blobs *bs, const char *id, struct sto_blob_reader **out)
+{
+    char rel[6 + STO_BLOB_ID_HEX + 1];
+    struct stat st;
+    *out = NULL;
+    if (sto_blob_id_parse(id, NULL) != COF_OK)
+        return COF_ERR_INVALID;
+    rel_path(id, rel);
+    int fd = openat(bs->blobs_fd, rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return COF_ERR_NOT_FOUND;
+        return io_fail("open", id, errno);
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close_fd(fd);
+        return io_fail("stat", id, e);
+    }
+    struct sto_blob_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        close_fd(fd);
+        return COF_ERR_NOMEM;
+    }
+    r->fd = fd;
+    r->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    *out = r;
+    return COF_OK;
+}
+
+cof_err sto_blob_pread(struct sto_blob_reader *r, void *buf, size_t n, uint64_t off, size_t *out_n)
+{
+    uint8_t *b = buf;
+    size_t got = 0;
+    *out_n = 0;
+    /* Blobs are immutable once committed: the size seen at open bounds every read, which also
+     * keeps off + n within off_t. */
+    if (off >= r->size)
+        return COF_OK;
+    if (n > r->size - off)
+        n = (size_t)(r->size - off);
+    while (got < n) {
+        ssize_t k = pread(r->fd, b + got, n - got, (off_t)(off + got));
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return io_fail("read", "blob", errno);
+        }
+        if (k == 0)
+            break; /* end of file */
+        got += (size_t)k;
+    }
+    *out_n = got;
+    return COF_OK;
+}
+
+uint64_t sto_blob_reader_size(const struct sto_blob_reader *r)
+{
+    return r->size;
+}
+
+void sto_blob_close(struct sto_blob_reader *r)
+{
+    if (r == NULL)
+        return;
+    close_fd(r->fd);
+    free(r);
+}
+
+cof_err sto_blob_remove(struct sto_blobs *bs, const char *id)
+{
+    char rel[6 + STO_BLOB_ID_HEX + 1];
+    if (sto_blob_id_parse(id, NULL) != COF_OK)
+        return COF_ERR_INVALID;
+    rel_path(id, rel);
+    if (unlinkat(bs->blobs_fd, rel, 0) != 0 && errno != ENOENT)
+        return io_fail("unlink", id, errno);
+    return COF_OK;
+}
+
+/* Whether name is n lowercase hex chars. */
+static bool is_hex_name(const char *name, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (name[i] == '\0' || hexval(name[i]) < 0)
+            return false;
+    return name[n] == '\0';
+}
+
+/* Opens dirfd/name (NULL: dirfd itself) as a fresh DIR stream with its own position. A name that
+ * vanished or is not a directory yields NULL with *err COF_OK (skip it). */
+static DIR *open_dir(int dirfd, const char *name, cof_err *err)
+{
+    *err = COF_OK;
+    int fd = openat(dirfd, name ? name : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+            *err = io_fail("open", name ? name : "blobs/", errno);
+        return NULL;
+    }
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        *err = io_fail("opendir", name ? name : "blobs/", errno);
+        close_fd(fd);
+    }
+    return d;
+}
+
+/* Next entry whose name is n lowercase hex chars, or NULL at the end (*err set on failure). */
+static const char *next_hex(DIR *d, size_t n, cof_err *err)
+{
+    *err = COF_OK;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0)
+                *err = io_fail("readdir", "blobs/", errno);
+            return NULL;
+        }
+        if (is_hex_name(de->d_name, n))
+            return de->d_name;
+    }
+}
+
+/* Reports the regular files of blobs/xx/yy whose names are ids starting with xx yy, the only ones
+ * sto_blob_open and sto_blob_remove can address. */
+static cof_err each_leaf(DIR *dy, const char *xx, const char *yy, sto_blob_visit_fn cb, void *arg)
+{
+    cof_err err = COF_OK;
+    const char *name;
+    struct stat st;
+    while ((name = next_hex(dy, STO_BLOB_ID_HEX, &err)) != NULL) {
+        if (memcmp(name, xx, 2) != 0 || memcmp(name + 2, yy, 2) != 0)
+            continue;
+        if (fstatat(dirfd(dy), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        char id[STO_BLOB_ID_HEX + 1];
+        memcpy(id, name, sizeof(id));
+        err = cb(id, arg);
+        if (err != COF_OK)
+            break;
+    }
+    return err;
+}
+
+cof_err sto_blob_each(struct sto_blobs *bs, sto_blob_visit_fn cb, void *arg)
+{
+    cof_err err = COF_OK;
+    DIR *dx = open_dir(bs->blobs_fd, NULL, &err);
+    if (dx == NULL)
+        return err != COF_OK ? err : COF_ERR_IO;
+    const char *xx;
+    while (err == COF_OK && (xx = next_hex(dx, 2, &err)) != NULL) {
+        char xname[3];
+        memcpy(xname, xx, sizeof(xname));
+        DIR *dxx = open_dir(dirfd(dx), xname, &err);
+        if (dxx == NULL)
+            continue;
+        const char *yy;
+        while (err == COF_OK && (yy = next_hex(dxx, 2, &err)) != NULL) {
+            char yname[3];
+            memcpy(yname, yy, sizeof(yname));
+            DIR *dyy = open_dir(dirfd(dxx), yname, &err);
+            if (dyy == NULL)
+                continue;
+            err = each_leaf(dyy, xname, yname, cb, arg);
+            closedir(dyy);
+        }
+        closedir(dxx);
+    }
+    closedir(dx);
+    return err;
+}

@@ -1,0 +1,1126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SQLite metadata: schema migrations, a pool of connections each with its cached prepared
+ * statements, buckets, bucket configs, objects and the blob GC queue. Speaks storage only: no
+ * HTTP, no crypto; keys, etags and wrapped DEKs are opaque values here. */
+#include "storage/meta.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "storage/internal.h"
+
+/* ---- schema ----------------------------------------------------------------------------------
+ * migrations[i] takes PRAGMA user_version from i to i + 1, inside one IMMEDIATE transaction.
+ * To change the schema, APPEND a step and bump STO_META_SCHEMA_VERSION; never edit a step that
+ * has shipped. Object keys are TEXT compared with the default BINARY collation, i.e. memcmp
+ * order, which is the UTF-8 binary order S3 lists in; keys may hold any byte but NUL. */
+static const char *const migrations[] = {
+    /* 1: buckets, configs, objects, GC queue */
+    "CREATE TABLE buckets ("
+    "  name TEXT PRIMARY KEY NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE bucket_configs ("
+    "  bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (bucket, name)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE objects ("
+    "  bucket TEXT NOT NULL REFERENCES buckets(name),"
+    "  key TEXT NOT NULL,"
+    "  version_id TEXT,"
+    "  size INTEGER NOT NULL,"
+    "  etag TEXT,"
+    "  mtime_ms INTEGER NOT NULL,"
+    "  headers TEXT,"
+    "  blob_id TEXT,"
+    "  sse_mode INTEGER NOT NULL,"
+    "  kek_id TEXT,"
+    "  wrapped_dek BLOB,"
+    "  PRIMARY KEY (bucket, key)"
+    ") WITHOUT ROWID;"
+    /* sto_meta_blob_referenced and the shared-blob check on replace must not scan. */
+    "CREATE INDEX objects_blob ON objects(blob_id);"
+    "CREATE TABLE gc_blobs ("
+    "  blob_id TEXT PRIMARY KEY NOT NULL"
+    ") WITHOUT ROWID;",
+};
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
+               "one migration step per schema version");
+
+/* ---- statements ------------------------------------------------------------------------------
+ * Every statement is prepared lazily, once per connection, with SQLITE_PREPARE_PERSISTENT. */
+enum st {
+    ST_BEGIN_WRITE,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_BUCKET_INSERT,
+    ST_BUCKET_GET,
+    ST_BUCKET_EXISTS,
+    ST_BUCKET_HAS_OBJECTS,
+    ST_BUCKET_DELETE,
+    ST_BUCKET_LIST,
+    ST_CONFIG_GET,
+    ST_CONFIG_SET,
+    ST_CONFIG_DELETE,
+    ST_OBJ_GET,
+    ST_OBJ_BLOB,
+    ST_OBJ_UPSERT,
+    ST_OBJ_DELETE,
+    ST_OBJ_LIST_GT,
+    ST_OBJ_LIST_GE,
+    ST_OBJ_LIST_GT_LT,
+    ST_OBJ_LIST_GE_LT,
+    ST_OBJ_EACH,
+    ST_BLOB_REFERENCED,
+    ST_GC_INSERT,
+    ST_GC_EACH,
+    ST_GC_DONE,
+    ST_RESET_QUEUE,
+    ST_RESET_OBJECTS,
+    ST_RESET_CONFIGS,
+    ST_RESET_BUCKETS,
+    ST__COUNT
+};
+
+#define OBJ_COLS                                                                                   \
+    "bucket, key, version_id, size, etag, mtime_ms, headers, blob_id, sse_mode, kek_id, "          \
+    "wrapped_dek"
+/* Listing: ?1 bucket, ?2 lower bound, ?3 upper bound (prefix successor), ?4 limit. The range
+ * predicates on the second primary-key column make this a SEARCH of the primary key that stops
+ * at the upper bound: O(log n + rows). Never LIKE: case-insensitive, and % _ are wildcards. */
+#define OBJ_LIST(lower, upper)                                                                     \
+    "SELECT " OBJ_COLS " FROM objects WHERE bucket = ?1 AND key " lower " ?2" upper                \
+    " ORDER BY key LIMIT ?4"
+
+static const struct {
+    const char *name; /* for the one log line on failure */
+    const char *sql;
+} stmts[ST__COUNT] = {
+    [ST_BEGIN_WRITE] = {"begin", "BEGIN IMMEDIATE"},
+    [ST_COMMIT] = {"commit", "COMMIT"},
+    [ST_ROLLBACK] = {"rollback", "ROLLBACK"},
+    [ST_BUCKET_INSERT] = {"bucket_insert",
+                          "INSERT INTO buckets (name, region, created_ms) VALUES (?1, ?2, ?3)"
+                          " ON CONFLICT (name) DO NOTHING"},
+    [ST_BUCKET_GET] = {"bucket_get",
+                       "SELECT name, region, created_ms FROM buckets WHERE name = ?1"},
+    [ST_BUCKET_EXISTS] = {"bucket_exists", "SELECT 1 FROM buckets WHERE name = ?1"},
+    [ST_BUCKET_HAS_OBJECTS] = {"bucket_has_objects",
+                               "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1"},
+    /* bucket_configs rows go with it (ON DELETE CASCADE). */
+    [ST_BUCKET_DELETE] = {"bucket_delete", "DELETE FROM buckets WHERE name = ?1"},
+    [ST_BUCKET_LIST] = {"bucket_list",
+                        "SELECT name, region, created_ms FROM buckets ORDER BY name"},
+    [ST_CONFIG_GET] = {"config_get",
+                       "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2"},
+    [ST_CONFIG_SET] = {"config_set",
+                       "INSERT INTO bucket_configs (bucket, name, value) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value"},
+    [ST_CONFIG_DELETE] = {"config_delete",
+                          "DELETE FROM bucket_configs WHERE bucket = ?1 AND name = ?2"},
+    [ST_OBJ_GET] = {"object_get",
+                    "SELECT " OBJ_COLS " FROM objects WHERE bucket = ?1 AND key = ?2"},
+    [ST_OBJ_BLOB] = {"object_blob", "SELECT blob_id FROM objects WHERE bucket = ?1 AND key = ?2"},
+    [ST_OBJ_UPSERT] = {"object_upsert", "INSERT INTO objects (" OBJ_COLS ")"
+                                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                                        " ON CONFLICT (bucket, key) DO UPDATE SET"
+                                        " version_id = excluded.version_id, size = excluded.size,"
+                                        " etag = excluded.etag, mtime_ms = excluded.mtime_ms,"
+                                        " headers = excluded.headers, blob_id = excluded.blob_id,"
+                                        " sse_mode = excluded.sse_mode, kek_id = excluded.kek_id,"
+                                        " wrapped_dek = excluded.wrapped_dek"},
+    [ST_OBJ_DELETE] = {"object_delete", "DELETE FROM objects WHERE bucket = ?1 AND key = ?2"},
+    [ST_OBJ_LIST_GT] = {"object_list", OBJ_LIST(">", "")},
+    [ST_OBJ_LIST_GE] = {"object_list", OBJ_LIST(">=", "")},
+    [ST_OBJ_LIST_GT_LT] = {"object_list", OBJ_LIST(">", " AND key < ?3")},
+    [ST_OBJ_LIST_GE_LT] = {"object_list", OBJ_LIST(">=", " AND key < ?3")},
+    [ST_OBJ_EACH] = {"object_each", "SELECT " OBJ_COLS " FROM objects ORDER BY bucket, key"},
+    /* Every table that references blobs must be checked here (parts, versions, ...). */
+    [ST_BLOB_REFERENCED] = {"blob_referenced", "SELECT 1 FROM objects WHERE blob_id = ?1 LIMIT 1"},
+    [ST_GC_INSERT] = {"gc_insert",
+                      "INSERT INTO gc_blobs (blob_id) VALUES (?1) ON CONFLICT DO NOTHING"},
+    [ST_GC_EACH] = {"gc_each", "SELECT blob_id FROM gc_blobs ORDER BY blob_id"},
+    [ST_GC_DONE] = {"gc_done", "DELETE FROM gc_blobs WHERE blob_id = ?1"},
+    [ST_RESET_QUEUE] = {"reset_queue", "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM objects"
+                                       " WHERE blob_id IS NOT NULL ON CONFLICT DO NOTHING"},
+    [ST_RESET_OBJECTS] = {"reset_objects", "DELETE FROM objects"},
+    [ST_RESET_CONFIGS] = {"reset_configs", "DELETE FROM bucket_configs"},
+    [ST_RESET_BUCKETS] = {"reset_buckets", "DELETE FROM buckets"},
+};
+
+/* One pooled connection; used by one thread at a time (opened SQLITE_OPEN_NOMUTEX). */
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    struct conn *next;
+};
+
+struct sto_meta {
+    char *path;
+    bool full;
+    pthread_mutex_t pool_mu; /* guards idle */
+    struct conn *idle;
+    /* Serialises this process's write transactions, so concurrent writers queue on a mutex
+     * instead of sleeping in SQLite's busy handler; busy_timeout still covers other processes. */
+    pthread_mutex_t write_mu;
+};
+
+/* ---- errors and statement helpers ----------------------------------------------------------- */
+
+/* Logs the one line for a failed SQLite call and maps its code. */
+static cof_err db_fail(sqlite3 *db, const char *what, int rc)
+{
+    cof_log_error(NULL, "meta: %s: %s (%d)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+                  rc);
+    return (rc & 0xff) == SQLITE_NOMEM ? COF_ERR_NOMEM : COF_ERR_DB;
+}
+
+static cof_err prep(struct conn *c, enum st id)
+{
+    if (c->st[id] != NULL)
+        return COF_OK;
+    int rc =
+        sqlite3_prepare_v3(c->db, stmts[id].sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(c->db, stmts[id].name, rc);
+    return COF_OK;
+}
+
+/* Makes a statement reusable and drops its borrowed bindings. Safe on an unprepared one. */
+static void finish(struct conn *c, enum st id)
+{
+    if (c->st[id] != NULL) {
+        sqlite3_reset(c->st[id]);
+        sqlite3_clear_bindings(c->st[id]);
+    }
+}
+
+static cof_err bind_rc(struct conn *c, enum st id, int rc)
+{
+    return rc == SQLITE_OK ? COF_OK : db_fail(c->db, stmts[id].name, rc);
+}
+
+/* Binds n bytes as TEXT (NULL p: SQL NULL). The bytes are borrowed until finish(). */
+static cof_err bind_bytes(struct conn *c, enum st id, int i, const char *p, size_t n)
+{
+    if (p == NULL)
+        return bind_rc(c, id, sqlite3_bind_null(c->st[id], i));
+    if (n > INT_MAX)
+        return COF_ERR_TOO_LARGE;
+    return bind_rc(c, id, sqlite3_bind_text(c->st[id], i, p, (int)n, SQLITE_STATIC));
+}
+
+static cof_err bind_str(struct conn *c, enum st id, int i, const char *s)
+{
+    return bind_bytes(c, id, i, s, s ? strlen(s) : 0);
+}
+
+static cof_err bind_i64(struct conn *c, enum st id, int i, int64_t v)
+{
+    return bind_rc(c, id, sqlite3_bind_int64(c->st[id], i, v));
+}
+
+/* Steps once: *row true on SQLITE_ROW, false on SQLITE_DONE. */
+static cof_err step(struct conn *c, enum st id, bool *row)
+{
+    int rc = sqlite3_step(c->st[id]);
+    *row = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return COF_OK;
+    return db_fail(c->db, stmts[id].name, rc);
+}
+
+/* Runs a statement with up to two text parameters (NULL: not bound), for rows or changes. */
+static cof_err run2(struct conn *c, enum st id, const char *a, const char *b, bool *out_row)
+{
+    bool row = false;
+    cof_err err = prep(c, id);
+    if (err == COF_OK && a != NULL)
+        err = bind_str(c, id, 1, a);
+    if (err == COF_OK && b != NULL)
+        err = bind_str(c, id, 2, b);
+    if (err == COF_OK)
+        err = step(c, id, &row);
+    finish(c, id);
+    if (out_row != NULL)
+        *out_row = row;
+    return err;
+}
+
+static cof_err run(struct conn *c, enum st id)
+{
+    return run2(c, id, NULL, NULL, NULL);
+}
+
+static cof_err bucket_exists(struct conn *c, const char *bucket)
+{
+    bool row = false;
+    cof_err err = run2(c, ST_BUCKET_EXISTS, bucket, NULL, &row);
+    if (err == COF_OK && !row)
+        err = COF_ERR_NO_BUCKET;
+    return err;
+}
+
+/* Copies column i (TEXT or NULL) into a malloc'd string. */
+static cof_err col_text(sqlite3_stmt *s, int i, char **out)
+{
+    *out = NULL;
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return COF_OK;
+    const unsigned char *p = sqlite3_column_text(s, i);
+    int n = sqlite3_column_bytes(s, i);
+    if (p == NULL && n > 0)
+        return COF_ERR_NOMEM;
+    char *t = malloc((size_t)n + 1);
+    if (t == NULL)
+        return COF_ERR_NOMEM;
+    if (n > 0)
+        memcpy(t, p, (size_t)n);
+    t[n] = '\0';
+    *out = t;
+    return COF_OK;
+}
+
+static cof_err row_bucket(sqlite3_stmt *s, struct sto_bucket *b)
+{
+    memset(b, 0, sizeof(*b));
+    cof_err err = col_text(s, 0, &b->name);
+    if (err == COF_OK)
+        err = col_text(s, 1, &b->region);
+    b->created_ms = sqlite3_column_int64(s, 2);
+    if (err != COF_OK)
+        sto_bucket_cleanup(b);
+    return err;
+}
+
+/* Fills o from a row selected with OBJ_COLS. */
+static cof_err row_object(sqlite3_stmt *s, struct sto_object *o)
+{
+    memset(o, 0, sizeof(*o));
+    cof_err err = col_text(s, 0, &o->bucket);
+    if (err == COF_OK)
+        err = col_text(s, 1, &o->key);
+    if (err == COF_OK)
+        err = col_text(s, 2, &o->version_id);
+    int64_t size = sqlite3_column_int64(s, 3);
+    o->size = size > 0 ? (uint64_t)size : 0;
+    if (err == COF_OK)
+        err = col_text(s, 4, &o->etag);
+    o->mtime_ms = sqlite3_column_int64(s, 5);
+    if (err == COF_OK)
+        err = col_text(s, 6, &o->headers);
+    if (err == COF_OK)
+        err = col_text(s, 7, &o->blob_id);
+    o->sse_mode = sqlite3_column_int(s, 8);
+    if (err == COF_OK)
+        err = col_text(s, 9, &o->kek_id);
+    if (err == COF_OK && sqlite3_column_type(s, 10) != SQLITE_NULL) {
+        const void *p = sqlite3_column_blob(s, 10);
+        int n = sqlite3_column_bytes(s, 10);
+        if (n > 0) {
+            o->wrapped_dek = p ? malloc((size_t)n) : NULL;
+            if (o->wrapped_dek == NULL)
+                err = COF_ERR_NOMEM;
+            else
+                memcpy(o->wrapped_dek, p, (size_t)n);
+            o->wrapped_len = (size_t)n;
+        }
+    }
+    if (err != COF_OK)
+        sto_object_cleanup(o);
+    return err;
+}
+
+/* ---- connections ---------------------------------------------------------------------------- */
+
+static cof_err exec_sql(sqlite3 *db, const char *what, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        return COF_OK;
+    cof_log_error(NULL, "meta: %s: %s (%d)", what, msg ? msg : sqlite3_errstr(rc), rc);
+    sqlite3_free(msg);
+    return (rc & 0xff) == SQLITE_NOMEM ? COF_ERR_NOMEM : COF_ERR_DB;
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+/* Opens one connection with the per-connection settings (busy timeout, foreign keys,
+ * synchronous). The database-wide ones (WAL, schema) are done once in sto_meta_open. */
+static cof_err conn_open(struct sto_meta *m, struct conn **out)
+{
+    *out = NULL;
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return COF_ERR_NOMEM;
+    int rc = sqlite3_open_v2(
+        m->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    cof_err err = COF_OK;
+    if (rc != SQLITE_OK) {
+        err = db_fail(c->db, "open", rc);
+        goto out;
+    }
+    rc = sqlite3_busy_timeout(c->db, 5000);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    if (rc != SQLITE_OK) {
+        err = db_fail(c->db, "configure", rc);
+        goto out;
+    }
+    err = exec_sql(c->db, "pragmas",
+                   m->full ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"
+                           : "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL");
+out:
+    if (err != COF_OK) {
+        conn_close(c);
+        c = NULL;
+    }
+    *out = c;
+    return err;
+}
+
+static cof_err conn_get(struct sto_meta *m, struct conn **out)
+{
+    pthread_mutex_lock(&m->pool_mu);
+    struct conn *c = m->idle;
+    if (c != NULL)
+        m->idle = c->next;
+    pthread_mutex_unlock(&m->pool_mu);
+    if (c != NULL) {
+        c->next = NULL;
+        *out = c;
+        return COF_OK;
+    }
+    return conn_open(m, out);
+}
+
+static void conn_put(struct sto_meta *m, struct conn *c)
+{
+    if (c == NULL)
+        return;
+    if (!sqlite3_get_autocommit(c->db)) {
+        /* A transaction left open is a bug in this file; do not hand it to the next caller. */
+        cof_log_error(NULL, "meta: connection returned inside a transaction");
+        (void)exec_sql(c->db, "rollback", "ROLLBACK");
+    }
+    pthread_mutex_lock(&m->pool_mu);
+    c->next = m->idle;
+    m->idle = c;
+    pthread_mutex_unlock(&m->pool_mu);
+}
+
+/* BEGIN IMMEDIATE under write_mu. On COF_OK the caller must call wr_end. */
+static cof_err wr_begin(struct sto_meta *m, struct conn *c)
+{
+    pthread_mutex_lock(&m->write_mu);
+    cof_err err = run(c, ST_BEGIN_WRITE);
+    if (err != COF_OK)
+        pthread_mutex_unlock(&m->write_mu);
+    return err;
+}
+
+/* COMMIT if err is COF_OK, else (or if COMMIT fails) ROLLBACK; releases write_mu. */
+static cof_err wr_end(struct sto_meta *m, struct conn *c, cof_err err)
+{
+    if (err == COF_OK)
+        err = run(c, ST_COMMIT);
+    if (err != COF_OK && !sqlite3_get_autocommit(c->db))
+        (void)run(c, ST_ROLLBACK);
+    pthread_mutex_unlock(&m->write_mu);
+    return err;
+}
+
+/* Brings the schema to STO_META_SCHEMA_VERSION. A newer database than this build is refused. */
+static cof_err migrate(struct conn *c)
+{
+    sqlite3_stmt *s = NULL;
+    int version = -1;
+    cof_err err = exec_sql(c->db, "migrate begin", "BEGIN IMMEDIATE");
+    if (err != COF_OK)
+        return err;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    else
+        err = db_fail(c->db, "user_version", rc == SQLITE_OK ? sqlite3_errcode(c->db) : rc);
+    sqlite3_finalize(s);
+    if (err == COF_OK && (version < 0 || version > STO_META_SCHEMA_VERSION)) {
+        cof_log_error(NULL, "meta: database schema version %d is not one this build knows (%d)",
+                      version, STO_META_SCHEMA_VERSION);
+        err = COF_ERR_DB;
+    }
+    for (int v = version; err == COF_OK && v < STO_META_SCHEMA_VERSION; v++) {
+        char what[32];
+        snprintf(what, sizeof(what), "migration %d", v + 1);
+        err = exec_sql(c->db, what, migrations[v]);
+    }
+    if (err == COF_OK && version < STO_META_SCHEMA_VERSION) {
+        char sql[48];
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STO_META_SCHEMA_VERSION);
+        err = exec_sql(c->db, "user_version", sql);
+        if (err == COF_OK)
+            cof_log_info(NULL, "meta: schema migrated from version %d to %d", version,
+                         STO_META_SCHEMA_VERSION);
+    }
+    if (err == COF_OK)
+        err = exec_sql(c->db, "migrate commit", "COMMIT");
+    if (err != COF_OK && !sqlite3_get_autocommit(c->db))
+        (void)exec_sql(c->db, "migrate rollback", "ROLLBACK");
+    return err;
+}
+
+static cof_err set_wal(struct conn *c)
+{
+    sqlite3_stmt *s = NULL;
+    cof_err err = COF_OK;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        err = db_fail(c->db, "journal_mode", rc);
+    } else {
+        const unsigned char *mode = sqlite3_column_text(s, 0);
+        if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+            cof_log_error(NULL, "meta: cannot enable WAL (journal_mode is %s)",
+                          mode ? (const char *)mode : "?");
+            err = COF_ERR_DB;
+        }
+    }
+    sqlite3_finalize(s);
+    return err;
+}
+
+cof_err sto_meta_open(const char *db_path, bool durability_full, struct sto_meta **out)
+{
+    struct sto_meta *m = NULL;
+    struct conn *c = NULL;
+    cof_err err = COF_OK;
+    *out = NULL;
+    if (db_path == NULL)
+        COF_BUG("sto_meta_open: db_path is NULL");
+    m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return COF_ERR_NOMEM;
+    m->full = durability_full;
+    m->path = strdup(db_path);
+    if (m->path == NULL) {
+        free(m);
+        return COF_ERR_NOMEM;
+    }
+    pthread_mutex_init(&m->pool_mu, NULL);
+    pthread_mutex_init(&m->write_mu, NULL);
+
+    /* Create the file owner-only: it holds object keys and wrapped DEKs, and SQLite gives the
+     * -wal and -shm files the database file's permissions. */
+    int fd = open(db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        char msg[128];
+        if (strerror_r(errno, msg, sizeof(msg)) != 0)
+            snprintf(msg, sizeof(msg), "errno %d", errno);
+        cof_log_error(NULL, "meta: cannot open %s: %s", db_path, msg);
+        err = COF_ERR_DB;
+        goto out;
+    }
+    close(fd);
+    err = conn_open(m, &c);
+    if (err == COF_OK)
+        err = set_wal(c);
+    if (err == COF_OK)
+        err = migrate(c);
+out:
+    if (err != COF_OK) {
+        conn_close(c);
+        sto_meta_close(m);
+        return err;
+    }
+    conn_put(m, c);
+    *out = m;
+    return COF_OK;
+}
+
+void sto_meta_close(struct sto_meta *m)
+{
+    if (m == NULL)
+        return;
+    while (m->idle != NULL) {
+        struct conn *c = m->idle;
+        m->idle = c->next;
+        conn_close(c);
+    }
+    pthread_mutex_destroy(&m->pool_mu);
+    pthread_mutex_destroy(&m->write_mu);
+    free(m->path);
+    free(m);
+}
+
+void sto_bucket_cleanup(struct sto_bucket *b)
+{
+    if (b == NULL)
+        return;
+    free(b->name);
+    free(b->region);
+    memset(b, 0, sizeof(*b));
+}
+
+void sto_object_cleanup(struct sto_object *o)
+{
+    if (o == NULL)
+        return;
+    free(o->bucket);
+    free(o->key);
+    free(o->version_id);
+    free(o->etag);
+    free(o->headers);
+    free(o->blob_id);
+    free(o->kek_id);
+    free(o->wrapped_dek);
+    memset(o, 0, sizeof(*o));
+}
+
+/* ---- buckets -------------------------------------------------------------------------------- */
+
+cof_err sto_meta_create_bucket(struct sto_meta *m, const char *name, const char *region,
+                               int64_t created_ms)
+{
+    struct conn *c = NULL;
+    enum st id = ST_BUCKET_INSERT;
+    bool row = false;
+    if (name == NULL || region == NULL)
+        COF_BUG("sto_meta_create_bucket: NULL name or region");
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err != COF_OK)
+        goto out;
+    err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, name);
+    if (err == COF_OK)
+        err = bind_str(c, id, 2, region);
+    if (err == COF_OK)
+        err = bind_i64(c, id, 3, created_ms);
+    if (err == COF_OK)
+        err = step(c, id, &row);
+    finish(c, id);
+    if (err == COF_OK && sqlite3_changes(c->db) == 0)
+        err = COF_ERR_BUCKET_EXISTS;
+    err = wr_end(m, c, err);
+out:
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_get_bucket(struct sto_meta *m, const char *name, struct sto_bucket *out)
+{
+    struct conn *c = NULL;
+    enum st id = ST_BUCKET_GET;
+    bool row = false;
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, name);
+    if (err == COF_OK)
+        err = step(c, id, &row);
+    if (err == COF_OK && !row)
+        err = COF_ERR_NO_BUCKET;
+    if (err == COF_OK && out != NULL)
+        err = row_bucket(c->st[id], out);
+    finish(c, id);
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_delete_bucket(struct sto_meta *m, const char *name)
+{
+    struct conn *c = NULL;
+    bool row = false;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err != COF_OK)
+        goto out;
+    err = bucket_exists(c, name);
+    if (err == COF_OK)
+        err = run2(c, ST_BUCKET_HAS_OBJECTS, name, NULL, &row);
+    if (err == COF_OK && row)
+        err = COF_ERR_BUCKET_NOT_EMPTY;
+    if (err == COF_OK)
+        err = run2(c, ST_BUCKET_DELETE, name, NULL, NULL);
+    err = wr_end(m, c, err);
+out:
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_list_buckets(struct sto_meta *m, sto_bucket_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    enum st id = ST_BUCKET_LIST;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = prep(c, id);
+    for (bool row = true; err == COF_OK;) {
+        struct sto_bucket b;
+        err = step(c, id, &row);
+        if (err != COF_OK || !row)
+            break;
+        err = row_bucket(c->st[id], &b);
+        if (err == COF_OK)
+            err = cb(&b, arg);
+        sto_bucket_cleanup(&b);
+    }
+    finish(c, id);
+    conn_put(m, c);
+    return err;
+}
+
+/* ---- bucket configs ------------------------------------------------------------------------- */
+
+cof_err sto_meta_get_bucket_config(struct sto_meta *m, const char *bucket, const char *name,
+                                   char **out)
+{
+    struct conn *c = NULL;
+    enum st id = ST_CONFIG_GET;
+    bool row = false;
+    *out = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, bucket);
+    if (err == COF_OK)
+        err = bind_str(c, id, 2, name);
+    if (err == COF_OK)
+        err = step(c, id, &row);
+    if (err == COF_OK && row)
+        err = col_text(c->st[id], 0, out);
+    finish(c, id);
+    /* Only a miss pays for telling a missing bucket from an unset document. */
+    if (err == COF_OK && !row) {
+        err = bucket_exists(c, bucket);
+        if (err == COF_OK)
+            err = COF_ERR_NOT_FOUND;
+    }
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_set_bucket_config(struct sto_meta *m, const char *bucket, const char *name,
+                                   const char *value)
+{
+    struct conn *c = NULL;
+    enum st id = value != NULL ? ST_CONFIG_SET : ST_CONFIG_DELETE;
+    bool row = false;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err != COF_OK)
+        goto out;
+    err = bucket_exists(c, bucket);
+    if (err == COF_OK)
+        err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, bucket);
+    if (err == COF_OK)
+        err = bind_str(c, id, 2, name);
+    if (err == COF_OK && value != NULL)
+        err = bind_str(c, id, 3, value);
+    if (err == COF_OK)
+        err = step(c, id, &row);
+    finish(c, id);
+    err = wr_end(m, c, err);
+out:
+    conn_put(m, c);
+    return err;
+}
+
+/* ---- objects -------------------------------------------------------------------------------- */
+
+/* *out = blob_id of (bucket, key), malloc'd; NULL when there is no row (or no blob). */
+static cof_err object_blob(struct conn *c, const char *bucket, const char *key, bool *found,
+                           char **out)
+{
+    enum st id = ST_OBJ_BLOB;
+    *out = NULL;
+    *found = false;
+    cof_err err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, bucket);
+    if (err == COF_OK)
+        err = bind_str(c, id, 2, key);
+    if (err == COF_OK)
+        err = step(c, id, found);
+    if (err == COF_OK && *found)
+        err = col_text(c->st[id], 0, out);
+    finish(c, id);
+    return err;
+}
+
+/* Queues *old for unlinking unless a row still references it (a row that kept its blob, or a
+ * blob shared by two rows); otherwise frees it and sets it to NULL. Inside a write transaction. */
+static cof_err queue_unreferenced(struct conn *c, char **old)
+{
+    bool referenced = false;
+    if (*old == NULL)
+        return COF_OK;
+    cof_err err = run2(c, ST_BLOB_REFERENCED, *old, NULL, &referenced);
+    if (err == COF_OK && !referenced)
+        err = run2(c, ST_GC_INSERT, *old, NULL, NULL);
+    if (err != COF_OK || referenced) {
+        free(*old);
+        *old = NULL;
+    }
+    return err;
+}
+
+static cof_err object_upsert(struct conn *c, const struct sto_object *o)
+{
+    enum st id = ST_OBJ_UPSERT;
+    if (o->size > (uint64_t)INT64_MAX || o->wrapped_len > INT_MAX)
+        return COF_ERR_TOO_LARGE;
+    bool row = false;
+    cof_err err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, o->bucket);
+    if (err == COF_OK)
+        err = bind_str(c, id, 2, o->key);
+    if (err == COF_OK)
+        err = bind_str(c, id, 3, o->version_id);
+    if (err == COF_OK)
+        err = bind_i64(c, id, 4, (int64_t)o->size);
+    if (err == COF_OK)
+        err = bind_str(c, id, 5, o->etag);
+    if (err == COF_OK)
+        err = bind_i64(c, id, 6, o->mtime_ms);
+    if (err == COF_OK)
+        err = bind_str(c, id, 7, o->headers);
+    if (err == COF_OK)
+        err = bind_str(c, id, 8, o->blob_id);
+    if (err == COF_OK)
+        err = bind_i64(c, id, 9, o->sse_mode);
+    if (err == COF_OK)
+        err = bind_str(c, id, 10, o->kek_id);
+    if (err == COF_OK && o->wrapped_dek != NULL)
+        err = bind_rc(
+            c, id,
+            sqlite3_bind_blob(c->st[id], 11, o->wrapped_dek, (int)o->wrapped_len, SQLITE_STATIC));
+    if (err == COF_OK)
+        err = step(c, id, &row);
+    finish(c, id);
+    return err;
+}
+
+cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
+                            char **out_replaced_blob)
+{
+    struct conn *c = NULL;
+    char *old = NULL;
+    bool found = false;
+    if (out_replaced_blob != NULL)
+        *out_replaced_blob = NULL;
+    if (o == NULL || o->bucket == NULL || o->key == NULL || o->blob_id == NULL)
+        COF_BUG("sto_meta_put_object: NULL object, bucket, key or blob_id");
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err != COF_OK)
+        goto out;
+    err = bucket_exists(c, o->bucket);
+    if (err == COF_OK)
+        err = object_blob(c, o->bucket, o->key, &found, &old);
+    if (err == COF_OK)
+        err = object_upsert(c, o);
+    if (err == COF_OK)
+        err = queue_unreferenced(c, &old);
+    err = wr_end(m, c, err);
+out:
+    conn_put(m, c);
+    if (err != COF_OK || out_replaced_blob == NULL) {
+        free(old);
+        old = NULL;
+    }
+    if (out_replaced_blob != NULL)
+        *out_replaced_blob = old;
+    return err;
+}
+
+cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *key,
+                            struct sto_object *out)
+{
+    struct conn *c = NULL;
+    enum st id = ST_OBJ_GET;
+    bool row = false;
+    memset(out, 0, sizeof(*out));
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, bucket);
+    if (err == COF_OK)
+        err = bind_str(c, id, 2, key);
+    if (err == COF_OK)
+        err = step(c, id, &row);
+    if (err == COF_OK && row)
+        err = row_object(c->st[id], out);
+    finish(c, id);
+    if (err == COF_OK && !row) {
+        err = bucket_exists(c, bucket);
+        if (err == COF_OK)
+            err = COF_ERR_NO_OBJECT;
+    }
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket, const char *key,
+                               char **out_removed_blob)
+{
+    struct conn *c = NULL;
+    char *old = NULL;
+    bool found = false;
+    if (out_removed_blob != NULL)
+        *out_removed_blob = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err != COF_OK)
+        goto out;
+    err = bucket_exists(c, bucket);
+    if (err == COF_OK)
+        err = object_blob(c, bucket, key, &found, &old);
+    if (err == COF_OK && !found)
+        err = COF_ERR_NO_OBJECT;
+    if (err == COF_OK)
+        err = run2(c, ST_OBJ_DELETE, bucket, key, NULL);
+    if (err == COF_OK)
+        err = queue_unreferenced(c, &old);
+    err = wr_end(m, c, err);
+out:
+    conn_put(m, c);
+    if (err != COF_OK || out_removed_blob == NULL) {
+        free(old);
+        old = NULL;
+    }
+    if (out_removed_blob != NULL)
+        *out_removed_blob = old;
+    return err;
+}
+
+size_t sto_meta_prefix_successor(const char *prefix, size_t len, char *out)
+{
+    while (len > 0 && (unsigned char)prefix[len - 1] == 0xff)
+        len--;
+    if (len == 0)
+        return 0;
+    memcpy(out, prefix, len);
+    out[len - 1] = (char)((unsigned char)out[len - 1] + 1); /* < 0xff before: never NUL after */
+    return len;
+}
+
+const char *sto_meta_list_sql(bool inclusive, bool bounded)
+{
+    if (bounded)
+        return stmts[inclusive ? ST_OBJ_LIST_GE_LT : ST_OBJ_LIST_GT_LT].sql;
+    return stmts[inclusive ? ST_OBJ_LIST_GE : ST_OBJ_LIST_GT].sql;
+}
+
+/* memcmp order with the shorter string first on a tie: SQLite's BINARY collation. */
+static int bincmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    int r = memcmp(a, b, an < bn ? an : bn);
+    if (r != 0)
+        return r;
+    return an < bn ? -1 : an > bn;
+}
+
+/* Steps a statement selecting OBJ_COLS and feeds the rows to cb (see sto_meta_list_objects). */
+static cof_err feed_objects(struct conn *c, enum st id, sto_object_fn cb, void *arg)
+{
+    cof_err err = COF_OK;
+    for (bool row = true; err == COF_OK;) {
+        struct sto_object o;
+        err = step(c, id, &row);
+        if (err != COF_OK || !row)
+            break;
+        err = row_object(c->st[id], &o);
+        if (err == COF_OK)
+            err = cb(&o, arg);
+        sto_object_cleanup(&o);
+    }
+    return err == COF_ERR_NOT_FOUND ? COF_OK : err;
+}
+
+cof_err sto_meta_list_objects(struct sto_meta *m, const char *bucket, const char *from,
+                              bool inclusive, const char *prefix, size_t limit, sto_object_fn cb,
+                              void *arg)
+{
+    struct conn *c = NULL;
+    char *upper = NULL;
+    size_t plen = prefix != NULL ? strlen(prefix) : 0;
+    size_t ulen = 0;
+    const char *lower = "";
+    size_t llen = 0;
+    bool ge = true;
+    cof_err err = COF_OK;
+
+    /* Prefix as a range: [prefix, successor(prefix)); the lower bound is the larger of the
+     * prefix and from (from keeps its own inclusiveness). */
+    if (plen > 0) {
+        lower = prefix;
+        llen = plen;
+        upper = malloc(plen);
+        if (upper == NULL)
+            return COF_ERR_NOMEM;
+        ulen = sto_meta_prefix_successor(prefix, plen, upper);
+    }
+    if (from != NULL) {
+        size_t flen = strlen(from);
+        if (bincmp(from, flen, lower, llen) >= 0) {
+            lower = from;
+            llen = flen;
+            ge = inclusive;
+        }
+    }
+    enum st id = ge ? (ulen > 0 ? ST_OBJ_LIST_GE_LT : ST_OBJ_LIST_GE)
+                    : (ulen > 0 ? ST_OBJ_LIST_GT_LT : ST_OBJ_LIST_GT);
+
+    err = conn_get(m, &c);
+    if (err != COF_OK)
+        goto out;
+    err = bucket_exists(c, bucket);
+    if (err == COF_OK)
+        err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, bucket);
+    if (err == COF_OK)
+        err = bind_bytes(c, id, 2, lower, llen);
+    if (err == COF_OK && ulen > 0)
+        err = bind_bytes(c, id, 3, upper, ulen);
+    if (err == COF_OK)
+        err = bind_i64(c, id, 4, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+    if (err == COF_OK)
+        err = feed_objects(c, id, cb, arg);
+    finish(c, id);
+out:
+    conn_put(m, c);
+    free(upper);
+    return err;
+}
+
+cof_err sto_meta_each_object(struct sto_meta *m, sto_object_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = prep(c, ST_OBJ_EACH);
+    if (err == COF_OK)
+        err = feed_objects(c, ST_OBJ_EACH, cb, arg);
+    finish(c, ST_OBJ_EACH);
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_blob_referenced(struct sto_meta *m, const char *blob_id, bool *out)
+{
+    struct conn *c = NULL;
+    *out = false;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = run2(c, ST_BLOB_REFERENCED, blob_id, NULL, out);
+    conn_put(m, c);
+    return err;
+}
+
+/* ---- blob GC queue -------------------------------------------------------------------------- */
+
+cof_err sto_meta_gc_each(struct sto_meta *m, sto_blob_id_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    enum st id = ST_GC_EACH;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = prep(c, id);
+    for (bool row = true; err == COF_OK;) {
+        err = step(c, id, &row);
+        if (err != COF_OK || !row)
+            break;
+        const unsigned char *blob_id = sqlite3_column_text(c->st[id], 0);
+        if (blob_id != NULL)
+            err = cb((const char *)blob_id, arg);
+    }
+    finish(c, id);
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_gc_done(struct sto_meta *m, const char *blob_id)
+{
+    struct conn *c = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err == COF_OK) {
+        err = run2(c, ST_GC_DONE, blob_id, NULL, NULL);
+        err = wr_end(m, c, err);
+    }
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_reset(struct sto_meta *m)
+{
+    struct conn *c = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err == COF_OK) {
+        /* Children before parents: the foreign keys are enforced. */
+        err = run(c, ST_RESET_QUEUE);
+        if (err == COF_OK)
+            err = run(c, ST_RESET_OBJECTS);
+        if (err == COF_OK)
+            err = run(c, ST_RESET_CONFIGS);
+        if (err == COF_OK)
+            err = run(c, ST_RESET_BUCKETS);
+        err = wr_end(m, c, err);
+    }
+    conn_put(m, c);
+    return err;
+}

@@ -1,0 +1,1285 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* storage/meta: schema, buckets, configs, objects, GC queue, binary-ordered listing with prefix
+ * ranges, the list query plan on 100k keys, reset, concurrency, and the write protocol's crash
+ * points (together with storage/blob). */
+#include "check.h"
+#include "storage/blob.h"
+#include "storage/internal.h"
+#include "storage/meta.h"
+#include "tmpdir.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static void db_path(const char *dir, char out[1024])
+{
+    snprintf(out, 1024, "%s/coffer.db", dir);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* First column of the first row of sql, as an integer (-1 on error). Own connection. */
+static long long raw_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static int raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static const uint8_t dek[] = {0x00, 0x01, 0xff, 0x00, 0x80, 0x7f};
+
+/* Fills o with owned copies (sto_object_cleanup frees them). */
+static void obj_init(struct sto_object *o, const char *bucket, const char *key, const char *blob_id,
+                     const char *etag)
+{
+    memset(o, 0, sizeof(*o));
+    o->bucket = xstrdup(bucket);
+    o->key = xstrdup(key);
+    o->version_id = xstrdup("null");
+    o->size = 5000000000ULL;
+    o->etag = xstrdup(etag);
+    o->mtime_ms = 1700000000123LL;
+    o->headers = xstrdup("content-type: text/plain\nx-amz-meta-a: \xc3\xa9");
+    o->blob_id = xstrdup(blob_id);
+    o->sse_mode = 2;
+    o->kek_id = xstrdup("root-1");
+    o->wrapped_dek = malloc(sizeof(dek));
+    if (o->wrapped_dek != NULL)
+        memcpy(o->wrapped_dek, dek, sizeof(dek));
+    o->wrapped_len = sizeof(dek);
+}
+
+static char *new_id(void)
+{
+    char id[STO_BLOB_ID_HEX + 1];
+    if (sto_blob_new_id(id, NULL) != COF_OK)
+        return NULL;
+    return strdup(id);
+}
+
+/* Publishes (bucket, key) -> blob_id with etag "e-<blob_id>"; *replaced as put returns it. */
+static cof_err put(struct sto_meta *m, const char *bucket, const char *key, const char *blob_id,
+                   char **replaced)
+{
+    struct sto_object o;
+    char etag[64];
+    snprintf(etag, sizeof(etag), "e-%s", blob_id);
+    obj_init(&o, bucket, key, blob_id, etag);
+    cof_err err = sto_meta_put_object(m, &o, replaced);
+    sto_object_cleanup(&o);
+    return err;
+}
+
+#define NAMES_CAP 1024
+
+/* A list of owned strings collected from callbacks (the first NAMES_CAP are kept). */
+struct names {
+    char *v[NAMES_CAP];
+    int n;
+    int stop_after;   /* 0: never */
+    cof_err stop_err; /* returned by the callback at stop_after */
+};
+
+static void names_free(struct names *s)
+{
+    for (int i = 0; i < s->n && i < NAMES_CAP; i++)
+        free(s->v[i]);
+    memset(s, 0, sizeof(*s));
+}
+
+static cof_err names_add(struct names *s, const char *v)
+{
+    if (s->n < NAMES_CAP)
+        s->v[s->n] = strdup(v);
+    s->n++;
+    if (s->stop_after > 0 && s->n >= s->stop_after)
+        return s->stop_err;
+    return COF_OK;
+}
+
+static cof_err on_bucket(const struct sto_bucket *b, void *arg)
+{
+    return names_add(arg, b->name);
+}
+
+static cof_err on_object(const struct sto_object *o, void *arg)
+{
+    return names_add(arg, o->key);
+}
+
+static cof_err on_blob(const char *id, void *arg)
+{
+    return names_add(arg, id);
+}
+
+static bool names_has(const struct names *s, const char *v)
+{
+    for (int i = 0; i < s->n && i < NAMES_CAP; i++)
+        if (strcmp(s->v[i], v) == 0)
+            return true;
+    return false;
+}
+
+/* Checks s == want[0..n) exactly, reporting the first difference with its case number. */
+static void check_names(const struct names *s, const char *const *want, int n, int case_no)
+{
+    bool ok = s->n == n;
+    for (int i = 0; ok && i < n; i++)
+        ok = strcmp(s->v[i], want[i]) == 0;
+    CHECK(ok);
+    if (!ok) {
+        fprintf(stderr, "  case %d: got %d names, want %d:", case_no, s->n, n);
+        for (int i = 0; i < s->n && i < NAMES_CAP; i++) {
+            fputs(" \"", stderr);
+            for (const unsigned char *p = (const unsigned char *)s->v[i]; *p; p++)
+                fprintf(stderr, *p >= 0x20 && *p < 0x7f ? "%c" : "\\x%02x", *p);
+            fputs("\"", stderr);
+        }
+        fputs("\n", stderr);
+    }
+}
+
+static struct sto_meta *open_meta(const char *dir, bool full)
+{
+    char path[1024];
+    struct sto_meta *m = NULL;
+    db_path(dir, path);
+    CHECK_EQ_INT(sto_meta_open(path, full, &m), COF_OK);
+    return m;
+}
+
+/* ---- schema --------------------------------------------------------------------------------- */
+
+static void test_schema(const char *dir)
+{
+    char path[1024];
+    struct sto_meta *m = NULL;
+    db_path(dir, path);
+    m = open_meta(dir, true);
+    CHECK(m != NULL);
+    CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 4);
+    CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
+    CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
+    sto_meta_close(m);
+    sto_meta_close(NULL);
+
+    /* WAL is persistent; reopening does not migrate again. */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    CHECK_EQ_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+    CHECK_EQ_STR((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    m = open_meta(dir, false);
+    CHECK(m != NULL);
+    sto_meta_close(m);
+    CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
+
+    /* A database from a newer build is refused, not silently used. */
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 99"), SQLITE_OK);
+    m = (struct sto_meta *)(uintptr_t)1;
+    CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
+    CHECK(m == NULL);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 1"), SQLITE_OK);
+    m = open_meta(dir, true);
+    CHECK(m != NULL);
+    sto_meta_close(m);
+
+    /* A path that cannot be a database. */
+    char bad[1024];
+    snprintf(bad, sizeof(bad), "%s/no/such/dir/coffer.db", dir);
+    CHECK_EQ_INT(sto_meta_open(bad, true, &m), COF_ERR_DB);
+    CHECK(m == NULL);
+}
+
+/* ---- buckets and configs -------------------------------------------------------------------- */
+
+static void test_buckets(struct sto_meta *m)
+{
+    struct sto_bucket b;
+    struct names s = {0};
+    static const char *const order[] = {"a", "a-z", "b", "c-1"};
+
+    CHECK_EQ_INT(sto_meta_list_buckets(m, on_bucket, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "b", "us-east-1", 1000), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "c-1", "eu-west-1", 1001), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "a", "us-east-1", 1002), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "a-z", "us-east-1", 1003), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "b", "eu-west-1", 9999), COF_ERR_BUCKET_EXISTS);
+
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "c-1", &b), COF_OK);
+    CHECK_EQ_STR(b.name, "c-1");
+    CHECK_EQ_STR(b.region, "eu-west-1");
+    CHECK_EQ_INT(b.created_ms, 1001);
+    sto_bucket_cleanup(&b);
+    CHECK(b.name == NULL && b.region == NULL);
+    sto_bucket_cleanup(NULL);
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "b", &b), COF_OK); /* the duplicate changed nothing */
+    CHECK_EQ_STR(b.region, "us-east-1");
+    CHECK_EQ_INT(b.created_ms, 1000);
+    sto_bucket_cleanup(&b);
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "b", NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "nope", &b), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "nope", NULL), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "B", NULL), COF_ERR_NO_BUCKET);
+
+    CHECK_EQ_INT(sto_meta_list_buckets(m, on_bucket, &s), COF_OK);
+    check_names(&s, order, 4, 1);
+    names_free(&s);
+    s.stop_after = 2;
+    s.stop_err = COF_ERR_INTERNAL;
+    CHECK_EQ_INT(sto_meta_list_buckets(m, on_bucket, &s), COF_ERR_INTERNAL);
+    CHECK_EQ_INT(s.n, 2);
+    names_free(&s);
+
+    /* Non-empty, missing, empty. Deleting a bucket removes its configs. */
+    char *blob = new_id();
+    CHECK_EQ_INT(put(m, "a", "k", blob, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "a"), COF_ERR_BUCKET_NOT_EMPTY);
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "a", NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "nope"), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "a-z", "policy", "{}"), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "a-z"), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket(m, "a-z", NULL), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "a-z"), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "a-z", "us-east-1", 2000), COF_OK);
+    char *v = NULL;
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "a-z", "policy", &v), COF_ERR_NOT_FOUND);
+    CHECK(v == NULL);
+    char *removed = NULL;
+    CHECK_EQ_INT(sto_meta_delete_object(m, "a", "k", &removed), COF_OK);
+    CHECK_EQ_STR(removed, blob);
+    CHECK_EQ_INT(sto_meta_gc_done(m, removed), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "a"), COF_OK);
+    free(removed);
+    free(blob);
+}
+
+static void test_configs(struct sto_meta *m)
+{
+    char *v = NULL;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "cfg", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "cfg", "encryption", &v), COF_ERR_NOT_FOUND);
+    CHECK(v == NULL);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "cfg", "encryption", "<x>AES256</x>"), COF_OK);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "cfg", "policy", "{\"a\":1}"), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "cfg", "encryption", &v), COF_OK);
+    CHECK_EQ_STR(v, "<x>AES256</x>");
+    free(v);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "cfg", "encryption", "<x>aws:kms</x>"), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "cfg", "encryption", &v), COF_OK);
+    CHECK_EQ_STR(v, "<x>aws:kms</x>");
+    free(v);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "cfg", "empty", ""), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "cfg", "empty", &v), COF_OK);
+    CHECK_EQ_STR(v, "");
+    free(v);
+    /* NULL deletes; deleting an unset document is fine. */
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "cfg", "encryption", NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "cfg", "encryption", NULL), COF_OK);
+    v = NULL;
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "cfg", "encryption", &v), COF_ERR_NOT_FOUND);
+    CHECK(v == NULL);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "cfg", "policy", &v), COF_OK);
+    CHECK_EQ_STR(v, "{\"a\":1}");
+    free(v);
+    v = NULL;
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "nope", "policy", &v), COF_ERR_NO_BUCKET);
+    CHECK(v == NULL);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "nope", "policy", "{}"), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "nope", "policy", NULL), COF_ERR_NO_BUCKET);
+}
+
+/* ---- objects and the GC queue --------------------------------------------------------------- */
+
+static void check_gc(struct sto_meta *m, const char *const *want, int n, int case_no)
+{
+    struct names s = {0};
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    /* gc_each order is unspecified: compare as sets (all distinct). */
+    bool ok = s.n == n;
+    for (int i = 0; ok && i < n; i++)
+        ok = names_has(&s, want[i]);
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "  gc case %d: %d queued, want %d\n", case_no, s.n, n);
+    names_free(&s);
+}
+
+static void test_objects(struct sto_meta *m)
+{
+    struct sto_object o, got;
+    char *a = new_id(), *b = new_id(), *c = new_id();
+    char *rep = NULL;
+    bool ref = false;
+
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "obj", "us-east-1", 1), COF_OK);
+    obj_init(&o, "nope", "k", a, "etag-a");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, &rep), COF_ERR_NO_BUCKET);
+    CHECK(rep == NULL);
+    sto_object_cleanup(&o);
+    CHECK(o.key == NULL && o.wrapped_dek == NULL);
+    sto_object_cleanup(NULL);
+
+    /* Insert: nothing replaced; every field round-trips, including bytes in the DEK. */
+    obj_init(&o, "obj", "dir/\xc3\xa9t\xc3\xa9 file%_.txt", a, "etag-a");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(sto_meta_get_object(m, "obj", o.key, &got), COF_OK);
+    CHECK_EQ_STR(got.bucket, "obj");
+    CHECK_EQ_STR(got.key, o.key);
+    CHECK_EQ_STR(got.version_id, "null");
+    CHECK_EQ_INT(got.size, 5000000000ULL);
+    CHECK_EQ_STR(got.etag, "etag-a");
+    CHECK_EQ_INT(got.mtime_ms, 1700000000123LL);
+    CHECK_EQ_STR(got.headers, o.headers);
+    CHECK_EQ_STR(got.blob_id, a);
+    CHECK_EQ_INT(got.sse_mode, 2);
+    CHECK_EQ_STR(got.kek_id, "root-1");
+    CHECK_EQ_INT(got.wrapped_len, sizeof(dek));
+    CHECK(got.wrapped_dek != NULL && memcmp(got.wrapped_dek, dek, sizeof(dek)) == 0);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_blob_referenced(m, a, &ref), COF_OK);
+    CHECK(ref);
+
+    /* Replace: the old blob comes back and is queued until gc_done. */
+    free(o.blob_id);
+    o.blob_id = xstrdup(b);
+    free(o.etag);
+    o.etag = xstrdup("etag-b");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, &rep), COF_OK);
+    CHECK_EQ_STR(rep, a);
+    const char *q1[] = {a};
+    check_gc(m, q1, 1, 1);
+    CHECK_EQ_INT(sto_meta_blob_referenced(m, a, &ref), COF_OK);
+    CHECK(!ref);
+    CHECK_EQ_INT(sto_meta_get_object(m, "obj", o.key, &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, b);
+    CHECK_EQ_STR(got.etag, "etag-b");
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_gc_done(m, rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_gc_done(m, rep), COF_OK); /* idempotent */
+    check_gc(m, NULL, 0, 2);
+    free(rep);
+    rep = NULL;
+
+    /* Re-publishing the same blob (a metadata-only change) must not queue it. */
+    free(o.headers);
+    o.headers = NULL;
+    free(o.kek_id);
+    o.kek_id = NULL;
+    free(o.wrapped_dek);
+    o.wrapped_dek = NULL;
+    o.wrapped_len = 0;
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, &rep), COF_OK);
+    CHECK(rep == NULL);
+    check_gc(m, NULL, 0, 3);
+    CHECK_EQ_INT(sto_meta_get_object(m, "obj", o.key, &got), COF_OK);
+    CHECK(got.headers == NULL && got.kek_id == NULL && got.wrapped_dek == NULL);
+    CHECK_EQ_INT(got.wrapped_len, 0);
+    sto_object_cleanup(&got);
+
+    /* A blob shared by two rows is queued only when the last row lets go of it. */
+    CHECK_EQ_INT(put(m, "obj", "shared1", c, &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(put(m, "obj", "shared2", c, &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(sto_meta_delete_object(m, "obj", "shared1", &rep), COF_OK);
+    CHECK(rep == NULL);
+    check_gc(m, NULL, 0, 4);
+    CHECK_EQ_INT(sto_meta_delete_object(m, "obj", "shared2", &rep), COF_OK);
+    CHECK_EQ_STR(rep, c);
+    const char *q2[] = {c};
+    check_gc(m, q2, 1, 5);
+    CHECK_EQ_INT(sto_meta_gc_done(m, c), COF_OK);
+    free(rep);
+    rep = NULL;
+
+    /* Misses. */
+    CHECK_EQ_INT(sto_meta_get_object(m, "obj", "missing", &got), COF_ERR_NO_OBJECT);
+    CHECK(got.key == NULL);
+    CHECK_EQ_INT(sto_meta_get_object(m, "nope", "k", &got), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_get_object(m, "OBJ", o.key, &got), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_delete_object(m, "obj", "missing", &rep), COF_ERR_NO_OBJECT);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(sto_meta_delete_object(m, "nope", "k", &rep), COF_ERR_NO_BUCKET);
+
+    /* Delete: row gone, blob queued; out may be NULL (the queue still has it). */
+    CHECK_EQ_INT(sto_meta_delete_object(m, "obj", o.key, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "obj", o.key, &got), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_delete_object(m, "obj", o.key, &rep), COF_ERR_NO_OBJECT);
+    const char *q3[] = {b};
+    check_gc(m, q3, 1, 6);
+    CHECK_EQ_INT(sto_meta_gc_done(m, b), COF_OK);
+
+    /* Keys are bytes: similar-looking keys are distinct rows. */
+    CHECK_EQ_INT(put(m, "obj", "K", a, NULL), COF_OK);
+    CHECK_EQ_INT(put(m, "obj", "k", b, NULL), COF_OK);
+    CHECK_EQ_INT(put(m, "obj", "k ", c, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "obj", "K", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, a);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_get_object(m, "obj", "k ", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, c);
+    sto_object_cleanup(&got);
+
+    /* gc_each: the callback's code stops the walk. */
+    struct names s = {.stop_after = 1, .stop_err = COF_ERR_INTERNAL};
+    CHECK_EQ_INT(sto_meta_gc_done(m, "not-queued"), COF_OK);
+    CHECK_EQ_INT(put(m, "obj", "K", b, &rep), COF_OK); /* queues a */
+    free(rep);
+    rep = NULL;
+    CHECK_EQ_INT(put(m, "obj", "K", c, &rep), COF_OK); /* b still used by "k" */
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_ERR_INTERNAL);
+    CHECK_EQ_INT(s.n, 1);
+    names_free(&s);
+    CHECK_EQ_INT(sto_meta_gc_done(m, a), COF_OK);
+
+    sto_object_cleanup(&o);
+    free(a);
+    free(b);
+    free(c);
+}
+
+/* ---- listing -------------------------------------------------------------------------------- */
+
+/* In binary (memcmp) order, which is what S3 lists in. */
+static const char *const sorted_keys[] = {
+    "A",         "a",        "a\x01",        "a%",        "a/b", "a0",   "a_b",      "ab",
+    "a\xc3\xa9", "a\xff",    "a\xff\x01",    "a\xff\xff", "b",   "\x7f", "\xc3\xa9", "\xef\xbf\xbd",
+    "\xff",      "\xff\xff", "\xff\xff\x01",
+};
+#define NKEYS ((int)(sizeof(sorted_keys) / sizeof(sorted_keys[0])))
+
+static void test_prefix_successor(void)
+{
+    static const struct {
+        const char *in, *want; /* want NULL: none */
+    } cases[] = {
+        {"a", "b"},
+        {"a\xff", "b"},
+        {"a\xff\xff", "b"},
+        {"ab\xfe", "ab\xff"},
+        {"\xff", NULL},
+        {"\xff\xff", NULL},
+        {"", NULL},
+        {"\x01", "\x02"},
+        {"a\xfe\xff", "a\xff"},
+        {"\xc3\xa9", "\xc3\xaa"},
+        {"a/", "a0"},
+        {"\x7f", "\x80"},
+        {"x\xff\xffy\xff", "x\xff\xffz"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[16];
+        size_t len = strlen(cases[i].in);
+        memset(out, 0x55, sizeof(out));
+        size_t n = sto_meta_prefix_successor(cases[i].in, len, out);
+        if (cases[i].want == NULL) {
+            CHECK_EQ_INT(n, 0);
+        } else {
+            CHECK_EQ_INT(n, strlen(cases[i].want));
+            CHECK(n <= len && memcmp(out, cases[i].want, n) == 0);
+            CHECK(memchr(out, 0, n) == NULL);
+        }
+    }
+}
+
+static void test_list(struct sto_meta *m)
+{
+    static const struct {
+        const char *from;
+        bool inclusive;
+        const char *prefix;
+        size_t limit;
+        int first, count; /* expected: sorted_keys[first .. first+count) */
+    } cases[] = {
+        {NULL, false, NULL, 1000, 0, NKEYS},
+        {NULL, true, "", 1000, 0, NKEYS},
+        {"", true, NULL, 1000, 0, NKEYS},
+        {"", false, NULL, 1000, 0, NKEYS},
+        {NULL, false, "a", 1000, 1, 11},
+        {NULL, false, "a/", 1000, 4, 1},
+        {NULL, false, "a_", 1000, 6, 1},    /* LIKE would also match "ab", "a%"... */
+        {NULL, false, "a%", 1000, 3, 1},    /* LIKE would match everything from "a" */
+        {NULL, false, "A", 1000, 0, 1},     /* case-sensitive */
+        {NULL, false, "a\xff", 1000, 9, 3}, /* successor "b" */
+        {NULL, false, "a\xff\xff", 1000, 11, 1},
+        {NULL, false, "\xff", 1000, 16, 3}, /* no successor: unbounded above */
+        {NULL, false, "\xff\xff", 1000, 17, 2},
+        {NULL, false, "\xc3", 1000, 14, 1}, /* a prefix that is not valid UTF-8 */
+        {NULL, false, "zzz", 1000, 0, 0},
+        {NULL, false, "a0x", 1000, 0, 0},
+        {"a0", false, "a", 1000, 6, 6},
+        {"a0", true, "a", 1000, 5, 7},
+        {"0", false, "a", 1000, 1, 11}, /* from below the prefix */
+        {"a", false, "a", 1000, 2, 10},
+        {"a", true, "a", 1000, 1, 11},
+        {"b", false, "a", 1000, 0, 0}, /* from above the prefix */
+        {"a\xff", false, NULL, 1000, 10, NKEYS - 10},
+        {"a\xff", true, NULL, 1000, 9, NKEYS - 9},
+        {"a\xfe", false, NULL, 1000, 9, NKEYS - 9}, /* from between keys */
+        {"\xff\xff\x01", false, NULL, 1000, 0, 0},
+        {"\xff\xff\x01", true, NULL, 1000, 18, 1},
+        {NULL, false, NULL, 2, 0, 2},
+        {NULL, false, NULL, 0, 0, 0},
+        {"a/b", false, "a", 3, 5, 3},
+        {"a\xff", false, "a\xff", 1000, 10, 2},
+        {NULL, false, NULL, (size_t)-1, 0, NKEYS},
+    };
+    char *blob = new_id();
+    struct names s = {0};
+
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "lst", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "lst-empty", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "lst0", "us-east-1", 1), COF_OK);
+    /* Neighbouring buckets' keys must never leak into a listing. */
+    CHECK_EQ_INT(put(m, "lst0", "a", blob, NULL), COF_OK);
+    CHECK_EQ_INT(put(m, "lst-empty", "\x01", blob, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_object(m, "lst-empty", "\x01", NULL), COF_OK);
+    for (int i = NKEYS - 1; i >= 0; i -= 2) /* scrambled insertion order */
+        CHECK_EQ_INT(put(m, "lst", sorted_keys[i], blob, NULL), COF_OK);
+    for (int i = NKEYS - 2; i >= 0; i -= 2)
+        CHECK_EQ_INT(put(m, "lst", sorted_keys[i], blob, NULL), COF_OK);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK_EQ_INT(sto_meta_list_objects(m, "lst", cases[i].from, cases[i].inclusive,
+                                           cases[i].prefix, cases[i].limit, on_object, &s),
+                     COF_OK);
+        check_names(&s, sorted_keys + cases[i].first, cases[i].count, (int)i);
+        names_free(&s);
+    }
+
+    /* The callback's codes: NOT_FOUND means "enough" (COF_OK), anything else is returned. */
+    s.stop_after = 3;
+    s.stop_err = COF_ERR_NOT_FOUND;
+    CHECK_EQ_INT(sto_meta_list_objects(m, "lst", NULL, false, NULL, 1000, on_object, &s), COF_OK);
+    check_names(&s, sorted_keys, 3, 100);
+    names_free(&s);
+    s.stop_after = 2;
+    s.stop_err = COF_ERR_IO;
+    CHECK_EQ_INT(sto_meta_list_objects(m, "lst", NULL, false, "a", 1000, on_object, &s),
+                 COF_ERR_IO);
+    CHECK_EQ_INT(s.n, 2);
+    names_free(&s);
+
+    CHECK_EQ_INT(sto_meta_list_objects(m, "lst-empty", NULL, false, NULL, 1000, on_object, &s),
+                 COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(sto_meta_list_objects(m, "nope", NULL, false, NULL, 1000, on_object, &s),
+                 COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_list_objects(m, "nope", NULL, false, NULL, 0, on_object, &s),
+                 COF_ERR_NO_BUCKET);
+
+    /* each_object: every bucket, (bucket, key) order. */
+    CHECK_EQ_INT(sto_meta_each_object(m, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, NKEYS + 1);
+    if (s.n == NKEYS + 1) {
+        s.n = NKEYS; /* "lst" < "lst0": this bucket's keys first, then "lst0"'s "a" */
+        check_names(&s, sorted_keys, NKEYS, 101);
+        s.n = NKEYS + 1;
+        CHECK_EQ_STR(s.v[NKEYS], "a");
+    }
+    names_free(&s);
+    free(blob);
+}
+
+/* ---- 100k keys: the list statement searches the primary key --------------------------------- */
+
+static void explain(sqlite3 *db, const char *sql, char *out, size_t cap)
+{
+    char q[2048];
+    sqlite3_stmt *s = NULL;
+    size_t len = 0;
+    out[0] = '\0';
+    snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+    if (sqlite3_prepare_v2(db, q, -1, &s, NULL) != SQLITE_OK) {
+        snprintf(out, cap, "prepare failed: %s", sqlite3_errmsg(db));
+        return;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(s, 3);
+        int n = snprintf(out + len, cap - len, "%s%s", len ? " | " : "", d ? d : "");
+        if (n < 0 || (size_t)n >= cap - len)
+            break;
+        len += (size_t)n;
+    }
+    sqlite3_finalize(s);
+}
+
+static void test_big(const char *dir)
+{
+    enum { DIRS = 100, FILES = 1000 };
+    char path[1024], key[64], plan[1024];
+    struct sto_meta *m = open_meta(dir, false);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins = NULL;
+    struct names s = {0};
+    char *blob = new_id();
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "big", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "big0", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(put(m, "big0", "dir42/file042500", blob, NULL), COF_OK);
+
+    /* Bulk load in one transaction through a side connection (WAL lets it run while the pool
+     * is open); the rows have the same shape sto_meta_put_object writes. */
+    double t0 = now_ms();
+    db_path(dir, path);
+    CHECK_EQ_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_prepare_v2(db,
+                                    "INSERT INTO objects (bucket, key, version_id, size, etag,"
+                                    " mtime_ms, headers, blob_id, sse_mode)"
+                                    " VALUES ('big', ?1, 'null', 1, 'e', 1, '', ?2, 1)",
+                                    -1, &ins, NULL),
+                 SQLITE_OK);
+    int bad = 0;
+    for (int d = 0; d < DIRS; d++) {
+        for (int f = 0; f < FILES; f++) {
+            int n = snprintf(key, sizeof(key), "dir%02d/file%06d", d, d * FILES + f);
+            sqlite3_bind_text(ins, 1, key, n, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 2, blob, -1, SQLITE_STATIC);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                bad++;
+            sqlite3_reset(ins);
+        }
+    }
+    sqlite3_finalize(ins);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    printf("# bulk insert of %d rows: %.0f ms\n", DIRS * FILES, now_ms() - t0);
+
+    /* The plan of every shape of the list statement: a SEARCH of the primary key, no SCAN and
+     * no sort step. This is what keeps a page O(log n + page) however big the bucket. */
+    for (int incl = 0; incl <= 1; incl++) {
+        for (int bounded = 0; bounded <= 1; bounded++) {
+            explain(db, sto_meta_list_sql(incl != 0, bounded != 0), plan, sizeof(plan));
+            CHECK(strstr(plan, "SEARCH") != NULL);
+            CHECK(strstr(plan, "PRIMARY KEY") != NULL);
+            CHECK(strstr(plan, "SCAN") == NULL);
+            CHECK(strstr(plan, "TEMP B-TREE") == NULL);
+            CHECK(strstr(plan, bounded ? "key<?" : "key>") != NULL);
+            printf("# plan (inclusive=%d, bounded=%d): %s\n", incl, bounded, plan);
+        }
+    }
+    sqlite3_close(db);
+
+    /* Pages out of the middle of the bucket, with and without a prefix. */
+    t0 = now_ms();
+    CHECK_EQ_INT(sto_meta_list_objects(m, "big", NULL, false, "dir42/", 1000, on_object, &s),
+                 COF_OK);
+    double t1 = now_ms();
+    CHECK_EQ_INT(s.n, 1000);
+    if (s.n == 1000) {
+        CHECK_EQ_STR(s.v[0], "dir42/file042000");
+        CHECK_EQ_STR(s.v[999], "dir42/file042999");
+    }
+    names_free(&s);
+    printf("# list 1000 of %d keys by prefix: %.2f ms\n", DIRS * FILES, t1 - t0);
+
+    CHECK_EQ_INT(
+        sto_meta_list_objects(m, "big", "dir42/file042500", false, "dir42/", 10, on_object, &s),
+        COF_OK);
+    CHECK_EQ_INT(s.n, 10);
+    if (s.n == 10) {
+        CHECK_EQ_STR(s.v[0], "dir42/file042501");
+        CHECK_EQ_STR(s.v[9], "dir42/file042510");
+    }
+    names_free(&s);
+    CHECK_EQ_INT(
+        sto_meta_list_objects(m, "big", "dir42/file042999", false, "dir42/", 10, on_object, &s),
+        COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(sto_meta_list_objects(m, "big", "dir99/file099998", true, NULL, 10, on_object, &s),
+                 COF_OK);
+    CHECK_EQ_INT(s.n, 2);
+    names_free(&s);
+    CHECK_EQ_INT(sto_meta_list_objects(m, "big", NULL, false, "dir4", 1000, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 1000);
+    if (s.n == 1000)
+        CHECK_EQ_STR(s.v[0], "dir40/file040000");
+    names_free(&s);
+
+    /* A prefix with no keys, just below 100k keys: answered from the index, not a scan. */
+    t0 = now_ms();
+    for (int i = 0; i < 1000; i++)
+        CHECK_EQ_INT(sto_meta_list_objects(m, "big", NULL, false, "dir", 0, on_object, &s), COF_OK);
+    CHECK_EQ_INT(sto_meta_list_objects(m, "big", NULL, false, "dir0", 1, on_object, &s), COF_OK);
+    CHECK_EQ_INT(sto_meta_list_objects(m, "big", NULL, false, "a", 1000, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 1);
+    names_free(&s);
+    printf("# 1000 empty listings of a 100k-key bucket: %.2f ms\n", now_ms() - t0);
+
+    /* Point reads and a replace on the big table. */
+    struct sto_object got;
+    CHECK_EQ_INT(sto_meta_get_object(m, "big", "dir77/file077777", &got), COF_OK);
+    CHECK_EQ_STR(got.key, "dir77/file077777");
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "big"), COF_ERR_BUCKET_NOT_EMPTY);
+    sto_meta_close(m);
+    free(blob);
+}
+
+/* ---- reset ---------------------------------------------------------------------------------- */
+
+static void test_reset(const char *dir)
+{
+    struct sto_meta *m = open_meta(dir, true);
+    struct names s = {0};
+    char *ids[5];
+    char key[16];
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "r1", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "r2", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "r1", "policy", "{}"), COF_OK);
+    for (int i = 0; i < 5; i++) {
+        ids[i] = new_id();
+        snprintf(key, sizeof(key), "k%d", i);
+        CHECK_EQ_INT(put(m, i < 3 ? "r1" : "r2", key, ids[i], NULL), COF_OK);
+    }
+    char *old = new_id();
+    CHECK_EQ_INT(put(m, "r1", "replaced", old, NULL), COF_OK);
+    CHECK_EQ_INT(put(m, "r1", "replaced", ids[0], NULL), COF_OK); /* ids[0] now used twice */
+
+    CHECK_EQ_INT(sto_meta_reset(m), COF_OK);
+    CHECK_EQ_INT(sto_meta_list_buckets(m, on_bucket, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(sto_meta_each_object(m, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 6);
+    for (int i = 0; i < 5; i++)
+        CHECK(names_has(&s, ids[i]));
+    CHECK(names_has(&s, old));
+    names_free(&s);
+    /* Names are free again, configs are gone. */
+    char *v = NULL;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "r1", "us-east-1", 2), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "r1", "policy", &v), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_reset(m), COF_OK); /* again, nothing to queue */
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 6);
+    names_free(&s);
+    sto_meta_close(m);
+    for (int i = 0; i < 5; i++)
+        free(ids[i]);
+    free(old);
+}
+
+/* ---- concurrency ---------------------------------------------------------------------------- */
+
+enum { THREADS = 8, OPS = 250 };
+
+struct worker {
+    struct sto_meta *m;
+    pthread_barrier_t *start;
+    int no;
+    int failures;
+    int gc_returned;
+};
+
+static cof_err count_row(const struct sto_object *o, void *arg)
+{
+    (void)o;
+    (*(int *)arg)++;
+    return COF_OK;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    char key[32];
+    pthread_barrier_wait(w->start);
+    for (int i = 0; i < OPS; i++) {
+        char *blob = new_id();
+        char *rep = NULL;
+        struct sto_object got;
+        /* Every fifth op replaces an earlier key of this thread. */
+        snprintf(key, sizeof(key), "t%d/k%04d", w->no, i % 5 == 4 ? i - 2 : i);
+        if (blob == NULL || put(w->m, "conc", key, blob, &rep) != COF_OK)
+            w->failures++;
+        if (rep != NULL) {
+            w->gc_returned++;
+            if (sto_meta_gc_done(w->m, rep) != COF_OK)
+                w->failures++;
+            free(rep);
+        }
+        if (sto_meta_get_object(w->m, "conc", key, &got) != COF_OK || blob == NULL ||
+            got.blob_id == NULL || strcmp(got.blob_id, blob) != 0)
+            w->failures++;
+        sto_object_cleanup(&got);
+        if (i % 25 == 0) {
+            int n = 0;
+            snprintf(key, sizeof(key), "t%d/", w->no);
+            if (sto_meta_list_objects(w->m, "conc", NULL, false, key, 1000, count_row, &n) !=
+                    COF_OK ||
+                n < 1)
+                w->failures++;
+        }
+        free(blob);
+    }
+    return NULL;
+}
+
+static void test_concurrency(const char *dir)
+{
+    struct sto_meta *m = open_meta(dir, false);
+    pthread_t th[THREADS];
+    struct worker w[THREADS];
+    pthread_barrier_t start;
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "conc", "us-east-1", 1), COF_OK);
+    pthread_barrier_init(&start, NULL, THREADS);
+    double t0 = now_ms();
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.m = m, .start = &start, .no = i};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    int failures = 0, replaced = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        failures += w[i].failures;
+        replaced += w[i].gc_returned;
+    }
+    double t1 = now_ms();
+    pthread_barrier_destroy(&start);
+    CHECK_EQ_INT(failures, 0);
+    CHECK_EQ_INT(replaced, THREADS * (OPS / 5));
+    int n = 0;
+    CHECK_EQ_INT(sto_meta_list_objects(m, "conc", NULL, false, NULL, 100000, count_row, &n),
+                 COF_OK);
+    CHECK_EQ_INT(n, THREADS * (OPS - OPS / 5));
+    struct names s = {0};
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    names_free(&s);
+    printf("# %d threads x %d (put+get): %.0f ops/s\n", THREADS, OPS,
+           2.0 * THREADS * OPS / ((t1 - t0) / 1e3));
+    sto_meta_close(m);
+}
+
+/* Single-threaded put/get rate for each durability (printed, never asserted). */
+static void bench_small(const char *dir)
+{
+    enum { N = 1000 };
+    char key[32];
+    for (int full = 0; full <= 1; full++) {
+        char sub[1024];
+        snprintf(sub, sizeof(sub), "%s/d%d", dir, full);
+        CHECK_EQ_INT(make_dir(sub, ""), 0);
+        struct sto_meta *m = open_meta(sub, full != 0);
+        char *blob = new_id();
+        if (m == NULL)
+            return;
+        CHECK_EQ_INT(sto_meta_create_bucket(m, "bench", "us-east-1", 1), COF_OK);
+        int bad = 0;
+        double t0 = now_ms();
+        for (int i = 0; i < N; i++) {
+            snprintf(key, sizeof(key), "k%06d", i);
+            bad += put(m, "bench", key, blob, NULL) != COF_OK;
+        }
+        double t1 = now_ms();
+        for (int i = 0; i < N; i++) {
+            struct sto_object o;
+            snprintf(key, sizeof(key), "k%06d", i);
+            bad += sto_meta_get_object(m, "bench", key, &o) != COF_OK;
+            sto_object_cleanup(&o);
+        }
+        double t2 = now_ms();
+        CHECK_EQ_INT(bad, 0);
+        printf("# durability %s: put %.0f/s, get %.0f/s\n", full ? "full" : "relaxed",
+               N / ((t1 - t0) / 1e3), N / ((t2 - t1) / 1e3));
+        sto_meta_close(m);
+        free(blob);
+    }
+}
+
+/* ---- crash points of the write protocol ----------------------------------------------------- */
+
+static cof_err write_blob(struct sto_blobs *bs, const char *id)
+{
+    struct sto_blob_writer *w = NULL;
+    cof_err err = sto_blob_create(bs, id, &w);
+    if (err == COF_OK)
+        err = sto_blob_write(w, id, STO_BLOB_ID_HEX);
+    if (err == COF_OK)
+        err = sto_blob_commit(&w);
+    sto_blob_abort(&w);
+    return err;
+}
+
+/* Whether blob id exists and holds its own id (what write_blob stores). */
+static bool blob_ok(struct sto_blobs *bs, const char *id)
+{
+    struct sto_blob_reader *r = NULL;
+    char buf[64];
+    size_t n = 0;
+    bool ok = sto_blob_open(bs, id, &r) == COF_OK &&
+              sto_blob_pread(r, buf, sizeof(buf), 0, &n) == COF_OK && n == STO_BLOB_ID_HEX &&
+              memcmp(buf, id, n) == 0;
+    sto_blob_close(r);
+    return ok;
+}
+
+struct sweep {
+    struct sto_blobs *bs;
+    struct sto_meta *m;
+    int removed;
+    int failures;
+};
+
+static cof_err gc_one(const char *id, void *arg)
+{
+    struct sweep *sw = arg;
+    if (sto_blob_remove(sw->bs, id) != COF_OK || sto_meta_gc_done(sw->m, id) != COF_OK)
+        sw->failures++;
+    sw->removed++;
+    return COF_OK;
+}
+
+static cof_err orphan_one(const char *id, void *arg)
+{
+    struct sweep *sw = arg;
+    bool ref = true;
+    if (sto_meta_blob_referenced(sw->m, id, &ref) != COF_OK)
+        sw->failures++;
+    else if (!ref && sto_blob_remove(sw->bs, id) == COF_OK)
+        sw->removed++;
+    return COF_OK;
+}
+
+/* Start-up recovery as the server/fsck would do it: finish queued unlinks, then remove blobs no
+ * row references. Returns the number of blobs removed. */
+static int recover(struct sto_blobs *bs, struct sto_meta *m)
+{
+    struct sweep sw = {.bs = bs, .m = m};
+    CHECK_EQ_INT(sto_meta_gc_each(m, gc_one, &sw), COF_OK);
+    CHECK_EQ_INT(sto_blob_each(bs, orphan_one, &sw), COF_OK);
+    CHECK_EQ_INT(sw.failures, 0);
+    return sw.removed;
+}
+
+static bool open_both(const char *dir, bool full, struct sto_blobs **bs, struct sto_meta **m)
+{
+    char path[1024];
+    db_path(dir, path);
+    *bs = NULL;
+    *m = NULL;
+    if (sto_blobs_open(dir, full, bs) != COF_OK)
+        return false;
+    if (sto_meta_open(path, full, m) != COF_OK) {
+        sto_blobs_close(*bs);
+        *bs = NULL;
+        return false;
+    }
+    return true;
+}
+
+static void close_both(struct sto_blobs *bs, struct sto_meta *m)
+{
+    sto_meta_close(m);
+    sto_blobs_close(bs);
+}
+
+/* Runs fn in a child that "crashes" (SIGKILLs itself) when fn returns; fn _exits 1 on failure.
+ * Returns 0 when the child got through fn and died by SIGKILL. */
+static int run_child(void (*fn)(const char *), const char *dir)
+{
+    int status = -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fn(dir);
+        raise(SIGKILL); /* no atexit, no close, no checkpoint */
+        _exit(2);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        return 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Child: takes the write lock and changes the row, then dies before COMMIT. */
+static void child_uncommitted(const char *dir)
+{
+    char path[1024];
+    sqlite3 *db = NULL;
+    db_path(dir, path);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "BEGIN IMMEDIATE;"
+                     "UPDATE objects SET blob_id = 'ffffffffffffffffffffffffffffffff'"
+                     " WHERE bucket = 'c' AND key = 'k';"
+                     "INSERT INTO gc_blobs VALUES ('eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee');",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        _exit(1);
+}
+
+static char child_blob[STO_BLOB_ID_HEX + 1];
+
+/* Child: the whole protocol up to and including COMMIT, then dies without closing anything. */
+static void child_committed(const char *dir)
+{
+    struct sto_blobs *bs = NULL;
+    struct sto_meta *m = NULL;
+    char *rep = NULL;
+    if (!open_both(dir, true, &bs, &m) || write_blob(bs, child_blob) != COF_OK ||
+        put(m, "c", "k", child_blob, &rep) != COF_OK)
+        _exit(1);
+}
+
+/* Child: the full protocol in a loop until killed; writes one byte to ready_fd after the first
+ * object is published. */
+static void child_loop(const char *dir, int ready_fd)
+{
+    struct sto_blobs *bs = NULL;
+    struct sto_meta *m = NULL;
+    if (!open_both(dir, false, &bs, &m))
+        _exit(1);
+    for (bool first = true;; first = false) {
+        char id[STO_BLOB_ID_HEX + 1];
+        char *rep = NULL;
+        if (sto_blob_new_id(id, NULL) != COF_OK || write_blob(bs, id) != COF_OK ||
+            put(m, "c", "loop", id, &rep) != COF_OK)
+            _exit(1);
+        if (first && write(ready_fd, "r", 1) != 1)
+            _exit(1);
+        if (rep != NULL &&
+            (sto_blob_remove(bs, rep) != COF_OK || sto_meta_gc_done(m, rep) != COF_OK))
+            _exit(1);
+        free(rep);
+    }
+}
+
+static void test_crash(const char *dir)
+{
+    struct sto_blobs *bs = NULL;
+    struct sto_meta *m = NULL;
+    struct sto_object got;
+    struct names s = {0};
+    char a[STO_BLOB_ID_HEX + 1], b[STO_BLOB_ID_HEX + 1], c[STO_BLOB_ID_HEX + 1];
+    char *rep = NULL;
+    bool ref = true;
+
+    CHECK(open_both(dir, true, &bs, &m));
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "c", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(sto_blob_new_id(a, NULL), COF_OK);
+    CHECK_EQ_INT(write_blob(bs, a), COF_OK);
+    CHECK_EQ_INT(put(m, "c", "k", a, &rep), COF_OK);
+
+    /* 1. Blob committed, metadata never published: the old object stands; the new blob is
+     *    unreferenced and the sweep removes it. */
+    CHECK_EQ_INT(sto_blob_new_id(b, NULL), COF_OK);
+    CHECK_EQ_INT(write_blob(bs, b), COF_OK);
+    close_both(bs, m); /* crash */
+    CHECK(open_both(dir, true, &bs, &m));
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_get_object(m, "c", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, a);
+    sto_object_cleanup(&got);
+    CHECK(blob_ok(bs, a));
+    CHECK(blob_ok(bs, b));
+    CHECK_EQ_INT(sto_meta_blob_referenced(m, b, &ref), COF_OK);
+    CHECK(!ref);
+    CHECK_EQ_INT(sto_meta_blob_referenced(m, a, &ref), COF_OK);
+    CHECK(ref);
+    CHECK_EQ_INT(recover(bs, m), 1);
+    CHECK(!blob_ok(bs, b));
+    CHECK(blob_ok(bs, a));
+
+    /* 2. Metadata published, replaced blob not yet unlinked: the new object stands and the old
+     *    blob waits in the queue across the restart. */
+    CHECK_EQ_INT(sto_blob_new_id(c, NULL), COF_OK);
+    CHECK_EQ_INT(write_blob(bs, c), COF_OK);
+    CHECK_EQ_INT(put(m, "c", "k", c, &rep), COF_OK);
+    CHECK_EQ_STR(rep, a);
+    free(rep);
+    rep = NULL;
+    close_both(bs, m); /* crash before the unlink */
+    CHECK(open_both(dir, true, &bs, &m));
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_get_object(m, "c", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, c);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK(names_has(&s, a));
+    names_free(&s);
+    CHECK(blob_ok(bs, a));
+    CHECK_EQ_INT(recover(bs, m), 1);
+    CHECK(!blob_ok(bs, a));
+    CHECK(blob_ok(bs, c));
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    close_both(bs, m);
+
+    /* 3. A process dies inside the metadata transaction: after reopening, the old row. */
+    CHECK_EQ_INT(run_child(child_uncommitted, dir), 0);
+    CHECK(open_both(dir, true, &bs, &m));
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_get_object(m, "c", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, c);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    close_both(bs, m);
+
+    /* 4. A process dies right after COMMIT, without closing: after reopening, the new row,
+     *    and the replaced blob queued. */
+    CHECK_EQ_INT(sto_blob_new_id(child_blob, NULL), COF_OK);
+    CHECK_EQ_INT(run_child(child_committed, dir), 0);
+    CHECK(open_both(dir, true, &bs, &m));
+    if (m == NULL)
+        return;
+    CHECK_EQ_INT(sto_meta_get_object(m, "c", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, child_blob);
+    sto_object_cleanup(&got);
+    CHECK(blob_ok(bs, child_blob));
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK(names_has(&s, c));
+    names_free(&s);
+    CHECK_EQ_INT(recover(bs, m), 1);
+    close_both(bs, m);
+
+    /* 5. SIGKILL at arbitrary points of a put loop: every restart finds one whole object whose
+     *    blob is on disk, and recovery leaves exactly that blob. */
+    static const int delays_us[] = {0, 100, 700, 1300, 3100, 5700, 11000, 23000};
+    for (size_t i = 0; i < sizeof(delays_us) / sizeof(delays_us[0]); i++) {
+        int ready[2];
+        char byte = 0;
+        CHECK_EQ_INT(pipe(ready), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(ready[0]);
+            child_loop(dir, ready[1]);
+        }
+        CHECK(pid > 0);
+        close(ready[1]);
+        CHECK_EQ_INT(read(ready[0], &byte, 1), 1); /* the first object is published */
+        close(ready[0]);
+        struct timespec ts = {0, delays_us[i] * 1000L};
+        nanosleep(&ts, NULL);
+        int status = 0;
+        kill(pid, SIGKILL);
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+        CHECK(open_both(dir, true, &bs, &m));
+        if (m == NULL)
+            return;
+        cof_err e = sto_meta_get_object(m, "c", "loop", &got);
+        CHECK_EQ_INT(e, COF_OK);
+        if (e == COF_OK) {
+            char etag[64];
+            snprintf(etag, sizeof(etag), "e-%s", got.blob_id);
+            CHECK_EQ_STR(got.etag, etag);
+            CHECK(blob_ok(bs, got.blob_id));
+            recover(bs, m);
+            CHECK(blob_ok(bs, got.blob_id));
+            memset(&s, 0, sizeof(s));
+            CHECK_EQ_INT(sto_blob_each(bs, on_blob, &s), COF_OK);
+            CHECK_EQ_INT(s.n, 2); /* "k"'s blob and "loop"'s blob */
+            CHECK(names_has(&s, got.blob_id));
+            CHECK(names_has(&s, child_blob));
+            names_free(&s);
+        }
+        sto_object_cleanup(&got);
+        CHECK_EQ_INT(dir_count(dir, "tmp"), 0);
+        close_both(bs, m);
+    }
+}
+
+int main(void)
+{
+    static const struct {
+        const char *tag;
+        void (*fn)(struct sto_meta *);
+    } with_meta[] = {
+        {"buckets", test_buckets},
+        {"configs", test_configs},
+        {"objects", test_objects},
+        {"list", test_list},
+    };
+    static const struct {
+        const char *tag;
+        void (*fn)(const char *);
+    } with_dir[] = {
+        {"schema", test_schema},    {"big", test_big},      {"reset", test_reset},
+        {"conc", test_concurrency}, {"bench", bench_small}, {"crash", test_crash},
+    };
+
+    test_prefix_successor();
+    for (size_t i = 0; i < sizeof(with_meta) / sizeof(with_meta[0]); i++) {
+        char *dir = tmpdir_new(with_meta[i].tag);
+        CHECK(dir != NULL);
+        if (dir == NULL)
+            continue;
+        struct sto_meta *m = open_meta(dir, true);
+        if (m != NULL)
+            with_meta[i].fn(m);
+        sto_meta_close(m);
+        tmpdir_remove(dir);
+        free(dir);
+    }
+    for (size_t i = 0; i < sizeof(with_dir) / sizeof(with_dir[0]); i++) {
+        char *dir = tmpdir_new(with_dir[i].tag);
+        CHECK(dir != NULL);
+        if (dir == NULL)
+            continue;
+        with_dir[i].fn(dir);
+        tmpdir_remove(dir);
+        free(dir);
+    }
+    return check_finish();
+}
