@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "crypto/aead.h"
@@ -55,11 +54,9 @@ static cof_err check_blob(const char *id, void *arg)
         return err;
     w->rep->unreferenced++;
     if (w->online) {
-        char path[4096];
-        struct stat st;
-        snprintf(path, sizeof(path), "%s/blobs/%.2s/%.2s/%s", w->ctx->cfg->data_dir, id, id + 2,
-                 id);
-        if (stat(path, &st) == 0 && time(NULL) - st.st_mtime < YOUNG_SECONDS) {
+        int64_t mtime = 0;
+        if (sto_blob_mtime(w->ctx->blobs, id, &mtime) == COF_OK &&
+            (int64_t)time(NULL) - mtime < YOUNG_SECONDS) {
             w->rep->skipped_young++;
             printf("unreferenced (recent, left for a later run): blob %s\n", id);
             return COF_OK;

@@ -435,6 +435,19 @@ cof_err sto_blob_remove(struct sto_blobs *bs, const char *id)
     return COF_OK;
 }
 
+cof_err sto_blob_mtime(struct sto_blobs *bs, const char *id, int64_t *out_epoch_s)
+{
+    char rel[6 + STO_BLOB_ID_HEX + 1];
+    struct stat st;
+    if (sto_blob_id_parse(id, NULL) != COF_OK)
+        return COF_ERR_INVALID;
+    rel_path(id, rel);
+    if (fstatat(bs->blobs_fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? COF_ERR_NOT_FOUND : io_fail("stat", id, errno);
+    *out_epoch_s = (int64_t)st.st_mtime;
+    return COF_OK;
+}
+
 /* Whether name is n lowercase hex chars. */
 static bool is_hex_name(const char *name, size_t n)
 {

@@ -64,6 +64,10 @@ void sto_blob_close(struct sto_blob_reader *r);
 /* Unlinks a committed blob. A missing blob is COF_OK. COF_ERR_IO. */
 COF_MUST_CHECK cof_err sto_blob_remove(struct sto_blobs *bs, const char *id);
 
+/* Last modification time of a committed blob (fsck leaves young unreferenced blobs alone while a
+ * server runs). COF_ERR_NOT_FOUND, COF_ERR_INVALID (bad id), COF_ERR_IO. */
+COF_MUST_CHECK cof_err sto_blob_mtime(struct sto_blobs *bs, const char *id, int64_t *out_epoch_s);
+
 /* Calls cb for every committed blob id (in no particular order); stops early and returns the
  * callback's code if it is not COF_OK. For fsck. Reports only regular files named by a valid id
  * inside their own blobs/xx/yy/ (the ones open/remove can address); anything else is skipped.
