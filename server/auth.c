@@ -33,7 +33,7 @@ static cof_err parse_credential(const char *s, size_t n, struct srv_auth *out)
             break;
         p = slash + 1;
     }
-    if (k != 5 || p > end || memchr(parts[4], '/', lens[4]) != NULL)
+    if (k != 5 || parts[4] + lens[4] != end)
         return COF_ERR_AUTH_MALFORMED;
     if (lens[4] != strlen("aws4_request") || memcmp(parts[4], "aws4_request", lens[4]) != 0)
         return COF_ERR_AUTH_MALFORMED;

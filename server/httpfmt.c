@@ -131,8 +131,8 @@ static bool name_in(const char **pp, const char *const *names, int count, int *o
 /* "HH:MM:SS" */
 static bool time_of_day(const char **pp, struct tm *tm)
 {
-    return fixed_digits(pp, 2, &tm->tm_hour) && lit(pp, ":") &&
-           fixed_digits(pp, 2, &tm->tm_min) && lit(pp, ":") && fixed_digits(pp, 2, &tm->tm_sec);
+    return fixed_digits(pp, 2, &tm->tm_hour) && lit(pp, ":") && fixed_digits(pp, 2, &tm->tm_min) &&
+           lit(pp, ":") && fixed_digits(pp, 2, &tm->tm_sec);
 }
 
 static bool leap(int y)
@@ -195,8 +195,7 @@ static bool parse_iso(const char *p, struct tm *tm)
 {
     int mon = 0;
     if (!(fixed_digits(&p, 4, &tm->tm_year) && lit(&p, "-") && fixed_digits(&p, 2, &mon) &&
-          lit(&p, "-") && fixed_digits(&p, 2, &tm->tm_mday) && lit(&p, "T") &&
-          time_of_day(&p, tm)))
+          lit(&p, "-") && fixed_digits(&p, 2, &tm->tm_mday) && lit(&p, "T") && time_of_day(&p, tm)))
         return false;
     tm->tm_mon = mon - 1;
     if (*p == '.') { /* fractional seconds are dropped: HTTP dates have 1 s resolution */
@@ -254,13 +253,16 @@ static void utc(int64_t epoch_s, struct tm *tm)
     }
 }
 
+/* Fields as unsigned and reduced modulo their width, so the compiler can prove the output
+ * fits (gmtime_r on a clamped input never needs the reduction). */
 void srv_http_date_format(int64_t epoch_s, char out[32])
 {
     struct tm tm;
     utc(epoch_s, &tm);
-    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", wkday_short[tm.tm_wday % 7],
-             tm.tm_mday % 100, month_short[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000,
-             tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+    snprintf(out, 32, "%s, %02u %s %04u %02u:%02u:%02u GMT", wkday_short[(unsigned)tm.tm_wday % 7u],
+             (unsigned)tm.tm_mday % 100u, month_short[(unsigned)tm.tm_mon % 12u],
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 100u,
+             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }
 
 void srv_iso8601_format(int64_t epoch_ms, char out[32])
@@ -268,18 +270,20 @@ void srv_iso8601_format(int64_t epoch_ms, char out[32])
     struct tm tm;
     int64_t ms = clamp(epoch_ms, 0, MAX_EPOCH_S * 1000 + 999);
     utc(ms / 1000, &tm);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000,
-             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-             tm.tm_sec % 100, (int)(ms % 1000));
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+             (unsigned)(ms % 1000));
 }
 
 cof_err srv_etag_list_match(const char *hdr, const char *etag, bool *out)
 {
     size_t elen = strlen(etag);
     size_t elems = 0;
+    bool matched = false;
     const char *p = hdr;
 
-    *out = false;
+    *out = false; /* also on every error path: a bad list never matches */
     if (hdr == NULL)
         return COF_ERR_INVALID;
     for (;;) {
@@ -310,14 +314,17 @@ cof_err srv_etag_list_match(const char *hdr, const char *etag, bool *out)
             while (tlen > 0 && is_ows(tag[tlen - 1]))
                 tlen--;
             if (tlen == 1 && tag[0] == '*') {
-                *out = true;
+                matched = true;
                 elems++;
                 continue;
             }
         }
         elems++;
         if (tlen == elen && memcmp(tag, etag, elen) == 0)
-            *out = true;
+            matched = true;
     }
-    return elems == 0 ? COF_ERR_INVALID : COF_OK;
+    if (elems == 0)
+        return COF_ERR_INVALID;
+    *out = matched;
+    return COF_OK;
 }

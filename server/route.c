@@ -35,20 +35,38 @@ static const char *const op_names[SRV_OP__COUNT] = {
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
 static const char *const bucket_unimpl[] = {
-    "versioning",        "policy",          "cors",          "tagging",
-    "acl",               "lifecycle",       "website",       "logging",
-    "notification",      "replication",     "uploads",       "versions",
-    "object-lock",       "ownershipControls", "publicAccessBlock", "accelerate",
-    "requestPayment",    "intelligent-tiering", "inventory",  "metrics",
-    "analytics",         "policyStatus",    "session",       "metadataTable",
+    "versioning",
+    "policy",
+    "cors",
+    "tagging",
+    "acl",
+    "lifecycle",
+    "website",
+    "logging",
+    "notification",
+    "replication",
+    "uploads",
+    "versions",
+    "object-lock",
+    "ownershipControls",
+    "publicAccessBlock",
+    "accelerate",
+    "requestPayment",
+    "intelligent-tiering",
+    "inventory",
+    "metrics",
+    "analytics",
+    "policyStatus",
+    "session",
+    "metadataTable",
     "metadataConfiguration",
 };
 
 /* Object-level subresources (multipart, tagging, ACL, object lock, ...). partNumber counts for
  * every method: GET/HEAD with partNumber read one part of a multipart object. */
 static const char *const object_unimpl[] = {
-    "uploads", "uploadId", "partNumber", "tagging", "acl", "retention", "legal-hold",
-    "attributes", "restore", "select", "torrent", "renameObject",
+    "uploads",    "uploadId",   "partNumber", "tagging", "acl",     "retention",
+    "legal-hold", "attributes", "restore",    "select",  "torrent", "renameObject",
 };
 
 const char *srv_op_name(enum srv_op op)
@@ -74,8 +92,8 @@ static enum method parse_method(const char *m)
     static const struct {
         const char *name;
         enum method m;
-    } tab[] = {{"GET", M_GET},       {"HEAD", M_HEAD},     {"PUT", M_PUT},
-               {"POST", M_POST},     {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}};
+    } tab[] = {{"GET", M_GET},   {"HEAD", M_HEAD},     {"PUT", M_PUT},
+               {"POST", M_POST}, {"DELETE", M_DELETE}, {"OPTIONS", M_OPTIONS}};
     if (m == NULL)
         return M_OTHER;
     for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
@@ -229,6 +247,12 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
 static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_copy_source)
 {
     if (has_any(q, object_unimpl, sizeof(object_unimpl) / sizeof(object_unimpl[0])))
+        return SRV_OP_NOT_IMPLEMENTED;
+    /* A bucket subresource on an object path is no object operation: refuse it rather than
+     * read or overwrite the object. */
+    if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])) ||
+        srv_query_has(q, "encryption") || srv_query_has(q, "location") ||
+        srv_query_has(q, "delete"))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
     case M_PUT:

@@ -11,7 +11,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 
-#define SRV_QUERY_MAX_PARAMS 100u        /* more params -> COF_ERR_TOO_LARGE */
+#define SRV_QUERY_MAX_PARAMS 100u         /* more params -> COF_ERR_TOO_LARGE */
 #define SRV_QUERY_MAX_LEN    (64u * 1024) /* longer raw query -> COF_ERR_TOO_LARGE */
 
 struct srv_query_param {
@@ -58,8 +58,7 @@ bool srv_utf8_valid(const char *s, size_t n);
 /* Strict RFC 4648 base64 (standard alphabet, '=' padding required, zero pad bits, no
  * whitespace). Writes at most cap bytes to out, the count to *out_len. "" decodes to 0 bytes.
  * COF_ERR_INVALID: any deviation. COF_ERR_TOO_LARGE: decoded length > cap (nothing written). */
-COF_MUST_CHECK cof_err srv_base64_decode(const char *in, uint8_t *out, size_t cap,
-                                         size_t *out_len);
+COF_MUST_CHECK cof_err srv_base64_decode(const char *in, uint8_t *out, size_t cap, size_t *out_len);
 /* Base64 of n bytes with padding; out needs 4*((n+2)/3)+1 bytes (NUL-terminated). */
 void srv_base64_encode(const uint8_t *in, size_t n, char *out);
 /* Lower-case hex of n bytes; out needs 2n+1 bytes (NUL-terminated). */

@@ -12,6 +12,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 #include <libxml/xmlwriter.h>
 
 #include "common/buf.h"
@@ -253,8 +254,7 @@ cof_err srv_xml_finish(struct srv_xml *x, char **out, size_t *out_len)
 
 /* SAX hook for <!DOCTYPE ...>: remember it and stop before any declaration is parsed, so
  * billion-laughs style entity bombs and external DTDs never get a chance to do anything. */
-static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-                       const xmlChar *sys_id)
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id, const xmlChar *sys_id)
 {
     xmlParserCtxtPtr ctxt = ctx;
     (void)name;
@@ -262,6 +262,21 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
     (void)sys_id;
     ctxt->_private = ctxt; /* flag: a DOCTYPE was seen */
     xmlStopParser(ctxt);
+}
+
+/* libxml2 reports some problems (e.g. encoding conversion failures) through its global,
+ * per-thread error handlers even with XML_PARSE_NOERROR. Request bodies are attacker-controlled,
+ * so parsing runs with silent handlers; the outcome is the return code alone. */
+static void silent_generic(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+static void silent_structured(void *ctx, xmlErrorPtr e)
+{
+    (void)ctx;
+    (void)e;
 }
 
 static bool xml_space(char c)
@@ -283,9 +298,17 @@ static cof_err parse_doc(const char *body, size_t n, size_t cap, xmlDocPtr *out)
         return COF_ERR_TOO_LARGE;
     if (n == 0 || body == NULL)
         return COF_ERR_MALFORMED_XML;
+    xmlGenericErrorFunc old_generic = xmlGenericError;
+    void *old_generic_ctx = xmlGenericErrorContext;
+    xmlStructuredErrorFunc old_structured = xmlStructuredError;
+    void *old_structured_ctx = xmlStructuredErrorContext;
+    xmlSetGenericErrorFunc(NULL, silent_generic);
+    xmlSetStructuredErrorFunc(NULL, silent_structured);
     ctxt = xmlNewParserCtxt();
-    if (ctxt == NULL)
-        return COF_ERR_NOMEM;
+    if (ctxt == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
     ctxt->sax->internalSubset = on_doctype;
     ctxt->sax->externalSubset = on_doctype;
     ctxt->_private = NULL;
@@ -302,6 +325,8 @@ out:
     if (doc != NULL)
         xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
+    xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
+    xmlSetStructuredErrorFunc(old_structured_ctx, old_structured);
     return err;
 }
 
@@ -570,8 +595,7 @@ static cof_err parse_sse_rule(const xmlNode *rule, struct srv_sse_config *c)
             err = dflt_seen ? COF_ERR_MALFORMED_XML : parse_sse_default(k, c);
             dflt_seen = true;
         } else if (is_elem(k, "BucketKeyEnabled")) {
-            err = c->bucket_key_set ? COF_ERR_MALFORMED_XML
-                                    : parse_bool(k, &c->bucket_key_enabled);
+            err = c->bucket_key_set ? COF_ERR_MALFORMED_XML : parse_bool(k, &c->bucket_key_enabled);
             c->bucket_key_set = true;
         }
     }
@@ -638,7 +662,8 @@ cof_err srv_xml_write_sse_config(const struct srv_sse_config *c, char **out, siz
         err = srv_xml_elem(x, "KMSMasterKeyID", c->kms_key_id);
     if (err == COF_OK)
         err = srv_xml_close(x);
-    if (err == COF_OK)
+    /* Echo BucketKeyEnabled only when it was set (stored rules are returned verbatim). */
+    if (err == COF_OK && c->bucket_key_set)
         err = srv_xml_elem(x, "BucketKeyEnabled", c->bucket_key_enabled ? "true" : "false");
     if (err == COF_OK)
         err = srv_xml_finish(x, out, out_len);

@@ -61,8 +61,7 @@ void srv_xml_free(struct srv_xml *x);
 /* CreateBucket body (cap SRV_MAX_SMALL_XML_BODY). Empty or whitespace-only body -> COF_OK with
  * *out_location NULL; otherwise root CreateBucketConfiguration with an optional
  * LocationConstraint, whose text (caller free()s) is returned, or NULL when absent/empty. */
-COF_MUST_CHECK cof_err srv_xml_parse_create_bucket(const char *body, size_t n,
-                                                   char **out_location);
+COF_MUST_CHECK cof_err srv_xml_parse_create_bucket(const char *body, size_t n, char **out_location);
 
 struct srv_delete_obj {
     char *key;        /* exact text, never NULL, may be "" (the op reports it per key) */
@@ -78,16 +77,15 @@ struct srv_delete_req {
 /* DeleteObjects body (cap SRV_MAX_XML_BODY): root Delete, optional Quiet (true/false, any
  * case), 1..1000 Object elements each with exactly one Key and at most one VersionId. Key
  * length is not checked here. Free with srv_delete_req_cleanup. */
-COF_MUST_CHECK cof_err srv_xml_parse_delete(const char *body, size_t n,
-                                            struct srv_delete_req *out);
+COF_MUST_CHECK cof_err srv_xml_parse_delete(const char *body, size_t n, struct srv_delete_req *out);
 /* Accepts NULL; r is empty afterwards. */
 void srv_delete_req_cleanup(struct srv_delete_req *r);
 
 struct srv_sse_config {
-    char *algorithm;         /* "AES256", "aws:kms" or "aws:kms:dsse"; owned */
-    char *kms_key_id;        /* owned, or NULL */
+    char *algorithm;  /* "AES256", "aws:kms" or "aws:kms:dsse"; owned */
+    char *kms_key_id; /* owned, or NULL */
     bool bucket_key_enabled;
-    bool bucket_key_set;     /* BucketKeyEnabled was present */
+    bool bucket_key_set; /* BucketKeyEnabled was present */
 };
 
 /* PutBucketEncryption body (cap SRV_MAX_SMALL_XML_BODY): root
@@ -98,8 +96,9 @@ struct srv_sse_config {
  * KMSMasterKeyID counts as absent. Free with srv_sse_config_cleanup. */
 COF_MUST_CHECK cof_err srv_xml_parse_sse_config(const char *body, size_t n,
                                                 struct srv_sse_config *out);
-/* GetBucketEncryption document for c (algorithm must be set). BucketKeyEnabled is always
- * written, "false" unless c->bucket_key_enabled, as AWS does for the default rule. */
+/* GetBucketEncryption document for c (algorithm must be set). BucketKeyEnabled is written only
+ * when c->bucket_key_set (a stored rule is echoed as given); AWS's default document has it, so
+ * callers writing the default set bucket_key_set = true, bucket_key_enabled = false. */
 COF_MUST_CHECK cof_err srv_xml_write_sse_config(const struct srv_sse_config *c, char **out,
                                                 size_t *out_len);
 /* Accepts NULL; c is zeroed afterwards. */
