@@ -6,11 +6,44 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh --test
 
+passed=0
+failed=0
+skipped=0
 run_suite() {
     local dir=$1; shift
     [[ -f "$dir/build.ninja" ]] || meson setup "$dir" "$@"
     meson compile -C "$dir"
-    meson test -C "$dir" --print-errorlogs --num-processes 2
+    local rc=0
+    rm -f "$dir/tests/integration/pytest-junit.xml"
+    meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
+    # Count test executables (each unit/fuzz binary, and the pytest run) from meson's log.
+    read -r p f k < <(/usr/bin/python3 -c '
+import json, os, sys
+import xml.etree.ElementTree as ET
+ok = bad = skip = 0
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t["name"] == "integration":
+        continue  # counted per pytest case below
+    if t["result"] in ("OK", "EXPECTEDFAIL", "SKIP"):
+        ok += 1
+    else:
+        bad += 1
+junit = sys.argv[2]
+if os.path.exists(junit):
+    for s in ET.parse(junit).getroot().iter("testsuite"):
+        n, f, e, sk = (int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+        ok += n - f - e - sk
+        bad += f + e
+        skip += sk
+print(ok, bad, skip)' "$dir/meson-logs/testlog.json" "$dir/tests/integration/pytest-junit.xml")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + k))
+    if ((rc != 0)); then
+        echo "$passed passed, $failed failed, $skipped skipped"
+        exit "$rc"
+    fi
 }
 
 echo "== build and test (debugoptimized, -Dwerror=true)"
@@ -21,3 +54,4 @@ ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_
 COFFER_ASAN=1 run_suite build-asan -Db_sanitize=address,undefined -Dwerror=true
 
 echo "== all suites passed"
+echo "$passed passed, $failed failed, $skipped skipped"

@@ -16,34 +16,34 @@ typedef enum {
     COF_OK = 0,
     /* generic, any layer */
     COF_ERR_NOMEM,
-    COF_ERR_IO,          /* file system or socket failure */
-    COF_ERR_DB,          /* SQLite failure other than busy/constraint */
-    COF_ERR_INTEGRITY,   /* authentication failed: tampered, truncated or foreign ciphertext */
-    COF_ERR_KEY,         /* wrong key: unwrap failed */
-    COF_ERR_TOO_LARGE,   /* input over a named cap */
-    COF_ERR_INVALID,     /* malformed input with no more specific code */
-    COF_ERR_NOT_FOUND,   /* generic lookup miss (files, config entries) */
-    COF_ERR_CONFIG,      /* bad option or config file */
+    COF_ERR_IO,        /* file system or socket failure */
+    COF_ERR_DB,        /* SQLite failure other than busy/constraint */
+    COF_ERR_INTEGRITY, /* authentication failed: tampered, truncated or foreign ciphertext */
+    COF_ERR_KEY,       /* wrong key: unwrap failed */
+    COF_ERR_TOO_LARGE, /* input over a named cap */
+    COF_ERR_INVALID,   /* malformed input with no more specific code */
+    COF_ERR_NOT_FOUND, /* generic lookup miss (files, config entries) */
+    COF_ERR_CONFIG,    /* bad option or config file */
     COF_ERR_INTERNAL,
     /* storage outcomes */
     COF_ERR_NO_BUCKET,
     COF_ERR_NO_OBJECT,
-    COF_ERR_BUCKET_EXISTS,     /* owned by us: BucketAlreadyOwnedByYou */
+    COF_ERR_BUCKET_EXISTS, /* owned by us: BucketAlreadyOwnedByYou */
     COF_ERR_BUCKET_NOT_EMPTY,
     /* request outcomes (server) */
     COF_ERR_BAD_BUCKET_NAME,
     COF_ERR_KEY_TOO_LONG,
     COF_ERR_MALFORMED_XML,
-    COF_ERR_BAD_DIGEST,        /* Content-MD5 did not match the body */
-    COF_ERR_INVALID_DIGEST,    /* Content-MD5 is not base64 of 16 bytes */
+    COF_ERR_BAD_DIGEST,     /* Content-MD5 did not match the body */
+    COF_ERR_INVALID_DIGEST, /* Content-MD5 is not base64 of 16 bytes */
     COF_ERR_INVALID_ARGUMENT,
     COF_ERR_INVALID_REQUEST,
     COF_ERR_INVALID_RANGE,
-    COF_ERR_PRECONDITION,      /* 412 */
-    COF_ERR_NOT_MODIFIED,      /* 304 */
+    COF_ERR_PRECONDITION, /* 412 */
+    COF_ERR_NOT_MODIFIED, /* 304 */
     COF_ERR_NOT_IMPLEMENTED,
     COF_ERR_METHOD_NOT_ALLOWED,
-    COF_ERR_AUTH_MALFORMED,    /* AuthorizationHeaderMalformed */
+    COF_ERR_AUTH_MALFORMED, /* AuthorizationHeaderMalformed */
     COF_ERR_MISSING_LENGTH,
     COF_ERR_ENTITY_TOO_LARGE,
     COF_ERR_INCOMPLETE_BODY,
@@ -51,12 +51,13 @@ typedef enum {
     COF_ERR_LOCATION_MISMATCH, /* IllegalLocationConstraintException */
     COF_ERR_INVALID_COPY,      /* copy onto itself without change: InvalidRequest */
     COF_ERR_BAD_COPY_SOURCE,   /* x-amz-copy-source malformed: InvalidArgument */
-    COF_ERR_BAD_ENCRYPTION,    /* unsupported SSE algorithm: InvalidArgument/InvalidEncryptionAlgorithm */
+    COF_ERR_BAD_ENCRYPTION, /* unsupported SSE algorithm: InvalidArgument/InvalidEncryptionAlgorithm
+                             */
     COF_ERR_NO_SUCH_UPLOAD,
     COF_ERR_SERVICE_UNAVAILABLE,
     COF_ERR_METADATA_TOO_LARGE,
     COF_ERR_BAD_CONTINUATION, /* ListObjectsV2 token we did not issue: InvalidArgument */
-    COF_ERR_UNSUPPORTED_AUTH,  /* Authorization scheme other than SigV4/SigV2 */
+    COF_ERR_UNSUPPORTED_AUTH, /* Authorization scheme other than SigV4/SigV2 */
     COF_ERR__COUNT
 } cof_err;
 

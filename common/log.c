@@ -46,10 +46,10 @@ void cof_log(enum cof_log_level lvl, const char *rid, const char *fmt, ...)
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s%s%s",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, tags[lvl], rid ? "[" : "", rid ? rid : "",
-                     rid ? "] " : "");
+    int n =
+        snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s%s%s",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 ts.tv_nsec / 1000000, tags[lvl], rid ? "[" : "", rid ? rid : "", rid ? "] " : "");
     if (n < 0)
         return;
     size_t off = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;

@@ -25,12 +25,12 @@
 #include "common/err.h"
 #include "crypto/key.h"
 
-#define CRY_SEG_SIZE       65536u
-#define CRY_TAG_LEN        16u
-#define CRY_SEG_STORED     (CRY_SEG_SIZE + CRY_TAG_LEN)
-#define CRY_BLOB_ID_LEN    16u
-#define CRY_NONCE_LEN      12u
-#define CRY_BLOB_HDR_LEN   40u
+#define CRY_SEG_SIZE     65536u
+#define CRY_TAG_LEN      16u
+#define CRY_SEG_STORED   (CRY_SEG_SIZE + CRY_TAG_LEN)
+#define CRY_BLOB_ID_LEN  16u
+#define CRY_NONCE_LEN    12u
+#define CRY_BLOB_HDR_LEN 40u
 
 struct cry_blob_hdr {
     uint8_t blob_id[CRY_BLOB_ID_LEN];

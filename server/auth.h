@@ -13,8 +13,8 @@ enum srv_auth_kind { SRV_AUTH_NONE = 0, SRV_AUTH_V4, SRV_AUTH_V2 };
 struct srv_auth {
     enum srv_auth_kind kind;
     char access_key[129];
-    char region[64];    /* empty for SigV2 / anonymous */
-    char date[9];       /* credential scope date YYYYMMDD (SigV4) */
+    char region[64]; /* empty for SigV2 / anonymous */
+    char date[9];    /* credential scope date YYYYMMDD (SigV4) */
     char service[32];
 };
 

@@ -12,12 +12,20 @@
 
 #include "common/log.h"
 
-enum opt_kind { OPT_STR, OPT_LISTEN, OPT_BOOL, OPT_DURABILITY, OPT_LOGLEVEL, OPT_PROFILE, OPT_UINT };
+enum opt_kind {
+    OPT_STR,
+    OPT_LISTEN,
+    OPT_BOOL,
+    OPT_DURABILITY,
+    OPT_LOGLEVEL,
+    OPT_PROFILE,
+    OPT_UINT
+};
 
 struct opt {
-    const char *key;   /* config file key */
-    const char *env;   /* environment variable or NULL */
-    const char *flag;  /* --flag */
+    const char *key;  /* config file key */
+    const char *env;  /* environment variable or NULL */
+    const char *flag; /* --flag */
     enum opt_kind kind;
     const char *help;
 };
@@ -266,8 +274,7 @@ static const struct opt *find_flag(const char *arg, const char **out_inline)
     return NULL;
 }
 
-cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config *c,
-                        bool *out_help)
+cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config *c, bool *out_help)
 {
     memset(c, 0, sizeof(*c));
     *out_help = false;

@@ -11,24 +11,24 @@
 enum srv_profile { SRV_PROFILE_LOCALSTACK = 0, SRV_PROFILE_AWS };
 
 struct srv_config {
-    char *listen_host;   /* "127.0.0.1" */
+    char *listen_host;    /* "127.0.0.1" */
     unsigned listen_port; /* 4566; 0 = pick an ephemeral port */
-    char *data_dir;      /* NULL with ephemeral */
-    char *root_key_file; /* default <data_dir>/root.key */
+    char *data_dir;       /* NULL with ephemeral */
+    char *root_key_file;  /* default <data_dir>/root.key */
     char *config_file;
     bool ephemeral;
     bool durability_full;
-    int log_level;       /* enum cof_log_level */
+    int log_level; /* enum cof_log_level */
     enum srv_profile profile;
-    char *region;        /* default region for requests without a signature */
-    unsigned threads;    /* libmicrohttpd thread pool size */
+    char *region;     /* default region for requests without a signature */
+    unsigned threads; /* libmicrohttpd thread pool size */
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it
  * exists), the environment and argv (argv[first_arg..]). Prints the reason and returns
  * COF_ERR_CONFIG on a bad option. *out_help is set when --help was given (help printed). */
-COF_MUST_CHECK cof_err srv_config_load(int argc, char **argv, int first_arg,
-                                       struct srv_config *c, bool *out_help);
+COF_MUST_CHECK cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config *c,
+                                       bool *out_help);
 /* Frees the strings. Accepts NULL. */
 void srv_config_cleanup(struct srv_config *c);
 /* Prints the option reference (coffer --help). */

@@ -170,8 +170,8 @@ cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t le
     return queue(req, status, resp);
 }
 
-cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message,
-                        const char *extra_name, const char *extra_value)
+cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
+                        const char *extra_value)
 {
     const struct srv_s3err *se = srv_s3err_lookup(e);
     if (se->status >= 500)
@@ -238,9 +238,13 @@ cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, sr
     s->fn = fn;
     s->free_fn = free_fn;
     s->cls = cls;
-    /* 64 KiB blocks match the cipher segments, so each callback decrypts at most one. */
+    /* Blocks of at most 64 KiB match the cipher segments, so each callback decrypts at most
+     * one; small bodies get a small buffer. */
+    size_t block = size < 64 * 1024 ? (size_t)size : 64 * 1024;
+    if (block < 1024)
+        block = 1024;
     struct MHD_Response *resp =
-        MHD_create_response_from_callback(size, 64 * 1024, stream_reader, s, stream_free);
+        MHD_create_response_from_callback(size, block, stream_reader, s, stream_free);
     if (resp == NULL) {
         stream_free(s);
         return COF_ERR_NOMEM;
@@ -262,9 +266,8 @@ static void answer_error(struct srv_req *req, cof_err e)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)url;
@@ -313,8 +316,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     cof_log_debug(NULL, "libmicrohttpd: %s", line);
 }
 
-cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
-                       struct srv_http **out)
+cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads, struct srv_http **out)
 {
     struct srv_http *h = calloc(1, sizeof(*h));
     if (h == NULL)
@@ -322,15 +324,12 @@ cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
     h->ctx = ctx;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
                      MHD_USE_SUPPRESS_DATE_NO_CLOCK * 0;
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, ctx,
-                            MHD_OPTION_LISTEN_SOCKET, listen_fd,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, ctx,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctx,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-                            MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, ctx, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, ctx,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctx, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(128 * 1024), MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (h->d == NULL) {
         cof_log_error(NULL, "libmicrohttpd did not start");
         free(h);

@@ -101,8 +101,8 @@ cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype, const
 cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len);
 /* S3 error for e. message may be NULL (the table's message); extra_name/extra_value add one
  * more element (e.g. "Key", "BucketName") when non-NULL. HEAD errors carry no body. */
-cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message,
-                        const char *extra_name, const char *extra_value);
+cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
+                        const char *extra_value);
 /* Streamed body of exactly size bytes (content_length_only: HEAD, no body sent). Takes
  * ownership of cls (freed with free_fn when the response ends, even on failure). */
 cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, srv_stream_fn fn,

@@ -3,6 +3,7 @@
 #include "server/objio.h"
 
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,94 @@
 #include "crypto/keyring.h"
 #include "server/ops.h"
 #include "storage/blob.h"
+
+/* Background MD5 for bodies over one segment: the request thread seals and writes segment i+1
+ * while this thread hashes segment i (MD5 is the slowest step of a PUT, and it is sequential).
+ * One buffer is handed over at a time; the writer waits only if the hasher falls behind. */
+struct hasher {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct cry_digest *md5; /* borrowed from the writer; only this thread uses it while running */
+    uint8_t *buf;           /* segment being handed over or hashed; NULL when idle */
+    size_t len;
+    bool stop;
+};
+
+static void *hasher_main(void *arg)
+{
+    struct hasher *h = arg;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (h->buf == NULL && !h->stop)
+            pthread_cond_wait(&h->cv, &h->mu);
+        if (h->buf == NULL)
+            break;
+        uint8_t *b = h->buf;
+        size_t n = h->len;
+        pthread_mutex_unlock(&h->mu);
+        cry_digest_update(h->md5, b, n);
+        OPENSSL_cleanse(b, n);
+        pthread_mutex_lock(&h->mu);
+        h->buf = NULL;
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* Waits until the hasher holds no buffer. */
+static void hasher_wait_idle(struct hasher *h)
+{
+    pthread_mutex_lock(&h->mu);
+    while (h->buf != NULL)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void hasher_submit(struct hasher *h, uint8_t *b, size_t n)
+{
+    pthread_mutex_lock(&h->mu);
+    while (h->buf != NULL)
+        pthread_cond_wait(&h->cv, &h->mu);
+    h->buf = b;
+    h->len = n;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Lets the hasher finish what it holds, then joins it. Accepts NULL. */
+static void hasher_free(struct hasher *h)
+{
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->stop = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->th, NULL);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h);
+}
+
+static cof_err hasher_new(struct cry_digest *md5, struct hasher **out)
+{
+    struct hasher *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return COF_ERR_NOMEM;
+    h->md5 = md5;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        free(h);
+        return COF_ERR_NOMEM;
+    }
+    *out = h;
+    return COF_OK;
+}
 
 struct objio_writer {
     struct srv_ctx *ctx;
@@ -25,8 +114,10 @@ struct objio_writer {
     uint64_t seg_idx;
     uint64_t total;
     size_t seg_len;
-    uint8_t *seg; /* plaintext of the segment being filled */
-    uint8_t *ct;  /* sealed segment */
+    uint8_t *seg;          /* plaintext of the segment being filled */
+    uint8_t *spare;        /* the other plaintext buffer, possibly with the hasher */
+    uint8_t *ct;           /* sealed segment */
+    struct hasher *hasher; /* started at the first full segment; NULL for small bodies */
 };
 
 cof_err objio_writer_new(struct srv_ctx *ctx, const char *rid, struct objio_writer **out)
@@ -73,7 +164,23 @@ static cof_err flush_segment(struct objio_writer *w, bool final)
     cof_err err = cry_aead_seal(w->aead, w->seg_idx, final, w->seg, w->seg_len, w->ct);
     if (err == COF_OK)
         err = sto_blob_write(w->bw, w->ct, w->seg_len + CRY_TAG_LEN);
-    OPENSSL_cleanse(w->seg, w->seg_len);
+    if (err == COF_OK && !final && w->hasher == NULL) {
+        w->spare = malloc(CRY_SEG_SIZE);
+        err = w->spare != NULL ? hasher_new(w->md5, &w->hasher) : COF_ERR_NOMEM;
+    }
+    if (err == COF_OK && !final) {
+        /* The hasher takes this buffer (and wipes it); the spare is free since it finished the
+         * previous one before accepting this. */
+        hasher_submit(w->hasher, w->seg, w->seg_len);
+        uint8_t *t = w->seg;
+        w->seg = w->spare;
+        w->spare = t;
+    } else {
+        if (w->hasher != NULL)
+            hasher_wait_idle(w->hasher);
+        cry_digest_update(w->md5, w->seg, w->seg_len);
+        OPENSSL_cleanse(w->seg, w->seg_len);
+    }
     w->seg_idx++;
     w->seg_len = 0;
     return err;
@@ -82,7 +189,6 @@ static cof_err flush_segment(struct objio_writer *w, bool final)
 cof_err objio_write(struct objio_writer *w, const void *p, size_t n)
 {
     const uint8_t *in = p;
-    cry_digest_update(w->md5, p, n);
     w->total += n;
     while (n > 0) {
         /* A full segment is sealed only when more data follows, so the last one carries the
@@ -153,13 +259,16 @@ void objio_writer_free(struct objio_writer *w)
 {
     if (w == NULL)
         return;
+    hasher_free(w->hasher); /* before anything it may touch */
     sto_blob_abort(&w->bw);
     cry_aead_free(w->aead);
     cry_key_free(w->dek);
     cry_digest_free(w->md5);
+    /* Flushed segments were wiped when sealed or hashed; only the unflushed tail remains. */
     if (w->seg != NULL)
-        OPENSSL_cleanse(w->seg, CRY_SEG_SIZE);
+        OPENSSL_cleanse(w->seg, w->seg_len);
     free(w->seg);
+    free(w->spare);
     free(w->ct);
     free(w);
 }
@@ -174,6 +283,7 @@ struct objio_reader {
     uint64_t cur_idx; /* segment held in pt, or UINT64_MAX */
     size_t cur_len;
     uint8_t *pt;
+    size_t pt_cap;
     uint8_t *ct;
 };
 
@@ -192,8 +302,11 @@ cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o, const
         r->size = o->size;
         r->n_segs = cry_seg_count(o->size);
         r->cur_idx = UINT64_MAX;
-        r->pt = malloc(CRY_SEG_SIZE);
-        r->ct = malloc(CRY_SEG_STORED);
+        /* Small objects need buffers of their size only. */
+        size_t seg = o->size < CRY_SEG_SIZE ? (size_t)o->size : CRY_SEG_SIZE;
+        r->pt_cap = seg > 0 ? seg : 1;
+        r->pt = malloc(r->pt_cap);
+        r->ct = malloc(seg + CRY_TAG_LEN);
         if (r->pt == NULL || r->ct == NULL)
             err = COF_ERR_NOMEM;
     }
@@ -206,8 +319,7 @@ cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o, const
             err = COF_ERR_INTEGRITY;
     }
     if (err == COF_OK) {
-        const struct cry_key *kek = o->kek_id != NULL ? cry_keyring_find(ctx->kr, o->kek_id)
-                                                      : NULL;
+        const struct cry_key *kek = o->kek_id != NULL ? cry_keyring_find(ctx->kr, o->kek_id) : NULL;
         struct cry_wrap_ctx wc = {
             .mode = (enum cry_mode)o->sse_mode,
             .bucket = o->bucket,
@@ -306,7 +418,7 @@ void objio_reader_free(struct objio_reader *r)
     sto_blob_close(r->br);
     cry_aead_free(r->aead);
     if (r->pt != NULL)
-        OPENSSL_cleanse(r->pt, CRY_SEG_SIZE);
+        OPENSSL_cleanse(r->pt, r->pt_cap);
     free(r->pt);
     free(r->ct);
     free(r);

@@ -137,10 +137,11 @@ cof_err ops_get_bucket_location(struct srv_req *req)
     struct cof_buf doc;
     char *out = NULL;
     cof_buf_init(&doc, 1024);
-    err = cof_buf_printf(&doc,
-                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
-                         "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">%s</LocationConstraint>",
-                         strcmp(b.region, "us-east-1") == 0 ? "" : b.region);
+    err =
+        cof_buf_printf(&doc,
+                       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                       "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">%s</LocationConstraint>",
+                       strcmp(b.region, "us-east-1") == 0 ? "" : b.region);
     size_t len = doc.len;
     if (err == COF_OK)
         err = cof_buf_steal(&doc, &out);
@@ -191,8 +192,7 @@ cof_err ops_put_bucket_encryption(struct srv_req *req)
     if (err == COF_OK)
         err = srv_xml_write_sse_config(&c, &doc, &len);
     if (err == COF_OK)
-        err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION,
-                                         doc);
+        err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION, doc);
     srv_sse_config_cleanup(&c);
     free(doc);
     if (err == COF_ERR_NO_BUCKET)
@@ -206,8 +206,8 @@ cof_err ops_get_bucket_encryption(struct srv_req *req)
 {
     char *doc = NULL;
     size_t len = 0;
-    cof_err err = sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket,
-                                             CONFIG_ENCRYPTION, &doc);
+    cof_err err =
+        sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION, &doc);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_ERR_NOT_FOUND) {
@@ -252,10 +252,10 @@ cof_err ops_delete_objects(struct srv_req *req)
     for (size_t i = 0; err == COF_OK && i < d.n; i++) {
         const struct srv_delete_obj *o = &d.objs[i];
         char *removed = NULL;
-        cof_err e = strlen(o->key) > 1024 ? COF_ERR_KEY_TOO_LONG
-                                          : sto_meta_delete_object(req->ctx->meta,
-                                                                   req->route.bucket, o->key,
-                                                                   &removed);
+        cof_err e =
+            strlen(o->key) > 1024
+                ? COF_ERR_KEY_TOO_LONG
+                : sto_meta_delete_object(req->ctx->meta, req->route.bucket, o->key, &removed);
         if (removed != NULL) {
             ops_blob_discard(req->ctx, req->rid, removed, true);
             free(removed);

@@ -26,10 +26,10 @@ struct list_page {
     const char *prefix;
     const char *delim;
     size_t max;
-    size_t count;      /* keys + common prefixes emitted */
+    size_t count; /* keys + common prefixes emitted */
     bool truncated;
-    char *last;        /* last key or common prefix emitted (malloc'd) */
-    char *seek;        /* next scan start when a prefix was rolled up (malloc'd) */
+    char *last;         /* last key or common prefix emitted (malloc'd) */
+    char *seek;         /* next scan start when a prefix was rolled up (malloc'd) */
     const char *marker; /* start-after / marker / token cursor: common prefixes <= it are skipped */
     struct list_entry *keys; /* up to max entries, in order */
     size_t n_keys;
@@ -171,8 +171,8 @@ static cof_err run_page(struct srv_req *req, struct list_page *pg, const char *a
         size_t before = pg->count;
         /* One row more than needed tells whether the page is truncated. */
         size_t limit = pg->max - pg->count + 1;
-        err = sto_meta_list_objects(req->ctx->meta, req->route.bucket, from, inclusive,
-                                    pg->prefix, limit, on_row, pg);
+        err = sto_meta_list_objects(req->ctx->meta, req->route.bucket, from, inclusive, pg->prefix,
+                                    limit, on_row, pg);
         if (err == COF_OK)
             err = pg->err;
         if (err != COF_OK || pg->truncated)
@@ -273,16 +273,17 @@ cof_err ops_list_objects(struct srv_req *req, int version)
         return err;
     const char *enc = srv_query_get(q, "encoding-type");
     if (enc != NULL && strcmp(enc, "url") != 0)
-        return srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request",
-                               "ArgumentName", "encoding-type");
+        return srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                               "Invalid Encoding Method specified in Request", "ArgumentName",
+                               "encoding-type");
     pg.url = enc != NULL;
     pg.prefix = srv_query_get(q, "prefix") ? srv_query_get(q, "prefix") : "";
     pg.delim = srv_query_get(q, "delimiter");
     if (pg.delim != NULL && pg.delim[0] == '\0')
         pg.delim = NULL;
     const char *token = version == 2 ? srv_query_get(q, "continuation-token") : NULL;
-    const char *start_after = version == 2 ? srv_query_get(q, "start-after")
-                                           : srv_query_get(q, "marker");
+    const char *start_after =
+        version == 2 ? srv_query_get(q, "start-after") : srv_query_get(q, "marker");
     pg.fetch_owner = version == 1;
     if (version == 2) {
         const char *fo = srv_query_get(q, "fetch-owner");

@@ -21,8 +21,12 @@
 
 /* Headers stored with an object and returned on GET/HEAD, besides x-amz-meta-*. */
 static const char *const stored_headers[] = {
-    "Content-Type",     "Content-Encoding", "Content-Disposition",
-    "Content-Language", "Cache-Control",    "Expires",
+    "Content-Type",
+    "Content-Encoding",
+    "Content-Disposition",
+    "Content-Language",
+    "Cache-Control",
+    "Expires",
     "x-amz-website-redirect-location",
 };
 #define N_STORED (sizeof(stored_headers) / sizeof(stored_headers[0]))
@@ -340,9 +344,8 @@ void ops_put_object_cleanup(struct srv_req *req)
 /* ---- conditionals ---- */
 
 /* RFC 7232 section 6 order, as S3 applies it. for_copy: every failure is 412. */
-static cof_err eval_conditions(const char *if_match, const char *if_none_match,
-                               const char *if_mod, const char *if_unmod,
-                               const struct sto_object *o, bool for_copy)
+static cof_err eval_conditions(const char *if_match, const char *if_none_match, const char *if_mod,
+                               const char *if_unmod, const struct sto_object *o, bool for_copy)
 {
     int64_t mtime = o->mtime_ms / 1000;
     int64_t t = 0;
@@ -396,8 +399,8 @@ static cof_err reject_sse_request_headers(struct srv_req *req)
     if (srv_req_header(req, "x-amz-server-side-encryption-customer-algorithm") != NULL ||
         srv_req_header(req, "x-amz-server-side-encryption-customer-key") != NULL) {
         (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                              "The encryption parameters are not applicable to this object.",
-                              NULL, NULL);
+                              "The encryption parameters are not applicable to this object.", NULL,
+                              NULL);
         return COF_ERR_INVALID_REQUEST;
     }
     return COF_OK;
@@ -493,8 +496,8 @@ out:
 cof_err ops_delete_object(struct srv_req *req)
 {
     char *removed = NULL;
-    cof_err err = sto_meta_delete_object(req->ctx->meta, req->route.bucket, req->route.key,
-                                         &removed);
+    cof_err err =
+        sto_meta_delete_object(req->ctx->meta, req->route.bucket, req->route.key, &removed);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err != COF_OK && err != COF_ERR_NO_OBJECT)
@@ -577,8 +580,8 @@ cof_err ops_copy_object(struct srv_req *req)
     }
     if (err != COF_OK)
         goto out;
-    if (strcmp(sbucket, req->route.bucket) == 0 && strcmp(skey, req->route.key) == 0 &&
-        !replace && srv_req_header(req, "x-amz-server-side-encryption") == NULL &&
+    if (strcmp(sbucket, req->route.bucket) == 0 && strcmp(skey, req->route.key) == 0 && !replace &&
+        srv_req_header(req, "x-amz-server-side-encryption") == NULL &&
         srv_req_header(req, "x-amz-storage-class") == NULL &&
         srv_req_header(req, "x-amz-website-redirect-location") == NULL) {
         err = COF_ERR_INVALID_COPY;

@@ -15,7 +15,8 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                            "our published schema"},
     [COF_ERR_INVALID] = {400, "InvalidRequest", "Invalid Request"},
     [COF_ERR_NOT_FOUND] = {404, "NoSuchKey", "The specified key does not exist."},
-    [COF_ERR_CONFIG] = {500, "InternalError", "We encountered an internal error. Please try again."},
+    [COF_ERR_CONFIG] = {500, "InternalError",
+                        "We encountered an internal error. Please try again."},
     [COF_ERR_INTERNAL] = {500, "InternalError",
                           "We encountered an internal error. Please try again."},
     [COF_ERR_NO_BUCKET] = {404, "NoSuchBucket", "The specified bucket does not exist"},
@@ -69,8 +70,7 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_NO_SUCH_UPLOAD] = {404, "NoSuchUpload",
                                 "The specified upload does not exist. The upload ID may be "
                                 "invalid, or the upload may have been aborted or completed."},
-    [COF_ERR_SERVICE_UNAVAILABLE] = {503, "ServiceUnavailable",
-                                     "Please reduce your request rate."},
+    [COF_ERR_SERVICE_UNAVAILABLE] = {503, "ServiceUnavailable", "Please reduce your request rate."},
     [COF_ERR_METADATA_TOO_LARGE] = {400, "MetadataTooLarge",
                                     "Your metadata headers exceed the maximum allowed metadata "
                                     "size."},

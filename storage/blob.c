@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -26,6 +27,9 @@ struct sto_blobs {
     int blobs_fd; /* DATA/blobs/ */
     int tmp_fd;   /* DATA/tmp/ */
     bool fsync_full;
+    /* Bit (xx << 8 | yy) set once blobs/xx/yy and its parents are known to be durable, so a
+     * commit then needs to sync only its own directory. */
+    _Atomic uint8_t dir_durable[65536 / 8];
 };
 
 struct sto_blob_writer {
@@ -311,9 +315,10 @@ cof_err sto_blob_commit(struct sto_blob_writer **wp)
     cof_err err = COF_OK;
     *wp = NULL;
 
-    /* The data must be on disk before the name that publishes it. */
-    if (bs->fsync_full)
-        err = fsync_fd(w->fd, w->id);
+    /* The data must be on disk before the name that publishes it. fdatasync also writes the
+     * file size; the other inode times are not needed. */
+    if (bs->fsync_full && fdatasync(w->fd) != 0)
+        err = io_fail("fdatasync", w->id, errno);
     if (err == COF_OK) {
         int fd = w->fd;
         w->fd = -1;
@@ -333,14 +338,20 @@ cof_err sto_blob_commit(struct sto_blob_writer **wp)
         else
             renamed = true;
     }
-    /* Then make the new name durable. Parents are synced every time, not only when this call
-     * created them: another thread may have created them and not synced them yet. */
+    /* Then make the new name durable. Parents are synced until this process has once seen them
+     * synced (another thread may have created them and not synced them yet). */
     if (err == COF_OK && bs->fsync_full) {
+        unsigned slot = (unsigned)(hexval(w->id[0]) << 12 | hexval(w->id[1]) << 8 |
+                                   hexval(w->id[2]) << 4 | hexval(w->id[3]));
+        uint8_t bit = (uint8_t)(1u << (slot & 7));
+        bool known = (atomic_load(&bs->dir_durable[slot >> 3]) & bit) != 0;
         err = fsync_fd(yfd, w->id);
-        if (err == COF_OK)
+        if (err == COF_OK && !known)
             err = fsync_fd(xfd, w->id);
-        if (err == COF_OK)
+        if (err == COF_OK && !known)
             err = fsync_fd(bs->blobs_fd, "blobs/");
+        if (err == COF_OK && !known)
+            atomic_fetch_or(&bs->dir_durable[slot >> 3], bit);
     }
     if (err != COF_OK) {
         /* Failure leaves nothing behind: no tmp file, and no blob the caller thinks is absent. */

@@ -54,8 +54,8 @@ COF_MUST_CHECK cof_err sto_blob_open(struct sto_blobs *bs, const char *id,
 /* Reads up to n bytes at off; *out_n < n only at end of file (off at or past the end: 0 bytes,
  * COF_OK). Committed blobs are immutable: reads are bounded by the size seen at open.
  * COF_ERR_IO. */
-COF_MUST_CHECK cof_err sto_blob_pread(struct sto_blob_reader *r, void *buf, size_t n,
-                                      uint64_t off, size_t *out_n);
+COF_MUST_CHECK cof_err sto_blob_pread(struct sto_blob_reader *r, void *buf, size_t n, uint64_t off,
+                                      size_t *out_n);
 /* Total stored size in bytes. */
 uint64_t sto_blob_reader_size(const struct sto_blob_reader *r);
 /* Accepts NULL. */

@@ -25,9 +25,9 @@ struct sto_bucket {
 struct sto_object {
     char *bucket;
     char *key;
-    char *version_id;     /* "null" until versioning exists */
-    uint64_t size;        /* plaintext bytes */
-    char *etag;           /* without quotes, e.g. "9e107d9d372bb6826bd81d3542a419d6" */
+    char *version_id; /* "null" until versioning exists */
+    uint64_t size;    /* plaintext bytes */
+    char *etag;       /* without quotes, e.g. "9e107d9d372bb6826bd81d3542a419d6" */
     int64_t mtime_ms;
     char *headers;        /* opaque to storage: serialised stored headers and user metadata */
     char *blob_id;        /* 32 hex chars */
@@ -83,8 +83,8 @@ COF_MUST_CHECK cof_err sto_meta_set_bucket_config(struct sto_meta *m, const char
 COF_MUST_CHECK cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
                                            char **out_replaced_blob);
 /* COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT; out filled on COF_OK (caller cleans up). */
-COF_MUST_CHECK cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket,
-                                           const char *key, struct sto_object *out);
+COF_MUST_CHECK cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *key,
+                                           struct sto_object *out);
 /* Removes the row, queueing its blob like put (out_removed_blob may be NULL).
  * COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT. */
 COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket,
@@ -98,14 +98,12 @@ COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bu
  * COF_ERR_NO_BUCKET. limit 0 lists nothing (the bucket is still checked). */
 typedef cof_err (*sto_object_fn)(const struct sto_object *o, void *arg);
 COF_MUST_CHECK cof_err sto_meta_list_objects(struct sto_meta *m, const char *bucket,
-                                             const char *from, bool inclusive,
-                                             const char *prefix, size_t limit, sto_object_fn cb,
-                                             void *arg);
+                                             const char *from, bool inclusive, const char *prefix,
+                                             size_t limit, sto_object_fn cb, void *arg);
 /* Every object row of every bucket (for fsck), same callback rules. */
 COF_MUST_CHECK cof_err sto_meta_each_object(struct sto_meta *m, sto_object_fn cb, void *arg);
 /* Whether any row references blob_id (fsck). */
-COF_MUST_CHECK cof_err sto_meta_blob_referenced(struct sto_meta *m, const char *blob_id,
-                                                bool *out);
+COF_MUST_CHECK cof_err sto_meta_blob_referenced(struct sto_meta *m, const char *blob_id, bool *out);
 
 /* Blob garbage queue */
 typedef cof_err (*sto_blob_id_fn)(const char *blob_id, void *arg);

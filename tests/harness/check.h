@@ -11,39 +11,39 @@
 static int check_pass_count;
 static int check_fail_count;
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            check_pass_count++;                                                                \
-        } else {                                                                               \
-            check_fail_count++;                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);           \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            check_pass_count++;                                                                    \
+        } else {                                                                                   \
+            check_fail_count++;                                                                    \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                     \
-    do {                                                                                       \
-        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                        \
-        if (check_a_ == check_b_) {                                                            \
-            check_pass_count++;                                                                \
-        } else {                                                                               \
-            check_fail_count++;                                                                \
-            fprintf(stderr, "%s:%d: CHECK_EQ_INT failed: %s == %lld, %s == %lld\n", __FILE__,  \
-                    __LINE__, #a, check_a_, #b, check_b_);                                     \
-        }                                                                                      \
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
+        if (check_a_ == check_b_) {                                                                \
+            check_pass_count++;                                                                    \
+        } else {                                                                                   \
+            check_fail_count++;                                                                    \
+            fprintf(stderr, "%s:%d: CHECK_EQ_INT failed: %s == %lld, %s == %lld\n", __FILE__,      \
+                    __LINE__, #a, check_a_, #b, check_b_);                                         \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_STR(a, b)                                                                     \
-    do {                                                                                       \
-        const char *check_a_ = (a), *check_b_ = (b);                                           \
-        if (check_a_ != NULL && check_b_ != NULL && strcmp(check_a_, check_b_) == 0) {         \
-            check_pass_count++;                                                                \
-        } else {                                                                               \
-            check_fail_count++;                                                                \
-            fprintf(stderr, "%s:%d: CHECK_EQ_STR failed: %s == \"%s\", %s == \"%s\"\n",        \
-                    __FILE__, __LINE__, #a, check_a_ ? check_a_ : "(null)", #b,                \
-                    check_b_ ? check_b_ : "(null)");                                           \
-        }                                                                                      \
+#define CHECK_EQ_STR(a, b)                                                                         \
+    do {                                                                                           \
+        const char *check_a_ = (a), *check_b_ = (b);                                               \
+        if (check_a_ != NULL && check_b_ != NULL && strcmp(check_a_, check_b_) == 0) {             \
+            check_pass_count++;                                                                    \
+        } else {                                                                                   \
+            check_fail_count++;                                                                    \
+            fprintf(stderr, "%s:%d: CHECK_EQ_STR failed: %s == \"%s\", %s == \"%s\"\n", __FILE__,  \
+                    __LINE__, #a, check_a_ ? check_a_ : "(null)", #b,                              \
+                    check_b_ ? check_b_ : "(null)");                                               \
+        }                                                                                          \
     } while (0)
 
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
