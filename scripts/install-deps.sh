@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
       libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libisal-dev libjansson-dev)
 if [[ "${1:-}" == "--test" ]]; then
-    pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3)
+    pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3 clang-format git)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
