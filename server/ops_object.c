@@ -406,23 +406,47 @@ static cof_err reject_sse_request_headers(struct srv_req *req)
     return COF_OK;
 }
 
-static cof_err get_object_row(struct srv_req *req, struct sto_object *o)
+/* Reads the object row and, when out_r is non-NULL, opens its blob. A concurrent overwrite may
+ * unlink the blob between the two steps; the row is then read again, so a reader always gets a
+ * complete old or new object. Once open, the descriptor outlives the unlink. Replies
+ * NoSuchBucket/NoSuchKey itself. */
+static cof_err open_object(struct srv_req *req, const char *bucket, const char *key,
+                           struct sto_object *o, struct objio_reader **out_r)
 {
-    cof_err err = sto_meta_get_object(req->ctx->meta, req->route.bucket, req->route.key, o);
-    if (err == COF_ERR_NO_BUCKET)
-        (void)ops_no_bucket(req);
-    else if (err == COF_ERR_NO_OBJECT)
-        (void)srv_reply_error(req, err, NULL, "Key", req->route.key);
-    return err;
+    cof_err err = COF_ERR_INTEGRITY;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        err = sto_meta_get_object(req->ctx->meta, bucket, key, o);
+        if (err == COF_ERR_NO_BUCKET) {
+            (void)srv_reply_error(req, err, NULL, "BucketName", bucket);
+            return err;
+        }
+        if (err == COF_ERR_NO_OBJECT) {
+            (void)srv_reply_error(req, err, NULL, "Key", key);
+            return err;
+        }
+        if (err != COF_OK || out_r == NULL)
+            return err;
+        err = objio_reader_open(req->ctx, o, req->rid, out_r);
+        if (err != COF_ERR_NOT_FOUND)
+            return err;
+        sto_object_cleanup(o);
+    }
+    cof_log_error(req->rid, "blob of s3://%s/%s is missing", bucket, key);
+    return COF_ERR_INTEGRITY;
 }
 
 cof_err ops_get_object(struct srv_req *req, int head)
 {
     struct sto_object o;
-    struct get_stream *g = NULL;
+    struct get_stream *g = calloc(1, sizeof(*g));
     char num[64];
     memset(&o, 0, sizeof(o));
-    cof_err err = get_object_row(req, &o);
+    if (g == NULL)
+        return COF_ERR_NOMEM;
+    g->rid = req->rid;
+    /* GET opens the blob (unwrap, header check) before answering: a bad key or blob is a clean
+     * 500, not a truncated 200. Segment failures later abort the connection. */
+    cof_err err = open_object(req, req->route.bucket, req->route.key, &o, head ? NULL : &g->r);
     if (err != COF_OK)
         goto out;
     err = reject_sse_request_headers(req);
@@ -465,22 +489,7 @@ cof_err ops_get_object(struct srv_req *req, int head)
         }
     }
     uint64_t len = o.size == 0 ? 0 : last - first + 1;
-    g = calloc(1, sizeof(*g));
-    if (g == NULL) {
-        err = COF_ERR_NOMEM;
-        goto out;
-    }
     g->first = first;
-    g->rid = req->rid;
-    if (!head) {
-        /* Open (unwrap, check the header) before answering: a bad key or blob is a clean 500,
-         * not a truncated 200. Segment failures later abort the connection. */
-        err = objio_reader_open(req->ctx, &o, req->rid, &g->r);
-        if (err == COF_ERR_NOT_FOUND)
-            err = COF_ERR_INTEGRITY;
-        if (err != COF_OK)
-            goto out;
-    }
     add_object_headers(req, &o);
     err = srv_reply_stream(req, status, len, get_stream_read, g, get_stream_free);
     g = NULL;
@@ -569,15 +578,7 @@ cof_err ops_copy_object(struct srv_req *req)
     err = bucket_must_exist(req, req->route.bucket);
     if (err != COF_OK)
         goto out;
-    err = sto_meta_get_object(req->ctx->meta, sbucket, skey, &src);
-    if (err == COF_ERR_NO_BUCKET) {
-        err = srv_reply_error(req, err, NULL, "BucketName", sbucket);
-        goto out;
-    }
-    if (err == COF_ERR_NO_OBJECT) {
-        err = srv_reply_error(req, err, NULL, "Key", skey);
-        goto out;
-    }
+    err = open_object(req, sbucket, skey, &src, &r);
     if (err != COF_OK)
         goto out;
     if (strcmp(sbucket, req->route.bucket) == 0 && strcmp(skey, req->route.key) == 0 && !replace &&
@@ -603,11 +604,7 @@ cof_err ops_copy_object(struct srv_req *req)
     if (err != COF_OK)
         goto out;
 
-    err = objio_reader_open(req->ctx, &src, req->rid, &r);
-    if (err == COF_ERR_NOT_FOUND)
-        err = COF_ERR_INTEGRITY;
-    if (err == COF_OK)
-        err = objio_writer_new(req->ctx, req->rid, &w);
+    err = objio_writer_new(req->ctx, req->rid, &w);
     buf = malloc(CRY_SEG_SIZE);
     if (err == COF_OK && buf == NULL)
         err = COF_ERR_NOMEM;
