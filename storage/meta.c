@@ -174,6 +174,23 @@ struct sto_meta {
     /* Serialises this process's write transactions, so concurrent writers queue on a mutex
      * instead of sleeping in SQLite's busy handler; busy_timeout still covers other processes. */
     pthread_mutex_t write_mu;
+    /* Group commit for object puts: callers queue a job; one of them (the leader) publishes the
+     * whole queue in one transaction, so N concurrent puts share one WAL sync. */
+    pthread_mutex_t batch_mu;
+    pthread_cond_t batch_cv;
+    struct put_job *queue_head;
+    struct put_job *queue_tail;
+    bool leader_active;
+};
+
+#define MAX_PUT_BATCH 64
+
+struct put_job {
+    const struct sto_object *o;
+    char *old;   /* result: replaced blob id */
+    cof_err err; /* result */
+    bool done;
+    struct put_job *next;
 };
 
 /* ---- errors and statement helpers ----------------------------------------------------------- */
@@ -388,8 +405,10 @@ static cof_err conn_open(struct sto_meta *m, struct conn **out)
         goto out;
     }
     err = exec_sql(c->db, "pragmas",
-                   m->full ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"
-                           : "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL");
+                   m->full ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+                             "PRAGMA mmap_size = 268435456"
+                           : "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
+                             "PRAGMA mmap_size = 268435456");
 out:
     if (err != COF_OK) {
         conn_close(c);
@@ -529,6 +548,8 @@ cof_err sto_meta_open(const char *db_path, bool durability_full, struct sto_meta
     }
     pthread_mutex_init(&m->pool_mu, NULL);
     pthread_mutex_init(&m->write_mu, NULL);
+    pthread_mutex_init(&m->batch_mu, NULL);
+    pthread_cond_init(&m->batch_cv, NULL);
 
     /* Create the file owner-only: it holds object keys and wrapped DEKs, and SQLite gives the
      * -wal and -shm files the database file's permissions. */
@@ -569,6 +590,8 @@ void sto_meta_close(struct sto_meta *m)
     }
     pthread_mutex_destroy(&m->pool_mu);
     pthread_mutex_destroy(&m->write_mu);
+    pthread_mutex_destroy(&m->batch_mu);
+    pthread_cond_destroy(&m->batch_cv);
     free(m->path);
     free(m);
 }
@@ -839,39 +862,109 @@ static cof_err object_upsert(struct conn *c, const struct sto_object *o)
     return err;
 }
 
+/* One put inside an open write transaction. NO_BUCKET leaves the transaction untouched. */
+static cof_err put_one(struct conn *c, const struct sto_object *o, char **old)
+{
+    bool found = false;
+    cof_err err = bucket_exists(c, o->bucket);
+    if (err == COF_OK)
+        err = object_blob(c, o->bucket, o->key, &found, old);
+    if (err == COF_OK)
+        err = object_upsert(c, o);
+    if (err == COF_OK)
+        err = queue_unreferenced(c, old);
+    if (err != COF_OK) {
+        free(*old);
+        *old = NULL;
+    }
+    return err;
+}
+
+/* Publishes jobs [first, end) in one transaction. A job whose bucket is missing fails alone; any
+ * other failure rolls the transaction back and the jobs are retried one transaction each, so one
+ * bad job cannot fail the others. */
+static void run_batch(struct sto_meta *m, struct put_job *first, struct put_job *end)
+{
+    struct conn *c = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err == COF_OK)
+        err = wr_begin(m, c);
+    if (err == COF_OK) {
+        for (struct put_job *j = first; j != end && err == COF_OK; j = j->next) {
+            j->err = put_one(c, j->o, &j->old);
+            if (j->err != COF_OK && j->err != COF_ERR_NO_BUCKET)
+                err = j->err;
+        }
+        err = wr_end(m, c, err);
+    }
+    if (err != COF_OK && first->next != end) {
+        for (struct put_job *j = first; j != end; j = j->next) {
+            free(j->old);
+            j->old = NULL;
+        }
+        conn_put(m, c);
+        for (struct put_job *j = first; j != end; j = j->next) {
+            struct put_job *next = j->next;
+            j->next = NULL;
+            run_batch(m, j, NULL);
+            j->next = next;
+        }
+        return;
+    }
+    if (err != COF_OK) {
+        free(first->old);
+        first->old = NULL;
+        first->err = err;
+    }
+    conn_put(m, c);
+}
+
 cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
                             char **out_replaced_blob)
 {
-    struct conn *c = NULL;
-    char *old = NULL;
-    bool found = false;
+    struct put_job job = {o, NULL, COF_OK, false, NULL};
     if (out_replaced_blob != NULL)
         *out_replaced_blob = NULL;
     if (o == NULL || o->bucket == NULL || o->key == NULL || o->blob_id == NULL)
         COF_BUG("sto_meta_put_object: NULL object, bucket, key or blob_id");
-    cof_err err = conn_get(m, &c);
-    if (err != COF_OK)
-        return err;
-    err = wr_begin(m, c);
-    if (err != COF_OK)
-        goto out;
-    err = bucket_exists(c, o->bucket);
-    if (err == COF_OK)
-        err = object_blob(c, o->bucket, o->key, &found, &old);
-    if (err == COF_OK)
-        err = object_upsert(c, o);
-    if (err == COF_OK)
-        err = queue_unreferenced(c, &old);
-    err = wr_end(m, c, err);
-out:
-    conn_put(m, c);
-    if (err != COF_OK || out_replaced_blob == NULL) {
-        free(old);
-        old = NULL;
+
+    pthread_mutex_lock(&m->batch_mu);
+    if (m->queue_tail != NULL)
+        m->queue_tail->next = &job;
+    else
+        m->queue_head = &job;
+    m->queue_tail = &job;
+    while (!job.done) {
+        if (m->leader_active) {
+            pthread_cond_wait(&m->batch_cv, &m->batch_mu);
+            continue;
+        }
+        /* Lead: take up to MAX_PUT_BATCH queued jobs (ours is among them: it was queued before
+         * any batch that has not yet been taken). */
+        m->leader_active = true;
+        struct put_job *first = m->queue_head, *end = first;
+        for (int n = 0; end != NULL && n < MAX_PUT_BATCH; n++)
+            end = end->next;
+        m->queue_head = end;
+        if (end == NULL)
+            m->queue_tail = NULL;
+        pthread_mutex_unlock(&m->batch_mu);
+        run_batch(m, first, end);
+        pthread_mutex_lock(&m->batch_mu);
+        for (struct put_job *j = first; j != end; j = j->next)
+            j->done = true;
+        m->leader_active = false;
+        pthread_cond_broadcast(&m->batch_cv);
+    }
+    pthread_mutex_unlock(&m->batch_mu);
+
+    if (job.err != COF_OK || out_replaced_blob == NULL) {
+        free(job.old);
+        job.old = NULL;
     }
     if (out_replaced_blob != NULL)
-        *out_replaced_blob = old;
-    return err;
+        *out_replaced_blob = job.old;
+    return job.err;
 }
 
 cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *key,
