@@ -71,16 +71,14 @@ typedef struct {
 } sha256_ctx;
 
 static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
@@ -98,7 +96,8 @@ static void sha256_block(sha256_ctx *c, const uint8_t *p)
     a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3];
     e = c->h[4], f = c->h[5], g = c->h[6], h = c->h[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+        uint32_t t1 =
+            h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
         uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & cc) ^ (b & cc));
         h = g, g = f, f = e, e = d + t1, d = cc, cc = b, b = a, a = t1 + t2;
     }
@@ -203,8 +202,16 @@ static struct {
     long long count;
     long long nkeys;
     long long seq_start;
-} O = {.host = "127.0.0.1", .bucket = "bench", .prefix = "k", .region = "us-east-1",
-       .conns = 1, .duration = 5, .timeout = 60, .size = 4096, .count = -1, .nkeys = 1000};
+} O = {.host = "127.0.0.1",
+       .bucket = "bench",
+       .prefix = "k",
+       .region = "us-east-1",
+       .conns = 1,
+       .duration = 5,
+       .timeout = 60,
+       .size = 4096,
+       .count = -1,
+       .nkeys = 1000};
 
 static struct sockaddr_storage g_addr;
 static socklen_t g_addrlen;
@@ -246,8 +253,8 @@ static int auth_headers(char *dst, size_t cap, const char *method, const char *p
     sha256_update(&c, canon, (size_t)n);
     sha256_final(&c, dig);
     hex32(dig, hx);
-    n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s", amzdate,
-                 day, O.region, hx);
+    n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s", amzdate, day,
+                 O.region, hx);
     hmac_sha256(g_signkey, 32, sts, (size_t)n, dig);
     hex32(dig, sig);
     return snprintf(dst, cap,
@@ -261,8 +268,8 @@ static int auth_headers(char *dst, size_t cap, const char *method, const char *p
 static int build_head(char *dst, size_t cap, const char *method, const char *path,
                       long long content_length)
 {
-    int n = snprintf(dst, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: coffer-bench\r\n",
-                     method, path, g_hosthdr);
+    int n = snprintf(dst, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: coffer-bench\r\n", method,
+                     path, g_hosthdr);
     if (content_length >= 0)
         n += snprintf(dst + n, cap - (size_t)n,
                       "Content-Length: %lld\r\nContent-Type: application/octet-stream\r\n",
@@ -436,7 +443,8 @@ static void resolve(void)
 
 static int open_socket(int nonblock)
 {
-    int fd = socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+    int fd =
+        socket(g_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
     if (fd < 0)
         die("socket: %s", strerror(errno));
     int one = 1;
@@ -666,10 +674,10 @@ static struct {
     int epfd;
     struct conn *c;
     uint8_t *body;
-    long long seq;      /* next key for PUT/DELETE */
+    long long seq; /* next key for PUT/DELETE */
     long long issued;
-    double t_ws, t_we;  /* measurement window */
-    double t_stop;      /* no new requests after this */
+    double t_ws, t_we; /* measurement window */
+    double t_stop;     /* no new requests after this */
     long long ok, bad_status, conn_errors, reconnects;
     long long status[600];
     uint32_t *lat_us;
@@ -942,8 +950,8 @@ static int mode_small(int kind)
            "\"seq_end\":%lld,\"lat_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
            "\"status\":{",
            names[kind], O.conns, kind == K_PUT ? O.size : 0, window, S.ok,
-           window > 0 ? (double)S.ok / window : 0.0, S.bad_status, S.conn_errors, S.issued,
-           S.seq, pct(0.5), pct(0.9), pct(0.99), S.nlat ? S.lat_us[S.nlat - 1] / 1e3 : 0.0);
+           window > 0 ? (double)S.ok / window : 0.0, S.bad_status, S.conn_errors, S.issued, S.seq,
+           pct(0.5), pct(0.9), pct(0.99), S.nlat ? S.lat_us[S.nlat - 1] / 1e3 : 0.0);
     int first = 1;
     for (int i = 0; i < 600; i++)
         if (S.status[i]) {
@@ -1017,8 +1025,8 @@ static int mode_sink(void)
             len = 0;
             char resp[256];
             long long blen = is_get ? O.size : 0;
-            int n = snprintf(resp, sizeof(resp),
-                             "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n\r\n", blen);
+            int n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n\r\n",
+                             blen);
             send_all(fd, resp, (size_t)n);
             while (blen > 0) {
                 off_t off = 0;
@@ -1049,26 +1057,46 @@ int main(int argc, char **argv)
         if (i + 1 >= argc)
             die("option %s needs a value", a);
         const char *v = argv[++i];
-        if (!strcmp(a, "--host")) O.host = v;
-        else if (!strcmp(a, "--port")) O.port = atoi(v);
-        else if (!strcmp(a, "--host-header")) O.host_header = v;
-        else if (!strcmp(a, "--bucket")) O.bucket = v;
-        else if (!strcmp(a, "--prefix")) O.prefix = v;
-        else if (!strcmp(a, "--key")) O.key = v;
-        else if (!strcmp(a, "--method")) O.method = v;
-        else if (!strcmp(a, "--path")) O.path = v;
-        else if (!strcmp(a, "--access-key")) O.ak = v;
-        else if (!strcmp(a, "--secret-key")) O.sk = v;
-        else if (!strcmp(a, "--region")) O.region = v;
-        else if (!strcmp(a, "--conns")) O.conns = atoi(v);
-        else if (!strcmp(a, "--duration")) O.duration = atof(v);
-        else if (!strcmp(a, "--warmup")) O.warmup = atof(v);
-        else if (!strcmp(a, "--timeout")) O.timeout = atof(v);
-        else if (!strcmp(a, "--size")) O.size = atoll(v);
-        else if (!strcmp(a, "--count")) O.count = atoll(v);
-        else if (!strcmp(a, "--nkeys")) O.nkeys = atoll(v);
-        else if (!strcmp(a, "--seq-start")) O.seq_start = atoll(v);
-        else die("unknown option %s", a);
+        if (!strcmp(a, "--host"))
+            O.host = v;
+        else if (!strcmp(a, "--port"))
+            O.port = atoi(v);
+        else if (!strcmp(a, "--host-header"))
+            O.host_header = v;
+        else if (!strcmp(a, "--bucket"))
+            O.bucket = v;
+        else if (!strcmp(a, "--prefix"))
+            O.prefix = v;
+        else if (!strcmp(a, "--key"))
+            O.key = v;
+        else if (!strcmp(a, "--method"))
+            O.method = v;
+        else if (!strcmp(a, "--path"))
+            O.path = v;
+        else if (!strcmp(a, "--access-key"))
+            O.ak = v;
+        else if (!strcmp(a, "--secret-key"))
+            O.sk = v;
+        else if (!strcmp(a, "--region"))
+            O.region = v;
+        else if (!strcmp(a, "--conns"))
+            O.conns = atoi(v);
+        else if (!strcmp(a, "--duration"))
+            O.duration = atof(v);
+        else if (!strcmp(a, "--warmup"))
+            O.warmup = atof(v);
+        else if (!strcmp(a, "--timeout"))
+            O.timeout = atof(v);
+        else if (!strcmp(a, "--size"))
+            O.size = atoll(v);
+        else if (!strcmp(a, "--count"))
+            O.count = atoll(v);
+        else if (!strcmp(a, "--nkeys"))
+            O.nkeys = atoll(v);
+        else if (!strcmp(a, "--seq-start"))
+            O.seq_start = atoll(v);
+        else
+            die("unknown option %s", a);
     }
     if (O.port <= 0 || O.port > 65535)
         die("--port is required");
