@@ -56,8 +56,10 @@ typedef enum {
     COF_ERR_NO_SUCH_UPLOAD,
     COF_ERR_SERVICE_UNAVAILABLE,
     COF_ERR_METADATA_TOO_LARGE,
-    COF_ERR_BAD_CONTINUATION, /* ListObjectsV2 token we did not issue: InvalidArgument */
-    COF_ERR_UNSUPPORTED_AUTH, /* Authorization scheme other than SigV4/SigV2 */
+    COF_ERR_BAD_CONTINUATION,   /* ListObjectsV2 token we did not issue: InvalidArgument */
+    COF_ERR_UNSUPPORTED_AUTH,   /* Authorization scheme other than SigV4/SigV2 */
+    COF_ERR_ACCESS_DENIED,      /* 403 AccessDenied */
+    COF_ERR_BAD_ENCRYPTION_ALG, /* InvalidEncryptionAlgorithmError */
     COF_ERR__COUNT
 } cof_err;
 

@@ -14,6 +14,17 @@ struct cry_key {
     uint8_t bytes[CRY_KEY_LEN];
 };
 
+void cry_wipe(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        OPENSSL_cleanse(p, n);
+}
+
+bool cry_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
 cof_err cry_random(void *buf, size_t n)
 {
     uint8_t *p = buf;

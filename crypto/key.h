@@ -5,6 +5,7 @@
 #ifndef CRY_KEY_H
 #define CRY_KEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,11 @@ COF_MUST_CHECK cof_err cry_key_from_bytes(const uint8_t *bytes, size_t n, struct
 void cry_key_free(struct cry_key *k);
 /* Borrowed view of the CRY_KEY_LEN bytes, valid while k lives. For crypto/ internals only. */
 const uint8_t *cry_key_bytes(const struct cry_key *k);
+
+/* Wipes n bytes at p in a way the compiler cannot elide (OPENSSL_cleanse). */
+void cry_wipe(void *p, size_t n);
+/* Constant-time comparison of n bytes: true when equal. */
+bool cry_equal(const void *a, const void *b, size_t n);
 
 /* Fills buf with n CSPRNG bytes. COF_ERR_INTERNAL on RNG failure. */
 COF_MUST_CHECK cof_err cry_random(void *buf, size_t n);

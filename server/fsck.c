@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "crypto/aead.h"
+#include "crypto/envelope.h"
 #include "server/objio.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
@@ -28,7 +29,24 @@ static cof_err check_object(const struct sto_object *o, void *arg)
     struct fsck_walk *w = arg;
     struct objio_reader *r = NULL;
     w->rep->objects++;
-    cof_err err = objio_reader_open(w->ctx, o, NULL, &r);
+    if (o->sse_mode == CRY_MODE_SSE_C) {
+        /* The customer's key is never stored: only the blob's presence and size can be checked. */
+        struct sto_blob_reader *br = NULL;
+        cof_err err = sto_blob_open(w->ctx->blobs, o->blob_id, &br);
+        if (err == COF_OK && sto_blob_reader_size(br) != cry_blob_stored_size(o->size))
+            err = COF_ERR_INTEGRITY;
+        sto_blob_close(br);
+        w->rep->customer_keyed++;
+        if (err == COF_ERR_NOMEM)
+            return err;
+        if (err != COF_OK) {
+            w->rep->damaged++;
+            printf("damaged: s3://%s/%s (blob %s): %s\n", o->bucket, o->key, o->blob_id,
+                   err == COF_ERR_NOT_FOUND ? "blob file missing" : cof_err_name(err));
+        }
+        return COF_OK;
+    }
+    cof_err err = objio_reader_open(w->ctx, o, NULL, NULL, &r);
     for (uint64_t pos = 0; err == COF_OK && pos < o->size;) {
         size_t n = 0;
         err = objio_read(r, pos, w->buf, CRY_SEG_SIZE, &n);

@@ -230,8 +230,9 @@ static int fsck_main(struct app *a, bool dry_run)
         fprintf(stderr, "coffer fsck: %s\n", cof_err_name(err));
         return 2;
     }
-    printf("fsck: %lu objects checked, %lu damaged, %lu unreferenced blobs (%lu removed%s)\n",
-           rep.objects, rep.damaged, rep.unreferenced, rep.removed,
+    printf("fsck: %lu objects checked (%lu with customer keys: presence and size only), "
+           "%lu damaged, %lu unreferenced blobs (%lu removed%s)\n",
+           rep.objects, rep.customer_keyed, rep.damaged, rep.unreferenced, rep.removed,
            rep.skipped_young ? ", recent ones left while the server runs" : "");
     return rep.damaged > 0 ? 1 : 0;
 }

@@ -214,18 +214,31 @@ uint64_t objio_writer_size(const struct objio_writer *w)
     return w->total;
 }
 
+void objio_seal_sse_s3(const struct srv_ctx *ctx, struct objio_seal *out)
+{
+    out->mode = CRY_MODE_SSE_S3;
+    out->kek = cry_keyring_active(ctx->kr, &out->kek_id);
+}
+
+void objio_seal_sse_c(const struct cry_key *customer_key, struct objio_seal *out)
+{
+    out->mode = CRY_MODE_SSE_C;
+    out->kek = customer_key;
+    out->kek_id = "customer";
+}
+
 cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
-                            uint8_t md5_out[CRY_MD5_LEN])
+                            const struct objio_seal *seal, uint8_t md5_out[CRY_MD5_LEN])
 {
     uint8_t wrapped[CRY_WRAPPED_LEN];
-    const char *kek_id = NULL;
+    const char *kek_id = seal->kek_id;
     cof_err err = flush_segment(w, true);
     if (err == COF_OK)
         err = sto_blob_commit(&w->bw);
     if (err == COF_OK) {
-        const struct cry_key *root = cry_keyring_active(w->ctx->kr, &kek_id);
+        const struct cry_key *root = seal->kek;
         struct cry_wrap_ctx wc = {
-            .mode = CRY_MODE_SSE_S3,
+            .mode = seal->mode,
             .bucket = o->bucket,
             .key = o->key,
             .version_id = o->version_id,
@@ -244,7 +257,7 @@ cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
             memcpy(o->wrapped_dek, wrapped, CRY_WRAPPED_LEN);
             o->wrapped_len = CRY_WRAPPED_LEN;
             o->size = w->total;
-            o->sse_mode = CRY_MODE_SSE_S3;
+            o->sse_mode = (int)seal->mode;
             cry_digest_final(w->md5, md5_out);
         }
         if (err != COF_OK)
@@ -287,7 +300,52 @@ struct objio_reader {
     uint8_t *ct;
 };
 
-cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o, const char *rid,
+/* Unwraps o's DEK: under customer_key for SSE-C, else under the root key o->kek_id names. */
+static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
+                          const uint8_t raw_id[CRY_BLOB_ID_LEN], const struct cry_key *customer_key,
+                          const char *rid, struct cry_key **out)
+{
+    const struct cry_key *kek = NULL;
+    if (o->sse_mode == CRY_MODE_SSE_C)
+        kek = customer_key;
+    else if (o->kek_id != NULL)
+        kek = cry_keyring_find(ctx->kr, o->kek_id);
+    struct cry_wrap_ctx wc = {
+        .mode = (enum cry_mode)o->sse_mode,
+        .bucket = o->bucket,
+        .key = o->key,
+        .version_id = o->version_id,
+        .blob_id = raw_id,
+        .enc_context = NULL,
+    };
+    if (kek == NULL) {
+        if (o->sse_mode != CRY_MODE_SSE_C)
+            cof_log_error(rid, "root key '%s' of blob %s is not in the keyring",
+                          o->kek_id ? o->kek_id : "", o->blob_id);
+        return COF_ERR_KEY;
+    }
+    cof_err err = cry_env_unwrap(kek, &wc, o->wrapped_dek, o->wrapped_len, out);
+    /* A wrong customer key is the client's mistake (403), not worth an error line. */
+    if (err != COF_OK && o->sse_mode != CRY_MODE_SSE_C)
+        cof_log_error(rid, "cannot unwrap the data key of blob %s: %s", o->blob_id,
+                      cof_err_name(err));
+    return err;
+}
+
+cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
+                        const struct cry_key *customer_key, const char *rid)
+{
+    uint8_t raw[CRY_BLOB_ID_LEN];
+    struct cry_key *dek = NULL;
+    if (o->blob_id == NULL || sto_blob_id_parse(o->blob_id, raw) != COF_OK)
+        return COF_ERR_INTEGRITY;
+    cof_err err = unwrap_dek(ctx, o, raw, customer_key, rid, &dek);
+    cry_key_free(dek);
+    return err;
+}
+
+cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
+                          const struct cry_key *customer_key, const char *rid,
                           struct objio_reader **out)
 {
     struct objio_reader *r = calloc(1, sizeof(*r));
@@ -318,27 +376,8 @@ cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o, const
         if (err != COF_OK)
             err = COF_ERR_INTEGRITY;
     }
-    if (err == COF_OK) {
-        const struct cry_key *kek = o->kek_id != NULL ? cry_keyring_find(ctx->kr, o->kek_id) : NULL;
-        struct cry_wrap_ctx wc = {
-            .mode = (enum cry_mode)o->sse_mode,
-            .bucket = o->bucket,
-            .key = o->key,
-            .version_id = o->version_id,
-            .blob_id = raw,
-            .enc_context = NULL,
-        };
-        if (kek == NULL) {
-            cof_log_error(rid, "root key '%s' of blob %s is not in the keyring",
-                          o->kek_id ? o->kek_id : "", o->blob_id);
-            err = COF_ERR_KEY;
-        } else {
-            err = cry_env_unwrap(kek, &wc, o->wrapped_dek, o->wrapped_len, &dek);
-            if (err != COF_OK)
-                cof_log_error(rid, "cannot unwrap the data key of blob %s: %s", o->blob_id,
-                              cof_err_name(err));
-        }
-    }
+    if (err == COF_OK)
+        err = unwrap_dek(ctx, o, raw, customer_key, rid, &dek);
     if (err == COF_OK)
         err = sto_blob_open(ctx->blobs, o->blob_id, &r->br);
     if (err == COF_OK && sto_blob_reader_size(r->br) != cry_blob_stored_size(o->size)) {

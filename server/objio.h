@@ -11,6 +11,8 @@
 
 #include "common/err.h"
 #include "crypto/digest.h"
+#include "crypto/envelope.h"
+#include "crypto/key.h"
 #include "server/http.h"
 #include "storage/meta.h"
 
@@ -24,20 +26,38 @@ COF_MUST_CHECK cof_err objio_writer_new(struct srv_ctx *ctx, const char *rid,
 COF_MUST_CHECK cof_err objio_write(struct objio_writer *w, const void *p, size_t n);
 /* Plaintext bytes so far. */
 uint64_t objio_writer_size(const struct objio_writer *w);
+/* How a blob's data key is wrapped: the mode, the key-encryption key (borrowed) and the id
+ * stored to find it again (root key id; "customer" for SSE-C, whose key is never stored). */
+struct objio_seal {
+    enum cry_mode mode;
+    const struct cry_key *kek;
+    const char *kek_id;
+};
+
+/* SSE-S3: the active root key. */
+void objio_seal_sse_s3(const struct srv_ctx *ctx, struct objio_seal *out);
+/* SSE-C: the customer's key (borrowed). */
+void objio_seal_sse_c(const struct cry_key *customer_key, struct objio_seal *out);
+
 /* Seals the last segment, commits the blob, wraps the DEK for (o->bucket, o->key,
- * o->version_id) under the active root key and fills o->size, blob_id, kek_id, wrapped_dek,
- * sse_mode (o's strings from then on are owned by o). md5_out gets the plaintext MD5.
+ * o->version_id) per seal and fills o->size, blob_id, kek_id, wrapped_dek, sse_mode (o's
+ * strings from then on are owned by o). md5_out gets the plaintext MD5.
  * After COF_OK the blob exists: if publishing fails the caller removes it. */
 COF_MUST_CHECK cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
+                                           const struct objio_seal *seal,
                                            uint8_t md5_out[CRY_MD5_LEN]);
 /* Frees; an unfinished blob is aborted (tmp file removed). Accepts NULL. */
 void objio_writer_free(struct objio_writer *w);
 
-/* Opens o's blob: unwraps its DEK (COF_ERR_KEY on failure), checks the header
- * (COF_ERR_INTEGRITY), and that the blob has the size o says. COF_ERR_NOT_FOUND if the blob file
- * is missing. */
+/* Opens o's blob: unwraps its DEK (customer_key for SSE-C objects, else the root key named by
+ * o->kek_id; COF_ERR_KEY on failure), checks the header (COF_ERR_INTEGRITY), and that the blob
+ * has the size o says. COF_ERR_NOT_FOUND if the blob file is missing. */
 COF_MUST_CHECK cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
-                                         const char *rid, struct objio_reader **out);
+                                         const struct cry_key *customer_key, const char *rid,
+                                         struct objio_reader **out);
+/* Whether customer_key unwraps o's data key (HEAD of an SSE-C object): COF_OK or COF_ERR_KEY. */
+COF_MUST_CHECK cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
+                                       const struct cry_key *customer_key, const char *rid);
 /* Copies up to max plaintext bytes at pos into buf (at most to the end of pos's segment).
  * COF_ERR_INTEGRITY if the segment fails authentication (buf then holds nothing of it). */
 COF_MUST_CHECK cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max,

@@ -13,6 +13,7 @@
 #include "server/httpfmt.h"
 #include "server/objio.h"
 #include "server/ops.h"
+#include "server/sse.h"
 #include "server/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
@@ -35,6 +36,7 @@ struct ops_put {
     struct objio_writer *w;
     bool have_md5;
     uint8_t want_md5[CRY_MD5_LEN];
+    struct srv_ssec ssec; /* SSE-C key of the upload, if any */
 };
 
 /* ---- stored header block: "name:value\n" lines, names as sent (x-amz-meta-* lowercased) ---- */
@@ -139,7 +141,21 @@ static void add_stored(void *arg, const char *name, const char *value)
     srv_resp_add(req, name, value);
 }
 
-static void add_object_headers(struct srv_req *req, const struct sto_object *o)
+/* Encryption response headers: SSE-C echoes algorithm and key MD5, and carries no
+ * x-amz-server-side-encryption (AWS). */
+static void add_sse_headers(struct srv_req *req, int sse_mode, const struct srv_ssec *ssec)
+{
+    if (sse_mode == CRY_MODE_SSE_C) {
+        srv_resp_add(req, "x-amz-server-side-encryption-customer-algorithm", "AES256");
+        if (ssec != NULL && ssec->md5_sent)
+            srv_resp_add(req, "x-amz-server-side-encryption-customer-key-MD5", ssec->key_md5_b64);
+    } else {
+        srv_resp_add(req, "x-amz-server-side-encryption", "AES256");
+    }
+}
+
+static void add_object_headers(struct srv_req *req, const struct sto_object *o,
+                               const struct srv_ssec *ssec)
 {
     char date[32];
     char etag[80];
@@ -148,7 +164,7 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o)
     srv_resp_add(req, "Last-Modified", date);
     srv_resp_add(req, "ETag", etag);
     srv_resp_add(req, "Accept-Ranges", "bytes");
-    srv_resp_add(req, "x-amz-server-side-encryption", "AES256");
+    add_sse_headers(req, o->sse_mode, ssec);
     each_stored(o->headers, add_stored, req);
     static const struct {
         const char *param;
@@ -170,16 +186,36 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o)
 
 /* ---- PutObject ---- */
 
-static cof_err check_sse_headers(struct srv_req *req)
+/* Reads what a write (PUT, copy destination) asks for: SSE-S3 (the default) or SSE-C into
+ * *ssec. Replies with AWS's error itself on failure. */
+static cof_err parse_write_sse(struct srv_req *req, struct srv_ssec *ssec)
 {
     const char *sse = srv_req_header(req, "x-amz-server-side-encryption");
-    if (srv_req_header(req, "x-amz-server-side-encryption-customer-algorithm") != NULL ||
-        srv_req_header(req, "x-amz-server-side-encryption-customer-key") != NULL)
-        return COF_ERR_NOT_IMPLEMENTED; /* SSE-C: encryption issue */
+    struct srv_sse_err e;
+    cof_err err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, ssec, &e);
+    if (ssec->present && sse != NULL) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "Server Side Encryption with Customer provided key is incompatible "
+                              "with the encryption method specified",
+                              "ArgumentName", "x-amz-server-side-encryption");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    if (err != COF_OK) {
+        (void)srv_sse_reply(req, &e);
+        return err;
+    }
+    if (ssec->present && req->ctx->cfg->profile == SRV_PROFILE_AWS) {
+        /* AWS refuses customer keys over plain HTTP (coffer has no TLS listener yet). */
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                              "Requests specifying Server Side Encryption with Customer provided "
+                              "keys must be made over a secure connection.",
+                              NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
     if (sse == NULL || strcmp(sse, "AES256") == 0)
         return COF_OK;
     if (strcmp(sse, "aws:kms") == 0 || strcmp(sse, "aws:kms:dsse") == 0)
-        return COF_ERR_NOT_IMPLEMENTED; /* SSE-KMS: encryption issue */
+        return COF_ERR_NOT_IMPLEMENTED; /* SSE-KMS: not built yet */
     (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
                           "The encryption method specified is not supported", "ArgumentName",
                           "x-amz-server-side-encryption");
@@ -229,14 +265,13 @@ cof_err ops_put_object_begin(struct srv_req *req)
     if ((ce != NULL && strstr(ce, "aws-chunked") != NULL) ||
         (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0))
         return COF_ERR_NOT_IMPLEMENTED; /* aws-chunked bodies: client compatibility issue */
-    err = check_sse_headers(req);
-    if (err != COF_OK)
-        return err;
-
     struct ops_put *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return COF_ERR_NOMEM;
     req->put = p;
+    err = parse_write_sse(req, &p->ssec);
+    if (err != COF_OK)
+        return err;
     const char *md5 = srv_req_header(req, "Content-MD5");
     if (md5 != NULL) {
         size_t n = 0;
@@ -279,7 +314,8 @@ static cof_err publish(struct srv_req *req, struct sto_object *o)
 
 /* Finishes writer w into a new object row for the request's bucket/key. */
 static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *headers,
-                             const uint8_t *want_md5, struct sto_object *o)
+                             const uint8_t *want_md5, const struct objio_seal *seal,
+                             struct sto_object *o)
 {
     uint8_t md5[CRY_MD5_LEN];
     char hex[2 * CRY_MD5_LEN + 1];
@@ -291,12 +327,17 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
     o->mtime_ms = ops_now_ms();
     if (o->bucket == NULL || o->key == NULL || o->version_id == NULL)
         return COF_ERR_NOMEM;
-    cof_err err = objio_writer_finish(w, o, md5);
+    cof_err err = objio_writer_finish(w, o, seal, md5);
     if (err != COF_OK)
         return err;
     if (want_md5 != NULL && memcmp(md5, want_md5, CRY_MD5_LEN) != 0) {
         ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
         return COF_ERR_BAD_DIGEST;
+    }
+    /* The ETag of an SSE-C object must not reveal the plaintext's MD5 (AWS: random). */
+    if (seal->mode == CRY_MODE_SSE_C && cry_random(md5, sizeof(md5)) != COF_OK) {
+        ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
+        return COF_ERR_INTERNAL;
     }
     srv_hex_encode(md5, CRY_MD5_LEN, hex);
     o->etag = strdup(hex);
@@ -317,15 +358,20 @@ cof_err ops_put_object_finish(struct srv_req *req)
     if (p == NULL || p->w == NULL)
         return COF_ERR_INTERNAL;
     cof_err err = headers_from_request(req, &headers);
+    struct objio_seal seal;
+    if (p->ssec.key != NULL)
+        objio_seal_sse_c(p->ssec.key, &seal);
+    else
+        objio_seal_sse_s3(req->ctx, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &o);
+        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal, &o);
         headers = NULL;
     }
     free(headers);
     if (err == COF_OK) {
         snprintf(etag, sizeof(etag), "\"%s\"", o.etag);
         srv_resp_add(req, "ETag", etag);
-        srv_resp_add(req, "x-amz-server-side-encryption", "AES256");
+        add_sse_headers(req, o.sse_mode, &p->ssec);
         err = srv_reply(req, 200, NULL, "", 0);
     }
     sto_object_cleanup(&o);
@@ -337,6 +383,7 @@ void ops_put_object_cleanup(struct srv_req *req)
     if (req->put == NULL)
         return;
     objio_writer_free(req->put->w);
+    srv_ssec_cleanup(&req->put->ssec);
     free(req->put);
     req->put = NULL;
 }
@@ -394,10 +441,27 @@ static void get_stream_free(void *cls)
     free(g);
 }
 
-static cof_err reject_sse_request_headers(struct srv_req *req)
+#define MSG_SSEC_NEEDED                                                                            \
+    "The object was stored using a form of Server Side Encryption. The correct parameters must "   \
+    "be provided to retrieve the object."
+#define MSG_SSEC_WRONG                                                                             \
+    "Requests specifying Server Side Encryption with Customer provided keys must provide the "     \
+    "correct secret key."
+
+/* Whether the key material presented fits the object's encryption (before any unwrap). */
+static cof_err check_read_sse(struct srv_req *req, const struct sto_object *o,
+                              const struct srv_ssec *ssec)
 {
-    if (srv_req_header(req, "x-amz-server-side-encryption-customer-algorithm") != NULL ||
-        srv_req_header(req, "x-amz-server-side-encryption-customer-key") != NULL) {
+    if (o->sse_mode == CRY_MODE_SSE_C) {
+        if (!ssec->present) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_SSEC_NEEDED, NULL, NULL);
+            return COF_ERR_INVALID_REQUEST;
+        }
+        if (!ssec->md5_sent) {
+            (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
+            return COF_ERR_ACCESS_DENIED;
+        }
+    } else if (ssec->present) {
         (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
                               "The encryption parameters are not applicable to this object.", NULL,
                               NULL);
@@ -411,7 +475,8 @@ static cof_err reject_sse_request_headers(struct srv_req *req)
  * complete old or new object. Once open, the descriptor outlives the unlink. Replies
  * NoSuchBucket/NoSuchKey itself. */
 static cof_err open_object(struct srv_req *req, const char *bucket, const char *key,
-                           struct sto_object *o, struct objio_reader **out_r)
+                           const struct srv_ssec *ssec, struct sto_object *o,
+                           struct objio_reader **out_r)
 {
     cof_err err = COF_ERR_INTEGRITY;
     for (int attempt = 0; attempt < 8; attempt++) {
@@ -424,9 +489,16 @@ static cof_err open_object(struct srv_req *req, const char *bucket, const char *
             (void)srv_reply_error(req, err, NULL, "Key", key);
             return err;
         }
-        if (err != COF_OK || out_r == NULL)
-            return err;
-        err = objio_reader_open(req->ctx, o, req->rid, out_r);
+        if (err == COF_OK)
+            err = check_read_sse(req, o, ssec);
+        if (err == COF_OK && out_r == NULL && o->sse_mode == CRY_MODE_SSE_C)
+            err = objio_check_key(req->ctx, o, ssec->key, req->rid);
+        else if (err == COF_OK && out_r != NULL)
+            err = objio_reader_open(req->ctx, o, ssec->key, req->rid, out_r);
+        if (err == COF_ERR_KEY && o->sse_mode == CRY_MODE_SSE_C) {
+            (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
+            return COF_ERR_ACCESS_DENIED;
+        }
         if (err != COF_ERR_NOT_FOUND)
             return err;
         sto_object_cleanup(o);
@@ -438,18 +510,32 @@ static cof_err open_object(struct srv_req *req, const char *bucket, const char *
 cof_err ops_get_object(struct srv_req *req, int head)
 {
     struct sto_object o;
+    struct srv_ssec ssec;
+    struct srv_sse_err e;
     struct get_stream *g = calloc(1, sizeof(*g));
     char num[64];
     memset(&o, 0, sizeof(o));
+    memset(&ssec, 0, sizeof(ssec));
     if (g == NULL)
         return COF_ERR_NOMEM;
     g->rid = req->rid;
-    /* GET opens the blob (unwrap, header check) before answering: a bad key or blob is a clean
-     * 500, not a truncated 200. Segment failures later abort the connection. */
-    cof_err err = open_object(req, req->route.bucket, req->route.key, &o, head ? NULL : &g->r);
-    if (err != COF_OK)
+    cof_err err = srv_ssec_parse(req, SRV_SSE_OBJECT, false, &ssec, &e);
+    if (err != COF_OK) {
+        (void)srv_sse_reply(req, &e);
         goto out;
-    err = reject_sse_request_headers(req);
+    }
+    if (srv_req_header(req, "x-amz-server-side-encryption") != NULL) {
+        /* Reads take no SSE-S3/KMS header (AWS GetObject/HeadObject). */
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "x-amz-server-side-encryption header is not supported for this "
+                              "operation.",
+                              "ArgumentName", "x-amz-server-side-encryption");
+        err = COF_ERR_INVALID_ARGUMENT;
+        goto out;
+    }
+    /* GET opens the blob (unwrap, header check) before answering: a bad key or blob is a clean
+     * error, not a truncated 200. Segment failures later abort the connection. */
+    err = open_object(req, req->route.bucket, req->route.key, &ssec, &o, head ? NULL : &g->r);
     if (err != COF_OK)
         goto out;
     err = eval_conditions(srv_req_header(req, "If-Match"), srv_req_header(req, "If-None-Match"),
@@ -490,12 +576,13 @@ cof_err ops_get_object(struct srv_req *req, int head)
     }
     uint64_t len = o.size == 0 ? 0 : last - first + 1;
     g->first = first;
-    add_object_headers(req, &o);
+    add_object_headers(req, &o, &ssec);
     err = srv_reply_stream(req, status, len, get_stream_read, g, get_stream_free);
     g = NULL;
 out:
     if (g != NULL)
         get_stream_free(g);
+    srv_ssec_cleanup(&ssec);
     sto_object_cleanup(&o);
     return err;
 }
@@ -553,17 +640,26 @@ cof_err ops_copy_object(struct srv_req *req)
     struct objio_reader *r = NULL;
     struct objio_writer *w = NULL;
     struct srv_xml *x = NULL;
+    struct srv_ssec src_key, dst_key;
+    struct srv_sse_err e;
     uint8_t *buf = NULL;
     size_t doclen = 0;
     memset(&src, 0, sizeof(src));
     memset(&dst, 0, sizeof(dst));
+    memset(&src_key, 0, sizeof(src_key));
+    memset(&dst_key, 0, sizeof(dst_key));
 
     cof_err err = parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey);
     if (err != COF_OK)
         goto out;
-    err = check_sse_headers(req);
+    err = parse_write_sse(req, &dst_key);
     if (err != COF_OK)
         goto out;
+    err = srv_ssec_parse(req, SRV_SSE_COPY_SOURCE, false, &src_key, &e);
+    if (err != COF_OK) {
+        (void)srv_sse_reply(req, &e);
+        goto out;
+    }
     const char *directive = srv_req_header(req, "x-amz-metadata-directive");
     bool replace = false;
     if (directive != NULL) {
@@ -578,10 +674,13 @@ cof_err ops_copy_object(struct srv_req *req)
     err = bucket_must_exist(req, req->route.bucket);
     if (err != COF_OK)
         goto out;
-    err = open_object(req, sbucket, skey, &src, &r);
+    err = open_object(req, sbucket, skey, &src_key, &src, &r);
     if (err != COF_OK)
         goto out;
+    /* Copying onto itself must change something: metadata, storage class, redirect, or the
+     * encryption (new SSE headers, or leaving SSE-C). */
     if (strcmp(sbucket, req->route.bucket) == 0 && strcmp(skey, req->route.key) == 0 && !replace &&
+        !dst_key.present && src.sse_mode != CRY_MODE_SSE_C &&
         srv_req_header(req, "x-amz-server-side-encryption") == NULL &&
         srv_req_header(req, "x-amz-storage-class") == NULL &&
         srv_req_header(req, "x-amz-website-redirect-location") == NULL) {
@@ -615,8 +714,13 @@ cof_err ops_copy_object(struct srv_req *req)
             err = objio_write(w, buf, n);
         pos += n;
     }
+    struct objio_seal seal;
+    if (dst_key.key != NULL)
+        objio_seal_sse_c(dst_key.key, &seal);
+    else
+        objio_seal_sse_s3(req->ctx, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, w, headers, NULL, &dst);
+        err = finish_object(req, w, headers, NULL, &seal, &dst);
         headers = NULL;
     }
     if (err != COF_OK)
@@ -632,11 +736,13 @@ cof_err ops_copy_object(struct srv_req *req)
         err = srv_xml_finish(x, &doc, &doclen);
     }
     if (err == COF_OK) {
-        srv_resp_add(req, "x-amz-server-side-encryption", "AES256");
+        add_sse_headers(req, dst.sse_mode, &dst_key);
         err = srv_reply_xml(req, 200, doc, doclen);
         doc = NULL;
     }
 out:
+    srv_ssec_cleanup(&src_key);
+    srv_ssec_cleanup(&dst_key);
     free(doc);
     srv_xml_free(x);
     free(buf);

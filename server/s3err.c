@@ -77,6 +77,10 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_BAD_CONTINUATION] = {400, "InvalidArgument",
                                   "The continuation token provided is incorrect"},
     [COF_ERR_UNSUPPORTED_AUTH] = {400, "InvalidArgument", "Unsupported Authorization Type"},
+    [COF_ERR_ACCESS_DENIED] = {403, "AccessDenied", "Access Denied"},
+    [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
+                                    "The Encryption request you specified is not valid. Supported "
+                                    "value: AES256."},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",
