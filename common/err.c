@@ -48,6 +48,7 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_UNSUPPORTED_AUTH] = "COF_ERR_UNSUPPORTED_AUTH",
     [COF_ERR_ACCESS_DENIED] = "COF_ERR_ACCESS_DENIED",
     [COF_ERR_BAD_ENCRYPTION_ALG] = "COF_ERR_BAD_ENCRYPTION_ALG",
+    [COF_ERR_EXISTS] = "COF_ERR_EXISTS",
 };
 
 const char *cof_err_name(cof_err e)

@@ -193,7 +193,7 @@ static void test_schema(const char *dir)
     m = open_meta(dir, true);
     CHECK(m != NULL);
     CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
-    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 4);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 6);
     CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
     CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
     sto_meta_close(m);
@@ -218,7 +218,7 @@ static void test_schema(const char *dir)
     m = (struct sto_meta *)(uintptr_t)1;
     CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
     CHECK(m == NULL);
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 1"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 2"), SQLITE_OK);
     m = open_meta(dir, true);
     CHECK(m != NULL);
     sto_meta_close(m);
@@ -1240,16 +1240,75 @@ static void test_crash(const char *dir)
     }
 }
 
+/* ---- KMS keyring ---------------------------------------------------------------------------- */
+
+static cof_err count_key(const struct sto_kms_key *k, void *arg)
+{
+    (void)k;
+    (*(int *)arg)++;
+    return COF_OK;
+}
+
+static void test_kms(struct sto_meta *m)
+{
+    uint8_t material[93] = {1, 2, 3};
+    struct sto_kms_key k = {.id = "1111-aaaa",
+                            .state = "Enabled",
+                            .description = "d",
+                            .created_ms = 5,
+                            .kek_id = "rk1",
+                            .material = material,
+                            .material_len = sizeof(material)};
+    struct sto_kms_key got;
+    CHECK_EQ_INT(sto_meta_kms_get(m, "1111-aaaa", &got), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_create(m, &k, "alias/one", false, &got), COF_OK);
+    CHECK_EQ_STR(got.id, "1111-aaaa");
+    CHECK_EQ_STR(got.aliases, "alias/one");
+    CHECK_EQ_INT(got.material_len, sizeof(material));
+    CHECK(got.material != NULL && memcmp(got.material, material, sizeof(material)) == 0);
+    sto_kms_key_cleanup(&got);
+
+    /* The same id or alias again is refused, unless existing_ok returns the first key. */
+    CHECK_EQ_INT(sto_meta_kms_create(m, &k, NULL, false, &got), COF_ERR_EXISTS);
+    struct sto_kms_key other = k;
+    other.id = "2222-bbbb";
+    CHECK_EQ_INT(sto_meta_kms_create(m, &other, "alias/one", false, &got), COF_ERR_EXISTS);
+    CHECK_EQ_INT(sto_meta_kms_get(m, "2222-bbbb", &got), COF_ERR_NOT_FOUND); /* rolled back */
+    CHECK_EQ_INT(sto_meta_kms_create(m, &other, "alias/one", true, &got), COF_OK);
+    CHECK_EQ_STR(got.id, "1111-aaaa");
+    sto_kms_key_cleanup(&got);
+
+    CHECK_EQ_INT(sto_meta_kms_get(m, "alias/one", &got), COF_OK);
+    CHECK_EQ_STR(got.id, "1111-aaaa");
+    sto_kms_key_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_kms_get(m, "alias/none", &got), COF_ERR_NOT_FOUND);
+
+    CHECK_EQ_INT(sto_meta_kms_set_state(m, "1111-aaaa", "Disabled", 0), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_set_state(m, "nope", "Disabled", 0), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_get(m, "1111-aaaa", &got), COF_OK);
+    CHECK_EQ_STR(got.state, "Disabled");
+    sto_kms_key_cleanup(&got);
+
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa"), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa"), COF_ERR_EXISTS);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/three", "missing"), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_get(m, "1111-aaaa", &got), COF_OK);
+    CHECK(got.aliases != NULL && strstr(got.aliases, "alias/two") != NULL);
+    sto_kms_key_cleanup(&got);
+
+    int n = 0;
+    CHECK_EQ_INT(sto_meta_kms_each(m, count_key, &n), COF_OK);
+    CHECK_EQ_INT(n, 1);
+}
+
 int main(void)
 {
     static const struct {
         const char *tag;
         void (*fn)(struct sto_meta *);
     } with_meta[] = {
-        {"buckets", test_buckets},
-        {"configs", test_configs},
-        {"objects", test_objects},
-        {"list", test_list},
+        {"buckets", test_buckets}, {"configs", test_configs}, {"objects", test_objects},
+        {"list", test_list},       {"kms", test_kms},
     };
     static const struct {
         const char *tag;
