@@ -60,7 +60,10 @@ typedef enum {
     COF_ERR_UNSUPPORTED_AUTH,   /* Authorization scheme other than SigV4/SigV2 */
     COF_ERR_ACCESS_DENIED,      /* 403 AccessDenied */
     COF_ERR_BAD_ENCRYPTION_ALG, /* InvalidEncryptionAlgorithmError */
-    COF_ERR_EXISTS,            /* generic: the name is taken (KMS alias) */
+    COF_ERR_EXISTS,             /* generic: the name is taken (KMS alias) */
+    COF_ERR_KMS_NOT_FOUND,      /* KMS.NotFoundException */
+    COF_ERR_KMS_DISABLED,       /* KMS.DisabledException */
+    COF_ERR_KMS_INVALID_STATE,  /* KMS.KMSInvalidStateException */
     COF_ERR__COUNT
 } cof_err;
 

@@ -30,7 +30,8 @@ static void check_ctx(const struct cry_wrap_ctx *c)
     if (c == NULL || c->bucket == NULL || c->key == NULL || c->version_id == NULL ||
         c->blob_id == NULL)
         COF_BUG("cry_env: incomplete wrap context");
-    if (c->mode != CRY_MODE_SSE_S3 && c->mode != CRY_MODE_SSE_KMS && c->mode != CRY_MODE_SSE_C)
+    if (c->mode != CRY_MODE_SSE_S3 && c->mode != CRY_MODE_SSE_KMS && c->mode != CRY_MODE_SSE_C &&
+        c->mode != CRY_MODE_KMS_MATERIAL)
         COF_BUG("cry_env: unknown mode");
 }
 

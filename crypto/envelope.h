@@ -28,6 +28,7 @@ enum cry_mode {
     CRY_MODE_SSE_S3 = 1,
     CRY_MODE_SSE_KMS = 2,
     CRY_MODE_SSE_C = 3,
+    CRY_MODE_KMS_MATERIAL = 4, /* a KMS key's own material, wrapped by a root key */
 };
 
 /* What a wrap is bound to. All strings NUL-terminated; enc_context may be NULL (= empty). */

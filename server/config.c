@@ -253,7 +253,8 @@ void srv_config_usage(const char *prog)
     }
     printf("  --help\n      show this help\n"
            "\nPrecedence: defaults < config file < environment < command line.\n"
-           "LocalStack variables honoured: GATEWAY_LISTEN, DEFAULT_REGION, AWS_DEFAULT_REGION.\n"
+           "LocalStack variables honoured: GATEWAY_LISTEN, DEFAULT_REGION, AWS_DEFAULT_REGION,\n"
+           "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use).\n"
            "coffer prints 'Ready.' on stdout once it serves; SIGTERM/SIGINT stop it cleanly.\n");
 }
 
@@ -352,6 +353,13 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     }
     if (c->data_dir == NULL && !c->ephemeral)
         err = set_str(&c->data_dir, "coffer-data");
+    /* LocalStack's S3_SKIP_KMS_KEY_VALIDATION (default on: unknown keys are created on first
+     * use); the aws profile always validates. */
+    const char *skip = getenv("S3_SKIP_KMS_KEY_VALIDATION");
+    bool skip_validation = true;
+    if (skip != NULL && (strcmp(skip, "0") == 0 || strcasecmp(skip, "false") == 0))
+        skip_validation = false;
+    c->kms_validate = c->profile == SRV_PROFILE_AWS || !skip_validation;
     return err;
 }
 

@@ -10,7 +10,9 @@
 
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
+#include "server/kms.h"
 #include "server/objio.h"
+#include "server/ops.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
 
@@ -46,13 +48,30 @@ static cof_err check_object(const struct sto_object *o, void *arg)
         }
         return COF_OK;
     }
-    cof_err err = objio_reader_open(w->ctx, o, NULL, NULL, &r);
+    struct srv_kms_key kms;
+    struct objio_keys keys;
+    char context[4096], msg[256];
+    memset(&kms, 0, sizeof(kms));
+    memset(&keys, 0, sizeof(keys));
+    cof_err err = COF_OK;
+    if (o->sse_mode == CRY_MODE_SSE_KMS) {
+        /* A disabled key still verifies: fsck checks the data, not the key's policy. */
+        err = srv_kms_load(w->ctx, o->kek_id != NULL ? o->kek_id : "", &kms, msg, sizeof(msg));
+        if (err == COF_ERR_KMS_DISABLED || err == COF_ERR_KMS_INVALID_STATE)
+            err = COF_OK;
+        keys.kms_material = kms.material;
+        if (ops_stored_value(o->headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
+            keys.enc_context = context;
+    }
+    if (err == COF_OK)
+        err = objio_reader_open(w->ctx, o, &keys, NULL, &r);
     for (uint64_t pos = 0; err == COF_OK && pos < o->size;) {
         size_t n = 0;
         err = objio_read(r, pos, w->buf, CRY_SEG_SIZE, &n);
         pos += n;
     }
     objio_reader_free(r);
+    srv_kms_key_cleanup(&kms);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
     if (err != COF_OK) {

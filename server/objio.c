@@ -218,6 +218,7 @@ void objio_seal_sse_s3(const struct srv_ctx *ctx, struct objio_seal *out)
 {
     out->mode = CRY_MODE_SSE_S3;
     out->kek = cry_keyring_active(ctx->kr, &out->kek_id);
+    out->enc_context = NULL;
 }
 
 void objio_seal_sse_c(const struct cry_key *customer_key, struct objio_seal *out)
@@ -225,6 +226,16 @@ void objio_seal_sse_c(const struct cry_key *customer_key, struct objio_seal *out
     out->mode = CRY_MODE_SSE_C;
     out->kek = customer_key;
     out->kek_id = "customer";
+    out->enc_context = NULL;
+}
+
+void objio_seal_sse_kms(const struct cry_key *material, const char *key_id, const char *enc_context,
+                        struct objio_seal *out)
+{
+    out->mode = CRY_MODE_SSE_KMS;
+    out->kek = material;
+    out->kek_id = key_id;
+    out->enc_context = enc_context;
 }
 
 cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
@@ -243,7 +254,7 @@ cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
             .key = o->key,
             .version_id = o->version_id,
             .blob_id = w->hdr.blob_id,
-            .enc_context = NULL,
+            .enc_context = seal->enc_context,
         };
         err = cry_env_wrap(root, &wc, w->dek, wrapped);
     }
@@ -302,12 +313,14 @@ struct objio_reader {
 
 /* Unwraps o's DEK: under customer_key for SSE-C, else under the root key o->kek_id names. */
 static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
-                          const uint8_t raw_id[CRY_BLOB_ID_LEN], const struct cry_key *customer_key,
+                          const uint8_t raw_id[CRY_BLOB_ID_LEN], const struct objio_keys *keys,
                           const char *rid, struct cry_key **out)
 {
     const struct cry_key *kek = NULL;
     if (o->sse_mode == CRY_MODE_SSE_C)
-        kek = customer_key;
+        kek = keys != NULL ? keys->customer_key : NULL;
+    else if (o->sse_mode == CRY_MODE_SSE_KMS)
+        kek = keys != NULL ? keys->kms_material : NULL;
     else if (o->kek_id != NULL)
         kek = cry_keyring_find(ctx->kr, o->kek_id);
     struct cry_wrap_ctx wc = {
@@ -316,7 +329,7 @@ static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
         .key = o->key,
         .version_id = o->version_id,
         .blob_id = raw_id,
-        .enc_context = NULL,
+        .enc_context = o->sse_mode == CRY_MODE_SSE_KMS && keys != NULL ? keys->enc_context : NULL,
     };
     if (kek == NULL) {
         if (o->sse_mode != CRY_MODE_SSE_C)
@@ -333,20 +346,19 @@ static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
 }
 
 cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
-                        const struct cry_key *customer_key, const char *rid)
+                        const struct objio_keys *keys, const char *rid)
 {
     uint8_t raw[CRY_BLOB_ID_LEN];
     struct cry_key *dek = NULL;
     if (o->blob_id == NULL || sto_blob_id_parse(o->blob_id, raw) != COF_OK)
         return COF_ERR_INTEGRITY;
-    cof_err err = unwrap_dek(ctx, o, raw, customer_key, rid, &dek);
+    cof_err err = unwrap_dek(ctx, o, raw, keys, rid, &dek);
     cry_key_free(dek);
     return err;
 }
 
 cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
-                          const struct cry_key *customer_key, const char *rid,
-                          struct objio_reader **out)
+                          const struct objio_keys *keys, const char *rid, struct objio_reader **out)
 {
     struct objio_reader *r = calloc(1, sizeof(*r));
     struct cry_key *dek = NULL;
@@ -377,7 +389,7 @@ cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
             err = COF_ERR_INTEGRITY;
     }
     if (err == COF_OK)
-        err = unwrap_dek(ctx, o, raw, customer_key, rid, &dek);
+        err = unwrap_dek(ctx, o, raw, keys, rid, &dek);
     if (err == COF_OK)
         err = sto_blob_open(ctx->blobs, o->blob_id, &r->br);
     if (err == COF_OK && sto_blob_reader_size(r->br) != cry_blob_stored_size(o->size)) {

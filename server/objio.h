@@ -32,12 +32,24 @@ struct objio_seal {
     enum cry_mode mode;
     const struct cry_key *kek;
     const char *kek_id;
+    const char *enc_context; /* SSE-KMS encryption context bound into the wrap, or NULL */
+};
+
+/* What opening an object may need besides the root keyring (all borrowed, NULL when unused):
+ * the customer's key (SSE-C), or the KMS key's material and the stored context (SSE-KMS). */
+struct objio_keys {
+    const struct cry_key *customer_key;
+    const struct cry_key *kms_material;
+    const char *enc_context;
 };
 
 /* SSE-S3: the active root key. */
 void objio_seal_sse_s3(const struct srv_ctx *ctx, struct objio_seal *out);
 /* SSE-C: the customer's key (borrowed). */
 void objio_seal_sse_c(const struct cry_key *customer_key, struct objio_seal *out);
+/* SSE-KMS: the KMS key's material and id, and the canonical context (all borrowed). */
+void objio_seal_sse_kms(const struct cry_key *material, const char *key_id, const char *enc_context,
+                        struct objio_seal *out);
 
 /* Seals the last segment, commits the blob, wraps the DEK for (o->bucket, o->key,
  * o->version_id) per seal and fills o->size, blob_id, kek_id, wrapped_dek, sse_mode (o's
@@ -49,15 +61,16 @@ COF_MUST_CHECK cof_err objio_writer_finish(struct objio_writer *w, struct sto_ob
 /* Frees; an unfinished blob is aborted (tmp file removed). Accepts NULL. */
 void objio_writer_free(struct objio_writer *w);
 
-/* Opens o's blob: unwraps its DEK (customer_key for SSE-C objects, else the root key named by
- * o->kek_id; COF_ERR_KEY on failure), checks the header (COF_ERR_INTEGRITY), and that the blob
- * has the size o says. COF_ERR_NOT_FOUND if the blob file is missing. */
+/* Opens o's blob: unwraps its DEK (keys->customer_key for SSE-C, keys->kms_material for
+ * SSE-KMS, else the root key named by o->kek_id; COF_ERR_KEY on failure), checks the header
+ * (COF_ERR_INTEGRITY), and that the blob has the size o says. COF_ERR_NOT_FOUND if the blob
+ * file is missing. keys may be NULL for SSE-S3 objects. */
 COF_MUST_CHECK cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
-                                         const struct cry_key *customer_key, const char *rid,
+                                         const struct objio_keys *keys, const char *rid,
                                          struct objio_reader **out);
-/* Whether customer_key unwraps o's data key (HEAD of an SSE-C object): COF_OK or COF_ERR_KEY. */
+/* Whether keys unwrap o's data key (HEAD of an SSE-C object): COF_OK or COF_ERR_KEY. */
 COF_MUST_CHECK cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
-                                       const struct cry_key *customer_key, const char *rid);
+                                       const struct objio_keys *keys, const char *rid);
 /* Copies up to max plaintext bytes at pos into buf (at most to the end of pos's segment).
  * COF_ERR_INTEGRITY if the segment fails authentication (buf then holds nothing of it). */
 COF_MUST_CHECK cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max,

@@ -6,6 +6,7 @@
 #ifndef SRV_OPS_H
 #define SRV_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -54,6 +55,11 @@ cof_err ops_gc_drain(struct srv_ctx *ctx);
 /* Unlinks a blob no row references any more; when queued, also dequeues it from the garbage
  * queue. Failures are logged and left for the next drain or fsck. */
 void ops_blob_discard(struct srv_ctx *ctx, const char *rid, const char *blob_id, bool queued);
+/* Stored header block line holding an SSE-KMS object's canonical encryption context. */
+#define OPS_INTERNAL_CONTEXT "coffer-kms-context"
+/* Copies the value of the stored header line `name` (case-sensitive) into out; false when the
+ * block has no such line or it does not fit. */
+bool ops_stored_value(const char *headers, const char *name, char *out, size_t n);
 /* NoSuchBucket reply naming the bucket. */
 cof_err ops_no_bucket(struct srv_req *req);
 

@@ -2,6 +2,7 @@
 /* Object operations: PutObject (streamed, encrypted), GetObject/HeadObject (ranges,
  * conditionals, response-* overrides, streamed decryption), DeleteObject, CopyObject. */
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "server/httpfmt.h"
 #include "server/objio.h"
 #include "server/ops.h"
+#include "server/kms.h"
 #include "server/sse.h"
 #include "server/xml.h"
 #include "storage/blob.h"
@@ -32,12 +34,34 @@ static const char *const stored_headers[] = {
 };
 #define N_STORED (sizeof(stored_headers) / sizeof(stored_headers[0]))
 
+/* How a write is encrypted, from its headers or the bucket's default. */
+struct write_enc {
+    struct srv_ssec ssec;    /* SSE-C */
+    bool kms_used;           /* SSE-KMS */
+    struct srv_kms_key kms;  /* with material */
+    char *context;           /* SSE-KMS canonical encryption context (JSON), bound to the wrap */
+    const char *context_hdr; /* the client's context header, echoed on the write */
+    bool bucket_key;
+};
+
 struct ops_put {
     struct objio_writer *w;
     bool have_md5;
     uint8_t want_md5[CRY_MD5_LEN];
-    struct srv_ssec ssec; /* SSE-C key of the upload, if any */
+    struct write_enc enc;
 };
+
+#define INTERNAL_PREFIX    "coffer-"
+#define INTERNAL_CONTEXT   OPS_INTERNAL_CONTEXT
+#define INTERNAL_BUCKETKEY "coffer-bucket-key"
+
+static void write_enc_cleanup(struct write_enc *e)
+{
+    srv_ssec_cleanup(&e->ssec);
+    srv_kms_key_cleanup(&e->kms);
+    free(e->context);
+    e->context = NULL;
+}
 
 /* ---- stored header block: "name:value\n" lines, names as sent (x-amz-meta-* lowercased) ---- */
 
@@ -123,6 +147,8 @@ static void each_stored(const char *block, void (*fn)(void *, const char *, cons
 static void add_stored(void *arg, const char *name, const char *value)
 {
     struct srv_req *req = arg;
+    if (strncmp(name, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0)
+        return; /* coffer's own bookkeeping, never a response header */
     static const struct {
         const char *param;
         const char *header;
@@ -141,14 +167,47 @@ static void add_stored(void *arg, const char *name, const char *value)
     srv_resp_add(req, name, value);
 }
 
-/* Encryption response headers: SSE-C echoes algorithm and key MD5, and carries no
- * x-amz-server-side-encryption (AWS). */
-static void add_sse_headers(struct srv_req *req, int sse_mode, const struct srv_ssec *ssec)
+/* Finds an internal stored line ("coffer-...") and copies its value; false if absent. */
+struct find_line {
+    const char *name;
+    char *out;
+    size_t n;
+    bool found;
+};
+
+static void find_stored_cb(void *arg, const char *name, const char *value)
 {
-    if (sse_mode == CRY_MODE_SSE_C) {
+    struct find_line *f = arg;
+    if (!f->found && strcmp(name, f->name) == 0 && strlen(value) < f->n) {
+        memcpy(f->out, value, strlen(value) + 1);
+        f->found = true;
+    }
+}
+
+bool ops_stored_value(const char *headers, const char *name, char *out, size_t n)
+{
+    struct find_line f = {name, out, n, false};
+    each_stored(headers, find_stored_cb, &f);
+    return f.found;
+}
+
+/* Encryption response headers. SSE-C echoes algorithm and key MD5 and carries no
+ * x-amz-server-side-encryption (AWS); SSE-KMS names the key's ARN. */
+static void add_sse_headers(struct srv_req *req, const struct sto_object *o,
+                            const struct srv_ssec *ssec)
+{
+    char v[16];
+    if (o->sse_mode == CRY_MODE_SSE_C) {
         srv_resp_add(req, "x-amz-server-side-encryption-customer-algorithm", "AES256");
         if (ssec != NULL && ssec->md5_sent)
             srv_resp_add(req, "x-amz-server-side-encryption-customer-key-MD5", ssec->key_md5_b64);
+    } else if (o->sse_mode == CRY_MODE_SSE_KMS) {
+        char arn[160];
+        srv_kms_arn(req->ctx, o->kek_id != NULL ? o->kek_id : "", arn, sizeof(arn));
+        srv_resp_add(req, "x-amz-server-side-encryption", "aws:kms");
+        srv_resp_add(req, "x-amz-server-side-encryption-aws-kms-key-id", arn);
+        if (ops_stored_value(o->headers, INTERNAL_BUCKETKEY, v, sizeof(v)))
+            srv_resp_add(req, "x-amz-server-side-encryption-bucket-key-enabled", "true");
     } else {
         srv_resp_add(req, "x-amz-server-side-encryption", "AES256");
     }
@@ -164,7 +223,7 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o,
     srv_resp_add(req, "Last-Modified", date);
     srv_resp_add(req, "ETag", etag);
     srv_resp_add(req, "Accept-Ranges", "bytes");
-    add_sse_headers(req, o->sse_mode, ssec);
+    add_sse_headers(req, o, ssec);
     each_stored(o->headers, add_stored, req);
     static const struct {
         const char *param;
@@ -186,14 +245,78 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o,
 
 /* ---- PutObject ---- */
 
-/* Reads what a write (PUT, copy destination) asks for: SSE-S3 (the default) or SSE-C into
- * *ssec. Replies with AWS's error itself on failure. */
-static cof_err parse_write_sse(struct srv_req *req, struct srv_ssec *ssec)
+/* Validates x-amz-server-side-encryption-context (base64 of a JSON object of strings) and
+ * returns the canonical JSON bound into the wrap, with S3's own aws:s3:arn entry added. */
+static cof_err kms_context(struct srv_req *req, const char *hdr, char **out)
+{
+    uint8_t *raw = NULL;
+    size_t n = 0, cap = hdr != NULL ? strlen(hdr) : 0;
+    json_t *obj = NULL;
+    char arn[2200];
+    cof_err err = COF_OK;
+    *out = NULL;
+    if (hdr != NULL) {
+        raw = malloc(cap + 1);
+        if (raw == NULL)
+            return COF_ERR_NOMEM;
+        if (srv_base64_decode(hdr, raw, cap, &n) != COF_OK)
+            err = COF_ERR_INVALID_ARGUMENT;
+        if (err == COF_OK)
+            obj = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
+        if (err == COF_OK && !json_is_object(obj))
+            err = COF_ERR_INVALID_ARGUMENT;
+        const char *k;
+        json_t *v;
+        if (err == COF_OK)
+            json_object_foreach(obj, k, v) if (!json_is_string(v)) err = COF_ERR_INVALID_ARGUMENT;
+        free(raw);
+    } else {
+        obj = json_object();
+    }
+    if (err == COF_OK && obj == NULL)
+        err = COF_ERR_NOMEM;
+    if (err == COF_OK) {
+        snprintf(arn, sizeof(arn), "arn:aws:s3:::%s/%s", req->route.bucket, req->route.key);
+        if (json_object_set_new(obj, "aws:s3:arn", json_string(arn)) != 0)
+            err = COF_ERR_NOMEM;
+    }
+    if (err == COF_OK) {
+        *out = json_dumps(obj, JSON_SORT_KEYS | JSON_COMPACT);
+        if (*out == NULL)
+            err = COF_ERR_NOMEM;
+    }
+    json_decref(obj);
+    if (err == COF_ERR_INVALID_ARGUMENT)
+        (void)srv_reply_error(req, err,
+                              "The header 'x-amz-server-side-encryption-context' shall be Base64-"
+                              "encoded UTF-8 string holding JSON which represents a string-string "
+                              "map",
+                              "ArgumentName", "x-amz-server-side-encryption-context");
+    return err;
+}
+
+/* Replies with a KMS error carrying the message srv_kms_* produced. */
+static cof_err kms_fail(struct srv_req *req, cof_err err, const char *msg)
+{
+    if (err == COF_ERR_KMS_NOT_FOUND || err == COF_ERR_KMS_DISABLED ||
+        err == COF_ERR_KMS_INVALID_STATE)
+        (void)srv_reply_error(req, err, msg[0] != '\0' ? msg : NULL, NULL, NULL);
+    return err;
+}
+
+/* Decides how a write (PUT, copy destination) is encrypted: SSE-C or SSE-KMS from its headers,
+ * else the bucket's default (SSE-S3 unless the bucket says aws:kms). Replies with AWS's error
+ * itself on failure. */
+static cof_err plan_write_enc(struct srv_req *req, struct write_enc *out)
 {
     const char *sse = srv_req_header(req, "x-amz-server-side-encryption");
+    const char *kms_id = srv_req_header(req, "x-amz-server-side-encryption-aws-kms-key-id");
+    const char *bk = srv_req_header(req, "x-amz-server-side-encryption-bucket-key-enabled");
     struct srv_sse_err e;
-    cof_err err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, ssec, &e);
-    if (ssec->present && sse != NULL) {
+    char msg[256];
+    memset(out, 0, sizeof(*out));
+    cof_err err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, &out->ssec, &e);
+    if (out->ssec.present && sse != NULL) {
         (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
                               "Server Side Encryption with Customer provided key is incompatible "
                               "with the encryption method specified",
@@ -204,22 +327,133 @@ static cof_err parse_write_sse(struct srv_req *req, struct srv_ssec *ssec)
         (void)srv_sse_reply(req, &e);
         return err;
     }
-    if (ssec->present && req->ctx->cfg->profile == SRV_PROFILE_AWS) {
-        /* AWS refuses customer keys over plain HTTP (coffer has no TLS listener yet). */
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                              "Requests specifying Server Side Encryption with Customer provided "
-                              "keys must be made over a secure connection.",
-                              NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
-    }
-    if (sse == NULL || strcmp(sse, "AES256") == 0)
+    bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS; /* no TLS listener yet */
+    if (out->ssec.present) {
+        if (secure_needed) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                                  "Requests specifying Server Side Encryption with Customer "
+                                  "provided keys must be made over a secure connection.",
+                                  NULL, NULL);
+            return COF_ERR_INVALID_REQUEST;
+        }
         return COF_OK;
-    if (strcmp(sse, "aws:kms") == 0 || strcmp(sse, "aws:kms:dsse") == 0)
-        return COF_ERR_NOT_IMPLEMENTED; /* SSE-KMS: not built yet */
-    (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                          "The encryption method specified is not supported", "ArgumentName",
-                          "x-amz-server-side-encryption");
-    return COF_ERR_INVALID_ARGUMENT;
+    }
+    bool kms = false;
+    if (sse != NULL) {
+        if (strcmp(sse, "aws:kms") == 0 || strcmp(sse, "aws:kms:dsse") == 0) {
+            kms = true;
+        } else if (strcmp(sse, "AES256") != 0) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                                  "The encryption method specified is not supported",
+                                  "ArgumentName", "x-amz-server-side-encryption");
+            return COF_ERR_INVALID_ARGUMENT;
+        }
+    }
+    if (kms_id != NULL && !kms) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "Server Side Encryption with AWS KMS managed key requires HTTP "
+                              "header x-amz-server-side-encryption : aws:kms",
+                              "ArgumentName", "x-amz-server-side-encryption-aws-kms-key-id");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    char *cfg_doc = NULL;
+    struct srv_sse_config bucket_cfg;
+    memset(&bucket_cfg, 0, sizeof(bucket_cfg));
+    if (sse == NULL) {
+        /* The bucket's default encryption applies to writes that ask for none. */
+        err = sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, "encryption", &cfg_doc);
+        if (err == COF_OK &&
+            srv_xml_parse_sse_config(cfg_doc, strlen(cfg_doc), &bucket_cfg) == COF_OK &&
+            strncmp(bucket_cfg.algorithm, "aws:kms", 7) == 0) {
+            kms = true;
+            kms_id = bucket_cfg.kms_key_id;
+            out->bucket_key = bucket_cfg.bucket_key_enabled;
+        }
+        err = COF_OK;
+    }
+    if (kms) {
+        if (secure_needed) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                                  "Requests specifying Server Side Encryption with AWS KMS managed "
+                                  "keys must be made over a secure connection.",
+                                  NULL, NULL);
+            err = COF_ERR_INVALID_ARGUMENT;
+        }
+        if (err == COF_OK && bk != NULL)
+            out->bucket_key = strcasecmp(bk, "true") == 0;
+        if (err == COF_OK) {
+            err = srv_kms_resolve(req->ctx, kms_id, !req->ctx->cfg->kms_validate, &out->kms, msg,
+                                  sizeof(msg));
+            if (err != COF_OK)
+                (void)kms_fail(req, err, msg);
+        }
+        if (err == COF_OK) {
+            out->context_hdr = srv_req_header(req, "x-amz-server-side-encryption-context");
+            err = kms_context(req, out->context_hdr, &out->context);
+        }
+        out->kms_used = err == COF_OK;
+    }
+    srv_sse_config_cleanup(&bucket_cfg);
+    free(cfg_doc);
+    return err;
+}
+
+static void seal_for(struct srv_req *req, const struct write_enc *e, struct objio_seal *seal)
+{
+    if (e->ssec.key != NULL)
+        objio_seal_sse_c(e->ssec.key, seal);
+    else if (e->kms_used)
+        objio_seal_sse_kms(e->kms.material, e->kms.id, e->context, seal);
+    else
+        objio_seal_sse_s3(req->ctx, seal);
+}
+
+/* Removes coffer's internal lines from a stored header block (in place). */
+static void strip_internal(char *block)
+{
+    char *r = block, *w = block;
+    while (*r != '\0') {
+        char *nl = strchr(r, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - r) + 1 : strlen(r);
+        if (strncmp(r, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) != 0) {
+            memmove(w, r, len);
+            w += len;
+        }
+        r += len;
+    }
+    *w = '\0';
+}
+
+/* Appends the internal lines a write needs (SSE-KMS context, bucket key). Takes *block. */
+static cof_err add_internal(char **block, const struct write_enc *e)
+{
+    if (!e->kms_used)
+        return COF_OK;
+    struct cof_buf b;
+    cof_buf_init(&b, 128 * 1024);
+    cof_err err = cof_buf_puts(&b, *block != NULL ? *block : "");
+    if (err == COF_OK)
+        err = cof_buf_printf(&b, INTERNAL_CONTEXT ":%s\n", e->context);
+    if (err == COF_OK && e->bucket_key)
+        err = cof_buf_puts(&b, INTERNAL_BUCKETKEY ":true\n");
+    char *out = NULL;
+    if (err == COF_OK)
+        err = cof_buf_steal(&b, &out);
+    cof_buf_cleanup(&b);
+    if (err == COF_OK) {
+        free(*block);
+        *block = out;
+    }
+    return err;
+}
+
+/* Response headers of a write. */
+static void add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
+                                  const struct write_enc *e)
+{
+    add_sse_headers(req, o, &e->ssec);
+    if (e->kms_used && e->context_hdr != NULL)
+        srv_resp_add(req, "x-amz-server-side-encryption-context", e->context_hdr);
 }
 
 static cof_err bucket_must_exist(struct srv_req *req, const char *bucket)
@@ -269,7 +503,7 @@ cof_err ops_put_object_begin(struct srv_req *req)
     if (p == NULL)
         return COF_ERR_NOMEM;
     req->put = p;
-    err = parse_write_sse(req, &p->ssec);
+    err = plan_write_enc(req, &p->enc);
     if (err != COF_OK)
         return err;
     const char *md5 = srv_req_header(req, "Content-MD5");
@@ -334,8 +568,9 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
         ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
         return COF_ERR_BAD_DIGEST;
     }
-    /* The ETag of an SSE-C object must not reveal the plaintext's MD5 (AWS: random). */
-    if (seal->mode == CRY_MODE_SSE_C && cry_random(md5, sizeof(md5)) != COF_OK) {
+    /* The ETag of an SSE-C or SSE-KMS object must not reveal the plaintext's MD5 (AWS: it is
+     * not the MD5; for SSE-C it is random). */
+    if (seal->mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK) {
         ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
         return COF_ERR_INTERNAL;
     }
@@ -358,11 +593,10 @@ cof_err ops_put_object_finish(struct srv_req *req)
     if (p == NULL || p->w == NULL)
         return COF_ERR_INTERNAL;
     cof_err err = headers_from_request(req, &headers);
+    if (err == COF_OK)
+        err = add_internal(&headers, &p->enc);
     struct objio_seal seal;
-    if (p->ssec.key != NULL)
-        objio_seal_sse_c(p->ssec.key, &seal);
-    else
-        objio_seal_sse_s3(req->ctx, &seal);
+    seal_for(req, &p->enc, &seal);
     if (err == COF_OK) {
         err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal, &o);
         headers = NULL;
@@ -371,7 +605,7 @@ cof_err ops_put_object_finish(struct srv_req *req)
     if (err == COF_OK) {
         snprintf(etag, sizeof(etag), "\"%s\"", o.etag);
         srv_resp_add(req, "ETag", etag);
-        add_sse_headers(req, o.sse_mode, &p->ssec);
+        add_write_sse_headers(req, &o, &p->enc);
         err = srv_reply(req, 200, NULL, "", 0);
     }
     sto_object_cleanup(&o);
@@ -383,7 +617,7 @@ void ops_put_object_cleanup(struct srv_req *req)
     if (req->put == NULL)
         return;
     objio_writer_free(req->put->w);
-    srv_ssec_cleanup(&req->put->ssec);
+    write_enc_cleanup(&req->put->enc);
     free(req->put);
     req->put = NULL;
 }
@@ -470,12 +704,41 @@ static cof_err check_read_sse(struct srv_req *req, const struct sto_object *o,
     return COF_OK;
 }
 
+/* Key material a read needs besides the root keyring. */
+struct read_keys {
+    struct srv_kms_key kms;
+    char context[4096];
+    struct objio_keys keys;
+};
+
+/* Loads what o needs to be opened with ssec (SSE-C) or its KMS key (SSE-KMS); replies itself. */
+static cof_err prepare_read_keys(struct srv_req *req, const struct sto_object *o,
+                                 const struct srv_ssec *ssec, struct read_keys *rk)
+{
+    char msg[256];
+    srv_kms_key_cleanup(&rk->kms);
+    memset(&rk->keys, 0, sizeof(rk->keys));
+    rk->keys.customer_key = ssec->key;
+    if (o->sse_mode != CRY_MODE_SSE_KMS)
+        return COF_OK;
+    cof_err err =
+        srv_kms_load(req->ctx, o->kek_id != NULL ? o->kek_id : "", &rk->kms, msg, sizeof(msg));
+    if (err != COF_OK)
+        return kms_fail(req, err, msg);
+    if (!ops_stored_value(o->headers, INTERNAL_CONTEXT, rk->context, sizeof(rk->context)))
+        rk->context[0] = '\0';
+    rk->keys.kms_material = rk->kms.material;
+    rk->keys.enc_context = rk->context[0] != '\0' ? rk->context : NULL;
+    return COF_OK;
+}
+
 /* Reads the object row and, when out_r is non-NULL, opens its blob. A concurrent overwrite may
  * unlink the blob between the two steps; the row is then read again, so a reader always gets a
  * complete old or new object. Once open, the descriptor outlives the unlink. Replies
- * NoSuchBucket/NoSuchKey itself. */
+ * NoSuchBucket/NoSuchKey and the SSE errors itself. rk (cleaned by the caller with
+ * srv_kms_key_cleanup(&rk->kms)) holds the keys used. */
 static cof_err open_object(struct srv_req *req, const char *bucket, const char *key,
-                           const struct srv_ssec *ssec, struct sto_object *o,
+                           const struct srv_ssec *ssec, struct read_keys *rk, struct sto_object *o,
                            struct objio_reader **out_r)
 {
     cof_err err = COF_ERR_INTEGRITY;
@@ -491,10 +754,12 @@ static cof_err open_object(struct srv_req *req, const char *bucket, const char *
         }
         if (err == COF_OK)
             err = check_read_sse(req, o, ssec);
+        if (err == COF_OK && (out_r != NULL || o->sse_mode == CRY_MODE_SSE_C))
+            err = prepare_read_keys(req, o, ssec, rk);
         if (err == COF_OK && out_r == NULL && o->sse_mode == CRY_MODE_SSE_C)
-            err = objio_check_key(req->ctx, o, ssec->key, req->rid);
+            err = objio_check_key(req->ctx, o, &rk->keys, req->rid);
         else if (err == COF_OK && out_r != NULL)
-            err = objio_reader_open(req->ctx, o, ssec->key, req->rid, out_r);
+            err = objio_reader_open(req->ctx, o, &rk->keys, req->rid, out_r);
         if (err == COF_ERR_KEY && o->sse_mode == CRY_MODE_SSE_C) {
             (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
             return COF_ERR_ACCESS_DENIED;
@@ -512,6 +777,8 @@ cof_err ops_get_object(struct srv_req *req, int head)
     struct sto_object o;
     struct srv_ssec ssec;
     struct srv_sse_err e;
+    struct read_keys rk;
+    memset(&rk, 0, sizeof(rk));
     struct get_stream *g = calloc(1, sizeof(*g));
     char num[64];
     memset(&o, 0, sizeof(o));
@@ -535,7 +802,7 @@ cof_err ops_get_object(struct srv_req *req, int head)
     }
     /* GET opens the blob (unwrap, header check) before answering: a bad key or blob is a clean
      * error, not a truncated 200. Segment failures later abort the connection. */
-    err = open_object(req, req->route.bucket, req->route.key, &ssec, &o, head ? NULL : &g->r);
+    err = open_object(req, req->route.bucket, req->route.key, &ssec, &rk, &o, head ? NULL : &g->r);
     if (err != COF_OK)
         goto out;
     err = eval_conditions(srv_req_header(req, "If-Match"), srv_req_header(req, "If-None-Match"),
@@ -583,6 +850,7 @@ out:
     if (g != NULL)
         get_stream_free(g);
     srv_ssec_cleanup(&ssec);
+    srv_kms_key_cleanup(&rk.kms);
     sto_object_cleanup(&o);
     return err;
 }
@@ -640,19 +908,22 @@ cof_err ops_copy_object(struct srv_req *req)
     struct objio_reader *r = NULL;
     struct objio_writer *w = NULL;
     struct srv_xml *x = NULL;
-    struct srv_ssec src_key, dst_key;
+    struct srv_ssec src_key;
+    struct write_enc dst_enc;
+    struct read_keys rk;
     struct srv_sse_err e;
     uint8_t *buf = NULL;
     size_t doclen = 0;
     memset(&src, 0, sizeof(src));
     memset(&dst, 0, sizeof(dst));
     memset(&src_key, 0, sizeof(src_key));
-    memset(&dst_key, 0, sizeof(dst_key));
+    memset(&dst_enc, 0, sizeof(dst_enc));
+    memset(&rk, 0, sizeof(rk));
 
     cof_err err = parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey);
     if (err != COF_OK)
         goto out;
-    err = parse_write_sse(req, &dst_key);
+    err = plan_write_enc(req, &dst_enc);
     if (err != COF_OK)
         goto out;
     err = srv_ssec_parse(req, SRV_SSE_COPY_SOURCE, false, &src_key, &e);
@@ -674,13 +945,13 @@ cof_err ops_copy_object(struct srv_req *req)
     err = bucket_must_exist(req, req->route.bucket);
     if (err != COF_OK)
         goto out;
-    err = open_object(req, sbucket, skey, &src_key, &src, &r);
+    err = open_object(req, sbucket, skey, &src_key, &rk, &src, &r);
     if (err != COF_OK)
         goto out;
     /* Copying onto itself must change something: metadata, storage class, redirect, or the
      * encryption (new SSE headers, or leaving SSE-C). */
     if (strcmp(sbucket, req->route.bucket) == 0 && strcmp(skey, req->route.key) == 0 && !replace &&
-        !dst_key.present && src.sse_mode != CRY_MODE_SSE_C &&
+        !dst_enc.ssec.present && src.sse_mode != CRY_MODE_SSE_C &&
         srv_req_header(req, "x-amz-server-side-encryption") == NULL &&
         srv_req_header(req, "x-amz-storage-class") == NULL &&
         srv_req_header(req, "x-amz-website-redirect-location") == NULL) {
@@ -699,7 +970,11 @@ cof_err ops_copy_object(struct srv_req *req)
         headers = strdup(src.headers != NULL ? src.headers : "");
         if (headers == NULL)
             err = COF_ERR_NOMEM;
+        else
+            strip_internal(headers);
     }
+    if (err == COF_OK)
+        err = add_internal(&headers, &dst_enc);
     if (err != COF_OK)
         goto out;
 
@@ -715,10 +990,7 @@ cof_err ops_copy_object(struct srv_req *req)
         pos += n;
     }
     struct objio_seal seal;
-    if (dst_key.key != NULL)
-        objio_seal_sse_c(dst_key.key, &seal);
-    else
-        objio_seal_sse_s3(req->ctx, &seal);
+    seal_for(req, &dst_enc, &seal);
     if (err == COF_OK) {
         err = finish_object(req, w, headers, NULL, &seal, &dst);
         headers = NULL;
@@ -736,13 +1008,14 @@ cof_err ops_copy_object(struct srv_req *req)
         err = srv_xml_finish(x, &doc, &doclen);
     }
     if (err == COF_OK) {
-        add_sse_headers(req, dst.sse_mode, &dst_key);
+        add_write_sse_headers(req, &dst, &dst_enc);
         err = srv_reply_xml(req, 200, doc, doclen);
         doc = NULL;
     }
 out:
     srv_ssec_cleanup(&src_key);
-    srv_ssec_cleanup(&dst_key);
+    write_enc_cleanup(&dst_enc);
+    srv_kms_key_cleanup(&rk.kms);
     free(doc);
     srv_xml_free(x);
     free(buf);

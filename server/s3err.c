@@ -78,6 +78,11 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                   "The continuation token provided is incorrect"},
     [COF_ERR_UNSUPPORTED_AUTH] = {400, "InvalidArgument", "Unsupported Authorization Type"},
     [COF_ERR_ACCESS_DENIED] = {403, "AccessDenied", "Access Denied"},
+    [COF_ERR_EXISTS] = {409, "AlreadyExistsException", "The name is already in use"},
+    [COF_ERR_KMS_NOT_FOUND] = {400, "KMS.NotFoundException", "Invalid keyId"},
+    [COF_ERR_KMS_DISABLED] = {400, "KMS.DisabledException", "The key is disabled."},
+    [COF_ERR_KMS_INVALID_STATE] = {400, "KMS.KMSInvalidStateException",
+                                   "The key is pending deletion."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
