@@ -425,3 +425,108 @@ cof_err cry_keyring_load(const char *path, bool create, struct cry_keyring **out
     }
     return err;
 }
+
+size_t cry_keyring_count(const struct cry_keyring *kr)
+{
+    return kr->n;
+}
+
+const char *cry_keyring_id(const struct cry_keyring *kr, size_t i)
+{
+    if (i >= kr->n)
+        COF_BUG("cry_keyring_id: index out of range");
+    return kr->e[i].id;
+}
+
+/* Writes the keys of kr except skip_id (NULL: none), plus extra (may be NULL) as extra_id, to
+ * <path>.new, then renames it over path. */
+static cof_err rewrite(const char *path, const struct cry_keyring *kr, const char *skip_id,
+                       const struct cry_key *extra, const char *extra_id)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t cap = sizeof(KR_HEADER) + 1 + (kr->n + 1) * (CRY_KEY_ID_MAX + KR_HEX_LEN + 3);
+    char *text = malloc(cap);
+    char *tmp = malloc(strlen(path) + sizeof(".new"));
+    size_t n = 0;
+    int fd = -1;
+    cof_err err = COF_OK;
+    if (text == NULL || tmp == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    snprintf(tmp, strlen(path) + sizeof(".new"), "%s.new", path);
+    n = (size_t)snprintf(text, cap, "%s\n", KR_HEADER);
+    for (size_t i = 0; i <= kr->n; i++) {
+        const char *id = i < kr->n ? kr->e[i].id : extra_id;
+        const struct cry_key *k = i < kr->n ? kr->e[i].key : extra;
+        if (k == NULL || (skip_id != NULL && strcmp(id, skip_id) == 0))
+            continue;
+        n += (size_t)snprintf(text + n, cap - n, "%s ", id);
+        for (size_t b = 0; b < CRY_KEY_LEN; b++) {
+            text[n++] = hex[cry_key_bytes(k)[b] >> 4];
+            text[n++] = hex[cry_key_bytes(k)[b] & 0xf];
+        }
+        text[n++] = '\n';
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write_all(fd, text, n) != 0 || fsync(fd) != 0 || close(fd) != 0) {
+        cof_log_error(NULL, "keyring %s: write: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        err = COF_ERR_IO;
+        goto out;
+    }
+    if (rename(tmp, path) != 0 || sync_parent(path) != 0) {
+        cof_log_error(NULL, "keyring %s: replace: %s", path, strerror(errno));
+        unlink(tmp);
+        err = COF_ERR_IO;
+    }
+out:
+    if (text != NULL)
+        OPENSSL_cleanse(text, cap);
+    free(text);
+    free(tmp);
+    return err;
+}
+
+cof_err cry_keyring_add_key(const char *path, char out_id[CRY_KEY_ID_MAX + 1])
+{
+    struct cry_keyring *kr = NULL;
+    struct cry_key *k = NULL;
+    cof_err err = cry_keyring_load(path, false, &kr);
+    if (err != COF_OK)
+        return err;
+    unsigned long max = 0;
+    for (size_t i = 0; i < kr->n; i++)
+        if (strncmp(kr->e[i].id, "rk", 2) == 0) {
+            unsigned long v = strtoul(kr->e[i].id + 2, NULL, 10);
+            if (v > max)
+                max = v;
+        }
+    snprintf(out_id, CRY_KEY_ID_MAX + 1, "rk%lu", max + 1);
+    err = cry_key_new_random(&k);
+    if (err == COF_OK)
+        err = rewrite(path, kr, NULL, k, out_id);
+    if (err == COF_OK)
+        cof_log_info(NULL, "keyring %s: new active root key \"%s\"", path, out_id);
+    cry_key_free(k);
+    cry_keyring_free(kr);
+    return err;
+}
+
+cof_err cry_keyring_remove_key(const char *path, const char *id)
+{
+    struct cry_keyring *kr = NULL;
+    cof_err err = cry_keyring_load(path, false, &kr);
+    if (err != COF_OK)
+        return err;
+    if (cry_keyring_find(kr, id) == NULL)
+        err = COF_ERR_NOT_FOUND;
+    else if (strcmp(kr->e[kr->n - 1].id, id) == 0)
+        err = COF_ERR_INVALID;
+    else
+        err = rewrite(path, kr, id, NULL, NULL);
+    cry_keyring_free(kr);
+    return err;
+}

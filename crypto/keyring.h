@@ -12,6 +12,7 @@
 #define CRY_KEYRING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/err.h"
 #include "crypto/key.h"
@@ -29,5 +30,17 @@ void cry_keyring_free(struct cry_keyring *kr);
 const struct cry_key *cry_keyring_active(const struct cry_keyring *kr, const char **out_id);
 /* The key with this id, or NULL if the ring has none. Borrowed, valid while kr lives. */
 const struct cry_key *cry_keyring_find(const struct cry_keyring *kr, const char *id);
+
+/* Number of keys (>= 1) and the id of key i, oldest first; the last is the active one. */
+size_t cry_keyring_count(const struct cry_keyring *kr);
+const char *cry_keyring_id(const struct cry_keyring *kr, size_t i);
+
+/* Rotation: appends a fresh random key, id "rkN" one past the highest number in the file, which
+ * becomes the active key. The file is rewritten as <path>.new (0600), fsynced, renamed over
+ * path, and the directory fsynced. out_id gets the new id. COF_ERR_IO, COF_ERR_CONFIG. */
+COF_MUST_CHECK cof_err cry_keyring_add_key(const char *path, char out_id[CRY_KEY_ID_MAX + 1]);
+/* Removes key id from the file the same way. COF_ERR_NOT_FOUND if absent; COF_ERR_INVALID for
+ * the active key (it cannot be retired). The caller checks nothing still depends on it. */
+COF_MUST_CHECK cof_err cry_keyring_remove_key(const char *path, const char *id);
 
 #endif

@@ -244,8 +244,10 @@ void srv_config_usage(const char *prog)
 {
     printf("Usage: %s [OPTIONS]            serve S3 on HOST:PORT\n"
            "       %s fsck [OPTIONS] [--dry-run]   check the data dir; remove unreferenced blobs\n"
+           "       %s kms SUBCOMMAND [OPTIONS]     manage the local KMS keys (kms --help)\n"
+           "       %s keys list|rotate|rewrap|retire ID [OPTIONS]   manage the root keyring\n"
            "\nOptions (config file key / environment variable in brackets):\n",
-           prog, prog);
+           prog, prog, prog, prog);
     for (size_t i = 0; i < N_OPTS; i++) {
         const char *arg = opts[i].kind == OPT_BOOL ? "" : " VALUE";
         printf("  %s%s\n      %s [%s / %s]\n", opts[i].flag, arg, opts[i].help, opts[i].key,

@@ -19,7 +19,7 @@
 
 struct sto_meta;
 struct sto_blobs;
-struct cry_keyring;
+struct srv_rootkeys;
 struct MHD_Connection;
 struct srv_http;
 
@@ -28,9 +28,9 @@ struct srv_ctx {
     const struct srv_config *cfg;
     struct sto_meta *meta;
     struct sto_blobs *blobs;
-    struct cry_keyring *kr;
-    atomic_bool s3_used; /* LocalStack health reports "available" until first S3 use */
-    atomic_long active;  /* requests in flight */
+    struct srv_rootkeys *kr; /* root keyring, reloaded after rotation */
+    atomic_bool s3_used;     /* LocalStack health reports "available" until first S3 use */
+    atomic_long active;      /* requests in flight */
     int64_t start_ms;
     char session_id[37];
 };

@@ -8,7 +8,7 @@
 
 #include "common/log.h"
 #include "crypto/envelope.h"
-#include "crypto/keyring.h"
+#include "server/rootkeys.h"
 #include "server/ops.h"
 #include "storage/meta.h"
 
@@ -49,7 +49,7 @@ static cof_err from_row(struct srv_ctx *ctx, const struct sto_kms_key *row, bool
     srv_kms_arn(ctx, row->id, out->arn, sizeof(out->arn));
     if (!want_material)
         return COF_OK;
-    const struct cry_key *root = cry_keyring_find(ctx->kr, row->kek_id);
+    const struct cry_key *root = srv_rootkeys_find(ctx->kr, row->kek_id);
     if (root == NULL) {
         cof_log_error(NULL, "KMS key %s is wrapped by root key '%s', which is not in the keyring",
                       row->id, row->kek_id);
@@ -95,7 +95,7 @@ static cof_err create(struct srv_ctx *ctx, const char *id, const char *alias,
 {
     char uuid[37];
     const char *root_id = NULL;
-    const struct cry_key *root = cry_keyring_active(ctx->kr, &root_id);
+    const struct cry_key *root = srv_rootkeys_active(ctx->kr, &root_id);
     struct cry_key *material = NULL;
     uint8_t wrapped[CRY_WRAPPED_LEN];
     struct sto_kms_key row, stored;
@@ -228,5 +228,31 @@ cof_err srv_kms_load(struct srv_ctx *ctx, const char *id, struct srv_kms_key *ou
     sto_kms_key_cleanup(&row);
     if (err == COF_OK)
         err = check_state(out, msg, msg_len);
+    return err;
+}
+
+cof_err srv_kms_rewrap(struct srv_ctx *ctx, const char *id)
+{
+    struct sto_kms_key row;
+    struct srv_kms_key k;
+    struct cry_wrap_ctx wc;
+    uint8_t wrapped[CRY_WRAPPED_LEN];
+    const char *new_id = NULL;
+    const struct cry_key *root = srv_rootkeys_active(ctx->kr, &new_id);
+    cof_err err = sto_meta_kms_get(ctx->meta, id, &row);
+    if (err != COF_OK)
+        return err;
+    if (strcmp(row.kek_id, new_id) == 0) {
+        sto_kms_key_cleanup(&row);
+        return COF_OK;
+    }
+    err = from_row(ctx, &row, true, &k);
+    material_ctx(row.id, &wc);
+    if (err == COF_OK)
+        err = cry_env_wrap(root, &wc, k.material, wrapped);
+    if (err == COF_OK)
+        err = sto_meta_kms_rewrap(ctx->meta, row.id, row.kek_id, new_id, wrapped, sizeof(wrapped));
+    srv_kms_key_cleanup(&k);
+    sto_kms_key_cleanup(&row);
     return err;
 }

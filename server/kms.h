@@ -36,6 +36,8 @@ COF_MUST_CHECK cof_err srv_kms_load(struct srv_ctx *ctx, const char *id, struct 
  * optional alias ("alias/..."), id: given or a new UUID. COF_ERR_EXISTS. */
 COF_MUST_CHECK cof_err srv_kms_create(struct srv_ctx *ctx, const char *id, const char *alias,
                                       const char *description, struct srv_kms_key *out);
+/* Re-wraps a stored KMS key's material under the active root key (root key rotation). */
+COF_MUST_CHECK cof_err srv_kms_rewrap(struct srv_ctx *ctx, const char *id);
 /* The key ARN for an id. */
 void srv_kms_arn(const struct srv_ctx *ctx, const char *id, char *out, size_t n);
 /* Wipes and frees the material. Accepts NULL. */

@@ -17,7 +17,8 @@
 
 #include "common/log.h"
 #include "crypto/key.h"
-#include "crypto/keyring.h"
+#include "server/rootkeys.h"
+#include "server/admin.h"
 #include "server/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
@@ -63,7 +64,8 @@ static char *join(const char *a, const char *b)
 
 /* Prepares the data dir and root key paths, takes the data dir lock (one server per dir; fsck
  * uses it to know whether a server runs), opens keyring, blobs and metadata. */
-static cof_err open_store(struct app *a, bool for_fsck)
+/* for_fsck: also for admin commands: no exclusive lock needed (a server may be running). */
+static cof_err open_store(struct app *a, bool for_fsck, bool create_keyring)
 {
     struct srv_config *c = &a->cfg;
     cof_err err = COF_OK;
@@ -106,7 +108,7 @@ static cof_err open_store(struct app *a, bool for_fsck)
         err = COF_ERR_IO;
         goto out;
     }
-    err = cry_keyring_load(c->root_key_file, !for_fsck, &a->ctx.kr);
+    err = srv_rootkeys_open(c->root_key_file, create_keyring, &a->ctx.kr);
     if (err == COF_OK)
         err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.blobs);
     if (err == COF_OK)
@@ -123,7 +125,7 @@ static void close_store(struct app *a)
 {
     sto_meta_close(a->ctx.meta);
     sto_blobs_close(a->ctx.blobs);
-    cry_keyring_free(a->ctx.kr);
+    srv_rootkeys_close(a->ctx.kr);
     if (a->lock_fd >= 0)
         close(a->lock_fd);
     if (a->tmp_root != NULL) {
@@ -194,7 +196,7 @@ static int serve(struct app *a)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (open_store(a, false) != COF_OK)
+    if (open_store(a, false, true) != COF_OK)
         return 1;
     unsigned port = 0;
     int fd = open_listener(a->cfg.listen_host, a->cfg.listen_port, &port);
@@ -223,7 +225,7 @@ static int serve(struct app *a)
 static int fsck_main(struct app *a, bool dry_run)
 {
     struct srv_fsck_report rep;
-    if (open_store(a, true) != COF_OK)
+    if (open_store(a, true, false) != COF_OK)
         return 2;
     cof_err err = srv_fsck_run(&a->ctx, dry_run, !a->locked, &rep);
     if (err != COF_OK) {
@@ -243,8 +245,20 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     a.lock_fd = -1;
     bool fsck = argc > 1 && strcmp(argv[1], "fsck") == 0;
+    bool kms = argc > 1 && strcmp(argv[1], "kms") == 0;
+    bool keys = argc > 1 && strcmp(argv[1], "keys") == 0;
     bool dry_run = false;
-    int first = fsck ? 2 : 1;
+    struct srv_admin_args admin;
+    int first = fsck || kms || keys ? 2 : 1;
+    if (kms || keys) {
+        argc = srv_admin_take_args(argc, argv, first, &admin);
+        if (argc < 0)
+            return 2;
+        if (admin.n_words == 0) {
+            srv_admin_usage();
+            return 2;
+        }
+    }
     if (fsck) {
         /* --dry-run belongs to fsck only: take it out before the shared option parser. */
         int j = first;
@@ -270,7 +284,17 @@ int main(int argc, char **argv)
     a.ctx.cfg = &a.cfg;
     a.ctx.start_ms = ops_now_ms();
     make_session_id(a.ctx.session_id);
-    int rc = fsck ? fsck_main(&a, dry_run) : serve(&a);
+    int rc = 0;
+    if (kms || keys) {
+        if (open_store(&a, true, true) != COF_OK)
+            rc = 2;
+        else if (kms)
+            rc = srv_admin_kms(&a.ctx, &admin);
+        else
+            rc = srv_admin_keys(&a.ctx, a.cfg.root_key_file, &admin);
+    } else {
+        rc = fsck ? fsck_main(&a, dry_run) : serve(&a);
+    }
     close_store(&a);
     srv_config_cleanup(&a.cfg);
     return rc;

@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
-#include "crypto/keyring.h"
+#include "server/rootkeys.h"
 #include "server/ops.h"
 #include "storage/blob.h"
 
@@ -217,7 +217,7 @@ uint64_t objio_writer_size(const struct objio_writer *w)
 void objio_seal_sse_s3(const struct srv_ctx *ctx, struct objio_seal *out)
 {
     out->mode = CRY_MODE_SSE_S3;
-    out->kek = cry_keyring_active(ctx->kr, &out->kek_id);
+    out->kek = srv_rootkeys_active(ctx->kr, &out->kek_id);
     out->enc_context = NULL;
 }
 
@@ -322,7 +322,7 @@ static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
     else if (o->sse_mode == CRY_MODE_SSE_KMS)
         kek = keys != NULL ? keys->kms_material : NULL;
     else if (o->kek_id != NULL)
-        kek = cry_keyring_find(ctx->kr, o->kek_id);
+        kek = srv_rootkeys_find(ctx->kr, o->kek_id);
     struct cry_wrap_ctx wc = {
         .mode = (enum cry_mode)o->sse_mode,
         .bucket = o->bucket,

@@ -1474,3 +1474,138 @@ cof_err sto_meta_kms_each(struct sto_meta *m, sto_kms_key_fn cb, void *arg)
     conn_put(m, c);
     return err;
 }
+
+/* ---- root key rotation ---------------------------------------------------------------------- */
+
+cof_err sto_meta_count_by_kek(struct sto_meta *m, sto_kek_count_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = kms_prepare(c,
+                      "SELECT kek_id, sum(o), sum(k) FROM ("
+                      " SELECT kek_id, count(*) AS o, 0 AS k FROM objects WHERE sse_mode = 1"
+                      " GROUP BY kek_id UNION ALL"
+                      " SELECT kek_id, 0, count(*) FROM kms_keys GROUP BY kek_id)"
+                      " GROUP BY kek_id ORDER BY kek_id",
+                      &s);
+    while (err == COF_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            err = db_fail(c->db, "count by kek", rc);
+            break;
+        }
+        const char *id = (const char *)sqlite3_column_text(s, 0);
+        err = cb(id != NULL ? id : "", (uint64_t)sqlite3_column_int64(s, 1),
+                 (uint64_t)sqlite3_column_int64(s, 2), arg);
+    }
+    sqlite3_finalize(s);
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_stale_objects(struct sto_meta *m, int sse_mode, const char *active_kek,
+                               size_t limit, sto_object_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = kms_prepare(c,
+                      "SELECT " OBJ_COLS " FROM objects WHERE sse_mode = ?1 AND kek_id IS NOT ?2"
+                      " ORDER BY bucket, key LIMIT ?3",
+                      &s);
+    if (err == COF_OK) {
+        sqlite3_bind_int(s, 1, sse_mode);
+        sqlite3_bind_text(s, 2, active_kek, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+    }
+    while (err == COF_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            err = db_fail(c->db, "stale objects", rc);
+            break;
+        }
+        struct sto_object o;
+        err = row_object(s, &o);
+        if (err == COF_OK)
+            err = cb(&o, arg);
+        sto_object_cleanup(&o);
+    }
+    sqlite3_finalize(s);
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_object_rewrap(struct sto_meta *m, const char *bucket, const char *key,
+                               const char *blob_id, const char *old_kek, const char *new_kek,
+                               const uint8_t *wrapped, size_t len, bool *out_changed)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    *out_changed = false;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err == COF_OK) {
+        err = kms_prepare(c,
+                          "UPDATE objects SET wrapped_dek = ?1, kek_id = ?2 WHERE bucket = ?3 AND"
+                          " key = ?4 AND blob_id = ?5 AND kek_id = ?6",
+                          &s);
+        if (err == COF_OK) {
+            sqlite3_bind_blob(s, 1, wrapped, (int)len, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, new_kek, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, bucket, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 4, key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 5, blob_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 6, old_kek, -1, SQLITE_STATIC);
+            int rc = sqlite3_step(s);
+            if (rc != SQLITE_DONE)
+                err = db_fail(c->db, "object rewrap", rc);
+            else
+                *out_changed = sqlite3_changes(c->db) > 0;
+        }
+        sqlite3_finalize(s);
+        err = wr_end(m, c, err);
+    }
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_kms_rewrap(struct sto_meta *m, const char *id, const char *old_kek,
+                            const char *new_kek, const uint8_t *material, size_t len)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err == COF_OK) {
+        err = kms_prepare(c,
+                          "UPDATE kms_keys SET material = ?1, kek_id = ?2 WHERE id = ?3 AND"
+                          " kek_id = ?4",
+                          &s);
+        if (err == COF_OK) {
+            sqlite3_bind_blob(s, 1, material, (int)len, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, new_kek, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 4, old_kek, -1, SQLITE_STATIC);
+            int rc = sqlite3_step(s);
+            if (rc != SQLITE_DONE)
+                err = db_fail(c->db, "kms rewrap", rc);
+        }
+        sqlite3_finalize(s);
+        err = wr_end(m, c, err);
+    }
+    conn_put(m, c);
+    return err;
+}

@@ -146,6 +146,28 @@ COF_MUST_CHECK cof_err sto_meta_kms_set_alias(struct sto_meta *m, const char *al
 typedef cof_err (*sto_kms_key_fn)(const struct sto_kms_key *k, void *arg);
 COF_MUST_CHECK cof_err sto_meta_kms_each(struct sto_meta *m, sto_kms_key_fn cb, void *arg);
 
+/* Root key rotation. */
+/* Calls cb(kek_id, objects, kms_keys) for each key-encryption key id in use: how many SSE-S3
+ * objects and KMS keys it wraps. */
+typedef cof_err (*sto_kek_count_fn)(const char *kek_id, uint64_t objects, uint64_t kms_keys,
+                                    void *arg);
+COF_MUST_CHECK cof_err sto_meta_count_by_kek(struct sto_meta *m, sto_kek_count_fn cb, void *arg);
+/* Up to limit SSE-S3 objects (sse_mode) whose kek_id is not active_kek, in key order. */
+COF_MUST_CHECK cof_err sto_meta_stale_objects(struct sto_meta *m, int sse_mode,
+                                              const char *active_kek, size_t limit,
+                                              sto_object_fn cb, void *arg);
+/* Replaces an object's wrapped key if the row still has blob_id and old_kek (a concurrent
+ * overwrite wins; *out_changed tells). */
+COF_MUST_CHECK cof_err sto_meta_object_rewrap(struct sto_meta *m, const char *bucket,
+                                              const char *key, const char *blob_id,
+                                              const char *old_kek, const char *new_kek,
+                                              const uint8_t *wrapped, size_t len,
+                                              bool *out_changed);
+/* Replaces a KMS key's wrapped material if it is still wrapped by old_kek. */
+COF_MUST_CHECK cof_err sto_meta_kms_rewrap(struct sto_meta *m, const char *id, const char *old_kek,
+                                           const char *new_kek, const uint8_t *material,
+                                           size_t len);
+
 /* Deletes every bucket, config and object in one transaction, queueing all blobs (LocalStack
  * state reset). */
 COF_MUST_CHECK cof_err sto_meta_reset(struct sto_meta *m);
