@@ -1401,8 +1401,12 @@ cof_err sto_meta_kms_create(struct sto_meta *m, const struct sto_kms_key *k, con
     return err;
 }
 
-static cof_err kms_exec(struct sto_meta *m, const char *sql, const char *a, const char *b,
-                        int64_t n, bool must_change)
+/* Runs one ad-hoc write statement in its own transaction; bind fills its parameters.
+ * *out_changes (may be NULL) gets the number of rows changed. SQLITE_CONSTRAINT ->
+ * COF_ERR_EXISTS. */
+static cof_err write_once(struct sto_meta *m, const char *what, const char *sql,
+                          void (*bind)(sqlite3_stmt *s, const void *arg), const void *arg,
+                          int *out_changes)
 {
     struct conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -1413,22 +1417,44 @@ static cof_err kms_exec(struct sto_meta *m, const char *sql, const char *a, cons
     if (err == COF_OK) {
         err = kms_prepare(c, sql, &s);
         if (err == COF_OK) {
-            sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
-            if (b != NULL)
-                sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 3, n);
+            bind(s, arg);
             int rc = sqlite3_step(s);
             if (rc == SQLITE_CONSTRAINT)
                 err = COF_ERR_EXISTS;
             else if (rc != SQLITE_DONE)
-                err = db_fail(c->db, "kms update", rc);
-            else if (must_change && sqlite3_changes(c->db) == 0)
-                err = COF_ERR_NOT_FOUND;
+                err = db_fail(c->db, what, rc);
+            else if (out_changes != NULL)
+                *out_changes = sqlite3_changes(c->db);
         }
         sqlite3_finalize(s);
         err = wr_end(m, c, err);
     }
     conn_put(m, c);
+    return err;
+}
+
+struct kms_args {
+    const char *a, *b;
+    int64_t n;
+};
+
+static void bind_kms_args(sqlite3_stmt *s, const void *arg)
+{
+    const struct kms_args *k = arg;
+    sqlite3_bind_text(s, 1, k->a, -1, SQLITE_STATIC);
+    if (k->b != NULL)
+        sqlite3_bind_text(s, 2, k->b, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, k->n);
+}
+
+static cof_err kms_exec(struct sto_meta *m, const char *sql, const char *a, const char *b,
+                        int64_t n, bool must_change)
+{
+    struct kms_args args = {a, b, n};
+    int changes = 0;
+    cof_err err = write_once(m, "kms update", sql, bind_kms_args, &args, &changes);
+    if (err == COF_OK && must_change && changes == 0)
+        err = COF_ERR_NOT_FOUND;
     return err;
 }
 
@@ -1544,68 +1570,45 @@ cof_err sto_meta_stale_objects(struct sto_meta *m, int sse_mode, const char *act
     return err;
 }
 
+struct rewrap_args {
+    const uint8_t *wrapped;
+    size_t len;
+    const char *new_kek, *old_kek, *id, *key, *blob_id;
+};
+
+static void bind_rewrap(sqlite3_stmt *s, const void *arg)
+{
+    const struct rewrap_args *r = arg;
+    sqlite3_bind_blob(s, 1, r->wrapped, (int)r->len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, r->new_kek, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, r->old_kek, -1, SQLITE_STATIC);
+    if (r->key != NULL) {
+        sqlite3_bind_text(s, 5, r->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, r->blob_id, -1, SQLITE_STATIC);
+    }
+}
+
 cof_err sto_meta_object_rewrap(struct sto_meta *m, const char *bucket, const char *key,
                                const char *blob_id, const char *old_kek, const char *new_kek,
                                const uint8_t *wrapped, size_t len, bool *out_changed)
 {
-    struct conn *c = NULL;
-    sqlite3_stmt *s = NULL;
-    *out_changed = false;
-    cof_err err = conn_get(m, &c);
-    if (err != COF_OK)
-        return err;
-    err = wr_begin(m, c);
-    if (err == COF_OK) {
-        err = kms_prepare(c,
-                          "UPDATE objects SET wrapped_dek = ?1, kek_id = ?2 WHERE bucket = ?3 AND"
-                          " key = ?4 AND blob_id = ?5 AND kek_id = ?6",
-                          &s);
-        if (err == COF_OK) {
-            sqlite3_bind_blob(s, 1, wrapped, (int)len, SQLITE_STATIC);
-            sqlite3_bind_text(s, 2, new_kek, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, bucket, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 4, key, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 5, blob_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 6, old_kek, -1, SQLITE_STATIC);
-            int rc = sqlite3_step(s);
-            if (rc != SQLITE_DONE)
-                err = db_fail(c->db, "object rewrap", rc);
-            else
-                *out_changed = sqlite3_changes(c->db) > 0;
-        }
-        sqlite3_finalize(s);
-        err = wr_end(m, c, err);
-    }
-    conn_put(m, c);
+    struct rewrap_args r = {wrapped, len, new_kek, old_kek, bucket, key, blob_id};
+    int changes = 0;
+    cof_err err = write_once(m, "object rewrap",
+                             "UPDATE objects SET wrapped_dek = ?1, kek_id = ?2 WHERE bucket = ?3"
+                             " AND kek_id = ?4 AND key = ?5 AND blob_id = ?6",
+                             bind_rewrap, &r, &changes);
+    *out_changed = err == COF_OK && changes > 0;
     return err;
 }
 
 cof_err sto_meta_kms_rewrap(struct sto_meta *m, const char *id, const char *old_kek,
                             const char *new_kek, const uint8_t *material, size_t len)
 {
-    struct conn *c = NULL;
-    sqlite3_stmt *s = NULL;
-    cof_err err = conn_get(m, &c);
-    if (err != COF_OK)
-        return err;
-    err = wr_begin(m, c);
-    if (err == COF_OK) {
-        err = kms_prepare(c,
-                          "UPDATE kms_keys SET material = ?1, kek_id = ?2 WHERE id = ?3 AND"
-                          " kek_id = ?4",
-                          &s);
-        if (err == COF_OK) {
-            sqlite3_bind_blob(s, 1, material, (int)len, SQLITE_STATIC);
-            sqlite3_bind_text(s, 2, new_kek, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 4, old_kek, -1, SQLITE_STATIC);
-            int rc = sqlite3_step(s);
-            if (rc != SQLITE_DONE)
-                err = db_fail(c->db, "kms rewrap", rc);
-        }
-        sqlite3_finalize(s);
-        err = wr_end(m, c, err);
-    }
-    conn_put(m, c);
-    return err;
+    struct rewrap_args r = {material, len, new_kek, old_kek, id, NULL, NULL};
+    return write_once(m, "kms rewrap",
+                      "UPDATE kms_keys SET material = ?1, kek_id = ?2 WHERE id = ?3 AND"
+                      " kek_id = ?4",
+                      bind_rewrap, &r, NULL);
 }
