@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,42 @@ static const char *const migrations[] = {
     "  key_id TEXT NOT NULL REFERENCES kms_keys(id)"
     ") WITHOUT ROWID;"
     "CREATE INDEX objects_kek ON objects(kek_id);",
+    /* 3: multipart uploads: uploads in progress, their parts, and completed objects' parts */
+    "ALTER TABLE objects ADD COLUMN part_count INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE uploads ("
+    "  upload_id TEXT PRIMARY KEY NOT NULL,"
+    "  bucket TEXT NOT NULL REFERENCES buckets(name),"
+    "  key TEXT NOT NULL,"
+    "  initiated_ms INTEGER NOT NULL,"
+    "  headers TEXT,"
+    "  sse_mode INTEGER NOT NULL,"
+    "  kek_id TEXT,"
+    "  check_wrap BLOB"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uploads_bucket_key ON uploads(bucket, key, initiated_ms);"
+    "CREATE TABLE parts ("
+    "  upload_id TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE,"
+    "  part_number INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  etag TEXT NOT NULL,"
+    "  mtime_ms INTEGER NOT NULL,"
+    "  blob_id TEXT NOT NULL,"
+    "  kek_id TEXT,"
+    "  wrapped_dek BLOB NOT NULL,"
+    "  PRIMARY KEY (upload_id, part_number)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX parts_blob ON parts(blob_id);"
+    "CREATE TABLE object_parts ("
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  part_index INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  blob_id TEXT NOT NULL,"
+    "  kek_id TEXT,"
+    "  wrapped_dek BLOB NOT NULL,"
+    "  PRIMARY KEY (bucket, key, part_index)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX object_parts_blob ON object_parts(blob_id);",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -105,12 +142,14 @@ enum st {
     ST_RESET_OBJECTS,
     ST_RESET_CONFIGS,
     ST_RESET_BUCKETS,
+    ST_OPARTS_QUEUE,
+    ST_OPARTS_DELETE,
     ST__COUNT
 };
 
 #define OBJ_COLS                                                                                   \
     "bucket, key, version_id, size, etag, mtime_ms, headers, blob_id, sse_mode, kek_id, "          \
-    "wrapped_dek"
+    "wrapped_dek, part_count"
 /* Listing: ?1 bucket, ?2 lower bound, ?3 upper bound (prefix successor), ?4 limit. The range
  * predicates on the second primary-key column make this a SEARCH of the primary key that stops
  * at the upper bound: O(log n + rows). Never LIKE: case-insensitive, and % _ are wildcards. */
@@ -131,8 +170,10 @@ static const struct {
     [ST_BUCKET_GET] = {"bucket_get",
                        "SELECT name, region, created_ms FROM buckets WHERE name = ?1"},
     [ST_BUCKET_EXISTS] = {"bucket_exists", "SELECT 1 FROM buckets WHERE name = ?1"},
+    /* Uploads in progress keep a bucket from being deleted, like objects. */
     [ST_BUCKET_HAS_OBJECTS] = {"bucket_has_objects",
-                               "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1"},
+                               "SELECT 1 FROM objects WHERE bucket = ?1 UNION ALL"
+                               " SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1"},
     /* bucket_configs rows go with it (ON DELETE CASCADE). */
     [ST_BUCKET_DELETE] = {"bucket_delete", "DELETE FROM buckets WHERE name = ?1"},
     [ST_BUCKET_LIST] = {"bucket_list",
@@ -147,14 +188,16 @@ static const struct {
     [ST_OBJ_GET] = {"object_get",
                     "SELECT " OBJ_COLS " FROM objects WHERE bucket = ?1 AND key = ?2"},
     [ST_OBJ_BLOB] = {"object_blob", "SELECT blob_id FROM objects WHERE bucket = ?1 AND key = ?2"},
-    [ST_OBJ_UPSERT] = {"object_upsert", "INSERT INTO objects (" OBJ_COLS ")"
-                                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                                        " ON CONFLICT (bucket, key) DO UPDATE SET"
-                                        " version_id = excluded.version_id, size = excluded.size,"
-                                        " etag = excluded.etag, mtime_ms = excluded.mtime_ms,"
-                                        " headers = excluded.headers, blob_id = excluded.blob_id,"
-                                        " sse_mode = excluded.sse_mode, kek_id = excluded.kek_id,"
-                                        " wrapped_dek = excluded.wrapped_dek"},
+    [ST_OBJ_UPSERT] = {"object_upsert",
+                       "INSERT INTO objects (" OBJ_COLS ")"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                       " ON CONFLICT (bucket, key) DO UPDATE SET"
+                       " version_id = excluded.version_id, size = excluded.size,"
+                       " etag = excluded.etag, mtime_ms = excluded.mtime_ms,"
+                       " headers = excluded.headers, blob_id = excluded.blob_id,"
+                       " sse_mode = excluded.sse_mode, kek_id = excluded.kek_id,"
+                       " wrapped_dek = excluded.wrapped_dek,"
+                       " part_count = excluded.part_count"},
     [ST_OBJ_DELETE] = {"object_delete", "DELETE FROM objects WHERE bucket = ?1 AND key = ?2"},
     [ST_OBJ_LIST_GT] = {"object_list", OBJ_LIST(">", "")},
     [ST_OBJ_LIST_GE] = {"object_list", OBJ_LIST(">=", "")},
@@ -162,14 +205,25 @@ static const struct {
     [ST_OBJ_LIST_GE_LT] = {"object_list", OBJ_LIST(">=", " AND key < ?3")},
     [ST_OBJ_EACH] = {"object_each", "SELECT " OBJ_COLS " FROM objects ORDER BY bucket, key"},
     /* Every table that references blobs must be checked here (parts, versions, ...). */
-    [ST_BLOB_REFERENCED] = {"blob_referenced", "SELECT 1 FROM objects WHERE blob_id = ?1 LIMIT 1"},
+    [ST_BLOB_REFERENCED] = {"blob_referenced",
+                            "SELECT 1 FROM objects WHERE blob_id = ?1 UNION ALL"
+                            " SELECT 1 FROM object_parts WHERE blob_id = ?1 UNION ALL"
+                            " SELECT 1 FROM parts WHERE blob_id = ?1 LIMIT 1"},
     [ST_GC_INSERT] = {"gc_insert",
                       "INSERT INTO gc_blobs (blob_id) VALUES (?1) ON CONFLICT DO NOTHING"},
     [ST_GC_EACH] = {"gc_each", "SELECT blob_id FROM gc_blobs ORDER BY blob_id"},
     [ST_GC_DONE] = {"gc_done", "DELETE FROM gc_blobs WHERE blob_id = ?1"},
     [ST_RESET_QUEUE] = {"reset_queue", "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM objects"
-                                       " WHERE blob_id IS NOT NULL ON CONFLICT DO NOTHING"},
+                                       " WHERE blob_id IS NOT NULL UNION SELECT blob_id FROM"
+                                       " object_parts UNION SELECT blob_id FROM parts WHERE true"
+                                       " ON CONFLICT DO NOTHING"},
     [ST_RESET_OBJECTS] = {"reset_objects", "DELETE FROM objects"},
+    /* A replaced or deleted multipart object's part blobs go to the GC queue. */
+    [ST_OPARTS_QUEUE] = {"object_parts_queue",
+                         "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM object_parts"
+                         " WHERE bucket = ?1 AND key = ?2 ON CONFLICT DO NOTHING"},
+    [ST_OPARTS_DELETE] = {"object_parts_delete",
+                          "DELETE FROM object_parts WHERE bucket = ?1 AND key = ?2"},
     [ST_RESET_CONFIGS] = {"reset_configs", "DELETE FROM bucket_configs"},
     [ST_RESET_BUCKETS] = {"reset_buckets", "DELETE FROM buckets"},
 };
@@ -196,6 +250,7 @@ struct sto_meta {
     struct put_job *queue_head;
     struct put_job *queue_tail;
     bool leader_active;
+    atomic_uint gc_hint; /* bumped when blobs were queued beyond the one a call returns */
 };
 
 #define MAX_PUT_BATCH 64
@@ -369,6 +424,7 @@ static cof_err row_object(sqlite3_stmt *s, struct sto_object *o)
             o->wrapped_len = (size_t)n;
         }
     }
+    o->part_count = (unsigned)sqlite3_column_int(s, 11);
     if (err != COF_OK)
         sto_object_cleanup(o);
     return err;
@@ -872,18 +928,35 @@ static cof_err object_upsert(struct conn *c, const struct sto_object *o)
             c, id,
             sqlite3_bind_blob(c->st[id], 11, o->wrapped_dek, (int)o->wrapped_len, SQLITE_STATIC));
     if (err == COF_OK)
+        err = bind_i64(c, id, 12, (int64_t)o->part_count);
+    if (err == COF_OK)
         err = step(c, id, &row);
     finish(c, id);
     return err;
 }
 
+/* Queues the part blobs of a multipart object at (bucket, key), if it is one, and forgets its
+ * parts. Inside a write transaction. */
+static cof_err drop_object_parts(struct sto_meta *m, struct conn *c, const char *bucket,
+                                 const char *key)
+{
+    cof_err err = run2(c, ST_OPARTS_QUEUE, bucket, key, NULL);
+    if (err == COF_OK && sqlite3_changes(c->db) > 0)
+        atomic_fetch_add(&m->gc_hint, 1);
+    if (err == COF_OK)
+        err = run2(c, ST_OPARTS_DELETE, bucket, key, NULL);
+    return err;
+}
+
 /* One put inside an open write transaction. NO_BUCKET leaves the transaction untouched. */
-static cof_err put_one(struct conn *c, const struct sto_object *o, char **old)
+static cof_err put_one(struct sto_meta *m, struct conn *c, const struct sto_object *o, char **old)
 {
     bool found = false;
     cof_err err = bucket_exists(c, o->bucket);
     if (err == COF_OK)
         err = object_blob(c, o->bucket, o->key, &found, old);
+    if (err == COF_OK && found)
+        err = drop_object_parts(m, c, o->bucket, o->key);
     if (err == COF_OK)
         err = object_upsert(c, o);
     if (err == COF_OK)
@@ -906,7 +979,7 @@ static void run_batch(struct sto_meta *m, struct put_job *first, struct put_job 
         err = wr_begin(m, c);
     if (err == COF_OK) {
         for (struct put_job *j = first; j != end && err == COF_OK; j = j->next) {
-            j->err = put_one(c, j->o, &j->old);
+            j->err = put_one(m, c, j->o, &j->old);
             if (j->err != COF_OK && j->err != COF_ERR_NO_BUCKET)
                 err = j->err;
         }
@@ -1030,6 +1103,8 @@ cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket, const cha
         err = object_blob(c, bucket, key, &found, &old);
     if (err == COF_OK && !found)
         err = COF_ERR_NO_OBJECT;
+    if (err == COF_OK)
+        err = drop_object_parts(m, c, bucket, key);
     if (err == COF_OK)
         err = run2(c, ST_OBJ_DELETE, bucket, key, NULL);
     if (err == COF_OK)
@@ -1221,6 +1296,9 @@ cof_err sto_meta_reset(struct sto_meta *m)
     if (err == COF_OK) {
         /* Children before parents: the foreign keys are enforced. */
         err = run(c, ST_RESET_QUEUE);
+        if (err == COF_OK)
+            err = exec_sql(c->db, "reset multipart",
+                           "DELETE FROM parts; DELETE FROM uploads; DELETE FROM object_parts");
         if (err == COF_OK)
             err = run(c, ST_RESET_OBJECTS);
         if (err == COF_OK)
@@ -1611,4 +1689,473 @@ cof_err sto_meta_kms_rewrap(struct sto_meta *m, const char *id, const char *old_
                       "UPDATE kms_keys SET material = ?1, kek_id = ?2 WHERE id = ?3 AND"
                       " kek_id = ?4",
                       bind_rewrap, &r, NULL);
+}
+
+/* ---- multipart uploads ---------------------------------------------------------------------- */
+
+void sto_upload_cleanup(struct sto_upload *u)
+{
+    if (u == NULL)
+        return;
+    free(u->upload_id);
+    free(u->bucket);
+    free(u->key);
+    free(u->headers);
+    free(u->kek_id);
+    free(u->check_wrap);
+    memset(u, 0, sizeof(*u));
+}
+
+void sto_part_cleanup(struct sto_part *p)
+{
+    if (p == NULL)
+        return;
+    free(p->etag);
+    free(p->blob_id);
+    free(p->kek_id);
+    free(p->wrapped_dek);
+    memset(p, 0, sizeof(*p));
+}
+
+static cof_err col_blob(sqlite3_stmt *s, int i, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return COF_OK;
+    const void *p = sqlite3_column_blob(s, i);
+    int n = sqlite3_column_bytes(s, i);
+    *out = malloc(n > 0 ? (size_t)n : 1);
+    if (*out == NULL)
+        return COF_ERR_NOMEM;
+    if (n > 0)
+        memcpy(*out, p, (size_t)n);
+    *out_len = (size_t)n;
+    return COF_OK;
+}
+
+bool sto_meta_gc_hint(struct sto_meta *m)
+{
+    return atomic_exchange(&m->gc_hint, 0) != 0;
+}
+
+struct upload_bind {
+    const struct sto_upload *u;
+};
+
+static void bind_upload(sqlite3_stmt *s, const void *arg)
+{
+    const struct sto_upload *u = arg;
+    sqlite3_bind_text(s, 1, u->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, u->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, u->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, u->initiated_ms);
+    sqlite3_bind_text(s, 5, u->headers, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 6, u->sse_mode);
+    sqlite3_bind_text(s, 7, u->kek_id, -1, SQLITE_STATIC);
+    if (u->check_wrap != NULL)
+        sqlite3_bind_blob(s, 8, u->check_wrap, (int)u->check_len, SQLITE_STATIC);
+}
+
+cof_err sto_meta_upload_create(struct sto_meta *m, const struct sto_upload *u)
+{
+    struct conn *c = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = bucket_exists(c, u->bucket);
+    conn_put(m, c);
+    if (err != COF_OK)
+        return err;
+    /* The foreign key keeps a bucket deleted meanwhile from getting an upload. */
+    err = write_once(m, "upload create",
+                     "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, "
+                     "sse_mode, kek_id, check_wrap) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     bind_upload, u, NULL);
+    return err == COF_ERR_EXISTS ? COF_ERR_NO_BUCKET : err;
+}
+
+#define UPLOAD_COLS "upload_id, bucket, key, initiated_ms, headers, sse_mode, kek_id, check_wrap"
+
+static cof_err row_upload(sqlite3_stmt *s, struct sto_upload *u)
+{
+    memset(u, 0, sizeof(*u));
+    cof_err err = col_text(s, 0, &u->upload_id);
+    if (err == COF_OK)
+        err = col_text(s, 1, &u->bucket);
+    if (err == COF_OK)
+        err = col_text(s, 2, &u->key);
+    u->initiated_ms = sqlite3_column_int64(s, 3);
+    if (err == COF_OK)
+        err = col_text(s, 4, &u->headers);
+    u->sse_mode = sqlite3_column_int(s, 5);
+    if (err == COF_OK)
+        err = col_text(s, 6, &u->kek_id);
+    if (err == COF_OK)
+        err = col_blob(s, 7, &u->check_wrap, &u->check_len);
+    if (err != COF_OK)
+        sto_upload_cleanup(u);
+    return err;
+}
+
+cof_err sto_meta_upload_get(struct sto_meta *m, const char *bucket, const char *key,
+                            const char *upload_id, struct sto_upload *out)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    memset(out, 0, sizeof(*out));
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = bucket_exists(c, bucket);
+    if (err == COF_OK)
+        err = kms_prepare(c,
+                          "SELECT " UPLOAD_COLS " FROM uploads WHERE upload_id = ?1 AND"
+                          " bucket = ?2 AND key = ?3",
+                          &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            err = row_upload(s, out);
+        else if (rc == SQLITE_DONE)
+            err = COF_ERR_NO_SUCH_UPLOAD;
+        else
+            err = db_fail(c->db, "upload get", rc);
+    }
+    sqlite3_finalize(s);
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_uploads_list(struct sto_meta *m, const char *bucket, const char *prefix,
+                              const char *key_marker, const char *upload_marker, size_t limit,
+                              sto_upload_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = bucket_exists(c, bucket);
+    /* Key order, then initiation time, as S3 lists them; markers continue after (key, id). */
+    if (err == COF_OK)
+        err = kms_prepare(c,
+                          "SELECT " UPLOAD_COLS " FROM uploads WHERE bucket = ?1 AND"
+                          " substr(key, 1, length(?2)) = ?2 AND (key > ?3 OR (key = ?3 AND"
+                          " upload_id > ?4)) ORDER BY key, initiated_ms, upload_id LIMIT ?5",
+                          &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, prefix != NULL ? prefix : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, key_marker != NULL ? key_marker : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, upload_marker != NULL ? upload_marker : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)limit);
+    }
+    while (err == COF_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            err = db_fail(c->db, "uploads list", rc);
+            break;
+        }
+        struct sto_upload u;
+        err = row_upload(s, &u);
+        if (err == COF_OK)
+            err = cb(&u, arg);
+        sto_upload_cleanup(&u);
+    }
+    sqlite3_finalize(s);
+    conn_put(m, c);
+    return err == COF_ERR_NOT_FOUND ? COF_OK : err;
+}
+
+cof_err sto_meta_part_put(struct sto_meta *m, const char *upload_id, const struct sto_part *p,
+                          char **out_replaced_blob)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    char *old = NULL;
+    *out_replaced_blob = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err != COF_OK) {
+        conn_put(m, c);
+        return err;
+    }
+    err = kms_prepare(c, "SELECT 1 FROM uploads WHERE upload_id = ?1", &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        err = rc == SQLITE_ROW    ? COF_OK
+              : rc == SQLITE_DONE ? COF_ERR_NO_SUCH_UPLOAD
+                                  : db_fail(c->db, "part upload check", rc);
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (err == COF_OK)
+        err = kms_prepare(c, "SELECT blob_id FROM parts WHERE upload_id = ?1 AND part_number = ?2",
+                          &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, p->part_number);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            err = col_text(s, 0, &old);
+        else if (rc != SQLITE_DONE)
+            err = db_fail(c->db, "part old", rc);
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (err == COF_OK)
+        err = kms_prepare(c,
+                          "INSERT INTO parts (upload_id, part_number, size, etag, mtime_ms,"
+                          " blob_id, kek_id, wrapped_dek) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                          " ON CONFLICT (upload_id, part_number) DO UPDATE SET size ="
+                          " excluded.size, etag = excluded.etag, mtime_ms = excluded.mtime_ms,"
+                          " blob_id = excluded.blob_id, kek_id = excluded.kek_id, wrapped_dek ="
+                          " excluded.wrapped_dek",
+                          &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, p->part_number);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)p->size);
+        sqlite3_bind_text(s, 4, p->etag, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, p->mtime_ms);
+        sqlite3_bind_text(s, 6, p->blob_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, p->kek_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 8, p->wrapped_dek, (int)p->wrapped_len, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE)
+            err = db_fail(c->db, "part put", rc);
+    }
+    sqlite3_finalize(s);
+    if (err == COF_OK)
+        err = queue_unreferenced(c, &old);
+    err = wr_end(m, c, err);
+    conn_put(m, c);
+    if (err != COF_OK) {
+        free(old);
+        old = NULL;
+    }
+    *out_replaced_blob = old;
+    return err;
+}
+
+#define PART_COLS "part_number, size, etag, mtime_ms, blob_id, kek_id, wrapped_dek"
+
+static cof_err row_part(sqlite3_stmt *s, struct sto_part *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->part_number = sqlite3_column_int(s, 0);
+    int64_t size = sqlite3_column_int64(s, 1);
+    p->size = size > 0 ? (uint64_t)size : 0;
+    cof_err err = col_text(s, 2, &p->etag);
+    p->mtime_ms = sqlite3_column_int64(s, 3);
+    if (err == COF_OK)
+        err = col_text(s, 4, &p->blob_id);
+    if (err == COF_OK)
+        err = col_text(s, 5, &p->kek_id);
+    if (err == COF_OK)
+        err = col_blob(s, 6, &p->wrapped_dek, &p->wrapped_len);
+    if (err != COF_OK)
+        sto_part_cleanup(p);
+    return err;
+}
+
+static cof_err feed_parts(struct conn *c, sqlite3_stmt *s, sto_part_fn cb, void *arg)
+{
+    cof_err err = COF_OK;
+    while (err == COF_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            err = db_fail(c->db, "parts", rc);
+            break;
+        }
+        struct sto_part p;
+        err = row_part(s, &p);
+        if (err == COF_OK)
+            err = cb(&p, arg);
+        sto_part_cleanup(&p);
+    }
+    return err == COF_ERR_NOT_FOUND ? COF_OK : err;
+}
+
+cof_err sto_meta_parts_list(struct sto_meta *m, const char *upload_id, int after_part, size_t limit,
+                            sto_part_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = kms_prepare(c,
+                      "SELECT " PART_COLS " FROM parts WHERE upload_id = ?1 AND part_number > ?2"
+                      " ORDER BY part_number LIMIT ?3",
+                      &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, after_part);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+        err = feed_parts(c, s, cb, arg);
+    }
+    sqlite3_finalize(s);
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_object_parts(struct sto_meta *m, const char *bucket, const char *key,
+                              sto_part_fn cb, void *arg)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    /* part_index in the part_number column; etag and mtime are not kept per object part. */
+    err = kms_prepare(c,
+                      "SELECT part_index, size, '', 0, blob_id, kek_id, wrapped_dek FROM"
+                      " object_parts WHERE bucket = ?1 AND key = ?2 ORDER BY part_index",
+                      &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+        err = feed_parts(c, s, cb, arg);
+    }
+    sqlite3_finalize(s);
+    conn_put(m, c);
+    return err;
+}
+
+static cof_err exec_bound(struct conn *c, const char *what, const char *sql, const char *a,
+                          const char *b, const char *d, int64_t n)
+{
+    sqlite3_stmt *s = NULL;
+    cof_err err = kms_prepare(c, sql, &s);
+    if (err == COF_OK) {
+        if (a != NULL)
+            sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+        if (b != NULL)
+            sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+        if (d != NULL)
+            sqlite3_bind_text(s, 3, d, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, n);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+            err = db_fail(c->db, what, rc);
+    }
+    sqlite3_finalize(s);
+    return err;
+}
+
+cof_err sto_meta_upload_abort(struct sto_meta *m, const char *upload_id)
+{
+    struct conn *c = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err == COF_OK) {
+        sqlite3_stmt *s = NULL;
+        err = kms_prepare(c, "SELECT 1 FROM uploads WHERE upload_id = ?1", &s);
+        if (err == COF_OK) {
+            sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_ROW)
+                err = COF_ERR_NO_SUCH_UPLOAD;
+        }
+        sqlite3_finalize(s);
+        if (err == COF_OK)
+            err = exec_bound(c, "abort queue",
+                             "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM parts WHERE"
+                             " upload_id = ?1 ON CONFLICT DO NOTHING",
+                             upload_id, NULL, NULL, 0);
+        if (err == COF_OK)
+            err = exec_bound(c, "abort delete", "DELETE FROM uploads WHERE upload_id = ?1",
+                             upload_id, NULL, NULL, 0);
+        err = wr_end(m, c, err);
+    }
+    conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
+                                 const char *upload_id, const struct sto_part *parts, size_t n)
+{
+    struct conn *c = NULL;
+    char *old = NULL;
+    bool found = false;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err != COF_OK) {
+        conn_put(m, c);
+        return err;
+    }
+    sqlite3_stmt *s = NULL;
+    err = kms_prepare(c, "SELECT 1 FROM uploads WHERE upload_id = ?1", &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_ROW)
+            err = COF_ERR_NO_SUCH_UPLOAD;
+    }
+    sqlite3_finalize(s);
+    if (err == COF_OK)
+        err = bucket_exists(c, o->bucket);
+    /* The object being replaced (single blob or parts) goes to the GC queue. */
+    if (err == COF_OK)
+        err = object_blob(c, o->bucket, o->key, &found, &old);
+    if (err == COF_OK && found)
+        err = drop_object_parts(m, c, o->bucket, o->key);
+    if (err == COF_OK)
+        err = object_upsert(c, o);
+    for (size_t i = 0; err == COF_OK && i < n; i++) {
+        /* Each chosen part must still be the one validated (same blob). */
+        s = NULL;
+        err = kms_prepare(c,
+                          "INSERT INTO object_parts (bucket, key, part_index, size, blob_id,"
+                          " kek_id, wrapped_dek) SELECT ?1, ?2, ?3, size, blob_id, kek_id,"
+                          " wrapped_dek FROM parts WHERE upload_id = ?4 AND part_number = ?5"
+                          " AND blob_id = ?6",
+                          &s);
+        if (err == COF_OK) {
+            sqlite3_bind_text(s, 1, o->bucket, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, o->key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+            sqlite3_bind_text(s, 4, upload_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 5, parts[i].part_number);
+            sqlite3_bind_text(s, 6, parts[i].blob_id, -1, SQLITE_STATIC);
+            int rc = sqlite3_step(s);
+            if (rc != SQLITE_DONE)
+                err = db_fail(c->db, "complete part", rc);
+            else if (sqlite3_changes(c->db) != 1)
+                err = COF_ERR_INVALID; /* replaced or gone since validation: InvalidPart */
+        }
+        sqlite3_finalize(s);
+    }
+    /* Parts uploaded but not listed are garbage; the upload is done. */
+    if (err == COF_OK)
+        err = exec_bound(c, "complete queue",
+                         "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM parts WHERE"
+                         " upload_id = ?1 AND blob_id NOT IN (SELECT blob_id FROM object_parts"
+                         " WHERE bucket = ?2 AND key = ?3) ON CONFLICT DO NOTHING",
+                         upload_id, o->bucket, o->key, 0);
+    if (err == COF_OK)
+        err = exec_bound(c, "complete delete", "DELETE FROM uploads WHERE upload_id = ?1",
+                         upload_id, NULL, NULL, 0);
+    if (err == COF_OK && old != NULL)
+        err = queue_unreferenced(c, &old);
+    err = wr_end(m, c, err);
+    conn_put(m, c);
+    free(old);
+    if (err == COF_OK)
+        atomic_fetch_add(&m->gc_hint, 1);
+    return err;
 }
