@@ -42,6 +42,7 @@ struct write_enc {
     char *context;           /* SSE-KMS canonical encryption context (JSON), bound to the wrap */
     const char *context_hdr; /* the client's context header, echoed on the write */
     bool bucket_key;
+    bool dsse; /* aws:kms:dsse asked for: same encryption here, echoed as asked */
 };
 
 struct ops_put {
@@ -54,6 +55,7 @@ struct ops_put {
 #define INTERNAL_PREFIX    "coffer-"
 #define INTERNAL_CONTEXT   OPS_INTERNAL_CONTEXT
 #define INTERNAL_BUCKETKEY "coffer-bucket-key"
+#define INTERNAL_DSSE      "coffer-dsse"
 
 static void write_enc_cleanup(struct write_enc *e)
 {
@@ -204,7 +206,9 @@ static void add_sse_headers(struct srv_req *req, const struct sto_object *o,
     } else if (o->sse_mode == CRY_MODE_SSE_KMS) {
         char arn[160];
         srv_kms_arn(req->ctx, o->kek_id != NULL ? o->kek_id : "", arn, sizeof(arn));
-        srv_resp_add(req, "x-amz-server-side-encryption", "aws:kms");
+        srv_resp_add(req, "x-amz-server-side-encryption",
+                     ops_stored_value(o->headers, INTERNAL_DSSE, v, sizeof(v)) ? "aws:kms:dsse"
+                                                                               : "aws:kms");
         srv_resp_add(req, "x-amz-server-side-encryption-aws-kms-key-id", arn);
         if (ops_stored_value(o->headers, INTERNAL_BUCKETKEY, v, sizeof(v)))
             srv_resp_add(req, "x-amz-server-side-encryption-bucket-key-enabled", "true");
@@ -342,6 +346,7 @@ static cof_err plan_write_enc(struct srv_req *req, struct write_enc *out)
     if (sse != NULL) {
         if (strcmp(sse, "aws:kms") == 0 || strcmp(sse, "aws:kms:dsse") == 0) {
             kms = true;
+            out->dsse = strcmp(sse, "aws:kms:dsse") == 0;
         } else if (strcmp(sse, "AES256") != 0) {
             (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
                                   "The encryption method specified is not supported",
@@ -366,6 +371,7 @@ static cof_err plan_write_enc(struct srv_req *req, struct write_enc *out)
             srv_xml_parse_sse_config(cfg_doc, strlen(cfg_doc), &bucket_cfg) == COF_OK &&
             strncmp(bucket_cfg.algorithm, "aws:kms", 7) == 0) {
             kms = true;
+            out->dsse = strcmp(bucket_cfg.algorithm, "aws:kms:dsse") == 0;
             kms_id = bucket_cfg.kms_key_id;
             out->bucket_key = bucket_cfg.bucket_key_enabled;
         }
@@ -436,6 +442,8 @@ static cof_err add_internal(char **block, const struct write_enc *e)
         err = cof_buf_printf(&b, INTERNAL_CONTEXT ":%s\n", e->context);
     if (err == COF_OK && e->bucket_key)
         err = cof_buf_puts(&b, INTERNAL_BUCKETKEY ":true\n");
+    if (err == COF_OK && e->dsse)
+        err = cof_buf_puts(&b, INTERNAL_DSSE ":true\n");
     char *out = NULL;
     if (err == COF_OK)
         err = cof_buf_steal(&b, &out);

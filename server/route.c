@@ -31,6 +31,12 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_LS_RESET] = "LocalstackReset",
     [SRV_OP_NOT_IMPLEMENTED] = "NotImplemented",
     [SRV_OP_METHOD_NOT_ALLOWED] = "MethodNotAllowed",
+    [SRV_OP_CREATE_MULTIPART] = "CreateMultipartUpload",
+    [SRV_OP_UPLOAD_PART] = "UploadPart",
+    [SRV_OP_COMPLETE_MULTIPART] = "CompleteMultipartUpload",
+    [SRV_OP_ABORT_MULTIPART] = "AbortMultipartUpload",
+    [SRV_OP_LIST_PARTS] = "ListParts",
+    [SRV_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
@@ -45,7 +51,6 @@ static const char *const bucket_unimpl[] = {
     "logging",
     "notification",
     "replication",
-    "uploads",
     "versions",
     "object-lock",
     "ownershipControls",
@@ -65,8 +70,8 @@ static const char *const bucket_unimpl[] = {
 /* Object-level subresources (multipart, tagging, ACL, object lock, ...). partNumber counts for
  * every method: GET/HEAD with partNumber read one part of a multipart object. */
 static const char *const object_unimpl[] = {
-    "uploads",    "uploadId",   "partNumber", "tagging", "acl",     "retention",
-    "legal-hold", "attributes", "restore",    "select",  "torrent", "renameObject",
+    "tagging", "acl",    "retention", "legal-hold",   "attributes",
+    "restore", "select", "torrent",   "renameObject",
 };
 
 const char *srv_op_name(enum srv_op op)
@@ -224,6 +229,8 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
         return m == M_GET ? SRV_OP_GET_BUCKET_LOCATION : SRV_OP_METHOD_NOT_ALLOWED;
     if (srv_query_has(q, "delete"))
         return m == M_POST ? SRV_OP_DELETE_OBJECTS : SRV_OP_METHOD_NOT_ALLOWED;
+    if (srv_query_has(q, "uploads"))
+        return m == M_GET ? SRV_OP_LIST_MULTIPART_UPLOADS : SRV_OP_METHOD_NOT_ALLOWED;
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
@@ -244,10 +251,38 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
     }
 }
 
+/* Multipart upload operations on an object path, or SRV_OP_NONE. */
+static enum srv_op multipart_op(enum method m, const struct srv_query *q, bool has_copy_source)
+{
+    bool upload_id = srv_query_has(q, "uploadId");
+    if (srv_query_has(q, "uploads") && !upload_id)
+        return m == M_POST ? SRV_OP_CREATE_MULTIPART : SRV_OP_METHOD_NOT_ALLOWED;
+    if (!upload_id)
+        return srv_query_has(q, "partNumber") ? SRV_OP_NOT_IMPLEMENTED : SRV_OP_NONE;
+    switch (m) {
+    case M_PUT:
+        /* UploadPartCopy is not built yet. */
+        if (!srv_query_has(q, "partNumber"))
+            return SRV_OP_METHOD_NOT_ALLOWED;
+        return has_copy_source ? SRV_OP_NOT_IMPLEMENTED : SRV_OP_UPLOAD_PART;
+    case M_POST:
+        return SRV_OP_COMPLETE_MULTIPART;
+    case M_DELETE:
+        return SRV_OP_ABORT_MULTIPART;
+    case M_GET:
+        return SRV_OP_LIST_PARTS;
+    default:
+        return SRV_OP_METHOD_NOT_ALLOWED;
+    }
+}
+
 static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_copy_source)
 {
     if (has_any(q, object_unimpl, sizeof(object_unimpl) / sizeof(object_unimpl[0])))
         return SRV_OP_NOT_IMPLEMENTED;
+    enum srv_op mp = multipart_op(m, q, has_copy_source);
+    if (mp != SRV_OP_NONE)
+        return mp;
     /* A bucket subresource on an object path is no object operation: refuse it rather than
      * read or overwrite the object. */
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])) ||
