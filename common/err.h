@@ -64,6 +64,9 @@ typedef enum {
     COF_ERR_KMS_NOT_FOUND,      /* KMS.NotFoundException */
     COF_ERR_KMS_DISABLED,       /* KMS.DisabledException */
     COF_ERR_KMS_INVALID_STATE,  /* KMS.KMSInvalidStateException */
+    COF_ERR_INVALID_PART,       /* InvalidPart */
+    COF_ERR_INVALID_PART_ORDER, /* InvalidPartOrder */
+    COF_ERR_ENTITY_TOO_SMALL,   /* EntityTooSmall */
     COF_ERR__COUNT
 } cof_err;
 

@@ -275,6 +275,36 @@ static cof_err rewrap_object(const struct sto_object *o, void *arg)
     return COF_OK;
 }
 
+static cof_err rewrap_part(const struct sto_stale_part *p, void *arg)
+{
+    struct rewrap_walk *w = arg;
+    uint8_t raw[CRY_BLOB_ID_LEN];
+    uint8_t wrapped[CRY_WRAPPED_LEN];
+    struct cry_key *dek = NULL;
+    bool changed = false;
+    const struct cry_key *old = p->kek_id != NULL ? srv_rootkeys_find(w->ctx->kr, p->kek_id) : NULL;
+    cof_err err = old != NULL ? sto_blob_id_parse(p->blob_id, raw) : COF_ERR_KEY;
+    /* Part blobs are wrapped for the object they belong (or will belong) to. */
+    struct cry_wrap_ctx wc = {CRY_MODE_SSE_S3, p->bucket, p->key, "null", raw, NULL};
+    if (err == COF_OK)
+        err = cry_env_unwrap(old, &wc, p->wrapped, p->wrapped_len, &dek);
+    if (err == COF_OK)
+        err = cry_env_wrap(w->root, &wc, dek, wrapped);
+    cry_key_free(dek);
+    if (err == COF_OK)
+        err = sto_meta_part_rewrap(w->ctx->meta, p, w->root_id, wrapped, sizeof(wrapped), &changed);
+    if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
+        return err;
+    if (err != COF_OK) {
+        fprintf(stderr, "cannot re-wrap a part of s3://%s/%s: %s\n", p->bucket, p->key,
+                cof_err_name(err));
+        w->failed++;
+    } else {
+        w->done++;
+    }
+    return COF_OK;
+}
+
 static cof_err rewrap_kms(const struct sto_kms_key *k, void *arg)
 {
     struct rewrap_walk *w = arg;
@@ -306,6 +336,15 @@ static int rewrap_all(struct srv_ctx *ctx)
         fflush(stdout);
         if (w.failed > failed_before && w.done == before)
             break;
+    }
+    for (;;) {
+        unsigned long before = w.done;
+        if (err == COF_OK)
+            err = sto_meta_stale_parts(ctx->meta, w.root_id, 512, rewrap_part, &w);
+        if (err != COF_OK || w.done == before)
+            break;
+        printf("re-wrapped %lu data keys under %s\n", w.done, w.root_id);
+        fflush(stdout);
     }
     unsigned long objects = w.done;
     if (err == COF_OK)

@@ -10,6 +10,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
+#include "server/internal.h"
 #include "server/kms.h"
 #include "server/objio.h"
 #include "server/ops.h"
@@ -26,57 +27,69 @@ struct fsck_walk {
     uint8_t *buf;
 };
 
+/* Presence and size of one blob (all that can be checked without the customer's key). */
+static cof_err check_blob_size(struct fsck_walk *w, const char *blob_id, uint64_t size)
+{
+    struct sto_blob_reader *br = NULL;
+    cof_err err = blob_id != NULL ? sto_blob_open(w->ctx->blobs, blob_id, &br) : COF_ERR_INTEGRITY;
+    if (err == COF_OK && sto_blob_reader_size(br) != cry_blob_stored_size(size))
+        err = COF_ERR_INTEGRITY;
+    sto_blob_close(br);
+    return err;
+}
+
 static cof_err check_object(const struct sto_object *o, void *arg)
 {
     struct fsck_walk *w = arg;
     struct objio_reader *r = NULL;
-    w->rep->objects++;
-    if (o->sse_mode == CRY_MODE_SSE_C) {
-        /* The customer's key is never stored: only the blob's presence and size can be checked. */
-        struct sto_blob_reader *br = NULL;
-        cof_err err = sto_blob_open(w->ctx->blobs, o->blob_id, &br);
-        if (err == COF_OK && sto_blob_reader_size(br) != cry_blob_stored_size(o->size))
-            err = COF_ERR_INTEGRITY;
-        sto_blob_close(br);
-        w->rep->customer_keyed++;
-        if (err == COF_ERR_NOMEM)
-            return err;
-        if (err != COF_OK) {
-            w->rep->damaged++;
-            printf("damaged: s3://%s/%s (blob %s): %s\n", o->bucket, o->key, o->blob_id,
-                   err == COF_ERR_NOT_FOUND ? "blob file missing" : cof_err_name(err));
-        }
-        return COF_OK;
-    }
+    struct part_list pl = {NULL, 0, 0};
     struct srv_kms_key kms;
     struct objio_keys keys;
     char context[4096], msg[256];
     memset(&kms, 0, sizeof(kms));
     memset(&keys, 0, sizeof(keys));
+    w->rep->objects++;
     cof_err err = COF_OK;
-    if (o->sse_mode == CRY_MODE_SSE_KMS) {
-        /* A disabled key still verifies: fsck checks the data, not the key's policy. */
-        err = srv_kms_load(w->ctx, o->kek_id != NULL ? o->kek_id : "", &kms, msg, sizeof(msg));
-        if (err == COF_ERR_KMS_DISABLED || err == COF_ERR_KMS_INVALID_STATE)
-            err = COF_OK;
-        keys.kms_material = kms.material;
-        if (ops_stored_value(o->headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
-            keys.enc_context = context;
+    if (o->part_count > 0) {
+        err = sto_meta_object_parts(w->ctx->meta, o->bucket, o->key, collect_part, &pl);
+        if (err == COF_OK && pl.n != o->part_count)
+            err = COF_ERR_INTEGRITY;
     }
-    if (err == COF_OK)
-        err = objio_reader_open(w->ctx, o, &keys, NULL, &r);
-    for (uint64_t pos = 0; err == COF_OK && pos < o->size;) {
-        size_t n = 0;
-        err = objio_read(r, pos, w->buf, CRY_SEG_SIZE, &n);
-        pos += n;
+    if (err == COF_OK && o->sse_mode == CRY_MODE_SSE_C) {
+        /* The customer's key is never stored: only presence and size can be checked. */
+        w->rep->customer_keyed++;
+        if (o->part_count == 0)
+            err = check_blob_size(w, o->blob_id, o->size);
+        for (size_t i = 0; err == COF_OK && i < pl.n; i++)
+            err = check_blob_size(w, pl.v[i].blob_id, pl.v[i].size);
+    } else if (err == COF_OK) {
+        if (o->sse_mode == CRY_MODE_SSE_KMS) {
+            /* A disabled key still verifies: fsck checks the data, not the key's policy. */
+            err = srv_kms_load(w->ctx, o->kek_id != NULL ? o->kek_id : "", &kms, msg, sizeof(msg));
+            if (err == COF_ERR_KMS_DISABLED || err == COF_ERR_KMS_INVALID_STATE)
+                err = COF_OK;
+            keys.kms_material = kms.material;
+            if (ops_stored_value(o->headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
+                keys.enc_context = context;
+        }
+        if (err == COF_OK)
+            err = objio_reader_open_parts(w->ctx, o, o->part_count > 0 ? pl.v : NULL, pl.n, &keys,
+                                          NULL, &r);
+        for (uint64_t pos = 0; err == COF_OK && pos < o->size;) {
+            size_t n = 0;
+            err = objio_read(r, pos, w->buf, CRY_SEG_SIZE, &n);
+            pos += n;
+        }
     }
     objio_reader_free(r);
     srv_kms_key_cleanup(&kms);
+    part_list_cleanup(&pl);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
     if (err != COF_OK) {
         w->rep->damaged++;
-        printf("damaged: s3://%s/%s (blob %s): %s\n", o->bucket, o->key, o->blob_id,
+        printf("damaged: s3://%s/%s (%s): %s\n", o->bucket, o->key,
+               o->part_count > 0 ? "multipart" : o->blob_id,
                err == COF_ERR_NOT_FOUND ? "blob file missing" : cof_err_name(err));
     }
     return COF_OK;

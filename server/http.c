@@ -170,8 +170,9 @@ cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t le
     return queue(req, status, resp);
 }
 
-cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
-                        const char *extra_value)
+static cof_err reply_error(struct srv_req *req, cof_err e, const char *message,
+                           const char *extra_name, const char *extra_value, const char *extra2_name,
+                           const char *extra2_value)
 {
     const struct srv_s3err *se = srv_s3err_lookup(e);
     if (se->status >= 500)
@@ -190,6 +191,8 @@ cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, con
         srv_xml_elem(x, "Message", message != NULL ? message : se->message);
         if (extra_name != NULL && extra_value != NULL)
             srv_xml_elem(x, extra_name, extra_value);
+        if (extra2_name != NULL && extra2_value != NULL)
+            srv_xml_elem(x, extra2_name, extra2_value);
         resource = req->raw_path != NULL ? req->raw_path : NULL;
         if (resource != NULL)
             srv_xml_elem(x, "Resource", resource);
@@ -201,6 +204,18 @@ cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, con
     if (err != COF_OK)
         return srv_reply(req, se->status, NULL, "", 0);
     return srv_reply_xml(req, se->status, doc, len);
+}
+
+cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
+                        const char *extra_value)
+{
+    return reply_error(req, e, message, extra_name, extra_value, NULL, NULL);
+}
+
+cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,
+                            const char *arg_name, const char *arg_value)
+{
+    return reply_error(req, e, message, "ArgumentName", arg_name, "ArgumentValue", arg_value);
 }
 
 struct stream_cls {

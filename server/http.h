@@ -103,6 +103,9 @@ cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t le
  * more element (e.g. "Key", "BucketName") when non-NULL. HEAD errors carry no body. */
 cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
                         const char *extra_value);
+/* Same, with AWS's ArgumentName and ArgumentValue elements (value may be NULL). */
+cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,
+                            const char *arg_name, const char *arg_value);
 /* Streamed body of exactly size bytes (content_length_only: HEAD, no body sent). Takes
  * ownership of cls (freed with free_fn when the response ends, even on failure). */
 cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, srv_stream_fn fn,

@@ -297,13 +297,22 @@ void objio_writer_free(struct objio_writer *w)
     free(w);
 }
 
-struct objio_reader {
-    const char *rid;
+/* One blob of an object: the whole body, or one part of a multipart object. */
+struct rpart {
     char blob_id[STO_BLOB_ID_HEX + 1];
     struct sto_blob_reader *br;
     struct cry_aead *aead;
+    uint64_t offset; /* of its first byte in the object */
     uint64_t size;
     uint64_t n_segs;
+};
+
+struct objio_reader {
+    const char *rid;
+    struct rpart *parts;
+    size_t n_parts;
+    uint64_t size;
+    size_t cur_part;  /* part of the segment held in pt */
     uint64_t cur_idx; /* segment held in pt, or UINT64_MAX */
     size_t cur_len;
     uint8_t *pt;
@@ -311,18 +320,27 @@ struct objio_reader {
     uint8_t *ct;
 };
 
-/* Unwraps o's DEK: under customer_key for SSE-C, else under the root key o->kek_id names. */
+/* What a blob's data key is wrapped with: the object's mode and context, the blob's own wrap. */
+struct wrapped_blob {
+    const char *blob_id;
+    const char *kek_id;
+    const uint8_t *wrapped;
+    size_t wrapped_len;
+};
+
+/* Unwraps a blob's DEK: under the customer key (SSE-C), the KMS material (SSE-KMS), else the
+ * root key kek_id names. The wrap binds o's bucket, key and version and the blob's id. */
 static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
-                          const uint8_t raw_id[CRY_BLOB_ID_LEN], const struct objio_keys *keys,
-                          const char *rid, struct cry_key **out)
+                          const struct wrapped_blob *b, const uint8_t raw_id[CRY_BLOB_ID_LEN],
+                          const struct objio_keys *keys, const char *rid, struct cry_key **out)
 {
     const struct cry_key *kek = NULL;
     if (o->sse_mode == CRY_MODE_SSE_C)
         kek = keys != NULL ? keys->customer_key : NULL;
     else if (o->sse_mode == CRY_MODE_SSE_KMS)
         kek = keys != NULL ? keys->kms_material : NULL;
-    else if (o->kek_id != NULL)
-        kek = srv_rootkeys_find(ctx->kr, o->kek_id);
+    else if (b->kek_id != NULL)
+        kek = srv_rootkeys_find(ctx->kr, b->kek_id);
     struct cry_wrap_ctx wc = {
         .mode = (enum cry_mode)o->sse_mode,
         .bucket = o->bucket,
@@ -334,80 +352,124 @@ static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
     if (kek == NULL) {
         if (o->sse_mode != CRY_MODE_SSE_C)
             cof_log_error(rid, "root key '%s' of blob %s is not in the keyring",
-                          o->kek_id ? o->kek_id : "", o->blob_id);
+                          b->kek_id ? b->kek_id : "", b->blob_id);
         return COF_ERR_KEY;
     }
-    cof_err err = cry_env_unwrap(kek, &wc, o->wrapped_dek, o->wrapped_len, out);
+    cof_err err = cry_env_unwrap(kek, &wc, b->wrapped, b->wrapped_len, out);
     /* A wrong customer key is the client's mistake (403), not worth an error line. */
     if (err != COF_OK && o->sse_mode != CRY_MODE_SSE_C)
-        cof_log_error(rid, "cannot unwrap the data key of blob %s: %s", o->blob_id,
+        cof_log_error(rid, "cannot unwrap the data key of blob %s: %s", b->blob_id,
                       cof_err_name(err));
+    return err;
+}
+
+cof_err objio_unwrap_check(struct srv_ctx *ctx, const struct sto_object *o, const char *blob_id,
+                           const char *kek_id, const uint8_t *wrapped, size_t wrapped_len,
+                           const struct objio_keys *keys, const char *rid)
+{
+    uint8_t raw[CRY_BLOB_ID_LEN];
+    struct cry_key *dek = NULL;
+    struct wrapped_blob b = {blob_id, kek_id, wrapped, wrapped_len};
+    if (blob_id == NULL || sto_blob_id_parse(blob_id, raw) != COF_OK)
+        return COF_ERR_INTEGRITY;
+    cof_err err = unwrap_dek(ctx, o, &b, raw, keys, rid, &dek);
+    cry_key_free(dek);
     return err;
 }
 
 cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
                         const struct objio_keys *keys, const char *rid)
 {
-    uint8_t raw[CRY_BLOB_ID_LEN];
-    struct cry_key *dek = NULL;
-    if (o->blob_id == NULL || sto_blob_id_parse(o->blob_id, raw) != COF_OK)
-        return COF_ERR_INTEGRITY;
-    cof_err err = unwrap_dek(ctx, o, raw, keys, rid, &dek);
-    cry_key_free(dek);
-    return err;
+    return objio_unwrap_check(ctx, o, o->blob_id, o->kek_id, o->wrapped_dek, o->wrapped_len, keys,
+                              rid);
 }
 
-cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
-                          const struct objio_keys *keys, const char *rid, struct objio_reader **out)
+/* Opens one blob: unwraps its DEK, opens the file, checks its size and header. */
+static cof_err open_part(struct srv_ctx *ctx, const struct sto_object *o,
+                         const struct wrapped_blob *b, uint64_t size, const struct objio_keys *keys,
+                         const char *rid, struct rpart *p)
 {
-    struct objio_reader *r = calloc(1, sizeof(*r));
     struct cry_key *dek = NULL;
     struct cry_blob_hdr hdr;
     uint8_t raw[CRY_BLOB_ID_LEN];
     uint8_t hbuf[CRY_BLOB_HDR_LEN];
     size_t got = 0;
+    cof_err err = COF_OK;
+    p->size = size;
+    p->n_segs = cry_seg_count(size);
+    if (b->blob_id == NULL || strlen(b->blob_id) != STO_BLOB_ID_HEX ||
+        sto_blob_id_parse(b->blob_id, raw) != COF_OK)
+        return COF_ERR_INTEGRITY;
+    memcpy(p->blob_id, b->blob_id, STO_BLOB_ID_HEX + 1);
+    err = unwrap_dek(ctx, o, b, raw, keys, rid, &dek);
+    if (err == COF_OK)
+        err = sto_blob_open(ctx->blobs, b->blob_id, &p->br);
+    if (err == COF_OK && sto_blob_reader_size(p->br) != cry_blob_stored_size(size)) {
+        cof_log_error(rid, "blob %s has %llu bytes, expected %llu", b->blob_id,
+                      (unsigned long long)sto_blob_reader_size(p->br),
+                      (unsigned long long)cry_blob_stored_size(size));
+        err = COF_ERR_INTEGRITY;
+    }
+    if (err == COF_OK)
+        err = sto_blob_pread(p->br, hbuf, sizeof(hbuf), 0, &got);
+    if (err == COF_OK) {
+        err = cry_blob_hdr_decode(hbuf, got, raw, &hdr);
+        if (err != COF_OK)
+            cof_log_error(rid, "blob %s: bad header", b->blob_id);
+    }
+    if (err == COF_OK)
+        err = cry_aead_new(dek, &hdr, &p->aead);
+    cry_key_free(dek);
+    return err;
+}
+
+cof_err objio_reader_open_parts(struct srv_ctx *ctx, const struct sto_object *o,
+                                const struct sto_part *parts, size_t n_parts,
+                                const struct objio_keys *keys, const char *rid,
+                                struct objio_reader **out)
+{
+    struct objio_reader *r = calloc(1, sizeof(*r));
+    size_t n = parts != NULL ? n_parts : 1;
     cof_err err = r != NULL ? COF_OK : COF_ERR_NOMEM;
     if (err == COF_OK) {
         r->rid = rid;
         r->size = o->size;
-        r->n_segs = cry_seg_count(o->size);
         r->cur_idx = UINT64_MAX;
+        r->parts = calloc(n > 0 ? n : 1, sizeof(*r->parts));
+        uint64_t largest = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t sz = parts != NULL ? parts[i].size : o->size;
+            if (sz > largest)
+                largest = sz;
+        }
         /* Small objects need buffers of their size only. */
-        size_t seg = o->size < CRY_SEG_SIZE ? (size_t)o->size : CRY_SEG_SIZE;
+        size_t seg = largest < CRY_SEG_SIZE ? (size_t)largest : CRY_SEG_SIZE;
         r->pt_cap = seg > 0 ? seg : 1;
         r->pt = malloc(r->pt_cap);
         r->ct = malloc(seg + CRY_TAG_LEN);
-        if (r->pt == NULL || r->ct == NULL)
+        if (r->parts == NULL || r->pt == NULL || r->ct == NULL)
             err = COF_ERR_NOMEM;
     }
-    if (err == COF_OK && (o->blob_id == NULL || strlen(o->blob_id) != STO_BLOB_ID_HEX))
+    /* Every part is opened up front: a part replaced or removed later cannot cut the stream. */
+    uint64_t offset = 0;
+    for (size_t i = 0; err == COF_OK && i < n; i++) {
+        struct wrapped_blob b = {o->blob_id, o->kek_id, o->wrapped_dek, o->wrapped_len};
+        uint64_t sz = o->size;
+        if (parts != NULL) {
+            b = (struct wrapped_blob){parts[i].blob_id, parts[i].kek_id, parts[i].wrapped_dek,
+                                      parts[i].wrapped_len};
+            sz = parts[i].size;
+        }
+        err = open_part(ctx, o, &b, sz, keys, rid, &r->parts[i]);
+        r->parts[i].offset = offset;
+        r->n_parts = i + 1;
+        offset += sz;
+    }
+    if (err == COF_OK && offset != o->size) {
+        cof_log_error(rid, "parts of s3://%s/%s add up to %llu bytes, not %llu", o->bucket, o->key,
+                      (unsigned long long)offset, (unsigned long long)o->size);
         err = COF_ERR_INTEGRITY;
-    if (err == COF_OK) {
-        memcpy(r->blob_id, o->blob_id, STO_BLOB_ID_HEX + 1);
-        err = sto_blob_id_parse(o->blob_id, raw);
-        if (err != COF_OK)
-            err = COF_ERR_INTEGRITY;
     }
-    if (err == COF_OK)
-        err = unwrap_dek(ctx, o, raw, keys, rid, &dek);
-    if (err == COF_OK)
-        err = sto_blob_open(ctx->blobs, o->blob_id, &r->br);
-    if (err == COF_OK && sto_blob_reader_size(r->br) != cry_blob_stored_size(o->size)) {
-        cof_log_error(rid, "blob %s has %llu bytes, expected %llu", o->blob_id,
-                      (unsigned long long)sto_blob_reader_size(r->br),
-                      (unsigned long long)cry_blob_stored_size(o->size));
-        err = COF_ERR_INTEGRITY;
-    }
-    if (err == COF_OK)
-        err = sto_blob_pread(r->br, hbuf, sizeof(hbuf), 0, &got);
-    if (err == COF_OK) {
-        err = cry_blob_hdr_decode(hbuf, got, raw, &hdr);
-        if (err != COF_OK)
-            cof_log_error(rid, "blob %s: bad header", o->blob_id);
-    }
-    if (err == COF_OK)
-        err = cry_aead_new(dek, &hdr, &r->aead);
-    cry_key_free(dek);
     if (err != COF_OK) {
         objio_reader_free(r);
         return err;
@@ -416,27 +478,35 @@ cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
     return COF_OK;
 }
 
-static cof_err load_segment(struct objio_reader *r, uint64_t idx)
+cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
+                          const struct objio_keys *keys, const char *rid, struct objio_reader **out)
 {
-    bool final = idx + 1 == r->n_segs;
-    size_t want = final ? (size_t)(r->size - idx * CRY_SEG_SIZE) + CRY_TAG_LEN : CRY_SEG_STORED;
+    return objio_reader_open_parts(ctx, o, NULL, 0, keys, rid, out);
+}
+
+static cof_err load_segment(struct objio_reader *r, size_t pi, uint64_t idx)
+{
+    struct rpart *p = &r->parts[pi];
+    bool final = idx + 1 == p->n_segs;
+    size_t want = final ? (size_t)(p->size - idx * CRY_SEG_SIZE) + CRY_TAG_LEN : CRY_SEG_STORED;
     uint64_t off = CRY_BLOB_HDR_LEN + idx * (uint64_t)CRY_SEG_STORED;
     size_t got = 0;
     r->cur_idx = UINT64_MAX;
-    cof_err err = sto_blob_pread(r->br, r->ct, want, off, &got);
+    cof_err err = sto_blob_pread(p->br, r->ct, want, off, &got);
     if (err != COF_OK)
         return err;
     if (got != want) {
-        cof_log_error(r->rid, "blob %s: segment %llu is truncated", r->blob_id,
+        cof_log_error(r->rid, "blob %s: segment %llu is truncated", p->blob_id,
                       (unsigned long long)idx);
         return COF_ERR_INTEGRITY;
     }
-    err = cry_aead_open(r->aead, idx, final, r->ct, want, r->pt);
+    err = cry_aead_open(p->aead, idx, final, r->ct, want, r->pt);
     if (err != COF_OK) {
-        cof_log_error(r->rid, "blob %s: segment %llu failed authentication", r->blob_id,
+        cof_log_error(r->rid, "blob %s: segment %llu failed authentication", p->blob_id,
                       (unsigned long long)idx);
         return err;
     }
+    r->cur_part = pi;
     r->cur_idx = idx;
     r->cur_len = want - CRY_TAG_LEN;
     return COF_OK;
@@ -447,13 +517,26 @@ cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max, 
     *out_n = 0;
     if (pos >= r->size || max == 0)
         return COF_OK;
-    uint64_t idx = pos / CRY_SEG_SIZE;
-    if (idx != r->cur_idx) {
-        cof_err err = load_segment(r, idx);
+    /* The part holding pos: binary search over the offsets (empty parts never match). */
+    size_t lo = 0, hi = r->n_parts;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->parts[mid].offset <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    while (lo + 1 < r->n_parts && r->parts[lo].size == 0)
+        lo++;
+    const struct rpart *p = &r->parts[lo];
+    uint64_t in_part = pos - p->offset;
+    uint64_t idx = in_part / CRY_SEG_SIZE;
+    if (idx != r->cur_idx || lo != r->cur_part) {
+        cof_err err = load_segment(r, lo, idx);
         if (err != COF_OK)
             return err;
     }
-    size_t in_seg = (size_t)(pos - idx * CRY_SEG_SIZE);
+    size_t in_seg = (size_t)(in_part - idx * CRY_SEG_SIZE);
     size_t n = r->cur_len - in_seg;
     if (n > max)
         n = max;
@@ -466,8 +549,11 @@ void objio_reader_free(struct objio_reader *r)
 {
     if (r == NULL)
         return;
-    sto_blob_close(r->br);
-    cry_aead_free(r->aead);
+    for (size_t i = 0; r->parts != NULL && i < r->n_parts; i++) {
+        sto_blob_close(r->parts[i].br);
+        cry_aead_free(r->parts[i].aead);
+    }
+    free(r->parts);
     if (r->pt != NULL)
         OPENSSL_cleanse(r->pt, r->pt_cap);
     free(r->pt);

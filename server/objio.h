@@ -68,6 +68,18 @@ void objio_writer_free(struct objio_writer *w);
 COF_MUST_CHECK cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
                                          const struct objio_keys *keys, const char *rid,
                                          struct objio_reader **out);
+/* Same for a multipart object made of parts[0..n) (from sto_meta_object_parts); each part is
+ * its own blob with its own data key, all under o's mode and keys. */
+COF_MUST_CHECK cof_err objio_reader_open_parts(struct srv_ctx *ctx, const struct sto_object *o,
+                                               const struct sto_part *parts, size_t n_parts,
+                                               const struct objio_keys *keys, const char *rid,
+                                               struct objio_reader **out);
+/* Whether keys unwrap a data key wrapped for o (its own, or one of its parts'): COF_OK or
+ * COF_ERR_KEY. */
+COF_MUST_CHECK cof_err objio_unwrap_check(struct srv_ctx *ctx, const struct sto_object *o,
+                                          const char *blob_id, const char *kek_id,
+                                          const uint8_t *wrapped, size_t wrapped_len,
+                                          const struct objio_keys *keys, const char *rid);
 /* Whether keys unwrap o's data key (HEAD of an SSE-C object): COF_OK or COF_ERR_KEY. */
 COF_MUST_CHECK cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
                                        const struct objio_keys *keys, const char *rid);

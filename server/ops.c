@@ -113,9 +113,12 @@ cof_err ops_begin(struct srv_req *req)
         cof_buf_init(&req->body, SRV_MAX_SMALL_XML_BODY);
         return COF_OK;
     case SRV_OP_DELETE_OBJECTS:
+    case SRV_OP_COMPLETE_MULTIPART:
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_XML_BODY);
         return COF_OK;
+    case SRV_OP_UPLOAD_PART:
+        return ops_upload_part_begin(req);
     case SRV_OP_PUT_OBJECT:
         return ops_put_object_begin(req);
     case SRV_OP_NOT_IMPLEMENTED:
@@ -130,7 +133,7 @@ cof_err ops_begin(struct srv_req *req)
 
 cof_err ops_body(struct srv_req *req, const char *data, size_t n)
 {
-    if (req->route.op == SRV_OP_PUT_OBJECT)
+    if (req->route.op == SRV_OP_PUT_OBJECT || req->route.op == SRV_OP_UPLOAD_PART)
         return ops_put_object_body(req, data, n);
     return COF_OK;
 }
@@ -138,7 +141,8 @@ cof_err ops_body(struct srv_req *req, const char *data, size_t n)
 cof_err ops_finish(struct srv_req *req)
 {
     if (req->body_err != COF_OK) {
-        if (req->body_err == COF_ERR_TOO_LARGE && req->route.op != SRV_OP_PUT_OBJECT)
+        if (req->body_err == COF_ERR_TOO_LARGE && req->route.op != SRV_OP_PUT_OBJECT &&
+            req->route.op != SRV_OP_UPLOAD_PART)
             return COF_ERR_MALFORMED_XML;
         return req->body_err;
     }
@@ -180,6 +184,18 @@ cof_err ops_finish(struct srv_req *req)
     case SRV_OP_LS_INIT:
     case SRV_OP_LS_RESET:
         return ops_localstack(req);
+    case SRV_OP_CREATE_MULTIPART:
+        return ops_create_multipart(req);
+    case SRV_OP_UPLOAD_PART:
+        return ops_upload_part_finish(req);
+    case SRV_OP_COMPLETE_MULTIPART:
+        return ops_complete_multipart(req);
+    case SRV_OP_ABORT_MULTIPART:
+        return ops_abort_multipart(req);
+    case SRV_OP_LIST_PARTS:
+        return ops_list_parts(req);
+    case SRV_OP_LIST_MULTIPART_UPLOADS:
+        return ops_list_multipart_uploads(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     default:

@@ -43,6 +43,13 @@ cof_err ops_copy_object(struct srv_req *req);
 cof_err ops_get_object(struct srv_req *req, int head);
 cof_err ops_delete_object(struct srv_req *req);
 cof_err ops_localstack(struct srv_req *req);
+cof_err ops_create_multipart(struct srv_req *req);
+cof_err ops_upload_part_begin(struct srv_req *req);
+cof_err ops_upload_part_finish(struct srv_req *req);
+cof_err ops_complete_multipart(struct srv_req *req);
+cof_err ops_abort_multipart(struct srv_req *req);
+cof_err ops_list_parts(struct srv_req *req);
+cof_err ops_list_multipart_uploads(struct srv_req *req);
 
 /* Shared helpers (ops_common.c) */
 /* Owner id/name used in listings (LocalStack's default canonical user). */

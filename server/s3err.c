@@ -83,6 +83,16 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_KMS_DISABLED] = {400, "KMS.DisabledException", "The key is disabled."},
     [COF_ERR_KMS_INVALID_STATE] = {400, "KMS.KMSInvalidStateException",
                                    "The key is pending deletion."},
+    [COF_ERR_INVALID_PART] = {400, "InvalidPart",
+                              "One or more of the specified parts could not be found.  The part "
+                              "may not have been uploaded, or the specified entity tag may not "
+                              "match the part's entity tag."},
+    [COF_ERR_INVALID_PART_ORDER] = {400, "InvalidPartOrder",
+                                    "The list of parts was not in ascending order. Parts must be "
+                                    "ordered by part number."},
+    [COF_ERR_ENTITY_TOO_SMALL] = {400, "EntityTooSmall",
+                                  "Your proposed upload is smaller than the minimum allowed "
+                                  "object size."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},

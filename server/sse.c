@@ -23,6 +23,9 @@ static const char *const hdr_names[2][3] = {
     "appropriate secret key."
 #define MSG_BAD_KEY "The secret key was invalid for the specified algorithm."
 #define MSG_BAD_MD5 "The calculated MD5 hash of the key did not match the hash that was provided."
+/* AWS names this header in every SSE-C argument error, whichever header was wrong (LocalStack's
+ * AWS-validated captures). */
+#define ARG_NAME    "x-amz-server-side-encryption"
 #define MSG_BAD_ALG "The Encryption request you specified is not valid. Supported value: AES256."
 
 static cof_err fail(struct srv_sse_err *e, cof_err code, const char *msg, const char *arg_name,
@@ -51,25 +54,25 @@ cof_err srv_ssec_parse(const struct srv_req *req, enum srv_sse_side side, bool w
     if (!out->present)
         return COF_OK;
     if (alg == NULL)
-        return fail(e, COF_ERR_INVALID_ARGUMENT, MSG_NO_ALG, hdr_names[side][0], NULL);
+        return fail(e, COF_ERR_INVALID_ARGUMENT, MSG_NO_ALG, ARG_NAME, NULL);
     if (strcmp(alg, "AES256") != 0)
-        return fail(e, COF_ERR_BAD_ENCRYPTION_ALG, MSG_BAD_ALG, hdr_names[side][0], alg);
+        return fail(e, COF_ERR_BAD_ENCRYPTION_ALG, MSG_BAD_ALG, ARG_NAME, alg);
     if (key == NULL)
-        return fail(e, COF_ERR_INVALID_ARGUMENT, MSG_NO_KEY, hdr_names[side][1], NULL);
+        return fail(e, COF_ERR_INVALID_ARGUMENT, MSG_NO_KEY, ARG_NAME, NULL);
     if (srv_base64_decode(key, raw, sizeof(raw), &klen) != COF_OK || klen != CRY_KEY_LEN) {
-        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, hdr_names[side][1], NULL);
+        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, ARG_NAME, NULL);
         goto out;
     }
     if (md5 == NULL) {
         if (write)
-            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, hdr_names[side][2], NULL);
+            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, ARG_NAME, NULL);
     } else if (srv_base64_decode(md5, want, sizeof(want), &mlen) != COF_OK || mlen != CRY_MD5_LEN ||
                strlen(md5) >= sizeof(out->key_md5_b64)) {
-        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, hdr_names[side][2], NULL);
+        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, ARG_NAME, NULL);
     } else {
         err = cry_digest_oneshot(CRY_DIGEST_MD5, raw, klen, got);
         if (err == COF_OK && !cry_equal(got, want, CRY_MD5_LEN))
-            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, hdr_names[side][2], NULL);
+            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, ARG_NAME, NULL);
         if (err == COF_OK) {
             out->md5_sent = true;
             memcpy(out->key_md5_b64, md5, strlen(md5) + 1);
@@ -96,7 +99,8 @@ void srv_ssec_cleanup(struct srv_ssec *s)
 
 cof_err srv_sse_reply(struct srv_req *req, const struct srv_sse_err *e)
 {
-    if (e->arg_name != NULL && e->code == COF_ERR_INVALID_ARGUMENT)
-        return srv_reply_error(req, e->code, e->message, "ArgumentName", e->arg_name);
+    if (e->arg_name != NULL)
+        return srv_reply_error_arg(req, e->code, e->message, e->arg_name,
+                                   e->arg_value != NULL ? e->arg_value : "null");
     return srv_reply_error(req, e->code, e->message, NULL, NULL);
 }

@@ -670,3 +670,90 @@ cof_err srv_xml_write_sse_config(const struct srv_sse_config *c, char **out, siz
     srv_xml_free(x);
     return err;
 }
+
+void srv_complete_req_cleanup(struct srv_complete_req *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        free(r->parts[i].etag);
+    free(r->parts);
+    r->parts = NULL;
+    r->n = 0;
+}
+
+static cof_err parse_complete_part(const xmlNode *el, struct srv_complete_part *p)
+{
+    char *num = NULL;
+    cof_err err = check_container(el);
+    for (const xmlNode *c = el->children; c != NULL && err == COF_OK; c = c->next) {
+        if (is_elem(c, "PartNumber"))
+            err = take_leaf(c, true, &num);
+        else if (is_elem(c, "ETag"))
+            err = take_leaf(c, true, &p->etag);
+    }
+    if (err == COF_OK && (num == NULL || p->etag == NULL))
+        err = COF_ERR_MALFORMED_XML;
+    if (err == COF_OK) {
+        char *end = NULL;
+        long v = strtol(num, &end, 10);
+        if (end == num || *end != '\0' || v < 1 || v > (long)SRV_MAX_PARTS)
+            err = COF_ERR_MALFORMED_XML;
+        else
+            p->part_number = (int)v;
+    }
+    if (err == COF_OK) {
+        /* "\"abc\"" -> "abc" */
+        size_t len = strlen(p->etag);
+        if (len >= 2 && p->etag[0] == '"' && p->etag[len - 1] == '"') {
+            memmove(p->etag, p->etag + 1, len - 2);
+            p->etag[len - 2] = '\0';
+        }
+    }
+    free(num);
+    return err;
+}
+
+cof_err srv_xml_parse_complete(const char *body, size_t n, struct srv_complete_req *out)
+{
+    xmlDocPtr doc = NULL;
+    struct srv_complete_req r = {NULL, 0};
+    size_t count = 0;
+    memset(out, 0, sizeof(*out));
+    cof_err err = parse_doc(body, n, SRV_MAX_XML_BODY, &doc);
+    if (err != COF_OK)
+        goto out;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    if (!is_elem(root, "CompleteMultipartUpload")) {
+        err = COF_ERR_MALFORMED_XML;
+        goto out;
+    }
+    err = check_container(root);
+    for (const xmlNode *c = root->children; c != NULL && err == COF_OK; c = c->next)
+        if (is_elem(c, "Part") && ++count > SRV_MAX_PARTS)
+            err = COF_ERR_MALFORMED_XML;
+    if (err == COF_OK && count == 0)
+        err = COF_ERR_MALFORMED_XML;
+    if (err != COF_OK)
+        goto out;
+    r.parts = calloc(count, sizeof(*r.parts));
+    if (r.parts == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    for (const xmlNode *c = root->children; c != NULL && err == COF_OK; c = c->next) {
+        if (is_elem(c, "Part")) {
+            err = parse_complete_part(c, &r.parts[r.n]);
+            r.n++;
+        }
+    }
+    if (err != COF_OK)
+        goto out;
+    *out = r;
+    memset(&r, 0, sizeof(r));
+out:
+    srv_complete_req_cleanup(&r);
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+    return err;
+}

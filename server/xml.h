@@ -104,4 +104,20 @@ COF_MUST_CHECK cof_err srv_xml_write_sse_config(const struct srv_sse_config *c, 
 /* Accepts NULL; c is zeroed afterwards. */
 void srv_sse_config_cleanup(struct srv_sse_config *c);
 
+/* CompleteMultipartUpload body: 1..10000 Part elements, each with PartNumber (1..10000) and
+ * ETag (quotes stripped). Order is kept as sent (the caller checks it). Checksum elements are
+ * ignored. Malformed, empty, or too many -> COF_ERR_MALFORMED_XML. */
+#define SRV_MAX_PARTS 10000u
+struct srv_complete_part {
+    int part_number;
+    char *etag;
+};
+struct srv_complete_req {
+    struct srv_complete_part *parts;
+    size_t n;
+};
+COF_MUST_CHECK cof_err srv_xml_parse_complete(const char *body, size_t n,
+                                              struct srv_complete_req *out);
+void srv_complete_req_cleanup(struct srv_complete_req *r);
+
 #endif

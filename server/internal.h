@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the object and multipart operations (ops_object.c, ops_multipart.c): how a
+ * write is encrypted, how a read finds its keys, stored headers, publishing. Private to server/. */
+#ifndef SRV_INTERNAL_H
+#define SRV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "server/http.h"
+#include "server/kms.h"
+#include "server/objio.h"
+#include "server/sse.h"
+#include "storage/meta.h"
+
+/* How a write is encrypted, from its headers or the bucket's default. */
+struct write_enc {
+    struct srv_ssec ssec;    /* SSE-C */
+    bool kms_used;           /* SSE-KMS */
+    struct srv_kms_key kms;  /* with material */
+    char *context;           /* SSE-KMS canonical encryption context (JSON), bound to the wrap */
+    const char *context_hdr; /* the client's context header, echoed on the write */
+    bool bucket_key;
+    bool dsse; /* aws:kms:dsse asked for: same encryption here, echoed as asked */
+};
+
+struct ops_put {
+    struct objio_writer *w;
+    bool have_md5;
+    uint8_t want_md5[CRY_MD5_LEN];
+    struct write_enc enc;
+};
+
+/* Key material a read needs besides the root keyring. */
+struct read_keys {
+    struct srv_kms_key kms;
+    char context[4096];
+    struct objio_keys keys;
+};
+
+/* A growable list of parts. */
+struct part_list {
+    struct sto_part *v;
+    size_t n, cap;
+};
+/* sto_part_fn that appends a copy of p to the struct part_list arg. */
+cof_err collect_part(const struct sto_part *p, void *arg);
+void part_list_cleanup(struct part_list *pl);
+
+/* Starts receiving a streamed body (PutObject, UploadPart): Content-Length rules, size cap,
+ * Content-MD5, and an encrypting writer in req->put. */
+cof_err ops_stream_begin(struct srv_req *req);
+
+/* Frees what a write_enc holds (keys wiped). */
+void ops_write_enc_cleanup(struct write_enc *e);
+/* Decides how a write is encrypted (SSE-C / SSE-KMS headers, else the bucket default); replies
+ * with AWS's error itself on failure. */
+cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out);
+/* The seal (wrapping key) for a planned write. */
+void ops_seal_for(struct srv_req *req, const struct write_enc *e, struct objio_seal *seal);
+/* Stored headers from the request (Content-Type & co, x-amz-meta-*). *out malloc'd. */
+cof_err ops_headers_from_request(struct srv_req *req, char **out);
+/* Appends coffer's internal lines for e (KMS context, bucket key, dsse) to *block. */
+cof_err ops_add_internal(char **block, const struct write_enc *e);
+/* Encryption response headers of an object (read side) and of a write. */
+void ops_add_sse_headers(struct srv_req *req, const struct sto_object *o,
+                         const struct srv_ssec *ssec);
+void ops_add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
+                               const struct write_enc *e);
+/* Replies with a KMS.* error and its message; returns err. */
+cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg);
+/* NoSuchBucket reply when the bucket is missing. */
+cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket);
+/* Content-Length: *out_present, *out. COF_ERR_INVALID_ARGUMENT when malformed. */
+cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present);
+/* Publishes a new object row and unlinks the blob it replaced. */
+cof_err ops_publish(struct srv_req *req, struct sto_object *o);
+/* Whether the presented SSE-C key material fits o (replies itself). */
+cof_err ops_check_read_sse(struct srv_req *req, const struct sto_object *o,
+                           const struct srv_ssec *ssec);
+/* Loads the KMS material / customer key o needs into rk (replies itself). */
+cof_err ops_prepare_read_keys(struct srv_req *req, const struct sto_object *o,
+                              const struct srv_ssec *ssec, struct read_keys *rk);
+/* Reads the row (and opens the body when out_r) with retries over concurrent overwrites. */
+cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key,
+                        const struct srv_ssec *ssec, struct read_keys *rk, struct sto_object *o,
+                        struct objio_reader **out_r);
+
+#endif

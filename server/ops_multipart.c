@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Multipart uploads: CreateMultipartUpload, UploadPart (streamed, each part its own encrypted
+ * blob with its own data key), CompleteMultipartUpload (links the parts: no data copied),
+ * AbortMultipartUpload, ListParts, ListMultipartUploads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "crypto/digest.h"
+#include "crypto/envelope.h"
+#include "server/httpfmt.h"
+#include "server/internal.h"
+#include "server/ops.h"
+#include "server/xml.h"
+#include "storage/blob.h"
+#include "storage/meta.h"
+
+#define MIN_PART_SIZE (5u * 1024 * 1024) /* every part but the last (AWS) */
+#define LIST_MAX      1000
+
+#define MSG_PART_SSEC_NEEDED                                                                       \
+    "The multipart upload initiate requested encryption. Subsequent part requests must include "   \
+    "the appropriate encryption parameters."
+#define MSG_PART_SSEC_MISMATCH                                                                     \
+    "The provided encryption parameters did not match the ones used originally."
+
+static const uint8_t no_blob[CRY_BLOB_ID_LEN];
+
+/* The SSE-C check value of an upload: a random token wrapped under the customer key, so later
+ * parts can prove they carry the same key without anything about the key being stored. */
+static void check_ctx(const char *bucket, const char *key, struct cry_wrap_ctx *wc)
+{
+    *wc = (struct cry_wrap_ctx){CRY_MODE_SSE_C, bucket, key, "upload-key-check", no_blob, NULL};
+}
+
+static cof_err reply_doc(struct srv_req *req, struct srv_xml *x)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    cof_err err = srv_xml_finish(x, &doc, &len);
+    srv_xml_free(x);
+    if (err != COF_OK)
+        return err;
+    return srv_reply_xml(req, 200, doc, len);
+}
+
+static cof_err new_upload_id(char out[STO_BLOB_ID_HEX + 1])
+{
+    return sto_blob_new_id(out, NULL);
+}
+
+cof_err ops_create_multipart(struct srv_req *req)
+{
+    struct write_enc enc;
+    struct sto_upload u;
+    struct cry_key *token = NULL;
+    uint8_t check[CRY_WRAPPED_LEN];
+    char id[STO_BLOB_ID_HEX + 1];
+    char *headers = NULL;
+    struct srv_xml *x = NULL;
+    memset(&enc, 0, sizeof(enc));
+    memset(&u, 0, sizeof(u));
+    cof_err err = ops_bucket_must_exist(req, req->route.bucket);
+    if (err == COF_OK)
+        err = ops_plan_write_enc(req, &enc);
+    if (err == COF_OK)
+        err = ops_headers_from_request(req, &headers);
+    if (err == COF_OK)
+        err = ops_add_internal(&headers, &enc);
+    if (err == COF_OK)
+        err = new_upload_id(id);
+    u.upload_id = id;
+    u.bucket = req->route.bucket;
+    u.key = req->route.key;
+    u.initiated_ms = ops_now_ms();
+    u.headers = headers;
+    u.sse_mode = enc.ssec.key != NULL ? CRY_MODE_SSE_C
+                 : enc.kms_used       ? CRY_MODE_SSE_KMS
+                                      : CRY_MODE_SSE_S3;
+    u.kek_id = enc.ssec.key != NULL ? "customer" : enc.kms_used ? enc.kms.id : "";
+    if (err == COF_OK && enc.ssec.key != NULL) {
+        struct cry_wrap_ctx wc;
+        check_ctx(req->route.bucket, req->route.key, &wc);
+        err = cry_key_new_random(&token);
+        if (err == COF_OK)
+            err = cry_env_wrap(enc.ssec.key, &wc, token, check);
+        u.check_wrap = check;
+        u.check_len = sizeof(check);
+    }
+    if (err == COF_OK)
+        err = sto_meta_upload_create(req->ctx->meta, &u);
+    if (err == COF_ERR_NO_BUCKET)
+        err = ops_bucket_must_exist(req, req->route.bucket);
+    if (err == COF_OK)
+        err = srv_xml_new("InitiateMultipartUploadResult", &x);
+    if (err == COF_OK) {
+        srv_xml_elem(x, "Bucket", req->route.bucket);
+        srv_xml_elem(x, "Key", req->route.key);
+        srv_xml_elem(x, "UploadId", id);
+        struct sto_object view = {
+            .sse_mode = u.sse_mode, .kek_id = (char *)(uintptr_t)u.kek_id, .headers = headers};
+        ops_add_write_sse_headers(req, &view, &enc);
+        err = reply_doc(req, x);
+    }
+    cry_key_free(token);
+    free(headers);
+    ops_write_enc_cleanup(&enc);
+    return err;
+}
+
+/* Reads partNumber (1..10000). Replies itself on error. */
+static cof_err part_number(struct srv_req *req, int *out)
+{
+    const char *pn = srv_query_get(&req->query, "partNumber");
+    char *end = NULL;
+    long v = pn != NULL ? strtol(pn, &end, 10) : 0;
+    if (pn == NULL || end == pn || *end != '\0' || v < 1 || v > (long)SRV_MAX_PARTS) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "Part number must be an integer between 1 and 10000, inclusive",
+                              "ArgumentName", "partNumber");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    *out = (int)v;
+    return COF_OK;
+}
+
+/* Reads the upload a request names; NoSuchUpload/NoSuchBucket replied. */
+static cof_err get_upload(struct srv_req *req, struct sto_upload *u)
+{
+    const char *id = srv_query_get(&req->query, "uploadId");
+    cof_err err = sto_meta_upload_get(req->ctx->meta, req->route.bucket, req->route.key,
+                                      id != NULL ? id : "", u);
+    if (err == COF_ERR_NO_BUCKET)
+        (void)ops_no_bucket(req);
+    if (err == COF_ERR_NO_SUCH_UPLOAD)
+        (void)srv_reply_error(req, err, NULL, "UploadId", id != NULL ? id : "");
+    return err;
+}
+
+/* UploadPart's key material must match the initiate: SSE-C with the same key, or none. */
+static cof_err check_part_sse(struct srv_req *req, const struct sto_upload *u,
+                              const struct srv_ssec *ssec)
+{
+    if (srv_req_header(req, "x-amz-server-side-encryption") != NULL) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "x-amz-server-side-encryption header is not supported for this "
+                              "operation.",
+                              "ArgumentName", "x-amz-server-side-encryption");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    if ((u->sse_mode == CRY_MODE_SSE_C) != ssec->present) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_NEEDED, NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
+    if (u->sse_mode != CRY_MODE_SSE_C)
+        return COF_OK;
+    struct cry_wrap_ctx wc;
+    struct cry_key *token = NULL;
+    check_ctx(u->bucket, u->key, &wc);
+    cof_err err = cry_env_unwrap(ssec->key, &wc, u->check_wrap, u->check_len, &token);
+    cry_key_free(token);
+    if (err != COF_OK) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_MISMATCH, NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
+    return COF_OK;
+}
+
+cof_err ops_upload_part_begin(struct srv_req *req)
+{
+    struct sto_upload u;
+    struct srv_sse_err e;
+    int pn = 0;
+    cof_err err = part_number(req, &pn);
+    if (err == COF_OK)
+        err = get_upload(req, &u);
+    if (err != COF_OK)
+        return err;
+    err = ops_stream_begin(req);
+    if (err == COF_OK) {
+        err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, &req->put->enc.ssec, &e);
+        if (err != COF_OK)
+            (void)srv_sse_reply(req, &e);
+    }
+    if (err == COF_OK)
+        err = check_part_sse(req, &u, &req->put->enc.ssec);
+    sto_upload_cleanup(&u);
+    if (err != COF_OK)
+        req->body_mode = SRV_BODY_IGNORE;
+    return err;
+}
+
+cof_err ops_upload_part_finish(struct srv_req *req)
+{
+    struct ops_put *p = req->put;
+    struct sto_upload u;
+    struct sto_object tmp;
+    struct srv_kms_key kms;
+    struct sto_part part;
+    struct objio_seal seal;
+    char context[4096], msg[256], etag[2 * CRY_MD5_LEN + 1], quoted[80];
+    uint8_t md5[CRY_MD5_LEN];
+    char *replaced = NULL;
+    int pn = 0;
+    memset(&tmp, 0, sizeof(tmp));
+    memset(&kms, 0, sizeof(kms));
+    memset(&part, 0, sizeof(part));
+    if (p == NULL || p->w == NULL)
+        return COF_ERR_INTERNAL;
+    cof_err err = part_number(req, &pn);
+    if (err == COF_OK)
+        err = get_upload(req, &u);
+    if (err != COF_OK)
+        return err;
+    /* The part is sealed like the object it will become part of. */
+    if (u.sse_mode == CRY_MODE_SSE_C) {
+        objio_seal_sse_c(p->enc.ssec.key, &seal);
+    } else if (u.sse_mode == CRY_MODE_SSE_KMS) {
+        err = srv_kms_load(req->ctx, u.kek_id, &kms, msg, sizeof(msg));
+        if (err != COF_OK)
+            (void)ops_kms_fail(req, err, msg);
+        if (!ops_stored_value(u.headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
+            context[0] = '\0';
+        objio_seal_sse_kms(kms.material, kms.id, context[0] ? context : NULL, &seal);
+    } else {
+        objio_seal_sse_s3(req->ctx, &seal);
+    }
+    tmp.bucket = strdup(u.bucket);
+    tmp.key = strdup(u.key);
+    tmp.version_id = strdup("null");
+    if (err == COF_OK && (tmp.bucket == NULL || tmp.key == NULL || tmp.version_id == NULL))
+        err = COF_ERR_NOMEM;
+    if (err == COF_OK)
+        err = objio_writer_finish(p->w, &tmp, &seal, md5);
+    if (err == COF_OK && p->have_md5 && memcmp(md5, p->want_md5, CRY_MD5_LEN) != 0) {
+        ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+        err = COF_ERR_BAD_DIGEST;
+    }
+    /* Only SSE-S3 part ETags are the MD5 of the part (AWS). */
+    if (err == COF_OK && u.sse_mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK)
+        err = COF_ERR_INTERNAL;
+    if (err == COF_OK) {
+        srv_hex_encode(md5, CRY_MD5_LEN, etag);
+        part = (struct sto_part){
+            pn,         tmp.size,        etag,           ops_now_ms(), tmp.blob_id,
+            tmp.kek_id, tmp.wrapped_dek, tmp.wrapped_len};
+        err = sto_meta_part_put(req->ctx->meta, u.upload_id, &part, &replaced);
+        if (err != COF_OK)
+            ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+        if (err == COF_ERR_NO_SUCH_UPLOAD) /* aborted or completed meanwhile */
+            (void)srv_reply_error(req, err, NULL, "UploadId", u.upload_id);
+    }
+    if (replaced != NULL) {
+        ops_blob_discard(req->ctx, req->rid, replaced, true);
+        free(replaced);
+    }
+    if (err == COF_OK) {
+        snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+        srv_resp_add(req, "ETag", quoted);
+        struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
+        ops_add_sse_headers(req, &view, &p->enc.ssec);
+        err = srv_reply(req, 200, NULL, "", 0);
+    }
+    srv_kms_key_cleanup(&kms);
+    sto_object_cleanup(&tmp);
+    sto_upload_cleanup(&u);
+    return err;
+}
+
+/* Finds part number pn in the upload's parts (sorted), or NULL. */
+static const struct sto_part *find_part(const struct part_list *pl, int pn)
+{
+    size_t lo = 0, hi = pl->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pl->v[mid].part_number == pn)
+            return &pl->v[mid];
+        if (pl->v[mid].part_number < pn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+cof_err ops_complete_multipart(struct srv_req *req)
+{
+    struct sto_upload u;
+    struct srv_complete_req cr;
+    struct part_list all = {NULL, 0, 0};
+    struct sto_part *chosen = NULL;
+    struct cry_digest *md5 = NULL;
+    struct sto_object o;
+    struct srv_xml *x = NULL;
+    char etag[80], location[2200];
+    memset(&cr, 0, sizeof(cr));
+    memset(&o, 0, sizeof(o));
+    cof_err err = get_upload(req, &u);
+    if (err != COF_OK)
+        return err;
+    err = srv_xml_parse_complete(req->body.data, req->body.len, &cr);
+    if (err == COF_OK)
+        err =
+            sto_meta_parts_list(req->ctx->meta, u.upload_id, 0, SRV_MAX_PARTS, collect_part, &all);
+    if (err == COF_OK) {
+        chosen = calloc(cr.n, sizeof(*chosen));
+        err = chosen != NULL ? cry_digest_new(CRY_DIGEST_MD5, &md5) : COF_ERR_NOMEM;
+    }
+    for (size_t i = 1; err == COF_OK && i < cr.n; i++)
+        if (cr.parts[i].part_number <= cr.parts[i - 1].part_number)
+            err = COF_ERR_INVALID_PART_ORDER;
+    uint64_t total = 0;
+    for (size_t i = 0; err == COF_OK && i < cr.n; i++) {
+        const struct sto_part *p = find_part(&all, cr.parts[i].part_number);
+        if (p == NULL || strcmp(p->etag, cr.parts[i].etag) != 0) {
+            err = COF_ERR_INVALID_PART;
+            break;
+        }
+        if (i + 1 < cr.n && p->size < MIN_PART_SIZE) {
+            err = COF_ERR_ENTITY_TOO_SMALL;
+            break;
+        }
+        uint8_t raw[CRY_MD5_LEN];
+        size_t k = 0;
+        for (; k < CRY_MD5_LEN && p->etag[2 * k] != '\0'; k++) {
+            unsigned v = 0;
+            if (sscanf(p->etag + 2 * k, "%2x", &v) != 1)
+                break;
+            raw[k] = (uint8_t)v;
+        }
+        cry_digest_update(md5, raw, k);
+        chosen[i] = *p; /* borrowed from all */
+        total += p->size;
+    }
+    if (err == COF_OK) {
+        uint8_t digest[CRY_MD5_LEN];
+        char hex[2 * CRY_MD5_LEN + 1];
+        cry_digest_final(md5, digest);
+        srv_hex_encode(digest, CRY_MD5_LEN, hex);
+        snprintf(etag, sizeof(etag), "%s-%zu", hex, cr.n);
+        o = (struct sto_object){.bucket = u.bucket,
+                                .key = u.key,
+                                .version_id = "null",
+                                .size = total,
+                                .etag = etag,
+                                .mtime_ms = ops_now_ms(),
+                                .headers = u.headers,
+                                .blob_id = NULL,
+                                .sse_mode = u.sse_mode,
+                                .kek_id = u.kek_id,
+                                .part_count = (unsigned)cr.n};
+        err = sto_meta_upload_complete(req->ctx->meta, &o, u.upload_id, chosen, cr.n);
+        if (err == COF_ERR_INVALID)
+            err = COF_ERR_INVALID_PART;
+        if (err == COF_ERR_NO_SUCH_UPLOAD)
+            (void)srv_reply_error(req, err, NULL, "UploadId", u.upload_id);
+    }
+    if (err == COF_OK)
+        (void)ops_gc_drain(req->ctx);
+    if (err == COF_OK)
+        err = srv_xml_new("CompleteMultipartUploadResult", &x);
+    if (err == COF_OK) {
+        char quoted[96];
+        const char *host = srv_req_header(req, "Host");
+        snprintf(location, sizeof(location), "http://%s/%s/%s", host != NULL ? host : "localhost",
+                 u.bucket, u.key);
+        snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+        srv_xml_elem(x, "Location", location);
+        srv_xml_elem(x, "Bucket", u.bucket);
+        srv_xml_elem(x, "Key", u.key);
+        srv_xml_elem(x, "ETag", quoted);
+        struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
+        ops_add_sse_headers(req, &view, NULL);
+        err = reply_doc(req, x);
+    }
+    cry_digest_free(md5);
+    free(chosen);
+    part_list_cleanup(&all);
+    srv_complete_req_cleanup(&cr);
+    sto_upload_cleanup(&u);
+    return err;
+}
+
+cof_err ops_abort_multipart(struct srv_req *req)
+{
+    struct sto_upload u;
+    cof_err err = get_upload(req, &u);
+    if (err != COF_OK)
+        return err;
+    err = sto_meta_upload_abort(req->ctx->meta, u.upload_id);
+    if (err == COF_OK)
+        (void)ops_gc_drain(req->ctx);
+    if (err == COF_ERR_NO_SUCH_UPLOAD)
+        (void)srv_reply_error(req, err, NULL, "UploadId", u.upload_id);
+    sto_upload_cleanup(&u);
+    return err == COF_OK ? srv_reply(req, 204, NULL, "", 0) : err;
+}
+
+static void owner(struct srv_xml *x, const char *name)
+{
+    srv_xml_open(x, name);
+    srv_xml_elem(x, "ID", SRV_OWNER_ID);
+    srv_xml_elem(x, "DisplayName", SRV_OWNER_NAME);
+    srv_xml_close(x);
+}
+
+/* max-parts / max-uploads: 0..1000 (more is clamped), default 1000. */
+static cof_err list_max(struct srv_req *req, const char *param, size_t *out)
+{
+    const char *v = srv_query_get(&req->query, param);
+    *out = LIST_MAX;
+    if (v == NULL)
+        return COF_OK;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < 0) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName", param);
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    *out = n > LIST_MAX ? LIST_MAX : (size_t)n;
+    return COF_OK;
+}
+
+cof_err ops_list_parts(struct srv_req *req)
+{
+    struct sto_upload u;
+    struct part_list pl = {NULL, 0, 0};
+    struct srv_xml *x = NULL;
+    size_t max = 0;
+    int marker = 0;
+    cof_err err = list_max(req, "max-parts", &max);
+    if (err != COF_OK)
+        return err;
+    const char *m = srv_query_get(&req->query, "part-number-marker");
+    if (m != NULL)
+        marker = atoi(m);
+    err = get_upload(req, &u);
+    if (err != COF_OK)
+        return err;
+    err = sto_meta_parts_list(req->ctx->meta, u.upload_id, marker, max + 1, collect_part, &pl);
+    bool truncated = pl.n > max;
+    size_t shown = truncated ? max : pl.n;
+    if (err == COF_OK)
+        err = srv_xml_new("ListPartsResult", &x);
+    if (err == COF_OK) {
+        char num[24];
+        srv_xml_elem(x, "Bucket", u.bucket);
+        srv_xml_elem(x, "Key", u.key);
+        srv_xml_elem(x, "UploadId", u.upload_id);
+        owner(x, "Initiator");
+        owner(x, "Owner");
+        srv_xml_elem(x, "StorageClass", "STANDARD");
+        snprintf(num, sizeof(num), "%d", marker);
+        srv_xml_elem(x, "PartNumberMarker", num);
+        if (shown > 0) {
+            snprintf(num, sizeof(num), "%d", pl.v[shown - 1].part_number);
+            srv_xml_elem(x, "NextPartNumberMarker", num);
+        }
+        srv_xml_elem_u64(x, "MaxParts", max);
+        srv_xml_elem(x, "IsTruncated", truncated ? "true" : "false");
+        for (size_t i = 0; i < shown; i++) {
+            char iso[32], etag[80];
+            srv_iso8601_format(pl.v[i].mtime_ms, iso);
+            snprintf(etag, sizeof(etag), "\"%s\"", pl.v[i].etag);
+            srv_xml_open(x, "Part");
+            srv_xml_elem_u64(x, "PartNumber", (uint64_t)pl.v[i].part_number);
+            srv_xml_elem(x, "LastModified", iso);
+            srv_xml_elem(x, "ETag", etag);
+            srv_xml_elem_u64(x, "Size", pl.v[i].size);
+            srv_xml_close(x);
+        }
+        err = reply_doc(req, x);
+    }
+    part_list_cleanup(&pl);
+    sto_upload_cleanup(&u);
+    return err;
+}
+
+struct upload_page {
+    struct sto_upload *v; /* copies: key, upload_id, initiated_ms */
+    size_t n;
+    size_t max;
+    bool truncated;
+};
+
+static cof_err add_upload(const struct sto_upload *u, void *arg)
+{
+    struct upload_page *pg = arg;
+    if (pg->n == pg->max) {
+        pg->truncated = true;
+        return COF_ERR_NOT_FOUND;
+    }
+    struct sto_upload *d = &pg->v[pg->n++];
+    d->key = strdup(u->key);
+    d->upload_id = strdup(u->upload_id);
+    d->initiated_ms = u->initiated_ms;
+    return d->key != NULL && d->upload_id != NULL ? COF_OK : COF_ERR_NOMEM;
+}
+
+cof_err ops_list_multipart_uploads(struct srv_req *req)
+{
+    struct upload_page pg;
+    struct srv_xml *x = NULL;
+    memset(&pg, 0, sizeof(pg));
+    cof_err err = list_max(req, "max-uploads", &pg.max);
+    if (err != COF_OK)
+        return err;
+    const char *prefix = srv_query_get(&req->query, "prefix");
+    const char *km = srv_query_get(&req->query, "key-marker");
+    const char *um = srv_query_get(&req->query, "upload-id-marker");
+    pg.v = calloc(pg.max + 1, sizeof(*pg.v));
+    if (pg.v == NULL)
+        return COF_ERR_NOMEM;
+    /* key-marker alone skips every upload of that key; with upload-id-marker, those after it. */
+    err = sto_meta_uploads_list(req->ctx->meta, req->route.bucket, prefix, km,
+                                um != NULL ? um : (km != NULL ? "\x7f" : ""), pg.max + 1,
+                                add_upload, &pg);
+    if (err == COF_ERR_NO_BUCKET)
+        (void)ops_no_bucket(req);
+    if (err == COF_OK)
+        err = srv_xml_new("ListMultipartUploadsResult", &x);
+    if (err == COF_OK) {
+        srv_xml_elem(x, "Bucket", req->route.bucket);
+        srv_xml_elem(x, "KeyMarker", km != NULL ? km : "");
+        srv_xml_elem(x, "UploadIdMarker", um != NULL ? um : "");
+        if (pg.truncated && pg.n > 0) {
+            srv_xml_elem(x, "NextKeyMarker", pg.v[pg.n - 1].key);
+            srv_xml_elem(x, "NextUploadIdMarker", pg.v[pg.n - 1].upload_id);
+        }
+        if (prefix != NULL)
+            srv_xml_elem(x, "Prefix", prefix);
+        srv_xml_elem_u64(x, "MaxUploads", pg.max);
+        srv_xml_elem(x, "IsTruncated", pg.truncated ? "true" : "false");
+        for (size_t i = 0; i < pg.n; i++) {
+            char iso[32];
+            srv_iso8601_format(pg.v[i].initiated_ms, iso);
+            srv_xml_open(x, "Upload");
+            srv_xml_elem(x, "Key", pg.v[i].key);
+            srv_xml_elem(x, "UploadId", pg.v[i].upload_id);
+            owner(x, "Initiator");
+            owner(x, "Owner");
+            srv_xml_elem(x, "StorageClass", "STANDARD");
+            srv_xml_elem(x, "Initiated", iso);
+            srv_xml_close(x);
+        }
+        err = reply_doc(req, x);
+    }
+    for (size_t i = 0; i < pg.n; i++)
+        sto_upload_cleanup(&pg.v[i]);
+    free(pg.v);
+    return err;
+}
