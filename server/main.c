@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,8 +187,19 @@ static void make_session_id(char out[37])
              r[14], r[15]);
 }
 
+/* A GET of a multipart object holds one descriptor per part: allow as many as the system does. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int serve(struct app *a)
 {
+    raise_fd_limit();
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
