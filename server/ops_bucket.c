@@ -212,9 +212,13 @@ cof_err ops_get_bucket_encryption(struct srv_req *req)
         return ops_no_bucket(req);
     if (err == COF_ERR_NOT_FOUND) {
         /* Every bucket encrypts with SSE-S3 by default (AWS since January 2023). */
+        /* aws profile: SSE-C blocked on new buckets (AWS since April 2026). */
+        bool aws = req->ctx->cfg->profile == SRV_PROFILE_AWS;
         struct srv_sse_config def = {.algorithm = (char *)(uintptr_t) "AES256",
                                      .bucket_key_enabled = false,
-                                     .bucket_key_set = true};
+                                     .bucket_key_set = true,
+                                     .blocked_set = aws,
+                                     .block_ssec = aws};
         err = srv_xml_write_sse_config(&def, &doc, &len);
     } else if (err == COF_OK) {
         len = strlen(doc);

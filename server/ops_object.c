@@ -291,6 +291,22 @@ cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg)
     return err;
 }
 
+/* Whether the bucket's encryption rule blocks SSE-C writes: BlockedEncryptionTypes when set,
+ * else AWS's default since April 2026 in the aws profile (LocalStack does not block). */
+static bool bucket_blocks_ssec(struct srv_req *req)
+{
+    char *doc = NULL;
+    struct srv_sse_config c;
+    memset(&c, 0, sizeof(c));
+    cof_err err = sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, "encryption", &doc);
+    bool blocked = req->ctx->cfg->profile == SRV_PROFILE_AWS;
+    if (err == COF_OK && srv_xml_parse_sse_config(doc, strlen(doc), &c) == COF_OK)
+        blocked = c.blocked_set ? c.block_ssec && !c.block_none : blocked;
+    srv_sse_config_cleanup(&c);
+    free(doc);
+    return blocked;
+}
+
 /* Decides how a write (PUT, copy destination) is encrypted: SSE-C or SSE-KMS from its headers,
  * else the bucket's default (SSE-S3 unless the bucket says aws:kms). Replies with AWS's error
  * itself on failure. */
@@ -316,6 +332,15 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     }
     bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS; /* no TLS listener yet */
     if (out->ssec.present) {
+        if (bucket_blocks_ssec(req)) {
+            (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED,
+                                  "The request was denied because this bucket has blocked upload "
+                                  "requests that specify Server Side Encryption with Customer "
+                                  "provided keys (SSE-C). Please specify a different server-side "
+                                  "encryption type.",
+                                  NULL, NULL);
+            return COF_ERR_ACCESS_DENIED;
+        }
         if (secure_needed) {
             (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
                                   "Requests specifying Server Side Encryption with Customer "

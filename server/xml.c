@@ -586,6 +586,26 @@ static cof_err parse_sse_default(const xmlNode *el, struct srv_sse_config *c)
     return COF_OK;
 }
 
+/* <BlockedEncryptionTypes><EncryptionType>NONE|SSE-C</EncryptionType>...</...> */
+static cof_err parse_blocked(const xmlNode *el, struct srv_sse_config *c)
+{
+    cof_err err = check_container(el);
+    for (const xmlNode *k = el->children; k != NULL && err == COF_OK; k = k->next) {
+        if (!is_elem(k, "EncryptionType"))
+            continue;
+        char *v = NULL;
+        err = leaf_text(k, true, &v);
+        if (err == COF_OK && strcmp(v, "SSE-C") == 0)
+            c->block_ssec = true;
+        else if (err == COF_OK && strcmp(v, "NONE") == 0)
+            c->block_none = true;
+        else if (err == COF_OK)
+            err = COF_ERR_MALFORMED_XML;
+        free(v);
+    }
+    return err;
+}
+
 static cof_err parse_sse_rule(const xmlNode *rule, struct srv_sse_config *c)
 {
     bool dflt_seen = false;
@@ -597,6 +617,9 @@ static cof_err parse_sse_rule(const xmlNode *rule, struct srv_sse_config *c)
         } else if (is_elem(k, "BucketKeyEnabled")) {
             err = c->bucket_key_set ? COF_ERR_MALFORMED_XML : parse_bool(k, &c->bucket_key_enabled);
             c->bucket_key_set = true;
+        } else if (is_elem(k, "BlockedEncryptionTypes")) {
+            err = c->blocked_set ? COF_ERR_MALFORMED_XML : parse_blocked(k, c);
+            c->blocked_set = true;
         }
     }
     if (err == COF_OK && !dflt_seen)
@@ -607,7 +630,7 @@ static cof_err parse_sse_rule(const xmlNode *rule, struct srv_sse_config *c)
 cof_err srv_xml_parse_sse_config(const char *body, size_t n, struct srv_sse_config *out)
 {
     xmlDocPtr doc = NULL;
-    struct srv_sse_config c = {NULL, NULL, false, false};
+    struct srv_sse_config c = {NULL, NULL, false, false, false, false, false};
     const xmlNode *rule = NULL;
     cof_err err = COF_OK;
 
@@ -665,6 +688,15 @@ cof_err srv_xml_write_sse_config(const struct srv_sse_config *c, char **out, siz
     /* Echo BucketKeyEnabled only when it was set (stored rules are returned verbatim). */
     if (err == COF_OK && c->bucket_key_set)
         err = srv_xml_elem(x, "BucketKeyEnabled", c->bucket_key_enabled ? "true" : "false");
+    if (err == COF_OK && c->blocked_set) {
+        err = srv_xml_open(x, "BlockedEncryptionTypes");
+        if (err == COF_OK && c->block_none)
+            err = srv_xml_elem(x, "EncryptionType", "NONE");
+        if (err == COF_OK && c->block_ssec)
+            err = srv_xml_elem(x, "EncryptionType", "SSE-C");
+        if (err == COF_OK)
+            err = srv_xml_close(x);
+    }
     if (err == COF_OK)
         err = srv_xml_finish(x, out, out_len);
     srv_xml_free(x);

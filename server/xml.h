@@ -86,6 +86,10 @@ struct srv_sse_config {
     char *kms_key_id; /* owned, or NULL */
     bool bucket_key_enabled;
     bool bucket_key_set; /* BucketKeyEnabled was present */
+    /* BlockedEncryptionTypes (AWS, April 2026): EncryptionType NONE and/or SSE-C */
+    bool blocked_set;
+    bool block_ssec;
+    bool block_none;
 };
 
 /* PutBucketEncryption body (cap SRV_MAX_SMALL_XML_BODY): root

@@ -472,7 +472,7 @@ static void test_sse(void)
     srv_sse_config_cleanup(NULL);
 
     /* the AWS default document, byte for byte */
-    struct srv_sse_config dflt = {(char *)"AES256", NULL, false, true};
+    struct srv_sse_config dflt = {(char *)"AES256", NULL, false, true, false, false, false};
     char *doc = NULL;
     size_t len = 0;
     CHECK_EQ_INT(srv_xml_write_sse_config(&dflt, &doc, &len), COF_OK);
@@ -482,6 +482,30 @@ static void test_sse(void)
                            "<BucketKeyEnabled>false</BucketKeyEnabled></Rule>"
                            "</ServerSideEncryptionConfiguration>");
     free(doc);
+    /* BlockedEncryptionTypes round trip (AWS, April 2026) */
+    {
+        static const char blocked[] =
+            "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>"
+            "<SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault>"
+            "<BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType>"
+            "</BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>";
+        struct srv_sse_config b;
+        CHECK_EQ_INT(srv_xml_parse_sse_config(blocked, strlen(blocked), &b), COF_OK);
+        CHECK(b.blocked_set && b.block_ssec && !b.block_none);
+        char *out = NULL;
+        size_t n = 0;
+        CHECK_EQ_INT(srv_xml_write_sse_config(&b, &out, &n), COF_OK);
+        CHECK(out != NULL && strstr(out, "<BlockedEncryptionTypes><EncryptionType>SSE-C"
+                                         "</EncryptionType></BlockedEncryptionTypes>") != NULL);
+        free(out);
+        srv_sse_config_cleanup(&b);
+        static const char bad[] =
+            "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>"
+            "<SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault>"
+            "<BlockedEncryptionTypes><EncryptionType>SSE-KMS</EncryptionType>"
+            "</BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>";
+        CHECK_EQ_INT(srv_xml_parse_sse_config(bad, strlen(bad), &b), COF_ERR_MALFORMED_XML);
+    }
     /* a stored rule without BucketKeyEnabled is echoed without it */
     dflt.bucket_key_set = false;
     CHECK_EQ_INT(srv_xml_write_sse_config(&dflt, &doc, &len), COF_OK);
@@ -490,7 +514,8 @@ static void test_sse(void)
                            "</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule>"
                            "</ServerSideEncryptionConfiguration>");
     free(doc);
-    struct srv_sse_config kms = {(char *)"aws:kms", (char *)"arn:aws:kms:k&<", true, true};
+    struct srv_sse_config kms = {
+        (char *)"aws:kms", (char *)"arn:aws:kms:k&<", true, true, false, false, false};
     CHECK_EQ_INT(srv_xml_write_sse_config(&kms, &doc, &len), COF_OK);
     CHECK(strstr(doc, "<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>arn:aws:kms:k&amp;"
                       "&lt;</KMSMasterKeyID></ApplyServerSideEncryptionByDefault>"
