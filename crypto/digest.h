@@ -11,8 +11,9 @@
 
 #define CRY_MD5_LEN    16u
 #define CRY_SHA256_LEN 32u
+#define CRY_SHA1_LEN   20u
 
-enum cry_digest_alg { CRY_DIGEST_MD5, CRY_DIGEST_SHA256 };
+enum cry_digest_alg { CRY_DIGEST_MD5, CRY_DIGEST_SHA256, CRY_DIGEST_SHA1 };
 
 struct cry_digest;
 
