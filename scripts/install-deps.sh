@@ -6,6 +6,8 @@ pkgs=(build-essential meson ninja-build pkg-config
       libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libisal-dev libjansson-dev)
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3 clang-format git)
+    # The JavaScript SDK tests need node and npm; use the machine's when present.
+    command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -18,4 +20,8 @@ if ((${#missing[@]})); then
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
         "${missing[@]}"
+fi
+if [[ "${1:-}" == "--test" ]]; then
+    # JavaScript SDK v3 for the integration tests, pinned by tests/integration/js/package-lock.json
+    (cd "$(dirname "$0")/../tests/integration/js" && npm ci --no-audit --no-fund --loglevel=error)
 fi

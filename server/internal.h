@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "server/checksum.h"
+#include "server/chunked.h"
 #include "server/http.h"
 #include "server/kms.h"
 #include "server/objio.h"
@@ -30,6 +32,16 @@ struct ops_put {
     bool have_md5;
     uint8_t want_md5[CRY_MD5_LEN];
     struct write_enc enc;
+    /* aws-chunked bodies */
+    bool chunked;
+    uint64_t decoded_len; /* x-amz-decoded-content-length */
+    struct srv_chunked dec;
+    /* x-amz-checksum-*: computed over the plaintext; verified when the client sent one */
+    struct srv_cksum cksum;
+    enum srv_cksum_alg cksum_alg;
+    bool cksum_in_trailer;
+    char cksum_want[SRV_CKSUM_B64_MAX]; /* from the header; "" when none or in the trailer */
+    char cksum_got[SRV_CKSUM_B64_MAX];  /* filled by ops_body_verify */
 };
 
 /* Key material a read needs besides the root keyring. */
@@ -51,6 +63,13 @@ void part_list_cleanup(struct part_list *pl);
 /* Starts receiving a streamed body (PutObject, UploadPart): Content-Length rules, size cap,
  * Content-MD5, and an encrypting writer in req->put. */
 cof_err ops_stream_begin(struct srv_req *req);
+
+/* After the whole body: the aws-chunked stream must be complete and of the declared length, and
+ * the checksum must match the one sent (header or trailer). Replies itself on failure; fills
+ * p->cksum_got. */
+cof_err ops_body_verify(struct srv_req *req);
+/* The internal stored line recording an object's checksum ("coffer-checksum"). */
+#define OPS_INTERNAL_CHECKSUM "coffer-checksum"
 
 /* Frees what a write_enc holds (keys wiped). */
 void ops_write_enc_cleanup(struct write_enc *e);

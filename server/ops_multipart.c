@@ -210,6 +210,8 @@ cof_err ops_upload_part_finish(struct srv_req *req)
         return COF_ERR_INTERNAL;
     cof_err err = part_number(req, &pn);
     if (err == COF_OK)
+        err = ops_body_verify(req);
+    if (err == COF_OK)
         err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
@@ -260,6 +262,7 @@ cof_err ops_upload_part_finish(struct srv_req *req)
         srv_resp_add(req, "ETag", quoted);
         struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
         ops_add_sse_headers(req, &view, &p->enc.ssec);
+        srv_resp_add(req, srv_cksum_header(p->cksum_alg), p->cksum_got);
         err = srv_reply(req, 200, NULL, "", 0);
     }
     srv_kms_key_cleanup(&kms);

@@ -463,6 +463,25 @@ cof_err ops_add_internal(char **block, const struct write_enc *e)
     return err;
 }
 
+/* Records an object's checksum as an internal stored line. Takes *block. */
+static cof_err add_checksum_line(char **block, enum srv_cksum_alg alg, const char *b64)
+{
+    struct cof_buf b;
+    char *out = NULL;
+    cof_buf_init(&b, 128 * 1024);
+    cof_err err = cof_buf_puts(&b, *block != NULL ? *block : "");
+    if (err == COF_OK)
+        err = cof_buf_printf(&b, OPS_INTERNAL_CHECKSUM ":%s %s\n", srv_cksum_name(alg), b64);
+    if (err == COF_OK)
+        err = cof_buf_steal(&b, &out);
+    cof_buf_cleanup(&b);
+    if (err == COF_OK) {
+        free(*block);
+        *block = out;
+    }
+    return err;
+}
+
 /* Response headers of a write. */
 void ops_add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
                                const struct write_enc *e)
@@ -495,6 +514,77 @@ cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present)
     return COF_OK;
 }
 
+#define MSG_MULTI_CKSUM                                                                            \
+    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+#define MSG_BAD_TRAILER "The value specified in the x-amz-trailer header is not supported"
+
+static cof_err chunk_data(void *arg, const char *p, size_t n)
+{
+    struct srv_req *req = arg;
+    struct ops_put *put = req->put;
+    if (objio_writer_size(put->w) + n > SRV_MAX_OBJECT_SIZE)
+        return COF_ERR_ENTITY_TOO_LARGE;
+    srv_cksum_update(&put->cksum, p, n);
+    return objio_write(put->w, p, n);
+}
+
+/* Which checksum the request carries (header, trailer, or x-amz-sdk-checksum-algorithm), else
+ * the default CRC64NVME computed for the record. Replies itself on error. */
+static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
+{
+    const char *trailer = srv_req_header(req, "x-amz-trailer");
+    const char *sdk = srv_req_header(req, "x-amz-sdk-checksum-algorithm");
+    int n = 0;
+    for (int a = 1; a < SRV_CKSUM__COUNT; a++) {
+        const char *v = srv_req_header(req, srv_cksum_header((enum srv_cksum_alg)a));
+        if (v == NULL)
+            continue;
+        n++;
+        p->cksum_alg = (enum srv_cksum_alg)a;
+        uint8_t raw[SRV_CKSUM_MAX_LEN + 4];
+        size_t len = 0;
+        if (srv_base64_decode(v, raw, sizeof(raw), &len) != COF_OK ||
+            len != srv_cksum_len(p->cksum_alg) || strlen(v) >= sizeof(p->cksum_want)) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "Value for %s header is invalid.",
+                     srv_cksum_header(p->cksum_alg));
+            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+            return COF_ERR_INVALID_REQUEST;
+        }
+        memcpy(p->cksum_want, v, strlen(v) + 1);
+    }
+    if (trailer != NULL) {
+        enum srv_cksum_alg ta = SRV_CKSUM_NONE;
+        for (int a = 1; a < SRV_CKSUM__COUNT; a++)
+            if (strcasecmp(trailer, srv_cksum_header((enum srv_cksum_alg)a)) == 0)
+                ta = (enum srv_cksum_alg)a;
+        if (ta == SRV_CKSUM_NONE || !p->chunked) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_BAD_TRAILER, NULL, NULL);
+            return COF_ERR_INVALID_REQUEST;
+        }
+        n++;
+        p->cksum_alg = ta;
+        p->cksum_in_trailer = true;
+    }
+    if (n > 1) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_MULTI_CKSUM, NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
+    if (n == 0 && sdk != NULL) {
+        enum srv_cksum_alg sa = srv_cksum_parse_name(sdk);
+        if (sa == SRV_CKSUM_NONE) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                                  "Value for x-amz-sdk-checksum-algorithm header is invalid.", NULL,
+                                  NULL);
+            return COF_ERR_INVALID_REQUEST;
+        }
+        p->cksum_alg = sa; /* computed and returned, nothing to compare with */
+    }
+    if (p->cksum_alg == SRV_CKSUM_NONE)
+        p->cksum_alg = SRV_CKSUM_CRC64NVME; /* AWS's default when the client sends none */
+    return srv_cksum_init(&p->cksum, p->cksum_alg);
+}
+
 cof_err ops_stream_begin(struct srv_req *req)
 {
     uint64_t len = 0;
@@ -505,17 +595,31 @@ cof_err ops_stream_begin(struct srv_req *req)
     const char *te = srv_req_header(req, "Transfer-Encoding");
     if (!have_len && (te == NULL || strcasecmp(te, "chunked") != 0))
         return COF_ERR_MISSING_LENGTH;
-    if (len > SRV_MAX_OBJECT_SIZE)
-        return COF_ERR_ENTITY_TOO_LARGE;
     const char *ce = srv_req_header(req, "Content-Encoding");
     const char *sha = srv_req_header(req, "x-amz-content-sha256");
-    if ((ce != NULL && strstr(ce, "aws-chunked") != NULL) ||
-        (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0))
-        return COF_ERR_NOT_IMPLEMENTED; /* aws-chunked bodies: client compatibility issue */
+    bool chunked = (ce != NULL && strstr(ce, "aws-chunked") != NULL) ||
+                   (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0);
+    uint64_t decoded = len;
+    if (chunked) {
+        /* The payload size is x-amz-decoded-content-length; Content-Length counts framing. */
+        const char *dl = srv_req_header(req, "x-amz-decoded-content-length");
+        char *end = NULL;
+        if (dl == NULL)
+            return COF_ERR_MISSING_LENGTH;
+        decoded = strtoull(dl, &end, 10);
+        if (end == dl || *end != '\0')
+            return COF_ERR_INVALID_ARGUMENT;
+    }
+    if (decoded > SRV_MAX_OBJECT_SIZE)
+        return COF_ERR_ENTITY_TOO_LARGE;
     struct ops_put *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return COF_ERR_NOMEM;
     req->put = p;
+    p->chunked = chunked;
+    p->decoded_len = decoded;
+    if (chunked)
+        srv_chunked_init(&p->dec, chunk_data, req);
     const char *md5 = srv_req_header(req, "Content-MD5");
     if (md5 != NULL) {
         size_t n = 0;
@@ -524,10 +628,38 @@ cof_err ops_stream_begin(struct srv_req *req)
             return COF_ERR_INVALID_DIGEST;
         p->have_md5 = true;
     }
-    err = objio_writer_new(req->ctx, req->rid, &p->w);
+    err = plan_checksum(req, p);
+    if (err == COF_OK)
+        err = objio_writer_new(req->ctx, req->rid, &p->w);
     if (err != COF_OK)
         return err;
     req->body_mode = SRV_BODY_STREAM;
+    return COF_OK;
+}
+
+cof_err ops_body_verify(struct srv_req *req)
+{
+    struct ops_put *p = req->put;
+    if (p->chunked && (!srv_chunked_done(&p->dec) || p->dec.decoded != p->decoded_len))
+        return COF_ERR_INCOMPLETE_BODY;
+    srv_cksum_final(&p->cksum, p->cksum_got);
+    const char *want = p->cksum_want[0] != '\0' ? p->cksum_want : NULL;
+    if (p->cksum_in_trailer) {
+        want = srv_chunked_trailer(&p->dec, srv_cksum_header(p->cksum_alg));
+        if (want == NULL) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                                  "The x-amz-trailer checksum was not sent in the trailer.", NULL,
+                                  NULL);
+            return COF_ERR_INVALID_REQUEST;
+        }
+    }
+    if (want != NULL && strcmp(want, p->cksum_got) != 0) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "The %s you specified did not match the calculated checksum.",
+                 srv_cksum_name(p->cksum_alg));
+        (void)srv_reply_error(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
+        return COF_ERR_BAD_DIGEST;
+    }
     return COF_OK;
 }
 
@@ -547,9 +679,11 @@ cof_err ops_put_object_body(struct srv_req *req, const char *data, size_t n)
 {
     if (req->put == NULL || req->put->w == NULL)
         return COF_ERR_INTERNAL;
-    if (objio_writer_size(req->put->w) + n > SRV_MAX_OBJECT_SIZE)
-        return COF_ERR_ENTITY_TOO_LARGE;
-    return objio_write(req->put->w, data, n);
+    if (req->put->chunked) {
+        cof_err err = srv_chunked_feed(&req->put->dec, data, n);
+        return err == COF_ERR_INVALID ? COF_ERR_INCOMPLETE_BODY : err;
+    }
+    return chunk_data(req, data, n);
 }
 
 /* Publishes o, then unlinks the blob it replaced (write protocol: publish, then unlink). */
@@ -614,9 +748,15 @@ cof_err ops_put_object_finish(struct srv_req *req)
     memset(&o, 0, sizeof(o));
     if (p == NULL || p->w == NULL)
         return COF_ERR_INTERNAL;
-    cof_err err = ops_headers_from_request(req, &headers);
+    cof_err err = ops_body_verify(req);
+    if (err == COF_OK)
+        err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &p->enc);
+    /* A checksum is derived from the plaintext: kept only for SSE-S3 objects (SSE-C and SSE-KMS
+     * would leak through it). */
+    if (err == COF_OK && p->enc.ssec.key == NULL && !p->enc.kms_used)
+        err = add_checksum_line(&headers, p->cksum_alg, p->cksum_got);
     struct objio_seal seal;
     ops_seal_for(req, &p->enc, &seal);
     if (err == COF_OK) {
@@ -628,6 +768,7 @@ cof_err ops_put_object_finish(struct srv_req *req)
         snprintf(etag, sizeof(etag), "\"%s\"", o.etag);
         srv_resp_add(req, "ETag", etag);
         ops_add_write_sse_headers(req, &o, &p->enc);
+        srv_resp_add(req, srv_cksum_header(p->cksum_alg), p->cksum_got);
         err = srv_reply(req, 200, NULL, "", 0);
     }
     sto_object_cleanup(&o);
@@ -640,6 +781,7 @@ void ops_put_object_cleanup(struct srv_req *req)
         return;
     objio_writer_free(req->put->w);
     ops_write_enc_cleanup(&req->put->enc);
+    srv_cksum_cleanup(&req->put->cksum);
     free(req->put);
     req->put = NULL;
 }
@@ -916,6 +1058,21 @@ cof_err ops_get_object(struct srv_req *req, int head)
     uint64_t len = o.size == 0 ? 0 : last - first + 1;
     g->first = first;
     add_object_headers(req, &o, &ssec);
+    const char *mode = srv_req_header(req, "x-amz-checksum-mode");
+    char ck[96];
+    if (mode != NULL && strcasecmp(mode, "ENABLED") == 0 && status == 200 &&
+        ops_stored_value(o.headers, OPS_INTERNAL_CHECKSUM, ck, sizeof(ck))) {
+        char *sp = strchr(ck, ' ');
+        enum srv_cksum_alg a = SRV_CKSUM_NONE;
+        if (sp != NULL) {
+            *sp = '\0';
+            a = srv_cksum_parse_name(ck);
+        }
+        if (a != SRV_CKSUM_NONE) {
+            srv_resp_add(req, srv_cksum_header(a), sp + 1);
+            srv_resp_add(req, "x-amz-checksum-type", "FULL_OBJECT");
+        }
+    }
     err = srv_reply_stream(req, status, len, get_stream_read, g, get_stream_free);
     g = NULL;
 out:
