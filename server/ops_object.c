@@ -332,6 +332,13 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     }
     bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS; /* no TLS listener yet */
     if (out->ssec.present) {
+        if (secure_needed) {
+            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                                  "Requests specifying Server Side Encryption with Customer "
+                                  "provided keys must be made over a secure connection.",
+                                  NULL, NULL);
+            return COF_ERR_INVALID_REQUEST;
+        }
         if (bucket_blocks_ssec(req)) {
             (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED,
                                   "The request was denied because this bucket has blocked upload "
@@ -340,13 +347,6 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
                                   "encryption type.",
                                   NULL, NULL);
             return COF_ERR_ACCESS_DENIED;
-        }
-        if (secure_needed) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                                  "Requests specifying Server Side Encryption with Customer "
-                                  "provided keys must be made over a secure connection.",
-                                  NULL, NULL);
-            return COF_ERR_INVALID_REQUEST;
         }
         return COF_OK;
     }
