@@ -71,6 +71,13 @@ cof_err ops_body_verify(struct srv_req *req);
 /* The internal stored line recording an object's checksum ("coffer-checksum"). */
 #define OPS_INTERNAL_CHECKSUM "coffer-checksum"
 
+/* If-Match/If-None-Match/If-Modified-Since/If-Unmodified-Since in RFC 7232 order; for_copy:
+ * every failure is 412 (x-amz-copy-source-if-*), else 304 for the None-Match/Modified pair. */
+cof_err ops_eval_conditions(const char *if_match, const char *if_none_match, const char *if_mod,
+                            const char *if_unmod, const struct sto_object *o, bool for_copy);
+/* x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded. */
+cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key);
+
 /* Frees what a write_enc holds (keys wiped). */
 void ops_write_enc_cleanup(struct write_enc *e);
 /* Decides how a write is encrypted (SSE-C / SSE-KMS headers, else the bucket default); replies

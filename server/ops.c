@@ -188,6 +188,8 @@ cof_err ops_finish(struct srv_req *req)
         return ops_create_multipart(req);
     case SRV_OP_UPLOAD_PART:
         return ops_upload_part_finish(req);
+    case SRV_OP_UPLOAD_PART_COPY:
+        return ops_upload_part_copy(req);
     case SRV_OP_COMPLETE_MULTIPART:
         return ops_complete_multipart(req);
     case SRV_OP_ABORT_MULTIPART:

@@ -46,6 +46,7 @@ cof_err ops_localstack(struct srv_req *req);
 cof_err ops_create_multipart(struct srv_req *req);
 cof_err ops_upload_part_begin(struct srv_req *req);
 cof_err ops_upload_part_finish(struct srv_req *req);
+cof_err ops_upload_part_copy(struct srv_req *req);
 cof_err ops_complete_multipart(struct srv_req *req);
 cof_err ops_abort_multipart(struct srv_req *req);
 cof_err ops_list_parts(struct srv_req *req);

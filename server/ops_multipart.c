@@ -191,21 +191,79 @@ cof_err ops_upload_part_begin(struct srv_req *req)
     return err;
 }
 
-cof_err ops_upload_part_finish(struct srv_req *req)
+/* Seals what w holds as part pn of upload u (in the upload's SSE mode) and stores it, replacing
+ * an earlier part pn. want_md5: Content-MD5 to check, or NULL. Fills etag (hex) and mtime.
+ * Replies KMS and NoSuchUpload errors itself. */
+static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int pn,
+                          struct objio_writer *w, const struct cry_key *customer_key,
+                          const uint8_t *want_md5, char etag[2 * CRY_MD5_LEN + 1],
+                          int64_t *out_mtime)
 {
-    struct ops_put *p = req->put;
-    struct sto_upload u;
     struct sto_object tmp;
     struct srv_kms_key kms;
     struct sto_part part;
     struct objio_seal seal;
-    char context[4096], msg[256], etag[2 * CRY_MD5_LEN + 1], quoted[80];
+    char context[4096], msg[256];
     uint8_t md5[CRY_MD5_LEN];
     char *replaced = NULL;
-    int pn = 0;
+    cof_err err = COF_OK;
     memset(&tmp, 0, sizeof(tmp));
     memset(&kms, 0, sizeof(kms));
-    memset(&part, 0, sizeof(part));
+    /* The part is sealed like the object it will become part of. */
+    if (u->sse_mode == CRY_MODE_SSE_C) {
+        objio_seal_sse_c(customer_key, &seal);
+    } else if (u->sse_mode == CRY_MODE_SSE_KMS) {
+        err = srv_kms_load(req->ctx, u->kek_id, &kms, msg, sizeof(msg));
+        if (err != COF_OK)
+            (void)ops_kms_fail(req, err, msg);
+        if (!ops_stored_value(u->headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
+            context[0] = '\0';
+        objio_seal_sse_kms(kms.material, kms.id, context[0] ? context : NULL, &seal);
+    } else {
+        objio_seal_sse_s3(req->ctx, &seal);
+    }
+    tmp.bucket = strdup(u->bucket);
+    tmp.key = strdup(u->key);
+    tmp.version_id = strdup("null");
+    if (err == COF_OK && (tmp.bucket == NULL || tmp.key == NULL || tmp.version_id == NULL))
+        err = COF_ERR_NOMEM;
+    if (err == COF_OK)
+        err = objio_writer_finish(w, &tmp, &seal, md5);
+    if (err == COF_OK && want_md5 != NULL && memcmp(md5, want_md5, CRY_MD5_LEN) != 0) {
+        ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+        err = COF_ERR_BAD_DIGEST;
+    }
+    /* Only SSE-S3 part ETags are the MD5 of the part (AWS). */
+    if (err == COF_OK && u->sse_mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK)
+        err = COF_ERR_INTERNAL;
+    if (err == COF_OK) {
+        srv_hex_encode(md5, CRY_MD5_LEN, etag);
+        *out_mtime = ops_now_ms();
+        part =
+            (struct sto_part){pn,         tmp.size,        etag,           *out_mtime, tmp.blob_id,
+                              tmp.kek_id, tmp.wrapped_dek, tmp.wrapped_len};
+        err = sto_meta_part_put(req->ctx->meta, u->upload_id, &part, &replaced);
+        if (err != COF_OK)
+            ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+        if (err == COF_ERR_NO_SUCH_UPLOAD) /* aborted or completed meanwhile */
+            (void)srv_reply_error(req, err, NULL, "UploadId", u->upload_id);
+    }
+    if (replaced != NULL) {
+        ops_blob_discard(req->ctx, req->rid, replaced, true);
+        free(replaced);
+    }
+    srv_kms_key_cleanup(&kms);
+    sto_object_cleanup(&tmp);
+    return err;
+}
+
+cof_err ops_upload_part_finish(struct srv_req *req)
+{
+    struct ops_put *p = req->put;
+    struct sto_upload u;
+    char etag[2 * CRY_MD5_LEN + 1], quoted[80];
+    int64_t mtime = 0;
+    int pn = 0;
     if (p == NULL || p->w == NULL)
         return COF_ERR_INTERNAL;
     cof_err err = part_number(req, &pn);
@@ -215,48 +273,8 @@ cof_err ops_upload_part_finish(struct srv_req *req)
         err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
-    /* The part is sealed like the object it will become part of. */
-    if (u.sse_mode == CRY_MODE_SSE_C) {
-        objio_seal_sse_c(p->enc.ssec.key, &seal);
-    } else if (u.sse_mode == CRY_MODE_SSE_KMS) {
-        err = srv_kms_load(req->ctx, u.kek_id, &kms, msg, sizeof(msg));
-        if (err != COF_OK)
-            (void)ops_kms_fail(req, err, msg);
-        if (!ops_stored_value(u.headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
-            context[0] = '\0';
-        objio_seal_sse_kms(kms.material, kms.id, context[0] ? context : NULL, &seal);
-    } else {
-        objio_seal_sse_s3(req->ctx, &seal);
-    }
-    tmp.bucket = strdup(u.bucket);
-    tmp.key = strdup(u.key);
-    tmp.version_id = strdup("null");
-    if (err == COF_OK && (tmp.bucket == NULL || tmp.key == NULL || tmp.version_id == NULL))
-        err = COF_ERR_NOMEM;
-    if (err == COF_OK)
-        err = objio_writer_finish(p->w, &tmp, &seal, md5);
-    if (err == COF_OK && p->have_md5 && memcmp(md5, p->want_md5, CRY_MD5_LEN) != 0) {
-        ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
-        err = COF_ERR_BAD_DIGEST;
-    }
-    /* Only SSE-S3 part ETags are the MD5 of the part (AWS). */
-    if (err == COF_OK && u.sse_mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK)
-        err = COF_ERR_INTERNAL;
-    if (err == COF_OK) {
-        srv_hex_encode(md5, CRY_MD5_LEN, etag);
-        part = (struct sto_part){
-            pn,         tmp.size,        etag,           ops_now_ms(), tmp.blob_id,
-            tmp.kek_id, tmp.wrapped_dek, tmp.wrapped_len};
-        err = sto_meta_part_put(req->ctx->meta, u.upload_id, &part, &replaced);
-        if (err != COF_OK)
-            ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
-        if (err == COF_ERR_NO_SUCH_UPLOAD) /* aborted or completed meanwhile */
-            (void)srv_reply_error(req, err, NULL, "UploadId", u.upload_id);
-    }
-    if (replaced != NULL) {
-        ops_blob_discard(req->ctx, req->rid, replaced, true);
-        free(replaced);
-    }
+    err = store_part(req, &u, pn, p->w, p->enc.ssec.key, p->have_md5 ? p->want_md5 : NULL, etag,
+                     &mtime);
     if (err == COF_OK) {
         snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
         srv_resp_add(req, "ETag", quoted);
@@ -265,8 +283,130 @@ cof_err ops_upload_part_finish(struct srv_req *req)
         srv_resp_add(req, srv_cksum_header(p->cksum_alg), p->cksum_got);
         err = srv_reply(req, 200, NULL, "", 0);
     }
-    srv_kms_key_cleanup(&kms);
-    sto_object_cleanup(&tmp);
+    sto_upload_cleanup(&u);
+    return err;
+}
+
+/* x-amz-copy-source-range: "bytes=first-last" within the source. Replies itself. */
+static cof_err copy_range(struct srv_req *req, uint64_t size, uint64_t *first, uint64_t *len)
+{
+    const char *r = srv_req_header(req, "x-amz-copy-source-range");
+    *first = 0;
+    *len = size;
+    if (r == NULL)
+        return COF_OK;
+    unsigned long long a = 0, b = 0;
+    char tail = 0;
+    if (sscanf(r, "bytes=%llu-%llu%c", &a, &b, &tail) != 2 || a > b) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "The x-amz-copy-source-range value must be of the form "
+                              "bytes=first-last where first and last are the zero-based offsets "
+                              "of the first and last bytes to copy",
+                              "ArgumentName", "x-amz-copy-source-range");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    if (b >= size) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "Range specified is not valid for source object of size: %llu",
+                 (unsigned long long)size);
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, msg, "ArgumentName",
+                              "x-amz-copy-source-range");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    *first = a;
+    *len = b - a + 1;
+    return COF_OK;
+}
+
+cof_err ops_upload_part_copy(struct srv_req *req)
+{
+    struct sto_upload u;
+    struct srv_ssec src_key, dst_key;
+    struct srv_sse_err e;
+    struct read_keys rk;
+    struct sto_object src;
+    struct objio_reader *r = NULL;
+    struct objio_writer *w = NULL;
+    struct srv_xml *x = NULL;
+    char *sbucket = NULL, *skey = NULL, *doc = NULL;
+    uint8_t *buf = NULL;
+    char etag[2 * CRY_MD5_LEN + 1];
+    int64_t mtime = 0;
+    size_t doclen = 0;
+    int pn = 0;
+    memset(&u, 0, sizeof(u));
+    memset(&src_key, 0, sizeof(src_key));
+    memset(&dst_key, 0, sizeof(dst_key));
+    memset(&rk, 0, sizeof(rk));
+    memset(&src, 0, sizeof(src));
+    cof_err err = part_number(req, &pn);
+    if (err == COF_OK)
+        err = get_upload(req, &u);
+    if (err == COF_OK) {
+        err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, &dst_key, &e);
+        if (err == COF_OK)
+            err = srv_ssec_parse(req, SRV_SSE_COPY_SOURCE, false, &src_key, &e);
+        if (err != COF_OK)
+            (void)srv_sse_reply(req, &e);
+    }
+    if (err == COF_OK)
+        err = check_part_sse(req, &u, &dst_key);
+    if (err == COF_OK)
+        err = ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey);
+    if (err == COF_OK)
+        err = ops_open_object(req, sbucket, skey, &src_key, &rk, &src, &r);
+    if (err == COF_OK)
+        err = ops_eval_conditions(srv_req_header(req, "x-amz-copy-source-if-match"),
+                                  srv_req_header(req, "x-amz-copy-source-if-none-match"),
+                                  srv_req_header(req, "x-amz-copy-source-if-modified-since"),
+                                  srv_req_header(req, "x-amz-copy-source-if-unmodified-since"),
+                                  &src, true);
+    uint64_t first = 0, len = 0;
+    if (err == COF_OK)
+        err = copy_range(req, src.size, &first, &len);
+    if (err == COF_OK)
+        err = objio_writer_new(req->ctx, req->rid, &w);
+    if (err == COF_OK && (buf = malloc(CRY_SEG_SIZE)) == NULL)
+        err = COF_ERR_NOMEM;
+    for (uint64_t done = 0; err == COF_OK && done < len;) {
+        size_t n = 0;
+        size_t want = len - done < CRY_SEG_SIZE ? (size_t)(len - done) : CRY_SEG_SIZE;
+        err = objio_read(r, first + done, buf, want, &n);
+        if (err == COF_OK && n == 0)
+            err = COF_ERR_INTEGRITY;
+        if (err == COF_OK)
+            err = objio_write(w, buf, n);
+        done += n;
+    }
+    if (err == COF_OK)
+        err = store_part(req, &u, pn, w, dst_key.key, NULL, etag, &mtime);
+    if (err == COF_OK)
+        err = srv_xml_new("CopyPartResult", &x);
+    if (err == COF_OK) {
+        char iso[32], quoted[80];
+        srv_iso8601_format(mtime, iso);
+        snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+        srv_xml_elem(x, "LastModified", iso);
+        srv_xml_elem(x, "ETag", quoted);
+        err = srv_xml_finish(x, &doc, &doclen);
+    }
+    if (err == COF_OK) {
+        struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
+        ops_add_sse_headers(req, &view, &dst_key);
+        err = srv_reply_xml(req, 200, doc, doclen);
+        doc = NULL;
+    }
+    free(doc);
+    srv_xml_free(x);
+    free(buf);
+    objio_writer_free(w);
+    objio_reader_free(r);
+    srv_kms_key_cleanup(&rk.kms);
+    sto_object_cleanup(&src);
+    srv_ssec_cleanup(&src_key);
+    srv_ssec_cleanup(&dst_key);
+    free(sbucket);
+    free(skey);
     sto_upload_cleanup(&u);
     return err;
 }

@@ -789,8 +789,8 @@ void ops_put_object_cleanup(struct srv_req *req)
 /* ---- conditionals ---- */
 
 /* RFC 7232 section 6 order, as S3 applies it. for_copy: every failure is 412. */
-static cof_err eval_conditions(const char *if_match, const char *if_none_match, const char *if_mod,
-                               const char *if_unmod, const struct sto_object *o, bool for_copy)
+cof_err ops_eval_conditions(const char *if_match, const char *if_none_match, const char *if_mod,
+                            const char *if_unmod, const struct sto_object *o, bool for_copy)
 {
     int64_t mtime = o->mtime_ms / 1000;
     int64_t t = 0;
@@ -1019,9 +1019,9 @@ cof_err ops_get_object(struct srv_req *req, int head)
                           head ? NULL : &g->r);
     if (err != COF_OK)
         goto out;
-    err = eval_conditions(srv_req_header(req, "If-Match"), srv_req_header(req, "If-None-Match"),
-                          srv_req_header(req, "If-Modified-Since"),
-                          srv_req_header(req, "If-Unmodified-Since"), &o, false);
+    err = ops_eval_conditions(srv_req_header(req, "If-Match"), srv_req_header(req, "If-None-Match"),
+                              srv_req_header(req, "If-Modified-Since"),
+                              srv_req_header(req, "If-Unmodified-Since"), &o, false);
     if (err == COF_ERR_NOT_MODIFIED) {
         char date[32], etag[80];
         srv_http_date_format(o.mtime_ms / 1000, date);
@@ -1105,7 +1105,7 @@ cof_err ops_delete_object(struct srv_req *req)
 /* ---- CopyObject ---- */
 
 /* x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded. */
-static cof_err parse_copy_source(const char *src, char **out_bucket, char **out_key)
+cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key)
 {
     const char *p = src[0] == '/' ? src + 1 : src;
     const char *q = strstr(p, "?versionId=");
@@ -1149,7 +1149,7 @@ cof_err ops_copy_object(struct srv_req *req)
     memset(&dst_enc, 0, sizeof(dst_enc));
     memset(&rk, 0, sizeof(rk));
 
-    cof_err err = parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey);
+    cof_err err = ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey);
     if (err != COF_OK)
         goto out;
     err = ops_plan_write_enc(req, &dst_enc);
@@ -1196,10 +1196,11 @@ cof_err ops_copy_object(struct srv_req *req)
         err = COF_ERR_INVALID_COPY;
         goto out;
     }
-    err = eval_conditions(srv_req_header(req, "x-amz-copy-source-if-match"),
-                          srv_req_header(req, "x-amz-copy-source-if-none-match"),
-                          srv_req_header(req, "x-amz-copy-source-if-modified-since"),
-                          srv_req_header(req, "x-amz-copy-source-if-unmodified-since"), &src, true);
+    err = ops_eval_conditions(srv_req_header(req, "x-amz-copy-source-if-match"),
+                              srv_req_header(req, "x-amz-copy-source-if-none-match"),
+                              srv_req_header(req, "x-amz-copy-source-if-modified-since"),
+                              srv_req_header(req, "x-amz-copy-source-if-unmodified-since"), &src,
+                              true);
     if (err != COF_OK)
         goto out;
     if (replace) {

@@ -37,6 +37,7 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_ABORT_MULTIPART] = "AbortMultipartUpload",
     [SRV_OP_LIST_PARTS] = "ListParts",
     [SRV_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
+    [SRV_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
@@ -261,10 +262,9 @@ static enum srv_op multipart_op(enum method m, const struct srv_query *q, bool h
         return srv_query_has(q, "partNumber") ? SRV_OP_NOT_IMPLEMENTED : SRV_OP_NONE;
     switch (m) {
     case M_PUT:
-        /* UploadPartCopy is not built yet. */
         if (!srv_query_has(q, "partNumber"))
             return SRV_OP_METHOD_NOT_ALLOWED;
-        return has_copy_source ? SRV_OP_NOT_IMPLEMENTED : SRV_OP_UPLOAD_PART;
+        return has_copy_source ? SRV_OP_UPLOAD_PART_COPY : SRV_OP_UPLOAD_PART;
     case M_POST:
         return SRV_OP_COMPLETE_MULTIPART;
     case M_DELETE:
