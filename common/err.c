@@ -55,6 +55,7 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_INVALID_PART] = "COF_ERR_INVALID_PART",
     [COF_ERR_INVALID_PART_ORDER] = "COF_ERR_INVALID_PART_ORDER",
     [COF_ERR_ENTITY_TOO_SMALL] = "COF_ERR_ENTITY_TOO_SMALL",
+    [COF_ERR_INVALID_PART_NUMBER] = "COF_ERR_INVALID_PART_NUMBER",
 };
 
 const char *cof_err_name(cof_err e)

@@ -56,17 +56,18 @@ typedef enum {
     COF_ERR_NO_SUCH_UPLOAD,
     COF_ERR_SERVICE_UNAVAILABLE,
     COF_ERR_METADATA_TOO_LARGE,
-    COF_ERR_BAD_CONTINUATION,   /* ListObjectsV2 token we did not issue: InvalidArgument */
-    COF_ERR_UNSUPPORTED_AUTH,   /* Authorization scheme other than SigV4/SigV2 */
-    COF_ERR_ACCESS_DENIED,      /* 403 AccessDenied */
-    COF_ERR_BAD_ENCRYPTION_ALG, /* InvalidEncryptionAlgorithmError */
-    COF_ERR_EXISTS,             /* generic: the name is taken (KMS alias) */
-    COF_ERR_KMS_NOT_FOUND,      /* KMS.NotFoundException */
-    COF_ERR_KMS_DISABLED,       /* KMS.DisabledException */
-    COF_ERR_KMS_INVALID_STATE,  /* KMS.KMSInvalidStateException */
-    COF_ERR_INVALID_PART,       /* InvalidPart */
-    COF_ERR_INVALID_PART_ORDER, /* InvalidPartOrder */
-    COF_ERR_ENTITY_TOO_SMALL,   /* EntityTooSmall */
+    COF_ERR_BAD_CONTINUATION,    /* ListObjectsV2 token we did not issue: InvalidArgument */
+    COF_ERR_UNSUPPORTED_AUTH,    /* Authorization scheme other than SigV4/SigV2 */
+    COF_ERR_ACCESS_DENIED,       /* 403 AccessDenied */
+    COF_ERR_BAD_ENCRYPTION_ALG,  /* InvalidEncryptionAlgorithmError */
+    COF_ERR_EXISTS,              /* generic: the name is taken (KMS alias) */
+    COF_ERR_KMS_NOT_FOUND,       /* KMS.NotFoundException */
+    COF_ERR_KMS_DISABLED,        /* KMS.DisabledException */
+    COF_ERR_KMS_INVALID_STATE,   /* KMS.KMSInvalidStateException */
+    COF_ERR_INVALID_PART,        /* InvalidPart */
+    COF_ERR_INVALID_PART_ORDER,  /* InvalidPartOrder */
+    COF_ERR_ENTITY_TOO_SMALL,    /* EntityTooSmall */
+    COF_ERR_INVALID_PART_NUMBER, /* 416 InvalidPartNumber */
     COF_ERR__COUNT
 } cof_err;
 

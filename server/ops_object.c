@@ -985,6 +985,63 @@ cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key
     return COF_ERR_INTEGRITY;
 }
 
+struct size_walk {
+    uint64_t *sizes;
+    size_t n;
+    size_t cap;
+};
+
+static cof_err collect_size(const struct sto_part *p, void *arg)
+{
+    struct size_walk *w = arg;
+    if (w->n == w->cap)
+        return COF_ERR_NOT_FOUND;
+    w->sizes[w->n++] = p->size;
+    return COF_OK;
+}
+
+/* ?partNumber=N: the byte range of part N (a single-part object has one part). Replies
+ * itself; sets x-amz-mp-parts-count. */
+static cof_err part_range(struct srv_req *req, const struct sto_object *o, const char *pn,
+                          uint64_t *first, uint64_t *last)
+{
+    char *end = NULL;
+    long n = strtol(pn, &end, 10);
+    if (end == pn || *end != '\0' || n < 1 || n > 10000) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "Part number must be an integer between 1 and 10000, inclusive",
+                              "ArgumentName", "partNumber");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    size_t parts = o->part_count > 0 ? o->part_count : 1;
+    if ((size_t)n > parts) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_PART_NUMBER, NULL, "PartNumberRequested", pn);
+        return COF_ERR_INVALID_PART_NUMBER;
+    }
+    uint64_t start = 0, size = o->size;
+    if (o->part_count > 0) {
+        struct size_walk w = {calloc(parts, sizeof(uint64_t)), 0, parts};
+        if (w.sizes == NULL)
+            return COF_ERR_NOMEM;
+        cof_err err = sto_meta_object_parts(req->ctx->meta, o->bucket, o->key, collect_size, &w);
+        if (err == COF_OK && w.n != parts)
+            err = COF_ERR_INTEGRITY;
+        for (long i = 0; err == COF_OK && i < n - 1; i++)
+            start += w.sizes[i];
+        if (err == COF_OK)
+            size = w.sizes[n - 1];
+        free(w.sizes);
+        if (err != COF_OK)
+            return err;
+        char cnt[24];
+        snprintf(cnt, sizeof(cnt), "%zu", parts);
+        srv_resp_add(req, "x-amz-mp-parts-count", cnt);
+    }
+    *first = start;
+    *last = size > 0 ? start + size - 1 : start;
+    return COF_OK;
+}
+
 cof_err ops_get_object(struct srv_req *req, int head)
 {
     struct sto_object o;
@@ -1037,6 +1094,17 @@ cof_err ops_get_object(struct srv_req *req, int head)
     uint64_t first = 0, last = o.size > 0 ? o.size - 1 : 0;
     unsigned status = 200;
     const char *range = srv_req_header(req, "Range");
+    const char *pn = srv_query_get(&req->query, "partNumber");
+    if (pn != NULL) {
+        err = part_range(req, &o, pn, &first, &last);
+        if (err != COF_OK)
+            goto out;
+        status = 206;
+        range = NULL;
+        snprintf(num, sizeof(num), "bytes %llu-%llu/%llu", (unsigned long long)first,
+                 (unsigned long long)last, (unsigned long long)o.size);
+        srv_resp_add(req, "Content-Range", num);
+    }
     if (range != NULL) {
         uint64_t rfirst = 0, rlast = 0;
         cof_err rerr = srv_range_parse(range, o.size, &rfirst, &rlast);

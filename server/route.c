@@ -258,8 +258,12 @@ static enum srv_op multipart_op(enum method m, const struct srv_query *q, bool h
     bool upload_id = srv_query_has(q, "uploadId");
     if (srv_query_has(q, "uploads") && !upload_id)
         return m == M_POST ? SRV_OP_CREATE_MULTIPART : SRV_OP_METHOD_NOT_ALLOWED;
-    if (!upload_id)
-        return srv_query_has(q, "partNumber") ? SRV_OP_NOT_IMPLEMENTED : SRV_OP_NONE;
+    if (!upload_id) {
+        /* GET/HEAD ?partNumber=N read one part of an object. */
+        if (srv_query_has(q, "partNumber") && m != M_GET && m != M_HEAD)
+            return SRV_OP_NOT_IMPLEMENTED;
+        return SRV_OP_NONE;
+    }
     switch (m) {
     case M_PUT:
         if (!srv_query_has(q, "partNumber"))

@@ -93,6 +93,8 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_ENTITY_TOO_SMALL] = {400, "EntityTooSmall",
                                   "Your proposed upload is smaller than the minimum allowed "
                                   "object size."},
+    [COF_ERR_INVALID_PART_NUMBER] = {416, "InvalidPartNumber",
+                                     "The requested partnumber is not satisfiable"},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
