@@ -68,6 +68,12 @@ typedef enum {
     COF_ERR_INVALID_PART_ORDER,  /* InvalidPartOrder */
     COF_ERR_ENTITY_TOO_SMALL,    /* EntityTooSmall */
     COF_ERR_INVALID_PART_NUMBER, /* 416 InvalidPartNumber */
+    COF_ERR_SIGNATURE_MISMATCH,  /* 403 SignatureDoesNotMatch */
+    COF_ERR_INVALID_ACCESS_KEY,  /* 403 InvalidAccessKeyId */
+    COF_ERR_EXPIRED,             /* 403 AccessDenied: Request has expired */
+    COF_ERR_TIME_SKEWED,         /* 403 RequestTimeTooSkewed */
+    COF_ERR_SHA256_MISMATCH,     /* 400 XAmzContentSHA256Mismatch */
+    COF_ERR_QUERY_AUTH,          /* 400 AuthorizationQueryParametersError */
     COF_ERR__COUNT
 } cof_err;
 

@@ -3,9 +3,12 @@
  * wiping here, and no key material may pass through. */
 #include "crypto/digest.h"
 
+#include <limits.h>
+
 #include <stdlib.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 struct cry_digest {
     EVP_MD_CTX *ctx;
@@ -92,6 +95,17 @@ cof_err cry_digest_oneshot(enum cry_digest_alg alg, const void *p, size_t n, uin
     if (out == NULL || (p == NULL && n > 0))
         COF_BUG("cry_digest_oneshot: NULL argument");
     if (EVP_Digest(n > 0 ? p : "", n, out, &len, alg_md(alg), NULL) != 1)
+        return COF_ERR_INTERNAL;
+    return COF_OK;
+}
+
+cof_err cry_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+                        uint8_t out[CRY_SHA256_LEN])
+{
+    unsigned int len = 0;
+    if (klen > INT_MAX ||
+        HMAC(EVP_sha256(), key, (int)klen, n > 0 ? p : (const void *)"", n, out, &len) == NULL ||
+        len != CRY_SHA256_LEN)
         return COF_ERR_INTERNAL;
     return COF_OK;
 }

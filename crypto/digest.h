@@ -26,4 +26,8 @@ void cry_digest_free(struct cry_digest *d);
 COF_MUST_CHECK cof_err cry_digest_oneshot(enum cry_digest_alg alg, const void *p, size_t n,
                                           uint8_t *out);
 
+/* HMAC-SHA256 (SigV4 signing) of n bytes under a key of klen bytes; out gets 32 bytes. */
+COF_MUST_CHECK cof_err cry_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+                                       uint8_t out[CRY_SHA256_LEN]);
+
 #endif

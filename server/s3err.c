@@ -95,6 +95,23 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                   "object size."},
     [COF_ERR_INVALID_PART_NUMBER] = {416, "InvalidPartNumber",
                                      "The requested partnumber is not satisfiable"},
+    [COF_ERR_SIGNATURE_MISMATCH] = {403, "SignatureDoesNotMatch",
+                                    "The request signature we calculated does not match the "
+                                    "signature you provided. Check your key and signing method."},
+    [COF_ERR_INVALID_ACCESS_KEY] = {403, "InvalidAccessKeyId",
+                                    "The AWS Access Key Id you provided does not exist in our "
+                                    "records."},
+    [COF_ERR_EXPIRED] = {403, "AccessDenied", "Request has expired"},
+    [COF_ERR_TIME_SKEWED] = {403, "RequestTimeTooSkewed",
+                             "The difference between the request time and the current time is too "
+                             "large."},
+    [COF_ERR_SHA256_MISMATCH] = {400, "XAmzContentSHA256Mismatch",
+                                 "The provided 'x-amz-content-sha256' header does not match what "
+                                 "was computed."},
+    [COF_ERR_QUERY_AUTH] = {400, "AuthorizationQueryParametersError",
+                            "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                            "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
+                            "and X-Amz-Expires parameters."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
