@@ -4,6 +4,7 @@
 #include "server/auth.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool copy_field(char *dst, size_t cap, const char *s, size_t n)
@@ -81,6 +82,9 @@ cof_err srv_auth_parse(const char *authz, const struct srv_query *q, struct srv_
             const char *sig = find_param(rest, "Signature", &gl);
             if (cred == NULL || sh == NULL || sig == NULL || sl == 0 || gl == 0)
                 return COF_ERR_AUTH_MALFORMED;
+            if (!copy_field(out->signed_headers, sizeof(out->signed_headers), sh, sl) ||
+                !copy_field(out->signature, sizeof(out->signature), sig, gl))
+                return COF_ERR_AUTH_MALFORMED;
             return parse_credential(cred, cl, out);
         }
         if (strncmp(authz, "AWS ", 4) == 0) {
@@ -95,9 +99,32 @@ cof_err srv_auth_parse(const char *authz, const struct srv_query *q, struct srv_
         }
         return COF_ERR_UNSUPPORTED_AUTH;
     }
+    out->expires = -1;
     const char *qc = srv_query_get(q, "X-Amz-Credential");
-    if (qc != NULL)
-        return parse_credential(qc, strlen(qc), out);
+    if (qc != NULL) {
+        cof_err err = parse_credential(qc, strlen(qc), out);
+        if (err != COF_OK)
+            return err;
+        out->presigned = true;
+        const char *sh = srv_query_get(q, "X-Amz-SignedHeaders");
+        const char *sig = srv_query_get(q, "X-Amz-Signature");
+        const char *date = srv_query_get(q, "X-Amz-Date");
+        const char *exp = srv_query_get(q, "X-Amz-Expires");
+        if (sh != NULL &&
+            !copy_field(out->signed_headers, sizeof(out->signed_headers), sh, strlen(sh)))
+            return COF_ERR_QUERY_AUTH;
+        if (sig != NULL && !copy_field(out->signature, sizeof(out->signature), sig, strlen(sig)))
+            return COF_ERR_QUERY_AUTH;
+        if (date != NULL && !copy_field(out->amz_date, sizeof(out->amz_date), date, strlen(date)))
+            return COF_ERR_QUERY_AUTH;
+        if (exp != NULL) {
+            char *end = NULL;
+            out->expires = strtoll(exp, &end, 10);
+            if (end == exp || *end != '\0' || out->expires < 0)
+                return COF_ERR_QUERY_AUTH;
+        }
+        return COF_OK;
+    }
     const char *v2 = srv_query_get(q, "AWSAccessKeyId");
     if (v2 != NULL) {
         if (!copy_field(out->access_key, sizeof(out->access_key), v2, strlen(v2)))

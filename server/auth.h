@@ -5,6 +5,8 @@
 #ifndef SRV_AUTH_H
 #define SRV_AUTH_H
 
+#include <stdbool.h>
+
 #include "common/err.h"
 #include "server/uri.h"
 
@@ -12,10 +14,15 @@ enum srv_auth_kind { SRV_AUTH_NONE = 0, SRV_AUTH_V4, SRV_AUTH_V2 };
 
 struct srv_auth {
     enum srv_auth_kind kind;
+    bool presigned; /* credentials in the query string */
     char access_key[129];
     char region[64]; /* empty for SigV2 / anonymous */
     char date[9];    /* credential scope date YYYYMMDD (SigV4) */
     char service[32];
+    char signed_headers[1024];
+    char signature[129];
+    char amz_date[17]; /* presigned: X-Amz-Date */
+    long long expires; /* presigned: X-Amz-Expires, -1 if absent */
 };
 
 /* authz: Authorization header or NULL; q: the query (for presigned X-Amz-Credential /

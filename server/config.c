@@ -51,6 +51,8 @@ static const struct opt opts[] = {
      "region assumed for unsigned requests (default us-east-1; AWS_DEFAULT_REGION honoured)"},
     {"threads", "COFFER_THREADS", "--threads", OPT_UINT,
      "worker threads serving connections (default 16)"},
+    {"credentials", "COFFER_CREDENTIALS", "--credentials", OPT_STR,
+     "ACCESS_KEY:SECRET[,...] accepted when signatures are checked (default test:test)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -135,6 +137,8 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = set_str(&c->config_file, v);
         else if (strcmp(o->key, "region") == 0)
             err = set_str(&c->region, v);
+        else if (strcmp(o->key, "credentials") == 0)
+            err = set_str(&c->credentials, v);
         break;
     case OPT_LISTEN:
         err = parse_listen(c, v);
@@ -256,7 +260,8 @@ void srv_config_usage(const char *prog)
     printf("  --help\n      show this help\n"
            "\nPrecedence: defaults < config file < environment < command line.\n"
            "LocalStack variables honoured: GATEWAY_LISTEN, DEFAULT_REGION, AWS_DEFAULT_REGION,\n"
-           "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use).\n"
+           "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use),\n"
+           "S3_SKIP_SIGNATURE_VALIDATION (0: SigV4 signatures and presigned URLs are checked).\n"
            "coffer prints 'Ready.' on stdout once it serves; SIGTERM/SIGINT stop it cleanly.\n");
 }
 
@@ -362,6 +367,13 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     if (skip != NULL && (strcmp(skip, "0") == 0 || strcasecmp(skip, "false") == 0))
         skip_validation = false;
     c->kms_validate = c->profile == SRV_PROFILE_AWS || !skip_validation;
+    /* LocalStack's S3_SKIP_SIGNATURE_VALIDATION (default on); the aws profile always checks. */
+    const char *skip_sig = getenv("S3_SKIP_SIGNATURE_VALIDATION");
+    bool skip_sigs =
+        !(skip_sig != NULL && (strcmp(skip_sig, "0") == 0 || strcasecmp(skip_sig, "false") == 0));
+    c->verify_signatures = c->profile == SRV_PROFILE_AWS || !skip_sigs;
+    if (err == COF_OK && c->credentials == NULL)
+        err = set_str(&c->credentials, "test:test");
     return err;
 }
 
@@ -374,5 +386,6 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->root_key_file);
     free(c->config_file);
     free(c->region);
+    free(c->credentials);
     memset(c, 0, sizeof(*c));
 }

@@ -20,9 +20,11 @@ struct srv_config {
     bool durability_full;
     int log_level; /* enum cof_log_level */
     enum srv_profile profile;
-    char *region;      /* default region for requests without a signature */
-    unsigned threads;  /* libmicrohttpd thread pool size */
-    bool kms_validate; /* unknown KMS key ids are errors (else created on first use) */
+    char *region;           /* default region for requests without a signature */
+    unsigned threads;       /* libmicrohttpd thread pool size */
+    bool kms_validate;      /* unknown KMS key ids are errors (else created on first use) */
+    bool verify_signatures; /* SigV4 checked (aws profile, or S3_SKIP_SIGNATURE_VALIDATION=0) */
+    char *credentials;      /* "AK:SECRET[,AK:SECRET...]" */
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "crypto/digest.h"
 #include "crypto/key.h"
 #include "server/ops.h"
 #include "server/s3err.h"
@@ -57,6 +58,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static void free_req(struct srv_req *req)
 {
     ops_cleanup(req);
+    cry_digest_free(req->body_sha);
     for (size_t i = 0; i < req->n_hdrs; i++) {
         free(req->hdrs[i].name);
         free(req->hdrs[i].value);
@@ -303,6 +305,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (req->body_sha != NULL)
+            cry_digest_update(req->body_sha, upload_data, n);
         if (req->responded || req->body_err != COF_OK)
             return MHD_YES; /* discard the rest of a body we already refused */
         req->body_len += n;

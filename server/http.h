@@ -22,6 +22,7 @@ struct sto_blobs;
 struct srv_rootkeys;
 struct MHD_Connection;
 struct srv_http;
+struct cry_digest;
 
 /* Server-wide state shared by every request (all members thread-safe or read-only). */
 struct srv_ctx {
@@ -72,7 +73,9 @@ struct srv_req {
     struct cof_buf body; /* SRV_BODY_BUFFER */
     cof_err body_err;    /* first error while receiving; answered at the end */
     uint64_t body_len;
-    struct ops_put *put; /* SRV_BODY_STREAM state (ops_object.c) */
+    struct ops_put *put;         /* SRV_BODY_STREAM state (ops_object.c) */
+    struct cry_digest *body_sha; /* SHA-256 of the raw body, when x-amz-content-sha256 is hex */
+    char want_sha[65];
     /* response headers gathered before the response is built */
     struct srv_resp_header hdrs[SRV_MAX_RESP_HEADERS];
     size_t n_hdrs;

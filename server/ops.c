@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Operation dispatch: parses the request target and credentials, routes, picks how the body is
  * received, and calls the handler once it is complete. */
+#define _XOPEN_SOURCE 700 /* strptime */
 #include "server/ops.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/log.h"
+#include "crypto/digest.h"
+#include "crypto/key.h"
 #include "server/auth.h"
+#include "server/sigv4.h"
 #include "server/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
@@ -49,6 +54,12 @@ cof_err ops_gc_drain(struct srv_ctx *ctx)
     return sto_meta_gc_each(ctx->meta, drain_one, ctx);
 }
 
+void ops_gc_if_needed(struct srv_ctx *ctx)
+{
+    if (sto_meta_gc_hint(ctx->meta))
+        (void)ops_gc_drain(ctx);
+}
+
 static cof_err split_target(struct srv_req *req)
 {
     const char *uri = req->raw_uri;
@@ -78,6 +89,107 @@ static cof_err split_target(struct srv_req *req)
     return srv_query_parse(qm != NULL ? qm + 1 : "", &req->query);
 }
 
+/* x-amz-date / X-Amz-Date "20130524T000000Z" -> epoch seconds. */
+static bool parse_amz_date(const char *s, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (s == NULL || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+        return false;
+    char *end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
+    if (end == NULL || *end != '\0')
+        return false;
+    *out = (int64_t)timegm(&tm);
+    return true;
+}
+
+/* The secret of an access key from the configured "AK:SECRET,..." list, or false. */
+static bool secret_for(const char *creds, const char *ak, char *out, size_t n)
+{
+    size_t akl = strlen(ak);
+    const char *p = creds;
+    while (p != NULL && *p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        const char *colon = memchr(p, ':', len);
+        if (colon != NULL && (size_t)(colon - p) == akl && memcmp(p, ak, akl) == 0) {
+            size_t sl = len - akl - 1;
+            if (sl >= n)
+                return false;
+            memcpy(out, colon + 1, sl);
+            out[sl] = '\0';
+            return true;
+        }
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+static const char *lookup_header(void *arg, const char *name)
+{
+    return srv_req_header(arg, name);
+}
+
+/* SigV4 header or presigned-query authentication, when signatures are checked. The clock is
+ * passed in. Replies itself when the error needs AWS's wording. */
+static cof_err check_signature(struct srv_req *req, const struct srv_auth *a, int64_t now)
+{
+    char secret[256];
+    if (a->kind == SRV_AUTH_NONE)
+        return COF_ERR_ACCESS_DENIED;
+    if (a->kind == SRV_AUTH_V2) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                              "The authorization mechanism you have provided is not supported. "
+                              "Please use AWS4-HMAC-SHA256.",
+                              NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
+    if (!secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+        return COF_ERR_INVALID_ACCESS_KEY;
+    const char *amz_date = a->presigned ? a->amz_date : srv_req_header(req, "x-amz-date");
+    int64_t t = 0;
+    cof_err err = COF_OK;
+    if (a->presigned && (a->amz_date[0] == '\0' || a->signed_headers[0] == '\0' ||
+                         a->signature[0] == '\0' || a->expires < 0))
+        err = COF_ERR_QUERY_AUTH;
+    else if (a->presigned && a->expires > 604800)
+        err = COF_ERR_QUERY_AUTH;
+    else if (!parse_amz_date(amz_date, &t))
+        err = COF_ERR_ACCESS_DENIED;
+    else if (a->presigned && now > t + a->expires)
+        err = COF_ERR_EXPIRED;
+    else if (!a->presigned && (now - t > 900 || t - now > 900))
+        err = COF_ERR_TIME_SKEWED;
+    else if (strncmp(amz_date, a->date, 8) != 0)
+        err = COF_ERR_SIGNATURE_MISMATCH;
+    const char *payload =
+        a->presigned ? "UNSIGNED-PAYLOAD" : srv_req_header(req, "x-amz-content-sha256");
+    if (err == COF_OK && payload == NULL) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                              "Missing required header for this request: x-amz-content-sha256",
+                              NULL, NULL);
+        err = COF_ERR_INVALID_REQUEST;
+    }
+    if (err == COF_OK) {
+        char scope[160];
+        snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", a->date, a->region, a->service);
+        struct srv_sigv4_in in = {req->method,       req->raw_path, &req->query, a->presigned,
+                                  a->signed_headers, lookup_header, req,         payload,
+                                  amz_date,          scope};
+        err = srv_sigv4_verify(&in, secret, a->signature);
+        if (err != COF_OK)
+            cof_log_debug(req->rid, "signature of %s does not match", a->access_key);
+    }
+    /* A hex payload hash is checked against the body as it arrives (ops_finish). */
+    if (err == COF_OK && !a->presigned && strlen(payload) == 64 &&
+        strspn(payload, "0123456789abcdef") == 64) {
+        memcpy(req->want_sha, payload, 65);
+        err = cry_digest_new(CRY_DIGEST_SHA256, &req->body_sha);
+    }
+    cry_wipe(secret, sizeof(secret));
+    return err;
+}
+
 cof_err ops_begin(struct srv_req *req)
 {
     cof_err err = split_target(req);
@@ -102,8 +214,15 @@ cof_err ops_begin(struct srv_req *req)
         return err;
 
     enum srv_op op = req->route.op;
-    if (op != SRV_OP_LS_HEALTH && op != SRV_OP_LS_INFO && op != SRV_OP_LS_INIT)
+    bool internal = op == SRV_OP_LS_HEALTH || op == SRV_OP_LS_INFO || op == SRV_OP_LS_INIT ||
+                    op == SRV_OP_LS_RESET;
+    if (!internal)
         atomic_store(&req->ctx->s3_used, true);
+    if (!internal && req->ctx->cfg->verify_signatures) {
+        err = check_signature(req, &auth, (int64_t)time(NULL));
+        if (err != COF_OK)
+            return err;
+    }
     cof_log_debug(req->rid, "%s %s -> %s", req->method, req->raw_uri, srv_op_name(op));
 
     switch (op) {
@@ -140,6 +259,14 @@ cof_err ops_body(struct srv_req *req, const char *data, size_t n)
 
 cof_err ops_finish(struct srv_req *req)
 {
+    if (req->body_sha != NULL && req->body_err == COF_OK) {
+        uint8_t h[CRY_SHA256_LEN];
+        char hex[2 * CRY_SHA256_LEN + 1];
+        cry_digest_final(req->body_sha, h);
+        srv_hex_encode(h, sizeof(h), hex);
+        if (strcmp(hex, req->want_sha) != 0)
+            return COF_ERR_SHA256_MISMATCH;
+    }
     if (req->body_err != COF_OK) {
         if (req->body_err == COF_ERR_TOO_LARGE && req->route.op != SRV_OP_PUT_OBJECT &&
             req->route.op != SRV_OP_UPLOAD_PART)

@@ -60,6 +60,9 @@ cof_err ops_list_multipart_uploads(struct srv_req *req);
 int64_t ops_now_ms(void);
 /* Unlinks every blob queued for removal and dequeues it (after a reset, at start-up). */
 cof_err ops_gc_drain(struct srv_ctx *ctx);
+/* Drains the queue when the last change queued blobs beyond the one it returned (the parts of
+ * a replaced or deleted multipart object). */
+void ops_gc_if_needed(struct srv_ctx *ctx);
 /* Unlinks a blob no row references any more; when queued, also dequeues it from the garbage
  * queue. Failures are logged and left for the next drain or fsck. */
 void ops_blob_discard(struct srv_ctx *ctx, const char *rid, const char *blob_id, bool queued);

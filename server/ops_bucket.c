@@ -284,6 +284,7 @@ cof_err ops_delete_objects(struct srv_req *req)
         }
     }
     srv_delete_req_cleanup(&d);
+    ops_gc_if_needed(req->ctx);
     if (err != COF_OK) {
         srv_xml_free(x);
         return err;

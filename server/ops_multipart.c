@@ -656,8 +656,7 @@ cof_err ops_list_multipart_uploads(struct srv_req *req)
     if (pg.v == NULL)
         return COF_ERR_NOMEM;
     /* key-marker alone skips every upload of that key; with upload-id-marker, those after it. */
-    err = sto_meta_uploads_list(req->ctx->meta, req->route.bucket, prefix, km,
-                                um != NULL ? um : (km != NULL ? "\x7f" : ""), pg.max + 1,
+    err = sto_meta_uploads_list(req->ctx->meta, req->route.bucket, prefix, km, um, pg.max + 1,
                                 add_upload, &pg);
     if (err == COF_ERR_NO_BUCKET)
         (void)ops_no_bucket(req);

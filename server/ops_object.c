@@ -699,6 +699,7 @@ cof_err ops_publish(struct srv_req *req, struct sto_object *o)
         ops_blob_discard(req->ctx, req->rid, replaced, true);
         free(replaced);
     }
+    ops_gc_if_needed(req->ctx);
     return COF_OK;
 }
 
@@ -1167,6 +1168,7 @@ cof_err ops_delete_object(struct srv_req *req)
         ops_blob_discard(req->ctx, req->rid, removed, true);
         free(removed);
     }
+    ops_gc_if_needed(req->ctx);
     return srv_reply(req, 204, NULL, "", 0);
 }
 

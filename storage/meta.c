@@ -1845,12 +1845,28 @@ cof_err sto_meta_uploads_list(struct sto_meta *m, const char *bucket, const char
     if (err != COF_OK)
         return err;
     err = bucket_exists(c, bucket);
-    /* Key order, then initiation time, as S3 lists them; markers continue after (key, id). */
+    /* Key order, then initiation time (then id), as S3 lists them. A page ends at an upload;
+     * the next starts after that upload's (key, initiated, id) position. */
+    int64_t after_ms = INT64_MIN;
+    if (err == COF_OK && key_marker != NULL && upload_marker != NULL && upload_marker[0] != '\0') {
+        err = kms_prepare(c, "SELECT initiated_ms FROM uploads WHERE upload_id = ?1 AND key = ?2",
+                          &s);
+        if (err == COF_OK) {
+            sqlite3_bind_text(s, 1, upload_marker, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, key_marker, -1, SQLITE_STATIC);
+            after_ms = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : INT64_MAX;
+        }
+        sqlite3_finalize(s);
+        s = NULL;
+    } else if (key_marker != NULL && key_marker[0] != '\0') {
+        after_ms = INT64_MAX; /* key-marker alone: skip every upload of that key */
+    }
     if (err == COF_OK)
         err = kms_prepare(c,
                           "SELECT " UPLOAD_COLS " FROM uploads WHERE bucket = ?1 AND"
                           " substr(key, 1, length(?2)) = ?2 AND (key > ?3 OR (key = ?3 AND"
-                          " upload_id > ?4)) ORDER BY key, initiated_ms, upload_id LIMIT ?5",
+                          " (initiated_ms > ?6 OR (initiated_ms = ?6 AND upload_id > ?4))))"
+                          " ORDER BY key, initiated_ms, upload_id LIMIT ?5",
                           &s);
     if (err == COF_OK) {
         sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
@@ -1858,6 +1874,7 @@ cof_err sto_meta_uploads_list(struct sto_meta *m, const char *bucket, const char
         sqlite3_bind_text(s, 3, key_marker != NULL ? key_marker : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, upload_marker != NULL ? upload_marker : "", -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 5, (sqlite3_int64)limit);
+        sqlite3_bind_int64(s, 6, after_ms);
     }
     while (err == COF_OK) {
         int rc = sqlite3_step(s);

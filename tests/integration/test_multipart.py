@@ -7,8 +7,9 @@ nothing left behind after abort / complete / overwrite / delete (`coffer fsck` a
 blob files agree); CopyObject of a multipart object; no plaintext at rest; root key
 rotation with multipart objects and uploads in progress.
 
-UploadPartCopy and GET/HEAD ?partNumber=N are not built yet: they answer 501
-NotImplemented, asserted here so the tests document it."""
+UploadPartCopy and GET/HEAD ?partNumber=N are tested for AWS's behaviour; a server
+that answers them 501 NotImplemented (not built) has that asserted and the test
+recorded as xfail, so the run documents it."""
 
 import base64
 import hashlib
@@ -201,7 +202,7 @@ def blob_files(data_dir):
             if p.is_file() and BLOB_RE.match(p.name)]
 
 
-def wait_blob_count(data_dir, want, timeout=3.0):
+def wait_blob_count(data_dir, want, timeout=1.0):
     """The blob file count, polled briefly in case removal is asynchronous."""
     deadline = time.monotonic() + timeout
     while True:
@@ -547,38 +548,121 @@ def test_ranges_across_part_boundaries(s3, raw, bucket, mode_name):
 
 
 # --------------------------------------------------------------------------
-# not implemented yet: UploadPartCopy, GET/HEAD ?partNumber
+# UploadPartCopy, GET/HEAD ?partNumber (AWS behaviour; a 501 NotImplemented is
+# asserted as such and recorded as xfail, so the test documents it until built)
 # --------------------------------------------------------------------------
 
-def test_upload_part_copy_not_implemented(s3, bucket):
-    s3.put_object(Bucket=bucket, Key="src", Body=os.urandom(1000))
+def xfail_if_not_built(status, code, what):
+    if status == 501:
+        assert code in (None, "NotImplemented"), code
+        pytest.xfail(f"{what} answers 501 NotImplemented (not built yet)")
+
+
+def test_upload_part_copy(s3, bucket):
+    single = os.urandom(PART + 4096)
+    s3.put_object(Bucket=bucket, Key="single", Body=single)
+    mp_parts = [os.urandom(PART), os.urandom(1000)]
+    mp_data = b"".join(mp_parts)
+    put_multipart(s3, bucket, "mpsrc", mp_parts)
+
     uid = s3.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
+    try:
+        r1 = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=1,
+                                 CopySource={"Bucket": bucket, "Key": "single"},
+                                 CopySourceRange=f"bytes=0-{PART - 1}")
+    except ClientError as e:
+        xfail_if_not_built(e.response["ResponseMetadata"]["HTTPStatusCode"],
+                           e.response["Error"]["Code"], "UploadPartCopy")
+        raise
+    pieces = [single[:PART], mp_data, mp_data[PART - 10:PART + 10]]
+    assert r1["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert r1["CopyPartResult"]["ETag"] == etag_of(pieces[0])
+    assert r1["CopyPartResult"]["LastModified"].year >= 2020
+    assert hdrs(r1).get(SSE) == "AES256"
+    # the whole of a multipart source, then a range across its part boundary
+    r2 = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=2,
+                             CopySource={"Bucket": bucket, "Key": "mpsrc"})
+    assert r2["CopyPartResult"]["ETag"] == etag_of(pieces[1])
+    r3 = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=3,
+                             CopySource={"Bucket": bucket, "Key": "mpsrc"},
+                             CopySourceRange=f"bytes={PART - 10}-{PART + 9}")
+    assert r3["CopyPartResult"]["ETag"] == etag_of(pieces[2])
+
+    # a range past the source's end, and a missing source
     with pytest.raises(ClientError) as ei:
-        s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=1,
-                            CopySource={"Bucket": bucket, "Key": "src"})
-    assert client_err(ei)[:2] == (501, "NotImplemented")
+        s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=4,
+                            CopySource={"Bucket": bucket, "Key": "mpsrc"},
+                            CopySourceRange=f"bytes=0-{len(mp_data)}")
+    assert client_err(ei)[:2] == (400, "InvalidArgument")
     with pytest.raises(ClientError) as ei:
-        s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=1,
-                            CopySource={"Bucket": bucket, "Key": "src"},
-                            CopySourceRange="bytes=0-99")
-    assert client_err(ei)[:2] == (501, "NotImplemented")
-    # nothing was added to the upload
-    assert s3.list_parts(Bucket=bucket, Key="dst", UploadId=uid).get("Parts", []) == []
-    s3.abort_multipart_upload(Bucket=bucket, Key="dst", UploadId=uid)
+        s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=4,
+                            CopySource={"Bucket": bucket, "Key": "nope"})
+    assert client_err(ei)[:2] == (404, "NoSuchKey")
+
+    lp = s3.list_parts(Bucket=bucket, Key="dst", UploadId=uid)
+    assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in lp["Parts"]] == \
+        [(i + 1, etag_of(p), len(p)) for i, p in enumerate(pieces)]
+    c = complete(s3, bucket, "dst", uid, [etag_of(p) for p in pieces])
+    assert c["ETag"] == mp_etag(pieces)
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"".join(pieces)
 
 
-def test_get_head_part_number_not_implemented(s3, raw, bucket):
-    parts = [os.urandom(PART), os.urandom(100)]
+def test_upload_part_copy_sse_c(s3, bucket):
+    src_mode, dst_mode = Mode("sse-c"), Mode("sse-c")
+    src = [os.urandom(PART), os.urandom(500)]
+    put_multipart(s3, bucket, "src", src, src_mode)
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="dst", **dst_mode.create)["UploadId"]
+    cs = {"Bucket": bucket, "Key": "src"}
+    src_key = {"CopySourceSSECustomerAlgorithm": "AES256",
+               "CopySourceSSECustomerKey": src_mode.ckey}
+    try:
+        r = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=1,
+                                CopySource=cs, **src_key, **dst_mode.part)
+    except ClientError as e:
+        xfail_if_not_built(e.response["ResponseMetadata"]["HTTPStatusCode"],
+                           e.response["Error"]["Code"], "UploadPartCopy")
+        raise
+    dst_mode.assert_headers(r)
+    assert r["CopyPartResult"]["ETag"] != etag_of(b"".join(src))
+    # the upload's key is required on the part, and the source's key to read it
+    with pytest.raises(ClientError) as ei:
+        s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=2,
+                            CopySource=cs, **src_key)
+    assert client_err(ei) == (400, "InvalidRequest", M_SSEC_NEEDED)
+    with pytest.raises(ClientError) as ei:
+        s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=2,
+                            CopySource=cs, **dst_mode.part)
+    assert client_err(ei)[:2] == (400, "InvalidRequest")
+    complete(s3, bucket, "dst", uid, [r["CopyPartResult"]["ETag"]])
+    g = s3.get_object(Bucket=bucket, Key="dst", **dst_mode.read)
+    assert g["Body"].read() == b"".join(src)
+    dst_mode.assert_headers(g)
+
+
+def test_get_head_part_number(s3, raw, bucket):
+    parts = [os.urandom(PART + 7), os.urandom(PART), os.urandom(99)]
+    data = b"".join(parts)
     put_multipart(s3, bucket, "mp", parts)
-    with pytest.raises(ClientError) as ei:
-        s3.get_object(Bucket=bucket, Key="mp", PartNumber=1)
-    assert client_err(ei)[:2] == (501, "NotImplemented")
-    r = raw("GET", f"/{bucket}/mp?partNumber=2")
-    assert raw_err(r)[:2] == (501, "NotImplemented"), r
-    assert parts[1] not in r.body
-    r = raw("HEAD", f"/{bucket}/mp?partNumber=1")
-    assert r.status == 501 and r.body == b"", r
-    assert r.header("Content-Length") in (None, "0") or r.header("ETag") is None
+    etag = mp_etag(parts)
+    r = raw("GET", f"/{bucket}/mp?partNumber=1")
+    if r.status == 501:
+        assert parts[0][:64] not in r.body
+        xfail_if_not_built(*raw_err(r)[:2], "GET ?partNumber")
+    offsets = [0, len(parts[0]), len(parts[0]) + len(parts[1])]
+    for n, (off, body) in enumerate(zip(offsets, parts), 1):
+        g = s3.get_object(Bucket=bucket, Key="mp", PartNumber=n)
+        assert g["ResponseMetadata"]["HTTPStatusCode"] == 206, n
+        assert g["ContentRange"] == f"bytes {off}-{off + len(body) - 1}/{len(data)}", n
+        assert g["ContentLength"] == len(body)
+        assert g["PartsCount"] == 3
+        assert g["ETag"] == etag
+        assert g["Body"].read() == body, n
+        h = s3.head_object(Bucket=bucket, Key="mp", PartNumber=n)
+        assert h["ResponseMetadata"]["HTTPStatusCode"] == 206, n
+        assert h["ContentLength"] == len(body)
+        assert h["PartsCount"] == 3
+    r = raw("GET", f"/{bucket}/mp?partNumber=4")
+    assert raw_err(r)[:2] == (416, "InvalidPartNumber"), r
 
 
 # --------------------------------------------------------------------------
@@ -1073,35 +1157,35 @@ def test_copy_multipart_object_to_kms(s3, bucket):
 def test_abort_and_complete_leave_nothing_behind(coffer_factory):
     srv = coffer_factory()
     c = srv.client()
-    c.create_bucket(Bucket="gc")
-    c.put_object(Bucket="gc", Key="plain", Body=os.urandom(1000))
+    c.create_bucket(Bucket="gcb")
+    c.put_object(Bucket="gcb", Key="plain", Body=os.urandom(1000))
     assert len(blob_files(srv.data_dir)) == 1
 
     # aborted upload with parts: every part blob goes
-    uid, _ = upload(c, "gc", "aborted", [os.urandom(PART), os.urandom(PART), os.urandom(10)])
+    uid, _ = upload(c, "gcb", "aborted", [os.urandom(PART), os.urandom(PART), os.urandom(10)])
     assert len(blob_files(srv.data_dir)) == 4
-    c.abort_multipart_upload(Bucket="gc", Key="aborted", UploadId=uid)
+    c.abort_multipart_upload(Bucket="gcb", Key="aborted", UploadId=uid)
     assert wait_blob_count(srv.data_dir, 1) == 1
 
     # completed with an unused extra part (2): its blob goes
     p1, p2, p3 = os.urandom(PART), os.urandom(PART), os.urandom(33)
-    uid, (e1, _e2, e3) = upload(c, "gc", "done", [p1, p2, p3])
+    uid, (e1, _e2, e3) = upload(c, "gcb", "done", [p1, p2, p3])
     assert len(blob_files(srv.data_dir)) == 4
-    r = complete(c, "gc", "done", uid, [e1, e3], numbers=[1, 3])
+    r = complete(c, "gcb", "done", uid, [e1, e3], numbers=[1, 3])
     assert r["ETag"] == mp_etag([p1, p3])
     assert wait_blob_count(srv.data_dir, 3) == 3
-    assert c.get_object(Bucket="gc", Key="done")["Body"].read() == p1 + p3
+    assert c.get_object(Bucket="gcb", Key="done")["Body"].read() == p1 + p3
 
     # an SSE-C upload aborted, and a KMS one completed, the same way
     ssec = Mode("sse-c")
-    uid, _ = upload(c, "gc", "ssec", [os.urandom(PART), os.urandom(5)], ssec)
-    c.abort_multipart_upload(Bucket="gc", Key="ssec", UploadId=uid)
+    uid, _ = upload(c, "gcb", "ssec", [os.urandom(PART), os.urandom(5)], ssec)
+    c.abort_multipart_upload(Bucket="gcb", Key="ssec", UploadId=uid)
     kms = Mode("kms")
     k1, k2 = os.urandom(PART), os.urandom(7)
-    uid, (f1, _f2, f3) = upload(c, "gc", "kms", [k1, os.urandom(PART), k2], kms)
-    complete(c, "gc", "kms", uid, [f1, f3], numbers=[1, 3])
+    uid, (f1, _f2, f3) = upload(c, "gcb", "kms", [k1, os.urandom(PART), k2], kms)
+    complete(c, "gcb", "kms", uid, [f1, f3], numbers=[1, 3])
     assert wait_blob_count(srv.data_dir, 5) == 5
-    assert _uploads(c.list_multipart_uploads(Bucket="gc")) == []
+    assert _uploads(c.list_multipart_uploads(Bucket="gcb")) == []
 
     srv.stop()
     assert_fsck_clean(srv, 3)
@@ -1109,50 +1193,73 @@ def test_abort_and_complete_leave_nothing_behind(coffer_factory):
     assert len(blob_files(srv.data_dir)) == 1 + 2 + 2
     srv.start()
     c = srv.client()
-    assert c.get_object(Bucket="gc", Key="done")["Body"].read() == p1 + p3
-    assert c.get_object(Bucket="gc", Key="kms")["Body"].read() == k1 + k2
+    assert c.get_object(Bucket="gcb", Key="done")["Body"].read() == p1 + p3
+    assert c.get_object(Bucket="gcb", Key="kms")["Body"].read() == k1 + k2
 
 
 def test_overwrite_and_delete_free_part_blobs(coffer_factory):
+    """After each step the blob files are exactly what the live objects need (one per
+    single-part object, one per part of a multipart object). Every step is checked and
+    the leaks are reported together."""
     srv = coffer_factory()
     c = srv.client()
-    c.create_bucket(Bucket="gc")
-    c.put_object(Bucket="gc", Key="keep", Body=b"keep me")
-    base = 1
+    c.create_bucket(Bucket="gcb")
+    need = {}                     # key -> blob files it needs
+    leaks = []
 
-    put_multipart(c, "gc", "m1", [os.urandom(PART), os.urandom(PART), os.urandom(9)])
-    assert len(blob_files(srv.data_dir)) == base + 3
-    c.put_object(Bucket="gc", Key="m1", Body=b"plain now")
-    assert wait_blob_count(srv.data_dir, base + 1) == base + 1, \
-        "overwriting a multipart object with a PUT left its part blobs on disk"
-    g = c.get_object(Bucket="gc", Key="m1")
+    def check(step):
+        want = sum(need.values())
+        got = wait_blob_count(srv.data_dir, want)
+        if got != want:
+            leaks.append(f"{step}: {got} blob files, live objects need {want}")
+
+    c.put_object(Bucket="gcb", Key="keep", Body=b"keep me")
+    need["keep"] = 1
+    check("plain PUT")
+
+    put_multipart(c, "gcb", "m1", [os.urandom(PART), os.urandom(PART), os.urandom(9)])
+    need["m1"] = 3
+    check("multipart m1")
+    c.put_object(Bucket="gcb", Key="m1", Body=b"plain now")
+    need["m1"] = 1
+    check("PutObject over multipart m1")
+    g = c.get_object(Bucket="gcb", Key="m1")
     assert g["Body"].read() == b"plain now" and g["ETag"] == etag_of(b"plain now")
-    base += 1
 
-    put_multipart(c, "gc", "m2", [os.urandom(PART), os.urandom(5)])
-    assert len(blob_files(srv.data_dir)) == base + 2
-    assert c.delete_object(Bucket="gc", Key="m2")["ResponseMetadata"]["HTTPStatusCode"] == 204
-    assert wait_blob_count(srv.data_dir, base) == base, \
-        "deleting a multipart object left its part blobs on disk"
+    put_multipart(c, "gcb", "m2", [os.urandom(PART), os.urandom(5)])
+    need["m2"] = 2
+    check("multipart m2")
+    assert c.delete_object(Bucket="gcb", Key="m2")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    del need["m2"]
+    check("DeleteObject of multipart m2")
 
-    put_multipart(c, "gc", "m3", [os.urandom(PART), os.urandom(5)], Mode("sse-c"))
-    assert len(blob_files(srv.data_dir)) == base + 2
-    r = c.delete_objects(Bucket="gc", Delete={"Objects": [{"Key": "m3"}]})
+    put_multipart(c, "gcb", "m3", [os.urandom(PART), os.urandom(5)], Mode("sse-c"))
+    need["m3"] = 2
+    check("multipart m3 (SSE-C)")
+    r = c.delete_objects(Bucket="gcb", Delete={"Objects": [{"Key": "m3"}]})
     assert [d["Key"] for d in r["Deleted"]] == ["m3"]
-    assert wait_blob_count(srv.data_dir, base) == base, \
-        "DeleteObjects of a multipart object left its part blobs on disk"
+    del need["m3"]
+    check("DeleteObjects of multipart m3")
 
-    # multipart over multipart
-    put_multipart(c, "gc", "m4", [os.urandom(PART), os.urandom(PART), os.urandom(1)])
+    put_multipart(c, "gcb", "m4", [os.urandom(PART), os.urandom(PART), os.urandom(1)])
+    need["m4"] = 3
+    check("multipart m4")
     new = [os.urandom(PART), os.urandom(2)]
-    put_multipart(c, "gc", "m4", new)
-    assert wait_blob_count(srv.data_dir, base + 2) == base + 2, \
-        "completing over a multipart object left the old part blobs on disk"
-    assert c.get_object(Bucket="gc", Key="m4")["Body"].read() == b"".join(new)
+    put_multipart(c, "gcb", "m4", new)
+    need["m4"] = 2
+    check("multipart over multipart m4")
+    assert c.get_object(Bucket="gcb", Key="m4")["Body"].read() == b"".join(new)
+    c.copy_object(Bucket="gcb", Key="m4", CopySource={"Bucket": "gcb", "Key": "keep"})
+    need["m4"] = 1
+    check("CopyObject over multipart m4")
+    assert c.get_object(Bucket="gcb", Key="m4")["Body"].read() == b"keep me"
 
     srv.stop()
-    assert_fsck_clean(srv, 3)
-    assert len(blob_files(srv.data_dir)) == base + 2
+    check("after stop")
+    assert_fsck_clean(srv, len(need))
+    assert len(blob_files(srv.data_dir)) == sum(need.values())
+    assert not leaks, "part blobs of replaced/deleted multipart objects stay on disk " \
+        "while the server runs:\n" + "\n".join(leaks)
 
 
 def test_plaintext_canary_never_on_disk(coffer_factory):
@@ -1182,7 +1289,7 @@ def test_plaintext_canary_never_on_disk(coffer_factory):
         scanned += len(blob)
         for n in needles:
             assert n not in blob, f"plaintext {n!r} found in {p}"
-    assert scanned > 8 * PART
+    assert scanned > 4 * PART
 
 
 # --------------------------------------------------------------------------
@@ -1214,9 +1321,10 @@ def test_rotation_with_multipart_objects(coffer_factory):
         for key, (data, mode) in objs.items():
             g = cl.get_object(Bucket="rot", Key=key, **mode.read)
             assert g["Body"].read() == data, key
-            r = cl.get_object(Bucket="rot", Key=key, Range=f"bytes={PART - 3}-{PART + 2}",
-                              **mode.read)
-            assert r["Body"].read() == data[PART - 3:PART + 3], key
+            if len(data) > PART + 3:
+                r = cl.get_object(Bucket="rot", Key=key, Range=f"bytes={PART - 3}-{PART + 2}",
+                                  **mode.read)
+                assert r["Body"].read() == data[PART - 3:PART + 3], key
 
     out = keys_cli(srv, "rotate")
     assert out.splitlines()[0] == "new active root key rk2", out
@@ -1248,11 +1356,12 @@ def test_rotation_with_multipart_objects(coffer_factory):
     check_all(c)
     complete(c, "rot", "pending-s3", uid_s3, et_s3)
     objs["pending-s3"] = (b"".join(pend_s3), Mode("sse-s3"))
+    # a part replaced after the rotation (its new data key under rk2)
     extra = os.urandom(70)
-    e3 = c.upload_part(Bucket="rot", Key="pending-kms", UploadId=uid_kms, PartNumber=3,
+    e2 = c.upload_part(Bucket="rot", Key="pending-kms", UploadId=uid_kms, PartNumber=2,
                        Body=extra)["ETag"]
-    complete(c, "rot", "pending-kms", uid_kms, et_kms + [e3])
-    objs["pending-kms"] = (b"".join(pend_kms) + extra, kms)
+    complete(c, "rot", "pending-kms", uid_kms, [et_kms[0], e2])
+    objs["pending-kms"] = (pend_kms[0] + extra, kms)
     check_all(c)
 
     # and after a restart with a keyring that no longer has rk1

@@ -1,0 +1,203 @@
+"""Signature checking: off by default (LocalStack), on with S3_SKIP_SIGNATURE_VALIDATION=0 or
+the aws profile, against the configured credentials (test/test unless --credentials).
+
+Header SigV4 (boto3, aws CLI, curl --aws-sigv4), presigned URLs (GET and PUT from a plain HTTP
+client, expiry, tampering), and the AWS errors for each failure."""
+import datetime
+import hashlib
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+import botocore.auth
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from conftest import raw_request
+
+CHECKING = {"S3_SKIP_SIGNATURE_VALIDATION": "0"}
+
+
+def client(srv, ak="test", sk="test"):
+    return boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id=ak,
+                        aws_secret_access_key=sk, region_name="us-east-1",
+                        config=Config(retries={"total_max_attempts": 1},
+                                      signature_version="s3v4"))
+
+
+def err(fn, *a, **kw):
+    with pytest.raises(ClientError) as ei:
+        fn(*a, **kw)
+    r = ei.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"].get("Message")
+
+
+@pytest.fixture
+def checking(coffer_factory):
+    return coffer_factory(env=CHECKING)
+
+
+def test_localstack_default_accepts_any_credentials(server):
+    s3 = client(server, "anything", "wrong-secret")
+    s3.list_buckets()  # no error: LocalStack does not check signatures by default
+
+
+def test_good_signature_and_odd_keys(checking):
+    s3 = client(checking)
+    s3.create_bucket(Bucket="sig-ok")
+    key = "dir/a b+c%d~é"
+    s3.put_object(Bucket="sig-ok", Key=key, Body=b"hello")
+    assert s3.get_object(Bucket="sig-ok", Key=key)["Body"].read() == b"hello"
+    got = s3.list_objects_v2(Bucket="sig-ok", Prefix="dir/a b", Delimiter="/")
+    assert [o["Key"] for o in got["Contents"]] == [key]
+
+
+def test_wrong_secret_and_unknown_key(checking):
+    assert err(client(checking, "test", "wrong").list_buckets)[:2] == (403,
+                                                                         "SignatureDoesNotMatch")
+    assert err(client(checking, "nobody", "test").list_buckets)[:2] == (403,
+                                                                          "InvalidAccessKeyId")
+
+
+def test_anonymous_is_denied(checking):
+    r = raw_request(checking.port, "GET", "/", auth=None)
+    assert r.status == 403 and r.xml().findtext("Code") == "AccessDenied"
+
+
+def test_sigv2_is_refused(checking):
+    r = raw_request(checking.port, "GET", "/", auth="AWS test:c2lnbmF0dXJl")
+    assert r.status == 400 and r.xml().findtext("Code") == "InvalidRequest"
+
+
+def test_custom_credentials(coffer_factory):
+    srv = coffer_factory(env=CHECKING, extra_args=["--credentials", "AKIDCOFFER:s3cr3t,alt:pw"])
+    client(srv, "AKIDCOFFER", "s3cr3t").list_buckets()
+    client(srv, "alt", "pw").list_buckets()
+    assert err(client(srv, "test", "test").list_buckets)[:2] == (403, "InvalidAccessKeyId")
+
+
+def test_presigned_get_put_expiry_and_tampering(checking):
+    s3 = client(checking)
+    s3.create_bucket(Bucket="sig-pre")
+    s3.put_object(Bucket="sig-pre", Key="k", Body=b"presigned body")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "sig-pre", "Key": "k"},
+                                    ExpiresIn=300)
+    assert urllib.request.urlopen(url).read() == b"presigned body"
+
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": "sig-pre", "Key": "up"},
+                                    ExpiresIn=300)
+    req = urllib.request.Request(put, data=b"uploaded with a presigned URL", method="PUT")
+    assert urllib.request.urlopen(req).status == 200
+    assert s3.get_object(Bucket="sig-pre", Key="up")["Body"].read() == \
+        b"uploaded with a presigned URL"
+
+    # same length, one hex digit changed
+    i = url.index("X-Amz-Signature=") + len("X-Amz-Signature=")
+    bad = url[:i] + ("0" if url[i] != "0" else "1") + url[i + 1:]
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(bad)
+    assert ei.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in ei.value.read()
+
+    # the key in the path is signed too
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(url.replace("/sig-pre/k?", "/sig-pre/up?"))
+    assert ei.value.code == 403
+
+    short = s3.generate_presigned_url("get_object", Params={"Bucket": "sig-pre", "Key": "k"},
+                                      ExpiresIn=1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(short)
+    body = ei.value.read()
+    assert ei.value.code == 403
+    assert b"<Code>AccessDenied</Code>" in body and b"Request has expired" in body
+
+
+def test_presigned_expires_over_a_week(checking):
+    s3 = client(checking)
+    url = s3.generate_presigned_url("list_buckets", ExpiresIn=3600)
+    url = url.replace("X-Amz-Expires=3600", "X-Amz-Expires=604801")
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(url)
+    assert ei.value.code == 400
+    assert b"AuthorizationQueryParametersError" in ei.value.read()
+
+
+def signed(port, method, path, body=b"", headers=None, when=None, send_body=None):
+    host = f"127.0.0.1:{port}"
+    req = AWSRequest(method=method, url=f"http://{host}{path}", data=body,
+                     headers=dict(headers or {}))
+    req.headers["Host"] = host
+    auth = S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1")
+    if when is not None:
+        real = botocore.auth.datetime.datetime
+
+        class Fixed(real):
+            @classmethod
+            def utcnow(cls):
+                return when
+
+        botocore.auth.datetime.datetime = Fixed
+        try:
+            auth.add_auth(req)
+        finally:
+            botocore.auth.datetime.datetime = real
+    else:
+        auth.add_auth(req)
+    return raw_request(port, method, path, headers=dict(req.headers.items()),
+                       body=send_body if send_body is not None else body, auth=None)
+
+
+def test_clock_skew(checking):
+    old = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
+    r = signed(checking.port, "GET", "/", when=old)
+    assert r.status == 403 and r.xml().findtext("Code") == "RequestTimeTooSkewed"
+    near = datetime.datetime.utcnow() - datetime.timedelta(minutes=5)
+    assert signed(checking.port, "GET", "/", when=near).status == 200
+
+
+def test_payload_hash_is_checked(checking):
+    client(checking).create_bucket(Bucket="sig-sha")
+    body = b"the body that was signed"
+    ok = signed(checking.port, "PUT", "/sig-sha/k", body=body)
+    assert ok.status == 200
+    # signed for one body (its SHA-256 in x-amz-content-sha256), sent with another
+    lie = signed(checking.port, "PUT", "/sig-sha/k", body=body, send_body=b"x" * len(body))
+    assert lie.status == 400 and lie.xml().findtext("Code") == "XAmzContentSHA256Mismatch"
+    assert client(checking).get_object(Bucket="sig-sha", Key="k")["Body"].read() == body
+
+
+def test_aws_cli_and_curl_sigv4(checking, tmp_path):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_PAGER="",
+               AWS_EC2_METADATA_DISABLED="true")
+    aws = ["/usr/bin/aws", "--endpoint-url", checking.endpoint]
+    assert subprocess.run(aws + ["s3", "mb", "s3://sig-cli"], env=env,
+                          capture_output=True).returncode == 0
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"from the aws cli")
+    p = subprocess.run(aws + ["s3", "cp", str(f), "s3://sig-cli/f.txt"], env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    out = subprocess.run(["/usr/bin/curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                          "--user", "test:test", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                          f"{checking.endpoint}/sig-cli/f.txt"], capture_output=True)
+    assert out.stdout == b"from the aws cli", out
+    bad = subprocess.run(["/usr/bin/curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                          "--user", "test:nope", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                          f"{checking.endpoint}/sig-cli/f.txt"], capture_output=True)
+    assert b"<Code>SignatureDoesNotMatch</Code>" in bad.stdout
+
+
+def test_aws_profile_checks_signatures(coffer_factory):
+    srv = coffer_factory(extra_args=["--profile", "aws"])
+    client(srv).list_buckets()
+    assert err(client(srv, "test", "wrong").list_buckets)[:2] == (403, "SignatureDoesNotMatch")
