@@ -54,6 +54,17 @@ cof_err ops_gc_drain(struct srv_ctx *ctx)
     return sto_meta_gc_each(ctx->meta, drain_one, ctx);
 }
 
+cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    cof_err err = srv_xml_finish(x, &doc, &len);
+    srv_xml_free(x);
+    if (err != COF_OK)
+        return err;
+    return srv_reply_xml(req, 200, doc, len);
+}
+
 void ops_gc_if_needed(struct srv_ctx *ctx)
 {
     if (sto_meta_gc_hint(ctx->meta))

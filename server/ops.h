@@ -71,6 +71,9 @@ void ops_blob_discard(struct srv_ctx *ctx, const char *rid, const char *blob_id,
 /* Copies the value of the stored header line `name` (case-sensitive) into out; false when the
  * block has no such line or it does not fit. */
 bool ops_stored_value(const char *headers, const char *name, char *out, size_t n);
+/* Finishes an S3 XML document and sends it with 200 (frees x in every case). */
+struct srv_xml;
+cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
 /* NoSuchBucket reply naming the bucket. */
 cof_err ops_no_bucket(struct srv_req *req);
 

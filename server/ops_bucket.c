@@ -16,17 +16,6 @@
 
 #define CONFIG_ENCRYPTION "encryption"
 
-static cof_err reply_doc(struct srv_req *req, struct srv_xml *x)
-{
-    char *doc = NULL;
-    size_t len = 0;
-    cof_err err = srv_xml_finish(x, &doc, &len);
-    srv_xml_free(x);
-    if (err != COF_OK)
-        return err;
-    return srv_reply_xml(req, 200, doc, len);
-}
-
 static cof_err add_bucket(const struct sto_bucket *b, void *arg)
 {
     struct srv_xml *x = arg;
@@ -56,7 +45,7 @@ cof_err ops_list_buckets(struct srv_req *req)
         return err;
     }
     srv_xml_close(x);
-    return reply_doc(req, x);
+    return ops_reply_doc(req, x);
 }
 
 cof_err ops_create_bucket(struct srv_req *req)
@@ -289,5 +278,5 @@ cof_err ops_delete_objects(struct srv_req *req)
         srv_xml_free(x);
         return err;
     }
-    return reply_doc(req, x);
+    return ops_reply_doc(req, x);
 }

@@ -34,17 +34,6 @@ static void check_ctx(const char *bucket, const char *key, struct cry_wrap_ctx *
     *wc = (struct cry_wrap_ctx){CRY_MODE_SSE_C, bucket, key, "upload-key-check", no_blob, NULL};
 }
 
-static cof_err reply_doc(struct srv_req *req, struct srv_xml *x)
-{
-    char *doc = NULL;
-    size_t len = 0;
-    cof_err err = srv_xml_finish(x, &doc, &len);
-    srv_xml_free(x);
-    if (err != COF_OK)
-        return err;
-    return srv_reply_xml(req, 200, doc, len);
-}
-
 static cof_err new_upload_id(char out[STO_BLOB_ID_HEX + 1])
 {
     return sto_blob_new_id(out, NULL);
@@ -101,7 +90,7 @@ cof_err ops_create_multipart(struct srv_req *req)
         struct sto_object view = {
             .sse_mode = u.sse_mode, .kek_id = (char *)(uintptr_t)u.kek_id, .headers = headers};
         ops_add_write_sse_headers(req, &view, &enc);
-        err = reply_doc(req, x);
+        err = ops_reply_doc(req, x);
     }
     cry_key_free(token);
     free(headers);
@@ -515,7 +504,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
         srv_xml_elem(x, "ETag", quoted);
         struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
         ops_add_sse_headers(req, &view, NULL);
-        err = reply_doc(req, x);
+        err = ops_reply_doc(req, x);
     }
     cry_digest_free(md5);
     free(chosen);
@@ -613,7 +602,7 @@ cof_err ops_list_parts(struct srv_req *req)
             srv_xml_elem_u64(x, "Size", pl.v[i].size);
             srv_xml_close(x);
         }
-        err = reply_doc(req, x);
+        err = ops_reply_doc(req, x);
     }
     part_list_cleanup(&pl);
     sto_upload_cleanup(&u);
@@ -686,7 +675,7 @@ cof_err ops_list_multipart_uploads(struct srv_req *req)
             srv_xml_elem(x, "Initiated", iso);
             srv_xml_close(x);
         }
-        err = reply_doc(req, x);
+        err = ops_reply_doc(req, x);
     }
     for (size_t i = 0; i < pg.n; i++)
         sto_upload_cleanup(&pg.v[i]);

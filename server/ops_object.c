@@ -129,22 +129,24 @@ static void each_stored(const char *block, void (*fn)(void *, const char *, cons
     }
 }
 
+/* GetObject's response-* query parameters and the headers they replace. */
+static const struct {
+    const char *param;
+    const char *header;
+} overrides[] = {
+    {"response-content-type", "Content-Type"},
+    {"response-content-language", "Content-Language"},
+    {"response-expires", "Expires"},
+    {"response-cache-control", "Cache-Control"},
+    {"response-content-disposition", "Content-Disposition"},
+    {"response-content-encoding", "Content-Encoding"},
+};
+
 static void add_stored(void *arg, const char *name, const char *value)
 {
     struct srv_req *req = arg;
     if (strncmp(name, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0)
         return; /* coffer's own bookkeeping, never a response header */
-    static const struct {
-        const char *param;
-        const char *header;
-    } overrides[] = {
-        {"response-content-type", "Content-Type"},
-        {"response-content-language", "Content-Language"},
-        {"response-expires", "Expires"},
-        {"response-cache-control", "Cache-Control"},
-        {"response-content-disposition", "Content-Disposition"},
-        {"response-content-encoding", "Content-Encoding"},
-    };
     for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
         if (strcasecmp(name, overrides[i].header) == 0 &&
             srv_query_get(&req->query, overrides[i].param) != NULL)
@@ -212,17 +214,6 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o,
     srv_resp_add(req, "Accept-Ranges", "bytes");
     ops_add_sse_headers(req, o, ssec);
     each_stored(o->headers, add_stored, req);
-    static const struct {
-        const char *param;
-        const char *header;
-    } overrides[] = {
-        {"response-content-type", "Content-Type"},
-        {"response-content-language", "Content-Language"},
-        {"response-expires", "Expires"},
-        {"response-cache-control", "Cache-Control"},
-        {"response-content-disposition", "Content-Disposition"},
-        {"response-content-encoding", "Content-Encoding"},
-    };
     for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
         const char *v = srv_query_get(&req->query, overrides[i].param);
         if (v != NULL)
