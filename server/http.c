@@ -3,10 +3,16 @@
  * target) -> access handler first call (ops_begin) -> body pieces (buffered under a cap or
  * streamed to ops_body) -> last call (ops_finish queues the response) -> completion callback
  * frees everything. */
+#define _GNU_SOURCE /* accept4, pipe2 */
 #include "server/http.h"
 
 #include <microhttpd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +22,43 @@
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
+#include "crypto/tlscert.h"
 #include "server/ops.h"
 #include "server/s3err.h"
 #include "server/xml.h"
 
 #define SRV_VERSION_HEADER "coffer-0.1.0"
 
-struct srv_http {
-    struct MHD_Daemon *d;
+/* Which side of the shared port a daemon serves. */
+struct side {
     struct srv_ctx *ctx;
+    bool tls;
+};
+
+#define MAX_PENDING     256
+#define PEEK_TIMEOUT_MS 10000
+
+/* A connection accepted but not yet handed over: waiting for its first byte. */
+struct pending {
+    int fd;
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int64_t since_ms;
+};
+
+/* One port, two protocols (as LocalStack): an acceptor thread peeks at each connection's first
+ * byte, 0x16 (a TLS handshake record) goes to the TLS daemon, anything else to the plain one. */
+struct srv_http {
+    struct MHD_Daemon *plain;
+    struct MHD_Daemon *tls;
+    struct srv_ctx *ctx;
+    struct side plain_side, tls_side;
+    int listen_fd;
+    int wake[2];
+    pthread_t acceptor;
+    bool acceptor_started;
+    struct pending pending[MAX_PENDING];
+    size_t n_pending;
 };
 
 static void make_ids(struct srv_req *req)
@@ -43,11 +77,13 @@ static void make_ids(struct srv_req *req)
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct srv_ctx *ctx = cls;
+    const struct side *sd = cls;
+    struct srv_ctx *ctx = sd->ctx;
     struct srv_req *req = calloc(1, sizeof(*req));
     if (req == NULL)
         return NULL;
     req->ctx = ctx;
+    req->tls = sd->tls;
     req->conn = conn;
     req->raw_uri = strdup(uri != NULL ? uri : "/");
     make_ids(req);
@@ -75,7 +111,7 @@ static void free_req(struct srv_req *req)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct srv_ctx *ctx = cls;
+    struct srv_ctx *ctx = ((const struct side *)cls)->ctx;
     (void)conn;
     struct srv_req *req = *con_cls;
     if (req == NULL)
@@ -335,25 +371,128 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     cof_log_debug(NULL, "libmicrohttpd: %s", line);
 }
 
-cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads, struct srv_http **out)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hand_over(struct srv_http *h, struct pending *p, bool tls)
+{
+    struct MHD_Daemon *d = tls ? h->tls : h->plain;
+    if (d == NULL ||
+        MHD_add_connection(d, p->fd, (const struct sockaddr *)&p->addr, p->len) != MHD_YES) {
+        cof_log_debug(NULL, "dropping a %s connection", tls ? "TLS" : "plain");
+        close(p->fd);
+    }
+}
+
+static void *acceptor_main(void *arg)
+{
+    struct srv_http *h = arg;
+    struct pollfd fds[2 + MAX_PENDING];
+    for (;;) {
+        fds[0] = (struct pollfd){h->wake[0], POLLIN, 0};
+        fds[1] = (struct pollfd){h->listen_fd, POLLIN, 0};
+        for (size_t i = 0; i < h->n_pending; i++)
+            fds[2 + i] = (struct pollfd){h->pending[i].fd, POLLIN, 0};
+        int rc = poll(fds, 2 + h->n_pending, 1000);
+        if (rc < 0 && errno != EINTR)
+            break;
+        if (fds[0].revents != 0)
+            break;
+        /* First bytes of waiting connections (iterate backwards: entries are removed). */
+        int64_t now = mono_ms();
+        for (size_t i = h->n_pending; i-- > 0;) {
+            struct pending *p = &h->pending[i];
+            bool expired = now - p->since_ms > PEEK_TIMEOUT_MS;
+            if (rc > 0 && fds[2 + i].revents != 0) {
+                unsigned char b = 0;
+                ssize_t n = recv(p->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+                if (n == 1)
+                    hand_over(h, p, b == 0x16);
+                else if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                    continue;
+                else
+                    close(p->fd);
+            } else if (expired) {
+                close(p->fd);
+            } else {
+                continue;
+            }
+            h->pending[i] = h->pending[--h->n_pending];
+        }
+        if (rc > 0 && (fds[1].revents & POLLIN) != 0) {
+            struct pending p;
+            p.len = sizeof(p.addr);
+            p.fd = accept4(h->listen_fd, (struct sockaddr *)&p.addr, &p.len, SOCK_CLOEXEC);
+            if (p.fd >= 0) {
+                p.since_ms = now;
+                if (h->n_pending < MAX_PENDING)
+                    h->pending[h->n_pending++] = p;
+                else
+                    hand_over(h, &p, false); /* overloaded: no peek, plain HTTP */
+            }
+        }
+    }
+    for (size_t i = 0; i < h->n_pending; i++)
+        close(h->pending[i].fd);
+    h->n_pending = 0;
+    return NULL;
+}
+
+static struct MHD_Daemon *start_daemon(struct srv_http *h, struct side *sd, unsigned threads,
+                                       const struct cry_tls_identity *tls)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+    if (tls != NULL)
+        return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, sd,
+                                MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK,
+                                on_uri, sd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sd,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                                MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_EXTERNAL_LOGGER,
+                                on_mhd_log, NULL, MHD_OPTION_HTTPS_MEM_KEY, tls->key_pem,
+                                MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem, MHD_OPTION_END);
+    (void)h;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, sd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, sd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sd,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
+        120u, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+}
+
+cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
+                       const struct cry_tls_identity *tls, struct srv_http **out)
 {
     struct srv_http *h = calloc(1, sizeof(*h));
     if (h == NULL)
         return COF_ERR_NOMEM;
     h->ctx = ctx;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_USE_SUPPRESS_DATE_NO_CLOCK * 0;
-    h->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, ctx, MHD_OPTION_LISTEN_SOCKET, listen_fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, ctx,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctx, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(128 * 1024), MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
-    if (h->d == NULL) {
-        cof_log_error(NULL, "libmicrohttpd did not start");
-        free(h);
-        return COF_ERR_IO;
+    h->listen_fd = listen_fd;
+    h->wake[0] = h->wake[1] = -1;
+    h->plain_side = (struct side){ctx, false};
+    h->tls_side = (struct side){ctx, true};
+    cof_err err = COF_OK;
+    h->plain = start_daemon(h, &h->plain_side, threads, NULL);
+    if (h->plain == NULL)
+        err = COF_ERR_IO;
+    if (err == COF_OK && tls != NULL) {
+        h->tls = start_daemon(h, &h->tls_side, threads > 4 ? threads / 2 : 2, tls);
+        if (h->tls == NULL)
+            err = COF_ERR_IO;
     }
+    if (err == COF_OK && pipe2(h->wake, O_CLOEXEC) != 0)
+        err = COF_ERR_IO;
+    if (err == COF_OK && pthread_create(&h->acceptor, NULL, acceptor_main, h) != 0)
+        err = COF_ERR_IO;
+    if (err != COF_OK) {
+        cof_log_error(NULL, "libmicrohttpd did not start");
+        srv_http_stop(h, 0);
+        return err;
+    }
+    h->acceptor_started = true;
     *out = h;
     return COF_OK;
 }
@@ -362,15 +501,25 @@ void srv_http_stop(struct srv_http *h, unsigned grace_ms)
 {
     if (h == NULL)
         return;
-    MHD_socket fd = MHD_quiesce_daemon(h->d);
+    if (h->acceptor_started) {
+        ssize_t w = write(h->wake[1], "x", 1);
+        (void)w;
+        pthread_join(h->acceptor, NULL);
+    }
+    if (h->listen_fd >= 0)
+        close(h->listen_fd);
     unsigned waited = 0;
     while (atomic_load(&h->ctx->active) > 0 && waited < grace_ms) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
         waited += 10;
     }
-    MHD_stop_daemon(h->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (h->plain != NULL)
+        MHD_stop_daemon(h->plain);
+    if (h->tls != NULL)
+        MHD_stop_daemon(h->tls);
+    for (int i = 0; i < 2; i++)
+        if (h->wake[i] >= 0)
+            close(h->wake[i]);
     free(h);
 }

@@ -63,6 +63,7 @@ struct srv_req {
     char *raw_path; /* part before '?' (raw, percent-encoded) */
     const char *method;
     bool is_head;
+    bool tls; /* arrived over TLS */
     struct srv_query query;
     struct srv_route route;
     char *region; /* from the credential scope, else the configured default */
@@ -81,9 +82,11 @@ struct srv_req {
     size_t n_hdrs;
 };
 
-/* Starts serving on the listening socket fd (owned by the daemon from then on). */
+/* Starts serving on the listening socket fd (owned from then on): plain HTTP, and TLS on the
+ * same port when tls is non-NULL (borrowed for the call). */
+struct cry_tls_identity;
 COF_MUST_CHECK cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
-                                      struct srv_http **out);
+                                      const struct cry_tls_identity *tls, struct srv_http **out);
 /* Stops accepting, waits up to grace_ms for requests in flight, then stops. Accepts NULL. */
 void srv_http_stop(struct srv_http *h, unsigned grace_ms);
 

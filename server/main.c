@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "crypto/key.h"
+#include "crypto/tlscert.h"
 #include "server/rootkeys.h"
 #include "server/admin.h"
 #include "server/config.h"
@@ -214,12 +215,26 @@ static int serve(struct app *a)
     int fd = open_listener(a->cfg.listen_host, a->cfg.listen_port, &port);
     if (fd < 0)
         return 1;
-    struct srv_http *h = NULL;
-    if (srv_http_start(&a->ctx, fd, a->cfg.threads, &h) != COF_OK) {
+    /* TLS on the same port: LocalStack's CUSTOM_SSL_CERT_PATH (key and certificate in one PEM),
+     * else a self-signed certificate generated into the data dir on first start. */
+    struct cry_tls_identity tls;
+    const char *custom = getenv("CUSTOM_SSL_CERT_PATH");
+    bool use_custom = custom != NULL && *custom != '\0';
+    char *own = join(a->cfg.data_dir, "tls.pem");
+    if (own == NULL ||
+        cry_tls_identity_load(use_custom ? custom : own, !use_custom, &tls) != COF_OK) {
+        free(own);
         close(fd);
         return 1;
     }
-    cof_log_info(NULL, "coffer serving http://%s:%u (data %s, profile %s, durability %s)",
+    free(own);
+    struct srv_http *h = NULL;
+    cof_err started = srv_http_start(&a->ctx, fd, a->cfg.threads, &tls, &h);
+    cry_tls_identity_cleanup(&tls);
+    if (started != COF_OK)
+        return 1; /* the listener is closed by then */
+    cof_log_info(NULL,
+                 "coffer serving http and https on %s:%u (data %s, profile %s, durability %s)",
                  a->cfg.listen_host, port, a->cfg.data_dir,
                  a->cfg.profile == SRV_PROFILE_AWS ? "aws" : "localstack",
                  a->cfg.durability_full ? "full" : "relaxed");

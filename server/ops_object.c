@@ -321,7 +321,8 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
         (void)srv_sse_reply(req, &e);
         return err;
     }
-    bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS; /* no TLS listener yet */
+    /* The aws profile wants customer keys and KMS requests over TLS, as AWS does. */
+    bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS && !req->tls;
     if (out->ssec.present) {
         if (secure_needed) {
             (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
