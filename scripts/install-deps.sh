@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
       libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libisal-dev libjansson-dev)
 if [[ "${1:-}" == "--test" ]]; then
-    pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3 clang-format git)
+    pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3 clang-format git openssl
+           s3cmd rclone)
     # The JavaScript SDK tests need node and npm; use the machine's when present.
     command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi

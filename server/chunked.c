@@ -17,9 +17,10 @@ void srv_chunked_init(struct srv_chunked *c, srv_chunk_data_fn on_data, void *ar
     c->arg = arg;
 }
 
-/* "1a2b[;chunk-signature=...]" -> size. */
-static cof_err parse_size_line(const char *line, uint64_t *out)
+/* "1a2b[;chunk-signature=...]" -> size, and the signature into sig (64 hex chars or ""). */
+static cof_err parse_size_line(const char *line, uint64_t *out, char sig[65])
 {
+    sig[0] = '\0';
     uint64_t v = 0;
     size_t i = 0;
     for (; isxdigit((unsigned char)line[i]); i++) {
@@ -35,6 +36,12 @@ static cof_err parse_size_line(const char *line, uint64_t *out)
         return COF_ERR_INVALID;
     if (line[i] == ';' && strncmp(line + i + 1, "chunk-signature=", 16) != 0)
         return COF_ERR_INVALID;
+    if (line[i] == ';') {
+        const char *s = line + i + 17;
+        if (strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64)
+            return COF_ERR_INVALID;
+        memcpy(sig, s, 65);
+    }
     *out = v;
     return COF_OK;
 }
@@ -69,7 +76,9 @@ static cof_err end_line(struct srv_chunked *c)
     c->line[c->line_len] = '\0';
     c->line_len = 0;
     if (c->state == ST_SIZE) {
-        cof_err err = parse_size_line(c->line, &c->remaining);
+        cof_err err = parse_size_line(c->line, &c->remaining, c->sig);
+        if (err == COF_OK && c->on_chunk != NULL)
+            err = c->on_chunk(c->arg, c->sig, c->remaining);
         if (err != COF_OK)
             return err;
         c->state = c->remaining == 0 ? ST_TRAILER : ST_DATA;

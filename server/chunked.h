@@ -18,6 +18,9 @@
 #define SRV_TRAILERS_MAX   8
 
 typedef cof_err (*srv_chunk_data_fn)(void *arg, const char *p, size_t n);
+/* Called at each chunk header with its chunk-signature ("" when unsigned) and size; the final
+ * chunk has size 0. */
+typedef cof_err (*srv_chunk_sig_fn)(void *arg, const char *signature, uint64_t size);
 
 struct srv_trailer {
     char name[64]; /* lowercased */
@@ -35,6 +38,8 @@ struct srv_chunked {
     size_t n_trailers;
     srv_chunk_data_fn on_data;
     void *arg;
+    srv_chunk_sig_fn on_chunk; /* optional */
+    char sig[65];
 };
 
 void srv_chunked_init(struct srv_chunked *c, srv_chunk_data_fn on_data, void *arg);

@@ -95,6 +95,11 @@ static void free_req(struct srv_req *req)
 {
     ops_cleanup(req);
     cry_digest_free(req->body_sha);
+    if (req->chunk_auth != NULL) {
+        cry_digest_free(req->chunk_auth->sha);
+        cry_wipe(req->chunk_auth, sizeof(*req->chunk_auth));
+        free(req->chunk_auth);
+    }
     for (size_t i = 0; i < req->n_hdrs; i++) {
         free(req->hdrs[i].name);
         free(req->hdrs[i].value);
@@ -479,7 +484,7 @@ cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
     if (h->plain == NULL)
         err = COF_ERR_IO;
     if (err == COF_OK && tls != NULL) {
-        h->tls = start_daemon(h, &h->tls_side, threads > 4 ? threads / 2 : 2, tls);
+        h->tls = start_daemon(h, &h->tls_side, threads >= 8 ? threads / 4 : 2, tls);
         if (h->tls == NULL)
             err = COF_ERR_IO;
     }

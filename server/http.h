@@ -48,6 +48,18 @@ struct srv_resp_header {
 struct ops_put;
 struct srv_req;
 
+/* Verification state of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body: each chunk's signature
+ * chains on the previous one, starting from the request's. */
+struct srv_chunk_auth {
+    uint8_t key[32]; /* SigV4 signing key; wiped when the request ends */
+    char amz_date[17];
+    char scope[160];
+    char prev[65];
+    char pending[65]; /* signature of the chunk whose data is arriving */
+    bool have_pending;
+    struct cry_digest *sha; /* of that chunk's data */
+};
+
 /* Streamed response body: fill up to max bytes of the body at pos into buf. Returns the count
  * (> 0), 0 never, or -1 to abort the connection (an integrity failure mid-stream). */
 typedef ssize_t (*srv_stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
@@ -76,6 +88,7 @@ struct srv_req {
     uint64_t body_len;
     struct ops_put *put;         /* SRV_BODY_STREAM state (ops_object.c) */
     struct cry_digest *body_sha; /* SHA-256 of the raw body, when x-amz-content-sha256 is hex */
+    struct srv_chunk_auth *chunk_auth; /* signed aws-chunked body being verified, or NULL */
     char want_sha[65];
     /* response headers gathered before the response is built */
     struct srv_resp_header hdrs[SRV_MAX_RESP_HEADERS];

@@ -191,6 +191,23 @@ static cof_err check_signature(struct srv_req *req, const struct srv_auth *a, in
         if (err != COF_OK)
             cof_log_debug(req->rid, "signature of %s does not match", a->access_key);
     }
+    /* A signed aws-chunked body: every chunk's signature is checked as it arrives. */
+    if (err == COF_OK && strncmp(payload, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34) == 0) {
+        struct srv_chunk_auth *ca = calloc(1, sizeof(*ca));
+        char scope[160];
+        snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", a->date, a->region, a->service);
+        err = ca != NULL ? srv_sigv4_signing_key(secret, scope, ca->key) : COF_ERR_NOMEM;
+        if (err == COF_OK) {
+            snprintf(ca->amz_date, sizeof(ca->amz_date), "%s", amz_date);
+            snprintf(ca->scope, sizeof(ca->scope), "%s", scope);
+            /* verified above, so exactly SRV_SIG_HEX_LEN hex digits */
+            memcpy(ca->prev, a->signature, SRV_SIG_HEX_LEN);
+            ca->prev[SRV_SIG_HEX_LEN] = '\0';
+            req->chunk_auth = ca;
+        } else {
+            free(ca);
+        }
+    }
     /* A hex payload hash is checked against the body as it arrives (ops_finish). */
     if (err == COF_OK && !a->presigned && strlen(payload) == 64 &&
         strspn(payload, "0123456789abcdef") == 64) {

@@ -10,12 +10,14 @@
 
 #include "common/log.h"
 #include "crypto/digest.h"
+#include "crypto/key.h"
 #include "crypto/envelope.h"
 #include "server/httpfmt.h"
 #include "server/objio.h"
 #include "server/ops.h"
 #include "server/internal.h"
 #include "server/kms.h"
+#include "server/sigv4.h"
 #include "server/sse.h"
 #include "server/xml.h"
 #include "storage/blob.h"
@@ -510,10 +512,48 @@ cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present)
     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
 #define MSG_BAD_TRAILER "The value specified in the x-amz-trailer header is not supported"
 
+/* Checks the signature of the chunk whose data just ended (SHA-256 in ca->sha). */
+static cof_err check_chunk(struct srv_chunk_auth *ca)
+{
+    uint8_t h[CRY_SHA256_LEN];
+    char hex[2 * CRY_SHA256_LEN + 1], want[SRV_SIG_HEX_LEN + 1];
+    cry_digest_final(ca->sha, h);
+    srv_hex_encode(h, sizeof(h), hex);
+    cof_err err = srv_sigv4_chunk_signature(ca->key, ca->amz_date, ca->scope, ca->prev, hex, want);
+    if (err != COF_OK)
+        return err;
+    if (!cry_equal(want, ca->pending, SRV_SIG_HEX_LEN))
+        return COF_ERR_SIGNATURE_MISMATCH;
+    memcpy(ca->prev, ca->pending, sizeof(ca->prev));
+    return COF_OK;
+}
+
+static cof_err chunk_header(void *arg, const char *signature, uint64_t size)
+{
+    struct srv_req *req = arg;
+    struct srv_chunk_auth *ca = req->chunk_auth;
+    (void)size;
+    cof_err err = COF_OK;
+    if (ca->have_pending)
+        err = check_chunk(ca);
+    if (err == COF_OK && signature[0] == '\0')
+        err = COF_ERR_SIGNATURE_MISMATCH; /* a signed stream with an unsigned chunk */
+    if (err == COF_OK) {
+        memcpy(ca->pending, signature, sizeof(ca->pending));
+        ca->have_pending = true;
+        cry_digest_free(ca->sha);
+        ca->sha = NULL;
+        err = cry_digest_new(CRY_DIGEST_SHA256, &ca->sha);
+    }
+    return err;
+}
+
 static cof_err chunk_data(void *arg, const char *p, size_t n)
 {
     struct srv_req *req = arg;
     struct ops_put *put = req->put;
+    if (req->chunk_auth != NULL && req->chunk_auth->sha != NULL)
+        cry_digest_update(req->chunk_auth->sha, p, n);
     if (objio_writer_size(put->w) + n > SRV_MAX_OBJECT_SIZE)
         return COF_ERR_ENTITY_TOO_LARGE;
     srv_cksum_update(&put->cksum, p, n);
@@ -610,8 +650,11 @@ cof_err ops_stream_begin(struct srv_req *req)
     req->put = p;
     p->chunked = chunked;
     p->decoded_len = decoded;
-    if (chunked)
+    if (chunked) {
         srv_chunked_init(&p->dec, chunk_data, req);
+        if (req->chunk_auth != NULL)
+            p->dec.on_chunk = chunk_header;
+    }
     const char *md5 = srv_req_header(req, "Content-MD5");
     if (md5 != NULL) {
         size_t n = 0;
@@ -634,6 +677,13 @@ cof_err ops_body_verify(struct srv_req *req)
     struct ops_put *p = req->put;
     if (p->chunked && (!srv_chunked_done(&p->dec) || p->dec.decoded != p->decoded_len))
         return COF_ERR_INCOMPLETE_BODY;
+    /* The final (empty) chunk's signature. */
+    if (p->chunked && req->chunk_auth != NULL) {
+        cof_err err = req->chunk_auth->have_pending ? check_chunk(req->chunk_auth)
+                                                    : COF_ERR_SIGNATURE_MISMATCH;
+        if (err != COF_OK)
+            return err;
+    }
     srv_cksum_final(&p->cksum, p->cksum_got);
     const char *want = p->cksum_want[0] != '\0' ? p->cksum_want : NULL;
     if (p->cksum_in_trailer) {

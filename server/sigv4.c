@@ -154,27 +154,8 @@ cof_err srv_sigv4_sign(const struct srv_sigv4_in *in, const char *secret,
         err = cof_buf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s\n%s", in->amz_date, in->scope, h_hex);
     }
     /* Signing key: HMAC chain over the scope's date, region, service, "aws4_request". */
-    if (err == COF_OK) {
-        char first[256];
-        size_t fl = strlen(secret);
-        if (fl + 4 >= sizeof(first)) {
-            err = COF_ERR_INVALID;
-        } else {
-            memcpy(first, "AWS4", 4);
-            memcpy(first + 4, secret, fl);
-            const char *s = in->scope;
-            const uint8_t *key = (const uint8_t *)first;
-            size_t klen = fl + 4;
-            for (int part = 0; err == COF_OK && part < 4; part++) {
-                size_t len = strcspn(s, "/");
-                err = cry_hmac_sha256(key, klen, s, len, k);
-                key = k;
-                klen = sizeof(k);
-                s += len + (s[len] == '/' ? 1 : 0);
-            }
-            cry_wipe(first, sizeof(first));
-        }
-    }
+    if (err == COF_OK)
+        err = srv_sigv4_signing_key(secret, in->scope, k);
     if (err == COF_OK)
         err = cry_hmac_sha256(k, sizeof(k), sts.data, sts.len, h);
     if (err == COF_OK)
@@ -198,4 +179,45 @@ cof_err srv_sigv4_verify(const struct srv_sigv4_in *in, const char *secret, cons
         !cry_equal(signature, want, SRV_SIG_HEX_LEN))
         return COF_ERR_SIGNATURE_MISMATCH;
     return COF_OK;
+}
+
+cof_err srv_sigv4_signing_key(const char *secret, const char *scope, uint8_t out[32])
+{
+    char first[256];
+    size_t fl = strlen(secret);
+    if (fl + 4 >= sizeof(first))
+        return COF_ERR_INVALID;
+    memcpy(first, "AWS4", 4);
+    memcpy(first + 4, secret, fl);
+    const char *s = scope;
+    const uint8_t *key = (const uint8_t *)first;
+    size_t klen = fl + 4;
+    cof_err err = COF_OK;
+    for (int part = 0; err == COF_OK && part < 4; part++) {
+        size_t len = strcspn(s, "/");
+        err = cry_hmac_sha256(key, klen, s, len, out);
+        key = out;
+        klen = 32;
+        s += len + (s[len] == '/' ? 1 : 0);
+    }
+    cry_wipe(first, sizeof(first));
+    return err;
+}
+
+cof_err srv_sigv4_chunk_signature(const uint8_t key[32], const char *amz_date, const char *scope,
+                                  const char *prev_sig, const char *data_sha_hex,
+                                  char out[SRV_SIG_HEX_LEN + 1])
+{
+    static const char empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    struct cof_buf sts;
+    uint8_t h[CRY_SHA256_LEN];
+    cof_buf_init(&sts, 1024);
+    cof_err err = cof_buf_printf(&sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", amz_date,
+                                 scope, prev_sig, empty, data_sha_hex);
+    if (err == COF_OK)
+        err = cry_hmac_sha256(key, 32, sts.data, sts.len, h);
+    if (err == COF_OK)
+        hex(h, sizeof(h), out);
+    cof_buf_cleanup(&sts);
+    return err;
 }

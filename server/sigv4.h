@@ -6,6 +6,7 @@
 #define SRV_SIGV4_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "server/uri.h"
@@ -35,5 +36,16 @@ COF_MUST_CHECK cof_err srv_sigv4_sign(const struct srv_sigv4_in *in, const char 
  * COF_ERR_SIGNATURE_MISMATCH. */
 COF_MUST_CHECK cof_err srv_sigv4_verify(const struct srv_sigv4_in *in, const char *secret,
                                         const char *signature);
+
+/* The SigV4 signing key for a scope "date/region/service/aws4_request" (32 bytes). */
+COF_MUST_CHECK cof_err srv_sigv4_signing_key(const char *secret, const char *scope,
+                                             uint8_t out[32]);
+/* Signature of one aws-chunked chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD): chains on the
+ * previous signature (the request's for the first chunk); data_sha_hex is the SHA-256 of the
+ * chunk's data. */
+COF_MUST_CHECK cof_err srv_sigv4_chunk_signature(const uint8_t key[32], const char *amz_date,
+                                                 const char *scope, const char *prev_sig,
+                                                 const char *data_sha_hex,
+                                                 char out[SRV_SIG_HEX_LEN + 1]);
 
 #endif

@@ -201,3 +201,57 @@ def test_aws_profile_checks_signatures(coffer_factory):
     srv = coffer_factory(extra_args=["--profile", "aws"])
     client(srv).list_buckets()
     assert err(client(srv, "test", "wrong").list_buckets)[:2] == (403, "SignatureDoesNotMatch")
+
+
+def streaming_put(port, bucket, key, chunks, tamper_chunk=None):
+    """A STREAMING-AWS4-HMAC-SHA256-PAYLOAD upload signed by hand (seed + chained chunk
+    signatures), optionally with one chunk's bytes changed after signing."""
+    import hmac
+    import http.client
+
+    def h(k, m):
+        return hmac.new(k, m.encode(), hashlib.sha256).digest()
+
+    now = datetime.datetime.utcnow()
+    amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    scope = f"{day}/us-east-1/s3/aws4_request"
+    skey = h(h(h(h(b"AWS4test", day), "us-east-1"), "s3"), "aws4_request")
+    data = b"".join(chunks)
+    headers = {"host": f"127.0.0.1:{port}",
+               "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+               "x-amz-date": amz, "x-amz-decoded-content-length": str(len(data)),
+               "content-encoding": "aws-chunked"}
+    signed_headers = ";".join(sorted(headers))
+    canon = (f"PUT\n/{bucket}/{key}\n\n" +
+             "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)) +
+             f"\n{signed_headers}\nSTREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+    sts = f"AWS4-HMAC-SHA256\n{amz}\n{scope}\n{hashlib.sha256(canon.encode()).hexdigest()}"
+    seed = hmac.new(skey, sts.encode(), hashlib.sha256).hexdigest()
+    body, prev = b"", seed
+    for i, c in enumerate(chunks + [b""]):
+        s2 = (f"AWS4-HMAC-SHA256-PAYLOAD\n{amz}\n{scope}\n{prev}\n"
+              f"{hashlib.sha256(b'').hexdigest()}\n{hashlib.sha256(c).hexdigest()}")
+        sig = hmac.new(skey, s2.encode(), hashlib.sha256).hexdigest()
+        payload = (b"X" + c[1:]) if i == tamper_chunk else c
+        body += f"{len(c):x};chunk-signature={sig}\r\n".encode() + payload + b"\r\n"
+        prev = sig
+    headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential=test/{scope}, "
+                                f"SignedHeaders={signed_headers}, Signature={seed}")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("PUT", f"/{bucket}/{key}", body=body, headers=headers)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def test_streaming_chunk_signatures(checking):
+    s3 = client(checking)
+    s3.create_bucket(Bucket="sig-stream")
+    chunks = [os.urandom(70000), os.urandom(65536), os.urandom(100)]
+    status, _ = streaming_put(checking.port, "sig-stream", "ok", chunks)
+    assert status == 200
+    assert s3.get_object(Bucket="sig-stream", Key="ok")["Body"].read() == b"".join(chunks)
+    for bad in (0, 2):
+        status, body = streaming_put(checking.port, "sig-stream", "bad", chunks, tamper_chunk=bad)
+        assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="sig-stream", Key="bad")
