@@ -42,6 +42,7 @@ struct ops_put {
     bool cksum_in_trailer;
     char cksum_want[SRV_CKSUM_B64_MAX]; /* from the header; "" when none or in the trailer */
     char cksum_got[SRV_CKSUM_B64_MAX];  /* filled by ops_body_verify */
+    bool cksum_explicit;                /* the client named an algorithm */
 };
 
 /* Key material a read needs besides the root keyring. */
@@ -70,6 +71,8 @@ cof_err ops_stream_begin(struct srv_req *req);
 cof_err ops_body_verify(struct srv_req *req);
 /* The internal stored line recording an object's checksum ("coffer-checksum"). */
 #define OPS_INTERNAL_CHECKSUM "coffer-checksum"
+/* An upload's declared x-amz-checksum-algorithm (composite checksum of its parts). */
+#define OPS_INTERNAL_MPU_CHECKSUM "coffer-mpu-checksum"
 
 /* If-Match/If-None-Match/If-Modified-Since/If-Unmodified-Since in RFC 7232 order; for_copy:
  * every failure is 412 (x-amz-copy-source-if-*), else 304 for the None-Match/Modified pair. */
@@ -77,6 +80,9 @@ cof_err ops_eval_conditions(const char *if_match, const char *if_none_match, con
                             const char *if_unmod, const struct sto_object *o, bool for_copy);
 /* x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded. */
 cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key);
+
+/* Appends "coffer-checksum:ALG value" to a stored header block. Takes *block. */
+cof_err ops_add_checksum_line(char **block, enum srv_cksum_alg alg, const char *b64);
 
 /* Frees what a write_enc holds (keys wiped). */
 void ops_write_enc_cleanup(struct write_enc *e);

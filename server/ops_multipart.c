@@ -12,6 +12,7 @@
 #include "server/httpfmt.h"
 #include "server/internal.h"
 #include "server/ops.h"
+#include "server/uri.h"
 #include "server/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
@@ -57,6 +58,31 @@ cof_err ops_create_multipart(struct srv_req *req)
         err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &enc);
+    /* x-amz-checksum-algorithm: the parts carry that checksum and the object gets the composite
+     * checksum of theirs (x-amz-checksum-type COMPOSITE). */
+    const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
+    enum srv_cksum_alg mpu_alg = calg != NULL ? srv_cksum_parse_name(calg) : SRV_CKSUM_NONE;
+    if (err == COF_OK && calg != NULL && mpu_alg == SRV_CKSUM_NONE) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                              "Checksum algorithm provided is unsupported. Please try again with "
+                              "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+                              NULL, NULL);
+        err = COF_ERR_INVALID_REQUEST;
+    }
+    if (err == COF_OK && mpu_alg != SRV_CKSUM_NONE) {
+        struct cof_buf b;
+        char *nh = NULL;
+        cof_buf_init(&b, 128 * 1024);
+        err = cof_buf_printf(&b, "%s" OPS_INTERNAL_MPU_CHECKSUM ":%s\n", headers,
+                             srv_cksum_name(mpu_alg));
+        if (err == COF_OK)
+            err = cof_buf_steal(&b, &nh);
+        cof_buf_cleanup(&b);
+        if (err == COF_OK) {
+            free(headers);
+            headers = nh;
+        }
+    }
     if (err == COF_OK)
         err = new_upload_id(id);
     u.upload_id = id;
@@ -87,6 +113,10 @@ cof_err ops_create_multipart(struct srv_req *req)
         srv_xml_elem(x, "Bucket", req->route.bucket);
         srv_xml_elem(x, "Key", req->route.key);
         srv_xml_elem(x, "UploadId", id);
+        if (mpu_alg != SRV_CKSUM_NONE) {
+            srv_resp_add(req, "x-amz-checksum-algorithm", srv_cksum_name(mpu_alg));
+            srv_resp_add(req, "x-amz-checksum-type", "COMPOSITE");
+        }
         struct sto_object view = {
             .sse_mode = u.sse_mode, .kek_id = (char *)(uintptr_t)u.kek_id, .headers = headers};
         ops_add_write_sse_headers(req, &view, &enc);
@@ -174,6 +204,14 @@ cof_err ops_upload_part_begin(struct srv_req *req)
     }
     if (err == COF_OK)
         err = check_part_sse(req, &u, &req->put->enc.ssec);
+    char name[32];
+    if (err == COF_OK && !req->put->cksum_explicit &&
+        ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name))) {
+        /* The upload declared an algorithm: each part gets that checksum. */
+        srv_cksum_cleanup(&req->put->cksum);
+        req->put->cksum_alg = srv_cksum_parse_name(name);
+        err = srv_cksum_init(&req->put->cksum, req->put->cksum_alg);
+    }
     sto_upload_cleanup(&u);
     if (err != COF_OK)
         req->body_mode = SRV_BODY_IGNORE;
@@ -185,8 +223,8 @@ cof_err ops_upload_part_begin(struct srv_req *req)
  * Replies KMS and NoSuchUpload errors itself. */
 static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int pn,
                           struct objio_writer *w, const struct cry_key *customer_key,
-                          const uint8_t *want_md5, char etag[2 * CRY_MD5_LEN + 1],
-                          int64_t *out_mtime)
+                          const uint8_t *want_md5, const char *checksum,
+                          char etag[2 * CRY_MD5_LEN + 1], int64_t *out_mtime)
 {
     struct sto_object tmp;
     struct srv_kms_key kms;
@@ -228,9 +266,15 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
     if (err == COF_OK) {
         srv_hex_encode(md5, CRY_MD5_LEN, etag);
         *out_mtime = ops_now_ms();
-        part =
-            (struct sto_part){pn,         tmp.size,        etag,           *out_mtime, tmp.blob_id,
-                              tmp.kek_id, tmp.wrapped_dek, tmp.wrapped_len};
+        part = (struct sto_part){.part_number = pn,
+                                 .size = tmp.size,
+                                 .etag = etag,
+                                 .mtime_ms = *out_mtime,
+                                 .blob_id = tmp.blob_id,
+                                 .kek_id = tmp.kek_id,
+                                 .wrapped_dek = tmp.wrapped_dek,
+                                 .wrapped_len = tmp.wrapped_len,
+                                 .checksum = (char *)(uintptr_t)checksum};
         err = sto_meta_part_put(req->ctx->meta, u->upload_id, &part, &replaced);
         if (err != COF_OK)
             ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
@@ -262,8 +306,10 @@ cof_err ops_upload_part_finish(struct srv_req *req)
         err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
-    err = store_part(req, &u, pn, p->w, p->enc.ssec.key, p->have_md5 ? p->want_md5 : NULL, etag,
-                     &mtime);
+    char cks[SRV_CKSUM_B64_MAX + 16];
+    snprintf(cks, sizeof(cks), "%s %s", srv_cksum_name(p->cksum_alg), p->cksum_got);
+    err = store_part(req, &u, pn, p->w, p->enc.ssec.key, p->have_md5 ? p->want_md5 : NULL, cks,
+                     etag, &mtime);
     if (err == COF_OK) {
         snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
         srv_resp_add(req, "ETag", quoted);
@@ -357,6 +403,10 @@ cof_err ops_upload_part_copy(struct srv_req *req)
         err = objio_writer_new(req->ctx, req->rid, &w);
     if (err == COF_OK && (buf = malloc(CRY_SEG_SIZE)) == NULL)
         err = COF_ERR_NOMEM;
+    struct srv_cksum ck = {SRV_CKSUM_NONE, 0, NULL};
+    char mpu[32], cks[SRV_CKSUM_B64_MAX + 16] = "";
+    if (err == COF_OK && ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu)))
+        err = srv_cksum_init(&ck, srv_cksum_parse_name(mpu));
     for (uint64_t done = 0; err == COF_OK && done < len;) {
         size_t n = 0;
         size_t want = len - done < CRY_SEG_SIZE ? (size_t)(len - done) : CRY_SEG_SIZE;
@@ -365,10 +415,19 @@ cof_err ops_upload_part_copy(struct srv_req *req)
             err = COF_ERR_INTEGRITY;
         if (err == COF_OK)
             err = objio_write(w, buf, n);
+        if (err == COF_OK && ck.alg != SRV_CKSUM_NONE)
+            srv_cksum_update(&ck, buf, n);
         done += n;
     }
+    if (err == COF_OK && ck.alg != SRV_CKSUM_NONE) {
+        char b64[SRV_CKSUM_B64_MAX];
+        enum srv_cksum_alg a = ck.alg;
+        srv_cksum_final(&ck, b64);
+        snprintf(cks, sizeof(cks), "%s %s", srv_cksum_name(a), b64);
+    }
+    srv_cksum_cleanup(&ck);
     if (err == COF_OK)
-        err = store_part(req, &u, pn, w, dst_key.key, NULL, etag, &mtime);
+        err = store_part(req, &u, pn, w, dst_key.key, NULL, cks[0] ? cks : NULL, etag, &mtime);
     if (err == COF_OK)
         err = srv_xml_new("CopyPartResult", &x);
     if (err == COF_OK) {
@@ -465,6 +524,39 @@ cof_err ops_complete_multipart(struct srv_req *req)
         chosen[i] = *p; /* borrowed from all */
         total += p->size;
     }
+    /* Composite checksum (x-amz-checksum-type COMPOSITE): the algorithm over the parts' raw
+     * checksums, then "-N". Every part must carry the upload's algorithm. */
+    char mpu[32], composite[SRV_CKSUM_B64_MAX + 16] = "";
+    enum srv_cksum_alg ca = SRV_CKSUM_NONE;
+    char *new_headers = NULL;
+    if (err == COF_OK && ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu))) {
+        struct srv_cksum ck;
+        ca = srv_cksum_parse_name(mpu);
+        err = srv_cksum_init(&ck, ca);
+        for (size_t i = 0; err == COF_OK && i < cr.n; i++) {
+            const char *v = chosen[i].checksum;
+            size_t nl = strlen(mpu);
+            uint8_t raw[SRV_CKSUM_MAX_LEN + 4];
+            size_t rl = 0;
+            if (v == NULL || strncmp(v, mpu, nl) != 0 || v[nl] != ' ' ||
+                srv_base64_decode(v + nl + 1, raw, sizeof(raw), &rl) != COF_OK)
+                err = COF_ERR_INVALID_PART;
+            else
+                srv_cksum_update(&ck, raw, rl);
+        }
+        if (err == COF_OK) {
+            char b64[SRV_CKSUM_B64_MAX];
+            srv_cksum_final(&ck, b64);
+            snprintf(composite, sizeof(composite), "%s-%zu", b64, cr.n);
+        }
+        srv_cksum_cleanup(&ck);
+        /* Kept only for SSE-S3 objects, as for single PUTs. */
+        if (err == COF_OK && u.sse_mode == CRY_MODE_SSE_S3) {
+            new_headers = strdup(u.headers != NULL ? u.headers : "");
+            err = new_headers != NULL ? ops_add_checksum_line(&new_headers, ca, composite)
+                                      : COF_ERR_NOMEM;
+        }
+    }
     if (err == COF_OK) {
         uint8_t digest[CRY_MD5_LEN];
         char hex[2 * CRY_MD5_LEN + 1];
@@ -477,7 +569,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
                                 .size = total,
                                 .etag = etag,
                                 .mtime_ms = ops_now_ms(),
-                                .headers = u.headers,
+                                .headers = new_headers != NULL ? new_headers : u.headers,
                                 .blob_id = NULL,
                                 .sse_mode = u.sse_mode,
                                 .kek_id = u.kek_id,
@@ -502,11 +594,18 @@ cof_err ops_complete_multipart(struct srv_req *req)
         srv_xml_elem(x, "Bucket", u.bucket);
         srv_xml_elem(x, "Key", u.key);
         srv_xml_elem(x, "ETag", quoted);
+        if (composite[0] != '\0') {
+            char elem[32];
+            snprintf(elem, sizeof(elem), "Checksum%s", srv_cksum_name(ca));
+            srv_xml_elem(x, elem, composite);
+            srv_xml_elem(x, "ChecksumType", "COMPOSITE");
+        }
         struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
         ops_add_sse_headers(req, &view, NULL);
         err = ops_reply_doc(req, x);
     }
     cry_digest_free(md5);
+    free(new_headers);
     free(chosen);
     part_list_cleanup(&all);
     srv_complete_req_cleanup(&cr);
@@ -600,6 +699,13 @@ cof_err ops_list_parts(struct srv_req *req)
             srv_xml_elem(x, "LastModified", iso);
             srv_xml_elem(x, "ETag", etag);
             srv_xml_elem_u64(x, "Size", pl.v[i].size);
+            const char *ck = pl.v[i].checksum;
+            const char *sp = ck != NULL ? strchr(ck, ' ') : NULL;
+            if (sp != NULL && (size_t)(sp - ck) < 16) {
+                char elem[32];
+                snprintf(elem, sizeof(elem), "Checksum%.*s", (int)(sp - ck), ck);
+                srv_xml_elem(x, elem, sp + 1);
+            }
             srv_xml_close(x);
         }
         err = ops_reply_doc(req, x);

@@ -458,7 +458,7 @@ cof_err ops_add_internal(char **block, const struct write_enc *e)
 }
 
 /* Records an object's checksum as an internal stored line. Takes *block. */
-static cof_err add_checksum_line(char **block, enum srv_cksum_alg alg, const char *b64)
+cof_err ops_add_checksum_line(char **block, enum srv_cksum_alg alg, const char *b64)
 {
     struct cof_buf b;
     char *out = NULL;
@@ -612,6 +612,7 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
         }
         p->cksum_alg = sa; /* computed and returned, nothing to compare with */
     }
+    p->cksum_explicit = p->cksum_alg != SRV_CKSUM_NONE;
     if (p->cksum_alg == SRV_CKSUM_NONE)
         p->cksum_alg = SRV_CKSUM_CRC64NVME; /* AWS's default when the client sends none */
     return srv_cksum_init(&p->cksum, p->cksum_alg);
@@ -799,7 +800,7 @@ cof_err ops_put_object_finish(struct srv_req *req)
     /* A checksum is derived from the plaintext: kept only for SSE-S3 objects (SSE-C and SSE-KMS
      * would leak through it). */
     if (err == COF_OK && p->enc.ssec.key == NULL && !p->enc.kms_used)
-        err = add_checksum_line(&headers, p->cksum_alg, p->cksum_got);
+        err = ops_add_checksum_line(&headers, p->cksum_alg, p->cksum_got);
     struct objio_seal seal;
     ops_seal_for(req, &p->enc, &seal);
     if (err == COF_OK) {
@@ -959,6 +960,9 @@ cof_err collect_part(const struct sto_part *p, void *arg)
     d->kek_id = p->kek_id != NULL ? strdup(p->kek_id) : NULL;
     d->wrapped_dek = malloc(p->wrapped_len > 0 ? p->wrapped_len : 1);
     d->wrapped_len = p->wrapped_len;
+    d->checksum = p->checksum != NULL ? strdup(p->checksum) : NULL;
+    if (p->checksum != NULL && d->checksum == NULL)
+        return COF_ERR_NOMEM;
     pl->n++;
     if (d->etag == NULL || d->blob_id == NULL || d->wrapped_dek == NULL ||
         (p->kek_id != NULL && d->kek_id == NULL))
@@ -1181,7 +1185,8 @@ cof_err ops_get_object(struct srv_req *req, int head)
         }
         if (a != SRV_CKSUM_NONE) {
             srv_resp_add(req, srv_cksum_header(a), sp + 1);
-            srv_resp_add(req, "x-amz-checksum-type", "FULL_OBJECT");
+            srv_resp_add(req, "x-amz-checksum-type",
+                         strchr(sp + 1, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
         }
     }
     err = srv_reply_stream(req, status, len, get_stream_read, g, get_stream_free);

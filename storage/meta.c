@@ -106,6 +106,8 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (bucket, key, part_index)"
     ") WITHOUT ROWID;"
     "CREATE INDEX object_parts_blob ON object_parts(blob_id);",
+    /* 4: each part's additional checksum ("ALG base64"), for the object's composite checksum */
+    "ALTER TABLE parts ADD COLUMN checksum TEXT;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -1719,6 +1721,7 @@ void sto_part_cleanup(struct sto_part *p)
     free(p->blob_id);
     free(p->kek_id);
     free(p->wrapped_dek);
+    free(p->checksum);
     memset(p, 0, sizeof(*p));
 }
 
@@ -1937,11 +1940,12 @@ cof_err sto_meta_part_put(struct sto_meta *m, const char *upload_id, const struc
     if (err == COF_OK)
         err = kms_prepare(c,
                           "INSERT INTO parts (upload_id, part_number, size, etag, mtime_ms,"
-                          " blob_id, kek_id, wrapped_dek) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                          " blob_id, kek_id, wrapped_dek, checksum) VALUES (?1, ?2, ?3, ?4, ?5,"
+                          " ?6, ?7, ?8, ?9)"
                           " ON CONFLICT (upload_id, part_number) DO UPDATE SET size ="
                           " excluded.size, etag = excluded.etag, mtime_ms = excluded.mtime_ms,"
                           " blob_id = excluded.blob_id, kek_id = excluded.kek_id, wrapped_dek ="
-                          " excluded.wrapped_dek",
+                          " excluded.wrapped_dek, checksum = excluded.checksum",
                           &s);
     if (err == COF_OK) {
         sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
@@ -1952,6 +1956,7 @@ cof_err sto_meta_part_put(struct sto_meta *m, const char *upload_id, const struc
         sqlite3_bind_text(s, 6, p->blob_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 7, p->kek_id, -1, SQLITE_STATIC);
         sqlite3_bind_blob(s, 8, p->wrapped_dek, (int)p->wrapped_len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, p->checksum, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE)
             err = db_fail(c->db, "part put", rc);
@@ -1969,7 +1974,7 @@ cof_err sto_meta_part_put(struct sto_meta *m, const char *upload_id, const struc
     return err;
 }
 
-#define PART_COLS "part_number, size, etag, mtime_ms, blob_id, kek_id, wrapped_dek"
+#define PART_COLS "part_number, size, etag, mtime_ms, blob_id, kek_id, wrapped_dek, checksum"
 
 static cof_err row_part(sqlite3_stmt *s, struct sto_part *p)
 {
@@ -1985,6 +1990,8 @@ static cof_err row_part(sqlite3_stmt *s, struct sto_part *p)
         err = col_text(s, 5, &p->kek_id);
     if (err == COF_OK)
         err = col_blob(s, 6, &p->wrapped_dek, &p->wrapped_len);
+    if (err == COF_OK && sqlite3_column_count(s) > 7)
+        err = col_text(s, 7, &p->checksum);
     if (err != COF_OK)
         sto_part_cleanup(p);
     return err;

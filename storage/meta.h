@@ -169,6 +169,7 @@ struct sto_part {
     char *kek_id;
     uint8_t *wrapped_dek;
     size_t wrapped_len;
+    char *checksum; /* opaque ("ALG base64") or NULL; upload parts only */
 };
 void sto_upload_cleanup(struct sto_upload *u);
 void sto_part_cleanup(struct sto_part *p);
