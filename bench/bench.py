@@ -8,6 +8,8 @@ session and, with --reference URL, against an S3 endpoint the user runs; prints 
 Python standard library only.
 """
 import argparse
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import zlib
 
 MiB = 1 << 20
 
@@ -31,7 +34,13 @@ TARGETS = {  # metric id -> (comparison, value) from the issue
     "put_relaxed_c64": (">=", 5000),
     "cold_start": ("<=", 30),
     "peak_rss": ("<=", 32),
+    "mp_ratio_sse_s3_c1": (">=", 0.85),  # multipart within 15% of a single PUT
+    "mp_ratio_sse_c_c1": (">=", 0.85),
+    "cksum_ratio": (">=", 0.90),  # x-amz-checksum-crc32 costs under 10%
 }
+
+# --only groups; "multipart" brings "large" along (its ratio needs the single PUT)
+GROUPS = ("large", "small", "relaxed", "cold", "ceiling", "nginx", "multipart", "checksum")
 
 
 def log(msg):
@@ -450,6 +459,145 @@ def run_ceiling(args, work):
     return res
 
 
+def make_body(work):
+    """A 1 MiB random file that put-large/multipart repeat as the body (written before timing)."""
+    data = os.urandom(MiB)
+    path = os.path.join(work, "body-1MiB.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, data
+
+
+def crc32_b64(data, size):
+    """base64 of the big-endian CRC32 of `data` repeated to `size` bytes (x-amz-checksum-crc32)."""
+    crc = 0
+    full, rest = divmod(size, len(data))
+    for _ in range(full):
+        crc = zlib.crc32(data, crc)
+    crc = zlib.crc32(data[:rest], crc)
+    return base64.b64encode(crc.to_bytes(4, "big")).decode()
+
+
+def ssec_args(key):
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return ["--header", "x-amz-server-side-encryption-customer-algorithm: AES256",
+            "--header", f"x-amz-server-side-encryption-customer-key: {b64(key)}",
+            "--header", f"x-amz-server-side-encryption-customer-key-MD5: "
+                        f"{b64(hashlib.md5(key).digest())}"]
+
+
+def ok2xx(r):
+    return r is not None and 200 <= r.get("status", 0) < 300
+
+
+def run_multipart(ep, args, res, label, body):
+    """Multipart uploads (Create, parts in sequence on one connection or over N, Complete),
+    each followed by a GET of the whole object; SSE-S3 and SSE-C. The ratio's denominator is
+    the single large PUT of the same run (SSE-S3: workload 1; SSE-C: measured here)."""
+    size, psize = args.mp_mib * MiB, args.part_mib * MiB
+    key = os.urandom(32)
+    tmo = args.mp_timeout
+    for tag, name, hdrs in (("sse_s3", "SSE-S3", []), ("sse_c", "SSE-C", ssec_args(key))):
+        if tag == "sse_c":
+            runs = []
+            for i in range(args.large_reps):
+                drop_dirty()
+                k = f"{args.key_prefix}ssec-large-{i}"
+                r = ep.lg("put-large", "--key", k, "--size", args.large_mib * MiB, "--body-file",
+                          body, *hdrs, "--timeout", args.large_timeout,
+                          timeout=args.large_timeout + 10)
+                if ok2xx(r):
+                    runs.append(r["mb_per_s"])
+                else:
+                    PROBLEMS.add(f"{label}: large PUT SSE-C #{i} failed: {r}")
+                ep.lg("req", "--method", "DELETE", "--path", f"/{ep.bucket}/{k}", timeout=30)
+            if runs:
+                res["large_put_sse_c"] = statistics.median(runs)
+            res["large_put_sse_c_runs"] = runs
+            log(f"{label}: large PUT SSE-C {runs} MB/s")
+        single = res.get("large_put" if tag == "sse_s3" else "large_put_sse_c")
+        gets_all = []
+        for n in args.mp_conns:
+            puts, gets = [], []
+            for i in range(args.mp_reps):
+                k = f"{args.key_prefix}mp-{tag}-c{n}-{i}"
+                drop_dirty()
+                r = ep.lg("multipart", "--key", k, "--size", size, "--part-size", psize,
+                          "--conns", n, "--body-file", body, *hdrs, "--timeout", tmo,
+                          timeout=tmo + 10)
+                if not ok2xx(r):
+                    PROBLEMS.add(f"{label}: multipart {name} c{n} #{i} failed: {r}")
+                    continue
+                puts.append(r)
+                g = ep.lg("get-large", "--key", k, *hdrs, "--timeout", tmo, timeout=tmo + 10)
+                if not ok2xx(g) or g["bytes"] != size:
+                    PROBLEMS.add(f"{label}: GET of multipart object {name} c{n} #{i} failed "
+                                 f"or short: {g}")
+                else:
+                    gets.append(g)
+                d = ep.lg("req", "--method", "DELETE", "--path", f"/{ep.bucket}/{k}", timeout=30)
+                if d is None or d["status"] != 204:
+                    PROBLEMS.add(f"{label}: DELETE of {k} returned {d}")
+            base = f"mp_put_{tag}_c{n}"
+            res[f"{base}_results"] = puts
+            res[f"mp_get_{tag}_c{n}_results"] = gets
+            if puts:
+                res[base] = statistics.median(r["mb_per_s"] for r in puts)
+                res[f"{base}_parts"] = statistics.median(r["parts_mb_per_s"] for r in puts)
+                if single:
+                    res[f"mp_ratio_{tag}_c{n}"] = res[base] / single
+            gets_all += gets
+            log(f"{label}: multipart {name} c{n}: PUT {[r['mb_per_s'] for r in puts]} MB/s "
+                f"(parts only {[r['parts_mb_per_s'] for r in puts]}), "
+                f"GET {[g['mb_per_s'] for g in gets]} MB/s")
+        if gets_all:
+            res[f"mp_get_{tag}"] = statistics.median(g["mb_per_s"] for g in gets_all)
+
+
+def run_checksum(ep, args, res, label, body, data):
+    """Single-stream PUT of a large object with and without x-amz-checksum-crc32 (CRC computed
+    before timing); the two variants alternate so that drift hits both alike."""
+    size = args.large_mib * MiB
+    crc = crc32_b64(data, size)
+    # the server must actually verify the header: a wrong CRC32 has to be refused (400 BadDigest)
+    small = 64 * 1024
+    good = crc32_b64(data, small)
+    bad = base64.b64encode(bytes(b ^ 0xFF for b in base64.b64decode(good))).decode()
+    k = f"{args.key_prefix}cksum-check"
+    rb = ep.lg("put-large", "--key", k, "--size", small, "--body-file", body,
+               "--header", f"x-amz-checksum-crc32: {bad}", timeout=30)
+    rg = ep.lg("put-large", "--key", k, "--size", small, "--body-file", body,
+               "--header", f"x-amz-checksum-crc32: {good}", timeout=30)
+    res["cksum_wrong_status"] = rb and rb["status"]
+    res["cksum_right_status"] = rg and rg["status"]
+    if rb is None or rb["status"] != 400 or not ok2xx(rg):
+        PROBLEMS.add(f"{label}: x-amz-checksum-crc32 check: wrong CRC gave {rb and rb['status']} "
+                     f"(want 400), right CRC gave {rg and rg['status']} (want 200)")
+    ep.lg("req", "--method", "DELETE", "--path", f"/{ep.bucket}/{k}", timeout=30)
+    runs = {"plain": [], "crc32": []}
+    for i in range(args.cksum_reps):
+        order = ("plain", "crc32") if i % 2 == 0 else ("crc32", "plain")
+        for v in order:
+            drop_dirty()
+            extra = ["--header", f"x-amz-checksum-crc32: {crc}"] if v == "crc32" else []
+            r = ep.lg("put-large", "--key", f"{args.key_prefix}cksum-{v}", "--size", size,
+                      "--body-file", body, *extra, "--timeout", args.large_timeout,
+                      timeout=args.large_timeout + 10)
+            if ok2xx(r):
+                runs[v].append(r["mb_per_s"])
+            else:
+                PROBLEMS.add(f"{label}: PUT ({v}) #{i} failed: {r}")
+    for v in runs:
+        ep.lg("req", "--method", "DELETE", "--path", f"/{ep.bucket}/{args.key_prefix}cksum-{v}",
+              timeout=30)
+        res[f"cksum_put_{v}_runs"] = runs[v]
+        if runs[v]:
+            res[f"cksum_put_{v}"] = statistics.median(runs[v])
+    if res.get("cksum_put_plain") and res.get("cksum_put_crc32"):
+        res["cksum_ratio"] = res["cksum_put_crc32"] / res["cksum_put_plain"]
+    log(f"{label}: PUT without checksum {runs['plain']} MB/s, with CRC32 {runs['crc32']} MB/s")
+
+
 def profile_phase(pid, work, name, fn, seconds_limit=60):
     """Runs fn() under `perf record -g -p PID`; returns the top of the report or None."""
     perf = shutil.which("perf")
@@ -510,6 +658,8 @@ def fmt(v, unit):
         return f"{v:,.0f}"
     if unit in ("ms", "MiB"):
         return f"{v:.1f}"
+    if unit == "x":
+        return f"{v:.3f}"
     return f"{v:,.1f}"
 
 
@@ -546,18 +696,46 @@ def main():
                     help="after measuring, profile coffer with perf during each workload")
     ap.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 32 MiB large object, 1 rep, 1 s phases")
+                    help="smoke run: 32 MiB large object, 64 MiB multipart, 1 rep, 1 s phases")
+    ap.add_argument("--only", metavar="LIST",
+                    help="comma-separated workload groups to run (default: all): "
+                         + ", ".join(GROUPS) + "; multipart also runs large (its ratio's "
+                         "denominator)")
+    ap.add_argument("--mp-mib", type=int, default=1024, help="multipart object size (MiB)")
+    ap.add_argument("--part-mib", type=int, default=8, help="multipart part size (MiB)")
+    ap.add_argument("--mp-conns", default="1,2",
+                    help="connections sending parts, comma-separated (1 = sequential)")
+    ap.add_argument("--mp-reps", type=int, default=1, help="multipart uploads per variant")
+    ap.add_argument("--cksum-reps", type=int, default=3,
+                    help="PUTs with and without x-amz-checksum-crc32 (each)")
     args = ap.parse_args()
     if args.quick:
         args.large_mib, args.large_reps, args.duration, args.warmup = 32, 1, 1.0, 0.3
         args.cold_runs, args.nkeys = 3, 200
+        args.mp_mib, args.cksum_reps = 64, 1
     args.conns = [int(c) for c in args.conns.split(",") if c.strip()]
+    args.mp_conns = [int(c) for c in args.mp_conns.split(",") if c.strip()]
+    if args.only:
+        sel = {g.strip() for g in args.only.split(",") if g.strip()}
+        bad = sel - set(GROUPS)
+        if bad or not sel:
+            ap.error(f"--only: unknown group(s) {sorted(bad)}; choose from {', '.join(GROUPS)}")
+        if "multipart" in sel:
+            sel.add("large")
+    else:
+        sel = set(GROUPS)
+    args.sel = sel
     if not (1 <= args.large_reps <= 10 and 1 <= args.large_mib <= 4096 and
             0 < args.duration <= 60 and 0 <= args.warmup <= 10 and 1 <= args.cold_runs <= 20 and
-            all(1 <= c <= 1024 for c in args.conns) and 1 <= args.nkeys <= 100000):
+            all(1 <= c <= 1024 for c in args.conns) and 1 <= args.nkeys <= 100000 and
+            5 <= args.part_mib <= 1024 and args.part_mib <= args.mp_mib <= 8192 and
+            args.mp_mib // args.part_mib <= 10000 and 1 <= args.mp_reps <= 5 and
+            1 <= args.cksum_reps <= 10 and args.mp_conns and
+            all(1 <= c <= 16 for c in args.mp_conns)):
         ap.error("a size, count or duration is out of its bounded range")
     args.small_size = 4096
     args.large_timeout = 120
+    args.mp_timeout = 180
     args.key_prefix = "cb-"
     coffer_bin = os.path.abspath(args.coffer)
     work = os.path.abspath(args.work_dir)
@@ -569,7 +747,9 @@ def main():
                        "uname": " ".join(os.uname()[2:3] + os.uname()[4:5]),
                        "large_mib": args.large_mib, "large_reps": args.large_reps,
                        "duration": args.duration, "warmup": args.warmup,
-                       "conns": args.conns}}
+                       "conns": args.conns, "only": sorted(sel), "mp_mib": args.mp_mib,
+                       "part_mib": args.part_mib, "mp_conns": args.mp_conns,
+                       "mp_reps": args.mp_reps, "cksum_reps": args.cksum_reps}}
     C = results["coffer"]
     creds = ("test", "test", "us-east-1")
     busy = cpu_busy(1.0)
@@ -587,12 +767,22 @@ def main():
     if r is None or r["status"] != 200:
         raise SystemExit(f"coffer: cannot create the bucket: {r}")
     sanity(ep, args, "coffer")
-    run_large(ep, args, C, "coffer")
-    run_small_gets(ep, args, C, "coffer")
-    run_small_puts(ep, args, C, "coffer", "full")
+    if "large" in sel:
+        run_large(ep, args, C, "coffer")
+    if "small" in sel:
+        run_small_gets(ep, args, C, "coffer")
+        run_small_puts(ep, args, C, "coffer", "full")
     C["rss_full_kib"] = full.vmhwm_kib()
     C["rss_now_full_kib"] = proc_status(full.proc.pid, "VmRSS")
     C["threads_full"] = proc_status(full.proc.pid, "Threads")
+    if "multipart" in sel or "checksum" in sel:
+        body, body_data = make_body(work)  # before any timing
+        if "multipart" in sel:
+            run_multipart(ep, args, C, "coffer", body)
+        if "checksum" in sel:
+            run_checksum(ep, args, C, "coffer", body, body_data)
+        # kept apart from peak_rss (VmHWM after workloads 1-2) so that row stays comparable
+        C["rss_full_after_mp_kib"] = full.vmhwm_kib()
     profiles = {}
     if args.perf:
         log("coffer: profiling each workload with perf (not part of the measurements)")
@@ -612,30 +802,36 @@ def main():
         PROBLEMS.add(f"coffer (full) exited {rc} on SIGTERM")
 
     # ---- coffer, durability relaxed: PUT workloads
-    relaxed = Coffer(coffer_bin, work, "relaxed", "relaxed")
-    relaxed.start()
-    ep_r = Endpoint("coffer-relaxed", "127.0.0.1", relaxed.port, "bench", args.loadgen,
-                    creds=creds)
-    ep_r.lg("req", "--method", "PUT", "--path", "/bench")
-    run_large(ep_r, args, C.setdefault("relaxed_large", {}), "coffer-relaxed", put_only=True)
-    run_small_puts(ep_r, args, C, "coffer-relaxed", "relaxed")
-    C["rss_relaxed_kib"] = relaxed.vmhwm_kib()
-    rc, _ = relaxed.stop()
-    if rc != 0:
-        PROBLEMS.add(f"coffer (relaxed) exited {rc} on SIGTERM")
+    if "relaxed" in sel and ("large" in sel or "small" in sel):
+        relaxed = Coffer(coffer_bin, work, "relaxed", "relaxed")
+        relaxed.start()
+        ep_r = Endpoint("coffer-relaxed", "127.0.0.1", relaxed.port, "bench", args.loadgen,
+                        creds=creds)
+        ep_r.lg("req", "--method", "PUT", "--path", "/bench")
+        if "large" in sel:
+            run_large(ep_r, args, C.setdefault("relaxed_large", {}), "coffer-relaxed",
+                      put_only=True)
+        if "small" in sel:
+            run_small_puts(ep_r, args, C, "coffer-relaxed", "relaxed")
+        C["rss_relaxed_kib"] = relaxed.vmhwm_kib()
+        rc, _ = relaxed.stop()
+        if rc != 0:
+            PROBLEMS.add(f"coffer (relaxed) exited {rc} on SIGTERM")
 
     # ---- cold start (fresh data dir) and restart (the data dir written above)
-    C["cold_runs"] = cold_starts(
-        lambda i: Coffer(coffer_bin, work, f"cold{i}", "full"), args.cold_runs, "coffer cold start")
-    C["restart_runs"] = cold_starts(
-        lambda i: Coffer(coffer_bin, work, f"restart{i}", "full", data_dir=full.data_dir,
-                         key_file=full.key_file), args.cold_runs, "coffer restart")
-    if C["cold_runs"]:
-        C["cold_start"] = statistics.median(C["cold_runs"])
-    if C["restart_runs"]:
-        C["restart"] = statistics.median(C["restart_runs"])
-    log(f"coffer: cold start {['%.1f' % t for t in C['cold_runs']]} ms, "
-        f"restart {['%.1f' % t for t in C['restart_runs']]} ms")
+    if "cold" in sel:
+        C["cold_runs"] = cold_starts(
+            lambda i: Coffer(coffer_bin, work, f"cold{i}", "full"), args.cold_runs,
+            "coffer cold start")
+        C["restart_runs"] = cold_starts(
+            lambda i: Coffer(coffer_bin, work, f"restart{i}", "full", data_dir=full.data_dir,
+                             key_file=full.key_file), args.cold_runs, "coffer restart")
+        if C["cold_runs"]:
+            C["cold_start"] = statistics.median(C["cold_runs"])
+        if C["restart_runs"]:
+            C["restart"] = statistics.median(C["restart_runs"])
+        log(f"coffer: cold start {['%.1f' % t for t in C['cold_runs']]} ms, "
+            f"restart {['%.1f' % t for t in C['restart_runs']]} ms")
     rss = [v for v in (C.get("rss_full_kib"), C.get("rss_relaxed_kib")) if v]
     if rss:
         C["peak_rss"] = max(rss) / 1024.0
@@ -653,10 +849,11 @@ def main():
                      + " | ".join(warn_lines[:5]))
 
     # ---- what one loopback stream can carry here at all (no storage, no crypto)
-    results["ceiling"] = run_ceiling(args, work)
+    if "ceiling" in sel:
+        results["ceiling"] = run_ceiling(args, work)
 
-    # ---- nginx baseline
-    if not args.no_baseline:
+    # ---- nginx baseline (workloads 1-3 only: it has no multipart and ignores checksums)
+    if not args.no_baseline and "nginx" in sel and ({"large", "small", "cold"} & sel):
         if not os.access(args.nginx, os.X_OK):
             PROBLEMS.add(f"nginx not found at {args.nginx}: no in-session baseline "
                          "(bench/run installs it with apt-get when it can)")
@@ -669,18 +866,21 @@ def main():
                 ep_n = Endpoint("nginx", "127.0.0.1", ng.port, "bench", args.loadgen,
                                 creds=creds)
                 sanity(ep_n, args, "nginx")
-                run_large(ep_n, args, N, "nginx")
-                run_small_gets(ep_n, args, N, "nginx")
-                run_small_puts(ep_n, args, N, "nginx", "plain")
+                if "large" in sel:
+                    run_large(ep_n, args, N, "nginx")
+                if "small" in sel:
+                    run_small_gets(ep_n, args, N, "nginx")
+                    run_small_puts(ep_n, args, N, "nginx", "plain")
                 N["peak_rss"] = (ng.vmhwm_kib() or 0) / 1024.0
                 N["processes"] = len(ng.pids())
                 ng.stop()
                 shutil.rmtree(ng.www, ignore_errors=True)
                 os.makedirs(os.path.join(ng.www, "bench"), exist_ok=True)
-                N["cold_runs"] = cold_starts(lambda i: Nginx(args.nginx, work),
-                                             args.cold_runs, "nginx cold start")
-                if N["cold_runs"]:
-                    N["cold_start"] = statistics.median(N["cold_runs"])
+                if "cold" in sel:
+                    N["cold_runs"] = cold_starts(lambda i: Nginx(args.nginx, work),
+                                                 args.cold_runs, "nginx cold start")
+                    if N["cold_runs"]:
+                        N["cold_start"] = statistics.median(N["cold_runs"])
             except RuntimeError as e:
                 PROBLEMS.add(f"nginx baseline failed: {e}")
                 ng.stop()
@@ -706,9 +906,11 @@ def main():
             PROBLEMS.add(f"reference: creating bucket {bucket} returned {mk}")
         try:
             sanity(ep_x, args, "reference")
-            run_large(ep_x, args, R, "reference")
-            run_small_gets(ep_x, args, R, "reference")
-            run_small_puts(ep_x, args, R, "reference", "plain")
+            if "large" in sel:
+                run_large(ep_x, args, R, "reference")
+            if "small" in sel:
+                run_small_gets(ep_x, args, R, "reference")
+                run_small_puts(ep_x, args, R, "reference", "plain")
             for c in args.conns:
                 for t in ("full", "relaxed"):
                     if f"put_plain_c{c}" in R:
@@ -747,20 +949,41 @@ def main():
 def report(results, args):
     C, N, R = results["coffer"], results["nginx"], results["reference"]
     env = results["env"]
-    rows = [  # (label, id, unit)
-        (f"large PUT {args.large_mib} MiB, 1 stream (full)", "large_put", "MB/s"),
-        (f"large GET {args.large_mib} MiB, 1 stream", "large_get", "MB/s"),
+    sel = args.sel
+    rows = [  # (label, id, unit, group)
+        (f"large PUT {args.large_mib} MiB, 1 stream (full)", "large_put", "MB/s", "large"),
+        (f"large GET {args.large_mib} MiB, 1 stream", "large_get", "MB/s", "large"),
     ]
     for c in args.conns:
-        rows.append((f"4 KiB GET c{c}", f"get_c{c}", "ops/s"))
+        rows.append((f"4 KiB GET c{c}", f"get_c{c}", "ops/s", "small"))
     for t in ("full", "relaxed"):
         for c in args.conns:
-            rows.append((f"4 KiB PUT c{c} durability {t}", f"put_{t}_c{c}", "ops/s"))
+            rows.append((f"4 KiB PUT c{c} durability {t}", f"put_{t}_c{c}", "ops/s", "small"))
     rows += [
-        ("cold start, fresh data dir (median)", "cold_start", "ms"),
-        ("restart, data dir of this run (median)", "restart", "ms"),
-        ("peak RSS, VmHWM after workloads", "peak_rss", "MiB"),
+        ("cold start, fresh data dir (median)", "cold_start", "ms", "cold"),
+        ("restart, data dir of this run (median)", "restart", "ms", "cold"),
+        ("peak RSS, VmHWM after workloads", "peak_rss", "MiB", "small"),
     ]
+    mp = f"{args.mp_mib // 1024} GiB" if args.mp_mib % 1024 == 0 else f"{args.mp_mib} MiB"
+    for tag, name in (("sse_s3", "SSE-S3"), ("sse_c", "SSE-C")):
+        if tag == "sse_c":
+            rows.append((f"large PUT {args.large_mib} MiB, 1 stream, SSE-C", "large_put_sse_c",
+                         "MB/s", "multipart"))
+        for n in args.mp_conns:
+            cn = "1 conn" if n == 1 else f"{n} conns"
+            rows.append((f"multipart PUT {mp}, {args.part_mib} MiB parts, {cn}, {name}",
+                         f"mp_put_{tag}_c{n}", "MB/s", "multipart"))
+            rows.append((f"  multipart / single PUT, {cn}, {name}", f"mp_ratio_{tag}_c{n}", "x",
+                         "multipart"))
+        rows.append((f"GET {mp} multipart object, 1 stream, {name}", f"mp_get_{tag}", "MB/s",
+                     "multipart"))
+    rows += [
+        (f"PUT {args.large_mib} MiB, no checksum header", "cksum_put_plain", "MB/s", "checksum"),
+        (f"PUT {args.large_mib} MiB, x-amz-checksum-crc32", "cksum_put_crc32", "MB/s",
+         "checksum"),
+        ("  CRC32 PUT / PUT without checksum", "cksum_ratio", "x", "checksum"),
+    ]
+    rows = [r[:3] for r in rows if r[3] in sel or C.get(r[1]) is not None]
     head = ["metric", "unit", "coffer", "target", "ok"]
     if N is not None:
         head += ["nginx", "coffer/nginx"]
@@ -793,6 +1016,12 @@ def report(results, args):
     lines.append(f"large object: {args.large_mib} MiB x {args.large_reps} (median); 4 KiB phases: "
                  f"{args.duration:g} s measured after {args.warmup:g} s warm-up, keep-alive; "
                  f"MB/s = 10^6 bytes/s")
+    if "multipart" in sel or "checksum" in sel:
+        lines.append(f"multipart: {args.mp_mib} MiB in {args.part_mib} MiB parts x "
+                     f"{args.mp_reps} per variant, Create to Complete; checksum: "
+                     f"{args.large_mib} MiB x {args.cksum_reps} per variant (median)")
+    if args.only:
+        lines.append(f"--only: {', '.join(sorted(sel))}")
     if R is not None:
         lines.append(f"reference: {R['url']} (bucket {R['bucket']})")
     lines.append("")
@@ -814,6 +1043,12 @@ def report(results, args):
         lines.append("nginx baseline: plain files, no encryption, no fsync (WebDAV PUT writes a "
                      "temp file and renames it), GET via sendfile; both PUT rows compare to the "
                      "same nginx number; its RSS sums master and workers.")
+    if "multipart" in sel:
+        lines.append("multipart / single PUT: the multipart rate over the single large PUT of "
+                     "the same SSE mode in this run (SSE-S3: the first row; SSE-C: its own row).")
+    if "checksum" in sel:
+        lines.append("without a checksum header coffer still computes its default CRC64NVME "
+                     "(as AWS does), so the CRC32 ratio is CRC32 + compare vs CRC64NVME.")
     # details
     lines.append("")
     lines.append("details (latency p50 / p99 ms; non-2xx; connection errors):")
@@ -840,14 +1075,36 @@ def report(results, args):
     rl = C.get("relaxed_large", {})
     if rl.get("large_put_runs"):
         lines.append(f"  coffer    large PUT durability relaxed runs MB/s {rl['large_put_runs']}")
+    for tag, name in (("sse_s3", "SSE-S3"), ("sse_c", "SSE-C")):
+        for n in args.mp_conns:
+            pr = C.get(f"mp_put_{tag}_c{n}_results") or []
+            gr = C.get(f"mp_get_{tag}_c{n}_results") or []
+            if pr:
+                lines.append(
+                    f"  coffer    multipart {name} c{n}: MB/s {[r['mb_per_s'] for r in pr]}, "
+                    f"parts only {[r['parts_mb_per_s'] for r in pr]}, create "
+                    f"{[round(r['create_ms'], 1) for r in pr]} ms, complete "
+                    f"{[round(r['complete_ms'], 1) for r in pr]} ms, {pr[0]['parts']} parts; "
+                    f"GET MB/s {[g['mb_per_s'] for g in gr]}")
+    if C.get("large_put_sse_c_runs"):
+        lines.append(f"  coffer    large PUT SSE-C runs MB/s {C['large_put_sse_c_runs']}")
+    if C.get("cksum_put_plain_runs") or C.get("cksum_put_crc32_runs"):
+        lines.append(f"  coffer    PUT runs MB/s without checksum {C.get('cksum_put_plain_runs')}, "
+                     f"with CRC32 {C.get('cksum_put_crc32_runs')}; a wrong CRC32 got "
+                     f"{C.get('cksum_wrong_status')}, the right one {C.get('cksum_right_status')}")
     if C.get("cold_runs"):
         lines.append(f"  coffer    cold start runs ms {['%.1f' % t for t in C['cold_runs']]}; "
                      f"restart runs ms {['%.1f' % t for t in C.get('restart_runs', [])]}")
     if N and N.get("cold_runs"):
         lines.append(f"  nginx     cold start runs ms {['%.1f' % t for t in N['cold_runs']]}")
-    lines.append(f"  coffer    VmHWM full instance {C.get('rss_full_kib')} kB, relaxed instance "
-                 f"{C.get('rss_relaxed_kib')} kB; threads {C.get('threads_full')}; "
+    relaxed_rss = (f", relaxed instance {C['rss_relaxed_kib']} kB"
+                   if C.get("rss_relaxed_kib") else "")
+    lines.append(f"  coffer    VmHWM full instance {C.get('rss_full_kib')} kB{relaxed_rss}; "
+                 f"threads {C.get('threads_full')}; "
                  f"SIGTERM to exit {C.get('stop_full', (None, 0))[1] * 1e3:.0f} ms")
+    if C.get("rss_full_after_mp_kib"):
+        lines.append(f"  coffer    VmHWM full instance after multipart/checksum "
+                     f"{C['rss_full_after_mp_kib']} kB")
     if results.get("profiles"):
         lines.append("")
         lines.append("perf profiles of coffer (self time, dso/symbol, >= 1.5%):")

@@ -9,6 +9,10 @@
  *              (--duration S [--warmup S] | --count N) [--seq-start N]
  *   get-small  --nkeys N --conns C --duration S [--warmup S]   GETs of random PREFIX%08d, N keys
  *   delete     --count N --conns C [--seq-start N]            DELETE PREFIX%08d (cleanup)
+ *   multipart  --key K --size BYTES --part-size BYTES [--conns N]
+ *              CreateMultipartUpload, UploadPart 1..n (sequential on one keep-alive
+ *              connection, or N connections taking the next part number in turn),
+ *              CompleteMultipartUpload; the --header lines go on Create and every part
  *   req        --method M --path P         one request, no body; prints the status
  *   sink       --port N --size BYTES --duration S [--count N]
  *              a storage-less HTTP server: drops PUT bodies, answers GET with BYTES bytes
@@ -16,6 +20,10 @@
  * Common options:
  *   --host IP --port N [--host-header H] --bucket B [--prefix P] [--timeout S]
  *   [--access-key AK --secret-key SK [--region R]]   sign with AWS SigV4 (UNSIGNED-PAYLOAD)
+ *   [--header 'Name: value']...   extra request header (signed; up to 16); put-large, get-large,
+ *                                 multipart (Create and parts, not Complete) and req
+ *   [--body-file F]   put-large/multipart body: F repeated (sendfile() from F, so the body is
+ *                     known to the caller, e.g. for x-amz-checksum-*); default: a 1 MiB pattern
  *
  * The small-object modes run every connection on one thread with epoll (level-triggered),
  * so the client spends as little CPU as possible on a machine it shares with the server.
@@ -23,11 +31,13 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -39,6 +49,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,6 +213,10 @@ static struct {
     long long count;
     long long nkeys;
     long long seq_start;
+    long long part_size;
+    const char *body_file;
+    const char *hdr[16]; /* extra headers "Name: value" */
+    int nhdr;
 } O = {.host = "127.0.0.1",
        .bucket = "bench",
        .prefix = "k",
@@ -211,22 +226,50 @@ static struct {
        .timeout = 60,
        .size = 4096,
        .count = -1,
-       .nkeys = 1000};
+       .nkeys = 1000,
+       .part_size = 8ll << 20};
 
 static struct sockaddr_storage g_addr;
 static socklen_t g_addrlen;
 static char g_hosthdr[300];
 
-/* SigV4 state: the signing key depends on the date only */
+/* SigV4 state: the signing key depends on the date only (shared by the multipart threads) */
 static char g_sk_day[9];
 static uint8_t g_signkey[32];
+static pthread_mutex_t g_sk_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Appends the auth headers (or nothing) for METHOD PATH to dst; returns length written. */
-static int auth_headers(char *dst, size_t cap, const char *method, const char *path)
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* SigV4 canonical query string of q (the part after '?', may be NULL): parameters sorted,
+ * "name" becomes "name=". Values are used as given (the harness only sends URI-safe ones). */
+static void canon_query(const char *q, char *out, size_t cap)
+{
+    char tmp[1024], *items[64], *save = NULL;
+    int n = 0;
+    size_t o = 0;
+    out[0] = 0;
+    if (q == NULL || *q == 0)
+        return;
+    snprintf(tmp, sizeof(tmp), "%s", q);
+    for (char *t = strtok_r(tmp, "&", &save); t != NULL && n < 64; t = strtok_r(NULL, "&", &save))
+        items[n++] = t;
+    qsort(items, (size_t)n, sizeof(items[0]), cmp_str);
+    for (int i = 0; i < n && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s%s", i ? "&" : "", items[i],
+                              strchr(items[i], '=') ? "" : "=");
+}
+
+/* Appends the auth headers (or nothing) for METHOD PATH (with its query) to dst; the extra
+ * headers (when with_extra) are signed too. Returns length written. */
+static int auth_headers(char *dst, size_t cap, const char *method, const char *path, int with_extra)
 {
     if (O.ak == NULL)
         return 0;
-    char amzdate[17], day[9], canon[1024], sts[512], hx[65], sig[65];
+    char amzdate[17], day[9], canon[8192], sts[512], hx[65], sig[65], uri[1024], query[1024];
+    char lines[20][600], *sorted[20], signed_h[1024];
     uint8_t dig[32];
     time_t t = time(NULL);
     struct tm tm;
@@ -234,6 +277,7 @@ static int auth_headers(char *dst, size_t cap, const char *method, const char *p
     strftime(amzdate, sizeof(amzdate), "%Y%m%dT%H%M%SZ", &tm);
     memcpy(day, amzdate, 8);
     day[8] = 0;
+    pthread_mutex_lock(&g_sk_lock);
     if (strcmp(day, g_sk_day) != 0) {
         char k0[300];
         uint8_t k1[32], k2[32], k3[32];
@@ -244,10 +288,40 @@ static int auth_headers(char *dst, size_t cap, const char *method, const char *p
         hmac_sha256(k3, 32, "aws4_request", 12, g_signkey);
         memcpy(g_sk_day, day, 9);
     }
-    int n = snprintf(canon, sizeof(canon),
-                     "%s\n%s\n\nhost:%s\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:%s\n\n"
-                     "host;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD",
-                     method, path, g_hosthdr, amzdate);
+    uint8_t signkey[32];
+    memcpy(signkey, g_signkey, 32);
+    pthread_mutex_unlock(&g_sk_lock);
+    const char *qm = strchr(path, '?');
+    snprintf(uri, sizeof(uri), "%.*s", (int)(qm ? qm - path : (long)strlen(path)), path);
+    canon_query(qm ? qm + 1 : NULL, query, sizeof(query));
+    /* canonical headers "name:value", sorted by name */
+    int nl = 0;
+    snprintf(lines[nl++], sizeof(lines[0]), "host:%s", g_hosthdr);
+    snprintf(lines[nl++], sizeof(lines[0]), "x-amz-content-sha256:UNSIGNED-PAYLOAD");
+    snprintf(lines[nl++], sizeof(lines[0]), "x-amz-date:%s", amzdate);
+    for (int i = 0; with_extra && i < O.nhdr; i++) {
+        const char *c = strchr(O.hdr[i], ':'), *v = c + 1;
+        size_t k = (size_t)(c - O.hdr[i]);
+        while (*v == ' ' || *v == '\t')
+            v++;
+        char *l = lines[nl++]; /* k < 100 and the value < 400 bytes: checked in main */
+        for (size_t j = 0; j < k; j++)
+            l[j] = (char)tolower((unsigned char)O.hdr[i][j]);
+        snprintf(l + k, sizeof(lines[0]) - k, ":%s", v);
+    }
+    for (int i = 0; i < nl; i++)
+        sorted[i] = lines[i];
+    qsort(sorted, (size_t)nl, sizeof(sorted[0]), cmp_str);
+    int n = snprintf(canon, sizeof(canon), "%s\n%s\n%s\n", method, uri, query);
+    size_t so = 0;
+    for (int i = 0; i < nl; i++) {
+        n += snprintf(canon + n, sizeof(canon) - (size_t)n, "%s\n", sorted[i]);
+        so += (size_t)snprintf(signed_h + so, sizeof(signed_h) - so, "%s%.*s", i ? ";" : "",
+                               (int)(strchr(sorted[i], ':') - sorted[i]), sorted[i]);
+    }
+    n += snprintf(canon + n, sizeof(canon) - (size_t)n, "\n%s\nUNSIGNED-PAYLOAD", signed_h);
+    if ((size_t)n >= sizeof(canon) || so >= sizeof(signed_h))
+        die("canonical request too long");
     sha256_ctx c;
     sha256_init(&c);
     sha256_update(&c, canon, (size_t)n);
@@ -255,30 +329,40 @@ static int auth_headers(char *dst, size_t cap, const char *method, const char *p
     hex32(dig, hx);
     n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s", amzdate, day,
                  O.region, hx);
-    hmac_sha256(g_signkey, 32, sts, (size_t)n, dig);
+    hmac_sha256(signkey, 32, sts, (size_t)n, dig);
     hex32(dig, sig);
     return snprintf(dst, cap,
                     "x-amz-date: %s\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n"
                     "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/s3/aws4_request, "
-                    "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=%s\r\n",
-                    amzdate, O.ak, day, O.region, sig);
+                    "SignedHeaders=%s, Signature=%s\r\n",
+                    amzdate, O.ak, day, O.region, signed_h, sig);
 }
 
-/* Request head (no body) into dst; content_length < 0 means no body. */
-static int build_head(char *dst, size_t cap, const char *method, const char *path,
-                      long long content_length)
+/* Request head (no body) into dst; content_length < 0 means no body. with_extra adds the
+ * --header lines; ctype NULL means application/octet-stream. */
+static int build_head_x(char *dst, size_t cap, const char *method, const char *path,
+                        long long content_length, int with_extra, const char *ctype)
 {
     int n = snprintf(dst, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: coffer-bench\r\n", method,
                      path, g_hosthdr);
     if (content_length >= 0)
-        n += snprintf(dst + n, cap - (size_t)n,
-                      "Content-Length: %lld\r\nContent-Type: application/octet-stream\r\n",
-                      content_length);
-    n += auth_headers(dst + n, cap - (size_t)n, method, path);
-    n += snprintf(dst + n, cap - (size_t)n, "\r\n");
+        n += snprintf(dst + n, cap - (size_t)n, "Content-Length: %lld\r\nContent-Type: %s\r\n",
+                      content_length, ctype ? ctype : "application/octet-stream");
+    for (int i = 0; with_extra && i < O.nhdr && (size_t)n < cap; i++)
+        n += snprintf(dst + n, cap - (size_t)n, "%s\r\n", O.hdr[i]);
+    if ((size_t)n < cap)
+        n += auth_headers(dst + n, cap - (size_t)n, method, path, with_extra);
+    if ((size_t)n < cap)
+        n += snprintf(dst + n, cap - (size_t)n, "\r\n");
     if ((size_t)n >= cap)
         die("request head too long");
     return n;
+}
+
+static int build_head(char *dst, size_t cap, const char *method, const char *path,
+                      long long content_length)
+{
+    return build_head_x(dst, cap, method, path, content_length, 0, NULL);
 }
 
 /* ------------------------------------------------------------------ response parser */
@@ -294,6 +378,9 @@ struct resp {
     long long remain;
     long long body;
     double t_first; /* first response byte */
+    char etag[128]; /* ETag header, quotes included */
+    char *cap;      /* when set: the first capcap-1 body bytes are kept here, NUL-terminated */
+    size_t capcap, caplen;
 };
 
 static void resp_reset(struct resp *r, int head)
@@ -320,7 +407,15 @@ static int parse_headers(struct resp *r, char *p, char *end)
         size_t len = (size_t)(eol - line);
         if (len > 15 && strncasecmp(line, "content-length:", 15) == 0)
             clen = atoll(line + 15);
-        else if (len > 18 && strncasecmp(line, "transfer-encoding:", 18) == 0)
+        else if (len > 5 && strncasecmp(line, "etag:", 5) == 0) {
+            const char *v = line + 5;
+            size_t vl = len - 5;
+            while (vl > 0 && (*v == ' ' || *v == '\t'))
+                v++, vl--;
+            while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+                vl--;
+            snprintf(r->etag, sizeof(r->etag), "%.*s", (int)vl, v);
+        } else if (len > 18 && strncasecmp(line, "transfer-encoding:", 18) == 0)
             r->chunked = memmem(line, len, "chunked", 7) != NULL;
         else if (len > 11 && strncasecmp(line, "connection:", 11) == 0) {
             if (memmem(line, len, "close", 5) != NULL)
@@ -344,6 +439,18 @@ static int parse_headers(struct resp *r, char *p, char *end)
         r->close = 1;
     }
     return 0;
+}
+
+static void resp_keep(struct resp *r, const char *p, size_t n)
+{
+    if (r->cap == NULL || r->capcap == 0)
+        return;
+    size_t room = r->capcap - 1 - r->caplen;
+    if (n > room)
+        n = room;
+    memcpy(r->cap + r->caplen, p, n);
+    r->caplen += n;
+    r->cap[r->caplen] = 0;
 }
 
 /* Consumes buf[0..*len); returns 1 when the response is complete, 0 for more, -1 on error.
@@ -375,6 +482,7 @@ static int resp_feed(struct resp *r, char *buf, size_t *len)
         case R_BODY:
         case R_CDATA: {
             size_t take = (size_t)r->remain < n - off ? (size_t)r->remain : n - off;
+            resp_keep(r, buf + off, take);
             off += take;
             r->remain -= (long long)take;
             r->body += (long long)take;
@@ -383,6 +491,7 @@ static int resp_feed(struct resp *r, char *buf, size_t *len)
             break;
         }
         case R_EOFBODY:
+            resp_keep(r, buf + off, n - off);
             r->body += (long long)(n - off);
             off = n;
             break;
@@ -524,52 +633,95 @@ static void fill_pattern(uint8_t *p, size_t n, uint64_t seed)
     }
 }
 
-static int mode_put_large(void)
+/* Where a large body comes from: a file (--body-file, repeated) or a 1 MiB pattern in a memfd.
+ * Byte i of the object is byte i % period of the source, so parts of a multipart upload
+ * continue the pattern and the caller can compute checksums of the whole body in advance. */
+struct body_src {
+    int fd;        /* sendfile() source, or -1 */
+    uint8_t *mem;  /* fallback for send() when there is no fd */
+    size_t period; /* bytes before the source repeats */
+};
+
+static void body_open(struct body_src *b)
 {
-    char head[2048], path[600];
-    uint8_t *pat = malloc(BIG);
-    char *rbuf = malloc(65536);
-    if (pat == NULL || rbuf == NULL)
-        die("out of memory");
-    fill_pattern(pat, BIG, 0x9e3779b97f4a7c15ull);
-    /* The body goes out with sendfile() from a 1 MiB in-memory file, so the client does not
-     * copy 256 MiB through user space; plain send() is the fallback. */
-    int mfd = memfd_create("loadgen-pattern", MFD_CLOEXEC);
-    if (mfd >= 0 && write(mfd, pat, BIG) != (ssize_t)BIG) {
-        close(mfd);
-        mfd = -1;
+    b->fd = -1;
+    b->mem = NULL;
+    if (O.body_file != NULL) {
+        struct stat st;
+        b->fd = open(O.body_file, O_RDONLY | O_CLOEXEC);
+        if (b->fd < 0 || fstat(b->fd, &st) != 0 || st.st_size <= 0 || st.st_size > (1ll << 30))
+            die("--body-file %s: cannot open, empty or over 1 GiB", O.body_file);
+        b->period = (size_t)st.st_size;
+        return;
     }
-    snprintf(path, sizeof(path), "/%s/%s", O.bucket, O.key);
-    int fd = connect_blocking();
-    double deadline = now() + O.timeout;
-    int hl = build_head(head, sizeof(head), "PUT", path, O.size);
-    double t0 = now();
-    send_all(fd, head, (size_t)hl);
-    long long left = O.size;
-    while (left > 0) {
+    /* The body goes out with sendfile() from a 1 MiB in-memory file, so the client does not
+     * copy hundreds of MiB through user space; plain send() is the fallback. */
+    b->period = BIG;
+    b->mem = malloc(BIG);
+    if (b->mem == NULL)
+        die("out of memory");
+    fill_pattern(b->mem, BIG, 0x9e3779b97f4a7c15ull);
+    b->fd = memfd_create("loadgen-pattern", MFD_CLOEXEC);
+    if (b->fd >= 0 && write(b->fd, b->mem, BIG) != (ssize_t)BIG) {
+        close(b->fd);
+        b->fd = -1;
+    }
+}
+
+/* Sends bytes [off, off+len) of the object. Safe to call from several threads at once. */
+static void body_send(int fd, const struct body_src *b, long long off, long long len,
+                      double deadline)
+{
+    while (len > 0) {
         if (now() > deadline)
             die("timeout while sending the body");
-        size_t n = left > (long long)BIG ? BIG : (size_t)left;
-        if (mfd >= 0) {
-            off_t off = 0;
-            ssize_t w = sendfile(fd, mfd, &off, n);
+        size_t po = (size_t)(off % (long long)b->period);
+        size_t n = b->period - po;
+        if ((long long)n > len)
+            n = (size_t)len;
+        if (n > (8u << 20))
+            n = 8u << 20;
+        if (b->fd >= 0) {
+            off_t o = (off_t)po;
+            ssize_t w = sendfile(fd, b->fd, &o, n);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0)
                 die("sendfile: %s", w < 0 ? strerror(errno) : "closed");
             n = (size_t)w;
         } else {
-            send_all(fd, (char *)pat, n);
+            send_all(fd, (const char *)b->mem + po, n);
         }
-        left -= (long long)n;
+        off += (long long)n;
+        len -= (long long)n;
     }
+}
+
+static int mode_put_large(void)
+{
+    char head[8192], path[600];
+    char *rbuf = malloc(65536), ebody[512];
+    if (rbuf == NULL)
+        die("out of memory");
+    struct body_src src;
+    body_open(&src);
+    snprintf(path, sizeof(path), "/%s/%s", O.bucket, O.key);
+    int fd = connect_blocking();
+    double deadline = now() + O.timeout;
+    int hl = build_head_x(head, sizeof(head), "PUT", path, O.size, 1, NULL);
+    double t0 = now();
+    send_all(fd, head, (size_t)hl);
+    body_send(fd, &src, 0, O.size, deadline);
     double t_sent = now();
     struct resp r;
     resp_reset(&r, 0);
+    r.cap = ebody, r.capcap = sizeof(ebody);
     recv_response(fd, &r, rbuf, 65536, deadline);
     double t1 = now();
     close(fd);
     double s = t1 - t0;
+    if (r.status < 200 || r.status >= 300)
+        fprintf(stderr, "loadgen: PUT %s: status %d: %s\n", path, r.status, ebody);
     printf("{\"mode\":\"put-large\",\"status\":%d,\"bytes\":%lld,\"seconds\":%.6f,"
            "\"mb_per_s\":%.2f,\"mib_per_s\":%.2f,\"commit_ms\":%.3f}\n",
            r.status, O.size, s, (double)O.size / s / 1e6, (double)O.size / s / 1048576.0,
@@ -577,16 +729,205 @@ static int mode_put_large(void)
     return r.status >= 200 && r.status < 300 ? 0 : 1;
 }
 
+/* ------------------------------------------------------------------ multipart upload */
+
+struct mp {
+    const char *path;      /* /bucket/key */
+    const char *upload_id; /* from CreateMultipartUpload */
+    long long size, psize;
+    int nparts;
+    int next;   /* next part number to send (atomic) */
+    int failed; /* status of the first failed part, or -1 (atomic) */
+    char (*etag)[128];
+    struct body_src src;
+    double deadline;
+};
+
+/* Sends parts until none is left (or one failed), on one keep-alive connection. */
+static void *mp_worker(void *arg)
+{
+    struct mp *m = arg;
+    char head[8192], path[1200], ebody[512];
+    char *rbuf = malloc(65536);
+    if (rbuf == NULL)
+        die("out of memory");
+    int fd = -1;
+    for (;;) {
+        if (__atomic_load_n(&m->failed, __ATOMIC_RELAXED) >= 0)
+            break;
+        int pn = __atomic_fetch_add(&m->next, 1, __ATOMIC_RELAXED);
+        if (pn > m->nparts)
+            break;
+        long long off = (long long)(pn - 1) * m->psize;
+        long long len = m->size - off < m->psize ? m->size - off : m->psize;
+        if (fd < 0)
+            fd = connect_blocking();
+        snprintf(path, sizeof(path), "%s?partNumber=%d&uploadId=%s", m->path, pn, m->upload_id);
+        int hl = build_head_x(head, sizeof(head), "PUT", path, len, 1, NULL);
+        send_all(fd, head, (size_t)hl);
+        body_send(fd, &m->src, off, len, m->deadline);
+        struct resp r;
+        resp_reset(&r, 0);
+        r.cap = ebody, r.capcap = sizeof(ebody);
+        recv_response(fd, &r, rbuf, 65536, m->deadline);
+        if (r.status != 200 || r.etag[0] == 0) {
+            fprintf(stderr, "loadgen: UploadPart %d: status %d%s: %s\n", pn, r.status,
+                    r.etag[0] ? "" : " (no ETag)", ebody);
+            int none = -1;
+            __atomic_compare_exchange_n(&m->failed, &none, r.status ? r.status : 599, 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+            break;
+        }
+        memcpy(m->etag[pn], r.etag, sizeof(r.etag));
+        if (r.close) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(rbuf);
+    return NULL;
+}
+
+/* One request with an optional in-memory body on a new connection; fills r (body captured). */
+static void simple_request(const char *method, const char *path, const char *body, size_t blen,
+                           int with_extra, const char *ctype, struct resp *r, char *cap,
+                           size_t capcap, double deadline)
+{
+    char head[8192];
+    char *rbuf = malloc(65536);
+    if (rbuf == NULL)
+        die("out of memory");
+    int fd = connect_blocking();
+    int hl = build_head_x(head, sizeof(head), method, path, body ? (long long)blen : 0, with_extra,
+                          ctype);
+    send_all(fd, head, (size_t)hl);
+    if (body != NULL && blen > 0)
+        send_all(fd, body, blen);
+    resp_reset(r, 0);
+    r->cap = cap, r->capcap = capcap;
+    recv_response(fd, r, rbuf, 65536, deadline);
+    close(fd);
+    free(rbuf);
+}
+
+static int mode_multipart(void)
+{
+    char path[600], upath[1200], xml[4096], uid[512];
+    struct mp m;
+    memset(&m, 0, sizeof(m));
+    if (O.part_size < 1 || O.size < 1)
+        die("multipart needs --size and --part-size");
+    long long np = (O.size + O.part_size - 1) / O.part_size;
+    if (np > 10000)
+        die("more than 10000 parts");
+    snprintf(path, sizeof(path), "/%s/%s", O.bucket, O.key);
+    m.path = path;
+    m.size = O.size;
+    m.psize = O.part_size;
+    m.nparts = (int)np;
+    m.next = 1;
+    m.failed = -1;
+    m.etag = calloc((size_t)np + 1, sizeof(*m.etag));
+    if (m.etag == NULL)
+        die("out of memory");
+    body_open(&m.src);
+    double t0 = now();
+    m.deadline = t0 + O.timeout;
+    struct resp r;
+    /* CreateMultipartUpload */
+    snprintf(upath, sizeof(upath), "%s?uploads", path);
+    simple_request("POST", upath, NULL, 0, 1, NULL, &r, xml, sizeof(xml), m.deadline);
+    const char *a = strstr(xml, "<UploadId>"), *e = a ? strstr(a, "</UploadId>") : NULL;
+    if (r.status != 200 || a == NULL || e == NULL || e - a - 10 >= (long)sizeof(uid) ||
+        e - a - 10 < 1) {
+        fprintf(stderr, "loadgen: CreateMultipartUpload: status %d: %s\n", r.status, xml);
+        printf("{\"mode\":\"multipart\",\"status\":%d,\"stage\":\"create\"}\n",
+               r.status ? r.status : 599);
+        return 1;
+    }
+    snprintf(uid, sizeof(uid), "%.*s", (int)(e - a - 10), a + 10);
+    m.upload_id = uid;
+    double t_created = now();
+    /* UploadPart: N threads (the calling one when N = 1) */
+    int nt = O.conns < m.nparts ? O.conns : m.nparts;
+    pthread_t th[64];
+    if (nt > 64)
+        nt = 64;
+    if (nt <= 1) {
+        mp_worker(&m);
+    } else {
+        for (int i = 0; i < nt; i++)
+            if (pthread_create(&th[i], NULL, mp_worker, &m) != 0)
+                die("pthread_create failed");
+        for (int i = 0; i < nt; i++)
+            pthread_join(th[i], NULL);
+    }
+    double t_parts = now();
+    if (m.failed >= 0) {
+        snprintf(upath, sizeof(upath), "%s?uploadId=%s", path, uid); /* abort, best effort */
+        simple_request("DELETE", upath, NULL, 0, 0, NULL, &r, xml, sizeof(xml), now() + 30);
+        printf("{\"mode\":\"multipart\",\"status\":%d,\"stage\":\"part\",\"upload_id\":\"%s\"}\n",
+               m.failed, uid);
+        return 1;
+    }
+    /* CompleteMultipartUpload (no SSE-C headers: S3 does not want them there) */
+    size_t cap = 128 + (size_t)np * 200, o = 0;
+    char *body = malloc(cap);
+    if (body == NULL)
+        die("out of memory");
+    o += (size_t)snprintf(body + o, cap - o, "<CompleteMultipartUpload>");
+    for (int pn = 1; pn <= m.nparts; pn++)
+        o += (size_t)snprintf(body + o, cap - o,
+                              "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", pn,
+                              m.etag[pn]);
+    o += (size_t)snprintf(body + o, cap - o, "</CompleteMultipartUpload>");
+    if (o >= cap)
+        die("CompleteMultipartUpload body too long");
+    snprintf(upath, sizeof(upath), "%s?uploadId=%s", path, uid);
+    simple_request("POST", upath, body, o, 0, "application/xml", &r, xml, sizeof(xml), m.deadline);
+    double t1 = now();
+    free(body);
+    /* S3 may answer 200 with an <Error> document once the body has started */
+    int ok = r.status == 200 && strstr(xml, "<CompleteMultipartUploadResult") != NULL;
+    if (!ok)
+        fprintf(stderr, "loadgen: CompleteMultipartUpload: status %d: %s\n", r.status, xml);
+    char etag[128] = ""; /* the object's ETag without quotes (also when sent as &quot;) */
+    a = strstr(xml, "<ETag>");
+    e = a ? strstr(a, "</ETag>") : NULL;
+    for (const char *q = a ? a + 6 : NULL; q != NULL && q < e;) {
+        size_t j = strlen(etag);
+        if (*q == '"')
+            q++;
+        else if (strncmp(q, "&quot;", 6) == 0)
+            q += 6;
+        else if (j + 1 < sizeof(etag))
+            etag[j] = *q++, etag[j + 1] = 0;
+        else
+            break;
+    }
+    double s = t1 - t0, sp = t_parts - t_created;
+    printf("{\"mode\":\"multipart\",\"status\":%d,\"bytes\":%lld,\"parts\":%d,\"part_size\":%lld,"
+           "\"conns\":%d,\"seconds\":%.6f,\"mb_per_s\":%.2f,\"parts_seconds\":%.6f,"
+           "\"parts_mb_per_s\":%.2f,\"create_ms\":%.3f,\"complete_ms\":%.3f,\"etag\":\"%s\"}\n",
+           ok ? r.status : (r.status == 200 ? 598 : r.status), O.size, m.nparts, O.part_size,
+           nt < 1 ? 1 : nt, s, (double)O.size / s / 1e6, sp, (double)O.size / sp / 1e6,
+           (t_created - t0) * 1e3, (t1 - t_parts) * 1e3, etag);
+    free(m.etag);
+    return ok ? 0 : 1;
+}
+
 static int mode_get_large(void)
 {
-    char head[2048], path[600];
+    char head[8192], path[600];
     char *rbuf = malloc(BIG);
     if (rbuf == NULL)
         die("out of memory");
     snprintf(path, sizeof(path), "/%s/%s", O.bucket, O.key);
     int fd = connect_blocking();
     double deadline = now() + O.timeout;
-    int hl = build_head(head, sizeof(head), "GET", path, -1);
+    int hl = build_head_x(head, sizeof(head), "GET", path, -1, 1, NULL);
     double t0 = now();
     send_all(fd, head, (size_t)hl);
     struct resp r;
@@ -637,13 +978,14 @@ static int mode_get_large(void)
 
 static int mode_req(void)
 {
-    char head[2048];
+    char head[8192];
     char *rbuf = malloc(BIG);
     if (rbuf == NULL || O.method == NULL || O.path == NULL)
         die("req needs --method and --path");
     int fd = connect_blocking();
-    int hl = build_head(head, sizeof(head), O.method, O.path,
-                        strcmp(O.method, "PUT") == 0 || strcmp(O.method, "POST") == 0 ? 0 : -1);
+    int hl = build_head_x(head, sizeof(head), O.method, O.path,
+                          strcmp(O.method, "PUT") == 0 || strcmp(O.method, "POST") == 0 ? 0 : -1, 1,
+                          NULL);
     send_all(fd, head, (size_t)hl);
     struct resp r;
     resp_reset(&r, strcmp(O.method, "HEAD") == 0);
@@ -1095,7 +1437,17 @@ int main(int argc, char **argv)
             O.nkeys = atoll(v);
         else if (!strcmp(a, "--seq-start"))
             O.seq_start = atoll(v);
-        else
+        else if (!strcmp(a, "--part-size"))
+            O.part_size = atoll(v);
+        else if (!strcmp(a, "--body-file"))
+            O.body_file = v;
+        else if (!strcmp(a, "--header")) {
+            const char *c = strchr(v, ':');
+            if (O.nhdr >= 16 || c == NULL || c == v || c - v >= 100 || strlen(c) >= 400 ||
+                strpbrk(v, "\r\n") != NULL)
+                die("--header wants 'Name: value' (at most 16, name < 100, value < 400 bytes)");
+            O.hdr[O.nhdr++] = v;
+        } else
             die("unknown option %s", a);
     }
     if (O.port <= 0 || O.port > 65535)
@@ -1114,6 +1466,11 @@ int main(int argc, char **argv)
         if (O.key == NULL)
             die("--key is required");
         return O.mode[0] == 'p' ? mode_put_large() : mode_get_large();
+    }
+    if (!strcmp(O.mode, "multipart")) {
+        if (O.key == NULL)
+            die("--key is required");
+        return mode_multipart();
     }
     if (!strcmp(O.mode, "put-small"))
         return mode_small(K_PUT);

@@ -218,7 +218,7 @@ static void test_schema(const char *dir)
     m = (struct sto_meta *)(uintptr_t)1;
     CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
     CHECK(m == NULL);
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 3"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
     m = open_meta(dir, true);
     CHECK(m != NULL);
     sto_meta_close(m);
