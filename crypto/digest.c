@@ -109,3 +109,14 @@ cof_err cry_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
         return COF_ERR_INTERNAL;
     return COF_OK;
 }
+
+cof_err cry_hmac_sha1(const void *key, size_t klen, const void *p, size_t n,
+                      uint8_t out[CRY_SHA1_LEN])
+{
+    unsigned int len = 0;
+    if (klen > INT_MAX ||
+        HMAC(EVP_sha1(), key, (int)klen, n > 0 ? p : (const void *)"", n, out, &len) == NULL ||
+        len != CRY_SHA1_LEN)
+        return COF_ERR_INTERNAL;
+    return COF_OK;
+}

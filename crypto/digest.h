@@ -30,4 +30,8 @@ COF_MUST_CHECK cof_err cry_digest_oneshot(enum cry_digest_alg alg, const void *p
 COF_MUST_CHECK cof_err cry_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
                                        uint8_t out[CRY_SHA256_LEN]);
 
+/* HMAC-SHA1 (legacy SigV2 signing only); out gets 20 bytes. */
+COF_MUST_CHECK cof_err cry_hmac_sha1(const void *key, size_t klen, const void *p, size_t n,
+                                     uint8_t out[CRY_SHA1_LEN]);
+
 #endif

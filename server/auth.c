@@ -92,7 +92,8 @@ cof_err srv_auth_parse(const char *authz, const struct srv_query *q, struct srv_
             const char *colon = strchr(ak, ':');
             if (colon == NULL || colon == ak || colon[1] == '\0')
                 return COF_ERR_AUTH_MALFORMED;
-            if (!copy_field(out->access_key, sizeof(out->access_key), ak, (size_t)(colon - ak)))
+            if (!copy_field(out->access_key, sizeof(out->access_key), ak, (size_t)(colon - ak)) ||
+                !copy_field(out->signature, sizeof(out->signature), colon + 1, strlen(colon + 1)))
                 return COF_ERR_AUTH_MALFORMED;
             out->kind = SRV_AUTH_V2;
             return COF_OK;
@@ -127,9 +128,21 @@ cof_err srv_auth_parse(const char *authz, const struct srv_query *q, struct srv_
     }
     const char *v2 = srv_query_get(q, "AWSAccessKeyId");
     if (v2 != NULL) {
+        /* SigV2 query authentication: Signature and Expires (absolute, epoch seconds). */
+        const char *sig = srv_query_get(q, "Signature");
+        const char *exp = srv_query_get(q, "Expires");
         if (!copy_field(out->access_key, sizeof(out->access_key), v2, strlen(v2)))
             return COF_ERR_AUTH_MALFORMED;
+        if (sig != NULL && !copy_field(out->signature, sizeof(out->signature), sig, strlen(sig)))
+            return COF_ERR_AUTH_MALFORMED;
+        if (exp != NULL) {
+            char *end = NULL;
+            out->expires = strtoll(exp, &end, 10);
+            if (end == exp || *end != '\0' || out->expires < 0)
+                return COF_ERR_AUTH_MALFORMED;
+        }
         out->kind = SRV_AUTH_V2;
+        out->presigned = true;
     }
     return COF_OK;
 }

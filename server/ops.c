@@ -13,6 +13,8 @@
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "server/auth.h"
+#include "server/httpfmt.h"
+#include "server/sigv2.h"
 #include "server/sigv4.h"
 #include "server/xml.h"
 #include "storage/blob.h"
@@ -141,6 +143,74 @@ static const char *lookup_header(void *arg, const char *name)
     return srv_req_header(arg, name);
 }
 
+/* "Wed, 25 Nov 2026 15:22:27 +0000" (RFC 2822 numeric zone, as s3cmd sends x-amz-date). */
+static bool parse_rfc2822(const char *s, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(s, "%a, %d %b %Y %H:%M:%S", &tm);
+    if (end == NULL)
+        return false;
+    while (*end == ' ')
+        end++;
+    int sign = 0, hh = 0, mm = 0;
+    if ((end[0] == '+' || end[0] == '-') && sscanf(end + 1, "%2d%2d", &hh, &mm) == 2)
+        sign = end[0] == '+' ? 1 : -1;
+    else if (strcmp(end, "GMT") != 0 && strcmp(end, "UTC") != 0 && *end != '\0')
+        return false;
+    *out = (int64_t)timegm(&tm) - sign * (hh * 3600 + mm * 60);
+    return true;
+}
+
+/* SigV2 (legacy clients): header "AWS AK:sig" with Date (or x-amz-date) within 15 minutes, or
+ * query AWSAccessKeyId/Signature/Expires. */
+static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a, int64_t now)
+{
+    char secret[256], date[64] = "";
+    char *resource = NULL;
+    cof_err err = COF_OK;
+    if (!secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+        return COF_ERR_INVALID_ACCESS_KEY;
+    if (a->presigned) {
+        if (a->expires < 0 || a->signature[0] == '\0')
+            err = COF_ERR_ACCESS_DENIED;
+        else if (now > a->expires)
+            err = COF_ERR_EXPIRED;
+        snprintf(date, sizeof(date), "%lld", a->expires);
+    } else {
+        const char *xd = srv_req_header(req, "x-amz-date");
+        const char *d = xd != NULL ? xd : srv_req_header(req, "Date");
+        int64_t t = 0;
+        if (d == NULL || (srv_http_date_parse(d, &t) != COF_OK && !parse_rfc2822(d, &t)))
+            err = COF_ERR_ACCESS_DENIED;
+        else if (now - t > 900 || t - now > 900)
+            err = COF_ERR_TIME_SKEWED;
+        /* With x-amz-date, the Date line of the string to sign is empty. */
+        if (xd == NULL && d != NULL)
+            snprintf(date, sizeof(date), "%s", d);
+    }
+    /* The resource is "/bucket" + path for virtual-hosted requests, the path otherwise. */
+    if (err == COF_OK) {
+        size_t n = strlen(req->raw_path) + (req->route.bucket ? strlen(req->route.bucket) : 0) + 2;
+        resource = malloc(n);
+        if (resource == NULL)
+            err = COF_ERR_NOMEM;
+        else if (req->route.bucket != NULL && req->route.key == NULL)
+            snprintf(resource, n, "/%s/", req->route.bucket); /* bucket: "/bucket/" */
+        else if (req->route.virtual_host && req->route.bucket != NULL)
+            snprintf(resource, n, "/%s%s", req->route.bucket, req->raw_path);
+        else
+            snprintf(resource, n, "%s", req->raw_path);
+    }
+    if (err == COF_OK) {
+        struct srv_sigv2_in in = {req->method, resource, &req->query, req, date};
+        err = srv_sigv2_verify(&in, secret, a->signature);
+    }
+    free(resource);
+    cry_wipe(secret, sizeof(secret));
+    return err;
+}
+
 /* SigV4 header or presigned-query authentication, when signatures are checked. The clock is
  * passed in. Replies itself when the error needs AWS's wording. */
 static cof_err check_signature(struct srv_req *req, const struct srv_auth *a, int64_t now)
@@ -148,13 +218,8 @@ static cof_err check_signature(struct srv_req *req, const struct srv_auth *a, in
     char secret[256];
     if (a->kind == SRV_AUTH_NONE)
         return COF_ERR_ACCESS_DENIED;
-    if (a->kind == SRV_AUTH_V2) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                              "The authorization mechanism you have provided is not supported. "
-                              "Please use AWS4-HMAC-SHA256.",
-                              NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
-    }
+    if (a->kind == SRV_AUTH_V2)
+        return check_signature_v2(req, a, now);
     if (!secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
         return COF_ERR_INVALID_ACCESS_KEY;
     const char *amz_date = a->presigned ? a->amz_date : srv_req_header(req, "x-amz-date");

@@ -6,6 +6,7 @@ client, expiry, tampering), and the AWS errors for each failure."""
 import datetime
 import hashlib
 import os
+import re
 import subprocess
 import time
 import urllib.error
@@ -71,9 +72,56 @@ def test_anonymous_is_denied(checking):
     assert r.status == 403 and r.xml().findtext("Code") == "AccessDenied"
 
 
-def test_sigv2_is_refused(checking):
-    r = raw_request(checking.port, "GET", "/", auth="AWS test:c2lnbmF0dXJl")
-    assert r.status == 400 and r.xml().findtext("Code") == "InvalidRequest"
+def v2_client(srv, sk="test"):
+    return boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id="test",
+                        aws_secret_access_key=sk, region_name="us-east-1",
+                        config=Config(retries={"total_max_attempts": 1}, signature_version="s3"))
+
+
+def test_sigv2_header_and_query(checking):
+    s3 = v2_client(checking)
+    s3.create_bucket(Bucket="sig-v2")
+    key = "dir/a b+c~é"
+    s3.put_object(Bucket="sig-v2", Key=key, Body=b"signed with v2", ContentType="text/plain",
+                  Metadata={"color": "blue"})
+    got = s3.get_object(Bucket="sig-v2", Key=key)
+    assert got["Body"].read() == b"signed with v2" and got["Metadata"] == {"color": "blue"}
+    assert [o["Key"] for o in s3.list_objects(Bucket="sig-v2")["Contents"]] == [key]
+    assert err(v2_client(checking, "wrong").list_buckets)[:2] == (403, "SignatureDoesNotMatch")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "sig-v2", "Key": key},
+                                    ExpiresIn=300)
+    assert "AWSAccessKeyId=" in url and "Expires=" in url
+    assert urllib.request.urlopen(url).read() == b"signed with v2"
+    i = url.index("Signature=") + len("Signature=")
+    bad = url[:i] + ("B" if url[i] != "B" else "C") + url[i + 1:]
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(bad)
+    assert ei.value.code == 403
+    expired = re.sub(r"Expires=\d+", "Expires=1000000000", url)
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(expired)
+    assert ei.value.code == 403 and b"Request has expired" in ei.value.read()
+
+
+def test_s3cmd_with_sigv2(checking, tmp_path):
+    cfg = tmp_path / "s3cfg"
+    cfg.write_text(f"""[default]
+access_key = test
+secret_key = test
+host_base = 127.0.0.1:{checking.port}
+host_bucket = 127.0.0.1:{checking.port}
+use_https = False
+signature_v2 = True
+""")
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"s3cmd v2")
+    run = lambda *a: subprocess.run(["/usr/bin/s3cmd", "-c", str(cfg), *a], capture_output=True,
+                                    text=True, timeout=120)
+    for args in (["mb", "s3://sig-s3cmd"], ["put", str(f), "s3://sig-s3cmd/f.txt"],
+                 ["get", "s3://sig-s3cmd/f.txt", str(tmp_path / "back.txt")]):
+        p = run(*args)
+        assert p.returncode == 0, p.stdout + p.stderr
+    assert (tmp_path / "back.txt").read_bytes() == b"s3cmd v2"
 
 
 def test_custom_credentials(coffer_factory):
