@@ -1080,11 +1080,14 @@ def report(results, args):
             pr = C.get(f"mp_put_{tag}_c{n}_results") or []
             gr = C.get(f"mp_get_{tag}_c{n}_results") or []
             if pr:
+                waits = [(round(r["part_wait_ms"]["p50"], 1), round(r["part_wait_ms"]["max"], 1))
+                         for r in pr]
                 lines.append(
                     f"  coffer    multipart {name} c{n}: MB/s {[r['mb_per_s'] for r in pr]}, "
                     f"parts only {[r['parts_mb_per_s'] for r in pr]}, create "
                     f"{[round(r['create_ms'], 1) for r in pr]} ms, complete "
-                    f"{[round(r['complete_ms'], 1) for r in pr]} ms, {pr[0]['parts']} parts; "
+                    f"{[round(r['complete_ms'], 1) for r in pr]} ms, {pr[0]['parts']} parts, "
+                    f"wait per part after its last byte p50/max {waits} ms; "
                     f"GET MB/s {[g['mb_per_s'] for g in gr]}")
     if C.get("large_put_sse_c_runs"):
         lines.append(f"  coffer    large PUT SSE-C runs MB/s {C['large_put_sse_c_runs']}")

@@ -739,6 +739,7 @@ struct mp {
     int next;   /* next part number to send (atomic) */
     int failed; /* status of the first failed part, or -1 (atomic) */
     char (*etag)[128];
+    double *wait_ms; /* per part: from its last byte sent to its response (server commit) */
     struct body_src src;
     double deadline;
 };
@@ -766,10 +767,12 @@ static void *mp_worker(void *arg)
         int hl = build_head_x(head, sizeof(head), "PUT", path, len, 1, NULL);
         send_all(fd, head, (size_t)hl);
         body_send(fd, &m->src, off, len, m->deadline);
+        double t_sent = now();
         struct resp r;
         resp_reset(&r, 0);
         r.cap = ebody, r.capcap = sizeof(ebody);
         recv_response(fd, &r, rbuf, 65536, m->deadline);
+        m->wait_ms[pn] = (now() - t_sent) * 1e3;
         if (r.status != 200 || r.etag[0] == 0) {
             fprintf(stderr, "loadgen: UploadPart %d: status %d%s: %s\n", pn, r.status,
                     r.etag[0] ? "" : " (no ETag)", ebody);
@@ -788,6 +791,12 @@ static void *mp_worker(void *arg)
         close(fd);
     free(rbuf);
     return NULL;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* One request with an optional in-memory body on a new connection; fills r (body captured). */
@@ -830,7 +839,8 @@ static int mode_multipart(void)
     m.next = 1;
     m.failed = -1;
     m.etag = calloc((size_t)np + 1, sizeof(*m.etag));
-    if (m.etag == NULL)
+    m.wait_ms = calloc((size_t)np + 1, sizeof(double));
+    if (m.etag == NULL || m.wait_ms == NULL)
         die("out of memory");
     body_open(&m.src);
     double t0 = now();
@@ -907,13 +917,20 @@ static int mode_multipart(void)
         else
             break;
     }
-    double s = t1 - t0, sp = t_parts - t_created;
+    double s = t1 - t0, sp = t_parts - t_created, wsum = 0;
+    qsort(m.wait_ms + 1, (size_t)m.nparts, sizeof(double), cmp_dbl);
+    for (int pn = 1; pn <= m.nparts; pn++)
+        wsum += m.wait_ms[pn];
     printf("{\"mode\":\"multipart\",\"status\":%d,\"bytes\":%lld,\"parts\":%d,\"part_size\":%lld,"
            "\"conns\":%d,\"seconds\":%.6f,\"mb_per_s\":%.2f,\"parts_seconds\":%.6f,"
-           "\"parts_mb_per_s\":%.2f,\"create_ms\":%.3f,\"complete_ms\":%.3f,\"etag\":\"%s\"}\n",
+           "\"parts_mb_per_s\":%.2f,\"create_ms\":%.3f,\"complete_ms\":%.3f,"
+           "\"part_wait_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"max\":%.3f,\"sum\":%.1f},"
+           "\"etag\":\"%s\"}\n",
            ok ? r.status : (r.status == 200 ? 598 : r.status), O.size, m.nparts, O.part_size,
            nt < 1 ? 1 : nt, s, (double)O.size / s / 1e6, sp, (double)O.size / sp / 1e6,
-           (t_created - t0) * 1e3, (t1 - t_parts) * 1e3, etag);
+           (t_created - t0) * 1e3, (t1 - t_parts) * 1e3, m.wait_ms[1 + (m.nparts - 1) / 2],
+           m.wait_ms[1 + (m.nparts - 1) * 9 / 10], m.wait_ms[m.nparts], wsum, etag);
+    free(m.wait_ms);
     free(m.etag);
     return ok ? 0 : 1;
 }
