@@ -399,6 +399,8 @@ cof_err ops_finish(struct srv_req *req)
         return ops_get_object(req, 1);
     case SRV_OP_DELETE_OBJECT:
         return ops_delete_object(req);
+    case SRV_OP_GET_OBJECT_ATTRIBUTES:
+        return ops_get_object_attributes(req);
     case SRV_OP_LS_HEALTH:
     case SRV_OP_LS_INFO:
     case SRV_OP_LS_INIT:

@@ -42,6 +42,7 @@ void ops_put_object_cleanup(struct srv_req *req);
 cof_err ops_copy_object(struct srv_req *req);
 cof_err ops_get_object(struct srv_req *req, int head);
 cof_err ops_delete_object(struct srv_req *req);
+cof_err ops_get_object_attributes(struct srv_req *req);
 cof_err ops_localstack(struct srv_req *req);
 cof_err ops_create_multipart(struct srv_req *req);
 cof_err ops_upload_part_begin(struct srv_req *req);

@@ -38,6 +38,7 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_LIST_PARTS] = "ListParts",
     [SRV_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
     [SRV_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
+    [SRV_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
@@ -71,8 +72,7 @@ static const char *const bucket_unimpl[] = {
 /* Object-level subresources (multipart, tagging, ACL, object lock, ...). partNumber counts for
  * every method: GET/HEAD with partNumber read one part of a multipart object. */
 static const char *const object_unimpl[] = {
-    "tagging", "acl",    "retention", "legal-hold",   "attributes",
-    "restore", "select", "torrent",   "renameObject",
+    "tagging", "acl", "retention", "legal-hold", "restore", "select", "torrent", "renameObject",
 };
 
 const char *srv_op_name(enum srv_op op)
@@ -287,6 +287,8 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
     enum srv_op mp = multipart_op(m, q, has_copy_source);
     if (mp != SRV_OP_NONE)
         return mp;
+    if (srv_query_has(q, "attributes"))
+        return m == M_GET ? SRV_OP_GET_OBJECT_ATTRIBUTES : SRV_OP_METHOD_NOT_ALLOWED;
     /* A bucket subresource on an object path is no object operation: refuse it rather than
      * read or overwrite the object. */
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])) ||
