@@ -48,8 +48,12 @@ int srv_admin_take_args(int argc, char **argv, int first, struct srv_admin_args 
             }
             if (dst != NULL)
                 *dst = argv[++i];
-            else
-                out->days = atoi(argv[++i]);
+            else {
+                char *end = NULL;
+                const char *v = argv[++i];
+                long d = strtol(v, &end, 10);
+                out->days = end != v && *end == '\0' && d > 0 && d < 10000 ? (int)d : -1;
+            }
             continue;
         }
         if (a[0] == '-') {

@@ -664,8 +664,14 @@ cof_err ops_list_parts(struct srv_req *req)
     if (err != COF_OK)
         return err;
     const char *m = srv_query_get(&req->query, "part-number-marker");
-    if (m != NULL)
-        marker = atoi(m);
+    if (m != NULL) {
+        char *end = NULL;
+        long v = strtol(m, &end, 10);
+        if (end == m || *end != '\0' || v < 0 || v > (long)SRV_MAX_PARTS)
+            return srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName",
+                                   "part-number-marker");
+        marker = (int)v;
+    }
     err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
