@@ -394,7 +394,7 @@ static int parse_headers(struct resp *r, char *p, char *end)
     /* status line */
     if (end - p < 12 || strncmp(p, "HTTP/1.", 7) != 0)
         return -1;
-    r->status = atoi(p + 9);
+    r->status = (int)strtol(p + 9, NULL, 10);
     long long clen = -1;
     r->chunked = 0;
     r->close = strncmp(p, "HTTP/1.0", 8) == 0;
@@ -1419,7 +1419,7 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--host"))
             O.host = v;
         else if (!strcmp(a, "--port"))
-            O.port = atoi(v);
+            O.port = (int)strtol(v, NULL, 10);
         else if (!strcmp(a, "--host-header"))
             O.host_header = v;
         else if (!strcmp(a, "--bucket"))
@@ -1439,7 +1439,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--region"))
             O.region = v;
         else if (!strcmp(a, "--conns"))
-            O.conns = atoi(v);
+            O.conns = (int)strtol(v, NULL, 10);
         else if (!strcmp(a, "--duration"))
             O.duration = atof(v);
         else if (!strcmp(a, "--warmup"))

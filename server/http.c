@@ -386,11 +386,13 @@ static int64_t mono_ms(void)
 static void hand_over(struct srv_http *h, struct pending *p, bool tls)
 {
     struct MHD_Daemon *d = tls ? h->tls : h->plain;
-    if (d == NULL ||
-        MHD_add_connection(d, p->fd, (const struct sockaddr *)&p->addr, p->len) != MHD_YES) {
-        cof_log_debug(NULL, "dropping a %s connection", tls ? "TLS" : "plain");
+    if (d == NULL) {
         close(p->fd);
+        return;
     }
+    /* On failure MHD closes the socket itself ("closed in any case"): never close it here. */
+    if (MHD_add_connection(d, p->fd, (const struct sockaddr *)&p->addr, p->len) != MHD_YES)
+        cof_log_debug(NULL, "dropped a %s connection", tls ? "TLS" : "plain");
 }
 
 static void *acceptor_main(void *arg)
