@@ -255,6 +255,12 @@ cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, con
     return reply_error(req, e, message, extra_name, extra_value, NULL, NULL);
 }
 
+cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *n1,
+                         const char *v1, const char *n2, const char *v2)
+{
+    return reply_error(req, e, message, n1, v1, n2, v2);
+}
+
 cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,
                             const char *arg_name, const char *arg_value)
 {

@@ -321,6 +321,7 @@ cof_err ops_begin(struct srv_req *req)
     switch (op) {
     case SRV_OP_CREATE_BUCKET:
     case SRV_OP_PUT_BUCKET_ENCRYPTION:
+    case SRV_OP_PUT_BUCKET_VERSIONING:
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_SMALL_XML_BODY);
         return COF_OK;
@@ -420,6 +421,12 @@ cof_err ops_finish(struct srv_req *req)
         return ops_list_parts(req);
     case SRV_OP_LIST_MULTIPART_UPLOADS:
         return ops_list_multipart_uploads(req);
+    case SRV_OP_PUT_BUCKET_VERSIONING:
+        return ops_put_bucket_versioning(req);
+    case SRV_OP_GET_BUCKET_VERSIONING:
+        return ops_get_bucket_versioning(req);
+    case SRV_OP_LIST_OBJECT_VERSIONS:
+        return ops_list_object_versions(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     default:

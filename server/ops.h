@@ -52,6 +52,9 @@ cof_err ops_complete_multipart(struct srv_req *req);
 cof_err ops_abort_multipart(struct srv_req *req);
 cof_err ops_list_parts(struct srv_req *req);
 cof_err ops_list_multipart_uploads(struct srv_req *req);
+cof_err ops_put_bucket_versioning(struct srv_req *req);
+cof_err ops_get_bucket_versioning(struct srv_req *req);
+cof_err ops_list_object_versions(struct srv_req *req);
 
 /* Shared helpers (ops_common.c) */
 /* Owner id/name used in listings (LocalStack's default canonical user). */

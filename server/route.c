@@ -39,11 +39,13 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
     [SRV_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
     [SRV_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
+    [SRV_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
+    [SRV_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
+    [SRV_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
 static const char *const bucket_unimpl[] = {
-    "versioning",
     "policy",
     "cors",
     "tagging",
@@ -53,7 +55,6 @@ static const char *const bucket_unimpl[] = {
     "logging",
     "notification",
     "replication",
-    "versions",
     "object-lock",
     "ownershipControls",
     "publicAccessBlock",
@@ -232,6 +233,13 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
         return m == M_POST ? SRV_OP_DELETE_OBJECTS : SRV_OP_METHOD_NOT_ALLOWED;
     if (srv_query_has(q, "uploads"))
         return m == M_GET ? SRV_OP_LIST_MULTIPART_UPLOADS : SRV_OP_METHOD_NOT_ALLOWED;
+    if (srv_query_has(q, "versioning")) {
+        if (m == M_GET)
+            return SRV_OP_GET_BUCKET_VERSIONING;
+        return m == M_PUT ? SRV_OP_PUT_BUCKET_VERSIONING : SRV_OP_METHOD_NOT_ALLOWED;
+    }
+    if (srv_query_has(q, "versions"))
+        return m == M_GET ? SRV_OP_LIST_OBJECT_VERSIONS : SRV_OP_METHOD_NOT_ALLOWED;
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
@@ -293,7 +301,8 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
      * read or overwrite the object. */
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])) ||
         srv_query_has(q, "encryption") || srv_query_has(q, "location") ||
-        srv_query_has(q, "delete"))
+        srv_query_has(q, "delete") || srv_query_has(q, "versioning") ||
+        srv_query_has(q, "versions"))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
     case M_PUT:

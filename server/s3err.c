@@ -112,6 +112,7 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                             "Query-string authentication version 4 requires the X-Amz-Algorithm, "
                             "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
                             "and X-Amz-Expires parameters."},
+    [COF_ERR_NO_SUCH_VERSION] = {404, "NoSuchVersion", "The specified version does not exist."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},

@@ -474,6 +474,53 @@ out:
     return err;
 }
 
+/* Maps a leaf's text to one of two allowed static strings; *out stays NULL when absent. */
+static cof_err leaf_choice(const xmlNode *c, const char *a, const char *b, const char **out)
+{
+    char *t = NULL;
+    if (*out != NULL)
+        return COF_ERR_MALFORMED_XML; /* duplicated */
+    cof_err err = leaf_text(c, true, &t);
+    if (err == COF_OK) {
+        if (t != NULL && strcmp(t, a) == 0)
+            *out = a;
+        else if (t != NULL && strcmp(t, b) == 0)
+            *out = b;
+        else
+            err = COF_ERR_MALFORMED_XML;
+    }
+    free(t);
+    return err;
+}
+
+cof_err srv_xml_parse_versioning(const char *body, size_t n, const char **out_status,
+                                 const char **out_mfa_delete)
+{
+    xmlDocPtr doc = NULL;
+    const char *status = NULL, *mfa = NULL;
+    *out_status = NULL;
+    *out_mfa_delete = NULL;
+    if (n > SRV_MAX_SMALL_XML_BODY)
+        return COF_ERR_TOO_LARGE;
+    cof_err err = parse_doc(body, n, SRV_MAX_SMALL_XML_BODY, &doc);
+    if (err != COF_OK)
+        return err;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    err = is_elem(root, "VersioningConfiguration") ? check_container(root) : COF_ERR_MALFORMED_XML;
+    for (const xmlNode *c = root->children; c != NULL && err == COF_OK; c = c->next) {
+        if (is_elem(c, "Status"))
+            err = leaf_choice(c, "Enabled", "Suspended", &status);
+        else if (is_elem(c, "MfaDelete"))
+            err = leaf_choice(c, "Enabled", "Disabled", &mfa);
+    }
+    if (err == COF_OK) {
+        *out_status = status;
+        *out_mfa_delete = mfa;
+    }
+    xmlFreeDoc(doc);
+    return err;
+}
+
 void srv_delete_req_cleanup(struct srv_delete_req *r)
 {
     if (r == NULL)

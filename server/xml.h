@@ -63,6 +63,12 @@ void srv_xml_free(struct srv_xml *x);
  * LocationConstraint, whose text (caller free()s) is returned, or NULL when absent/empty. */
 COF_MUST_CHECK cof_err srv_xml_parse_create_bucket(const char *body, size_t n, char **out_location);
 
+/* PutBucketVersioning body (cap SRV_MAX_SMALL_XML_BODY): root VersioningConfiguration with
+ * optional Status ("Enabled" or "Suspended", exactly) and MfaDelete ("Enabled" or "Disabled").
+ * Absent elements give NULL; the strings are static. Anything else -> COF_ERR_MALFORMED_XML. */
+COF_MUST_CHECK cof_err srv_xml_parse_versioning(const char *body, size_t n, const char **out_status,
+                                                const char **out_mfa_delete);
+
 struct srv_delete_obj {
     char *key;        /* exact text, never NULL, may be "" (the op reports it per key) */
     char *version_id; /* NULL when absent or empty */

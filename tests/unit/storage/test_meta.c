@@ -193,7 +193,7 @@ static void test_schema(const char *dir)
     m = open_meta(dir, true);
     CHECK(m != NULL);
     CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
-    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 9);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 10);
     CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
     CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
     sto_meta_close(m);
@@ -218,7 +218,7 @@ static void test_schema(const char *dir)
     m = (struct sto_meta *)(uintptr_t)1;
     CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
     CHECK(m == NULL);
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 5"), SQLITE_OK);
     m = open_meta(dir, true);
     CHECK(m != NULL);
     sto_meta_close(m);
@@ -490,6 +490,166 @@ static const char *const sorted_keys[] = {
     "\xff",      "\xff\xff", "\xff\xff\x01",
 };
 #define NKEYS ((int)(sizeof(sorted_keys) / sizeof(sorted_keys[0])))
+
+/* ---- versions -------------------------------------------------------------------------------- */
+
+/* Publishes a version (blob NULL: a delete marker) of (bucket, key). */
+static cof_err putv(struct sto_meta *m, const char *key, const char *vid, const char *blob_id,
+                    char **replaced)
+{
+    struct sto_object o;
+    obj_init(&o, "ver", key, blob_id, "etag");
+    free(o.version_id);
+    o.version_id = xstrdup(vid);
+    o.delete_marker = blob_id == NULL;
+    if (o.delete_marker)
+        o.size = 0;
+    cof_err err = sto_meta_put_object(m, &o, replaced);
+    sto_object_cleanup(&o);
+    return err;
+}
+
+struct vlist {
+    char line[64][64]; /* "key vid L|N M|-" */
+    int n;
+};
+
+static cof_err on_version(const struct sto_object *o, void *arg)
+{
+    struct vlist *l = arg;
+    if (l->n < 64)
+        snprintf(l->line[l->n], sizeof(l->line[0]), "%s %s %c%c", o->key, o->version_id,
+                 o->is_latest ? 'L' : 'N', o->delete_marker ? 'M' : '-');
+    l->n++;
+    return COF_OK;
+}
+
+static bool queued(struct sto_meta *m, const char *blob)
+{
+    struct names s;
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    bool found = names_has(&s, blob);
+    names_free(&s);
+    return found;
+}
+
+static void test_versions(struct sto_meta *m)
+{
+    char *b[6];
+    for (int i = 0; i < 6; i++)
+        b[i] = new_id();
+    char *rep = NULL;
+    struct sto_object got;
+    struct vlist l;
+    bool marker = false;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "ver", "us-east-1", 1), COF_OK);
+
+    /* An unversioned object, then versioning on: v1 and v2 demote the older rows. */
+    CHECK_EQ_INT(putv(m, "k", "null", b[0], &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(putv(m, "k", "v1", b[1], &rep), COF_OK);
+    CHECK(rep == NULL); /* the null version is kept */
+    CHECK_EQ_INT(putv(m, "k", "v2", b[2], &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.version_id, "v2");
+    CHECK_EQ_STR(got.blob_id, b[2]);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", "null", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, b[0]);
+    CHECK(!got.is_latest);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", "v9", &got), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_get_version(m, "nope", "k", "v1", &got), COF_ERR_NO_BUCKET);
+
+    /* A delete marker hides the key from reads and listings but not from versions. */
+    CHECK_EQ_INT(putv(m, "k", "m1", NULL, &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "k", &got), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", NULL, &got), COF_OK);
+    CHECK(got.delete_marker && got.is_latest);
+    sto_object_cleanup(&got);
+    struct names s;
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(sto_meta_list_objects(m, "ver", NULL, false, NULL, 100, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    names_free(&s);
+    CHECK_EQ_INT(putv(m, "j", "w1", b[3], &rep), COF_OK);
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, NULL, NULL, on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 5);
+    CHECK_EQ_STR(l.line[0], "j w1 L-");
+    CHECK_EQ_STR(l.line[1], "k m1 LM");
+    CHECK_EQ_STR(l.line[2], "k v2 N-");
+    CHECK_EQ_STR(l.line[3], "k v1 N-");
+    CHECK_EQ_STR(l.line[4], "k null N-");
+    /* Markers: after a key; after one version of a key; prefix. */
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, "j", NULL, on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 4);
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, "k", "v2", on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 2);
+    CHECK_EQ_STR(l.line[0], "k v1 N-");
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, "k", "m1", on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 3);
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", "j", NULL, NULL, on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 1);
+
+    /* Suspended: a null write replaces the noncurrent null version (its blob is queued) and
+     * demotes the marker. */
+    CHECK_EQ_INT(putv(m, "k", "null", b[4], &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK(queued(m, b[0]));
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", "m1", &got), COF_OK);
+    CHECK(got.delete_marker && !got.is_latest);
+    sto_object_cleanup(&got);
+    /* Another null write replaces the current null version and returns its blob. */
+    CHECK_EQ_INT(putv(m, "k", "null", b[5], &rep), COF_OK);
+    CHECK(rep != NULL && strcmp(rep, b[4]) == 0);
+    free(rep);
+    rep = NULL;
+
+    /* Deleting the current version promotes the newest noncurrent one (the marker). */
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "null", &marker), COF_OK);
+    CHECK(!marker);
+    CHECK(queued(m, b[5]));
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", NULL, &got), COF_OK);
+    CHECK_EQ_STR(got.version_id, "m1");
+    CHECK(got.delete_marker);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "m1", &marker), COF_OK);
+    CHECK(marker);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.version_id, "v2");
+    sto_object_cleanup(&got);
+    /* A noncurrent version goes alone; a missing one is NO_OBJECT. */
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "v1", &marker), COF_OK);
+    CHECK(queued(m, b[1]));
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "v1", &marker), COF_ERR_NO_OBJECT);
+    bool ref = true;
+    CHECK_EQ_INT(sto_meta_blob_referenced(m, b[2], &ref), COF_OK);
+    CHECK(ref);
+    /* Noncurrent versions keep a bucket from being deleted. */
+    CHECK_EQ_INT(putv(m, "j", "w2", NULL, &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "v2", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "j", "w2", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "j", &got), COF_OK);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(putv(m, "j", "w3", NULL, &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "ver"), COF_ERR_BUCKET_NOT_EMPTY);
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(sto_meta_each_object(m, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 2); /* j w1 (noncurrent) and the marker w3 */
+    names_free(&s);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "j", "w1", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "j", "w3", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "ver"), COF_OK);
+    for (int i = 0; i < 6; i++)
+        free(b[i]);
+}
 
 static void test_prefix_successor(void)
 {
@@ -1308,7 +1468,7 @@ int main(void)
         void (*fn)(struct sto_meta *);
     } with_meta[] = {
         {"buckets", test_buckets}, {"configs", test_configs}, {"objects", test_objects},
-        {"list", test_list},       {"kms", test_kms},
+        {"list", test_list},       {"kms", test_kms},         {"versions", test_versions},
     };
     static const struct {
         const char *tag;
