@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "storage/cfgcache.h"
 #include "storage/internal.h"
 
 /* ---- schema ----------------------------------------------------------------------------------
@@ -330,7 +331,8 @@ struct sto_meta {
     struct put_job *queue_head;
     struct put_job *queue_tail;
     bool leader_active;
-    atomic_uint gc_hint; /* bumped when blobs were queued beyond the one a call returns */
+    atomic_uint gc_hint;   /* bumped when blobs were queued beyond the one a call returns */
+    struct cfg_cache *cfg; /* bucket configs (and bucket existence, through them) */
 };
 
 #define MAX_PUT_BATCH 64
@@ -704,6 +706,9 @@ cof_err sto_meta_open(const char *db_path, bool durability_full, struct sto_meta
     pthread_mutex_init(&m->write_mu, NULL);
     pthread_mutex_init(&m->batch_mu, NULL);
     pthread_cond_init(&m->batch_cv, NULL);
+    err = cfg_cache_new(&m->cfg);
+    if (err != COF_OK)
+        goto out;
 
     /* Create the file owner-only: it holds object keys and wrapped DEKs, and SQLite gives the
      * -wal and -shm files the database file's permissions. */
@@ -746,6 +751,7 @@ void sto_meta_close(struct sto_meta *m)
     pthread_mutex_destroy(&m->write_mu);
     pthread_mutex_destroy(&m->batch_mu);
     pthread_cond_destroy(&m->batch_cv);
+    cfg_cache_free(m->cfg);
     free(m->path);
     free(m);
 }
@@ -803,6 +809,7 @@ cof_err sto_meta_create_bucket(struct sto_meta *m, const char *name, const char 
     if (err == COF_OK && sqlite3_changes(c->db) == 0)
         err = COF_ERR_BUCKET_EXISTS;
     err = wr_end(m, c, err);
+    cfg_cache_invalidate(m->cfg); /* cached NO_BUCKET answers */
 out:
     conn_put(m, c);
     return err;
@@ -850,6 +857,7 @@ cof_err sto_meta_delete_bucket(struct sto_meta *m, const char *name)
     if (err == COF_OK)
         err = run2(c, ST_BUCKET_DELETE, name, NULL, NULL);
     err = wr_end(m, c, err);
+    cfg_cache_invalidate(m->cfg);
 out:
     conn_put(m, c);
     return err;
@@ -886,8 +894,12 @@ cof_err sto_meta_get_bucket_config(struct sto_meta *m, const char *bucket, const
     struct conn *c = NULL;
     enum st id = ST_CONFIG_GET;
     bool row = false;
+    cof_err err = COF_OK;
     *out = NULL;
-    cof_err err = conn_get(m, &c);
+    if (cfg_cache_get(m->cfg, bucket, name, &err, out))
+        return err;
+    uint64_t gen = cfg_cache_gen(m->cfg);
+    err = conn_get(m, &c);
     if (err != COF_OK)
         return err;
     err = prep(c, id);
@@ -907,6 +919,8 @@ cof_err sto_meta_get_bucket_config(struct sto_meta *m, const char *bucket, const
             err = COF_ERR_NOT_FOUND;
     }
     conn_put(m, c);
+    if (err == COF_OK || err == COF_ERR_NOT_FOUND || err == COF_ERR_NO_BUCKET)
+        cfg_cache_put(m->cfg, gen, bucket, name, err, *out);
     return err;
 }
 
@@ -935,6 +949,7 @@ cof_err sto_meta_set_bucket_config(struct sto_meta *m, const char *bucket, const
         err = step(c, id, &row);
     finish(c, id);
     err = wr_end(m, c, err);
+    cfg_cache_invalidate(m->cfg);
 out:
     conn_put(m, c);
     return err;
@@ -1690,6 +1705,7 @@ cof_err sto_meta_reset(struct sto_meta *m)
         if (err == COF_OK)
             err = run(c, ST_RESET_BUCKETS);
         err = wr_end(m, c, err);
+        cfg_cache_invalidate(m->cfg);
     }
     conn_put(m, c);
     return err;
