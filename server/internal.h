@@ -127,8 +127,9 @@ cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key
  * the caller (sto_object_cleanup) on COF_OK. */
 cof_err ops_object_version(struct srv_req *req, const char *bucket, const char *key,
                            const char *version_id, struct sto_object *out);
-/* The request's x-amz-tagging as canonical tags (*out_canon malloc'd), or NULL without the
- * header. Replies AWS's error itself (InvalidArgument, InvalidTag, BadRequest). */
+/* The request's x-amz-tagging (header, else a presigner's x-amz-tagging query parameter) as
+ * canonical tags (*out_canon malloc'd), or NULL without one. Replies AWS's error itself
+ * (InvalidArgument, InvalidTag, BadRequest). */
 cof_err ops_tagging_header(struct srv_req *req, char **out_canon);
 /* Sets the tagging line of a stored header block to canon (NULL or "" removes it). Takes *block
  * (replaced on success, untouched on failure). */

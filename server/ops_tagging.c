@@ -41,6 +41,10 @@ static cof_err refuse(struct srv_req *req, const struct srv_tag_err *e, const ch
 cof_err ops_tagging_header(struct srv_req *req, char **out_canon)
 {
     const char *hdr = srv_req_header(req, "x-amz-tagging");
+    /* Presigners (the JavaScript SDK's, for one) hoist x-amz-* headers into the query string,
+     * and S3 applies a hoisted x-amz-tagging as if it were the header. */
+    if (hdr == NULL)
+        hdr = srv_query_get(&req->query, "x-amz-tagging");
     struct srv_tagset t = {NULL, 0};
     struct srv_tag_err e;
     *out_canon = NULL;

@@ -153,6 +153,15 @@ def test_put_object_with_tagging_header(s3, raw, bucket):
     assert tags_of(s3, bucket, "k3") == {}
 
 
+def test_presigned_put_with_hoisted_tagging(raw, s3, bucket):
+    """Presigners that hoist x-amz-* headers put x-amz-tagging in the query string."""
+    q = urllib.parse.quote("a=1&b=two words", safe="")
+    r = raw("PUT", f"/{bucket}/p?x-amz-tagging={q}", body=b"presigned")
+    assert r.status == 200, r
+    assert tags_of(s3, bucket, "p") == {"a": "1", "b": "two words"}
+    assert s3.get_object(Bucket=bucket, Key="p")["Body"].read() == b"presigned"
+
+
 def test_multipart_with_tagging(s3, bucket):
     mpu = s3.create_multipart_upload(Bucket=bucket, Key="big", Tagging="part=yes&n=2")
     part1 = os.urandom(5 * 1024 * 1024)
