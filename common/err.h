@@ -74,6 +74,9 @@ typedef enum {
     COF_ERR_TIME_SKEWED,         /* 403 RequestTimeTooSkewed */
     COF_ERR_SHA256_MISMATCH,     /* 400 XAmzContentSHA256Mismatch */
     COF_ERR_QUERY_AUTH,          /* 400 AuthorizationQueryParametersError */
+    COF_ERR_INVALID_TAG,         /* 400 InvalidTag */
+    COF_ERR_BAD_REQUEST,         /* 400 BadRequest (e.g. too many tags) */
+    COF_ERR_NO_TAG_SET,          /* 404 NoSuchTagSet */
     COF_ERR_NO_SUCH_VERSION,     /* 404 NoSuchVersion */
     COF_ERR__COUNT
 } cof_err;

@@ -14,6 +14,7 @@
 #include "server/kms.h"
 #include "server/objio.h"
 #include "server/sse.h"
+#include "server/tagging.h"
 #include "storage/meta.h"
 
 /* How a write is encrypted, from its headers or the bucket's default. */
@@ -141,7 +142,7 @@ cof_err ops_versioning_get(struct srv_req *req, const char *bucket, enum ops_ver
 /* The version id a new write (or delete marker) gets: a fresh id when enabled, else "null".
  * *out malloc'd. */
 cof_err ops_version_new(enum ops_versioning st, char **out);
-/* Whether v can be a version id ("null" or one coffer issues); others are InvalidArgument. */
+/* Whether v can be a version id ("null", or shaped like one); others are InvalidArgument. */
 bool ops_version_id_valid(const char *v);
 /* x-amz-version-id of an object version: sent when it has a real id or its bucket has a
  * versioning state. */
@@ -149,5 +150,27 @@ void ops_add_version_header(struct srv_req *req, enum ops_versioning st, const c
 /* The ?versionId of the request: NULL when absent; replies 400 InvalidArgument itself (and
  * returns that error) when it cannot be a version id. */
 cof_err ops_request_version(struct srv_req *req, const char **out);
+
+/* ---- tagging (ops_tagging.c) ---- */
+/* The object row (bucket, key, version_id) addresses: version_id NULL, "null" or the current
+ * row's id is the current row; any other id is 404 NoSuchVersion (noncurrent versions are not
+ * looked up yet). Replies NoSuchBucket / NoSuchKey / NoSuchVersion itself. out is cleaned by
+ * the caller (sto_object_cleanup) on COF_OK. */
+cof_err ops_object_version(struct srv_req *req, const char *bucket, const char *key,
+                           const char *version_id, struct sto_object *out);
+/* The request's x-amz-tagging (header, else a presigner's x-amz-tagging query parameter) as
+ * canonical tags (*out_canon malloc'd), or NULL without one. Replies AWS's error itself
+ * (InvalidArgument, InvalidTag, BadRequest). */
+cof_err ops_tagging_header(struct srv_req *req, char **out_canon);
+/* Sets the tagging line of a stored header block to canon (NULL or "" removes it). Takes *block
+ * (replaced on success, untouched on failure). */
+cof_err ops_set_tagging_line(char **block, const char *canon);
+/* Replies for a refused tag set (InvalidTag with TagKey, BadRequest, InvalidArgument naming
+ * x-amz-tagging with the header value); MalformedXML and NOMEM are left to the generic reply.
+ * For POST Object's "tagging" field: srv_tagging_parse_xml, this on failure, srv_tagset_encode,
+ * ops_set_tagging_line. */
+cof_err ops_reply_tag_err(struct srv_req *req, const struct srv_tag_err *e, const char *header);
+/* Checks Content-MD5 of a buffered body when the client sent one (ops_bucket.c). */
+cof_err ops_check_body_md5(struct srv_req *req);
 
 #endif

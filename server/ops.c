@@ -330,6 +330,11 @@ cof_err ops_begin(struct srv_req *req)
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_XML_BODY);
         return COF_OK;
+    case SRV_OP_PUT_OBJECT_TAGGING:
+    case SRV_OP_PUT_BUCKET_TAGGING:
+        req->body_mode = SRV_BODY_BUFFER;
+        cof_buf_init(&req->body, SRV_MAX_TAGGING_BODY);
+        return COF_OK;
     case SRV_OP_UPLOAD_PART:
         return ops_upload_part_begin(req);
     case SRV_OP_PUT_OBJECT:
@@ -427,6 +432,18 @@ cof_err ops_finish(struct srv_req *req)
         return ops_get_bucket_versioning(req);
     case SRV_OP_LIST_OBJECT_VERSIONS:
         return ops_list_object_versions(req);
+    case SRV_OP_PUT_OBJECT_TAGGING:
+        return ops_put_object_tagging(req);
+    case SRV_OP_GET_OBJECT_TAGGING:
+        return ops_get_object_tagging(req);
+    case SRV_OP_DELETE_OBJECT_TAGGING:
+        return ops_delete_object_tagging(req);
+    case SRV_OP_PUT_BUCKET_TAGGING:
+        return ops_put_bucket_tagging(req);
+    case SRV_OP_GET_BUCKET_TAGGING:
+        return ops_get_bucket_tagging(req);
+    case SRV_OP_DELETE_BUCKET_TAGGING:
+        return ops_delete_bucket_tagging(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     default:

@@ -55,6 +55,13 @@ cof_err ops_list_multipart_uploads(struct srv_req *req);
 cof_err ops_put_bucket_versioning(struct srv_req *req);
 cof_err ops_get_bucket_versioning(struct srv_req *req);
 cof_err ops_list_object_versions(struct srv_req *req);
+/* ops_tagging.c */
+cof_err ops_put_object_tagging(struct srv_req *req);
+cof_err ops_get_object_tagging(struct srv_req *req);
+cof_err ops_delete_object_tagging(struct srv_req *req);
+cof_err ops_put_bucket_tagging(struct srv_req *req);
+cof_err ops_get_bucket_tagging(struct srv_req *req);
+cof_err ops_delete_bucket_tagging(struct srv_req *req);
 
 /* Shared helpers (ops_common.c) */
 /* Owner id/name used in listings (LocalStack's default canonical user). */

@@ -58,6 +58,13 @@ cof_err ops_create_multipart(struct srv_req *req)
         err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &enc);
+    /* x-amz-tagging: the tags travel in the upload's headers to the completed object. */
+    char *tags = NULL;
+    if (err == COF_OK)
+        err = ops_tagging_header(req, &tags);
+    if (err == COF_OK && tags != NULL)
+        err = ops_set_tagging_line(&headers, tags);
+    free(tags);
     /* x-amz-checksum-algorithm: the parts carry that checksum and the object gets the composite
      * checksum of theirs (x-amz-checksum-type COMPOSITE). */
     const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");

@@ -216,6 +216,14 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o,
     srv_resp_add(req, "Accept-Ranges", "bytes");
     ops_add_sse_headers(req, o, ssec);
     each_stored(o->headers, add_stored, req);
+    /* AWS: "The number of tags, if any, on the object" (GetObject, HeadObject). */
+    char *tags = NULL;
+    if (srv_tagging_from_block(o->headers, &tags) == COF_OK && srv_tagging_count(tags) > 0) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", srv_tagging_count(tags));
+        srv_resp_add(req, "x-amz-tagging-count", n);
+    }
+    free(tags);
     for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
         const char *v = srv_query_get(&req->query, overrides[i].param);
         if (v != NULL)
@@ -708,7 +716,12 @@ cof_err ops_body_verify(struct srv_req *req)
 
 cof_err ops_put_object_begin(struct srv_req *req)
 {
+    char *tags = NULL;
     cof_err err = ops_bucket_must_exist(req, req->route.bucket);
+    /* A bad x-amz-tagging is refused before the body is read. */
+    if (err == COF_OK)
+        err = ops_tagging_header(req, &tags);
+    free(tags);
     if (err == COF_OK)
         err = ops_stream_begin(req);
     if (err == COF_OK)
@@ -803,6 +816,12 @@ cof_err ops_put_object_finish(struct srv_req *req)
         err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &p->enc);
+    char *tags = NULL;
+    if (err == COF_OK)
+        err = ops_tagging_header(req, &tags); /* checked at begin: cannot fail but for memory */
+    if (err == COF_OK && tags != NULL)
+        err = ops_set_tagging_line(&headers, tags);
+    free(tags);
     /* A checksum is derived from the plaintext: kept only for SSE-S3 objects (SSE-C and SSE-KMS
      * would leak through it). */
     if (err == COF_OK && p->enc.ssec.key == NULL && !p->enc.kms_used)
@@ -1368,7 +1387,8 @@ cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key
 
 cof_err ops_copy_object(struct srv_req *req)
 {
-    char *sbucket = NULL, *skey = NULL, *sversion = NULL, *headers = NULL, *doc = NULL;
+    char *sbucket = NULL, *skey = NULL, *sversion = NULL, *headers = NULL, *doc = NULL,
+         *tags = NULL;
     struct sto_object src, dst;
     struct objio_reader *r = NULL;
     struct objio_writer *w = NULL;
@@ -1407,6 +1427,26 @@ cof_err ops_copy_object(struct srv_req *req)
                                   "ArgumentName", "x-amz-metadata-directive");
             goto out;
         }
+    }
+    /* x-amz-tagging-directive: COPY (default) keeps the source's tags, REPLACE takes
+     * x-amz-tagging (none without it). */
+    const char *tdir = srv_req_header(req, "x-amz-tagging-directive");
+    bool tags_replace = false;
+    if (tdir != NULL) {
+        if (strcmp(tdir, "REPLACE") == 0) {
+            tags_replace = true;
+        } else if (strcmp(tdir, "COPY") != 0) {
+            err = srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT, "Unknown tagging directive.",
+                                      "x-amz-tagging-directive", tdir);
+            if (err == COF_OK)
+                err = COF_ERR_INVALID_ARGUMENT;
+            goto out;
+        }
+    }
+    if (tags_replace) {
+        err = ops_tagging_header(req, &tags);
+        if (err != COF_OK)
+            goto out;
     }
     err = ops_bucket_must_exist(req, req->route.bucket);
     if (err != COF_OK)
@@ -1452,6 +1492,10 @@ cof_err ops_copy_object(struct srv_req *req)
     }
     if (err == COF_OK)
         err = ops_add_internal(&headers, &dst_enc);
+    if (err == COF_OK && !tags_replace)
+        err = srv_tagging_from_block(src.headers, &tags);
+    if (err == COF_OK)
+        err = ops_set_tagging_line(&headers, tags);
     if (err != COF_OK)
         goto out;
 
@@ -1501,6 +1545,7 @@ out:
     objio_writer_free(w);
     objio_reader_free(r);
     free(headers);
+    free(tags);
     sto_object_cleanup(&src);
     sto_object_cleanup(&dst);
     free(sbucket);

@@ -42,13 +42,18 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
     [SRV_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
     [SRV_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
+    [SRV_OP_PUT_OBJECT_TAGGING] = "PutObjectTagging",
+    [SRV_OP_GET_OBJECT_TAGGING] = "GetObjectTagging",
+    [SRV_OP_DELETE_OBJECT_TAGGING] = "DeleteObjectTagging",
+    [SRV_OP_PUT_BUCKET_TAGGING] = "PutBucketTagging",
+    [SRV_OP_GET_BUCKET_TAGGING] = "GetBucketTagging",
+    [SRV_OP_DELETE_BUCKET_TAGGING] = "DeleteBucketTagging",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
 static const char *const bucket_unimpl[] = {
     "policy",
     "cors",
-    "tagging",
     "acl",
     "lifecycle",
     "website",
@@ -70,10 +75,10 @@ static const char *const bucket_unimpl[] = {
     "metadataConfiguration",
 };
 
-/* Object-level subresources (multipart, tagging, ACL, object lock, ...). partNumber counts for
- * every method: GET/HEAD with partNumber read one part of a multipart object. */
+/* Object-level subresources (ACL, object lock, ...). partNumber counts for every method: GET/HEAD
+ * with partNumber read one part of a multipart object. */
 static const char *const object_unimpl[] = {
-    "tagging", "acl", "retention", "legal-hold", "restore", "select", "torrent", "renameObject",
+    "acl", "retention", "legal-hold", "restore", "select", "torrent", "renameObject",
 };
 
 const char *srv_op_name(enum srv_op op)
@@ -216,8 +221,22 @@ static bool localstack_route(enum method m, const char *path, struct srv_route *
     return true;
 }
 
+/* GET/PUT/DELETE ?tagging on a bucket (bucket true) or an object. */
+static enum srv_op tagging_op(enum method m, bool bucket)
+{
+    if (m == M_GET)
+        return bucket ? SRV_OP_GET_BUCKET_TAGGING : SRV_OP_GET_OBJECT_TAGGING;
+    if (m == M_PUT)
+        return bucket ? SRV_OP_PUT_BUCKET_TAGGING : SRV_OP_PUT_OBJECT_TAGGING;
+    if (m == M_DELETE)
+        return bucket ? SRV_OP_DELETE_BUCKET_TAGGING : SRV_OP_DELETE_OBJECT_TAGGING;
+    return SRV_OP_METHOD_NOT_ALLOWED;
+}
+
 static enum srv_op bucket_op(enum method m, const struct srv_query *q)
 {
+    if (srv_query_has(q, "tagging"))
+        return tagging_op(m, true);
     if (srv_query_has(q, "encryption")) {
         if (m == M_GET)
             return SRV_OP_GET_BUCKET_ENCRYPTION;
@@ -292,6 +311,8 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
 {
     if (has_any(q, object_unimpl, sizeof(object_unimpl) / sizeof(object_unimpl[0])))
         return SRV_OP_NOT_IMPLEMENTED;
+    if (srv_query_has(q, "tagging"))
+        return tagging_op(m, false);
     enum srv_op mp = multipart_op(m, q, has_copy_source);
     if (mp != SRV_OP_NONE)
         return mp;

@@ -116,6 +116,11 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
+    [COF_ERR_INVALID_TAG] = {400, "InvalidTag",
+                             "The tag provided was not a valid tag. This error can occur if the "
+                             "tag did not pass input validation."},
+    [COF_ERR_BAD_REQUEST] = {400, "BadRequest", "Bad Request"},
+    [COF_ERR_NO_TAG_SET] = {404, "NoSuchTagSet", "The TagSet does not exist"},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",

@@ -2092,6 +2092,48 @@ cof_err sto_meta_object_rewrap(struct sto_meta *m, const char *bucket, const cha
     return err;
 }
 
+struct set_headers_args {
+    const char *bucket, *key, *version_id, *headers;
+    const struct sto_object *expected;
+};
+
+static void bind_set_headers(sqlite3_stmt *s, const void *arg)
+{
+    const struct set_headers_args *a = arg;
+    const struct sto_object *e = a->expected;
+    sqlite3_bind_text(s, 1, a->headers, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, a->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, a->version_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, e->blob_id, -1, SQLITE_STATIC); /* NULL binds NULL */
+    sqlite3_bind_text(s, 6, e->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, e->mtime_ms);
+    sqlite3_bind_int64(s, 8, (sqlite3_int64)e->part_count);
+    sqlite3_bind_text(s, 9, e->headers, -1, SQLITE_STATIC);
+}
+
+cof_err sto_meta_object_set_headers(struct sto_meta *m, const char *bucket, const char *key,
+                                    const char *version_id, const struct sto_object *expected,
+                                    const char *headers, bool *out_changed)
+{
+    struct set_headers_args a = {bucket, key, version_id, headers, expected};
+    int changes = 0;
+    /* IS compares NULL with NULL as equal (a multipart object has no blob_id). */
+    cof_err err = write_once(m, "object set headers",
+                             "UPDATE objects SET headers = ?1 WHERE bucket = ?2 AND key = ?3"
+                             " AND version_id IS ?4 AND blob_id IS ?5 AND etag IS ?6"
+                             " AND mtime_ms = ?7 AND part_count = ?8 AND headers IS ?9",
+                             bind_set_headers, &a, &changes);
+    if (err == COF_OK && changes == 0) /* a noncurrent version */
+        err = write_once(m, "version set headers",
+                         "UPDATE object_versions SET headers = ?1 WHERE bucket = ?2 AND"
+                         " key = ?3 AND version_id IS ?4 AND blob_id IS ?5 AND etag IS ?6"
+                         " AND mtime_ms = ?7 AND part_count = ?8 AND headers IS ?9",
+                         bind_set_headers, &a, &changes);
+    *out_changed = err == COF_OK && changes > 0;
+    return err;
+}
+
 cof_err sto_meta_kms_rewrap(struct sto_meta *m, const char *id, const char *old_kek,
                             const char *new_kek, const uint8_t *material, size_t len)
 {

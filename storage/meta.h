@@ -108,13 +108,25 @@ COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bu
 COF_MUST_CHECK cof_err sto_meta_delete_version(struct sto_meta *m, const char *bucket,
                                                const char *key, const char *version_id,
                                                bool *out_was_marker);
+
+/* Replaces the stored header block of the row (bucket, key, version_id), current or noncurrent,
+ * with headers, but only if that row is still the one the caller read: same blob_id, etag,
+ * mtime_ms, part_count and headers as *expected (NULLs compare equal to NULLs). The caller's
+ * read-modify-write (e.g. a tag change) therefore never undoes a concurrent overwrite or another
+ * header change; nothing else of the row changes (mtime included). *out_changed is false when the
+ * row changed or vanished since: read it again and retry. COF_ERR_DB. */
+COF_MUST_CHECK cof_err sto_meta_object_set_headers(struct sto_meta *m, const char *bucket,
+                                                   const char *key, const char *version_id,
+                                                   const struct sto_object *expected,
+                                                   const char *headers, bool *out_changed);
+
 /* Listing: calls cb with the current versions (delete markers skipped) of bucket whose key
- * starts with prefix (may be "" or NULL), in
- * binary (memcmp) key order, starting at the first key > from (or >= from when inclusive; from
- * NULL = start), at most limit rows. cb returns COF_OK to continue; any other code stops the walk
- * and is returned, except COF_ERR_NOT_FOUND which stops it and returns COF_OK ("enough").
- * Uses the primary-key index: cost is O(log n + rows visited). The row passed to cb is borrowed.
- * COF_ERR_NO_BUCKET. limit 0 lists nothing (the bucket is still checked). */
+ * starts with prefix (may be "" or NULL), in binary (memcmp) key order, starting at the first key >
+ * from (or >= from when inclusive; from NULL = start), at most limit rows. cb returns COF_OK to
+ * continue; any other code stops the walk and is returned, except COF_ERR_NOT_FOUND which stops it
+ * and returns COF_OK ("enough"). Uses the primary-key index: cost is O(log n + rows visited). The
+ * row passed to cb is borrowed. COF_ERR_NO_BUCKET. limit 0 lists nothing (the bucket is still
+ * checked). */
 typedef cof_err (*sto_object_fn)(const struct sto_object *o, void *arg);
 COF_MUST_CHECK cof_err sto_meta_list_objects(struct sto_meta *m, const char *bucket,
                                              const char *from, bool inclusive, const char *prefix,

@@ -427,3 +427,30 @@ def test_cli_versioning_flow(aws, s3, tmp_path):
     out = json.loads(aws("s3api", "list-object-versions", "--bucket", b).stdout)
     assert len(out["DeleteMarkers"]) == 1 and out["DeleteMarkers"][0]["IsLatest"] is True
     wipe(s3, b)
+
+
+def test_tags_belong_to_their_version(s3, raw):
+    b = versioned_bucket(s3)
+    try:
+        v1 = s3.put_object(Bucket=b, Key="t", Body=b"1", Tagging="gen=one")["VersionId"]
+        v2 = s3.put_object(Bucket=b, Key="t", Body=b"2", Tagging="gen=two&x=y")["VersionId"]
+        assert s3.get_object_tagging(Bucket=b, Key="t", VersionId=v1)["TagSet"] == \
+            [{"Key": "gen", "Value": "one"}]
+        s3.put_object_tagging(Bucket=b, Key="t", VersionId=v1,
+                              Tagging={"TagSet": [{"Key": "gen", "Value": "old"}]})
+        assert s3.get_object_tagging(Bucket=b, Key="t", VersionId=v1)["TagSet"] == \
+            [{"Key": "gen", "Value": "old"}]
+        assert s3.get_object(Bucket=b, Key="t", VersionId=v1)["TagCount"] == 1
+        assert s3.get_object(Bucket=b, Key="t")["TagCount"] == 2
+        assert s3.get_object_tagging(Bucket=b, Key="t")["VersionId"] == v2
+        s3.delete_object_tagging(Bucket=b, Key="t", VersionId=v2)
+        assert s3.get_object_tagging(Bucket=b, Key="t", VersionId=v2)["TagSet"] == []
+        assert len(s3.get_object_tagging(Bucket=b, Key="t", VersionId=v1)["TagSet"]) == 1
+        # A delete marker has no tags: 405 by version id, 404 as the current version.
+        marker = s3.delete_object(Bucket=b, Key="t")["VersionId"]
+        r = raw("GET", f"/{b}/t?tagging&versionId={marker}")
+        assert r.status == 405 and r.header("x-amz-delete-marker") == "true"
+        r = raw("GET", f"/{b}/t?tagging")
+        assert r.status == 404 and r.xml().findtext("Code") == "NoSuchKey"
+    finally:
+        wipe(s3, b)

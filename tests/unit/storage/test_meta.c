@@ -651,6 +651,80 @@ static void test_versions(struct sto_meta *m)
         free(b[i]);
 }
 
+/* sto_meta_object_set_headers: a compare-and-swap on the row the caller read. */
+static void test_set_headers(struct sto_meta *m)
+{
+    struct sto_object o, got, got2;
+    char *a = new_id(), *b = new_id();
+    bool changed = true;
+
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "hdr", "us-east-1", 1), COF_OK);
+    obj_init(&o, "hdr", "k", a, "etag-a");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "k", &got), COF_OK);
+
+    /* The row as read: replaced, nothing else changes. */
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "null", &got, "A:1\n", &changed),
+                 COF_OK);
+    CHECK(changed);
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "k", &got2), COF_OK);
+    CHECK_EQ_STR(got2.headers, "A:1\n");
+    CHECK_EQ_INT(got2.mtime_ms, got.mtime_ms);
+    CHECK_EQ_STR(got2.etag, "etag-a");
+    CHECK_EQ_STR(got2.blob_id, a);
+
+    /* A stale read (the headers changed since) changes nothing. */
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "null", &got, "B:2\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+    sto_object_cleanup(&got);
+
+    /* Overwritten since the read (new blob, same etag and time): the overwrite stays. */
+    struct sto_object o2;
+    obj_init(&o2, "hdr", "k", b, "etag-a");
+    free(o2.headers);
+    o2.headers = xstrdup("A:1\n");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o2, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "null", &got2, "C:3\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.headers, "A:1\n");
+    CHECK_EQ_STR(got.blob_id, b);
+
+    /* Another version id, a missing key or bucket: nothing to change. */
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "v1", &got, "D\n", &changed), COF_OK);
+    CHECK(!changed);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "nope", "null", &got, "D\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "nope", "k", "null", &got, "D\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+
+    /* NULL headers compare equal to NULL. */
+    struct sto_object mp;
+    obj_init(&mp, "hdr", "mp", a, "etag-mp");
+    free(mp.headers);
+    mp.headers = NULL;
+    CHECK_EQ_INT(sto_meta_put_object(m, &mp, NULL), COF_OK);
+    struct sto_object mpr;
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "mp", &mpr), COF_OK);
+    CHECK(mpr.headers == NULL);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "mp", "null", &mpr, "T:1\n", &changed),
+                 COF_OK);
+    CHECK(changed);
+    sto_object_cleanup(&mpr);
+
+    sto_object_cleanup(&o);
+    sto_object_cleanup(&o2);
+    sto_object_cleanup(&mp);
+    sto_object_cleanup(&got);
+    sto_object_cleanup(&got2);
+    free(a);
+    free(b);
+}
+
 static void test_prefix_successor(void)
 {
     static const struct {
@@ -784,7 +858,8 @@ static void test_list(struct sto_meta *m)
     free(blob);
 }
 
-/* ---- 100k keys: the list statement searches the primary key --------------------------------- */
+/* ---- 100k keys: the list statement searches the primary key ---------------------------------
+ */
 
 static void explain(sqlite3 *db, const char *sql, char *out, size_t cap)
 {
@@ -921,7 +996,8 @@ static void test_big(const char *dir)
     free(blob);
 }
 
-/* ---- reset ---------------------------------------------------------------------------------- */
+/* ---- reset ----------------------------------------------------------------------------------
+ */
 
 static void test_reset(const char *dir)
 {
@@ -968,7 +1044,8 @@ static void test_reset(const char *dir)
     free(old);
 }
 
-/* ---- concurrency ---------------------------------------------------------------------------- */
+/* ---- concurrency ----------------------------------------------------------------------------
+ */
 
 enum { THREADS = 8, OPS = 250 };
 
@@ -1097,7 +1174,8 @@ static void bench_small(const char *dir)
     }
 }
 
-/* ---- crash points of the write protocol ----------------------------------------------------- */
+/* ---- crash points of the write protocol -----------------------------------------------------
+ */
 
 static cof_err write_blob(struct sto_blobs *bs, const char *id)
 {
@@ -1400,7 +1478,8 @@ static void test_crash(const char *dir)
     }
 }
 
-/* ---- KMS keyring ---------------------------------------------------------------------------- */
+/* ---- KMS keyring ----------------------------------------------------------------------------
+ */
 
 static cof_err count_key(const struct sto_kms_key *k, void *arg)
 {
@@ -1469,6 +1548,7 @@ int main(void)
     } with_meta[] = {
         {"buckets", test_buckets}, {"configs", test_configs}, {"objects", test_objects},
         {"list", test_list},       {"kms", test_kms},         {"versions", test_versions},
+        {"list", test_list},       {"kms", test_kms},         {"hdr", test_set_headers},
     };
     static const struct {
         const char *tag;
