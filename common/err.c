@@ -62,6 +62,8 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_TIME_SKEWED] = "COF_ERR_TIME_SKEWED",
     [COF_ERR_SHA256_MISMATCH] = "COF_ERR_SHA256_MISMATCH",
     [COF_ERR_QUERY_AUTH] = "COF_ERR_QUERY_AUTH",
+    [COF_ERR_MALFORMED_POLICY] = "COF_ERR_MALFORMED_POLICY",
+    [COF_ERR_NO_SUCH_POLICY] = "COF_ERR_NO_SUCH_POLICY",
 };
 
 const char *cof_err_name(cof_err e)

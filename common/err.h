@@ -74,6 +74,8 @@ typedef enum {
     COF_ERR_TIME_SKEWED,         /* 403 RequestTimeTooSkewed */
     COF_ERR_SHA256_MISMATCH,     /* 400 XAmzContentSHA256Mismatch */
     COF_ERR_QUERY_AUTH,          /* 400 AuthorizationQueryParametersError */
+    COF_ERR_MALFORMED_POLICY,    /* 400 MalformedPolicy */
+    COF_ERR_NO_SUCH_POLICY,      /* 404 NoSuchBucketPolicy */
     COF_ERR__COUNT
 } cof_err;
 

@@ -245,10 +245,13 @@ cof_err ops_delete_objects(struct srv_req *req)
     for (size_t i = 0; err == COF_OK && i < d.n; i++) {
         const struct srv_delete_obj *o = &d.objs[i];
         char *removed = NULL;
-        cof_err e =
-            strlen(o->key) > 1024
-                ? COF_ERR_KEY_TOO_LONG
-                : sto_meta_delete_object(req->ctx->meta, req->route.bucket, o->key, &removed);
+        cof_err e = COF_OK;
+        if (strlen(o->key) > 1024)
+            e = COF_ERR_KEY_TOO_LONG;
+        else if (!ops_policy_allows(req, "s3:DeleteObject", o->key)) /* AWS: per key */
+            e = COF_ERR_ACCESS_DENIED;
+        else
+            e = sto_meta_delete_object(req->ctx->meta, req->route.bucket, o->key, &removed);
         if (removed != NULL) {
             ops_blob_discard(req->ctx, req->rid, removed, true);
             free(removed);
