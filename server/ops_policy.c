@@ -10,8 +10,9 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "crypto/digest.h"
+#include "crypto/envelope.h"
 #include "server/internal.h"
+#include "server/kms.h"
 #include "server/ops.h"
 #include "server/policy.h"
 #include "server/xml.h"
@@ -103,6 +104,10 @@ struct key_ctx {
     const char *key;       /* object key, or NULL for a bucket-level request */
     struct srv_query tags; /* x-amz-tagging, parsed on first use */
     bool tags_parsed;
+    /* UploadPart, UploadPartCopy and CompleteMultipartUpload carry no SSE headers; their SSE
+     * condition keys come from the upload, which CreateMultipartUpload authorized with them. */
+    struct sto_upload upload;
+    int upload_state; /* 0: not looked up, 1: found, -1: none */
     /* s3:ExistingObjectTag/<tag>: the stored object's tag value. TODO(tagging): object tags are
      * being added as a stored header line; once they land, ops_policy_check sets this to a
      * lookup of that line. Until then the key is absent (so only ...IfExists/Null/negated
@@ -167,6 +172,50 @@ static const struct srv_query *request_tags(struct key_ctx *kc)
     return &kc->tags;
 }
 
+static bool part_of_upload(enum srv_op op)
+{
+    return op == SRV_OP_UPLOAD_PART || op == SRV_OP_UPLOAD_PART_COPY ||
+           op == SRV_OP_COMPLETE_MULTIPART;
+}
+
+static const struct sto_upload *upload_of(struct key_ctx *kc)
+{
+    struct srv_req *req = kc->req;
+    if (kc->upload_state == 0) {
+        const char *id = srv_query_get(&req->query, "uploadId");
+        kc->upload_state = -1;
+        if (id != NULL && kc->key != NULL &&
+            sto_meta_upload_get(req->ctx->meta, req->route.bucket, kc->key, id, &kc->upload) ==
+                COF_OK)
+            kc->upload_state = 1;
+    }
+    return kc->upload_state == 1 ? &kc->upload : NULL;
+}
+
+/* The SSE condition keys of a multipart part from its upload (absent when the upload is
+ * unknown: the operation then answers NoSuchUpload). */
+static bool upload_sse_key(struct key_ctx *kc, const char *hdr, struct srv_policy_values *out)
+{
+    const struct sto_upload *u = upload_of(kc);
+    if (u == NULL)
+        return false;
+    if (strcasecmp(hdr, "x-amz-server-side-encryption") == 0) {
+        if (u->sse_mode == CRY_MODE_SSE_S3)
+            return one(out, "AES256");
+        return u->sse_mode == CRY_MODE_SSE_KMS && one(out, "aws:kms");
+    }
+    if (strcasecmp(hdr, "x-amz-server-side-encryption-aws-kms-key-id") == 0) {
+        if (u->sse_mode != CRY_MODE_SSE_KMS)
+            return false;
+        srv_kms_arn(kc->req->ctx, u->kek_id != NULL ? u->kek_id : "", out->scratch,
+                    sizeof(out->scratch));
+        return one(out, out->scratch);
+    }
+    if (strcasecmp(hdr, "x-amz-server-side-encryption-customer-algorithm") == 0)
+        return u->sse_mode == CRY_MODE_SSE_C && one(out, "AES256");
+    return false;
+}
+
 static bool lookup_key(void *arg, const char *name, struct srv_policy_values *out)
 {
     struct key_ctx *kc = arg;
@@ -175,6 +224,9 @@ static bool lookup_key(void *arg, const char *name, struct srv_policy_values *ou
 
     if (strncasecmp(name, "s3:", 3) == 0) {
         const char *rest = name + 3;
+        if (strncasecmp(rest, "x-amz-server-side-encryption", 28) == 0 &&
+            part_of_upload(req->route.op))
+            return upload_sse_key(kc, rest, out);
         for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++) {
             if (strcasecmp(rest, header_keys[i]) == 0)
                 return one(out, srv_req_header(req, header_keys[i]));
@@ -290,6 +342,8 @@ static bool allowed(struct srv_req *req, const struct srv_policy *p, const char 
     struct srv_policy_req r = {req->principal, action, res, lookup_key, &kc};
     enum srv_policy_decision d = srv_policy_eval(p, &r);
     srv_query_cleanup(&kc.tags);
+    if (kc.upload_state == 1)
+        sto_upload_cleanup(&kc.upload);
     free(res);
     if (d == SRV_POLICY_DENY)
         return false;

@@ -109,6 +109,24 @@ def test_aws_profile_rejects_seed_version(coffer_factory):
     assert err(s3.put_object, Bucket=b, Key="k", Body=b"x")[1] == "AccessDenied"
 
 
+def test_seed_004_multipart(s3, bucket):
+    """Parts carry no SSE header: their condition keys come from the upload, as in AWS, so an
+    encrypted multipart upload passes the deny-unencrypted policy and an unencrypted one cannot
+    even start."""
+    s3.put_bucket_policy(Bucket=bucket, Policy=SEED_004_POLICY % bucket)
+    assert err(s3.create_multipart_upload, Bucket=bucket, Key="mp")[1] == "AccessDenied"
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", ServerSideEncryption="AES256")
+    part = b"p" * (5 * 1024 * 1024)
+    e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=1,
+                        Body=part)["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=2,
+                        Body=b"tail")["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1},
+                                                            {"PartNumber": 2, "ETag": e2}]})
+    assert s3.head_object(Bucket=bucket, Key="mp")["ContentLength"] == len(part) + 4
+
+
 def test_denied_put_leaves_object_intact(s3, bucket):
     s3.put_object(Bucket=bucket, Key="keep", Body=b"original")
     s3.put_bucket_policy(Bucket=bucket, Policy=SEED_004_POLICY % bucket)
