@@ -37,92 +37,97 @@ struct srv_policy {
 /* Messages that quote the document; *out_msg points here until the thread's next parse. */
 static _Thread_local char msg_buf[96];
 
-/* S3 actions a policy may name (exactly or through a wildcard); "s3:" is implied. */
-static const char *const s3_actions[] = {
-    "AbortMultipartUpload",
-    "BypassGovernanceRetention",
-    "CreateAccessPoint",
-    "CreateBucket",
-    "DeleteAccessPoint",
-    "DeleteBucket",
-    "DeleteBucketOwnershipControls",
-    "DeleteBucketPolicy",
-    "DeleteBucketWebsite",
-    "DeleteObject",
-    "DeleteObjectTagging",
-    "DeleteObjectVersion",
-    "DeleteObjectVersionTagging",
-    "GetAccelerateConfiguration",
-    "GetAnalyticsConfiguration",
-    "GetBucketAcl",
-    "GetBucketCORS",
-    "GetBucketLocation",
-    "GetBucketLogging",
-    "GetBucketNotification",
-    "GetBucketObjectLockConfiguration",
-    "GetBucketOwnershipControls",
-    "GetBucketPolicy",
-    "GetBucketPolicyStatus",
-    "GetBucketPublicAccessBlock",
-    "GetBucketRequestPayment",
-    "GetBucketTagging",
-    "GetBucketVersioning",
-    "GetBucketWebsite",
-    "GetEncryptionConfiguration",
-    "GetIntelligentTieringConfiguration",
-    "GetInventoryConfiguration",
-    "GetLifecycleConfiguration",
-    "GetMetricsConfiguration",
-    "GetObject",
-    "GetObjectAcl",
-    "GetObjectAttributes",
-    "GetObjectLegalHold",
-    "GetObjectRetention",
-    "GetObjectTagging",
-    "GetObjectTorrent",
-    "GetObjectVersion",
-    "GetObjectVersionAcl",
-    "GetObjectVersionAttributes",
-    "GetObjectVersionTagging",
-    "GetObjectVersionTorrent",
-    "GetReplicationConfiguration",
-    "ListAllMyBuckets",
-    "ListBucket",
-    "ListBucketMultipartUploads",
-    "ListBucketVersions",
-    "ListMultipartUploadParts",
-    "ObjectOwnerOverrideToBucketOwner",
-    "PutAccelerateConfiguration",
-    "PutAnalyticsConfiguration",
-    "PutBucketAcl",
-    "PutBucketCORS",
-    "PutBucketLogging",
-    "PutBucketNotification",
-    "PutBucketObjectLockConfiguration",
-    "PutBucketOwnershipControls",
-    "PutBucketPolicy",
-    "PutBucketPublicAccessBlock",
-    "PutBucketRequestPayment",
-    "PutBucketTagging",
-    "PutBucketVersioning",
-    "PutBucketWebsite",
-    "PutEncryptionConfiguration",
-    "PutIntelligentTieringConfiguration",
-    "PutInventoryConfiguration",
-    "PutLifecycleConfiguration",
-    "PutMetricsConfiguration",
-    "PutObject",
-    "PutObjectAcl",
-    "PutObjectLegalHold",
-    "PutObjectRetention",
-    "PutObjectTagging",
-    "PutObjectVersionAcl",
-    "PutObjectVersionTagging",
-    "PutReplicationConfiguration",
-    "ReplicateDelete",
-    "ReplicateObject",
-    "ReplicateTags",
-    "RestoreObject",
+/* S3 actions a policy may name (exactly or through a wildcard; "s3:" is implied) and the
+ * resource type each applies to (AWS's "Actions defined by Amazon S3" table). */
+enum res_type { R_NONE = 0, R_BUCKET = 1, R_OBJECT = 2 };
+static const struct {
+    const char *name;
+    enum res_type type;
+} s3_actions[] = {
+    {"AbortMultipartUpload", R_OBJECT},
+    {"BypassGovernanceRetention", R_OBJECT},
+    {"CreateAccessPoint", R_NONE},
+    {"CreateBucket", R_BUCKET},
+    {"DeleteAccessPoint", R_NONE},
+    {"DeleteBucket", R_BUCKET},
+    {"DeleteBucketOwnershipControls", R_BUCKET},
+    {"DeleteBucketPolicy", R_BUCKET},
+    {"DeleteBucketWebsite", R_BUCKET},
+    {"DeleteObject", R_OBJECT},
+    {"DeleteObjectTagging", R_OBJECT},
+    {"DeleteObjectVersion", R_OBJECT},
+    {"DeleteObjectVersionTagging", R_OBJECT},
+    {"GetAccelerateConfiguration", R_BUCKET},
+    {"GetAnalyticsConfiguration", R_BUCKET},
+    {"GetBucketAcl", R_BUCKET},
+    {"GetBucketCORS", R_BUCKET},
+    {"GetBucketLocation", R_BUCKET},
+    {"GetBucketLogging", R_BUCKET},
+    {"GetBucketNotification", R_BUCKET},
+    {"GetBucketObjectLockConfiguration", R_BUCKET},
+    {"GetBucketOwnershipControls", R_BUCKET},
+    {"GetBucketPolicy", R_BUCKET},
+    {"GetBucketPolicyStatus", R_BUCKET},
+    {"GetBucketPublicAccessBlock", R_BUCKET},
+    {"GetBucketRequestPayment", R_BUCKET},
+    {"GetBucketTagging", R_BUCKET},
+    {"GetBucketVersioning", R_BUCKET},
+    {"GetBucketWebsite", R_BUCKET},
+    {"GetEncryptionConfiguration", R_BUCKET},
+    {"GetIntelligentTieringConfiguration", R_BUCKET},
+    {"GetInventoryConfiguration", R_BUCKET},
+    {"GetLifecycleConfiguration", R_BUCKET},
+    {"GetMetricsConfiguration", R_BUCKET},
+    {"GetObject", R_OBJECT},
+    {"GetObjectAcl", R_OBJECT},
+    {"GetObjectAttributes", R_OBJECT},
+    {"GetObjectLegalHold", R_OBJECT},
+    {"GetObjectRetention", R_OBJECT},
+    {"GetObjectTagging", R_OBJECT},
+    {"GetObjectTorrent", R_OBJECT},
+    {"GetObjectVersion", R_OBJECT},
+    {"GetObjectVersionAcl", R_OBJECT},
+    {"GetObjectVersionAttributes", R_OBJECT},
+    {"GetObjectVersionTagging", R_OBJECT},
+    {"GetObjectVersionTorrent", R_OBJECT},
+    {"GetReplicationConfiguration", R_BUCKET},
+    {"ListAllMyBuckets", R_NONE},
+    {"ListBucket", R_BUCKET},
+    {"ListBucketMultipartUploads", R_BUCKET},
+    {"ListBucketVersions", R_BUCKET},
+    {"ListMultipartUploadParts", R_OBJECT},
+    {"ObjectOwnerOverrideToBucketOwner", R_OBJECT},
+    {"PutAccelerateConfiguration", R_BUCKET},
+    {"PutAnalyticsConfiguration", R_BUCKET},
+    {"PutBucketAcl", R_BUCKET},
+    {"PutBucketCORS", R_BUCKET},
+    {"PutBucketLogging", R_BUCKET},
+    {"PutBucketNotification", R_BUCKET},
+    {"PutBucketObjectLockConfiguration", R_BUCKET},
+    {"PutBucketOwnershipControls", R_BUCKET},
+    {"PutBucketPolicy", R_BUCKET},
+    {"PutBucketPublicAccessBlock", R_BUCKET},
+    {"PutBucketRequestPayment", R_BUCKET},
+    {"PutBucketTagging", R_BUCKET},
+    {"PutBucketVersioning", R_BUCKET},
+    {"PutBucketWebsite", R_BUCKET},
+    {"PutEncryptionConfiguration", R_BUCKET},
+    {"PutIntelligentTieringConfiguration", R_BUCKET},
+    {"PutInventoryConfiguration", R_BUCKET},
+    {"PutLifecycleConfiguration", R_BUCKET},
+    {"PutMetricsConfiguration", R_BUCKET},
+    {"PutObject", R_OBJECT},
+    {"PutObjectAcl", R_OBJECT},
+    {"PutObjectLegalHold", R_OBJECT},
+    {"PutObjectRetention", R_OBJECT},
+    {"PutObjectTagging", R_OBJECT},
+    {"PutObjectVersionAcl", R_OBJECT},
+    {"PutObjectVersionTagging", R_OBJECT},
+    {"PutReplicationConfiguration", R_BUCKET},
+    {"ReplicateDelete", R_OBJECT},
+    {"ReplicateObject", R_OBJECT},
+    {"ReplicateTags", R_OBJECT},
+    {"RestoreObject", R_OBJECT},
 };
 
 /* ---- condition operators ---- */
@@ -720,10 +725,45 @@ static bool valid_action(const char *a)
     if (!starts_icase(a, "s3:") || a[3] == '\0')
         return false;
     for (size_t i = 0; i < sizeof(s3_actions) / sizeof(s3_actions[0]); i++) {
-        if (srv_policy_wild_match(a + 3, s3_actions[i], true))
+        if (srv_policy_wild_match(a + 3, s3_actions[i].name, true))
             return true;
     }
     return false;
+}
+
+/* Resource types an action pattern applies to (a mask of res_type bits). */
+static unsigned action_types(const char *a)
+{
+    unsigned m = 0;
+    if (strcmp(a, "*") == 0)
+        return R_BUCKET | R_OBJECT;
+    for (size_t i = 0; i < sizeof(s3_actions) / sizeof(s3_actions[0]); i++) {
+        if (srv_policy_wild_match(a + 3, s3_actions[i].name, true))
+            m |= (unsigned)s3_actions[i].type;
+    }
+    return m;
+}
+
+/* The type of a (valid) resource: an object ARN has a '/' after the bucket. */
+static unsigned resource_types(const char *res)
+{
+    if (strcmp(res, "*") == 0)
+        return R_BUCKET | R_OBJECT;
+    return strchr(res + strlen("arn:aws:s3:::"), '/') != NULL ? R_OBJECT : R_BUCKET;
+}
+
+/* AWS refuses a statement with an action none of its resources can be the target of
+ * (s3:PutObject on "arn:aws:s3:::bucket", s3:ListBucket on "arn:aws:s3:::bucket/x*"). */
+static bool actions_fit_resources(const json_t *ac, const json_t *rs)
+{
+    unsigned rmask = 0;
+    for (size_t i = 0; i < n_values(rs); i++)
+        rmask |= resource_types(json_string_value(value_at(rs, i)));
+    for (size_t i = 0; i < n_values(ac); i++) {
+        if ((action_types(json_string_value(value_at(ac, i))) & rmask) == 0)
+            return false;
+    }
+    return true;
 }
 
 /* A resource must name this bucket or objects in it ("arn:aws:s3:::bucket[/...]", wildcards
@@ -873,6 +913,8 @@ static const char *check_statement(const json_t *st, const char *bucket, json_t 
         if (!valid_resource(json_string_value(value_at(rs != NULL ? rs : nrs, i)), bucket))
             return MSG_RESOURCE;
     }
+    if (ac != NULL && rs != NULL && !actions_fit_resources(ac, rs))
+        return "Action does not apply to any resource(s) in statement";
     const json_t *cond = json_object_get(st, "Condition");
     return cond != NULL ? check_condition(cond) : NULL;
 }

@@ -174,6 +174,7 @@ def test_no_such_bucket(s3):
     (None, "Policy has invalid resource"),
     (None, "Invalid principal in policy"),
     (None, "Policy has an invalid condition operator"),
+    (None, "Action does not apply to any resource(s) in statement"),
 ])
 def test_malformed(s3, bucket, policy, message):
     good = stmt("Allow", "s3:GetObject", f"arn:aws:s3:::{bucket}/*")
@@ -183,8 +184,10 @@ def test_malformed(s3, bucket, policy, message):
             s["Effect"] = "Maybe"
         elif "action" in message:
             s["Action"] = "s3:FlyAway"
-        elif "resource" in message:
+        elif "invalid resource" in message:
             s["Resource"] = "arn:aws:s3:::some-other-bucket/*"
+        elif "apply" in message:
+            s["Resource"] = f"arn:aws:s3:::{bucket}"
         elif "principal" in message:
             s["Principal"] = {"AWS": "not-an-account"}
         else:

@@ -142,6 +142,25 @@ static const struct parse_case parse_cases[] = {
     {ST("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":"
         "[\"arn:aws:s3:::bkt\",\"arn:aws:iam::123456789012:root\"]}"),
      true, "Policy has invalid resource"},
+    /* actions and resources must fit */
+    {ST("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":[\"s3:PutObject\"],\"Resource\":"
+        "[\"arn:aws:s3:::bkt\"]}"),
+     true, "Action does not apply to any resource(s) in statement"},
+    {ST("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":[\"s3:GetObject\",\"s3:ListBucket\"],"
+        "\"Resource\":\"arn:aws:s3:::bkt/*\"}"),
+     true, "Action does not apply to any resource(s) in statement"},
+    {ST("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:ListAllMyBuckets\",\"Resource\":"
+        "\"*\"}"),
+     true, "Action does not apply to any resource(s) in statement"},
+    {ST("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":[\"s3:GetObject\",\"s3:ListBucket\"],"
+        "\"Resource\":[\"arn:aws:s3:::bkt\",\"arn:aws:s3:::bkt/*\"]}"),
+     true, NULL},
+    {ST("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:List*\",\"Resource\":"
+        "\"arn:aws:s3:::bkt/*\"}"),
+     true, NULL},
+    {ST("{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":"
+        "\"arn:aws:s3:::bkt\"}"),
+     true, NULL},
     /* Condition */
     {ST("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":"
         "\"arn:aws:s3:::bkt/*\",\"Condition\":{\"StringEqualz\":{\"s3:prefix\":\"a\"}}}"),
