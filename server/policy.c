@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Bucket policy documents: validation at PutBucketPolicy time (so evaluation can trust the
  * shape) and IAM-style evaluation of one request. Knows JSON, not HTTP or storage. */
-#define _POSIX_C_SOURCE 200809L
 #include "server/policy.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include <time.h>
 
 struct srv_policy {
+    atomic_uint refs;
     json_t *root;
     json_t *stmts; /* always an array: a lone statement object is wrapped at parse time */
 };
@@ -1009,6 +1010,7 @@ cof_err srv_policy_parse(const char *text, size_t len, const char *bucket, bool 
         err = COF_ERR_NOMEM;
         goto out;
     }
+    atomic_init(&p->refs, 1);
     p->root = root;
     p->stmts = stmts;
     root = NULL;
@@ -1020,9 +1022,15 @@ out:
     return err;
 }
 
+struct srv_policy *srv_policy_ref(struct srv_policy *p)
+{
+    atomic_fetch_add(&p->refs, 1);
+    return p;
+}
+
 void srv_policy_free(struct srv_policy *p)
 {
-    if (p == NULL)
+    if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
         return;
     json_decref(p->root);
     free(p);

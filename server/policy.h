@@ -24,7 +24,9 @@ struct srv_policy;
 COF_MUST_CHECK cof_err srv_policy_parse(const char *text, size_t len, const char *bucket,
                                         bool strict_version, struct srv_policy **out,
                                         const char **out_msg, bool *out_odd_version);
-/* Accepts NULL. */
+/* Another reference to p, for sharing one parsed policy between threads (atomic). */
+struct srv_policy *srv_policy_ref(struct srv_policy *p);
+/* Drops a reference; the last one frees. Accepts NULL. */
 void srv_policy_free(struct srv_policy *p);
 
 /* Values of one condition key in the request. The callback points v[] at strings that stay

@@ -234,7 +234,12 @@ static void test_parse(void)
     const char *d = "{\"Version\":\"2018-05-24\",\"Statement\":[" OK_ST "]}";
     CHECK_EQ_INT(srv_policy_parse(d, strlen(d), B, false, &p, &msg, &odd), COF_OK);
     CHECK(odd);
+    /* references: the policy lives until the last one is dropped */
+    struct srv_policy *q = srv_policy_ref(p);
+    CHECK(q == p);
     srv_policy_free(p);
+    CHECK(srv_policy_is_public(q));
+    srv_policy_free(q);
     /* size cap */
     static char big[SRV_POLICY_MAX_SIZE + 2];
     memset(big, ' ', sizeof(big) - 1);
