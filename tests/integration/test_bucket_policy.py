@@ -301,6 +301,41 @@ def test_owner_never_locked_out_of_policy(s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
 
 
+def test_concurrent_requests_while_policy_changes(s3, bucket):
+    """Readers share cached parsed policies while the policy is replaced and deleted."""
+    import threading
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    deny = doc(bucket, stmt("Deny", "s3:GetObject", f"arn:aws:s3:::{bucket}/*"))
+    allow = doc(bucket, stmt("Allow", "s3:GetObject", f"arn:aws:s3:::{bucket}/*"))
+    seen, errors = set(), []
+
+    def reader():
+        try:
+            for _ in range(40):
+                try:
+                    s3.get_object(Bucket=bucket, Key="k")["Body"].read()
+                    seen.add(200)
+                except ClientError as e:
+                    seen.add(error_of(e)[0])
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(20):
+        if i % 3 == 2:
+            s3.delete_bucket_policy(Bucket=bucket)
+        else:
+            s3.put_bucket_policy(Bucket=bucket, Policy=deny if i % 2 else allow)
+    for t in threads:
+        t.join()
+    assert not errors
+    assert seen <= {200, 403}
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
 # ---- principals ----------------------------------------------------------------------------
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
