@@ -252,6 +252,20 @@ def test_prefix_on_list_bucket(s3, bucket):
     assert err(s3.list_objects, Bucket=bucket)[1] == "AccessDenied"  # no prefix at all
 
 
+def test_max_keys_and_time(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc(
+        bucket,
+        stmt("Deny", "s3:ListBucket", f"arn:aws:s3:::{bucket}",
+             condition={"NumericGreaterThan": {"s3:max-keys": "100"}}),
+        stmt("Deny", "s3:GetObject", f"arn:aws:s3:::{bucket}/*",
+             condition={"DateGreaterThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"},
+                        "DateLessThan": {"aws:EpochTime": "4102444800"}})))
+    assert s3.list_objects_v2(Bucket=bucket, MaxKeys=100)["KeyCount"] == 1
+    assert err(s3.list_objects_v2, Bucket=bucket, MaxKeys=101)[1] == "AccessDenied"
+    assert err(s3.get_object, Bucket=bucket, Key="k")[1] == "AccessDenied"  # now is in range
+
+
 def test_delete_objects_per_key(s3, bucket):
     for k in ("logs/1", "data/1"):
         s3.put_object(Bucket=bucket, Key=k, Body=b"x")
