@@ -95,6 +95,9 @@ bool ops_stored_value(const char *headers, const char *name, char *out, size_t n
 /* Finishes an S3 XML document and sends it with 200 (frees x in every case). */
 struct srv_xml;
 cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
+/* Content-MD5 of a buffered body, when the client sent one: COF_ERR_INVALID_DIGEST (not base64
+ * of 16 bytes), COF_ERR_BAD_DIGEST (mismatch). */
+cof_err ops_check_body_md5(struct srv_req *req);
 /* NoSuchBucket reply naming the bucket. */
 cof_err ops_no_bucket(struct srv_req *req);
 

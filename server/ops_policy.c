@@ -484,6 +484,9 @@ cof_err ops_put_bucket_policy(struct srv_req *req)
     if (req->body_err == COF_ERR_TOO_LARGE)
         return srv_reply_error(req, COF_ERR_MALFORMED_POLICY,
                                "Policy exceeds the maximum allowed document size.", NULL, NULL);
+    err = ops_check_body_md5(req);
+    if (err != COF_OK)
+        return err;
     err = srv_policy_parse(req->body.data != NULL ? req->body.data : "", req->body.len,
                            req->route.bucket, aws, &p, &msg, &odd);
     if (err == COF_ERR_MALFORMED_POLICY) {

@@ -198,6 +198,20 @@ def test_malformed(s3, bucket, policy, message):
     assert err(s3.get_bucket_policy, Bucket=bucket)[1] == "NoSuchBucketPolicy"
 
 
+def test_content_md5(server, bucket):
+    import base64
+    import hashlib
+    body = doc(bucket, stmt("Allow", "s3:GetObject", f"arn:aws:s3:::{bucket}/*")).encode()
+    good = base64.b64encode(hashlib.md5(body).digest()).decode()
+    bad = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    r = raw_request(server.port, "PUT", f"/{bucket}?policy", body=body,
+                    headers={"Content-MD5": bad})
+    assert r.status == 400 and b"<Code>BadDigest</Code>" in r.body
+    r = raw_request(server.port, "PUT", f"/{bucket}?policy", body=body,
+                    headers={"Content-MD5": good})
+    assert r.status == 204
+
+
 def test_empty_and_oversized(server, bucket):
     r = raw_request(server.port, "PUT", f"/{bucket}?policy", body=b"")
     assert r.status == 400 and b"<Code>MalformedPolicy</Code>" in r.body
