@@ -66,6 +66,8 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_BAD_REQUEST] = "COF_ERR_BAD_REQUEST",
     [COF_ERR_NO_TAG_SET] = "COF_ERR_NO_TAG_SET",
     [COF_ERR_NO_SUCH_VERSION] = "COF_ERR_NO_SUCH_VERSION",
+    [COF_ERR_MALFORMED_POLICY] = "COF_ERR_MALFORMED_POLICY",
+    [COF_ERR_NO_SUCH_POLICY] = "COF_ERR_NO_SUCH_POLICY",
 };
 
 const char *cof_err_name(cof_err e)

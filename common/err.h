@@ -78,6 +78,8 @@ typedef enum {
     COF_ERR_BAD_REQUEST,         /* 400 BadRequest (e.g. too many tags) */
     COF_ERR_NO_TAG_SET,          /* 404 NoSuchTagSet */
     COF_ERR_NO_SUCH_VERSION,     /* 404 NoSuchVersion */
+    COF_ERR_MALFORMED_POLICY,    /* 400 MalformedPolicy */
+    COF_ERR_NO_SUCH_POLICY,      /* 404 NoSuchBucketPolicy */
     COF_ERR__COUNT
 } cof_err;
 

@@ -53,6 +53,9 @@ static const struct opt opts[] = {
      "worker threads serving connections (default 16)"},
     {"credentials", "COFFER_CREDENTIALS", "--credentials", OPT_STR,
      "ACCESS_KEY:SECRET[,...] accepted when signatures are checked (default test:test)"},
+    {"principals", "COFFER_PRINCIPALS", "--principals", OPT_STR,
+     "ACCESS_KEY=arn:aws:iam::ACCOUNT:user/NAME[,...]: the principal bucket policies see for a "
+     "signed request (default: the account root, arn:aws:iam::000000000000:root)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -123,6 +126,29 @@ static cof_err parse_listen(struct srv_config *c, const char *v)
     return COF_OK;
 }
 
+/* "AK=arn:aws:iam::123456789012:...[,...]": every entry names a key and an IAM/STS ARN with a
+ * 12-digit account, so a typo fails at start-up rather than silently matching no policy. */
+static bool valid_principals(const char *v)
+{
+    const char *p = v;
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        const char *eq = memchr(p, '=', len);
+        if (eq == NULL || eq == p)
+            return false;
+        const char *arn = eq + 1;
+        size_t alen = len - (size_t)(arn - p);
+        if (alen < 27 ||
+            (strncmp(arn, "arn:aws:iam::", 13) != 0 && strncmp(arn, "arn:aws:sts::", 13) != 0) ||
+            strspn(arn + 13, "0123456789") != 12 || arn[25] != ':')
+            return false;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
 static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, const char *where)
 {
     cof_err err = COF_OK;
@@ -139,6 +165,8 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = set_str(&c->region, v);
         else if (strcmp(o->key, "credentials") == 0)
             err = set_str(&c->credentials, v);
+        else if (strcmp(o->key, "principals") == 0)
+            err = valid_principals(v) ? set_str(&c->principals, v) : COF_ERR_CONFIG;
         break;
     case OPT_LISTEN:
         err = parse_listen(c, v);
@@ -387,5 +415,6 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->config_file);
     free(c->region);
     free(c->credentials);
+    free(c->principals);
     memset(c, 0, sizeof(*c));
 }

@@ -9,6 +9,8 @@
 #include <microhttpd.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -75,6 +77,28 @@ static void make_ids(struct srv_req *req)
     srv_base64_encode(r + 16, 33, req->id2);
 }
 
+/* The client address as text, for aws:SourceIp. A dual-stack socket reports IPv4 clients as
+ * ::ffff:a.b.c.d; show those as plain IPv4 so policies written with IPv4 ranges match. */
+static void peer_text(struct MHD_Connection *conn, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        (void)inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)n);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            (void)inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, out, (socklen_t)n);
+        else
+            (void)inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)n);
+    }
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     const struct side *sd = cls;
@@ -85,6 +109,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     req->ctx = ctx;
     req->tls = sd->tls;
     req->conn = conn;
+    peer_text(conn, req->peer, sizeof(req->peer));
     req->raw_uri = strdup(uri != NULL ? uri : "/");
     make_ids(req);
     atomic_fetch_add(&ctx->active, 1);

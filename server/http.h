@@ -23,6 +23,7 @@ struct srv_rootkeys;
 struct MHD_Connection;
 struct srv_http;
 struct cry_digest;
+struct srv_policy;
 
 /* Server-wide state shared by every request (all members thread-safe or read-only). */
 struct srv_ctx {
@@ -75,7 +76,10 @@ struct srv_req {
     char *raw_path; /* part before '?' (raw, percent-encoded) */
     const char *method;
     bool is_head;
-    bool tls; /* arrived over TLS */
+    bool tls;      /* arrived over TLS */
+    char peer[48]; /* client IP address as text ("" when unknown); IPv4-mapped shown as IPv4 */
+    char principal[256];       /* who bucket policies see (ops_policy.c) */
+    struct srv_policy *policy; /* the bucket's parsed policy, or NULL; freed by ops_cleanup */
     struct srv_query query;
     struct srv_route route;
     char *region; /* from the credential scope, else the configured default */

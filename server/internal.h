@@ -170,7 +170,5 @@ cof_err ops_set_tagging_line(char **block, const char *canon);
  * For POST Object's "tagging" field: srv_tagging_parse_xml, this on failure, srv_tagset_encode,
  * ops_set_tagging_line. */
 cof_err ops_reply_tag_err(struct srv_req *req, const struct srv_tag_err *e, const char *header);
-/* Checks Content-MD5 of a buffered body when the client sent one (ops_bucket.c). */
-cof_err ops_check_body_md5(struct srv_req *req);
 
 #endif

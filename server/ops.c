@@ -14,6 +14,7 @@
 #include "crypto/key.h"
 #include "server/auth.h"
 #include "server/httpfmt.h"
+#include "server/policy.h"
 #include "server/sigv2.h"
 #include "server/sigv4.h"
 #include "server/xml.h"
@@ -317,6 +318,14 @@ cof_err ops_begin(struct srv_req *req)
             return err;
     }
     cof_log_debug(req->rid, "%s %s -> %s", req->method, req->raw_uri, srv_op_name(op));
+    /* Bucket policies apply after authentication and before the operation touches anything
+     * (a denied PUT must not even start writing its body). */
+    if (!internal) {
+        ops_policy_set_principal(req, auth.kind != SRV_AUTH_NONE ? auth.access_key : NULL);
+        err = ops_policy_check(req);
+        if (err != COF_OK)
+            return err;
+    }
 
     switch (op) {
     case SRV_OP_CREATE_BUCKET:
@@ -324,6 +333,10 @@ cof_err ops_begin(struct srv_req *req)
     case SRV_OP_PUT_BUCKET_VERSIONING:
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_SMALL_XML_BODY);
+        return COF_OK;
+    case SRV_OP_PUT_BUCKET_POLICY:
+        req->body_mode = SRV_BODY_BUFFER;
+        cof_buf_init(&req->body, SRV_POLICY_MAX_SIZE);
         return COF_OK;
     case SRV_OP_DELETE_OBJECTS:
     case SRV_OP_COMPLETE_MULTIPART:
@@ -366,6 +379,8 @@ cof_err ops_finish(struct srv_req *req)
         if (strcmp(hex, req->want_sha) != 0)
             return COF_ERR_SHA256_MISMATCH;
     }
+    if (req->body_err == COF_ERR_TOO_LARGE && req->route.op == SRV_OP_PUT_BUCKET_POLICY)
+        return ops_put_bucket_policy(req); /* answers MalformedPolicy with AWS's size message */
     if (req->body_err != COF_OK) {
         if (req->body_err == COF_ERR_TOO_LARGE && req->route.op != SRV_OP_PUT_OBJECT &&
             req->route.op != SRV_OP_UPLOAD_PART)
@@ -444,6 +459,14 @@ cof_err ops_finish(struct srv_req *req)
         return ops_get_bucket_tagging(req);
     case SRV_OP_DELETE_BUCKET_TAGGING:
         return ops_delete_bucket_tagging(req);
+    case SRV_OP_PUT_BUCKET_POLICY:
+        return ops_put_bucket_policy(req);
+    case SRV_OP_GET_BUCKET_POLICY:
+        return ops_get_bucket_policy(req);
+    case SRV_OP_DELETE_BUCKET_POLICY:
+        return ops_delete_bucket_policy(req);
+    case SRV_OP_GET_BUCKET_POLICY_STATUS:
+        return ops_get_bucket_policy_status(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     default:
@@ -454,4 +477,6 @@ cof_err ops_finish(struct srv_req *req)
 void ops_cleanup(struct srv_req *req)
 {
     ops_put_object_cleanup(req);
+    srv_policy_free(req->policy);
+    req->policy = NULL;
 }

@@ -63,6 +63,26 @@ cof_err ops_put_bucket_tagging(struct srv_req *req);
 cof_err ops_get_bucket_tagging(struct srv_req *req);
 cof_err ops_delete_bucket_tagging(struct srv_req *req);
 
+/* Bucket policies (ops_policy.c). */
+cof_err ops_put_bucket_policy(struct srv_req *req);
+cof_err ops_get_bucket_policy(struct srv_req *req);
+cof_err ops_delete_bucket_policy(struct srv_req *req);
+cof_err ops_get_bucket_policy_status(struct srv_req *req);
+/* The IAM action an operation is authorized as ("s3:GetObject"), or NULL when bucket policies
+ * do not apply to it. Static string. */
+const char *ops_policy_action(enum srv_op op);
+/* Sets req->principal from the request's access key: the --principals mapping when signatures
+ * are verified, else the account root (arn:aws:iam::000000000000:root). */
+void ops_policy_set_principal(struct srv_req *req, const char *access_key);
+/* After authentication and routing, before the operation runs: loads the bucket's policy into
+ * req->policy and evaluates the operation's action (and, for copies, s3:GetObject on the
+ * source). COF_ERR_ACCESS_DENIED when a policy denies it; COF_ERR_INTERNAL when the stored
+ * policy no longer parses (fail closed). */
+cof_err ops_policy_check(struct srv_req *req);
+/* Whether req->policy lets req->principal do action on key of the request's bucket (key NULL:
+ * the bucket). For operations that decide per key (DeleteObjects). */
+bool ops_policy_allows(struct srv_req *req, const char *action, const char *key);
+
 /* Shared helpers (ops_common.c) */
 /* Owner id/name used in listings (LocalStack's default canonical user). */
 #define SRV_OWNER_ID   "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
@@ -85,6 +105,9 @@ bool ops_stored_value(const char *headers, const char *name, char *out, size_t n
 /* Finishes an S3 XML document and sends it with 200 (frees x in every case). */
 struct srv_xml;
 cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
+/* Content-MD5 of a buffered body, when the client sent one: COF_ERR_INVALID_DIGEST (not base64
+ * of 16 bytes), COF_ERR_BAD_DIGEST (mismatch). */
+cof_err ops_check_body_md5(struct srv_req *req);
 /* NoSuchBucket reply naming the bucket. */
 cof_err ops_no_bucket(struct srv_req *req);
 

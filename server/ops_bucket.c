@@ -254,6 +254,8 @@ cof_err ops_delete_objects(struct srv_req *req)
         } else if (o->version_id != NULL && !ops_version_id_valid(o->version_id)) {
             e = COF_ERR_INVALID_ARGUMENT;
             msg = "Invalid version id specified";
+        } else if (!ops_policy_allows(req, "s3:DeleteObject", o->key)) { /* AWS: per key */
+            e = COF_ERR_ACCESS_DENIED;
         } else {
             e = ops_delete_version(req, req->route.bucket, o->key, o->version_id, &del);
         }

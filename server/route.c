@@ -48,11 +48,16 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_PUT_BUCKET_TAGGING] = "PutBucketTagging",
     [SRV_OP_GET_BUCKET_TAGGING] = "GetBucketTagging",
     [SRV_OP_DELETE_BUCKET_TAGGING] = "DeleteBucketTagging",
+    [SRV_OP_PUT_BUCKET_POLICY] = "PutBucketPolicy",
+    [SRV_OP_GET_BUCKET_POLICY] = "GetBucketPolicy",
+    [SRV_OP_DELETE_BUCKET_POLICY] = "DeleteBucketPolicy",
+    [SRV_OP_GET_BUCKET_POLICY_STATUS] = "GetBucketPolicyStatus",
 };
 
-/* Bucket-level subresources of real S3 operations coffer does not implement yet. */
+/* Bucket-level subresources of real S3 operations coffer does not implement yet. One per line
+ * (clang-format would pack the list) so each implemented operation removes exactly one line. */
+/* clang-format off */
 static const char *const bucket_unimpl[] = {
-    "policy",
     "cors",
     "acl",
     "lifecycle",
@@ -69,11 +74,11 @@ static const char *const bucket_unimpl[] = {
     "inventory",
     "metrics",
     "analytics",
-    "policyStatus",
     "session",
     "metadataTable",
     "metadataConfiguration",
 };
+/* clang-format on */
 
 /* Object-level subresources (ACL, object lock, ...). partNumber counts for every method: GET/HEAD
  * with partNumber read one part of a multipart object. */
@@ -246,6 +251,17 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
             return SRV_OP_DELETE_BUCKET_ENCRYPTION;
         return SRV_OP_METHOD_NOT_ALLOWED;
     }
+    if (srv_query_has(q, "policy")) {
+        if (m == M_GET)
+            return SRV_OP_GET_BUCKET_POLICY;
+        if (m == M_PUT)
+            return SRV_OP_PUT_BUCKET_POLICY;
+        if (m == M_DELETE)
+            return SRV_OP_DELETE_BUCKET_POLICY;
+        return SRV_OP_METHOD_NOT_ALLOWED;
+    }
+    if (srv_query_has(q, "policyStatus"))
+        return m == M_GET ? SRV_OP_GET_BUCKET_POLICY_STATUS : SRV_OP_METHOD_NOT_ALLOWED;
     if (srv_query_has(q, "location"))
         return m == M_GET ? SRV_OP_GET_BUCKET_LOCATION : SRV_OP_METHOD_NOT_ALLOWED;
     if (srv_query_has(q, "delete"))
@@ -323,7 +339,8 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])) ||
         srv_query_has(q, "encryption") || srv_query_has(q, "location") ||
         srv_query_has(q, "delete") || srv_query_has(q, "versioning") ||
-        srv_query_has(q, "versions"))
+        srv_query_has(q, "versions") || srv_query_has(q, "policy") ||
+        srv_query_has(q, "policyStatus"))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
     case M_PUT:

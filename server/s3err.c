@@ -121,6 +121,8 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                              "tag did not pass input validation."},
     [COF_ERR_BAD_REQUEST] = {400, "BadRequest", "Bad Request"},
     [COF_ERR_NO_TAG_SET] = {404, "NoSuchTagSet", "The TagSet does not exist"},
+    [COF_ERR_MALFORMED_POLICY] = {400, "MalformedPolicy", "This policy contains invalid Json"},
+    [COF_ERR_NO_SUCH_POLICY] = {404, "NoSuchBucketPolicy", "The bucket policy does not exist"},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",

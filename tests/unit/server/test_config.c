@@ -101,6 +101,11 @@ static void test_bad_values(void)
         {"coffer", "--threads", "0"},
         {"coffer", "--bogus", "1"},
         {"coffer", "--config", "/nonexistent/coffer.conf"},
+        {"coffer", "--principals", "AK"},
+        {"coffer", "--principals", "=arn:aws:iam::111122223333:root"},
+        {"coffer", "--principals", "AK=arn:aws:iam::1111:root"},
+        {"coffer", "--principals", "AK=arn:aws:s3:::bucket"},
+        {"coffer", "--principals", "AK=arn:aws:iam::111122223333:user/a,B"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_EQ_INT(load(3, bad[i], &c), COF_ERR_CONFIG);
@@ -126,6 +131,25 @@ static void test_bad_values(void)
     unlink(path);
 }
 
+static void test_principals(void)
+{
+    struct srv_config c;
+    char *argv[] = {"coffer", "--principals",
+                    "AK1=arn:aws:iam::111122223333:user/alice,AK2=arn:aws:sts::000000000000:"
+                    "assumed-role/r/s",
+                    NULL};
+    CHECK_EQ_INT(load(3, argv, &c), COF_OK);
+    CHECK_EQ_STR(c.principals, "AK1=arn:aws:iam::111122223333:user/alice,AK2=arn:aws:sts::"
+                               "000000000000:assumed-role/r/s");
+    srv_config_cleanup(&c);
+    setenv("COFFER_PRINCIPALS", "E=arn:aws:iam::111122223333:root", 1);
+    char *none[] = {"coffer", NULL};
+    CHECK_EQ_INT(load(1, none, &c), COF_OK);
+    CHECK_EQ_STR(c.principals, "E=arn:aws:iam::111122223333:root");
+    srv_config_cleanup(&c);
+    unsetenv("COFFER_PRINCIPALS");
+}
+
 static void test_ephemeral(void)
 {
     struct srv_config c;
@@ -146,5 +170,6 @@ int main(void)
     test_precedence();
     test_bad_values();
     test_ephemeral();
+    test_principals();
     return check_finish();
 }
