@@ -62,6 +62,9 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_TIME_SKEWED] = "COF_ERR_TIME_SKEWED",
     [COF_ERR_SHA256_MISMATCH] = "COF_ERR_SHA256_MISMATCH",
     [COF_ERR_QUERY_AUTH] = "COF_ERR_QUERY_AUTH",
+    [COF_ERR_NO_CORS] = "COF_ERR_NO_CORS",
+    [COF_ERR_CORS_FORBIDDEN] = "COF_ERR_CORS_FORBIDDEN",
+    [COF_ERR_BAD_REQUEST] = "COF_ERR_BAD_REQUEST",
 };
 
 const char *cof_err_name(cof_err e)

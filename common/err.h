@@ -74,6 +74,9 @@ typedef enum {
     COF_ERR_TIME_SKEWED,         /* 403 RequestTimeTooSkewed */
     COF_ERR_SHA256_MISMATCH,     /* 400 XAmzContentSHA256Mismatch */
     COF_ERR_QUERY_AUTH,          /* 400 AuthorizationQueryParametersError */
+    COF_ERR_NO_CORS,             /* 404 NoSuchCORSConfiguration */
+    COF_ERR_CORS_FORBIDDEN,      /* 403 AccessForbidden: a CORS preflight refused */
+    COF_ERR_BAD_REQUEST,         /* 400 BadRequest (CORS preflight without Origin, ...) */
     COF_ERR__COUNT
 } cof_err;
 

@@ -311,7 +311,15 @@ cof_err ops_begin(struct srv_req *req)
                     op == SRV_OP_LS_RESET;
     if (!internal)
         atomic_store(&req->ctx->s3_used, true);
-    if (!internal && req->ctx->cfg->verify_signatures) {
+    /* CORS headers first, so that every response to this request carries them, errors (a bad
+     * signature included) and streamed bodies alike. */
+    if (op != SRV_OP_CORS_PREFLIGHT) {
+        err = ops_cors_begin(req);
+        if (err != COF_OK)
+            return err;
+    }
+    /* Browsers never sign a preflight. */
+    if (!internal && op != SRV_OP_CORS_PREFLIGHT && req->ctx->cfg->verify_signatures) {
         err = check_signature(req, &auth, (int64_t)time(NULL));
         if (err != COF_OK)
             return err;
@@ -321,6 +329,7 @@ cof_err ops_begin(struct srv_req *req)
     switch (op) {
     case SRV_OP_CREATE_BUCKET:
     case SRV_OP_PUT_BUCKET_ENCRYPTION:
+    case SRV_OP_PUT_BUCKET_CORS:
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_SMALL_XML_BODY);
         return COF_OK;
@@ -420,6 +429,14 @@ cof_err ops_finish(struct srv_req *req)
         return ops_list_parts(req);
     case SRV_OP_LIST_MULTIPART_UPLOADS:
         return ops_list_multipart_uploads(req);
+    case SRV_OP_PUT_BUCKET_CORS:
+        return ops_put_bucket_cors(req);
+    case SRV_OP_GET_BUCKET_CORS:
+        return ops_get_bucket_cors(req);
+    case SRV_OP_DELETE_BUCKET_CORS:
+        return ops_delete_bucket_cors(req);
+    case SRV_OP_CORS_PREFLIGHT:
+        return ops_cors_preflight(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     default:

@@ -141,8 +141,7 @@ cof_err ops_get_bucket_location(struct srv_req *req)
     return srv_reply_xml(req, 200, out, len);
 }
 
-/* Checks Content-MD5 of a buffered body when the client sent one. */
-static cof_err check_body_md5(struct srv_req *req)
+cof_err ops_check_body_md5(struct srv_req *req)
 {
     const char *md5 = srv_req_header(req, "Content-MD5");
     uint8_t want[CRY_MD5_LEN], got[CRY_MD5_LEN];
@@ -168,7 +167,7 @@ cof_err ops_put_bucket_encryption(struct srv_req *req)
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
-        err = check_body_md5(req);
+        err = ops_check_body_md5(req);
     if (err == COF_OK)
         err = srv_xml_parse_sse_config(req->body.data, req->body.len, &c);
     if (err == COF_ERR_INVALID_ARGUMENT) {
@@ -237,7 +236,7 @@ cof_err ops_delete_objects(struct srv_req *req)
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
-        err = check_body_md5(req);
+        err = ops_check_body_md5(req);
     if (err == COF_OK)
         err = srv_xml_parse_delete(req->body.data, req->body.len, &d);
     if (err == COF_OK)

@@ -39,13 +39,16 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
     [SRV_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
     [SRV_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
+    [SRV_OP_PUT_BUCKET_CORS] = "PutBucketCors",
+    [SRV_OP_GET_BUCKET_CORS] = "GetBucketCors",
+    [SRV_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
+    [SRV_OP_CORS_PREFLIGHT] = "PreflightRequest",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
 static const char *const bucket_unimpl[] = {
     "versioning",
     "policy",
-    "cors",
     "tagging",
     "acl",
     "lifecycle",
@@ -226,6 +229,15 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
             return SRV_OP_DELETE_BUCKET_ENCRYPTION;
         return SRV_OP_METHOD_NOT_ALLOWED;
     }
+    if (srv_query_has(q, "cors")) {
+        if (m == M_GET)
+            return SRV_OP_GET_BUCKET_CORS;
+        if (m == M_PUT)
+            return SRV_OP_PUT_BUCKET_CORS;
+        if (m == M_DELETE)
+            return SRV_OP_DELETE_BUCKET_CORS;
+        return SRV_OP_METHOD_NOT_ALLOWED;
+    }
     if (srv_query_has(q, "location"))
         return m == M_GET ? SRV_OP_GET_BUCKET_LOCATION : SRV_OP_METHOD_NOT_ALLOWED;
     if (srv_query_has(q, "delete"))
@@ -293,7 +305,7 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
      * read or overwrite the object. */
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])) ||
         srv_query_has(q, "encryption") || srv_query_has(q, "location") ||
-        srv_query_has(q, "delete"))
+        srv_query_has(q, "delete") || srv_query_has(q, "cors"))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
     case M_PUT:
@@ -345,8 +357,8 @@ static cof_err s3_route(enum method m, const char *host, const char *raw_path,
 
     if (m == M_OTHER)
         r->op = SRV_OP_METHOD_NOT_ALLOWED;
-    else if (m == M_OPTIONS) /* CORS preflight: a real S3 call, answered from CORS rules */
-        r->op = SRV_OP_NOT_IMPLEMENTED;
+    else if (m == M_OPTIONS) /* CORS preflight, whatever the path and query */
+        r->op = SRV_OP_CORS_PREFLIGHT;
     else if (r->bucket == NULL)
         r->op = m == M_GET ? SRV_OP_LIST_BUCKETS : SRV_OP_METHOD_NOT_ALLOWED;
     else if (r->key == NULL)
