@@ -308,13 +308,13 @@ cof_err ops_begin(struct srv_req *req)
 
     enum srv_op op = req->route.op;
     bool internal = op == SRV_OP_LS_HEALTH || op == SRV_OP_LS_INFO || op == SRV_OP_LS_INIT ||
-                    op == SRV_OP_LS_RESET;
+                    op == SRV_OP_LS_RESET || op == SRV_OP_LS_PREFLIGHT;
     if (!internal)
         atomic_store(&req->ctx->s3_used, true);
     /* CORS headers first, so that every response to this request carries them, errors (a bad
      * signature included) and streamed bodies alike. */
-    if (op != SRV_OP_CORS_PREFLIGHT) {
-        err = ops_cors_begin(req);
+    if (op != SRV_OP_CORS_PREFLIGHT && op != SRV_OP_LS_PREFLIGHT) {
+        err = ops_cors_begin(req, internal);
         if (err != COF_OK)
             return err;
     }
@@ -437,6 +437,8 @@ cof_err ops_finish(struct srv_req *req)
         return ops_delete_bucket_cors(req);
     case SRV_OP_CORS_PREFLIGHT:
         return ops_cors_preflight(req);
+    case SRV_OP_LS_PREFLIGHT:
+        return ops_cors_internal_preflight(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     default:

@@ -138,8 +138,9 @@ static cof_err add_defaults(struct srv_req *req, const struct srv_cors_defaults 
                                     pn != NULL && strcmp(pn, "true") == 0, emit_header, req);
 }
 
-/* DISABLE_CUSTOM_CORS_S3: LocalStack's gateway treats S3 like any other service. A refused
- * origin gets a bare 403 before anything runs; a preflight is answered 204. */
+/* LocalStack's gateway CORS, for its own endpoints and, with DISABLE_CUSTOM_CORS_S3, for S3: a
+ * refused origin gets a bare 403 before anything runs (its CSRF protection: a page elsewhere
+ * cannot reset the state with a simple POST); a preflight is answered 204. */
 static cof_err gateway_cors(struct srv_req *req, const char *origin, bool preflight)
 {
     struct srv_cors_defaults d;
@@ -155,7 +156,7 @@ static cof_err gateway_cors(struct srv_req *req, const char *origin, bool prefli
     return err;
 }
 
-cof_err ops_cors_begin(struct srv_req *req)
+cof_err ops_cors_begin(struct srv_req *req, bool internal)
 {
     struct srv_cors_config c = {NULL, 0};
     bool exists = false;
@@ -164,7 +165,7 @@ cof_err ops_cors_begin(struct srv_req *req)
     /* Without Origin a request is not cross-origin: S3 adds nothing. */
     if (origin == NULL)
         return COF_OK;
-    if (localstack(req) && req->ctx->cfg->cors_disable_custom_s3)
+    if (internal || (localstack(req) && req->ctx->cfg->cors_disable_custom_s3))
         return gateway_cors(req, origin, false);
     cof_err err = load_rules(req, &c, &exists);
     if (err == COF_OK && c.n > 0) {
@@ -181,6 +182,11 @@ cof_err ops_cors_begin(struct srv_req *req)
     }
     srv_cors_config_cleanup(&c);
     return err;
+}
+
+cof_err ops_cors_internal_preflight(struct srv_req *req)
+{
+    return gateway_cors(req, srv_req_header(req, "Origin"), true);
 }
 
 /* AWS refuses a preflight whose Access-Control-Request-Method is missing or not one of the

@@ -43,6 +43,7 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_GET_BUCKET_CORS] = "GetBucketCors",
     [SRV_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
     [SRV_OP_CORS_PREFLIGHT] = "PreflightRequest",
+    [SRV_OP_LS_PREFLIGHT] = "LocalstackPreflight",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
@@ -183,22 +184,37 @@ static cof_err host_bucket(const char *host, char **out)
 
 /* LocalStack's own endpoints (services/internal.py), matched on the raw path before any S3
  * routing and whatever the Host. Returns false when the path is not one of them. HEAD is
- * accepted wherever GET is, as werkzeug's router does. */
+ * accepted wherever GET is, as werkzeug's router does; OPTIONS is a CORS preflight, which
+ * LocalStack's gateway answers on every path. */
 static bool localstack_route(enum method m, const char *path, struct srv_route *r, cof_err *err)
 {
     static const char init_pfx[] = "/_localstack/init/";
-    bool get = m == M_GET || m == M_HEAD;
+    enum srv_op get_op = SRV_OP_NONE;  /* the endpoint's GET/HEAD operation, if any */
+    enum srv_op post_op = SRV_OP_NONE; /* its POST operation, if any */
+    bool stage = false;
 
     *err = COF_OK;
     if (strcmp(path, "/_localstack/health") == 0) {
-        r->op = get ? SRV_OP_LS_HEALTH : SRV_OP_METHOD_NOT_ALLOWED;
+        get_op = SRV_OP_LS_HEALTH;
     } else if (strcmp(path, "/_localstack/info") == 0) {
-        r->op = get ? SRV_OP_LS_INFO : SRV_OP_METHOD_NOT_ALLOWED;
+        get_op = SRV_OP_LS_INFO;
     } else if (strcmp(path, "/_localstack/init") == 0) {
-        r->op = get ? SRV_OP_LS_INIT : SRV_OP_METHOD_NOT_ALLOWED;
+        get_op = SRV_OP_LS_INIT;
     } else if (strncmp(path, init_pfx, sizeof(init_pfx) - 1) == 0) {
-        r->op = get ? SRV_OP_LS_INIT : SRV_OP_METHOD_NOT_ALLOWED;
-        if (get) {
+        get_op = SRV_OP_LS_INIT;
+        stage = true;
+    } else if (strcmp(path, "/_localstack/state/reset") == 0 ||
+               strcmp(path, "/_localstack/state/s3/reset") == 0 ||
+               strcmp(path, "/moto-api/reset") == 0) {
+        post_op = SRV_OP_LS_RESET;
+    } else {
+        return false;
+    }
+    if (m == M_OPTIONS) {
+        r->op = SRV_OP_LS_PREFLIGHT;
+    } else if ((m == M_GET || m == M_HEAD) && get_op != SRV_OP_NONE) {
+        r->op = get_op;
+        if (stage) {
             const char *st = path + sizeof(init_pfx) - 1;
             size_t len = 0;
             *err = decode_utf8(st, strlen(st), &r->ls_stage, &len);
@@ -208,12 +224,10 @@ static bool localstack_route(enum method m, const char *path, struct srv_route *
                     r->ls_stage[i] = (char)(c + ('a' - 'A'));
             }
         }
-    } else if (strcmp(path, "/_localstack/state/reset") == 0 ||
-               strcmp(path, "/_localstack/state/s3/reset") == 0 ||
-               strcmp(path, "/moto-api/reset") == 0) {
-        r->op = m == M_POST ? SRV_OP_LS_RESET : SRV_OP_METHOD_NOT_ALLOWED;
+    } else if (m == M_POST && post_op != SRV_OP_NONE) {
+        r->op = post_op;
     } else {
-        return false;
+        r->op = SRV_OP_METHOD_NOT_ALLOWED;
     }
     return true;
 }

@@ -396,6 +396,25 @@ def test_rules_replace_the_default(server, raw, cors_bucket):
     assert r.status == 403 and err_xml(r)["Message"] == NOT_ALLOWED
 
 
+def test_localstack_endpoints_follow_the_gateway(coffer_factory):
+    srv = coffer_factory()
+    make_bucket(srv, "keep-me")
+    origin = f"http://localhost:{srv.port}"
+    r = preflight(srv.port, "/_localstack/state/reset", origin, "POST", "content-type")
+    assert r.status == 204 and r.header("Access-Control-Allow-Origin") == origin
+    assert "content-type" in r.header("Access-Control-Allow-Headers").split(",")
+    r = preflight(srv.port, "/_localstack/health", "http://evil.test", "GET")
+    assert r.status == 403 and r.body == b""
+    # A page elsewhere cannot reset the state with a simple (unpreflighted) POST.
+    r = raw_request(srv.port, "POST", "/_localstack/state/reset", auth=None,
+                    headers={"Origin": "http://evil.test", "Content-Type": "text/plain"})
+    assert r.status == 403 and r.body == b"" and not cors_headers(r)
+    assert [b["Name"] for b in srv.client().list_buckets()["Buckets"]] == ["keep-me"]
+    r = raw_request(srv.port, "GET", "/_localstack/health", auth=None,
+                    headers={"Origin": origin})
+    assert r.status == 200 and r.header("Access-Control-Allow-Origin") == origin
+
+
 # ---- environment variables ---------------------------------------------------------------------
 
 def make_bucket(srv, name, rules=None):
