@@ -74,9 +74,12 @@ typedef enum {
     COF_ERR_TIME_SKEWED,         /* 403 RequestTimeTooSkewed */
     COF_ERR_SHA256_MISMATCH,     /* 400 XAmzContentSHA256Mismatch */
     COF_ERR_QUERY_AUTH,          /* 400 AuthorizationQueryParametersError */
+    COF_ERR_INVALID_TAG,         /* 400 InvalidTag */
+    COF_ERR_BAD_REQUEST,         /* 400 BadRequest (e.g. too many tags) */
+    COF_ERR_NO_TAG_SET,          /* 404 NoSuchTagSet */
+    COF_ERR_NO_SUCH_VERSION,     /* 404 NoSuchVersion */
     COF_ERR_NO_CORS,             /* 404 NoSuchCORSConfiguration */
     COF_ERR_CORS_FORBIDDEN,      /* 403 AccessForbidden: a CORS preflight refused */
-    COF_ERR_BAD_REQUEST,         /* 400 BadRequest (CORS preflight without Origin, ...) */
     COF_ERR__COUNT
 } cof_err;
 

@@ -48,10 +48,13 @@ static cof_err check_object(const struct sto_object *o, void *arg)
     char context[4096], msg[256];
     memset(&kms, 0, sizeof(kms));
     memset(&keys, 0, sizeof(keys));
+    if (o->delete_marker)
+        return COF_OK; /* no data */
     w->rep->objects++;
     cof_err err = COF_OK;
     if (o->part_count > 0) {
-        err = sto_meta_object_parts(w->ctx->meta, o->bucket, o->key, collect_part, &pl);
+        err = sto_meta_object_parts(w->ctx->meta, o->bucket, o->key, o->version_id, collect_part,
+                                    &pl);
         if (err == COF_OK && pl.n != o->part_count)
             err = COF_ERR_INTEGRITY;
     }

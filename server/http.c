@@ -255,10 +255,10 @@ cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, con
     return reply_error(req, e, message, extra_name, extra_value, NULL, NULL);
 }
 
-cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *name1,
-                         const char *value1, const char *name2, const char *value2)
+cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *n1,
+                         const char *v1, const char *n2, const char *v2)
 {
-    return reply_error(req, e, message, name1, value1, name2, value2);
+    return reply_error(req, e, message, n1, v1, n2, v2);
 }
 
 cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,

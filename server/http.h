@@ -123,10 +123,9 @@ cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t le
  * more element (e.g. "Key", "BucketName") when non-NULL. HEAD errors carry no body. */
 cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
                         const char *extra_value);
-/* Same, with up to two extra elements (each pair skipped when its value is NULL), e.g. the
- * Method and ResourceType of a refused CORS preflight. */
-cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *name1,
-                         const char *value1, const char *name2, const char *value2);
+/* Same, with two extra elements (e.g. Key and VersionId). */
+cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *n1,
+                         const char *v1, const char *n2, const char *v2);
 /* Same, with AWS's ArgumentName and ArgumentValue elements (value may be NULL). */
 cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,
                             const char *arg_name, const char *arg_value);

@@ -14,6 +14,7 @@
 #include "server/kms.h"
 #include "server/objio.h"
 #include "server/sse.h"
+#include "server/tagging.h"
 #include "storage/meta.h"
 
 /* How a write is encrypted, from its headers or the bucket's default. */
@@ -78,8 +79,10 @@ cof_err ops_body_verify(struct srv_req *req);
  * every failure is 412 (x-amz-copy-source-if-*), else 304 for the None-Match/Modified pair. */
 cof_err ops_eval_conditions(const char *if_match, const char *if_none_match, const char *if_mod,
                             const char *if_unmod, const struct sto_object *o, bool for_copy);
-/* x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded. */
-cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key);
+/* x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded; *out_version NULL when the
+ * source names no version. */
+cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key,
+                              char **out_version);
 
 /* Appends "coffer-checksum:ALG value" to a stored header block. Takes *block. */
 cof_err ops_add_checksum_line(char **block, enum srv_cksum_alg alg, const char *b64);
@@ -114,9 +117,60 @@ cof_err ops_check_read_sse(struct srv_req *req, const struct sto_object *o,
 /* Loads the KMS material / customer key o needs into rk (replies itself). */
 cof_err ops_prepare_read_keys(struct srv_req *req, const struct sto_object *o,
                               const struct srv_ssec *ssec, struct read_keys *rk);
-/* Reads the row (and opens the body when out_r) with retries over concurrent overwrites. */
+/* Reads the current version, or version_id when not NULL (and opens the body when out_r),
+ * with retries over concurrent overwrites. Replies itself on failure, with AWS's delete-marker
+ * answers (404 NoSuchKey / 405 MethodNotAllowed with x-amz-delete-marker) and NoSuchVersion. */
 cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key,
-                        const struct srv_ssec *ssec, struct read_keys *rk, struct sto_object *o,
-                        struct objio_reader **out_r);
+                        const char *version_id, const struct srv_ssec *ssec, struct read_keys *rk,
+                        struct sto_object *o, struct objio_reader **out_r);
+
+/* What a delete did: the version it removed or the delete marker it created. */
+struct ops_deleted {
+    bool marker;         /* a delete marker was created or removed */
+    char version_id[40]; /* "" when the bucket is unversioned */
+};
+/* DeleteObject's semantics (also per key of DeleteObjects): version_id removes that version;
+ * else an unversioned bucket removes the object and a versioned one adds a delete marker.
+ * Deleting what does not exist succeeds. COF_ERR_NO_BUCKET. Does not reply. */
+cof_err ops_delete_version(struct srv_req *req, const char *bucket, const char *key,
+                           const char *version_id, struct ops_deleted *out);
+
+/* Bucket versioning (ops_versioning.c). */
+enum ops_versioning { OPS_UNVERSIONED, OPS_VERSIONING_ENABLED, OPS_VERSIONING_SUSPENDED };
+/* The bucket's state; a missing bucket reads as unversioned (the caller reports it). */
+cof_err ops_versioning_get(struct srv_req *req, const char *bucket, enum ops_versioning *out);
+/* The version id a new write (or delete marker) gets: a fresh id when enabled, else "null".
+ * *out malloc'd. */
+cof_err ops_version_new(enum ops_versioning st, char **out);
+/* Whether v can be a version id ("null", or shaped like one); others are InvalidArgument. */
+bool ops_version_id_valid(const char *v);
+/* x-amz-version-id of an object version: sent when it has a real id or its bucket has a
+ * versioning state. */
+void ops_add_version_header(struct srv_req *req, enum ops_versioning st, const char *vid);
+/* The ?versionId of the request: NULL when absent; replies 400 InvalidArgument itself (and
+ * returns that error) when it cannot be a version id. */
+cof_err ops_request_version(struct srv_req *req, const char **out);
+
+/* ---- tagging (ops_tagging.c) ---- */
+/* The object row (bucket, key, version_id) addresses: version_id NULL, "null" or the current
+ * row's id is the current row; any other id is 404 NoSuchVersion (noncurrent versions are not
+ * looked up yet). Replies NoSuchBucket / NoSuchKey / NoSuchVersion itself. out is cleaned by
+ * the caller (sto_object_cleanup) on COF_OK. */
+cof_err ops_object_version(struct srv_req *req, const char *bucket, const char *key,
+                           const char *version_id, struct sto_object *out);
+/* The request's x-amz-tagging (header, else a presigner's x-amz-tagging query parameter) as
+ * canonical tags (*out_canon malloc'd), or NULL without one. Replies AWS's error itself
+ * (InvalidArgument, InvalidTag, BadRequest). */
+cof_err ops_tagging_header(struct srv_req *req, char **out_canon);
+/* Sets the tagging line of a stored header block to canon (NULL or "" removes it). Takes *block
+ * (replaced on success, untouched on failure). */
+cof_err ops_set_tagging_line(char **block, const char *canon);
+/* Replies for a refused tag set (InvalidTag with TagKey, BadRequest, InvalidArgument naming
+ * x-amz-tagging with the header value); MalformedXML and NOMEM are left to the generic reply.
+ * For POST Object's "tagging" field: srv_tagging_parse_xml, this on failure, srv_tagset_encode,
+ * ops_set_tagging_line. */
+cof_err ops_reply_tag_err(struct srv_req *req, const struct srv_tag_err *e, const char *header);
+/* Checks Content-MD5 of a buffered body when the client sent one (ops_bucket.c). */
+cof_err ops_check_body_md5(struct srv_req *req);
 
 #endif

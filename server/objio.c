@@ -345,7 +345,8 @@ static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
         .mode = (enum cry_mode)o->sse_mode,
         .bucket = o->bucket,
         .key = o->key,
-        .version_id = o->version_id,
+        /* Parts are sealed while uploaded, before the object has a version: always "null". */
+        .version_id = o->part_count > 0 ? "null" : o->version_id,
         .blob_id = raw_id,
         .enc_context = o->sse_mode == CRY_MODE_SSE_KMS && keys != NULL ? keys->enc_context : NULL,
     };

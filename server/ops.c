@@ -329,6 +329,7 @@ cof_err ops_begin(struct srv_req *req)
     switch (op) {
     case SRV_OP_CREATE_BUCKET:
     case SRV_OP_PUT_BUCKET_ENCRYPTION:
+    case SRV_OP_PUT_BUCKET_VERSIONING:
     case SRV_OP_PUT_BUCKET_CORS:
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_SMALL_XML_BODY);
@@ -337,6 +338,11 @@ cof_err ops_begin(struct srv_req *req)
     case SRV_OP_COMPLETE_MULTIPART:
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_XML_BODY);
+        return COF_OK;
+    case SRV_OP_PUT_OBJECT_TAGGING:
+    case SRV_OP_PUT_BUCKET_TAGGING:
+        req->body_mode = SRV_BODY_BUFFER;
+        cof_buf_init(&req->body, SRV_MAX_TAGGING_BODY);
         return COF_OK;
     case SRV_OP_UPLOAD_PART:
         return ops_upload_part_begin(req);
@@ -429,6 +435,24 @@ cof_err ops_finish(struct srv_req *req)
         return ops_list_parts(req);
     case SRV_OP_LIST_MULTIPART_UPLOADS:
         return ops_list_multipart_uploads(req);
+    case SRV_OP_PUT_BUCKET_VERSIONING:
+        return ops_put_bucket_versioning(req);
+    case SRV_OP_GET_BUCKET_VERSIONING:
+        return ops_get_bucket_versioning(req);
+    case SRV_OP_LIST_OBJECT_VERSIONS:
+        return ops_list_object_versions(req);
+    case SRV_OP_PUT_OBJECT_TAGGING:
+        return ops_put_object_tagging(req);
+    case SRV_OP_GET_OBJECT_TAGGING:
+        return ops_get_object_tagging(req);
+    case SRV_OP_DELETE_OBJECT_TAGGING:
+        return ops_delete_object_tagging(req);
+    case SRV_OP_PUT_BUCKET_TAGGING:
+        return ops_put_bucket_tagging(req);
+    case SRV_OP_GET_BUCKET_TAGGING:
+        return ops_get_bucket_tagging(req);
+    case SRV_OP_DELETE_BUCKET_TAGGING:
+        return ops_delete_bucket_tagging(req);
     case SRV_OP_PUT_BUCKET_CORS:
         return ops_put_bucket_cors(req);
     case SRV_OP_GET_BUCKET_CORS:

@@ -52,6 +52,16 @@ cof_err ops_complete_multipart(struct srv_req *req);
 cof_err ops_abort_multipart(struct srv_req *req);
 cof_err ops_list_parts(struct srv_req *req);
 cof_err ops_list_multipart_uploads(struct srv_req *req);
+cof_err ops_put_bucket_versioning(struct srv_req *req);
+cof_err ops_get_bucket_versioning(struct srv_req *req);
+cof_err ops_list_object_versions(struct srv_req *req);
+/* ops_tagging.c */
+cof_err ops_put_object_tagging(struct srv_req *req);
+cof_err ops_get_object_tagging(struct srv_req *req);
+cof_err ops_delete_object_tagging(struct srv_req *req);
+cof_err ops_put_bucket_tagging(struct srv_req *req);
+cof_err ops_get_bucket_tagging(struct srv_req *req);
+cof_err ops_delete_bucket_tagging(struct srv_req *req);
 /* ops_cors.c: bucket CORS configuration, the OPTIONS preflights (S3 paths; LocalStack's own
  * endpoints), and the CORS headers added to every other request that carries an Origin
  * (ops_cors_begin, called once routing is done, internal: a LocalStack endpoint; it may answer
@@ -85,9 +95,6 @@ bool ops_stored_value(const char *headers, const char *name, char *out, size_t n
 /* Finishes an S3 XML document and sends it with 200 (frees x in every case). */
 struct srv_xml;
 cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
-/* Checks the Content-MD5 of a buffered body when the client sent one (InvalidDigest,
- * BadDigest). */
-cof_err ops_check_body_md5(struct srv_req *req);
 /* NoSuchBucket reply naming the bucket. */
 cof_err ops_no_bucket(struct srv_req *req);
 

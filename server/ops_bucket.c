@@ -8,7 +8,9 @@
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "server/httpfmt.h"
+#include "server/internal.h"
 #include "server/s3err.h"
+#include "server/internal.h"
 #include "server/ops.h"
 #include "server/xml.h"
 #include "storage/blob.h"
@@ -141,6 +143,7 @@ cof_err ops_get_bucket_location(struct srv_req *req)
     return srv_reply_xml(req, 200, out, len);
 }
 
+/* Checks Content-MD5 of a buffered body when the client sent one. */
 cof_err ops_check_body_md5(struct srv_req *req)
 {
     const char *md5 = srv_req_header(req, "Content-MD5");
@@ -243,22 +246,28 @@ cof_err ops_delete_objects(struct srv_req *req)
         err = srv_xml_new("DeleteResult", &x);
     for (size_t i = 0; err == COF_OK && i < d.n; i++) {
         const struct srv_delete_obj *o = &d.objs[i];
-        char *removed = NULL;
-        cof_err e =
-            strlen(o->key) > 1024
-                ? COF_ERR_KEY_TOO_LONG
-                : sto_meta_delete_object(req->ctx->meta, req->route.bucket, o->key, &removed);
-        if (removed != NULL) {
-            ops_blob_discard(req->ctx, req->rid, removed, true);
-            free(removed);
+        struct ops_deleted del;
+        const char *msg = NULL;
+        cof_err e = COF_OK;
+        if (strlen(o->key) > 1024) {
+            e = COF_ERR_KEY_TOO_LONG;
+        } else if (o->version_id != NULL && !ops_version_id_valid(o->version_id)) {
+            e = COF_ERR_INVALID_ARGUMENT;
+            msg = "Invalid version id specified";
+        } else {
+            e = ops_delete_version(req, req->route.bucket, o->key, o->version_id, &del);
         }
-        if (e == COF_OK || e == COF_ERR_NO_OBJECT) {
+        if (e == COF_OK) {
             if (d.quiet)
                 continue;
             srv_xml_open(x, "Deleted");
             srv_xml_elem(x, "Key", o->key);
             if (o->version_id != NULL)
                 srv_xml_elem(x, "VersionId", o->version_id);
+            if (del.marker) {
+                srv_xml_elem(x, "DeleteMarker", "true");
+                srv_xml_elem(x, "DeleteMarkerVersionId", del.version_id);
+            }
             srv_xml_close(x);
         } else {
             const struct srv_s3err *se = srv_s3err_lookup(e);
@@ -267,7 +276,7 @@ cof_err ops_delete_objects(struct srv_req *req)
             if (o->version_id != NULL)
                 srv_xml_elem(x, "VersionId", o->version_id);
             srv_xml_elem(x, "Code", se->code);
-            srv_xml_elem(x, "Message", se->message);
+            srv_xml_elem(x, "Message", msg != NULL ? msg : se->message);
             srv_xml_close(x);
         }
     }

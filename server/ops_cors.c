@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "server/cors.h"
+#include "server/internal.h"
 #include "server/ops.h"
 #include "storage/meta.h"
 

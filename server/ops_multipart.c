@@ -58,6 +58,13 @@ cof_err ops_create_multipart(struct srv_req *req)
         err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &enc);
+    /* x-amz-tagging: the tags travel in the upload's headers to the completed object. */
+    char *tags = NULL;
+    if (err == COF_OK)
+        err = ops_tagging_header(req, &tags);
+    if (err == COF_OK && tags != NULL)
+        err = ops_set_tagging_line(&headers, tags);
+    free(tags);
     /* x-amz-checksum-algorithm: the parts carry that checksum and the object gets the composite
      * checksum of theirs (x-amz-checksum-type COMPOSITE). */
     const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
@@ -363,7 +370,7 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     struct objio_reader *r = NULL;
     struct objio_writer *w = NULL;
     struct srv_xml *x = NULL;
-    char *sbucket = NULL, *skey = NULL, *doc = NULL;
+    char *sbucket = NULL, *skey = NULL, *sversion = NULL, *doc = NULL;
     uint8_t *buf = NULL;
     char etag[2 * CRY_MD5_LEN + 1];
     int64_t mtime = 0;
@@ -387,9 +394,10 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     if (err == COF_OK)
         err = check_part_sse(req, &u, &dst_key);
     if (err == COF_OK)
-        err = ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey);
+        err = ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey,
+                                    &sversion);
     if (err == COF_OK)
-        err = ops_open_object(req, sbucket, skey, &src_key, &rk, &src, &r);
+        err = ops_open_object(req, sbucket, skey, sversion, &src_key, &rk, &src, &r);
     if (err == COF_OK)
         err = ops_eval_conditions(srv_req_header(req, "x-amz-copy-source-if-match"),
                                   srv_req_header(req, "x-amz-copy-source-if-none-match"),
@@ -441,6 +449,8 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     if (err == COF_OK) {
         struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
         ops_add_sse_headers(req, &view, &dst_key);
+        if (sversion != NULL || strcmp(src.version_id, "null") != 0)
+            srv_resp_add(req, "x-amz-copy-source-version-id", src.version_id);
         err = srv_reply_xml(req, 200, doc, doclen);
         doc = NULL;
     }
@@ -455,6 +465,7 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     srv_ssec_cleanup(&dst_key);
     free(sbucket);
     free(skey);
+    free(sversion);
     sto_upload_cleanup(&u);
     return err;
 }
@@ -557,6 +568,12 @@ cof_err ops_complete_multipart(struct srv_req *req)
                                       : COF_ERR_NOMEM;
         }
     }
+    enum ops_versioning vst = OPS_UNVERSIONED;
+    char *vid = NULL;
+    if (err == COF_OK)
+        err = ops_versioning_get(req, u.bucket, &vst);
+    if (err == COF_OK)
+        err = ops_version_new(vst, &vid);
     if (err == COF_OK) {
         uint8_t digest[CRY_MD5_LEN];
         char hex[2 * CRY_MD5_LEN + 1];
@@ -565,7 +582,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
         snprintf(etag, sizeof(etag), "%s-%zu", hex, cr.n);
         o = (struct sto_object){.bucket = u.bucket,
                                 .key = u.key,
-                                .version_id = "null",
+                                .version_id = vid,
                                 .size = total,
                                 .etag = etag,
                                 .mtime_ms = ops_now_ms(),
@@ -602,8 +619,10 @@ cof_err ops_complete_multipart(struct srv_req *req)
         }
         struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
         ops_add_sse_headers(req, &view, NULL);
+        ops_add_version_header(req, vst, vid);
         err = ops_reply_doc(req, x);
     }
+    free(vid);
     cry_digest_free(md5);
     free(new_headers);
     free(chosen);

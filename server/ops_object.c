@@ -216,6 +216,14 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o,
     srv_resp_add(req, "Accept-Ranges", "bytes");
     ops_add_sse_headers(req, o, ssec);
     each_stored(o->headers, add_stored, req);
+    /* AWS: "The number of tags, if any, on the object" (GetObject, HeadObject). */
+    char *tags = NULL;
+    if (srv_tagging_from_block(o->headers, &tags) == COF_OK && srv_tagging_count(tags) > 0) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", srv_tagging_count(tags));
+        srv_resp_add(req, "x-amz-tagging-count", n);
+    }
+    free(tags);
     for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
         const char *v = srv_query_get(&req->query, overrides[i].param);
         if (v != NULL)
@@ -708,7 +716,12 @@ cof_err ops_body_verify(struct srv_req *req)
 
 cof_err ops_put_object_begin(struct srv_req *req)
 {
+    char *tags = NULL;
     cof_err err = ops_bucket_must_exist(req, req->route.bucket);
+    /* A bad x-amz-tagging is refused before the body is read. */
+    if (err == COF_OK)
+        err = ops_tagging_header(req, &tags);
+    free(tags);
     if (err == COF_OK)
         err = ops_stream_begin(req);
     if (err == COF_OK)
@@ -753,15 +766,21 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
 {
     uint8_t md5[CRY_MD5_LEN];
     char hex[2 * CRY_MD5_LEN + 1];
+    enum ops_versioning st = OPS_UNVERSIONED;
     memset(o, 0, sizeof(*o));
+    o->headers = headers;
+    cof_err err = ops_versioning_get(req, req->route.bucket, &st);
+    if (err == COF_OK)
+        err = ops_version_new(st, &o->version_id);
+    if (err != COF_OK)
+        return err;
+    ops_add_version_header(req, st, o->version_id);
     o->bucket = strdup(req->route.bucket);
     o->key = strdup(req->route.key);
-    o->version_id = strdup("null");
-    o->headers = headers;
     o->mtime_ms = ops_now_ms();
-    if (o->bucket == NULL || o->key == NULL || o->version_id == NULL)
+    if (o->bucket == NULL || o->key == NULL)
         return COF_ERR_NOMEM;
-    cof_err err = objio_writer_finish(w, o, seal, md5);
+    err = objio_writer_finish(w, o, seal, md5);
     if (err != COF_OK)
         return err;
     if (want_md5 != NULL && memcmp(md5, want_md5, CRY_MD5_LEN) != 0) {
@@ -797,6 +816,12 @@ cof_err ops_put_object_finish(struct srv_req *req)
         err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &p->enc);
+    char *tags = NULL;
+    if (err == COF_OK)
+        err = ops_tagging_header(req, &tags); /* checked at begin: cannot fail but for memory */
+    if (err == COF_OK && tags != NULL)
+        err = ops_set_tagging_line(&headers, tags);
+    free(tags);
     /* A checksum is derived from the plaintext: kept only for SSE-S3 objects (SSE-C and SSE-KMS
      * would leak through it). */
     if (err == COF_OK && p->enc.ssec.key == NULL && !p->enc.kms_used)
@@ -981,19 +1006,49 @@ void part_list_cleanup(struct part_list *pl)
     pl->n = pl->cap = 0;
 }
 
+/* AWS's answers for a delete marker: 404 NoSuchKey when it is the current version, 405 when
+ * asked for by version id; both name it in x-amz-delete-marker and x-amz-version-id. */
+static cof_err reply_delete_marker(struct srv_req *req, const struct sto_object *o,
+                                   const char *version_id)
+{
+    char date[32];
+    srv_resp_add(req, "x-amz-delete-marker", "true");
+    srv_resp_add(req, "x-amz-version-id", o->version_id);
+    if (version_id == NULL) {
+        (void)srv_reply_error(req, COF_ERR_NO_OBJECT, NULL, "Key", o->key);
+        return COF_ERR_NO_OBJECT;
+    }
+    srv_http_date_format(o->mtime_ms / 1000, date);
+    srv_resp_add(req, "Last-Modified", date);
+    srv_resp_add(req, "Allow", "DELETE");
+    (void)srv_reply_error2(req, COF_ERR_METHOD_NOT_ALLOWED, NULL, "Method",
+                           req->is_head ? "HEAD" : "GET", "ResourceType", "DeleteMarker");
+    return COF_ERR_METHOD_NOT_ALLOWED;
+}
+
 cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key,
-                        const struct srv_ssec *ssec, struct read_keys *rk, struct sto_object *o,
-                        struct objio_reader **out_r)
+                        const char *version_id, const struct srv_ssec *ssec, struct read_keys *rk,
+                        struct sto_object *o, struct objio_reader **out_r)
 {
     cof_err err = COF_ERR_INTEGRITY;
     for (int attempt = 0; attempt < 8; attempt++) {
-        err = sto_meta_get_object(req->ctx->meta, bucket, key, o);
+        err = sto_meta_get_version(req->ctx->meta, bucket, key, version_id, o);
         if (err == COF_ERR_NO_BUCKET) {
             (void)srv_reply_error(req, err, NULL, "BucketName", bucket);
             return err;
         }
+        if (err == COF_ERR_NO_OBJECT && version_id != NULL) {
+            (void)srv_reply_error2(req, COF_ERR_NO_SUCH_VERSION, NULL, "Key", key, "VersionId",
+                                   version_id);
+            return COF_ERR_NO_SUCH_VERSION;
+        }
         if (err == COF_ERR_NO_OBJECT) {
             (void)srv_reply_error(req, err, NULL, "Key", key);
+            return err;
+        }
+        if (err == COF_OK && o->delete_marker) {
+            err = reply_delete_marker(req, o, version_id);
+            sto_object_cleanup(o);
             return err;
         }
         if (err == COF_OK)
@@ -1003,7 +1058,8 @@ cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key
         struct part_list pl = {NULL, 0, 0};
         bool need_parts = o->part_count > 0 && (out_r != NULL || o->sse_mode == CRY_MODE_SSE_C);
         if (err == COF_OK && need_parts) {
-            err = sto_meta_object_parts(req->ctx->meta, bucket, key, collect_part, &pl);
+            err = sto_meta_object_parts(req->ctx->meta, bucket, key, o->version_id, collect_part,
+                                        &pl);
             /* Replaced between the two reads: read the row again. */
             if (err == COF_OK && pl.n != o->part_count)
                 err = COF_ERR_NOT_FOUND;
@@ -1070,7 +1126,8 @@ static cof_err part_range(struct srv_req *req, const struct sto_object *o, const
         struct size_walk w = {calloc(parts, sizeof(uint64_t)), 0, parts};
         if (w.sizes == NULL)
             return COF_ERR_NOMEM;
-        cof_err err = sto_meta_object_parts(req->ctx->meta, o->bucket, o->key, collect_size, &w);
+        cof_err err = sto_meta_object_parts(req->ctx->meta, o->bucket, o->key, o->version_id,
+                                            collect_size, &w);
         if (err == COF_OK && w.n != parts)
             err = COF_ERR_INTEGRITY;
         for (long i = 0; err == COF_OK && i < n - 1; i++)
@@ -1086,6 +1143,20 @@ static cof_err part_range(struct srv_req *req, const struct sto_object *o, const
     }
     *first = start;
     *last = size > 0 ? start + size - 1 : start;
+    return COF_OK;
+}
+
+/* x-amz-version-id on reads: a real id always; the null version only in a bucket that has a
+ * versioning state (one config read, skipped for the common unversioned case's real ids). */
+static cof_err add_read_version_header(struct srv_req *req, const struct sto_object *o)
+{
+    enum ops_versioning st = OPS_VERSIONING_ENABLED;
+    if (o->version_id == NULL || strcmp(o->version_id, "null") == 0) {
+        cof_err err = ops_versioning_get(req, o->bucket, &st);
+        if (err != COF_OK)
+            return err;
+    }
+    ops_add_version_header(req, st, o->version_id);
     return COF_OK;
 }
 
@@ -1117,10 +1188,17 @@ cof_err ops_get_object(struct srv_req *req, int head)
         err = COF_ERR_INVALID_ARGUMENT;
         goto out;
     }
+    const char *version_id = NULL;
+    err = ops_request_version(req, &version_id);
+    if (err != COF_OK)
+        goto out;
     /* GET opens the blob (unwrap, header check) before answering: a bad key or blob is a clean
      * error, not a truncated 200. Segment failures later abort the connection. */
-    err = ops_open_object(req, req->route.bucket, req->route.key, &ssec, &rk, &o,
+    err = ops_open_object(req, req->route.bucket, req->route.key, version_id, &ssec, &rk, &o,
                           head ? NULL : &g->r);
+    if (err != COF_OK)
+        goto out;
+    err = add_read_version_header(req, &o);
     if (err != COF_OK)
         goto out;
     err = ops_eval_conditions(srv_req_header(req, "If-Match"), srv_req_header(req, "If-None-Match"),
@@ -1202,35 +1280,95 @@ out:
 
 /* ---- DeleteObject ---- */
 
-cof_err ops_delete_object(struct srv_req *req)
+cof_err ops_delete_version(struct srv_req *req, const char *bucket, const char *key,
+                           const char *version_id, struct ops_deleted *out)
 {
     char *removed = NULL;
-    cof_err err =
-        sto_meta_delete_object(req->ctx->meta, req->route.bucket, req->route.key, &removed);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
-    if (err != COF_OK && err != COF_ERR_NO_OBJECT)
+    enum ops_versioning st = OPS_UNVERSIONED;
+    memset(out, 0, sizeof(*out));
+    cof_err err = COF_OK;
+    if (version_id != NULL) {
+        /* A version id deletes that version for good; deleting a missing one succeeds. */
+        err = sto_meta_delete_version(req->ctx->meta, bucket, key, version_id, &out->marker);
+        if (err == COF_OK || err == COF_ERR_NO_OBJECT)
+            snprintf(out->version_id, sizeof(out->version_id), "%s", version_id);
+        if (err == COF_OK)
+            (void)ops_gc_drain(req->ctx);
+        return err == COF_ERR_NO_OBJECT ? COF_OK : err;
+    }
+    err = ops_versioning_get(req, bucket, &st);
+    if (err != COF_OK)
         return err;
+    if (st == OPS_UNVERSIONED) {
+        err = sto_meta_delete_object(req->ctx->meta, bucket, key, &removed);
+        if (removed != NULL) {
+            ops_blob_discard(req->ctx, req->rid, removed, true);
+            free(removed);
+        }
+        ops_gc_if_needed(req->ctx);
+        return err == COF_ERR_NO_OBJECT ? COF_OK : err;
+    }
+    /* Versioned: a delete marker becomes the current version (the null one when suspended,
+     * replacing the null version as S3 does). */
+    struct sto_object m = {0};
+    m.bucket = strdup(bucket);
+    m.key = strdup(key);
+    m.mtime_ms = ops_now_ms();
+    m.delete_marker = true;
+    err = m.bucket != NULL && m.key != NULL ? ops_version_new(st, &m.version_id) : COF_ERR_NOMEM;
+    if (err == COF_OK)
+        err = sto_meta_put_object(req->ctx->meta, &m, &removed);
+    if (err == COF_OK) {
+        out->marker = true;
+        snprintf(out->version_id, sizeof(out->version_id), "%s", m.version_id);
+    }
     if (removed != NULL) {
         ops_blob_discard(req->ctx, req->rid, removed, true);
         free(removed);
     }
+    sto_object_cleanup(&m);
     ops_gc_if_needed(req->ctx);
+    return err;
+}
+
+cof_err ops_delete_object(struct srv_req *req)
+{
+    struct ops_deleted d;
+    const char *version_id = NULL;
+    cof_err err = ops_request_version(req, &version_id);
+    if (err != COF_OK)
+        return err;
+    err = ops_delete_version(req, req->route.bucket, req->route.key, version_id, &d);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err != COF_OK)
+        return err;
+    if (d.marker)
+        srv_resp_add(req, "x-amz-delete-marker", "true");
+    if (d.version_id[0] != '\0')
+        srv_resp_add(req, "x-amz-version-id", d.version_id);
     return srv_reply(req, 204, NULL, "", 0);
 }
 
 /* ---- CopyObject ---- */
 
 /* x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded. */
-cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key)
+cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key,
+                              char **out_version)
 {
     const char *p = src[0] == '/' ? src + 1 : src;
     const char *q = strstr(p, "?versionId=");
     size_t n = q != NULL ? (size_t)(q - p) : strlen(p);
     char *dec = NULL;
     size_t dlen = 0;
-    if (q != NULL && strcmp(q + 11, "null") != 0)
-        return COF_ERR_NOT_IMPLEMENTED; /* versions: bucket-features issue */
+    *out_version = NULL;
+    if (q != NULL) {
+        if (!ops_version_id_valid(q + 11))
+            return COF_ERR_BAD_COPY_SOURCE;
+        *out_version = strdup(q + 11);
+        if (*out_version == NULL)
+            return COF_ERR_NOMEM;
+    }
     if (srv_uri_decode_path(p, n, &dec, &dlen) != COF_OK)
         return COF_ERR_BAD_COPY_SOURCE;
     char *slash = strchr(dec, '/');
@@ -1249,7 +1387,8 @@ cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key
 
 cof_err ops_copy_object(struct srv_req *req)
 {
-    char *sbucket = NULL, *skey = NULL, *headers = NULL, *doc = NULL;
+    char *sbucket = NULL, *skey = NULL, *sversion = NULL, *headers = NULL, *doc = NULL,
+         *tags = NULL;
     struct sto_object src, dst;
     struct objio_reader *r = NULL;
     struct objio_writer *w = NULL;
@@ -1266,7 +1405,8 @@ cof_err ops_copy_object(struct srv_req *req)
     memset(&dst_enc, 0, sizeof(dst_enc));
     memset(&rk, 0, sizeof(rk));
 
-    cof_err err = ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey);
+    cof_err err =
+        ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey, &sversion);
     if (err != COF_OK)
         goto out;
     err = ops_plan_write_enc(req, &dst_enc);
@@ -1288,10 +1428,30 @@ cof_err ops_copy_object(struct srv_req *req)
             goto out;
         }
     }
+    /* x-amz-tagging-directive: COPY (default) keeps the source's tags, REPLACE takes
+     * x-amz-tagging (none without it). */
+    const char *tdir = srv_req_header(req, "x-amz-tagging-directive");
+    bool tags_replace = false;
+    if (tdir != NULL) {
+        if (strcmp(tdir, "REPLACE") == 0) {
+            tags_replace = true;
+        } else if (strcmp(tdir, "COPY") != 0) {
+            err = srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT, "Unknown tagging directive.",
+                                      "x-amz-tagging-directive", tdir);
+            if (err == COF_OK)
+                err = COF_ERR_INVALID_ARGUMENT;
+            goto out;
+        }
+    }
+    if (tags_replace) {
+        err = ops_tagging_header(req, &tags);
+        if (err != COF_OK)
+            goto out;
+    }
     err = ops_bucket_must_exist(req, req->route.bucket);
     if (err != COF_OK)
         goto out;
-    err = ops_open_object(req, sbucket, skey, &src_key, &rk, &src, &r);
+    err = ops_open_object(req, sbucket, skey, sversion, &src_key, &rk, &src, &r);
     if (err != COF_OK)
         goto out;
     /* Copying onto itself must change something: metadata, storage class, redirect, or the
@@ -1306,7 +1466,8 @@ cof_err ops_copy_object(struct srv_req *req)
         free(cfg);
     }
     if (strcmp(sbucket, req->route.bucket) == 0 && strcmp(skey, req->route.key) == 0 && !replace &&
-        !explicit_default && !dst_enc.ssec.present && src.sse_mode != CRY_MODE_SSE_C &&
+        sversion == NULL && !explicit_default && !dst_enc.ssec.present &&
+        src.sse_mode != CRY_MODE_SSE_C &&
         srv_req_header(req, "x-amz-server-side-encryption") == NULL &&
         srv_req_header(req, "x-amz-storage-class") == NULL &&
         srv_req_header(req, "x-amz-website-redirect-location") == NULL) {
@@ -1331,6 +1492,10 @@ cof_err ops_copy_object(struct srv_req *req)
     }
     if (err == COF_OK)
         err = ops_add_internal(&headers, &dst_enc);
+    if (err == COF_OK && !tags_replace)
+        err = srv_tagging_from_block(src.headers, &tags);
+    if (err == COF_OK)
+        err = ops_set_tagging_line(&headers, tags);
     if (err != COF_OK)
         goto out;
 
@@ -1365,6 +1530,8 @@ cof_err ops_copy_object(struct srv_req *req)
     }
     if (err == COF_OK) {
         ops_add_write_sse_headers(req, &dst, &dst_enc);
+        if (sversion != NULL || strcmp(src.version_id, "null") != 0)
+            srv_resp_add(req, "x-amz-copy-source-version-id", src.version_id);
         err = srv_reply_xml(req, 200, doc, doclen);
         doc = NULL;
     }
@@ -1378,10 +1545,12 @@ out:
     objio_writer_free(w);
     objio_reader_free(r);
     free(headers);
+    free(tags);
     sto_object_cleanup(&src);
     sto_object_cleanup(&dst);
     free(sbucket);
     free(skey);
+    free(sversion);
     return err;
 }
 
@@ -1451,8 +1620,14 @@ cof_err ops_get_object_attributes(struct srv_req *req)
         (void)srv_sse_reply(req, &e);
         goto out;
     }
+    const char *version_id = NULL;
+    err = ops_request_version(req, &version_id);
+    if (err != COF_OK)
+        goto out;
     /* Like HEAD: an SSE-C object needs its key (checked by unwrapping). */
-    err = ops_open_object(req, req->route.bucket, req->route.key, &ssec, &rk, &o, NULL);
+    err = ops_open_object(req, req->route.bucket, req->route.key, version_id, &ssec, &rk, &o, NULL);
+    if (err == COF_OK)
+        err = add_read_version_header(req, &o);
     if (err != COF_OK)
         goto out;
     err = srv_xml_new("GetObjectAttributesResponse", &x);
@@ -1477,7 +1652,8 @@ cof_err ops_get_object_attributes(struct srv_req *req)
     }
     if (attr_wanted(want, "ObjectParts") && o.part_count > 0) {
         struct part_list pl = {NULL, 0, 0};
-        err = sto_meta_object_parts(req->ctx->meta, o.bucket, o.key, collect_part, &pl);
+        err =
+            sto_meta_object_parts(req->ctx->meta, o.bucket, o.key, o.version_id, collect_part, &pl);
         if (err == COF_OK) {
             srv_xml_open(x, "ObjectParts");
             srv_xml_elem_u64(x, "PartsCount", o.part_count); /* TotalPartsCount in the API */

@@ -39,6 +39,15 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_LIST_MULTIPART_UPLOADS] = "ListMultipartUploads",
     [SRV_OP_UPLOAD_PART_COPY] = "UploadPartCopy",
     [SRV_OP_GET_OBJECT_ATTRIBUTES] = "GetObjectAttributes",
+    [SRV_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
+    [SRV_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
+    [SRV_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
+    [SRV_OP_PUT_OBJECT_TAGGING] = "PutObjectTagging",
+    [SRV_OP_GET_OBJECT_TAGGING] = "GetObjectTagging",
+    [SRV_OP_DELETE_OBJECT_TAGGING] = "DeleteObjectTagging",
+    [SRV_OP_PUT_BUCKET_TAGGING] = "PutBucketTagging",
+    [SRV_OP_GET_BUCKET_TAGGING] = "GetBucketTagging",
+    [SRV_OP_DELETE_BUCKET_TAGGING] = "DeleteBucketTagging",
     [SRV_OP_PUT_BUCKET_CORS] = "PutBucketCors",
     [SRV_OP_GET_BUCKET_CORS] = "GetBucketCors",
     [SRV_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
@@ -48,16 +57,13 @@ static const char *const op_names[SRV_OP__COUNT] = {
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. */
 static const char *const bucket_unimpl[] = {
-    "versioning",
     "policy",
-    "tagging",
     "acl",
     "lifecycle",
     "website",
     "logging",
     "notification",
     "replication",
-    "versions",
     "object-lock",
     "ownershipControls",
     "publicAccessBlock",
@@ -73,10 +79,10 @@ static const char *const bucket_unimpl[] = {
     "metadataConfiguration",
 };
 
-/* Object-level subresources (multipart, tagging, ACL, object lock, ...). partNumber counts for
- * every method: GET/HEAD with partNumber read one part of a multipart object. */
+/* Object-level subresources (ACL, object lock, ...). partNumber counts for every method: GET/HEAD
+ * with partNumber read one part of a multipart object. */
 static const char *const object_unimpl[] = {
-    "tagging", "acl", "retention", "legal-hold", "restore", "select", "torrent", "renameObject",
+    "acl", "retention", "legal-hold", "restore", "select", "torrent", "renameObject",
 };
 
 const char *srv_op_name(enum srv_op op)
@@ -232,8 +238,22 @@ static bool localstack_route(enum method m, const char *path, struct srv_route *
     return true;
 }
 
+/* GET/PUT/DELETE ?tagging on a bucket (bucket true) or an object. */
+static enum srv_op tagging_op(enum method m, bool bucket)
+{
+    if (m == M_GET)
+        return bucket ? SRV_OP_GET_BUCKET_TAGGING : SRV_OP_GET_OBJECT_TAGGING;
+    if (m == M_PUT)
+        return bucket ? SRV_OP_PUT_BUCKET_TAGGING : SRV_OP_PUT_OBJECT_TAGGING;
+    if (m == M_DELETE)
+        return bucket ? SRV_OP_DELETE_BUCKET_TAGGING : SRV_OP_DELETE_OBJECT_TAGGING;
+    return SRV_OP_METHOD_NOT_ALLOWED;
+}
+
 static enum srv_op bucket_op(enum method m, const struct srv_query *q)
 {
+    if (srv_query_has(q, "tagging"))
+        return tagging_op(m, true);
     if (srv_query_has(q, "encryption")) {
         if (m == M_GET)
             return SRV_OP_GET_BUCKET_ENCRYPTION;
@@ -258,6 +278,13 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
         return m == M_POST ? SRV_OP_DELETE_OBJECTS : SRV_OP_METHOD_NOT_ALLOWED;
     if (srv_query_has(q, "uploads"))
         return m == M_GET ? SRV_OP_LIST_MULTIPART_UPLOADS : SRV_OP_METHOD_NOT_ALLOWED;
+    if (srv_query_has(q, "versioning")) {
+        if (m == M_GET)
+            return SRV_OP_GET_BUCKET_VERSIONING;
+        return m == M_PUT ? SRV_OP_PUT_BUCKET_VERSIONING : SRV_OP_METHOD_NOT_ALLOWED;
+    }
+    if (srv_query_has(q, "versions"))
+        return m == M_GET ? SRV_OP_LIST_OBJECT_VERSIONS : SRV_OP_METHOD_NOT_ALLOWED;
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
@@ -310,6 +337,8 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
 {
     if (has_any(q, object_unimpl, sizeof(object_unimpl) / sizeof(object_unimpl[0])))
         return SRV_OP_NOT_IMPLEMENTED;
+    if (srv_query_has(q, "tagging"))
+        return tagging_op(m, false);
     enum srv_op mp = multipart_op(m, q, has_copy_source);
     if (mp != SRV_OP_NONE)
         return mp;
@@ -319,7 +348,8 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
      * read or overwrite the object. */
     if (has_any(q, bucket_unimpl, sizeof(bucket_unimpl) / sizeof(bucket_unimpl[0])) ||
         srv_query_has(q, "encryption") || srv_query_has(q, "location") ||
-        srv_query_has(q, "delete") || srv_query_has(q, "cors"))
+        srv_query_has(q, "delete") || srv_query_has(q, "versioning") ||
+        srv_query_has(q, "versions") || srv_query_has(q, "cors"))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
     case M_PUT:

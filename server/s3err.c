@@ -112,16 +112,21 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                             "Query-string authentication version 4 requires the X-Amz-Algorithm, "
                             "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
                             "and X-Amz-Expires parameters."},
+    [COF_ERR_NO_SUCH_VERSION] = {404, "NoSuchVersion", "The specified version does not exist."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
+    [COF_ERR_INVALID_TAG] = {400, "InvalidTag",
+                             "The tag provided was not a valid tag. This error can occur if the "
+                             "tag did not pass input validation."},
+    [COF_ERR_BAD_REQUEST] = {400, "BadRequest", "Bad Request"},
+    [COF_ERR_NO_TAG_SET] = {404, "NoSuchTagSet", "The TagSet does not exist"},
     [COF_ERR_NO_CORS] = {404, "NoSuchCORSConfiguration", "The CORS configuration does not exist"},
     [COF_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden",
                                 "CORSResponse: This CORS request is not allowed. This is usually "
                                 "because the evalution of Origin, request method / "
                                 "Access-Control-Request-Method or Access-Control-Request-Headers "
                                 "are not whitelisted by the resource's CORS spec."},
-    [COF_ERR_BAD_REQUEST] = {400, "BadRequest", "Bad Request"},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",

@@ -63,6 +63,12 @@ void srv_xml_free(struct srv_xml *x);
  * LocationConstraint, whose text (caller free()s) is returned, or NULL when absent/empty. */
 COF_MUST_CHECK cof_err srv_xml_parse_create_bucket(const char *body, size_t n, char **out_location);
 
+/* PutBucketVersioning body (cap SRV_MAX_SMALL_XML_BODY): root VersioningConfiguration with
+ * optional Status ("Enabled" or "Suspended", exactly) and MfaDelete ("Enabled" or "Disabled").
+ * Absent elements give NULL; the strings are static. Anything else -> COF_ERR_MALFORMED_XML. */
+COF_MUST_CHECK cof_err srv_xml_parse_versioning(const char *body, size_t n, const char **out_status,
+                                                const char **out_mfa_delete);
+
 struct srv_delete_obj {
     char *key;        /* exact text, never NULL, may be "" (the op reports it per key) */
     char *version_id; /* NULL when absent or empty */
@@ -123,5 +129,13 @@ struct srv_complete_req {
 COF_MUST_CHECK cof_err srv_xml_parse_complete(const char *body, size_t n,
                                               struct srv_complete_req *out);
 void srv_complete_req_cleanup(struct srv_complete_req *r);
+
+/* Tagging document (cap SRV_MAX_TAGGING_BODY): root Tagging with exactly one TagSet, whose Tag
+ * elements each hold exactly one Key and one Value. Texts are exact (not trimmed; Value may be
+ * empty). Structure only: tag rules are server/tagging.h's. An empty TagSet gives n == 0. Free
+ * with srv_tagset_cleanup. */
+#define SRV_MAX_TAGGING_BODY (256u * 1024)
+struct srv_tagset;
+COF_MUST_CHECK cof_err srv_xml_parse_tagging(const char *body, size_t n, struct srv_tagset *out);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in meta.c). */
-#define STO_META_SCHEMA_VERSION 4
+#define STO_META_SCHEMA_VERSION 5
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */

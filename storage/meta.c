@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "storage/cfgcache.h"
 #include "storage/internal.h"
 
 /* ---- schema ----------------------------------------------------------------------------------
@@ -108,6 +109,47 @@ static const char *const migrations[] = {
     "CREATE INDEX object_parts_blob ON object_parts(blob_id);",
     /* 4: each part's additional checksum ("ALG base64"), for the object's composite checksum */
     "ALTER TABLE parts ADD COLUMN checksum TEXT;",
+    /* 5: versioning. objects keeps the current version of each key (a delete marker included);
+     * noncurrent versions move to object_versions, ordered per key by seq (larger = newer).
+     * object_parts gains the version id of the object it belongs to. */
+    "ALTER TABLE objects ADD COLUMN delete_marker INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE objects SET version_id = 'null' WHERE version_id IS NULL;"
+    "CREATE TABLE object_versions ("
+    "  bucket TEXT NOT NULL REFERENCES buckets(name),"
+    "  key TEXT NOT NULL,"
+    "  version_id TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  etag TEXT,"
+    "  mtime_ms INTEGER NOT NULL,"
+    "  headers TEXT,"
+    "  blob_id TEXT,"
+    "  sse_mode INTEGER NOT NULL,"
+    "  kek_id TEXT,"
+    "  wrapped_dek BLOB,"
+    "  part_count INTEGER NOT NULL DEFAULT 0,"
+    "  delete_marker INTEGER NOT NULL DEFAULT 0,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (bucket, key, version_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX object_versions_seq ON object_versions(bucket, key, seq DESC);"
+    "CREATE INDEX object_versions_blob ON object_versions(blob_id);"
+    "CREATE INDEX object_versions_kek ON object_versions(kek_id);"
+    "CREATE TABLE object_parts_v ("
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  version_id TEXT NOT NULL,"
+    "  part_index INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  blob_id TEXT NOT NULL,"
+    "  kek_id TEXT,"
+    "  wrapped_dek BLOB NOT NULL,"
+    "  PRIMARY KEY (bucket, key, version_id, part_index)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO object_parts_v SELECT bucket, key, 'null', part_index, size, blob_id, kek_id,"
+    "  wrapped_dek FROM object_parts;"
+    "DROP TABLE object_parts;"
+    "ALTER TABLE object_parts_v RENAME TO object_parts;"
+    "CREATE INDEX object_parts_blob ON object_parts(blob_id);",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -128,9 +170,15 @@ enum st {
     ST_CONFIG_SET,
     ST_CONFIG_DELETE,
     ST_OBJ_GET,
-    ST_OBJ_BLOB,
+    ST_OBJ_CUR,
     ST_OBJ_UPSERT,
     ST_OBJ_DELETE,
+    ST_OBJ_DEMOTE,
+    ST_VER_GET,
+    ST_VER_BLOB,
+    ST_VER_DELETE,
+    ST_VER_NEWEST,
+    ST_VER_PROMOTE,
     ST_OBJ_LIST_GT,
     ST_OBJ_LIST_GE,
     ST_OBJ_LIST_GT_LT,
@@ -151,13 +199,16 @@ enum st {
 
 #define OBJ_COLS                                                                                   \
     "bucket, key, version_id, size, etag, mtime_ms, headers, blob_id, sse_mode, kek_id, "          \
-    "wrapped_dek, part_count"
+    "wrapped_dek, part_count, delete_marker"
+/* Every version of every key, current or not, as one table (rare scans: fsck, key rotation). */
+#define ALL_VERSIONS                                                                               \
+    "(SELECT " OBJ_COLS " FROM objects UNION ALL SELECT " OBJ_COLS " FROM object_versions)"
 /* Listing: ?1 bucket, ?2 lower bound, ?3 upper bound (prefix successor), ?4 limit. The range
  * predicates on the second primary-key column make this a SEARCH of the primary key that stops
  * at the upper bound: O(log n + rows). Never LIKE: case-insensitive, and % _ are wildcards. */
 #define OBJ_LIST(lower, upper)                                                                     \
     "SELECT " OBJ_COLS " FROM objects WHERE bucket = ?1 AND key " lower " ?2" upper                \
-    " ORDER BY key LIMIT ?4"
+    " AND delete_marker = 0 ORDER BY key LIMIT ?4"
 
 static const struct {
     const char *name; /* for the one log line on failure */
@@ -175,6 +226,7 @@ static const struct {
     /* Uploads in progress keep a bucket from being deleted, like objects. */
     [ST_BUCKET_HAS_OBJECTS] = {"bucket_has_objects",
                                "SELECT 1 FROM objects WHERE bucket = ?1 UNION ALL"
+                               " SELECT 1 FROM object_versions WHERE bucket = ?1 UNION ALL"
                                " SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1"},
     /* bucket_configs rows go with it (ON DELETE CASCADE). */
     [ST_BUCKET_DELETE] = {"bucket_delete", "DELETE FROM buckets WHERE name = ?1"},
@@ -189,26 +241,49 @@ static const struct {
                           "DELETE FROM bucket_configs WHERE bucket = ?1 AND name = ?2"},
     [ST_OBJ_GET] = {"object_get",
                     "SELECT " OBJ_COLS " FROM objects WHERE bucket = ?1 AND key = ?2"},
-    [ST_OBJ_BLOB] = {"object_blob", "SELECT blob_id FROM objects WHERE bucket = ?1 AND key = ?2"},
+    [ST_OBJ_CUR] = {"object_current",
+                    "SELECT blob_id, version_id, delete_marker FROM objects WHERE bucket = ?1"
+                    " AND key = ?2"},
     [ST_OBJ_UPSERT] = {"object_upsert",
                        "INSERT INTO objects (" OBJ_COLS ")"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                        " ON CONFLICT (bucket, key) DO UPDATE SET"
                        " version_id = excluded.version_id, size = excluded.size,"
                        " etag = excluded.etag, mtime_ms = excluded.mtime_ms,"
                        " headers = excluded.headers, blob_id = excluded.blob_id,"
                        " sse_mode = excluded.sse_mode, kek_id = excluded.kek_id,"
                        " wrapped_dek = excluded.wrapped_dek,"
-                       " part_count = excluded.part_count"},
+                       " part_count = excluded.part_count,"
+                       " delete_marker = excluded.delete_marker"},
     [ST_OBJ_DELETE] = {"object_delete", "DELETE FROM objects WHERE bucket = ?1 AND key = ?2"},
+    /* The current row becomes the newest noncurrent version of its key. */
+    [ST_OBJ_DEMOTE] = {"object_demote",
+                       "INSERT INTO object_versions (" OBJ_COLS ", seq) SELECT " OBJ_COLS ","
+                       " coalesce((SELECT max(seq) FROM object_versions WHERE bucket = ?1 AND"
+                       " key = ?2), 0) + 1 FROM objects WHERE bucket = ?1 AND key = ?2"},
+    [ST_VER_GET] = {"version_get", "SELECT " OBJ_COLS " FROM object_versions WHERE bucket = ?1"
+                                   " AND key = ?2 AND version_id = ?3"},
+    [ST_VER_BLOB] = {"version_blob",
+                     "SELECT blob_id, version_id, delete_marker FROM object_versions WHERE"
+                     " bucket = ?1 AND key = ?2 AND version_id = ?3"},
+    [ST_VER_DELETE] = {"version_delete", "DELETE FROM object_versions WHERE bucket = ?1 AND"
+                                         " key = ?2 AND version_id = ?3"},
+    [ST_VER_NEWEST] = {"version_newest",
+                       "SELECT version_id FROM object_versions WHERE bucket = ?1 AND key = ?2"
+                       " ORDER BY seq DESC LIMIT 1"},
+    [ST_VER_PROMOTE] = {"version_promote",
+                        "INSERT INTO objects (" OBJ_COLS ") SELECT " OBJ_COLS " FROM"
+                        " object_versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"},
     [ST_OBJ_LIST_GT] = {"object_list", OBJ_LIST(">", "")},
     [ST_OBJ_LIST_GE] = {"object_list", OBJ_LIST(">=", "")},
     [ST_OBJ_LIST_GT_LT] = {"object_list", OBJ_LIST(">", " AND key < ?3")},
     [ST_OBJ_LIST_GE_LT] = {"object_list", OBJ_LIST(">=", " AND key < ?3")},
-    [ST_OBJ_EACH] = {"object_each", "SELECT " OBJ_COLS " FROM objects ORDER BY bucket, key"},
+    [ST_OBJ_EACH] = {"object_each", "SELECT " OBJ_COLS " FROM objects UNION ALL SELECT " OBJ_COLS
+                                    " FROM object_versions ORDER BY bucket, key"},
     /* Every table that references blobs must be checked here (parts, versions, ...). */
     [ST_BLOB_REFERENCED] = {"blob_referenced",
                             "SELECT 1 FROM objects WHERE blob_id = ?1 UNION ALL"
+                            " SELECT 1 FROM object_versions WHERE blob_id = ?1 UNION ALL"
                             " SELECT 1 FROM object_parts WHERE blob_id = ?1 UNION ALL"
                             " SELECT 1 FROM parts WHERE blob_id = ?1 LIMIT 1"},
     [ST_GC_INSERT] = {"gc_insert",
@@ -217,15 +292,19 @@ static const struct {
     [ST_GC_DONE] = {"gc_done", "DELETE FROM gc_blobs WHERE blob_id = ?1"},
     [ST_RESET_QUEUE] = {"reset_queue", "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM objects"
                                        " WHERE blob_id IS NOT NULL UNION SELECT blob_id FROM"
-                                       " object_parts UNION SELECT blob_id FROM parts WHERE true"
+                                       " object_versions WHERE blob_id IS NOT NULL UNION SELECT"
+                                       " blob_id FROM object_parts UNION SELECT blob_id FROM"
+                                       " parts WHERE true"
                                        " ON CONFLICT DO NOTHING"},
     [ST_RESET_OBJECTS] = {"reset_objects", "DELETE FROM objects"},
     /* A replaced or deleted multipart object's part blobs go to the GC queue. */
     [ST_OPARTS_QUEUE] = {"object_parts_queue",
                          "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM object_parts"
-                         " WHERE bucket = ?1 AND key = ?2 ON CONFLICT DO NOTHING"},
+                         " WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"
+                         " ON CONFLICT DO NOTHING"},
     [ST_OPARTS_DELETE] = {"object_parts_delete",
-                          "DELETE FROM object_parts WHERE bucket = ?1 AND key = ?2"},
+                          "DELETE FROM object_parts WHERE bucket = ?1 AND key = ?2 AND"
+                          " version_id = ?3"},
     [ST_RESET_CONFIGS] = {"reset_configs", "DELETE FROM bucket_configs"},
     [ST_RESET_BUCKETS] = {"reset_buckets", "DELETE FROM buckets"},
 };
@@ -252,7 +331,8 @@ struct sto_meta {
     struct put_job *queue_head;
     struct put_job *queue_tail;
     bool leader_active;
-    atomic_uint gc_hint; /* bumped when blobs were queued beyond the one a call returns */
+    atomic_uint gc_hint;   /* bumped when blobs were queued beyond the one a call returns */
+    struct cfg_cache *cfg; /* bucket configs (and bucket existence, through them) */
 };
 
 #define MAX_PUT_BATCH 64
@@ -266,6 +346,8 @@ struct put_job {
 };
 
 /* ---- errors and statement helpers ----------------------------------------------------------- */
+
+static cof_err kms_prepare(struct conn *c, const char *sql, sqlite3_stmt **out);
 
 /* Logs the one line for a failed SQLite call and maps its code. */
 static cof_err db_fail(sqlite3 *db, const char *what, int rc)
@@ -427,6 +509,7 @@ static cof_err row_object(sqlite3_stmt *s, struct sto_object *o)
         }
     }
     o->part_count = (unsigned)sqlite3_column_int(s, 11);
+    o->delete_marker = sqlite3_column_int(s, 12) != 0;
     if (err != COF_OK)
         sto_object_cleanup(o);
     return err;
@@ -623,6 +706,9 @@ cof_err sto_meta_open(const char *db_path, bool durability_full, struct sto_meta
     pthread_mutex_init(&m->write_mu, NULL);
     pthread_mutex_init(&m->batch_mu, NULL);
     pthread_cond_init(&m->batch_cv, NULL);
+    err = cfg_cache_new(&m->cfg);
+    if (err != COF_OK)
+        goto out;
 
     /* Create the file owner-only: it holds object keys and wrapped DEKs, and SQLite gives the
      * -wal and -shm files the database file's permissions. */
@@ -665,6 +751,7 @@ void sto_meta_close(struct sto_meta *m)
     pthread_mutex_destroy(&m->write_mu);
     pthread_mutex_destroy(&m->batch_mu);
     pthread_cond_destroy(&m->batch_cv);
+    cfg_cache_free(m->cfg);
     free(m->path);
     free(m);
 }
@@ -722,6 +809,7 @@ cof_err sto_meta_create_bucket(struct sto_meta *m, const char *name, const char 
     if (err == COF_OK && sqlite3_changes(c->db) == 0)
         err = COF_ERR_BUCKET_EXISTS;
     err = wr_end(m, c, err);
+    cfg_cache_invalidate(m->cfg); /* cached NO_BUCKET answers */
 out:
     conn_put(m, c);
     return err;
@@ -769,6 +857,7 @@ cof_err sto_meta_delete_bucket(struct sto_meta *m, const char *name)
     if (err == COF_OK)
         err = run2(c, ST_BUCKET_DELETE, name, NULL, NULL);
     err = wr_end(m, c, err);
+    cfg_cache_invalidate(m->cfg);
 out:
     conn_put(m, c);
     return err;
@@ -805,8 +894,12 @@ cof_err sto_meta_get_bucket_config(struct sto_meta *m, const char *bucket, const
     struct conn *c = NULL;
     enum st id = ST_CONFIG_GET;
     bool row = false;
+    cof_err err = COF_OK;
     *out = NULL;
-    cof_err err = conn_get(m, &c);
+    if (cfg_cache_get(m->cfg, bucket, name, &err, out))
+        return err;
+    uint64_t gen = cfg_cache_gen(m->cfg);
+    err = conn_get(m, &c);
     if (err != COF_OK)
         return err;
     err = prep(c, id);
@@ -826,6 +919,8 @@ cof_err sto_meta_get_bucket_config(struct sto_meta *m, const char *bucket, const
             err = COF_ERR_NOT_FOUND;
     }
     conn_put(m, c);
+    if (err == COF_OK || err == COF_ERR_NOT_FOUND || err == COF_ERR_NO_BUCKET)
+        cfg_cache_put(m->cfg, gen, bucket, name, err, *out);
     return err;
 }
 
@@ -854,6 +949,7 @@ cof_err sto_meta_set_bucket_config(struct sto_meta *m, const char *bucket, const
         err = step(c, id, &row);
     finish(c, id);
     err = wr_end(m, c, err);
+    cfg_cache_invalidate(m->cfg);
 out:
     conn_put(m, c);
     return err;
@@ -861,22 +957,60 @@ out:
 
 /* ---- objects -------------------------------------------------------------------------------- */
 
-/* *out = blob_id of (bucket, key), malloc'd; NULL when there is no row (or no blob). */
-static cof_err object_blob(struct conn *c, const char *bucket, const char *key, bool *found,
-                           char **out)
+/* A version row's identity as the write paths need it. */
+struct row_ref {
+    bool found;
+    bool delete_marker;
+    char *blob_id; /* malloc'd or NULL */
+    char *version_id;
+};
+
+static void row_ref_cleanup(struct row_ref *r)
 {
-    enum st id = ST_OBJ_BLOB;
-    *out = NULL;
-    *found = false;
+    free(r->blob_id);
+    free(r->version_id);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Runs ST_OBJ_CUR (current row of bucket/key) or ST_VER_BLOB (the version version_id). */
+static cof_err row_lookup(struct conn *c, enum st id, const char *bucket, const char *key,
+                          const char *version_id, struct row_ref *out)
+{
+    memset(out, 0, sizeof(*out));
     cof_err err = prep(c, id);
     if (err == COF_OK)
         err = bind_str(c, id, 1, bucket);
     if (err == COF_OK)
         err = bind_str(c, id, 2, key);
+    if (err == COF_OK && version_id != NULL)
+        err = bind_str(c, id, 3, version_id);
     if (err == COF_OK)
-        err = step(c, id, found);
-    if (err == COF_OK && *found)
-        err = col_text(c->st[id], 0, out);
+        err = step(c, id, &out->found);
+    if (err == COF_OK && out->found)
+        err = col_text(c->st[id], 0, &out->blob_id);
+    if (err == COF_OK && out->found)
+        err = col_text(c->st[id], 1, &out->version_id);
+    if (err == COF_OK && out->found)
+        out->delete_marker = sqlite3_column_int(c->st[id], 2) != 0;
+    finish(c, id);
+    if (err != COF_OK)
+        row_ref_cleanup(out);
+    return err;
+}
+
+/* Runs a statement with up to three text parameters (NULL: not bound). */
+static cof_err run3(struct conn *c, enum st id, const char *a, const char *b, const char *d)
+{
+    bool row = false;
+    cof_err err = prep(c, id);
+    if (err == COF_OK && a != NULL)
+        err = bind_str(c, id, 1, a);
+    if (err == COF_OK && b != NULL)
+        err = bind_str(c, id, 2, b);
+    if (err == COF_OK && d != NULL)
+        err = bind_str(c, id, 3, d);
+    if (err == COF_OK)
+        err = step(c, id, &row);
     finish(c, id);
     return err;
 }
@@ -898,6 +1032,11 @@ static cof_err queue_unreferenced(struct conn *c, char **old)
     return err;
 }
 
+static const char *vid_or_null(const char *version_id)
+{
+    return version_id != NULL ? version_id : "null";
+}
+
 static cof_err object_upsert(struct conn *c, const struct sto_object *o)
 {
     enum st id = ST_OBJ_UPSERT;
@@ -910,7 +1049,7 @@ static cof_err object_upsert(struct conn *c, const struct sto_object *o)
     if (err == COF_OK)
         err = bind_str(c, id, 2, o->key);
     if (err == COF_OK)
-        err = bind_str(c, id, 3, o->version_id);
+        err = bind_str(c, id, 3, vid_or_null(o->version_id));
     if (err == COF_OK)
         err = bind_i64(c, id, 4, (int64_t)o->size);
     if (err == COF_OK)
@@ -932,33 +1071,66 @@ static cof_err object_upsert(struct conn *c, const struct sto_object *o)
     if (err == COF_OK)
         err = bind_i64(c, id, 12, (int64_t)o->part_count);
     if (err == COF_OK)
+        err = bind_i64(c, id, 13, o->delete_marker ? 1 : 0);
+    if (err == COF_OK)
         err = step(c, id, &row);
     finish(c, id);
     return err;
 }
 
-/* Queues the part blobs of a multipart object at (bucket, key), if it is one, and forgets its
- * parts. Inside a write transaction. */
+/* Queues the part blobs of a multipart object version, if it is one, and forgets its parts.
+ * Inside a write transaction. */
 static cof_err drop_object_parts(struct sto_meta *m, struct conn *c, const char *bucket,
-                                 const char *key)
+                                 const char *key, const char *version_id)
 {
-    cof_err err = run2(c, ST_OPARTS_QUEUE, bucket, key, NULL);
+    cof_err err = run3(c, ST_OPARTS_QUEUE, bucket, key, version_id);
     if (err == COF_OK && sqlite3_changes(c->db) > 0)
         atomic_fetch_add(&m->gc_hint, 1);
     if (err == COF_OK)
-        err = run2(c, ST_OPARTS_DELETE, bucket, key, NULL);
+        err = run3(c, ST_OPARTS_DELETE, bucket, key, version_id);
     return err;
 }
 
-/* One put inside an open write transaction. NO_BUCKET leaves the transaction untouched. */
-static cof_err put_one(struct sto_meta *m, struct conn *c, const struct sto_object *o, char **old)
+/* Drops one noncurrent version row and its blobs (queued). *found tells whether it existed. */
+static cof_err drop_noncurrent(struct sto_meta *m, struct conn *c, const char *bucket,
+                               const char *key, const char *version_id, struct row_ref *out)
 {
-    bool found = false;
-    cof_err err = bucket_exists(c, o->bucket);
+    cof_err err = row_lookup(c, ST_VER_BLOB, bucket, key, version_id, out);
+    if (err != COF_OK || !out->found)
+        return err;
+    err = drop_object_parts(m, c, bucket, key, version_id);
     if (err == COF_OK)
-        err = object_blob(c, o->bucket, o->key, &found, old);
-    if (err == COF_OK && found)
-        err = drop_object_parts(m, c, o->bucket, o->key);
+        err = run3(c, ST_VER_DELETE, bucket, key, version_id);
+    if (err == COF_OK && out->blob_id != NULL) {
+        err = queue_unreferenced(c, &out->blob_id);
+        if (err == COF_OK && out->blob_id != NULL)
+            atomic_fetch_add(&m->gc_hint, 1);
+    }
+    return err;
+}
+
+/* Makes o the current version of its key inside an open write transaction (S3's rules: see
+ * sto_meta_put_object). *old gets the blob of a replaced current null version, if queued.
+ * Does not write o's parts. */
+static cof_err publish(struct sto_meta *m, struct conn *c, const struct sto_object *o, char **old)
+{
+    struct row_ref cur = {0}, gone = {0};
+    const char *vid = vid_or_null(o->version_id);
+    bool null_write = strcmp(vid, "null") == 0;
+    *old = NULL;
+    cof_err err = row_lookup(c, ST_OBJ_CUR, o->bucket, o->key, NULL, &cur);
+    bool replace = err == COF_OK && cur.found && null_write && cur.version_id != NULL &&
+                   strcmp(cur.version_id, "null") == 0;
+    if (err == COF_OK && replace) {
+        err = drop_object_parts(m, c, o->bucket, o->key, "null");
+        *old = cur.blob_id;
+        cur.blob_id = NULL;
+    } else if (err == COF_OK && cur.found) {
+        err = run2(c, ST_OBJ_DEMOTE, o->bucket, o->key, NULL);
+    }
+    /* A null write also replaces a noncurrent null version (versioning suspended). */
+    if (err == COF_OK && null_write && !replace)
+        err = drop_noncurrent(m, c, o->bucket, o->key, "null", &gone);
     if (err == COF_OK)
         err = object_upsert(c, o);
     if (err == COF_OK)
@@ -967,6 +1139,18 @@ static cof_err put_one(struct sto_meta *m, struct conn *c, const struct sto_obje
         free(*old);
         *old = NULL;
     }
+    row_ref_cleanup(&cur);
+    row_ref_cleanup(&gone);
+    return err;
+}
+
+/* One put inside an open write transaction. NO_BUCKET leaves the transaction untouched. */
+static cof_err put_one(struct sto_meta *m, struct conn *c, const struct sto_object *o, char **old)
+{
+    *old = NULL;
+    cof_err err = bucket_exists(c, o->bucket);
+    if (err == COF_OK)
+        err = publish(m, c, o, old);
     return err;
 }
 
@@ -1015,7 +1199,8 @@ cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
     struct put_job job = {o, NULL, COF_OK, false, NULL};
     if (out_replaced_blob != NULL)
         *out_replaced_blob = NULL;
-    if (o == NULL || o->bucket == NULL || o->key == NULL || o->blob_id == NULL)
+    if (o == NULL || o->bucket == NULL || o->key == NULL ||
+        (o->blob_id == NULL && !o->delete_marker))
         COF_BUG("sto_meta_put_object: NULL object, bucket, key or blob_id");
 
     pthread_mutex_lock(&m->batch_mu);
@@ -1057,69 +1242,171 @@ cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
     return job.err;
 }
 
-cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *key,
-                            struct sto_object *out)
+/* Reads the row selected by id (ST_OBJ_GET: ?1 bucket ?2 key; ST_VER_GET: also ?3 version). */
+static cof_err read_row(struct conn *c, enum st id, const char *bucket, const char *key,
+                        const char *version_id, struct sto_object *out, bool *row)
+{
+    *row = false;
+    cof_err err = prep(c, id);
+    if (err == COF_OK)
+        err = bind_str(c, id, 1, bucket);
+    if (err == COF_OK)
+        err = bind_str(c, id, 2, key);
+    if (err == COF_OK && version_id != NULL)
+        err = bind_str(c, id, 3, version_id);
+    if (err == COF_OK)
+        err = step(c, id, row);
+    if (err == COF_OK && *row)
+        err = row_object(c->st[id], out);
+    finish(c, id);
+    return err;
+}
+
+cof_err sto_meta_get_version(struct sto_meta *m, const char *bucket, const char *key,
+                             const char *version_id, struct sto_object *out)
 {
     struct conn *c = NULL;
-    enum st id = ST_OBJ_GET;
     bool row = false;
     memset(out, 0, sizeof(*out));
     cof_err err = conn_get(m, &c);
     if (err != COF_OK)
         return err;
-    err = prep(c, id);
-    if (err == COF_OK)
-        err = bind_str(c, id, 1, bucket);
-    if (err == COF_OK)
-        err = bind_str(c, id, 2, key);
-    if (err == COF_OK)
-        err = step(c, id, &row);
-    if (err == COF_OK && row)
-        err = row_object(c->st[id], out);
-    finish(c, id);
+    err = read_row(c, ST_OBJ_GET, bucket, key, NULL, out, &row);
+    if (err == COF_OK && row && (version_id == NULL || strcmp(out->version_id, version_id) == 0)) {
+        out->is_latest = true;
+    } else if (err == COF_OK && version_id != NULL) {
+        sto_object_cleanup(out);
+        err = read_row(c, ST_VER_GET, bucket, key, version_id, out, &row);
+    } else {
+        row = false;
+    }
     if (err == COF_OK && !row) {
         err = bucket_exists(c, bucket);
         if (err == COF_OK)
             err = COF_ERR_NO_OBJECT;
     }
+    if (err != COF_OK)
+        sto_object_cleanup(out);
     conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *key,
+                            struct sto_object *out)
+{
+    cof_err err = sto_meta_get_version(m, bucket, key, NULL, out);
+    if (err == COF_OK && out->delete_marker) {
+        sto_object_cleanup(out);
+        err = COF_ERR_NO_OBJECT;
+    }
+    return err;
+}
+
+/* Removes one version inside a write transaction; a removed current version is replaced by
+ * the newest noncurrent one. version_id NULL: the current version. *old gets the current
+ * version's blob when queued; a noncurrent version's blob is queued behind the GC hint. */
+static cof_err remove_version(struct sto_meta *m, struct conn *c, const char *bucket,
+                              const char *key, const char *version_id, bool *was_marker, char **old)
+{
+    struct row_ref cur = {0}, gone = {0};
+    *old = NULL;
+    *was_marker = false;
+    cof_err err = bucket_exists(c, bucket);
+    if (err == COF_OK)
+        err = row_lookup(c, ST_OBJ_CUR, bucket, key, NULL, &cur);
+    if (err != COF_OK)
+        goto out;
+    if (cur.found && (version_id == NULL || strcmp(cur.version_id, version_id) == 0)) {
+        *was_marker = cur.delete_marker;
+        err = drop_object_parts(m, c, bucket, key, cur.version_id);
+        if (err == COF_OK)
+            err = run2(c, ST_OBJ_DELETE, bucket, key, NULL);
+        *old = cur.blob_id;
+        cur.blob_id = NULL;
+        if (err == COF_OK)
+            err = queue_unreferenced(c, old);
+        /* The newest noncurrent version, if any, becomes current. */
+        bool row = false;
+        char *newest = NULL;
+        if (err == COF_OK)
+            err = prep(c, ST_VER_NEWEST);
+        if (err == COF_OK)
+            err = bind_str(c, ST_VER_NEWEST, 1, bucket);
+        if (err == COF_OK)
+            err = bind_str(c, ST_VER_NEWEST, 2, key);
+        if (err == COF_OK)
+            err = step(c, ST_VER_NEWEST, &row);
+        if (err == COF_OK && row)
+            err = col_text(c->st[ST_VER_NEWEST], 0, &newest);
+        finish(c, ST_VER_NEWEST);
+        if (err == COF_OK && newest != NULL)
+            err = run3(c, ST_VER_PROMOTE, bucket, key, newest);
+        if (err == COF_OK && newest != NULL)
+            err = run3(c, ST_VER_DELETE, bucket, key, newest);
+        free(newest);
+    } else if (version_id != NULL) {
+        err = drop_noncurrent(m, c, bucket, key, version_id, &gone);
+        if (err == COF_OK && !gone.found)
+            err = COF_ERR_NO_OBJECT;
+        *was_marker = gone.delete_marker;
+    } else {
+        err = COF_ERR_NO_OBJECT;
+    }
+out:
+    if (err != COF_OK) {
+        free(*old);
+        *old = NULL;
+    }
+    row_ref_cleanup(&cur);
+    row_ref_cleanup(&gone);
+    return err;
+}
+
+/* Runs remove_version in its own transaction. */
+static cof_err remove_in_tx(struct sto_meta *m, const char *bucket, const char *key,
+                            const char *version_id, bool *was_marker, char **old)
+{
+    struct conn *c = NULL;
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = wr_begin(m, c);
+    if (err == COF_OK) {
+        err = remove_version(m, c, bucket, key, version_id, was_marker, old);
+        err = wr_end(m, c, err);
+    }
+    conn_put(m, c);
+    if (err != COF_OK) {
+        free(*old);
+        *old = NULL;
+    }
     return err;
 }
 
 cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket, const char *key,
                                char **out_removed_blob)
 {
-    struct conn *c = NULL;
     char *old = NULL;
-    bool found = false;
-    if (out_removed_blob != NULL)
-        *out_removed_blob = NULL;
-    cof_err err = conn_get(m, &c);
-    if (err != COF_OK)
-        return err;
-    err = wr_begin(m, c);
-    if (err != COF_OK)
-        goto out;
-    err = bucket_exists(c, bucket);
-    if (err == COF_OK)
-        err = object_blob(c, bucket, key, &found, &old);
-    if (err == COF_OK && !found)
-        err = COF_ERR_NO_OBJECT;
-    if (err == COF_OK)
-        err = drop_object_parts(m, c, bucket, key);
-    if (err == COF_OK)
-        err = run2(c, ST_OBJ_DELETE, bucket, key, NULL);
-    if (err == COF_OK)
-        err = queue_unreferenced(c, &old);
-    err = wr_end(m, c, err);
-out:
-    conn_put(m, c);
-    if (err != COF_OK || out_removed_blob == NULL) {
-        free(old);
-        old = NULL;
-    }
+    bool marker = false;
+    cof_err err = remove_in_tx(m, bucket, key, NULL, &marker, &old);
     if (out_removed_blob != NULL)
         *out_removed_blob = old;
+    else
+        free(old);
+    return err;
+}
+
+cof_err sto_meta_delete_version(struct sto_meta *m, const char *bucket, const char *key,
+                                const char *version_id, bool *out_was_marker)
+{
+    char *old = NULL;
+    bool marker = false;
+    cof_err err = remove_in_tx(m, bucket, key, version_id, &marker, &old);
+    if (old != NULL)
+        atomic_fetch_add(&m->gc_hint, 1); /* left queued for the drain */
+    free(old);
+    if (out_was_marker != NULL)
+        *out_was_marker = marker;
     return err;
 }
 
@@ -1224,6 +1511,115 @@ out:
     return err;
 }
 
+/* The position of (key, version) in list_versions order: the current row ranks above every
+ * noncurrent seq. An unknown version ranks there too (listing resumes after the key's current
+ * row), so a stale marker skips nothing older than what the client saw. */
+#define CURRENT_SEQ INT64_MAX
+
+static cof_err version_seq(struct conn *c, const char *bucket, const char *key,
+                           const char *version_id, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    *out = CURRENT_SEQ;
+    cof_err err = kms_prepare(c,
+                              "SELECT seq FROM object_versions WHERE bucket = ?1 AND key = ?2"
+                              " AND version_id = ?3",
+                              &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, version_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            *out = sqlite3_column_int64(s, 0);
+        else if (rc != SQLITE_DONE)
+            err = db_fail(c->db, "version seq", rc);
+    }
+    sqlite3_finalize(s);
+    return err;
+}
+
+cof_err sto_meta_list_versions(struct sto_meta *m, const char *bucket, const char *prefix,
+                               const char *key_marker, const char *version_marker, sto_object_fn cb,
+                               void *arg)
+{
+    struct conn *c = NULL;
+    sqlite3_stmt *s = NULL;
+    char *upper = NULL;
+    size_t plen = prefix != NULL ? strlen(prefix) : 0, ulen = 0;
+    const char *lower = prefix != NULL ? prefix : "";
+    size_t llen = plen;
+    size_t kmlen = key_marker != NULL ? strlen(key_marker) : 0;
+    int64_t marker_seq = CURRENT_SEQ;
+    if (plen > 0) {
+        upper = malloc(plen);
+        if (upper == NULL)
+            return COF_ERR_NOMEM;
+        ulen = sto_meta_prefix_successor(prefix, plen, upper);
+    }
+    if (key_marker != NULL && bincmp(key_marker, kmlen, lower, llen) >= 0) {
+        lower = key_marker;
+        llen = kmlen;
+    }
+    cof_err err = conn_get(m, &c);
+    if (err != COF_OK)
+        goto out;
+    err = bucket_exists(c, bucket);
+    if (err == COF_OK && key_marker != NULL && version_marker != NULL)
+        err = version_seq(c, bucket, key_marker, version_marker, &marker_seq);
+    /* Both arms walk their primary key / (key, seq DESC) index; SQLite merges the two ordered
+     * streams (a compound ORDER BY), so no sort of the whole range happens. */
+    if (err == COF_OK)
+        err = kms_prepare(c,
+                          ulen > 0 ? "SELECT " OBJ_COLS ", 9223372036854775807 AS seq FROM objects"
+                                     " WHERE bucket = ?1 AND key >= ?2 AND key < ?3 UNION ALL"
+                                     " SELECT " OBJ_COLS ", seq FROM object_versions WHERE"
+                                     " bucket = ?1 AND key >= ?2 AND key < ?3"
+                                     " ORDER BY key, seq DESC"
+                                   : "SELECT " OBJ_COLS ", 9223372036854775807 AS seq FROM objects"
+                                     " WHERE bucket = ?1 AND key >= ?2 UNION ALL"
+                                     " SELECT " OBJ_COLS ", seq FROM object_versions WHERE"
+                                     " bucket = ?1 AND key >= ?2 ORDER BY key, seq DESC",
+                          &s);
+    if (err == COF_OK) {
+        sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, lower, (int)llen, SQLITE_STATIC);
+        if (ulen > 0)
+            sqlite3_bind_text(s, 3, upper, (int)ulen, SQLITE_STATIC);
+    }
+    while (err == COF_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            err = db_fail(c->db, "list versions", rc);
+            break;
+        }
+        int64_t seq = sqlite3_column_int64(s, 13);
+        if (key_marker != NULL) {
+            const char *k = (const char *)sqlite3_column_text(s, 1);
+            size_t klen = (size_t)sqlite3_column_bytes(s, 1);
+            /* Rows of the marker key at or above the marker's position were listed before. */
+            if (k != NULL && bincmp(k, klen, key_marker, kmlen) == 0 &&
+                (version_marker == NULL || seq >= marker_seq))
+                continue;
+        }
+        struct sto_object o;
+        err = row_object(s, &o);
+        o.is_latest = seq == CURRENT_SEQ;
+        if (err == COF_OK)
+            err = cb(&o, arg);
+        sto_object_cleanup(&o);
+    }
+    if (err == COF_ERR_NOT_FOUND)
+        err = COF_OK;
+out:
+    sqlite3_finalize(s);
+    conn_put(m, c);
+    free(upper);
+    return err;
+}
+
 cof_err sto_meta_each_object(struct sto_meta *m, sto_object_fn cb, void *arg)
 {
     struct conn *c = NULL;
@@ -1300,7 +1696,8 @@ cof_err sto_meta_reset(struct sto_meta *m)
         err = run(c, ST_RESET_QUEUE);
         if (err == COF_OK)
             err = exec_sql(c->db, "reset multipart",
-                           "DELETE FROM parts; DELETE FROM uploads; DELETE FROM object_parts");
+                           "DELETE FROM parts; DELETE FROM uploads; DELETE FROM object_parts;"
+                           " DELETE FROM object_versions");
         if (err == COF_OK)
             err = run(c, ST_RESET_OBJECTS);
         if (err == COF_OK)
@@ -1308,6 +1705,7 @@ cof_err sto_meta_reset(struct sto_meta *m)
         if (err == COF_OK)
             err = run(c, ST_RESET_BUCKETS);
         err = wr_end(m, c, err);
+        cfg_cache_invalidate(m->cfg);
     }
     conn_put(m, c);
     return err;
@@ -1592,11 +1990,11 @@ cof_err sto_meta_count_by_kek(struct sto_meta *m, sto_kek_count_fn cb, void *arg
         return err;
     err = kms_prepare(c,
                       "SELECT kek_id, sum(o), sum(k) FROM ("
-                      " SELECT kek_id, count(*) AS o, 0 AS k FROM objects WHERE sse_mode = 1"
-                      " AND part_count = 0 GROUP BY kek_id UNION ALL"
-                      " SELECT p.kek_id, count(*), 0 FROM object_parts p JOIN objects o ON"
-                      " o.bucket = p.bucket AND o.key = p.key WHERE o.sse_mode = 1"
-                      " GROUP BY p.kek_id UNION ALL"
+                      " SELECT kek_id, count(*) AS o, 0 AS k FROM " ALL_VERSIONS " WHERE"
+                      " sse_mode = 1 AND part_count = 0 GROUP BY kek_id UNION ALL"
+                      " SELECT p.kek_id, count(*), 0 FROM object_parts p JOIN " ALL_VERSIONS
+                      " o ON o.bucket = p.bucket AND o.key = p.key AND o.version_id ="
+                      " p.version_id WHERE o.sse_mode = 1 GROUP BY p.kek_id UNION ALL"
                       " SELECT p.kek_id, count(*), 0 FROM parts p JOIN uploads u ON"
                       " u.upload_id = p.upload_id WHERE u.sse_mode = 1 GROUP BY p.kek_id UNION ALL"
                       " SELECT kek_id, 0, count(*) FROM kms_keys GROUP BY kek_id)"
@@ -1628,8 +2026,9 @@ cof_err sto_meta_stale_objects(struct sto_meta *m, int sse_mode, const char *act
     if (err != COF_OK)
         return err;
     err = kms_prepare(c,
-                      "SELECT " OBJ_COLS " FROM objects WHERE sse_mode = ?1 AND kek_id IS NOT ?2"
-                      " AND part_count = 0 ORDER BY bucket, key LIMIT ?3",
+                      "SELECT " OBJ_COLS " FROM " ALL_VERSIONS " WHERE sse_mode = ?1 AND"
+                      " kek_id IS NOT ?2 AND part_count = 0 AND delete_marker = 0"
+                      " ORDER BY bucket, key LIMIT ?3",
                       &s);
     if (err == COF_OK) {
         sqlite3_bind_int(s, 1, sse_mode);
@@ -1684,6 +2083,53 @@ cof_err sto_meta_object_rewrap(struct sto_meta *m, const char *bucket, const cha
                              "UPDATE objects SET wrapped_dek = ?1, kek_id = ?2 WHERE bucket = ?3"
                              " AND kek_id = ?4 AND key = ?5 AND blob_id = ?6",
                              bind_rewrap, &r, &changes);
+    if (err == COF_OK && changes == 0) /* a noncurrent version (blob ids are unique) */
+        err = write_once(m, "version rewrap",
+                         "UPDATE object_versions SET wrapped_dek = ?1, kek_id = ?2 WHERE"
+                         " bucket = ?3 AND kek_id = ?4 AND key = ?5 AND blob_id = ?6",
+                         bind_rewrap, &r, &changes);
+    *out_changed = err == COF_OK && changes > 0;
+    return err;
+}
+
+struct set_headers_args {
+    const char *bucket, *key, *version_id, *headers;
+    const struct sto_object *expected;
+};
+
+static void bind_set_headers(sqlite3_stmt *s, const void *arg)
+{
+    const struct set_headers_args *a = arg;
+    const struct sto_object *e = a->expected;
+    sqlite3_bind_text(s, 1, a->headers, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, a->bucket, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, a->version_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, e->blob_id, -1, SQLITE_STATIC); /* NULL binds NULL */
+    sqlite3_bind_text(s, 6, e->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, e->mtime_ms);
+    sqlite3_bind_int64(s, 8, (sqlite3_int64)e->part_count);
+    sqlite3_bind_text(s, 9, e->headers, -1, SQLITE_STATIC);
+}
+
+cof_err sto_meta_object_set_headers(struct sto_meta *m, const char *bucket, const char *key,
+                                    const char *version_id, const struct sto_object *expected,
+                                    const char *headers, bool *out_changed)
+{
+    struct set_headers_args a = {bucket, key, version_id, headers, expected};
+    int changes = 0;
+    /* IS compares NULL with NULL as equal (a multipart object has no blob_id). */
+    cof_err err = write_once(m, "object set headers",
+                             "UPDATE objects SET headers = ?1 WHERE bucket = ?2 AND key = ?3"
+                             " AND version_id IS ?4 AND blob_id IS ?5 AND etag IS ?6"
+                             " AND mtime_ms = ?7 AND part_count = ?8 AND headers IS ?9",
+                             bind_set_headers, &a, &changes);
+    if (err == COF_OK && changes == 0) /* a noncurrent version */
+        err = write_once(m, "version set headers",
+                         "UPDATE object_versions SET headers = ?1 WHERE bucket = ?2 AND"
+                         " key = ?3 AND version_id IS ?4 AND blob_id IS ?5 AND etag IS ?6"
+                         " AND mtime_ms = ?7 AND part_count = ?8 AND headers IS ?9",
+                         bind_set_headers, &a, &changes);
     *out_changed = err == COF_OK && changes > 0;
     return err;
 }
@@ -2041,7 +2487,7 @@ cof_err sto_meta_parts_list(struct sto_meta *m, const char *upload_id, int after
 }
 
 cof_err sto_meta_object_parts(struct sto_meta *m, const char *bucket, const char *key,
-                              sto_part_fn cb, void *arg)
+                              const char *version_id, sto_part_fn cb, void *arg)
 {
     struct conn *c = NULL;
     sqlite3_stmt *s = NULL;
@@ -2051,11 +2497,13 @@ cof_err sto_meta_object_parts(struct sto_meta *m, const char *bucket, const char
     /* part_index in the part_number column; etag and mtime are not kept per object part. */
     err = kms_prepare(c,
                       "SELECT part_index, size, '', 0, blob_id, kek_id, wrapped_dek FROM"
-                      " object_parts WHERE bucket = ?1 AND key = ?2 ORDER BY part_index",
+                      " object_parts WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"
+                      " ORDER BY part_index",
                       &s);
     if (err == COF_OK) {
         sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, vid_or_null(version_id), -1, SQLITE_STATIC);
         err = feed_parts(c, s, cb, arg);
     }
     sqlite3_finalize(s);
@@ -2119,7 +2567,6 @@ cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
 {
     struct conn *c = NULL;
     char *old = NULL;
-    bool found = false;
     cof_err err = conn_get(m, &c);
     if (err != COF_OK)
         return err;
@@ -2138,21 +2585,17 @@ cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
     sqlite3_finalize(s);
     if (err == COF_OK)
         err = bucket_exists(c, o->bucket);
-    /* The object being replaced (single blob or parts) goes to the GC queue. */
+    /* A replaced version (single blob or parts) goes to the GC queue. */
     if (err == COF_OK)
-        err = object_blob(c, o->bucket, o->key, &found, &old);
-    if (err == COF_OK && found)
-        err = drop_object_parts(m, c, o->bucket, o->key);
-    if (err == COF_OK)
-        err = object_upsert(c, o);
+        err = publish(m, c, o, &old);
     for (size_t i = 0; err == COF_OK && i < n; i++) {
         /* Each chosen part must still be the one validated (same blob). */
         s = NULL;
         err = kms_prepare(c,
-                          "INSERT INTO object_parts (bucket, key, part_index, size, blob_id,"
-                          " kek_id, wrapped_dek) SELECT ?1, ?2, ?3, size, blob_id, kek_id,"
-                          " wrapped_dek FROM parts WHERE upload_id = ?4 AND part_number = ?5"
-                          " AND blob_id = ?6",
+                          "INSERT INTO object_parts (bucket, key, version_id, part_index, size,"
+                          " blob_id, kek_id, wrapped_dek) SELECT ?1, ?2, ?7, ?3, size, blob_id,"
+                          " kek_id, wrapped_dek FROM parts WHERE upload_id = ?4 AND"
+                          " part_number = ?5 AND blob_id = ?6",
                           &s);
         if (err == COF_OK) {
             sqlite3_bind_text(s, 1, o->bucket, -1, SQLITE_STATIC);
@@ -2161,6 +2604,7 @@ cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
             sqlite3_bind_text(s, 4, upload_id, -1, SQLITE_STATIC);
             sqlite3_bind_int(s, 5, parts[i].part_number);
             sqlite3_bind_text(s, 6, parts[i].blob_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 7, vid_or_null(o->version_id), -1, SQLITE_STATIC);
             int rc = sqlite3_step(s);
             if (rc != SQLITE_DONE)
                 err = db_fail(c->db, "complete part", rc);
@@ -2179,8 +2623,6 @@ cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
     if (err == COF_OK)
         err = exec_bound(c, "complete delete", "DELETE FROM uploads WHERE upload_id = ?1",
                          upload_id, NULL, NULL, 0);
-    if (err == COF_OK && old != NULL)
-        err = queue_unreferenced(c, &old);
     err = wr_end(m, c, err);
     conn_put(m, c);
     free(old);
@@ -2199,8 +2641,9 @@ cof_err sto_meta_stale_parts(struct sto_meta *m, const char *active_kek, size_t 
         return err;
     err = kms_prepare(c,
                       "SELECT 0, p.bucket, p.key, NULL, p.part_index, p.blob_id, p.kek_id,"
-                      " p.wrapped_dek FROM object_parts p JOIN objects o ON o.bucket = p.bucket"
-                      " AND o.key = p.key WHERE o.sse_mode = 1 AND p.kek_id IS NOT ?1 UNION ALL"
+                      " p.wrapped_dek FROM object_parts p JOIN " ALL_VERSIONS " o ON o.bucket ="
+                      " p.bucket AND o.key = p.key AND o.version_id = p.version_id WHERE"
+                      " o.sse_mode = 1 AND p.kek_id IS NOT ?1 UNION ALL"
                       " SELECT 1, u.bucket, u.key, p.upload_id, p.part_number, p.blob_id,"
                       " p.kek_id, p.wrapped_dek FROM parts p JOIN uploads u ON u.upload_id ="
                       " p.upload_id WHERE u.sse_mode = 1 AND p.kek_id IS NOT ?1 LIMIT ?2",

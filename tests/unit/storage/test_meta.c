@@ -193,7 +193,7 @@ static void test_schema(const char *dir)
     m = open_meta(dir, true);
     CHECK(m != NULL);
     CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
-    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 9);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 10);
     CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
     CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
     sto_meta_close(m);
@@ -218,7 +218,7 @@ static void test_schema(const char *dir)
     m = (struct sto_meta *)(uintptr_t)1;
     CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
     CHECK(m == NULL);
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 5"), SQLITE_OK);
     m = open_meta(dir, true);
     CHECK(m != NULL);
     sto_meta_close(m);
@@ -491,6 +491,240 @@ static const char *const sorted_keys[] = {
 };
 #define NKEYS ((int)(sizeof(sorted_keys) / sizeof(sorted_keys[0])))
 
+/* ---- versions -------------------------------------------------------------------------------- */
+
+/* Publishes a version (blob NULL: a delete marker) of (bucket, key). */
+static cof_err putv(struct sto_meta *m, const char *key, const char *vid, const char *blob_id,
+                    char **replaced)
+{
+    struct sto_object o;
+    obj_init(&o, "ver", key, blob_id, "etag");
+    free(o.version_id);
+    o.version_id = xstrdup(vid);
+    o.delete_marker = blob_id == NULL;
+    if (o.delete_marker)
+        o.size = 0;
+    cof_err err = sto_meta_put_object(m, &o, replaced);
+    sto_object_cleanup(&o);
+    return err;
+}
+
+struct vlist {
+    char line[64][64]; /* "key vid L|N M|-" */
+    int n;
+};
+
+static cof_err on_version(const struct sto_object *o, void *arg)
+{
+    struct vlist *l = arg;
+    if (l->n < 64)
+        snprintf(l->line[l->n], sizeof(l->line[0]), "%s %s %c%c", o->key, o->version_id,
+                 o->is_latest ? 'L' : 'N', o->delete_marker ? 'M' : '-');
+    l->n++;
+    return COF_OK;
+}
+
+static bool queued(struct sto_meta *m, const char *blob)
+{
+    struct names s;
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(sto_meta_gc_each(m, on_blob, &s), COF_OK);
+    bool found = names_has(&s, blob);
+    names_free(&s);
+    return found;
+}
+
+static void test_versions(struct sto_meta *m)
+{
+    char *b[6];
+    for (int i = 0; i < 6; i++)
+        b[i] = new_id();
+    char *rep = NULL;
+    struct sto_object got;
+    struct vlist l;
+    bool marker = false;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "ver", "us-east-1", 1), COF_OK);
+
+    /* An unversioned object, then versioning on: v1 and v2 demote the older rows. */
+    CHECK_EQ_INT(putv(m, "k", "null", b[0], &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(putv(m, "k", "v1", b[1], &rep), COF_OK);
+    CHECK(rep == NULL); /* the null version is kept */
+    CHECK_EQ_INT(putv(m, "k", "v2", b[2], &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.version_id, "v2");
+    CHECK_EQ_STR(got.blob_id, b[2]);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", "null", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, b[0]);
+    CHECK(!got.is_latest);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", "v9", &got), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_get_version(m, "nope", "k", "v1", &got), COF_ERR_NO_BUCKET);
+
+    /* A delete marker hides the key from reads and listings but not from versions. */
+    CHECK_EQ_INT(putv(m, "k", "m1", NULL, &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "k", &got), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", NULL, &got), COF_OK);
+    CHECK(got.delete_marker && got.is_latest);
+    sto_object_cleanup(&got);
+    struct names s;
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(sto_meta_list_objects(m, "ver", NULL, false, NULL, 100, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 0);
+    names_free(&s);
+    CHECK_EQ_INT(putv(m, "j", "w1", b[3], &rep), COF_OK);
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, NULL, NULL, on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 5);
+    CHECK_EQ_STR(l.line[0], "j w1 L-");
+    CHECK_EQ_STR(l.line[1], "k m1 LM");
+    CHECK_EQ_STR(l.line[2], "k v2 N-");
+    CHECK_EQ_STR(l.line[3], "k v1 N-");
+    CHECK_EQ_STR(l.line[4], "k null N-");
+    /* Markers: after a key; after one version of a key; prefix. */
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, "j", NULL, on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 4);
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, "k", "v2", on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 2);
+    CHECK_EQ_STR(l.line[0], "k v1 N-");
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", NULL, "k", "m1", on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 3);
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(sto_meta_list_versions(m, "ver", "j", NULL, NULL, on_version, &l), COF_OK);
+    CHECK_EQ_INT(l.n, 1);
+
+    /* Suspended: a null write replaces the noncurrent null version (its blob is queued) and
+     * demotes the marker. */
+    CHECK_EQ_INT(putv(m, "k", "null", b[4], &rep), COF_OK);
+    CHECK(rep == NULL);
+    CHECK(queued(m, b[0]));
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", "m1", &got), COF_OK);
+    CHECK(got.delete_marker && !got.is_latest);
+    sto_object_cleanup(&got);
+    /* Another null write replaces the current null version and returns its blob. */
+    CHECK_EQ_INT(putv(m, "k", "null", b[5], &rep), COF_OK);
+    CHECK(rep != NULL && strcmp(rep, b[4]) == 0);
+    free(rep);
+    rep = NULL;
+
+    /* Deleting the current version promotes the newest noncurrent one (the marker). */
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "null", &marker), COF_OK);
+    CHECK(!marker);
+    CHECK(queued(m, b[5]));
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", NULL, &got), COF_OK);
+    CHECK_EQ_STR(got.version_id, "m1");
+    CHECK(got.delete_marker);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "m1", &marker), COF_OK);
+    CHECK(marker);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.version_id, "v2");
+    sto_object_cleanup(&got);
+    /* A noncurrent version goes alone; a missing one is NO_OBJECT. */
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "v1", &marker), COF_OK);
+    CHECK(queued(m, b[1]));
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "v1", &marker), COF_ERR_NO_OBJECT);
+    bool ref = true;
+    CHECK_EQ_INT(sto_meta_blob_referenced(m, b[2], &ref), COF_OK);
+    CHECK(ref);
+    /* Noncurrent versions keep a bucket from being deleted. */
+    CHECK_EQ_INT(putv(m, "j", "w2", NULL, &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "k", "v2", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "j", "w2", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "ver", "j", &got), COF_OK);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(putv(m, "j", "w3", NULL, &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "ver"), COF_ERR_BUCKET_NOT_EMPTY);
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(sto_meta_each_object(m, on_object, &s), COF_OK);
+    CHECK_EQ_INT(s.n, 2); /* j w1 (noncurrent) and the marker w3 */
+    names_free(&s);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "j", "w1", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "ver", "j", "w3", &marker), COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "ver"), COF_OK);
+    for (int i = 0; i < 6; i++)
+        free(b[i]);
+}
+
+/* sto_meta_object_set_headers: a compare-and-swap on the row the caller read. */
+static void test_set_headers(struct sto_meta *m)
+{
+    struct sto_object o, got, got2;
+    char *a = new_id(), *b = new_id();
+    bool changed = true;
+
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "hdr", "us-east-1", 1), COF_OK);
+    obj_init(&o, "hdr", "k", a, "etag-a");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "k", &got), COF_OK);
+
+    /* The row as read: replaced, nothing else changes. */
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "null", &got, "A:1\n", &changed),
+                 COF_OK);
+    CHECK(changed);
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "k", &got2), COF_OK);
+    CHECK_EQ_STR(got2.headers, "A:1\n");
+    CHECK_EQ_INT(got2.mtime_ms, got.mtime_ms);
+    CHECK_EQ_STR(got2.etag, "etag-a");
+    CHECK_EQ_STR(got2.blob_id, a);
+
+    /* A stale read (the headers changed since) changes nothing. */
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "null", &got, "B:2\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+    sto_object_cleanup(&got);
+
+    /* Overwritten since the read (new blob, same etag and time): the overwrite stays. */
+    struct sto_object o2;
+    obj_init(&o2, "hdr", "k", b, "etag-a");
+    free(o2.headers);
+    o2.headers = xstrdup("A:1\n");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o2, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "null", &got2, "C:3\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.headers, "A:1\n");
+    CHECK_EQ_STR(got.blob_id, b);
+
+    /* Another version id, a missing key or bucket: nothing to change. */
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "k", "v1", &got, "D\n", &changed), COF_OK);
+    CHECK(!changed);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "nope", "null", &got, "D\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "nope", "k", "null", &got, "D\n", &changed),
+                 COF_OK);
+    CHECK(!changed);
+
+    /* NULL headers compare equal to NULL. */
+    struct sto_object mp;
+    obj_init(&mp, "hdr", "mp", a, "etag-mp");
+    free(mp.headers);
+    mp.headers = NULL;
+    CHECK_EQ_INT(sto_meta_put_object(m, &mp, NULL), COF_OK);
+    struct sto_object mpr;
+    CHECK_EQ_INT(sto_meta_get_object(m, "hdr", "mp", &mpr), COF_OK);
+    CHECK(mpr.headers == NULL);
+    CHECK_EQ_INT(sto_meta_object_set_headers(m, "hdr", "mp", "null", &mpr, "T:1\n", &changed),
+                 COF_OK);
+    CHECK(changed);
+    sto_object_cleanup(&mpr);
+
+    sto_object_cleanup(&o);
+    sto_object_cleanup(&o2);
+    sto_object_cleanup(&mp);
+    sto_object_cleanup(&got);
+    sto_object_cleanup(&got2);
+    free(a);
+    free(b);
+}
+
 static void test_prefix_successor(void)
 {
     static const struct {
@@ -624,7 +858,8 @@ static void test_list(struct sto_meta *m)
     free(blob);
 }
 
-/* ---- 100k keys: the list statement searches the primary key --------------------------------- */
+/* ---- 100k keys: the list statement searches the primary key ---------------------------------
+ */
 
 static void explain(sqlite3 *db, const char *sql, char *out, size_t cap)
 {
@@ -761,7 +996,8 @@ static void test_big(const char *dir)
     free(blob);
 }
 
-/* ---- reset ---------------------------------------------------------------------------------- */
+/* ---- reset ----------------------------------------------------------------------------------
+ */
 
 static void test_reset(const char *dir)
 {
@@ -808,7 +1044,8 @@ static void test_reset(const char *dir)
     free(old);
 }
 
-/* ---- concurrency ---------------------------------------------------------------------------- */
+/* ---- concurrency ----------------------------------------------------------------------------
+ */
 
 enum { THREADS = 8, OPS = 250 };
 
@@ -937,7 +1174,8 @@ static void bench_small(const char *dir)
     }
 }
 
-/* ---- crash points of the write protocol ----------------------------------------------------- */
+/* ---- crash points of the write protocol -----------------------------------------------------
+ */
 
 static cof_err write_blob(struct sto_blobs *bs, const char *id)
 {
@@ -1240,7 +1478,8 @@ static void test_crash(const char *dir)
     }
 }
 
-/* ---- KMS keyring ---------------------------------------------------------------------------- */
+/* ---- KMS keyring ----------------------------------------------------------------------------
+ */
 
 static cof_err count_key(const struct sto_kms_key *k, void *arg)
 {
@@ -1308,7 +1547,8 @@ int main(void)
         void (*fn)(struct sto_meta *);
     } with_meta[] = {
         {"buckets", test_buckets}, {"configs", test_configs}, {"objects", test_objects},
-        {"list", test_list},       {"kms", test_kms},
+        {"list", test_list},       {"kms", test_kms},         {"versions", test_versions},
+        {"list", test_list},       {"kms", test_kms},         {"hdr", test_set_headers},
     };
     static const struct {
         const char *tag;
