@@ -115,7 +115,12 @@ def test_browser_upload_download_with_bucket_rules(checked_server, page_server, 
     data = os.urandom(300 * 1024) + bytes(range(256))
     put, get = presigned_put_and_get(s3, bucket, "from-browser.bin")
 
-    res = run_browser(page_server, upload_steps(put, get, data), tmp_path)
+    missing = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "nope"},
+                                        ExpiresIn=600)
+    steps = upload_steps(put, get, data) + [
+        {"name": "missing", "method": "GET", "url": missing, "read_headers": ["content-type"]}]
+
+    res = run_browser(page_server, steps, tmp_path)
 
     etag = '"%s"' % hashlib.md5(data).hexdigest()
     assert res["put"]["ok"], res["put"]
@@ -128,6 +133,11 @@ def test_browser_upload_download_with_bucket_rules(checked_server, page_server, 
     assert g["headers"]["x-amz-server-side-encryption"] == "AES256"
     assert g["headers"]["content-length"] == str(len(data))  # CORS-safelisted
     assert g["headers"]["x-amz-request-id"] is None          # not exposed by the rule
+
+    # Errors carry the CORS headers too, so the page can read S3's answer.
+    m = res["missing"]
+    assert m["ok"] and m["status"] == 404, m
+    assert b"<Code>NoSuchKey</Code>" in base64.b64decode(m["body_b64"])
 
     head = s3.head_object(Bucket=bucket, Key="from-browser.bin")
     assert head["ServerSideEncryption"] == "AES256" and head["ETag"] == etag
