@@ -68,6 +68,8 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_NO_SUCH_VERSION] = "COF_ERR_NO_SUCH_VERSION",
     [COF_ERR_MALFORMED_POLICY] = "COF_ERR_MALFORMED_POLICY",
     [COF_ERR_NO_SUCH_POLICY] = "COF_ERR_NO_SUCH_POLICY",
+    [COF_ERR_NO_CORS] = "COF_ERR_NO_CORS",
+    [COF_ERR_CORS_FORBIDDEN] = "COF_ERR_CORS_FORBIDDEN",
 };
 
 const char *cof_err_name(cof_err e)

@@ -80,6 +80,8 @@ typedef enum {
     COF_ERR_NO_SUCH_VERSION,     /* 404 NoSuchVersion */
     COF_ERR_MALFORMED_POLICY,    /* 400 MalformedPolicy */
     COF_ERR_NO_SUCH_POLICY,      /* 404 NoSuchBucketPolicy */
+    COF_ERR_NO_CORS,             /* 404 NoSuchCORSConfiguration */
+    COF_ERR_CORS_FORBIDDEN,      /* 403 AccessForbidden: a CORS preflight refused */
     COF_ERR__COUNT
 } cof_err;
 

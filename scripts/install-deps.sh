@@ -7,6 +7,8 @@ pkgs=(build-essential meson ninja-build pkg-config
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3 clang-format git openssl
            s3cmd rclone)
+    # Headless browser for test_browser.py (driven by playwright-core, which never downloads one)
+    pkgs+=(chromium)
     # The JavaScript SDK tests need node and npm; use the machine's when present.
     command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
@@ -23,6 +25,8 @@ if ((${#missing[@]})); then
         "${missing[@]}"
 fi
 if [[ "${1:-}" == "--test" ]]; then
-    # JavaScript SDK v3 for the integration tests, pinned by tests/integration/js/package-lock.json
-    (cd "$(dirname "$0")/../tests/integration/js" && npm ci --no-audit --no-fund --loglevel=error)
+    # JavaScript SDK v3 and playwright-core for the integration tests, pinned by
+    # tests/integration/js/package-lock.json; the browser is Debian's chromium, never a download.
+    (cd "$(dirname "$0")/../tests/integration/js" &&
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi

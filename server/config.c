@@ -56,6 +56,18 @@ static const struct opt opts[] = {
     {"principals", "COFFER_PRINCIPALS", "--principals", OPT_STR,
      "ACCESS_KEY=arn:aws:iam::ACCOUNT:user/NAME[,...]: the principal bucket policies see for a "
      "signed request (default: the account root, arn:aws:iam::000000000000:root)"},
+    {"disable_cors_headers", "DISABLE_CORS_HEADERS", "--disable-cors-headers", OPT_BOOL,
+     "localstack profile: add no default CORS headers where a bucket has no CORS rules"},
+    {"disable_cors_checks", "DISABLE_CORS_CHECKS", "--disable-cors-checks", OPT_BOOL,
+     "localstack profile: every origin gets the default CORS headers (Allow-Origin: *)"},
+    {"disable_custom_cors_s3", "DISABLE_CUSTOM_CORS_S3", "--disable-custom-cors-s3", OPT_BOOL,
+     "localstack profile: ignore bucket CORS rules; the default CORS handling applies"},
+    {"extra_cors_allowed_origins", "EXTRA_CORS_ALLOWED_ORIGINS", "--extra-cors-allowed-origins",
+     OPT_STR, "comma list of origins given the default CORS headers besides LocalStack's own"},
+    {"extra_cors_allowed_headers", "EXTRA_CORS_ALLOWED_HEADERS", "--extra-cors-allowed-headers",
+     OPT_STR, "comma list added to the default Access-Control-Allow-Headers"},
+    {"extra_cors_expose_headers", "EXTRA_CORS_EXPOSE_HEADERS", "--extra-cors-expose-headers",
+     OPT_STR, "comma list added to the default Access-Control-Expose-Headers"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -167,6 +179,12 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = set_str(&c->credentials, v);
         else if (strcmp(o->key, "principals") == 0)
             err = valid_principals(v) ? set_str(&c->principals, v) : COF_ERR_CONFIG;
+        else if (strcmp(o->key, "extra_cors_allowed_origins") == 0)
+            err = set_str(&c->cors_extra_origins, v);
+        else if (strcmp(o->key, "extra_cors_allowed_headers") == 0)
+            err = set_str(&c->cors_extra_headers, v);
+        else if (strcmp(o->key, "extra_cors_expose_headers") == 0)
+            err = set_str(&c->cors_extra_expose, v);
         break;
     case OPT_LISTEN:
         err = parse_listen(c, v);
@@ -174,6 +192,12 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
     case OPT_BOOL:
         if (!parse_bool(v, &b))
             err = COF_ERR_CONFIG;
+        else if (strcmp(o->key, "disable_cors_headers") == 0)
+            c->cors_disable_headers = b;
+        else if (strcmp(o->key, "disable_cors_checks") == 0)
+            c->cors_disable_checks = b;
+        else if (strcmp(o->key, "disable_custom_cors_s3") == 0)
+            c->cors_disable_custom_s3 = b;
         else
             c->ephemeral = b;
         break;
@@ -289,7 +313,8 @@ void srv_config_usage(const char *prog)
            "\nPrecedence: defaults < config file < environment < command line.\n"
            "LocalStack variables honoured: GATEWAY_LISTEN, DEFAULT_REGION, AWS_DEFAULT_REGION,\n"
            "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use),\n"
-           "S3_SKIP_SIGNATURE_VALIDATION (0: SigV4 signatures and presigned URLs are checked).\n"
+           "S3_SKIP_SIGNATURE_VALIDATION (0: SigV4 signatures and presigned URLs are checked),\n"
+           "and the CORS variables above (DISABLE_CORS_*, EXTRA_CORS_*).\n"
            "coffer prints 'Ready.' on stdout once it serves; SIGTERM/SIGINT stop it cleanly.\n");
 }
 
@@ -359,6 +384,10 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
         const char *v = getenv(opts[i].env);
         if (v == NULL || strcmp(opts[i].key, "config") == 0)
             continue;
+        /* LocalStack's variables (DISABLE_CORS_CHECKS=, EXTRA_CORS_...=) count as unset when
+         * empty, as LocalStack's is_env_true reads them; COFFER_* booleans keep "" = on. */
+        if (*v == '\0' && strncmp(opts[i].env, "COFFER_", 7) != 0)
+            continue;
         err = apply(c, &opts[i], v, opts[i].env);
         if (err != COF_OK)
             return err;
@@ -416,5 +445,8 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->region);
     free(c->credentials);
     free(c->principals);
+    free(c->cors_extra_origins);
+    free(c->cors_extra_headers);
+    free(c->cors_extra_expose);
     memset(c, 0, sizeof(*c));
 }

@@ -26,6 +26,13 @@ struct srv_config {
     bool verify_signatures; /* SigV4 checked (aws profile, or S3_SKIP_SIGNATURE_VALIDATION=0) */
     char *credentials;      /* "AK:SECRET[,AK:SECRET...]" */
     char *principals;       /* "AK=ARN[,AK=ARN...]": who an access key is (bucket policies) */
+    /* CORS (LocalStack's variables; the aws profile follows AWS and ignores them) */
+    bool cors_disable_headers;   /* DISABLE_CORS_HEADERS: no default CORS headers */
+    bool cors_disable_checks;    /* DISABLE_CORS_CHECKS: every origin gets the default */
+    bool cors_disable_custom_s3; /* DISABLE_CUSTOM_CORS_S3: bucket rules ignored */
+    char *cors_extra_origins;    /* EXTRA_CORS_ALLOWED_ORIGINS, comma list, or NULL */
+    char *cors_extra_headers;    /* EXTRA_CORS_ALLOWED_HEADERS */
+    char *cors_extra_expose;     /* EXTRA_CORS_EXPOSE_HEADERS */
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it

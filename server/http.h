@@ -33,6 +33,7 @@ struct srv_ctx {
     struct srv_rootkeys *kr; /* root keyring, reloaded after rotation */
     atomic_bool s3_used;     /* LocalStack health reports "available" until first S3 use */
     atomic_long active;      /* requests in flight */
+    unsigned port;           /* the port actually served (LocalStack's default CORS origins) */
     int64_t start_ms;
     char session_id[37];
 };

@@ -215,6 +215,7 @@ static int serve(struct app *a)
     int fd = open_listener(a->cfg.listen_host, a->cfg.listen_port, &port);
     if (fd < 0)
         return 1;
+    a->ctx.port = port;
     /* TLS on the same port: LocalStack's CUSTOM_SSL_CERT_PATH (key and certificate in one PEM),
      * else a self-signed certificate generated into the data dir on first start. */
     struct cry_tls_identity tls;

@@ -309,10 +309,18 @@ cof_err ops_begin(struct srv_req *req)
 
     enum srv_op op = req->route.op;
     bool internal = op == SRV_OP_LS_HEALTH || op == SRV_OP_LS_INFO || op == SRV_OP_LS_INIT ||
-                    op == SRV_OP_LS_RESET;
+                    op == SRV_OP_LS_RESET || op == SRV_OP_LS_PREFLIGHT;
     if (!internal)
         atomic_store(&req->ctx->s3_used, true);
-    if (!internal && req->ctx->cfg->verify_signatures) {
+    /* CORS headers first, so that every response to this request carries them, errors (a bad
+     * signature included) and streamed bodies alike. */
+    if (op != SRV_OP_CORS_PREFLIGHT && op != SRV_OP_LS_PREFLIGHT) {
+        err = ops_cors_begin(req, internal);
+        if (err != COF_OK)
+            return err;
+    }
+    /* Browsers never sign a preflight. */
+    if (!internal && op != SRV_OP_CORS_PREFLIGHT && req->ctx->cfg->verify_signatures) {
         err = check_signature(req, &auth, (int64_t)time(NULL));
         if (err != COF_OK)
             return err;
@@ -331,6 +339,7 @@ cof_err ops_begin(struct srv_req *req)
     case SRV_OP_CREATE_BUCKET:
     case SRV_OP_PUT_BUCKET_ENCRYPTION:
     case SRV_OP_PUT_BUCKET_VERSIONING:
+    case SRV_OP_PUT_BUCKET_CORS:
         req->body_mode = SRV_BODY_BUFFER;
         cof_buf_init(&req->body, SRV_MAX_SMALL_XML_BODY);
         return COF_OK;
@@ -467,6 +476,16 @@ cof_err ops_finish(struct srv_req *req)
         return ops_delete_bucket_policy(req);
     case SRV_OP_GET_BUCKET_POLICY_STATUS:
         return ops_get_bucket_policy_status(req);
+    case SRV_OP_PUT_BUCKET_CORS:
+        return ops_put_bucket_cors(req);
+    case SRV_OP_GET_BUCKET_CORS:
+        return ops_get_bucket_cors(req);
+    case SRV_OP_DELETE_BUCKET_CORS:
+        return ops_delete_bucket_cors(req);
+    case SRV_OP_CORS_PREFLIGHT:
+        return ops_cors_preflight(req);
+    case SRV_OP_LS_PREFLIGHT:
+        return ops_cors_internal_preflight(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     default:

@@ -62,6 +62,16 @@ cof_err ops_delete_object_tagging(struct srv_req *req);
 cof_err ops_put_bucket_tagging(struct srv_req *req);
 cof_err ops_get_bucket_tagging(struct srv_req *req);
 cof_err ops_delete_bucket_tagging(struct srv_req *req);
+/* ops_cors.c: bucket CORS configuration, the OPTIONS preflights (S3 paths; LocalStack's own
+ * endpoints), and the CORS headers added to every other request that carries an Origin
+ * (ops_cors_begin, called once routing is done, internal: a LocalStack endpoint; it may answer
+ * by itself, e.g. LocalStack's bare 403 for a refused origin, and then returns non-OK). */
+cof_err ops_put_bucket_cors(struct srv_req *req);
+cof_err ops_get_bucket_cors(struct srv_req *req);
+cof_err ops_delete_bucket_cors(struct srv_req *req);
+cof_err ops_cors_preflight(struct srv_req *req);
+cof_err ops_cors_internal_preflight(struct srv_req *req);
+cof_err ops_cors_begin(struct srv_req *req, bool internal);
 
 /* Bucket policies (ops_policy.c). */
 cof_err ops_put_bucket_policy(struct srv_req *req);

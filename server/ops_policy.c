@@ -69,6 +69,10 @@ static const char *const op_actions[SRV_OP__COUNT] = {
     [SRV_OP_GET_BUCKET_TAGGING] = "s3:GetBucketTagging",
     /* DeleteBucketTagging has no action of its own. */
     [SRV_OP_DELETE_BUCKET_TAGGING] = "s3:PutBucketTagging",
+    [SRV_OP_PUT_BUCKET_CORS] = "s3:PutBucketCORS",
+    [SRV_OP_GET_BUCKET_CORS] = "s3:GetBucketCORS",
+    /* DeleteBucketCors has no action of its own; a preflight is never authorized by policy. */
+    [SRV_OP_DELETE_BUCKET_CORS] = "s3:PutBucketCORS",
 };
 
 /* Operations on one version (?versionId=) are authorized as their *Version action. */

@@ -52,13 +52,17 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_GET_BUCKET_POLICY] = "GetBucketPolicy",
     [SRV_OP_DELETE_BUCKET_POLICY] = "DeleteBucketPolicy",
     [SRV_OP_GET_BUCKET_POLICY_STATUS] = "GetBucketPolicyStatus",
+    [SRV_OP_PUT_BUCKET_CORS] = "PutBucketCors",
+    [SRV_OP_GET_BUCKET_CORS] = "GetBucketCors",
+    [SRV_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
+    [SRV_OP_CORS_PREFLIGHT] = "PreflightRequest",
+    [SRV_OP_LS_PREFLIGHT] = "LocalstackPreflight",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. One per line
  * (clang-format would pack the list) so each implemented operation removes exactly one line. */
 /* clang-format off */
 static const char *const bucket_unimpl[] = {
-    "cors",
     "acl",
     "lifecycle",
     "website",
@@ -191,22 +195,37 @@ static cof_err host_bucket(const char *host, char **out)
 
 /* LocalStack's own endpoints (services/internal.py), matched on the raw path before any S3
  * routing and whatever the Host. Returns false when the path is not one of them. HEAD is
- * accepted wherever GET is, as werkzeug's router does. */
+ * accepted wherever GET is, as werkzeug's router does; OPTIONS is a CORS preflight, which
+ * LocalStack's gateway answers on every path. */
 static bool localstack_route(enum method m, const char *path, struct srv_route *r, cof_err *err)
 {
     static const char init_pfx[] = "/_localstack/init/";
-    bool get = m == M_GET || m == M_HEAD;
+    enum srv_op get_op = SRV_OP_NONE;  /* the endpoint's GET/HEAD operation, if any */
+    enum srv_op post_op = SRV_OP_NONE; /* its POST operation, if any */
+    bool stage = false;
 
     *err = COF_OK;
     if (strcmp(path, "/_localstack/health") == 0) {
-        r->op = get ? SRV_OP_LS_HEALTH : SRV_OP_METHOD_NOT_ALLOWED;
+        get_op = SRV_OP_LS_HEALTH;
     } else if (strcmp(path, "/_localstack/info") == 0) {
-        r->op = get ? SRV_OP_LS_INFO : SRV_OP_METHOD_NOT_ALLOWED;
+        get_op = SRV_OP_LS_INFO;
     } else if (strcmp(path, "/_localstack/init") == 0) {
-        r->op = get ? SRV_OP_LS_INIT : SRV_OP_METHOD_NOT_ALLOWED;
+        get_op = SRV_OP_LS_INIT;
     } else if (strncmp(path, init_pfx, sizeof(init_pfx) - 1) == 0) {
-        r->op = get ? SRV_OP_LS_INIT : SRV_OP_METHOD_NOT_ALLOWED;
-        if (get) {
+        get_op = SRV_OP_LS_INIT;
+        stage = true;
+    } else if (strcmp(path, "/_localstack/state/reset") == 0 ||
+               strcmp(path, "/_localstack/state/s3/reset") == 0 ||
+               strcmp(path, "/moto-api/reset") == 0) {
+        post_op = SRV_OP_LS_RESET;
+    } else {
+        return false;
+    }
+    if (m == M_OPTIONS) {
+        r->op = SRV_OP_LS_PREFLIGHT;
+    } else if ((m == M_GET || m == M_HEAD) && get_op != SRV_OP_NONE) {
+        r->op = get_op;
+        if (stage) {
             const char *st = path + sizeof(init_pfx) - 1;
             size_t len = 0;
             *err = decode_utf8(st, strlen(st), &r->ls_stage, &len);
@@ -216,12 +235,10 @@ static bool localstack_route(enum method m, const char *path, struct srv_route *
                     r->ls_stage[i] = (char)(c + ('a' - 'A'));
             }
         }
-    } else if (strcmp(path, "/_localstack/state/reset") == 0 ||
-               strcmp(path, "/_localstack/state/s3/reset") == 0 ||
-               strcmp(path, "/moto-api/reset") == 0) {
-        r->op = m == M_POST ? SRV_OP_LS_RESET : SRV_OP_METHOD_NOT_ALLOWED;
+    } else if (m == M_POST && post_op != SRV_OP_NONE) {
+        r->op = post_op;
     } else {
-        return false;
+        r->op = SRV_OP_METHOD_NOT_ALLOWED;
     }
     return true;
 }
@@ -262,6 +279,15 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
     }
     if (srv_query_has(q, "policyStatus"))
         return m == M_GET ? SRV_OP_GET_BUCKET_POLICY_STATUS : SRV_OP_METHOD_NOT_ALLOWED;
+    if (srv_query_has(q, "cors")) {
+        if (m == M_GET)
+            return SRV_OP_GET_BUCKET_CORS;
+        if (m == M_PUT)
+            return SRV_OP_PUT_BUCKET_CORS;
+        if (m == M_DELETE)
+            return SRV_OP_DELETE_BUCKET_CORS;
+        return SRV_OP_METHOD_NOT_ALLOWED;
+    }
     if (srv_query_has(q, "location"))
         return m == M_GET ? SRV_OP_GET_BUCKET_LOCATION : SRV_OP_METHOD_NOT_ALLOWED;
     if (srv_query_has(q, "delete"))
@@ -340,7 +366,7 @@ static enum srv_op object_op(enum method m, const struct srv_query *q, bool has_
         srv_query_has(q, "encryption") || srv_query_has(q, "location") ||
         srv_query_has(q, "delete") || srv_query_has(q, "versioning") ||
         srv_query_has(q, "versions") || srv_query_has(q, "policy") ||
-        srv_query_has(q, "policyStatus"))
+        srv_query_has(q, "policyStatus") || srv_query_has(q, "cors"))
         return SRV_OP_NOT_IMPLEMENTED;
     switch (m) {
     case M_PUT:
@@ -392,8 +418,8 @@ static cof_err s3_route(enum method m, const char *host, const char *raw_path,
 
     if (m == M_OTHER)
         r->op = SRV_OP_METHOD_NOT_ALLOWED;
-    else if (m == M_OPTIONS) /* CORS preflight: a real S3 call, answered from CORS rules */
-        r->op = SRV_OP_NOT_IMPLEMENTED;
+    else if (m == M_OPTIONS) /* CORS preflight, whatever the path and query */
+        r->op = SRV_OP_CORS_PREFLIGHT;
     else if (r->bucket == NULL)
         r->op = m == M_GET ? SRV_OP_LIST_BUCKETS : SRV_OP_METHOD_NOT_ALLOWED;
     else if (r->key == NULL)

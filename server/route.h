@@ -57,6 +57,11 @@ enum srv_op {
     SRV_OP_GET_BUCKET_POLICY,
     SRV_OP_DELETE_BUCKET_POLICY,
     SRV_OP_GET_BUCKET_POLICY_STATUS,
+    SRV_OP_PUT_BUCKET_CORS,
+    SRV_OP_GET_BUCKET_CORS,
+    SRV_OP_DELETE_BUCKET_CORS,
+    SRV_OP_CORS_PREFLIGHT, /* OPTIONS on any S3 path: answered from the bucket's CORS rules */
+    SRV_OP_LS_PREFLIGHT,   /* OPTIONS on a LocalStack endpoint: LocalStack's gateway CORS */
     SRV_OP__COUNT
 };
 

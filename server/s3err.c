@@ -123,6 +123,12 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_NO_TAG_SET] = {404, "NoSuchTagSet", "The TagSet does not exist"},
     [COF_ERR_MALFORMED_POLICY] = {400, "MalformedPolicy", "This policy contains invalid Json"},
     [COF_ERR_NO_SUCH_POLICY] = {404, "NoSuchBucketPolicy", "The bucket policy does not exist"},
+    [COF_ERR_NO_CORS] = {404, "NoSuchCORSConfiguration", "The CORS configuration does not exist"},
+    [COF_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden",
+                                "CORSResponse: This CORS request is not allowed. This is usually "
+                                "because the evalution of Origin, request method / "
+                                "Access-Control-Request-Method or Access-Control-Request-Headers "
+                                "are not whitelisted by the resource's CORS spec."},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",

@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "server/tagging.h"
 #include "server/uri.h"
+#include "server/xmltree.h"
 
 #define XML_DECL     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define MAX_TEXT_LEN (16u * 1024 * 1024) /* escaped text of one element */
@@ -906,4 +907,32 @@ out:
     if (doc != NULL)
         xmlFreeDoc(doc);
     return err;
+}
+
+/* ---- tree helpers for other server parsers (xmltree.h) ------------------------------ */
+
+cof_err srv_xmltree_parse(const char *body, size_t n, size_t cap, xmlDocPtr *out)
+{
+    return parse_doc(body, n, cap, out);
+}
+
+void srv_xmltree_free(xmlDocPtr doc)
+{
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+}
+
+bool srv_xmltree_is_elem(const xmlNode *nd, const char *name)
+{
+    return is_elem(nd, name);
+}
+
+cof_err srv_xmltree_check_container(const xmlNode *el)
+{
+    return check_container(el);
+}
+
+cof_err srv_xmltree_leaf_text(const xmlNode *el, bool trim, char **out)
+{
+    return leaf_text(el, trim, out);
 }

@@ -29,7 +29,13 @@ static void clear_env(void)
                           "COFFER_PROFILE",
                           "COFFER_EPHEMERAL",
                           "COFFER_THREADS",
-                          "COFFER_ROOT_KEY_FILE"};
+                          "COFFER_ROOT_KEY_FILE",
+                          "DISABLE_CORS_HEADERS",
+                          "DISABLE_CORS_CHECKS",
+                          "DISABLE_CUSTOM_CORS_S3",
+                          "EXTRA_CORS_ALLOWED_ORIGINS",
+                          "EXTRA_CORS_ALLOWED_HEADERS",
+                          "EXTRA_CORS_EXPOSE_HEADERS"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
 }
@@ -160,6 +166,38 @@ static void test_ephemeral(void)
     srv_config_cleanup(&c);
 }
 
+/* LocalStack's CORS variables: environment, flags, and "" meaning unset (is_env_true). */
+static void test_cors_options(void)
+{
+    struct srv_config c;
+    char *argv0[] = {"coffer", NULL};
+    CHECK_EQ_INT(load(1, argv0, &c), COF_OK);
+    CHECK(!c.cors_disable_headers && !c.cors_disable_checks && !c.cors_disable_custom_s3);
+    CHECK(c.cors_extra_origins == NULL && c.cors_extra_headers == NULL &&
+          c.cors_extra_expose == NULL);
+    srv_config_cleanup(&c);
+
+    setenv("DISABLE_CORS_CHECKS", "1", 1);
+    setenv("DISABLE_CORS_HEADERS", "", 1);
+    setenv("EXTRA_CORS_ALLOWED_ORIGINS", "http://a.test,http://b.test", 1);
+    setenv("EXTRA_CORS_EXPOSE_HEADERS", "", 1);
+    char *argv[] = {"coffer", "--disable-custom-cors-s3", "--extra-cors-allowed-headers=x-h",
+                    "--disable-cors-checks=false", NULL};
+    CHECK_EQ_INT(load(4, argv, &c), COF_OK);
+    CHECK(!c.cors_disable_checks); /* the command line wins */
+    CHECK(!c.cors_disable_headers);
+    CHECK(c.cors_disable_custom_s3);
+    CHECK_EQ_STR(c.cors_extra_origins, "http://a.test,http://b.test");
+    CHECK_EQ_STR(c.cors_extra_headers, "x-h");
+    CHECK(c.cors_extra_expose == NULL);
+    srv_config_cleanup(&c);
+
+    setenv("DISABLE_CORS_HEADERS", "perhaps", 1);
+    CHECK_EQ_INT(load(1, argv0, &c), COF_ERR_CONFIG);
+    srv_config_cleanup(&c);
+    clear_env();
+}
+
 int main(void)
 {
     clear_env();
@@ -171,5 +209,6 @@ int main(void)
     test_bad_values();
     test_ephemeral();
     test_principals();
+    test_cors_options();
     return check_finish();
 }
