@@ -74,6 +74,9 @@ typedef enum {
     COF_ERR_TIME_SKEWED,         /* 403 RequestTimeTooSkewed */
     COF_ERR_SHA256_MISMATCH,     /* 400 XAmzContentSHA256Mismatch */
     COF_ERR_QUERY_AUTH,          /* 400 AuthorizationQueryParametersError */
+    COF_ERR_INVALID_POLICY,      /* 400 InvalidPolicyDocument (POST Object policy) */
+    COF_ERR_MALFORMED_POST,      /* 400 MalformedPOSTRequest (not multipart/form-data) */
+    COF_ERR_POST_PRE_DATA,       /* 400 MaxPostPreDataLengthExceeded (fields before the file) */
     COF_ERR__COUNT
 } cof_err;
 
