@@ -177,8 +177,10 @@ static cof_err line_add(struct srv_form *f, char c)
     return COF_OK;
 }
 
-/* A header parameter value: quoted-string (RFC 9110 quoted-pair handled) or token. Advances
- * *pp. COF_ERR_INVALID for an unterminated quote. */
+/* A header parameter value: quoted-string or token. Advances *pp. COF_ERR_INVALID for an
+ * unterminated quote. Browsers do not escape backslashes (WHATWG HTML sends '"' as %22), so
+ * a Windows path "C:\dir\a.txt" must stay intact: only \" is taken as an escaped quote,
+ * every other backslash is literal. */
 static cof_err param_value(const char **pp, char *out, size_t cap)
 {
     const char *p = *pp;
@@ -186,7 +188,7 @@ static cof_err param_value(const char **pp, char *out, size_t cap)
     if (*p == '"') {
         p++;
         while (*p != '\0' && *p != '"') {
-            if (*p == '\\' && p[1] != '\0')
+            if (*p == '\\' && p[1] == '"')
                 p++;
             if (n + 1 < cap)
                 out[n++] = *p;

@@ -14,6 +14,7 @@
 #include "crypto/key.h"
 #include "server/auth.h"
 #include "server/httpfmt.h"
+#include "server/internal.h"
 #include "server/sigv2.h"
 #include "server/sigv4.h"
 #include "server/xml.h"
@@ -117,7 +118,7 @@ static bool parse_amz_date(const char *s, int64_t *out)
 }
 
 /* The secret of an access key from the configured "AK:SECRET,..." list, or false. */
-static bool secret_for(const char *creds, const char *ak, char *out, size_t n)
+bool ops_secret_for(const char *creds, const char *ak, char *out, size_t n)
 {
     size_t akl = strlen(ak);
     const char *p = creds;
@@ -169,7 +170,7 @@ static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a,
     char secret[256], date[64] = "";
     char *resource = NULL;
     cof_err err = COF_OK;
-    if (!secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+    if (!ops_secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
         return COF_ERR_INVALID_ACCESS_KEY;
     if (a->presigned) {
         if (a->expires < 0 || a->signature[0] == '\0')
@@ -220,7 +221,7 @@ static cof_err check_signature(struct srv_req *req, const struct srv_auth *a, in
         return COF_ERR_ACCESS_DENIED;
     if (a->kind == SRV_AUTH_V2)
         return check_signature_v2(req, a, now);
-    if (!secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+    if (!ops_secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
         return COF_ERR_INVALID_ACCESS_KEY;
     const char *amz_date = a->presigned ? a->amz_date : srv_req_header(req, "x-amz-date");
     int64_t t = 0;
@@ -311,7 +312,9 @@ cof_err ops_begin(struct srv_req *req)
                     op == SRV_OP_LS_RESET;
     if (!internal)
         atomic_store(&req->ctx->s3_used, true);
-    if (!internal && req->ctx->cfg->verify_signatures) {
+    /* A browser form upload carries no Authorization header: its policy signature is a form
+     * field, checked when the file part starts (ops_post.c). */
+    if (!internal && op != SRV_OP_POST_OBJECT && req->ctx->cfg->verify_signatures) {
         err = check_signature(req, &auth, (int64_t)time(NULL));
         if (err != COF_OK)
             return err;
@@ -333,6 +336,8 @@ cof_err ops_begin(struct srv_req *req)
         return ops_upload_part_begin(req);
     case SRV_OP_PUT_OBJECT:
         return ops_put_object_begin(req);
+    case SRV_OP_POST_OBJECT:
+        return ops_post_object_begin(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     case SRV_OP_METHOD_NOT_ALLOWED:
@@ -347,6 +352,8 @@ cof_err ops_body(struct srv_req *req, const char *data, size_t n)
 {
     if (req->route.op == SRV_OP_PUT_OBJECT || req->route.op == SRV_OP_UPLOAD_PART)
         return ops_put_object_body(req, data, n);
+    if (req->route.op == SRV_OP_POST_OBJECT)
+        return ops_post_object_body(req, data, n);
     return COF_OK;
 }
 
@@ -360,6 +367,9 @@ cof_err ops_finish(struct srv_req *req)
         if (strcmp(hex, req->want_sha) != 0)
             return COF_ERR_SHA256_MISMATCH;
     }
+    /* POST Object answers its own body errors (AWS's messages recorded while parsing). */
+    if (req->route.op == SRV_OP_POST_OBJECT)
+        return ops_post_object_finish(req);
     if (req->body_err != COF_OK) {
         if (req->body_err == COF_ERR_TOO_LARGE && req->route.op != SRV_OP_PUT_OBJECT &&
             req->route.op != SRV_OP_UPLOAD_PART)
@@ -429,5 +439,6 @@ cof_err ops_finish(struct srv_req *req)
 
 void ops_cleanup(struct srv_req *req)
 {
+    ops_post_object_cleanup(req);
     ops_put_object_cleanup(req);
 }

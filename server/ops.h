@@ -43,6 +43,11 @@ cof_err ops_copy_object(struct srv_req *req);
 cof_err ops_get_object(struct srv_req *req, int head);
 cof_err ops_delete_object(struct srv_req *req);
 cof_err ops_get_object_attributes(struct srv_req *req);
+/* POST Object (ops_post.c): browser form uploads. */
+cof_err ops_post_object_begin(struct srv_req *req);
+cof_err ops_post_object_body(struct srv_req *req, const char *data, size_t n);
+cof_err ops_post_object_finish(struct srv_req *req);
+void ops_post_object_cleanup(struct srv_req *req);
 cof_err ops_localstack(struct srv_req *req);
 cof_err ops_create_multipart(struct srv_req *req);
 cof_err ops_upload_part_begin(struct srv_req *req);

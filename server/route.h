@@ -44,6 +44,7 @@ enum srv_op {
     SRV_OP_LIST_MULTIPART_UPLOADS,
     SRV_OP_UPLOAD_PART_COPY,
     SRV_OP_GET_OBJECT_ATTRIBUTES,
+    SRV_OP_POST_OBJECT, /* browser form upload: POST to the bucket, multipart/form-data */
     SRV_OP__COUNT
 };
 

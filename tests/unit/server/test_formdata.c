@@ -149,6 +149,9 @@ static void test_variants(void)
         {D "X-Other: 1\r\ncontent-disposition: Form-Data; NAME=\"k\"; FileName=f\r\n\r\nz\r\n--" B
            "--",
          "k|f|-=z;"},
+        /* backslashes in a filename are literal (browsers send Windows paths unescaped) */
+        {D DISP "\"file\"; filename=\"C:\\dir\\a.txt\"\r\n\r\nz\r\n--" B "--",
+         "file|C:\\dir\\a.txt|-=z;"},
         /* a part whose data is exactly a CR */
         {D DISP "\"a\"\r\n\r\n\r\r\n--" B "--", "a|-|-=\r;"},
     };
