@@ -578,3 +578,41 @@ def test_posted_plaintext_never_on_disk(coffer_factory, tmp_path):
             assert needle not in data, f"{name} found in {f}"
     for log in (srv.stdout_text(), srv.stderr_text()):
         assert k not in log and token.decode() not in log
+
+
+def test_aws_profile_refuses_anonymous(coffer_factory):
+    srv = coffer_factory(extra_args=["--profile", "aws"])
+    c = srv.client()
+    c.create_bucket(Bucket="post-aws")
+    r = post_form(srv.port, "post-aws", {"key": "anon"}, b"x")
+    assert err(r) == (403, "AccessDenied", "Access Denied")
+    url, fields = presign(c, "post-aws", "signed")
+    assert post_form(srv.port, "post-aws", fields, b"ok").status == 204
+    # SSE-C needs TLS in the aws profile, whether it comes as headers or as form fields
+    k, kmd5 = ssec_key()
+    sse = {SSEC_ALG: "AES256", SSEC_KEY: k, SSEC_MD5: kmd5}
+    url, fields = presign(c, "post-aws", "ssec", fields=sse,
+                          conditions=[{n: v} for n, v in sse.items()])
+    r = post_form(srv.port, "post-aws", fields, b"x")
+    assert err(r)[:2] == (400, "InvalidRequest")
+
+
+def test_curl_form_upload(server, s3, bucket, tmp_path):
+    """curl -F: a real multipart encoder, Expect: 100-continue, the file from disk."""
+    import subprocess
+    from conftest import CURL
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    f = tmp_path / "photo.jpg"
+    f.write_bytes(data)
+    url, fields = presign(s3, bucket, "curl/${filename}",
+                          fields={"Content-Type": "image/jpeg"},
+                          conditions=[["starts-with", "$Content-Type", "image/"]])
+    args = [CURL, "-s", "-o", "/dev/null", "-w", "%{http_code}"]
+    for k, v in fields.items():
+        args += ["--form-string", f"{k}={v}"]
+    args += ["-F", f"file=@{f}", url]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert p.stdout == "204", p
+    got = s3.get_object(Bucket=bucket, Key="curl/photo.jpg")
+    assert got["Body"].read() == data
+    assert got["ContentType"] == "image/jpeg"
