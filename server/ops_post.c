@@ -165,8 +165,9 @@ static cof_err parse_credential(struct ops_post *p, const char *cred, char *ak, 
 }
 
 /* Which signature the form carries, its required fields (400 naming the first missing one, in
- * AWS's order) and, when signatures are checked, the signature itself. *anonymous: none. */
-static cof_err check_auth(struct ops_post *p, const char *policy, bool *anonymous)
+ * AWS's order) and, when signatures are checked, the signature itself. A form with none of the
+ * signature fields is anonymous. */
+static cof_err check_auth(struct ops_post *p, const char *policy)
 {
     struct srv_req *req = p->req;
     const struct srv_post_fields *f = &p->fields;
@@ -178,8 +179,7 @@ static cof_err check_auth(struct ops_post *p, const char *policy, bool *anonymou
         is_v4 = is_v4 || srv_post_fields_get(f, v4[i]) != NULL;
     for (size_t i = 0; i < 2; i++)
         is_v2 = is_v2 || srv_post_fields_get(f, v2[i]) != NULL;
-    *anonymous = !is_v4 && !is_v2;
-    if (*anonymous) {
+    if (!is_v4 && !is_v2) {
         /* No credentials: only a publicly writable bucket takes it (AWS); coffer has no ACLs,
          * so it depends on whether signatures are checked. */
         if (req->ctx->cfg->verify_signatures)
@@ -245,8 +245,7 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
                     "key", NULL, NULL);
 
     const char *policy = srv_post_fields_get(&p->fields, "Policy");
-    bool anonymous = false;
-    err = check_auth(p, policy, &anonymous);
+    err = check_auth(p, policy);
     if (err != COF_OK)
         return err;
     if (policy != NULL) {
