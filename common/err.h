@@ -82,6 +82,9 @@ typedef enum {
     COF_ERR_NO_SUCH_POLICY,      /* 404 NoSuchBucketPolicy */
     COF_ERR_NO_CORS,             /* 404 NoSuchCORSConfiguration */
     COF_ERR_CORS_FORBIDDEN,      /* 403 AccessForbidden: a CORS preflight refused */
+    COF_ERR_INVALID_POLICY,      /* 400 InvalidPolicyDocument (POST Object policy) */
+    COF_ERR_MALFORMED_POST,      /* 400 MalformedPOSTRequest (not multipart/form-data) */
+    COF_ERR_POST_PRE_DATA,       /* 400 MaxPostPreDataLengthExceeded (fields before the file) */
     COF_ERR__COUNT
 } cof_err;
 

@@ -119,6 +119,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static void free_req(struct srv_req *req)
 {
     ops_cleanup(req);
+    if (req->held != NULL)
+        MHD_destroy_response(req->held);
     cry_digest_free(req->body_sha);
     if (req->chunk_auth != NULL) {
         cry_digest_free(req->chunk_auth->sha);
@@ -153,9 +155,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&ctx->active, 1);
 }
 
-const char *srv_req_header(const struct srv_req *req, const char *name)
+const char *srv_req_http_header(const struct srv_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *srv_req_header(const struct srv_req *req, const char *name)
+{
+    if (req->hdr_view != NULL)
+        return req->hdr_view->get(req->hdr_view->arg, name);
+    return srv_req_http_header(req, name);
 }
 
 struct each_ctx {
@@ -174,6 +183,10 @@ static enum MHD_Result each_header(void *cls, enum MHD_ValueKind kind, const cha
 
 void srv_req_each_header(const struct srv_req *req, srv_header_fn cb, void *arg)
 {
+    if (req->hdr_view != NULL) {
+        req->hdr_view->each(req->hdr_view->arg, cb, arg);
+        return;
+    }
     struct each_ctx e = {cb, arg};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, each_header, &e);
 }
@@ -206,6 +219,15 @@ static cof_err queue(struct srv_req *req, unsigned status, struct MHD_Response *
     MHD_add_response_header(resp, "Server", "coffer");
     for (size_t i = 0; i < req->n_hdrs; i++)
         MHD_add_response_header(resp, req->hdrs[i].name, req->hdrs[i].value);
+    if (req->in_body) {
+        if (req->held != NULL)
+            MHD_destroy_response(req->held);
+        req->held = resp;
+        req->held_status = status;
+        req->responded = true;
+        cof_log_debug(req->rid, "%s %s -> %u (after the body)", req->method, req->raw_uri, status);
+        return COF_OK;
+    }
     enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
     MHD_destroy_response(resp);
     if (r != MHD_YES) {
@@ -280,10 +302,10 @@ cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, con
     return reply_error(req, e, message, extra_name, extra_value, NULL, NULL);
 }
 
-cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *n1,
-                         const char *v1, const char *n2, const char *v2)
+cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *name1,
+                         const char *value1, const char *name2, const char *value2)
 {
-    return reply_error(req, e, message, n1, v1, n2, v2);
+    return reply_error(req, e, message, name1, value1, name2, value2);
 }
 
 cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,
@@ -384,11 +406,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->body_len += n;
         if (req->body_mode == SRV_BODY_BUFFER)
             req->body_err = cof_buf_append(&req->body, upload_data, n);
-        else if (req->body_mode == SRV_BODY_STREAM)
+        else if (req->body_mode == SRV_BODY_STREAM) {
+            req->in_body = true;
             req->body_err = ops_body(req, upload_data, n);
+            req->in_body = false;
+        }
         return MHD_YES;
     }
-    if (!req->responded) {
+    if (req->held != NULL) {
+        struct MHD_Response *resp = req->held;
+        req->held = NULL;
+        if (MHD_queue_response(conn, req->held_status, resp) != MHD_YES)
+            cof_log_error(req->rid, "could not queue the response");
+        MHD_destroy_response(resp);
+    } else if (!req->responded) {
         cof_err err = ops_finish(req);
         if (err != COF_OK && !req->responded)
             answer_error(req, err);

@@ -21,6 +21,7 @@ struct sto_meta;
 struct sto_blobs;
 struct srv_rootkeys;
 struct MHD_Connection;
+struct MHD_Response;
 struct srv_http;
 struct cry_digest;
 struct srv_policy;
@@ -48,7 +49,20 @@ struct srv_resp_header {
 };
 
 struct ops_put;
+struct ops_post;
 struct srv_req;
+
+/* Calls cb for every request header. */
+typedef void (*srv_header_fn)(void *arg, const char *name, const char *value);
+
+/* Name/value pairs that stand in for the request headers (POST Object: the form fields carry
+ * what PutObject takes from headers, so the shared write path reads them unchanged). get is
+ * case-insensitive and returns NULL when absent. */
+struct srv_hdr_view {
+    const char *(*get)(void *arg, const char *name);
+    void (*each)(void *arg, srv_header_fn cb, void *cb_arg);
+    void *arg;
+};
 
 /* Verification state of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body: each chunk's signature
  * chains on the previous one, starting from the request's. */
@@ -91,10 +105,20 @@ struct srv_req {
     struct cof_buf body; /* SRV_BODY_BUFFER */
     cof_err body_err;    /* first error while receiving; answered at the end */
     uint64_t body_len;
-    struct ops_put *put;         /* SRV_BODY_STREAM state (ops_object.c) */
+    struct ops_put *put;   /* SRV_BODY_STREAM state (ops_object.c) */
+    struct ops_post *post; /* POST Object state (ops_post.c) */
+    /* When set, srv_req_header/srv_req_each_header read this instead of the HTTP headers.
+     * Borrowed; must outlive the request (ops_post.c points it at its own state). */
+    const struct srv_hdr_view *hdr_view;
     struct cry_digest *body_sha; /* SHA-256 of the raw body, when x-amz-content-sha256 is hex */
     struct srv_chunk_auth *chunk_auth; /* signed aws-chunked body being verified, or NULL */
     char want_sha[65];
+    /* A response queued while the body was still arriving (an error found mid-stream) is held
+     * here and sent once the body has been read: MHD would otherwise stop reading and close the
+     * connection, and a client still sending would see a reset instead of the error. */
+    bool in_body;
+    struct MHD_Response *held;
+    unsigned held_status;
     /* response headers gathered before the response is built */
     struct srv_resp_header hdrs[SRV_MAX_RESP_HEADERS];
     size_t n_hdrs;
@@ -108,10 +132,12 @@ COF_MUST_CHECK cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsign
 /* Stops accepting, waits up to grace_ms for requests in flight, then stops. Accepts NULL. */
 void srv_http_stop(struct srv_http *h, unsigned grace_ms);
 
-/* Request header value (case-insensitive name) or NULL. Borrowed until the request ends. */
+/* Request header value (case-insensitive name) or NULL. Borrowed until the request ends. Reads
+ * req->hdr_view instead when it is set. */
 const char *srv_req_header(const struct srv_req *req, const char *name);
-/* Calls cb for every request header. */
-typedef void (*srv_header_fn)(void *arg, const char *name, const char *value);
+/* The HTTP header itself, even while a view is set. */
+const char *srv_req_http_header(const struct srv_req *req, const char *name);
+/* Calls cb for every request header (or every pair of req->hdr_view). */
 void srv_req_each_header(const struct srv_req *req, srv_header_fn cb, void *arg);
 
 /* Adds a response header (copied). Errors are logged; a header beyond the cap is dropped. */
@@ -127,9 +153,9 @@ cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t le
  * more element (e.g. "Key", "BucketName") when non-NULL. HEAD errors carry no body. */
 cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
                         const char *extra_value);
-/* Same, with two extra elements (e.g. Key and VersionId). */
-cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *n1,
-                         const char *v1, const char *n2, const char *v2);
+/* Same, with two extra elements (each pair skipped when its name or value is NULL). */
+cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *name1,
+                         const char *value1, const char *name2, const char *value2);
 /* Same, with AWS's ArgumentName and ArgumentValue elements (value may be NULL). */
 cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,
                             const char *arg_name, const char *arg_value);

@@ -66,6 +66,18 @@ void part_list_cleanup(struct part_list *pl);
  * Content-MD5, and an encrypting writer in req->put. */
 cof_err ops_stream_begin(struct srv_req *req);
 
+/* Allocates req->put for a streamed object body: Content-MD5, the checksum plan (replies itself
+ * for a bad checksum header) and an encrypting writer. Reads srv_req_header, so a header view
+ * (POST Object's form fields) is honoured. The caller plans req->put->enc. */
+cof_err ops_put_start(struct srv_req *req, bool chunked);
+/* Appends plaintext to req->put's writer: the 5 GiB cap, the checksum. */
+cof_err ops_put_write(struct srv_req *req, const char *data, size_t n);
+/* After the body: verifies it (ops_body_verify), builds the stored headers, seals and publishes
+ * the object at req->route.bucket/key (PutObject's publishing code), and adds the write's
+ * response headers (ETag, SSE, checksum). *o is filled (clean it with sto_object_cleanup) but
+ * nothing is sent. Replies itself for the errors that need AWS's wording. */
+cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
+
 /* After the whole body: the aws-chunked stream must be complete and of the declared length, and
  * the checksum must match the one sent (header or trailer). Replies itself on failure; fills
  * p->cksum_got. */
@@ -107,6 +119,9 @@ void ops_add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
 cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg);
 /* NoSuchBucket reply when the bucket is missing. */
 cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket);
+/* The secret of access key ak from the configured "AK:SECRET,..." list; false when unknown.
+ * The caller wipes out. */
+bool ops_secret_for(const char *creds, const char *ak, char *out, size_t n);
 /* Content-Length: *out_present, *out. COF_ERR_INVALID_ARGUMENT when malformed. */
 cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present);
 /* Publishes a new object row and unlinks the blob it replaced. */

@@ -15,6 +15,7 @@
 #include "server/auth.h"
 #include "server/httpfmt.h"
 #include "server/policy.h"
+#include "server/internal.h"
 #include "server/sigv2.h"
 #include "server/sigv4.h"
 #include "server/xml.h"
@@ -118,7 +119,7 @@ static bool parse_amz_date(const char *s, int64_t *out)
 }
 
 /* The secret of an access key from the configured "AK:SECRET,..." list, or false. */
-static bool secret_for(const char *creds, const char *ak, char *out, size_t n)
+bool ops_secret_for(const char *creds, const char *ak, char *out, size_t n)
 {
     size_t akl = strlen(ak);
     const char *p = creds;
@@ -170,7 +171,7 @@ static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a,
     char secret[256], date[64] = "";
     char *resource = NULL;
     cof_err err = COF_OK;
-    if (!secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+    if (!ops_secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
         return COF_ERR_INVALID_ACCESS_KEY;
     if (a->presigned) {
         if (a->expires < 0 || a->signature[0] == '\0')
@@ -221,7 +222,7 @@ static cof_err check_signature(struct srv_req *req, const struct srv_auth *a, in
         return COF_ERR_ACCESS_DENIED;
     if (a->kind == SRV_AUTH_V2)
         return check_signature_v2(req, a, now);
-    if (!secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+    if (!ops_secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
         return COF_ERR_INVALID_ACCESS_KEY;
     const char *amz_date = a->presigned ? a->amz_date : srv_req_header(req, "x-amz-date");
     int64_t t = 0;
@@ -319,8 +320,11 @@ cof_err ops_begin(struct srv_req *req)
         if (err != COF_OK)
             return err;
     }
-    /* Browsers never sign a preflight. */
-    if (!internal && op != SRV_OP_CORS_PREFLIGHT && req->ctx->cfg->verify_signatures) {
+    /* Browsers never sign a preflight. A browser form upload carries no Authorization
+     * header: its policy signature is a form field, checked when the file part starts
+     * (ops_post.c). */
+    if (!internal && op != SRV_OP_CORS_PREFLIGHT && op != SRV_OP_POST_OBJECT &&
+        req->ctx->cfg->verify_signatures) {
         err = check_signature(req, &auth, (int64_t)time(NULL));
         if (err != COF_OK)
             return err;
@@ -361,6 +365,8 @@ cof_err ops_begin(struct srv_req *req)
         return ops_upload_part_begin(req);
     case SRV_OP_PUT_OBJECT:
         return ops_put_object_begin(req);
+    case SRV_OP_POST_OBJECT:
+        return ops_post_object_begin(req);
     case SRV_OP_NOT_IMPLEMENTED:
         return COF_ERR_NOT_IMPLEMENTED;
     case SRV_OP_METHOD_NOT_ALLOWED:
@@ -375,6 +381,8 @@ cof_err ops_body(struct srv_req *req, const char *data, size_t n)
 {
     if (req->route.op == SRV_OP_PUT_OBJECT || req->route.op == SRV_OP_UPLOAD_PART)
         return ops_put_object_body(req, data, n);
+    if (req->route.op == SRV_OP_POST_OBJECT)
+        return ops_post_object_body(req, data, n);
     return COF_OK;
 }
 
@@ -390,6 +398,9 @@ cof_err ops_finish(struct srv_req *req)
     }
     if (req->body_err == COF_ERR_TOO_LARGE && req->route.op == SRV_OP_PUT_BUCKET_POLICY)
         return ops_put_bucket_policy(req); /* answers MalformedPolicy with AWS's size message */
+    /* POST Object answers its own body errors (AWS's messages recorded while parsing). */
+    if (req->route.op == SRV_OP_POST_OBJECT)
+        return ops_post_object_finish(req);
     if (req->body_err != COF_OK) {
         if (req->body_err == COF_ERR_TOO_LARGE && req->route.op != SRV_OP_PUT_OBJECT &&
             req->route.op != SRV_OP_UPLOAD_PART)
@@ -495,6 +506,7 @@ cof_err ops_finish(struct srv_req *req)
 
 void ops_cleanup(struct srv_req *req)
 {
+    ops_post_object_cleanup(req);
     ops_put_object_cleanup(req);
     srv_policy_free(req->policy);
     req->policy = NULL;

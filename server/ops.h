@@ -43,6 +43,11 @@ cof_err ops_copy_object(struct srv_req *req);
 cof_err ops_get_object(struct srv_req *req, int head);
 cof_err ops_delete_object(struct srv_req *req);
 cof_err ops_get_object_attributes(struct srv_req *req);
+/* POST Object (ops_post.c): browser form uploads. */
+cof_err ops_post_object_begin(struct srv_req *req);
+cof_err ops_post_object_body(struct srv_req *req, const char *data, size_t n);
+cof_err ops_post_object_finish(struct srv_req *req);
+void ops_post_object_cleanup(struct srv_req *req);
 cof_err ops_localstack(struct srv_req *req);
 cof_err ops_create_multipart(struct srv_req *req);
 cof_err ops_upload_part_begin(struct srv_req *req);
@@ -92,6 +97,10 @@ cof_err ops_policy_check(struct srv_req *req);
 /* Whether req->policy lets req->principal do action on key of the request's bucket (key NULL:
  * the bucket). For operations that decide per key (DeleteObjects). */
 bool ops_policy_allows(struct srv_req *req, const char *action, const char *key);
+/* For operations that learn their key and condition keys late (POST Object): loads the
+ * bucket's policy if ops_policy_check did not, then evaluates action on key.
+ * COF_ERR_ACCESS_DENIED, COF_ERR_INTERNAL (stored policy no longer parses). */
+cof_err ops_policy_check_action(struct srv_req *req, const char *action, const char *key);
 
 /* Shared helpers (ops_common.c) */
 /* Owner id/name used in listings (LocalStack's default canonical user). */

@@ -653,17 +653,27 @@ cof_err ops_stream_begin(struct srv_req *req)
     }
     if (decoded > SRV_MAX_OBJECT_SIZE)
         return COF_ERR_ENTITY_TOO_LARGE;
-    struct ops_put *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        return COF_ERR_NOMEM;
-    req->put = p;
-    p->chunked = chunked;
+    err = ops_put_start(req, chunked);
+    if (err != COF_OK)
+        return err;
+    struct ops_put *p = req->put;
     p->decoded_len = decoded;
     if (chunked) {
         srv_chunked_init(&p->dec, chunk_data, req);
         if (req->chunk_auth != NULL)
             p->dec.on_chunk = chunk_header;
     }
+    req->body_mode = SRV_BODY_STREAM;
+    return COF_OK;
+}
+
+cof_err ops_put_start(struct srv_req *req, bool chunked)
+{
+    struct ops_put *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return COF_ERR_NOMEM;
+    req->put = p;
+    p->chunked = chunked;
     const char *md5 = srv_req_header(req, "Content-MD5");
     if (md5 != NULL) {
         size_t n = 0;
@@ -672,13 +682,15 @@ cof_err ops_stream_begin(struct srv_req *req)
             return COF_ERR_INVALID_DIGEST;
         p->have_md5 = true;
     }
-    err = plan_checksum(req, p);
+    cof_err err = plan_checksum(req, p);
     if (err == COF_OK)
         err = objio_writer_new(req->ctx, req->rid, &p->w);
-    if (err != COF_OK)
-        return err;
-    req->body_mode = SRV_BODY_STREAM;
-    return COF_OK;
+    return err;
+}
+
+cof_err ops_put_write(struct srv_req *req, const char *data, size_t n)
+{
+    return chunk_data(req, data, n);
 }
 
 cof_err ops_body_verify(struct srv_req *req)
@@ -802,13 +814,12 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
     return ops_publish(req, o);
 }
 
-cof_err ops_put_object_finish(struct srv_req *req)
+cof_err ops_put_commit(struct srv_req *req, struct sto_object *o)
 {
     struct ops_put *p = req->put;
-    struct sto_object o;
     char *headers = NULL;
     char etag[80];
-    memset(&o, 0, sizeof(o));
+    memset(o, 0, sizeof(*o));
     if (p == NULL || p->w == NULL)
         return COF_ERR_INTERNAL;
     cof_err err = ops_body_verify(req);
@@ -829,17 +840,25 @@ cof_err ops_put_object_finish(struct srv_req *req)
     struct objio_seal seal;
     ops_seal_for(req, &p->enc, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal, &o);
+        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal, o);
         headers = NULL;
     }
     free(headers);
     if (err == COF_OK) {
-        snprintf(etag, sizeof(etag), "\"%s\"", o.etag);
+        snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
         srv_resp_add(req, "ETag", etag);
-        ops_add_write_sse_headers(req, &o, &p->enc);
+        ops_add_write_sse_headers(req, o, &p->enc);
         srv_resp_add(req, srv_cksum_header(p->cksum_alg), p->cksum_got);
-        err = srv_reply(req, 200, NULL, "", 0);
     }
+    return err;
+}
+
+cof_err ops_put_object_finish(struct srv_req *req)
+{
+    struct sto_object o;
+    cof_err err = ops_put_commit(req, &o);
+    if (err == COF_OK)
+        err = srv_reply(req, 200, NULL, "", 0);
     sto_object_cleanup(&o);
     return err;
 }

@@ -483,6 +483,22 @@ bool ops_policy_allows(struct srv_req *req, const char *action, const char *key)
     return allowed(req, req->policy, action, req->route.bucket, key);
 }
 
+cof_err ops_policy_check_action(struct srv_req *req, const char *action, const char *key)
+{
+    if (req->policy == NULL) {
+        cof_err err = load_policy(req, req->route.bucket, &req->policy);
+        if (err == COF_ERR_NO_BUCKET)
+            return COF_OK; /* the operation answers NoSuchBucket itself */
+        if (err != COF_OK)
+            return err;
+    }
+    if (allowed(req, req->policy, action, req->route.bucket, key))
+        return COF_OK;
+    cof_log_info(req->rid, "bucket policy of %s denies %s to %s", req->route.bucket, action,
+                 req->principal);
+    return COF_ERR_ACCESS_DENIED;
+}
+
 static bool is_policy_op(enum srv_op op)
 {
     return op == SRV_OP_PUT_BUCKET_POLICY || op == SRV_OP_GET_BUCKET_POLICY ||

@@ -57,6 +57,7 @@ static const char *const op_names[SRV_OP__COUNT] = {
     [SRV_OP_DELETE_BUCKET_CORS] = "DeleteBucketCors",
     [SRV_OP_CORS_PREFLIGHT] = "PreflightRequest",
     [SRV_OP_LS_PREFLIGHT] = "LocalstackPreflight",
+    [SRV_OP_POST_OBJECT] = "PostObject",
 };
 
 /* Bucket-level subresources of real S3 operations coffer does not implement yet. One per line
@@ -314,8 +315,8 @@ static enum srv_op bucket_op(enum method m, const struct srv_query *q)
         return SRV_OP_HEAD_BUCKET;
     case M_DELETE:
         return SRV_OP_DELETE_BUCKET;
-    case M_POST: /* browser-form PostObject */
-        return SRV_OP_NOT_IMPLEMENTED;
+    case M_POST: /* browser-form upload; the key is a form field */
+        return SRV_OP_POST_OBJECT;
     default:
         return SRV_OP_METHOD_NOT_ALLOWED;
     }

@@ -62,6 +62,7 @@ enum srv_op {
     SRV_OP_DELETE_BUCKET_CORS,
     SRV_OP_CORS_PREFLIGHT, /* OPTIONS on any S3 path: answered from the bucket's CORS rules */
     SRV_OP_LS_PREFLIGHT,   /* OPTIONS on a LocalStack endpoint: LocalStack's gateway CORS */
+    SRV_OP_POST_OBJECT,    /* browser form upload: POST to the bucket, multipart/form-data */
     SRV_OP__COUNT
 };
 

@@ -113,6 +113,16 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                             "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
                             "and X-Amz-Expires parameters."},
     [COF_ERR_NO_SUCH_VERSION] = {404, "NoSuchVersion", "The specified version does not exist."},
+    [COF_ERR_INVALID_POLICY] = {400, "InvalidPolicyDocument",
+                                "The content of the form does not meet the conditions specified "
+                                "in the policy document."},
+    [COF_ERR_MALFORMED_POST] = {400, "MalformedPOSTRequest",
+                                "The body of your POST request is not well-formed "
+                                "multipart/form-data."},
+    /* AWS's wording, spelling included (captures 2013-2020) */
+    [COF_ERR_POST_PRE_DATA] = {400, "MaxPostPreDataLengthExceeded",
+                               "Your POST request fields preceeding the upload file was too "
+                               "large."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},

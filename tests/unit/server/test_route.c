@@ -58,7 +58,6 @@ static const struct route_case cases[] = {
     {"POST", LH, "/b1", "delete", false, COF_OK, SRV_OP_DELETE_OBJECTS, "b1", NULL, false},
     {"POST", LH, "/b1/", "delete=", false, COF_OK, SRV_OP_DELETE_OBJECTS, "b1", NULL, false},
     {"GET", LH, "/b1", "delete", false, COF_OK, SRV_OP_METHOD_NOT_ALLOWED, "b1", NULL, false},
-    {"POST", LH, "/b1", NULL, false, COF_OK, SRV_OP_NOT_IMPLEMENTED, "b1", NULL, false},
     {"GET", LH, "/b1", "versioning", false, COF_OK, SRV_OP_GET_BUCKET_VERSIONING, "b1", NULL,
      false},
     {"PUT", LH, "/b1", "policy", false, COF_OK, SRV_OP_PUT_BUCKET_POLICY, "b1", NULL, false},
@@ -69,6 +68,10 @@ static const struct route_case cases[] = {
      false},
     {"PUT", LH, "/b1", "policyStatus", false, COF_OK, SRV_OP_METHOD_NOT_ALLOWED, "b1", NULL, false},
     {"PUT", LH, "/b1/k", "policy", false, COF_OK, SRV_OP_NOT_IMPLEMENTED, "b1", "k", false},
+    /* POST Object (browser form upload): path and virtual-host style */
+    {"POST", LH, "/b1", NULL, false, COF_OK, SRV_OP_POST_OBJECT, "b1", NULL, false},
+    {"POST", LH, "/b1/", NULL, false, COF_OK, SRV_OP_POST_OBJECT, "b1", NULL, false},
+    {"POST", VH, "/", NULL, false, COF_OK, SRV_OP_POST_OBJECT, "b1", NULL, true},
     {"GET", LH, "/b1", "uploads", false, COF_OK, SRV_OP_LIST_MULTIPART_UPLOADS, "b1", NULL, false},
     {"PUT", LH, "/b1", "uploads", false, COF_OK, SRV_OP_METHOD_NOT_ALLOWED, "b1", NULL, false},
     {"GET", LH, "/b1", "versions&prefix=a", false, COF_OK, SRV_OP_LIST_OBJECT_VERSIONS, "b1", NULL,
