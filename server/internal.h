@@ -73,6 +73,8 @@ cof_err ops_body_verify(struct srv_req *req);
 #define OPS_INTERNAL_CHECKSUM "coffer-checksum"
 /* An upload's declared x-amz-checksum-algorithm (composite checksum of its parts). */
 #define OPS_INTERNAL_MPU_CHECKSUM "coffer-mpu-checksum"
+/* "FULL_OBJECT" when the upload asked for the whole object's CRC (absent: COMPOSITE). */
+#define OPS_INTERNAL_MPU_CHECKSUM_TYPE "coffer-mpu-checksum-type"
 
 /* If-Match/If-None-Match/If-Modified-Since/If-Unmodified-Since in RFC 7232 order; for_copy:
  * every failure is 412 (x-amz-copy-source-if-*), else 304 for the None-Match/Modified pair. */

@@ -19,6 +19,7 @@
 
 #define MIN_PART_SIZE (5u * 1024 * 1024) /* every part but the last (AWS) */
 #define LIST_MAX      1000
+#define OBJ_CKSUM_MAX 96 /* a multipart object's checksum: base64, "-", part count */
 
 #define MSG_PART_SSEC_NEEDED                                                                       \
     "The multipart upload initiate requested encryption. Subsequent part requests must include "   \
@@ -40,6 +41,50 @@ static cof_err new_upload_id(char out[STO_BLOB_ID_HEX + 1])
     return sto_blob_new_id(out, NULL);
 }
 
+/* x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload. COMPOSITE: the
+ * object's checksum is ALG(part checksums)-N; FULL_OBJECT: the CRC of the whole object, combined
+ * from the part CRCs at Complete. CRC64NVME can only be FULL_OBJECT, SHA1/SHA256 only COMPOSITE;
+ * an algorithm without a type takes the one it supports (CRC32/CRC32C: COMPOSITE). Without an
+ * algorithm, *alg stays NONE (Complete then gives the default CRC64NVME FULL_OBJECT checksum when
+ * every part carries a CRC64NVME). Replies itself on error. */
+static cof_err plan_mpu_checksum(struct srv_req *req, enum srv_cksum_alg *alg, bool *full)
+{
+    const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
+    const char *type = srv_req_header(req, "x-amz-checksum-type");
+    const char *msg = NULL;
+    char buf[128];
+    *alg = calg != NULL ? srv_cksum_parse_name(calg) : SRV_CKSUM_NONE;
+    *full = *alg == SRV_CKSUM_CRC64NVME;
+    if (calg != NULL && *alg == SRV_CKSUM_NONE)
+        msg = "Checksum algorithm provided is unsupported. Please try again with any of the valid "
+              "types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]";
+    else if (type != NULL && strcmp(type, "FULL_OBJECT") != 0 && strcmp(type, "COMPOSITE") != 0)
+        msg = "Value for x-amz-checksum-type header is invalid.";
+    else if (type != NULL && calg == NULL)
+        msg = "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm "
+              "header.";
+    if (msg == NULL && type != NULL) {
+        *full = strcmp(type, "FULL_OBJECT") == 0;
+        /* AWS names the algorithm in lower case here */
+        if ((*full && !srv_cksum_is_crc(*alg)) || (!*full && *alg == SRV_CKSUM_CRC64NVME)) {
+            char lower[16];
+            const char *n = srv_cksum_name(*alg);
+            size_t i = 0;
+            for (; n[i] != '\0' && i + 1 < sizeof(lower); i++)
+                lower[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
+            lower[i] = '\0';
+            snprintf(buf, sizeof(buf),
+                     "The %s checksum type cannot be used with the %s checksum algorithm.", type,
+                     lower);
+            msg = buf;
+        }
+    }
+    if (msg == NULL)
+        return COF_OK;
+    (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+    return COF_ERR_INVALID_REQUEST;
+}
+
 cof_err ops_create_multipart(struct srv_req *req)
 {
     struct write_enc enc;
@@ -58,23 +103,18 @@ cof_err ops_create_multipart(struct srv_req *req)
         err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &enc);
-    /* x-amz-checksum-algorithm: the parts carry that checksum and the object gets the composite
-     * checksum of theirs (x-amz-checksum-type COMPOSITE). */
-    const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
-    enum srv_cksum_alg mpu_alg = calg != NULL ? srv_cksum_parse_name(calg) : SRV_CKSUM_NONE;
-    if (err == COF_OK && calg != NULL && mpu_alg == SRV_CKSUM_NONE) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                              "Checksum algorithm provided is unsupported. Please try again with "
-                              "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
-                              NULL, NULL);
-        err = COF_ERR_INVALID_REQUEST;
-    }
+    enum srv_cksum_alg mpu_alg = SRV_CKSUM_NONE;
+    bool full_object = false;
+    if (err == COF_OK)
+        err = plan_mpu_checksum(req, &mpu_alg, &full_object);
     if (err == COF_OK && mpu_alg != SRV_CKSUM_NONE) {
         struct cof_buf b;
         char *nh = NULL;
         cof_buf_init(&b, 128 * 1024);
         err = cof_buf_printf(&b, "%s" OPS_INTERNAL_MPU_CHECKSUM ":%s\n", headers,
                              srv_cksum_name(mpu_alg));
+        if (err == COF_OK && full_object)
+            err = cof_buf_puts(&b, OPS_INTERNAL_MPU_CHECKSUM_TYPE ":FULL_OBJECT\n");
         if (err == COF_OK)
             err = cof_buf_steal(&b, &nh);
         cof_buf_cleanup(&b);
@@ -115,7 +155,7 @@ cof_err ops_create_multipart(struct srv_req *req)
         srv_xml_elem(x, "UploadId", id);
         if (mpu_alg != SRV_CKSUM_NONE) {
             srv_resp_add(req, "x-amz-checksum-algorithm", srv_cksum_name(mpu_alg));
-            srv_resp_add(req, "x-amz-checksum-type", "COMPOSITE");
+            srv_resp_add(req, "x-amz-checksum-type", full_object ? "FULL_OBJECT" : "COMPOSITE");
         }
         struct sto_object view = {
             .sse_mode = u.sse_mode, .kek_id = (char *)(uintptr_t)u.kek_id, .headers = headers};
@@ -405,8 +445,13 @@ cof_err ops_upload_part_copy(struct srv_req *req)
         err = COF_ERR_NOMEM;
     struct srv_cksum ck = {SRV_CKSUM_NONE, 0, NULL};
     char mpu[32], cks[SRV_CKSUM_B64_MAX + 16] = "";
-    if (err == COF_OK && ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu)))
-        err = srv_cksum_init(&ck, srv_cksum_parse_name(mpu));
+    /* The upload's algorithm, else AWS's default CRC64NVME (so the default full-object checksum
+     * can be combined at Complete, as for uploaded parts). */
+    if (err == COF_OK)
+        err = srv_cksum_init(
+            &ck, ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu))
+                     ? srv_cksum_parse_name(mpu)
+                     : SRV_CKSUM_CRC64NVME);
     for (uint64_t done = 0; err == COF_OK && done < len;) {
         size_t n = 0;
         size_t want = len - done < CRY_SEG_SIZE ? (size_t)(len - done) : CRY_SEG_SIZE;
@@ -475,6 +520,107 @@ static const struct sto_part *find_part(const struct part_list *pl, int pn)
     return NULL;
 }
 
+/* A part's stored checksum "ALG b64" as raw bytes, if it is of algorithm alg. */
+static bool part_checksum(const struct sto_part *p, enum srv_cksum_alg alg, uint8_t *raw,
+                          size_t *out_len)
+{
+    const char *v = p->checksum;
+    const char *name = srv_cksum_name(alg);
+    size_t nl = strlen(name);
+    return v != NULL && strncmp(v, name, nl) == 0 && v[nl] == ' ' &&
+           srv_base64_decode(v + nl + 1, raw, SRV_CKSUM_MAX_LEN + 4, out_len) == COF_OK &&
+           *out_len == srv_cksum_len(alg);
+}
+
+/* The checksum of a multipart object made of parts[0..n) into out (base64; "" when none):
+ *  - COMPOSITE: the algorithm over the parts' raw checksums, then "-N";
+ *  - FULL_OBJECT: the CRC of the whole object, each part's CRC folded in with its length.
+ * Every part must carry the upload's algorithm (else InvalidPart). An upload created without an
+ * algorithm gets AWS's default, CRC64NVME FULL_OBJECT, when every part carries a CRC64NVME.
+ * The client may send the expected value (x-amz-checksum-ALG: BadDigest when it differs) and
+ * the type (x-amz-checksum-type: InvalidRequest when it is not the upload's). Replies itself
+ * except for InvalidPart. */
+static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
+                               const struct sto_part *parts, size_t n, enum srv_cksum_alg *alg,
+                               bool *full, char out[OBJ_CKSUM_MAX])
+{
+    char name[32], type[16];
+    uint8_t raw[SRV_CKSUM_MAX_LEN + 4];
+    size_t rl = 0;
+    cof_err err = COF_OK;
+    out[0] = '\0';
+    *alg = SRV_CKSUM_NONE;
+    *full = false;
+    if (ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name))) {
+        *alg = srv_cksum_parse_name(name);
+        *full = ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
+                strcmp(type, "FULL_OBJECT") == 0;
+    } else {
+        bool all = n > 0;
+        for (size_t i = 0; all && i < n; i++)
+            all = part_checksum(&parts[i], SRV_CKSUM_CRC64NVME, raw, &rl);
+        if (!all)
+            return COF_OK; /* no checksum: nothing declared, and the parts do not allow one */
+        *alg = SRV_CKSUM_CRC64NVME;
+        *full = true;
+    }
+    if (*alg == SRV_CKSUM_NONE)
+        return COF_OK;
+    const char *want_type = srv_req_header(req, "x-amz-checksum-type");
+    if (want_type != NULL && strcmp(want_type, *full ? "FULL_OBJECT" : "COMPOSITE") != 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "The upload was created using the %s checksum mode. The complete request must "
+                 "use the same checksum mode.",
+                 *full ? "FULL_OBJECT" : "COMPOSITE");
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
+    if (*full) {
+        uint64_t acc = 0, v = 0;
+        for (size_t i = 0; err == COF_OK && i < n; i++) {
+            if (!part_checksum(&parts[i], *alg, raw, &rl))
+                return COF_ERR_INVALID_PART;
+            v = 0;
+            for (size_t k = 0; k < rl; k++) /* big-endian */
+                v = v << 8 | raw[k];
+            acc = i == 0 ? v : srv_crc_combine(*alg, acc, v, parts[i].size);
+        }
+        srv_cksum_crc_encode(*alg, acc, out);
+    } else {
+        struct srv_cksum ck;
+        err = srv_cksum_init(&ck, *alg);
+        for (size_t i = 0; err == COF_OK && i < n; i++) {
+            if (part_checksum(&parts[i], *alg, raw, &rl))
+                srv_cksum_update(&ck, raw, rl);
+            else
+                err = COF_ERR_INVALID_PART;
+        }
+        if (err == COF_OK) {
+            char b64[SRV_CKSUM_B64_MAX];
+            srv_cksum_final(&ck, b64);
+            snprintf(out, OBJ_CKSUM_MAX, "%s-%zu", b64, n);
+        }
+        srv_cksum_cleanup(&ck);
+        if (err != COF_OK)
+            return err;
+    }
+    for (int a = 1; a < SRV_CKSUM__COUNT; a++) {
+        const char *want = srv_req_header(req, srv_cksum_header((enum srv_cksum_alg)a));
+        if (want == NULL)
+            continue;
+        if (a != (int)*alg || strcmp(want, out) != 0) {
+            char msg[96];
+            snprintf(msg, sizeof(msg),
+                     "The %s you specified did not match the calculated checksum.",
+                     srv_cksum_name((enum srv_cksum_alg)a));
+            (void)srv_reply_error(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
+            return COF_ERR_BAD_DIGEST;
+        }
+    }
+    return COF_OK;
+}
+
 cof_err ops_complete_multipart(struct srv_req *req)
 {
     struct sto_upload u;
@@ -524,38 +670,17 @@ cof_err ops_complete_multipart(struct srv_req *req)
         chosen[i] = *p; /* borrowed from all */
         total += p->size;
     }
-    /* Composite checksum (x-amz-checksum-type COMPOSITE): the algorithm over the parts' raw
-     * checksums, then "-N". Every part must carry the upload's algorithm. */
-    char mpu[32], composite[SRV_CKSUM_B64_MAX + 16] = "";
     enum srv_cksum_alg ca = SRV_CKSUM_NONE;
+    bool full = false;
+    char composite[OBJ_CKSUM_MAX] = "";
     char *new_headers = NULL;
-    if (err == COF_OK && ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu))) {
-        struct srv_cksum ck;
-        ca = srv_cksum_parse_name(mpu);
-        err = srv_cksum_init(&ck, ca);
-        for (size_t i = 0; err == COF_OK && i < cr.n; i++) {
-            const char *v = chosen[i].checksum;
-            size_t nl = strlen(mpu);
-            uint8_t raw[SRV_CKSUM_MAX_LEN + 4];
-            size_t rl = 0;
-            if (v == NULL || strncmp(v, mpu, nl) != 0 || v[nl] != ' ' ||
-                srv_base64_decode(v + nl + 1, raw, sizeof(raw), &rl) != COF_OK)
-                err = COF_ERR_INVALID_PART;
-            else
-                srv_cksum_update(&ck, raw, rl);
-        }
-        if (err == COF_OK) {
-            char b64[SRV_CKSUM_B64_MAX];
-            srv_cksum_final(&ck, b64);
-            snprintf(composite, sizeof(composite), "%s-%zu", b64, cr.n);
-        }
-        srv_cksum_cleanup(&ck);
-        /* Kept only for SSE-S3 objects, as for single PUTs. */
-        if (err == COF_OK && u.sse_mode == CRY_MODE_SSE_S3) {
-            new_headers = strdup(u.headers != NULL ? u.headers : "");
-            err = new_headers != NULL ? ops_add_checksum_line(&new_headers, ca, composite)
-                                      : COF_ERR_NOMEM;
-        }
+    if (err == COF_OK)
+        err = object_checksum(req, &u, chosen, cr.n, &ca, &full, composite);
+    /* Kept only for SSE-S3 objects, as for single PUTs. */
+    if (err == COF_OK && composite[0] != '\0' && u.sse_mode == CRY_MODE_SSE_S3) {
+        new_headers = strdup(u.headers != NULL ? u.headers : "");
+        err = new_headers != NULL ? ops_add_checksum_line(&new_headers, ca, composite)
+                                  : COF_ERR_NOMEM;
     }
     if (err == COF_OK) {
         uint8_t digest[CRY_MD5_LEN];
@@ -598,7 +723,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
             char elem[32];
             snprintf(elem, sizeof(elem), "Checksum%s", srv_cksum_name(ca));
             srv_xml_elem(x, elem, composite);
-            srv_xml_elem(x, "ChecksumType", "COMPOSITE");
+            srv_xml_elem(x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
         }
         struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
         ops_add_sse_headers(req, &view, NULL);
