@@ -53,6 +53,10 @@ static const struct opt opts[] = {
      "worker threads serving connections (default 16)"},
     {"credentials", "COFFER_CREDENTIALS", "--credentials", OPT_STR,
      "ACCESS_KEY:SECRET[,...] accepted when signatures are checked (default test:test)"},
+    /* LocalStack's variable name, so a LocalStack setup keeps working unchanged. */
+    {"tls_cert", "CUSTOM_SSL_CERT_PATH", "--tls-cert", OPT_STR,
+     "PEM file with the TLS private key and certificate (chain) served on the same port "
+     "(default: a self-signed one generated into DATA/tls.pem)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -139,6 +143,8 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = set_str(&c->region, v);
         else if (strcmp(o->key, "credentials") == 0)
             err = set_str(&c->credentials, v);
+        else if (strcmp(o->key, "tls_cert") == 0)
+            err = set_str(&c->tls_cert, v); /* "" (an empty env var): self-signed */
         break;
     case OPT_LISTEN:
         err = parse_listen(c, v);
@@ -387,5 +393,6 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->config_file);
     free(c->region);
     free(c->credentials);
+    free(c->tls_cert);
     memset(c, 0, sizeof(*c));
 }

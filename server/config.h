@@ -25,6 +25,7 @@ struct srv_config {
     bool kms_validate;      /* unknown KMS key ids are errors (else created on first use) */
     bool verify_signatures; /* SigV4 checked (aws profile, or S3_SKIP_SIGNATURE_VALIDATION=0) */
     char *credentials;      /* "AK:SECRET[,AK:SECRET...]" */
+    char *tls_cert;         /* key + certificate PEM; NULL or "" = self-signed in data_dir */
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it

@@ -29,7 +29,8 @@ static void clear_env(void)
                           "COFFER_PROFILE",
                           "COFFER_EPHEMERAL",
                           "COFFER_THREADS",
-                          "COFFER_ROOT_KEY_FILE"};
+                          "COFFER_ROOT_KEY_FILE",
+                          "CUSTOM_SSL_CERT_PATH"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
 }
@@ -126,6 +127,36 @@ static void test_bad_values(void)
     unlink(path);
 }
 
+/* tls_cert: config file < CUSTOM_SSL_CERT_PATH < --tls-cert; unset by default. */
+static void test_tls_cert(void)
+{
+    char path[] = "/tmp/coffer-conf-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "tls_cert = /from/file.pem\n");
+    fclose(f);
+    struct srv_config c;
+    char *argv0[] = {"coffer", NULL};
+    CHECK_EQ_INT(load(1, argv0, &c), COF_OK);
+    CHECK(c.tls_cert == NULL);
+    srv_config_cleanup(&c);
+    char *argv1[] = {"coffer", "--config", path, NULL};
+    CHECK_EQ_INT(load(3, argv1, &c), COF_OK);
+    CHECK_EQ_STR(c.tls_cert, "/from/file.pem");
+    srv_config_cleanup(&c);
+    setenv("CUSTOM_SSL_CERT_PATH", "/from/env.pem", 1);
+    CHECK_EQ_INT(load(3, argv1, &c), COF_OK);
+    CHECK_EQ_STR(c.tls_cert, "/from/env.pem");
+    srv_config_cleanup(&c);
+    char *argv2[] = {"coffer", "--config", path, "--tls-cert", "/from/argv.pem", NULL};
+    CHECK_EQ_INT(load(5, argv2, &c), COF_OK);
+    CHECK_EQ_STR(c.tls_cert, "/from/argv.pem");
+    srv_config_cleanup(&c);
+    clear_env();
+    unlink(path);
+}
+
 static void test_ephemeral(void)
 {
     struct srv_config c;
@@ -146,5 +177,6 @@ int main(void)
     test_precedence();
     test_bad_values();
     test_ephemeral();
+    test_tls_cert();
     return check_finish();
 }
