@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/envelope.h"
+#include "server/cksum_store.h"
 #include "server/httpfmt.h"
 #include "server/internal.h"
 #include "server/ops.h"
@@ -300,6 +301,14 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
         ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
         err = COF_ERR_BAD_DIGEST;
     }
+    /* The part's checksum is plaintext-derived: sealed for SSE-C/SSE-KMS, bound to its blob. */
+    char stored_ck[SRV_CKS_STORED_MAX];
+    if (err == COF_OK && checksum != NULL) {
+        err = srv_cks_part_for_store(&seal, u->bucket, u->key, tmp.blob_id, checksum, stored_ck,
+                                     sizeof(stored_ck));
+        if (err != COF_OK)
+            ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+    }
     /* Only SSE-S3 part ETags are the MD5 of the part (AWS). */
     if (err == COF_OK && u->sse_mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK)
         err = COF_ERR_INTERNAL;
@@ -314,7 +323,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
                                  .kek_id = tmp.kek_id,
                                  .wrapped_dek = tmp.wrapped_dek,
                                  .wrapped_len = tmp.wrapped_len,
-                                 .checksum = (char *)(uintptr_t)checksum};
+                                 .checksum = checksum != NULL ? stored_ck : NULL};
         err = sto_meta_part_put(req->ctx->meta, u->upload_id, &part, &replaced);
         if (err != COF_OK)
             ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
@@ -520,14 +529,66 @@ static const struct sto_part *find_part(const struct part_list *pl, int pn)
     return NULL;
 }
 
-/* A part's stored checksum "ALG b64" as raw bytes, if it is of algorithm alg. */
-static bool part_checksum(const struct sto_part *p, enum srv_cksum_alg alg, uint8_t *raw,
+/* The keys of an upload's sealed checksums (cksum_store.h). */
+struct upload_keys {
+    struct srv_ssec ssec;
+    struct srv_kms_key kms;
+    char context[4096];
+    struct objio_keys keys; /* opens part checksums */
+    struct objio_seal seal; /* seals the object's checksum */
+};
+
+/* Fills k for upload u: the KMS key's material (SSE-KMS), or the customer key when the request
+ * carries the upload's (SSE-C; AWS asks for it on ListParts and Complete when the upload has
+ * checksums). Without it the customer key stays NULL and sealed checksums stay hidden. Replies
+ * itself on a KMS failure, a malformed SSE-C header set or a key that is not the upload's. */
+static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
+                               struct upload_keys *k)
+{
+    struct srv_sse_err e;
+    char msg[256];
+    cof_err err = COF_OK;
+    memset(k, 0, sizeof(*k));
+    objio_seal_sse_s3(req->ctx, &k->seal);
+    if (u->sse_mode == CRY_MODE_SSE_KMS) {
+        err = srv_kms_load(req->ctx, u->kek_id, &k->kms, msg, sizeof(msg));
+        if (err != COF_OK)
+            return ops_kms_fail(req, err, msg);
+        if (!ops_stored_value(u->headers, OPS_INTERNAL_CONTEXT, k->context, sizeof(k->context)))
+            k->context[0] = '\0';
+        k->keys.kms_material = k->kms.material;
+        k->keys.enc_context = k->context[0] != '\0' ? k->context : NULL;
+        objio_seal_sse_kms(k->kms.material, k->kms.id, k->keys.enc_context, &k->seal);
+    } else if (u->sse_mode == CRY_MODE_SSE_C) {
+        err = srv_ssec_parse(req, SRV_SSE_OBJECT, false, &k->ssec, &e);
+        if (err != COF_OK)
+            return srv_sse_reply(req, &e);
+        if (k->ssec.key != NULL)
+            err = check_part_sse(req, u, &k->ssec);
+        if (err == COF_OK && k->ssec.key != NULL) {
+            k->keys.customer_key = k->ssec.key;
+            objio_seal_sse_c(k->ssec.key, &k->seal);
+        }
+    }
+    return err;
+}
+
+static void upload_keys_cleanup(struct upload_keys *k)
+{
+    srv_ssec_cleanup(&k->ssec);
+    srv_kms_key_cleanup(&k->kms);
+}
+
+/* A part's checksum "ALG b64" (opened when sealed) as raw bytes, if it is of algorithm alg. */
+static bool part_checksum(const struct sto_upload *u, const struct upload_keys *k,
+                          const struct sto_part *p, enum srv_cksum_alg alg, uint8_t *raw,
                           size_t *out_len)
 {
-    const char *v = p->checksum;
+    char v[SRV_CKS_VALUE_MAX];
     const char *name = srv_cksum_name(alg);
     size_t nl = strlen(name);
-    return v != NULL && strncmp(v, name, nl) == 0 && v[nl] == ' ' &&
+    return srv_cks_part(u->sse_mode, &k->keys, u->bucket, u->key, p, v, sizeof(v)) &&
+           strncmp(v, name, nl) == 0 && v[nl] == ' ' &&
            srv_base64_decode(v + nl + 1, raw, SRV_CKSUM_MAX_LEN + 4, out_len) == COF_OK &&
            *out_len == srv_cksum_len(alg);
 }
@@ -541,8 +602,8 @@ static bool part_checksum(const struct sto_part *p, enum srv_cksum_alg alg, uint
  * the type (x-amz-checksum-type: InvalidRequest when it is not the upload's). Replies itself
  * except for InvalidPart. */
 static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
-                               const struct sto_part *parts, size_t n, enum srv_cksum_alg *alg,
-                               bool *full, char out[OBJ_CKSUM_MAX])
+                               const struct upload_keys *k, const struct sto_part *parts, size_t n,
+                               enum srv_cksum_alg *alg, bool *full, char out[OBJ_CKSUM_MAX])
 {
     char name[32], type[16];
     uint8_t raw[SRV_CKSUM_MAX_LEN + 4];
@@ -551,6 +612,10 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
     out[0] = '\0';
     *alg = SRV_CKSUM_NONE;
     *full = false;
+    /* SSE-C without the customer key: the sealed part checksums cannot be opened, nor the
+     * object's sealed; the object then has no checksum (lenient: AWS asks for the key). */
+    if (u->sse_mode == CRY_MODE_SSE_C && k->keys.customer_key == NULL)
+        return COF_OK;
     if (ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name))) {
         *alg = srv_cksum_parse_name(name);
         *full = ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
@@ -558,7 +623,7 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
     } else {
         bool all = n > 0;
         for (size_t i = 0; all && i < n; i++)
-            all = part_checksum(&parts[i], SRV_CKSUM_CRC64NVME, raw, &rl);
+            all = part_checksum(u, k, &parts[i], SRV_CKSUM_CRC64NVME, raw, &rl);
         if (!all)
             return COF_OK; /* no checksum: nothing declared, and the parts do not allow one */
         *alg = SRV_CKSUM_CRC64NVME;
@@ -579,11 +644,11 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
     if (*full) {
         uint64_t acc = 0, v = 0;
         for (size_t i = 0; err == COF_OK && i < n; i++) {
-            if (!part_checksum(&parts[i], *alg, raw, &rl))
+            if (!part_checksum(u, k, &parts[i], *alg, raw, &rl))
                 return COF_ERR_INVALID_PART;
             v = 0;
-            for (size_t k = 0; k < rl; k++) /* big-endian */
-                v = v << 8 | raw[k];
+            for (size_t b = 0; b < rl; b++) /* big-endian */
+                v = v << 8 | raw[b];
             acc = i == 0 ? v : srv_crc_combine(*alg, acc, v, parts[i].size);
         }
         srv_cksum_crc_encode(*alg, acc, out);
@@ -591,7 +656,7 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
         struct srv_cksum ck;
         err = srv_cksum_init(&ck, *alg);
         for (size_t i = 0; err == COF_OK && i < n; i++) {
-            if (part_checksum(&parts[i], *alg, raw, &rl))
+            if (part_checksum(u, k, &parts[i], *alg, raw, &rl))
                 srv_cksum_update(&ck, raw, rl);
             else
                 err = COF_ERR_INVALID_PART;
@@ -630,9 +695,11 @@ cof_err ops_complete_multipart(struct srv_req *req)
     struct cry_digest *md5 = NULL;
     struct sto_object o;
     struct srv_xml *x = NULL;
+    struct upload_keys keys;
     char etag[80], location[2200];
     memset(&cr, 0, sizeof(cr));
     memset(&o, 0, sizeof(o));
+    memset(&keys, 0, sizeof(keys));
     cof_err err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
@@ -675,11 +742,14 @@ cof_err ops_complete_multipart(struct srv_req *req)
     char composite[OBJ_CKSUM_MAX] = "";
     char *new_headers = NULL;
     if (err == COF_OK)
-        err = object_checksum(req, &u, chosen, cr.n, &ca, &full, composite);
-    /* Kept only for SSE-S3 objects, as for single PUTs. */
-    if (err == COF_OK && composite[0] != '\0' && u.sse_mode == CRY_MODE_SSE_S3) {
+        err = get_upload_keys(req, &u, &keys);
+    if (err == COF_OK)
+        err = object_checksum(req, &u, &keys, chosen, cr.n, &ca, &full, composite);
+    /* Sealed for SSE-C/SSE-KMS (bound to no blob: the object is its parts). */
+    if (err == COF_OK && composite[0] != '\0') {
         new_headers = strdup(u.headers != NULL ? u.headers : "");
-        err = new_headers != NULL ? ops_add_checksum_line(&new_headers, ca, composite)
+        err = new_headers != NULL ? srv_cks_add_object_line(&new_headers, &keys.seal, u.bucket,
+                                                            u.key, NULL, ca, composite)
                                   : COF_ERR_NOMEM;
     }
     if (err == COF_OK) {
@@ -729,6 +799,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
         ops_add_sse_headers(req, &view, NULL);
         err = ops_reply_doc(req, x);
     }
+    upload_keys_cleanup(&keys);
     cry_digest_free(md5);
     free(new_headers);
     free(chosen);
@@ -800,7 +871,10 @@ cof_err ops_list_parts(struct srv_req *req)
     err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
-    err = sto_meta_parts_list(req->ctx->meta, u.upload_id, marker, max + 1, collect_part, &pl);
+    struct upload_keys keys;
+    err = get_upload_keys(req, &u, &keys);
+    if (err == COF_OK)
+        err = sto_meta_parts_list(req->ctx->meta, u.upload_id, marker, max + 1, collect_part, &pl);
     bool truncated = pl.n > max;
     size_t shown = truncated ? max : pl.n;
     if (err == COF_OK)
@@ -830,8 +904,11 @@ cof_err ops_list_parts(struct srv_req *req)
             srv_xml_elem(x, "LastModified", iso);
             srv_xml_elem(x, "ETag", etag);
             srv_xml_elem_u64(x, "Size", pl.v[i].size);
-            const char *ck = pl.v[i].checksum;
-            const char *sp = ck != NULL ? strchr(ck, ' ') : NULL;
+            char ck[SRV_CKS_VALUE_MAX];
+            const char *sp =
+                srv_cks_part(u.sse_mode, &keys.keys, u.bucket, u.key, &pl.v[i], ck, sizeof(ck))
+                    ? strchr(ck, ' ')
+                    : NULL;
             if (sp != NULL && (size_t)(sp - ck) < 16) {
                 char elem[32];
                 snprintf(elem, sizeof(elem), "Checksum%.*s", (int)(sp - ck), ck);
@@ -841,6 +918,7 @@ cof_err ops_list_parts(struct srv_req *req)
         }
         err = ops_reply_doc(req, x);
     }
+    upload_keys_cleanup(&keys);
     part_list_cleanup(&pl);
     sto_upload_cleanup(&u);
     return err;

@@ -12,6 +12,7 @@
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/envelope.h"
+#include "server/cksum_store.h"
 #include "server/httpfmt.h"
 #include "server/objio.h"
 #include "server/ops.h"
@@ -746,10 +747,12 @@ cof_err ops_publish(struct srv_req *req, struct sto_object *o)
     return COF_OK;
 }
 
-/* Finishes writer w into a new object row for the request's bucket/key. */
+/* Finishes writer w into a new object row for the request's bucket/key. calg/cval: the
+ * checksum to record (SRV_CKSUM_NONE: none), sealed for SSE-C/SSE-KMS once the blob id is
+ * known. */
 static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *headers,
                              const uint8_t *want_md5, const struct objio_seal *seal,
-                             struct sto_object *o)
+                             enum srv_cksum_alg calg, const char *cval, struct sto_object *o)
 {
     uint8_t md5[CRY_MD5_LEN];
     char hex[2 * CRY_MD5_LEN + 1];
@@ -776,6 +779,12 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
     }
     srv_hex_encode(md5, CRY_MD5_LEN, hex);
     o->etag = strdup(hex);
+    if (o->etag != NULL && calg != SRV_CKSUM_NONE &&
+        srv_cks_add_object_line(&o->headers, seal, o->bucket, o->key, o->blob_id, calg, cval) !=
+            COF_OK) {
+        free(o->etag);
+        o->etag = NULL;
+    }
     if (o->etag == NULL) {
         ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
         return COF_ERR_NOMEM;
@@ -797,14 +806,13 @@ cof_err ops_put_object_finish(struct srv_req *req)
         err = ops_headers_from_request(req, &headers);
     if (err == COF_OK)
         err = ops_add_internal(&headers, &p->enc);
-    /* A checksum is derived from the plaintext: kept only for SSE-S3 objects (SSE-C and SSE-KMS
-     * would leak through it). */
-    if (err == COF_OK && p->enc.ssec.key == NULL && !p->enc.kms_used)
-        err = ops_add_checksum_line(&headers, p->cksum_alg, p->cksum_got);
+    /* The checksum is derived from the plaintext: finish_object seals it for SSE-C and SSE-KMS
+     * objects (cksum_store.h). */
     struct objio_seal seal;
     ops_seal_for(req, &p->enc, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal, &o);
+        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal,
+                            p->cksum_alg, p->cksum_got, &o);
         headers = NULL;
     }
     free(headers);
@@ -1175,8 +1183,14 @@ cof_err ops_get_object(struct srv_req *req, int head)
     add_object_headers(req, &o, &ssec);
     const char *mode = srv_req_header(req, "x-amz-checksum-mode");
     char ck[96];
-    if (mode != NULL && strcasecmp(mode, "ENABLED") == 0 && status == 200 &&
-        ops_stored_value(o.headers, OPS_INTERNAL_CHECKSUM, ck, sizeof(ck))) {
+    bool want_ck = mode != NULL && strcasecmp(mode, "ENABLED") == 0 && status == 200;
+    /* A HEAD of an SSE-KMS object loads no KMS key; its sealed checksum needs it. */
+    if (want_ck && o.sse_mode == CRY_MODE_SSE_KMS && rk.keys.kms_material == NULL) {
+        err = ops_prepare_read_keys(req, &o, &ssec, &rk);
+        if (err != COF_OK)
+            goto out;
+    }
+    if (want_ck && srv_cks_object(&o, &rk.keys, ck, sizeof(ck))) {
         char *sp = strchr(ck, ' ');
         enum srv_cksum_alg a = SRV_CKSUM_NONE;
         if (sp != NULL) {
@@ -1348,7 +1362,7 @@ cof_err ops_copy_object(struct srv_req *req)
     struct objio_seal seal;
     ops_seal_for(req, &dst_enc, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, w, headers, NULL, &seal, &dst);
+        err = finish_object(req, w, headers, NULL, &seal, SRV_CKSUM_NONE, NULL, &dst);
         headers = NULL;
     }
     if (err != COF_OK)
@@ -1461,8 +1475,13 @@ cof_err ops_get_object_attributes(struct srv_req *req)
     if (attr_wanted(want, "ETag"))
         srv_xml_elem(x, "ETag", o.etag);
     char ck[96];
-    if (attr_wanted(want, "Checksum") &&
-        ops_stored_value(o.headers, OPS_INTERNAL_CHECKSUM, ck, sizeof(ck))) {
+    if (attr_wanted(want, "Checksum") && o.sse_mode == CRY_MODE_SSE_KMS &&
+        rk.keys.kms_material == NULL) {
+        err = ops_prepare_read_keys(req, &o, &ssec, &rk); /* for the sealed checksum */
+        if (err != COF_OK)
+            goto out;
+    }
+    if (attr_wanted(want, "Checksum") && srv_cks_object(&o, &rk.keys, ck, sizeof(ck))) {
         char *sp = strchr(ck, ' ');
         if (sp != NULL) {
             *sp = '\0';
