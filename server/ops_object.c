@@ -529,6 +529,25 @@ static cof_err check_chunk(struct srv_chunk_auth *ca)
     return COF_OK;
 }
 
+/* Checks x-amz-trailer-signature, chained on the final chunk's signature (now ca->prev). */
+static cof_err check_trailer(const struct srv_chunk_auth *ca, const struct srv_chunked *dec)
+{
+    char canon[SRV_TRAILER_MAX + 64], hex[2 * CRY_SHA256_LEN + 1], want[SRV_SIG_HEX_LEN + 1];
+    uint8_t h[CRY_SHA256_LEN];
+    const char *got = srv_chunked_trailer(dec, "x-amz-trailer-signature");
+    if (got == NULL || strlen(got) != SRV_SIG_HEX_LEN)
+        return COF_ERR_SIGNATURE_MISMATCH;
+    size_t n = srv_chunked_canonical_trailers(dec, canon, sizeof(canon));
+    cof_err err = cry_digest_oneshot(CRY_DIGEST_SHA256, canon, n, h);
+    if (err == COF_OK) {
+        srv_hex_encode(h, sizeof(h), hex);
+        err = srv_sigv4_trailer_signature(ca->key, ca->amz_date, ca->scope, ca->prev, hex, want);
+    }
+    if (err == COF_OK && !cry_equal(want, got, SRV_SIG_HEX_LEN))
+        err = COF_ERR_SIGNATURE_MISMATCH;
+    return err;
+}
+
 static cof_err chunk_header(void *arg, const char *signature, uint64_t size)
 {
     struct srv_req *req = arg;
@@ -683,6 +702,10 @@ cof_err ops_body_verify(struct srv_req *req)
     if (p->chunked && req->chunk_auth != NULL) {
         cof_err err = req->chunk_auth->have_pending ? check_chunk(req->chunk_auth)
                                                     : COF_ERR_SIGNATURE_MISMATCH;
+        if (err != COF_OK)
+            return err;
+        if (req->chunk_auth->trailer)
+            err = check_trailer(req->chunk_auth, &p->dec);
         if (err != COF_OK)
             return err;
     }
