@@ -887,6 +887,14 @@ cof_err ops_list_parts(struct srv_req *req)
         owner(x, "Initiator");
         owner(x, "Owner");
         srv_xml_elem(x, "StorageClass", "STANDARD");
+        char alg[32], type[16];
+        if (ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, alg, sizeof(alg))) {
+            bool full =
+                ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
+                strcmp(type, "FULL_OBJECT") == 0;
+            srv_xml_elem(x, "ChecksumAlgorithm", alg);
+            srv_xml_elem(x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
+        }
         snprintf(num, sizeof(num), "%d", marker);
         srv_xml_elem(x, "PartNumberMarker", num);
         if (shown > 0) {

@@ -103,6 +103,9 @@ def test_full_object_checksum(s3, raw, bucket, alg):
                                                    "x-amz-checksum-type": "FULL_OBJECT"})
     assert r.header("x-amz-checksum-algorithm") == alg
     assert r.header("x-amz-checksum-type") == "FULL_OBJECT"
+    lp = raw("GET", f"/{bucket}/o?uploadId={uid}")
+    assert lp.xml().findtext("{*}ChecksumAlgorithm") == alg
+    assert lp.xml().findtext("{*}ChecksumType") == "FULL_OBJECT"
     hdr = "x-amz-checksum-" + alg.lower()
     c = raw("POST", f"/{bucket}/o?uploadId={uid}", body=_complete_body(etags),
             headers={"x-amz-checksum-type": "FULL_OBJECT", hdr: want})
