@@ -17,7 +17,7 @@
 #define PART_PREFIX   "sealed:"
 #define LABEL_OBJECT  "coffer-checksum"
 #define LABEL_PART    "coffer-part-checksum"
-#define SEALED_B64MAX 4 * ((CRY_SEALED_LEN(CRY_VALUE_MAX) + 2) / 3) + 1
+#define SEALED_B64MAX (4 * ((CRY_SEALED_LEN(CRY_VALUE_MAX) + 2) / 3) + 1)
 
 static const uint8_t no_blob[CRY_BLOB_ID_LEN];
 
