@@ -2,6 +2,7 @@
 /* Multipart uploads: CreateMultipartUpload, UploadPart (streamed, each part its own encrypted
  * blob with its own data key), CompleteMultipartUpload (links the parts: no data copied),
  * AbortMultipartUpload, ListParts, ListMultipartUploads. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,8 +247,25 @@ cof_err ops_upload_part_begin(struct srv_req *req)
     if (err == COF_OK)
         err = check_part_sse(req, &u, &req->put->enc.ssec);
     char name[32];
-    if (err == COF_OK && !req->put->cksum_explicit &&
-        ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name))) {
+    bool declared = ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name));
+    if (err == COF_OK && declared && req->put->cksum_explicit &&
+        req->put->cksum_alg != srv_cksum_parse_name(name)) {
+        /* A part must carry the upload's algorithm (AWS's message, algorithms in lower case). */
+        char msg[160], want[32], got[32];
+        snprintf(want, sizeof(want), "%s", name);
+        snprintf(got, sizeof(got), "%s", srv_cksum_name(req->put->cksum_alg));
+        for (char *s = want; *s != '\0'; s++)
+            *s = (char)tolower((unsigned char)*s);
+        for (char *s = got; *s != '\0'; s++)
+            *s = (char)tolower((unsigned char)*s);
+        snprintf(msg, sizeof(msg),
+                 "Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum "
+                 "Type: %s",
+                 want, got);
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+        err = COF_ERR_INVALID_REQUEST;
+    }
+    if (err == COF_OK && !req->put->cksum_explicit && declared) {
         /* The upload declared an algorithm: each part gets that checksum. */
         srv_cksum_cleanup(&req->put->cksum);
         req->put->cksum_alg = srv_cksum_parse_name(name);

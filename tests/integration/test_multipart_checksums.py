@@ -185,3 +185,18 @@ def test_checksum_type_errors(raw, bucket, alg, typ, msg):
     assert r.status == 400
     assert r.xml().findtext("Code") == "InvalidRequest"
     assert r.xml().findtext("Message") == msg
+
+
+def test_part_with_another_algorithm(raw, bucket):
+    r = raw("POST", f"/{bucket}/x?uploads", headers={"x-amz-checksum-algorithm": "SHA1"})
+    uid = r.xml().findtext("{*}UploadId")
+    d = b"some part data"
+    crc = base64.b64encode(crc32_raw(d)).decode()
+    p = raw("PUT", f"/{bucket}/x?partNumber=1&uploadId={uid}", body=d,
+            headers={"x-amz-checksum-crc32": crc})
+    assert p.status == 400
+    assert p.xml().findtext("Code") == "InvalidRequest"
+    assert p.xml().findtext("Message") == ("Checksum Type mismatch occurred, expected checksum "
+                                           "Type: sha1, actual checksum Type: crc32")
+    lp = raw("GET", f"/{bucket}/x?uploadId={uid}")
+    assert lp.xml().find("{*}Part") is None
