@@ -4,6 +4,8 @@
  * key that wraps the object's data keys (the customer key / the KMS key's material), bound to
  * bucket, object key, a purpose label and the blob id; SSE-S3 objects keep it in clear, as the
  * root key protects nothing the checksum would reveal beyond what the store holds anyway.
+ * The version id is not bound: the blob id (128 random bits, one per stored body) already names
+ * one version; a multipart object has no blob of its own and is bound to bucket and key only.
  * Stored forms: object header line "coffer-checksum:ALG value" (clear) or
  * "coffer-checksum-sealed:B64"; part row checksum "ALG value" (clear) or "sealed:B64". */
 #ifndef SRV_CKSUM_STORE_H

@@ -69,7 +69,8 @@ cof_err ops_stream_begin(struct srv_req *req);
  * the checksum must match the one sent (header or trailer). Replies itself on failure; fills
  * p->cksum_got. */
 cof_err ops_body_verify(struct srv_req *req);
-/* The internal stored line recording an object's checksum ("coffer-checksum"). */
+/* The internal stored line recording an SSE-S3 object's checksum in clear ("coffer-checksum");
+ * SSE-C and SSE-KMS objects keep theirs sealed instead (server/cksum_store.h). */
 #define OPS_INTERNAL_CHECKSUM "coffer-checksum"
 /* An upload's declared x-amz-checksum-algorithm (composite checksum of its parts). */
 #define OPS_INTERNAL_MPU_CHECKSUM "coffer-mpu-checksum"
