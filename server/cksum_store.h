@@ -2,8 +2,8 @@
 /* How x-amz-checksum values are kept at rest. A checksum is derived from the plaintext, so for
  * SSE-C and SSE-KMS objects it is stored sealed (crypto/envelope sealed values) under the same
  * key that wraps the object's data keys (the customer key / the KMS key's material), bound to
- * bucket, object key, a purpose label and the blob id; SSE-S3 objects keep it in clear, as the
- * root key protects nothing the checksum would reveal beyond what the store holds anyway.
+ * bucket, object key, a purpose label and the blob id. SSE-S3 objects keep it in clear, as
+ * DESIGN allows: their ETag is the plaintext's MD5 anyway (as in AWS).
  * The version id is not bound: the blob id (128 random bits, one per stored body) already names
  * one version; a multipart object has no blob of its own and is bound to bucket and key only.
  * Stored forms: object header line "coffer-checksum:ALG value" (clear) or
