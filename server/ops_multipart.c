@@ -761,6 +761,16 @@ cof_err ops_complete_multipart(struct srv_req *req)
     char *new_headers = NULL;
     if (err == COF_OK)
         err = get_upload_keys(req, &u, &keys);
+    /* A part checksum named in the request must be the part's (AWS: InvalidPart otherwise);
+     * compared when coffer can read the stored one (SSE-C: with the key). */
+    for (size_t i = 0; err == COF_OK && i < cr.n; i++) {
+        char stored[SRV_CKS_VALUE_MAX];
+        if (cr.parts[i].checksum != NULL &&
+            srv_cks_part(u.sse_mode, &keys.keys, u.bucket, u.key, &chosen[i], stored,
+                         sizeof(stored)) &&
+            strcmp(stored, cr.parts[i].checksum) != 0)
+            err = COF_ERR_INVALID_PART;
+    }
     if (err == COF_OK)
         err = object_checksum(req, &u, &keys, chosen, cr.n, &ca, &full, composite);
     /* Sealed for SSE-C/SSE-KMS (bound to no blob: the object is its parts). */

@@ -200,3 +200,20 @@ def test_part_with_another_algorithm(raw, bucket):
                                            "Type: sha1, actual checksum Type: crc32")
     lp = raw("GET", f"/{bucket}/x?uploadId={uid}")
     assert lp.xml().find("{*}Part") is None
+
+
+def test_complete_checks_named_part_checksums(raw, bucket):
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(10)]
+    _, uid, etags = _mpu(raw, bucket, "n", parts, {"x-amz-checksum-algorithm": "CRC32"})
+    crcs = [base64.b64encode(crc32_raw(p)).decode() for p in parts]
+
+    def body(values):
+        return ("<CompleteMultipartUpload>" + "".join(
+            f"<Part><PartNumber>{i + 1}</PartNumber><ETag>{e}</ETag>"
+            f"<ChecksumCRC32>{v}</ChecksumCRC32></Part>"
+            for i, (e, v) in enumerate(zip(etags, values))) + "</CompleteMultipartUpload>").encode()
+
+    c = raw("POST", f"/{bucket}/n?uploadId={uid}", body=body([crcs[0], crcs[0]]))
+    assert c.status == 400 and c.xml().findtext("Code") == "InvalidPart"
+    c = raw("POST", f"/{bucket}/n?uploadId={uid}", body=body(crcs))
+    assert c.status == 200, c
