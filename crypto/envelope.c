@@ -35,14 +35,16 @@ static void check_ctx(const struct cry_wrap_ctx *c)
         COF_BUG("cry_env: unknown mode");
 }
 
-/* KEK = HKDF-SHA256(ikm = wrapping key, salt, info = label || mode byte) (RFC 5869). */
-static cof_err derive_kek(const struct cry_key *wk, enum cry_mode mode,
-                          const uint8_t salt_in[WRAP_SALT_LEN], uint8_t kek[CRY_KEY_LEN])
+/* KEK = HKDF-SHA256(ikm = wrapping key, salt, info = label || mode byte) (RFC 5869). The label
+ * separates DEK wraps from sealed values: the two never share a key. */
+static cof_err derive_kek_labelled(const struct cry_key *wk, const char *label, enum cry_mode mode,
+                                   const uint8_t salt_in[WRAP_SALT_LEN], uint8_t kek[CRY_KEY_LEN])
 {
     static char digest[] = "SHA256";
     uint8_t ikm[CRY_KEY_LEN];
     uint8_t salt[WRAP_SALT_LEN];
-    uint8_t info[sizeof(KDF_INFO_LABEL)]; /* label without its NUL, then the mode byte */
+    uint8_t info[32]; /* label without its NUL, then the mode byte */
+    size_t ll = strlen(label);
     EVP_KDF *kdf = NULL;
     EVP_KDF_CTX *kctx = NULL;
     OSSL_PARAM params[5];
@@ -51,8 +53,10 @@ static cof_err derive_kek(const struct cry_key *wk, enum cry_mode mode,
     /* OSSL_PARAM wants non-const pointers: hand it stack copies rather than casting. */
     memcpy(ikm, cry_key_bytes(wk), CRY_KEY_LEN);
     memcpy(salt, salt_in, WRAP_SALT_LEN);
-    memcpy(info, KDF_INFO_LABEL, sizeof(KDF_INFO_LABEL) - 1);
-    info[sizeof(info) - 1] = (uint8_t)mode;
+    if (ll + 1 > sizeof(info))
+        COF_BUG("cry_env: KDF label too long");
+    memcpy(info, label, ll);
+    info[ll] = (uint8_t)mode;
 
     kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
     if (kdf == NULL)
@@ -63,7 +67,7 @@ static cof_err derive_kek(const struct cry_key *wk, enum cry_mode mode,
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, sizeof(ikm));
     params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof(salt));
-    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info));
+    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, ll + 1);
     params[4] = OSSL_PARAM_construct_end();
     if (EVP_KDF_derive(kctx, kek, CRY_KEY_LEN, params) == 1)
         err = COF_OK;
@@ -74,6 +78,12 @@ out:
     if (err != COF_OK)
         OPENSSL_cleanse(kek, CRY_KEY_LEN);
     return err;
+}
+
+static cof_err derive_kek(const struct cry_key *wk, enum cry_mode mode,
+                          const uint8_t salt_in[WRAP_SALT_LEN], uint8_t kek[CRY_KEY_LEN])
+{
+    return derive_kek_labelled(wk, KDF_INFO_LABEL, mode, salt_in, kek);
 }
 
 static uint8_t *put_field(uint8_t *p, const void *v, size_t n)
@@ -122,12 +132,11 @@ static cof_err build_aad(const struct cry_wrap_ctx *c, uint8_t **out, size_t *ou
     return COF_OK;
 }
 
-/* One-shot AES-256-GCM with a 32-byte message (the DEK). enc: writes ct and tag; otherwise
- * checks tag and writes the plaintext, COF_ERR_KEY if it does not verify. */
-static cof_err gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN],
-                           const uint8_t nonce[CRY_NONCE_LEN], const uint8_t *aad, size_t aad_len,
-                           const uint8_t in[CRY_KEY_LEN], uint8_t out[CRY_KEY_LEN],
-                           uint8_t tag[CRY_TAG_LEN])
+/* One-shot AES-256-GCM over n bytes (a DEK, or a sealed value). enc: writes ct and tag;
+ * otherwise checks tag and writes the plaintext, COF_ERR_KEY if it does not verify. */
+static cof_err gcm_oneshot_n(int enc, const uint8_t key[CRY_KEY_LEN],
+                             const uint8_t nonce[CRY_NONCE_LEN], const uint8_t *aad, size_t aad_len,
+                             const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[CRY_TAG_LEN])
 {
     EVP_CIPHER_CTX *ctx = NULL;
     uint8_t fin[16];
@@ -141,7 +150,7 @@ static cof_err gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN],
         goto out;
     if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
         EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||
-        EVP_CipherUpdate(ctx, out, &len, in, (int)CRY_KEY_LEN) != 1 || len != (int)CRY_KEY_LEN)
+        (n > 0 && (EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1 || len != (int)n)))
         goto out;
     if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)CRY_TAG_LEN, tag) != 1)
         goto out;
@@ -155,9 +164,17 @@ static cof_err gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN],
     err = COF_OK;
 out:
     EVP_CIPHER_CTX_free(ctx);
-    if (err != COF_OK)
-        OPENSSL_cleanse(out, CRY_KEY_LEN);
+    if (err != COF_OK && n > 0)
+        OPENSSL_cleanse(out, n);
     return err;
+}
+
+static cof_err gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN],
+                           const uint8_t nonce[CRY_NONCE_LEN], const uint8_t *aad, size_t aad_len,
+                           const uint8_t in[CRY_KEY_LEN], uint8_t out[CRY_KEY_LEN],
+                           uint8_t tag[CRY_TAG_LEN])
+{
+    return gcm_oneshot_n(enc, key, nonce, aad, aad_len, in, CRY_KEY_LEN, out, tag);
 }
 
 /* Seals dek into out using the salt and nonce already in out[1..45). Split from cry_env_wrap
@@ -235,5 +252,75 @@ out:
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(dek, sizeof(dek));
     free(aad);
+    return err;
+}
+
+/* Sealed values (format in envelope.h): the same construction as a DEK wrap, with its own KDF
+ * label, over a short message instead of a key. */
+#define VALUE_KDF_LABEL "coffer-value-seal-v1"
+#define VALUE_VERSION   1u
+
+cof_err cry_env_seal_value(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                           const uint8_t *pt, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t k[CRY_KEY_LEN];
+    uint8_t *aad = NULL;
+    size_t aad_len = 0;
+    cof_err err;
+
+    if (kek == NULL || (pt == NULL && n > 0) || out == NULL || out_len == NULL)
+        COF_BUG("cry_env_seal_value: NULL argument");
+    check_ctx(c);
+    *out_len = 0;
+    if (n > CRY_VALUE_MAX || cap < CRY_SEALED_LEN(n))
+        return COF_ERR_TOO_LARGE;
+    out[0] = VALUE_VERSION;
+    /* Fresh salt (so a fresh key per value) and nonce, as for wraps. */
+    err = cry_random(out + WRAP_OFF_SALT, WRAP_SALT_LEN + CRY_NONCE_LEN);
+    if (err == COF_OK)
+        err = derive_kek_labelled(kek, VALUE_KDF_LABEL, c->mode, out + WRAP_OFF_SALT, k);
+    if (err == COF_OK)
+        err = build_aad(c, &aad, &aad_len);
+    if (err == COF_OK)
+        err = gcm_oneshot_n(1, k, out + WRAP_OFF_NONCE, aad, aad_len, pt, n, out + WRAP_OFF_CT,
+                            out + WRAP_OFF_CT + n);
+    OPENSSL_cleanse(k, sizeof(k));
+    free(aad);
+    if (err == COF_OK)
+        *out_len = CRY_SEALED_LEN(n);
+    else
+        OPENSSL_cleanse(out, CRY_SEALED_LEN(n));
+    return err;
+}
+
+cof_err cry_env_open_value(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                           const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t k[CRY_KEY_LEN];
+    uint8_t tag[CRY_TAG_LEN];
+    uint8_t *aad = NULL;
+    size_t aad_len = 0;
+    cof_err err;
+
+    if (kek == NULL || (in == NULL && n > 0) || out == NULL || out_len == NULL)
+        COF_BUG("cry_env_open_value: NULL argument");
+    check_ctx(c);
+    *out_len = 0;
+    if (n < CRY_SEALED_LEN(0) || n > CRY_SEALED_LEN(CRY_VALUE_MAX) || in[0] != VALUE_VERSION)
+        return COF_ERR_INTEGRITY;
+    size_t pl = n - CRY_SEALED_LEN(0);
+    if (cap < pl)
+        return COF_ERR_TOO_LARGE;
+    memcpy(tag, in + WRAP_OFF_CT + pl, CRY_TAG_LEN);
+    err = derive_kek_labelled(kek, VALUE_KDF_LABEL, c->mode, in + WRAP_OFF_SALT, k);
+    if (err == COF_OK)
+        err = build_aad(c, &aad, &aad_len);
+    if (err == COF_OK)
+        err =
+            gcm_oneshot_n(0, k, in + WRAP_OFF_NONCE, aad, aad_len, in + WRAP_OFF_CT, pl, out, tag);
+    OPENSSL_cleanse(k, sizeof(k));
+    free(aad);
+    if (err == COF_OK)
+        *out_len = pl;
     return err;
 }

@@ -11,6 +11,13 @@
  *    Unwrapping under any other context, or under any other key, fails.
  *  - A failed unwrap returns COF_ERR_KEY (wrong key or context) and releases nothing; a
  *    malformed wrapped blob (wrong length/version) returns COF_ERR_INTEGRITY.
+ *
+ * Sealed values (plaintext-derived metadata of SSE-C / SSE-KMS objects, e.g. checksums):
+ *  - the same construction with KEK = HKDF-SHA256(ikm = wrapping key, salt = 32 random bytes,
+ *    info = "coffer-value-seal-v1" || mode byte), so a sealed value never shares a key with a
+ *    DEK wrap; AAD as above (the caller puts a purpose label in version_id).
+ *  - Sealed = version (1 byte, = 1) || salt (32) || nonce (12, random) || ciphertext (n) ||
+ *    tag (16): CRY_SEALED_LEN(n) bytes, n <= CRY_VALUE_MAX.
  */
 #ifndef CRY_ENVELOPE_H
 #define CRY_ENVELOPE_H
@@ -22,7 +29,9 @@
 #include "crypto/aead.h"
 #include "crypto/key.h"
 
-#define CRY_WRAPPED_LEN 93u
+#define CRY_WRAPPED_LEN   93u
+#define CRY_VALUE_MAX     64u
+#define CRY_SEALED_LEN(n) (61u + (n))
 
 enum cry_mode {
     CRY_MODE_SSE_S3 = 1,
@@ -48,5 +57,16 @@ COF_MUST_CHECK cof_err cry_env_wrap(const struct cry_key *kek, const struct cry_
  * COF_ERR_INTEGRITY if n != CRY_WRAPPED_LEN or the version is unknown. */
 COF_MUST_CHECK cof_err cry_env_unwrap(const struct cry_key *kek, const struct cry_wrap_ctx *c,
                                       const uint8_t *wrapped, size_t n, struct cry_key **out);
+
+/* Seals n <= CRY_VALUE_MAX bytes under kek for context c into out (cap >= CRY_SEALED_LEN(n)),
+ * *out_len = CRY_SEALED_LEN(n). COF_ERR_TOO_LARGE if n or cap do not fit. */
+COF_MUST_CHECK cof_err cry_env_seal_value(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                                          const uint8_t *pt, size_t n, uint8_t *out, size_t cap,
+                                          size_t *out_len);
+/* Opens a sealed value into out (cap bytes). COF_ERR_KEY if kek or context is wrong (out then
+ * holds nothing), COF_ERR_INTEGRITY if malformed, COF_ERR_TOO_LARGE if cap is too small. */
+COF_MUST_CHECK cof_err cry_env_open_value(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                                          const uint8_t *in, size_t n, uint8_t *out, size_t cap,
+                                          size_t *out_len);
 
 #endif

@@ -146,3 +146,82 @@ void srv_cksum_cleanup(struct srv_cksum *c)
     cry_digest_free(c->sha);
     c->sha = NULL;
 }
+
+bool srv_cksum_is_crc(enum srv_cksum_alg alg)
+{
+    return alg == SRV_CKSUM_CRC32 || alg == SRV_CKSUM_CRC32C || alg == SRV_CKSUM_CRC64NVME;
+}
+
+cof_err srv_cksum_crc_decode(enum srv_cksum_alg alg, const char *b64, uint64_t *out)
+{
+    uint8_t raw[SRV_CKSUM_MAX_LEN];
+    size_t n = 0;
+    *out = 0;
+    if (!srv_cksum_is_crc(alg) || srv_base64_decode(b64, raw, sizeof(raw), &n) != COF_OK ||
+        n != algs[alg].len)
+        return COF_ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        *out = *out << 8 | raw[i];
+    return COF_OK;
+}
+
+void srv_cksum_crc_encode(enum srv_cksum_alg alg, uint64_t crc, char out[SRV_CKSUM_B64_MAX])
+{
+    uint8_t raw[8];
+    size_t len = algs[alg].len;
+    for (size_t i = 0; i < len; i++)
+        raw[i] = (uint8_t)(crc >> (8 * (len - 1 - i)));
+    srv_base64_encode(raw, len, out);
+}
+
+/* CRC combination works in GF(2)[x] modulo the CRC polynomial. These CRCs are "reflected": in a
+ * w-bit register, bit w-1 holds the coefficient of x^0 and bit 0 that of x^(w-1). Appending n
+ * bytes of B to A turns the register R(A) into R(A)*x^(8n) + R(B) (the all-ones init and xorout
+ * cancel out because both CRCs use them), so
+ *     crc(A||B) = crc(A) * x^(8*len(B)) mod P  xor  crc(B). */
+static uint64_t gf2_mulmod(uint64_t a, uint64_t b, uint64_t poly, unsigned w)
+{
+    const uint64_t x0 = 1ull << (w - 1); /* the polynomial 1 */
+    uint64_t prod = 0;
+    for (unsigned i = 0; i < w; i++) {
+        if (a & (x0 >> i)) /* a has x^i: add b * x^i */
+            prod ^= b;
+        b = (b & 1) ? (b >> 1) ^ poly : b >> 1; /* b *= x, reduced mod P */
+    }
+    return prod;
+}
+
+/* x^(8n) mod P by square and multiply over the bits of n. */
+static uint64_t x_pow_8n(uint64_t n, uint64_t poly, unsigned w)
+{
+    const uint64_t x0 = 1ull << (w - 1);
+    uint64_t result = x0, base = x0 >> 8; /* 1, x^8 */
+    while (n > 0) {
+        if (n & 1)
+            result = gf2_mulmod(result, base, poly, w);
+        base = gf2_mulmod(base, base, poly, w);
+        n >>= 1;
+    }
+    return result;
+}
+
+uint64_t srv_crc_combine(enum srv_cksum_alg alg, uint64_t crc_a, uint64_t crc_b, uint64_t len_b)
+{
+    uint64_t poly = 0;
+    unsigned w = 32;
+    switch (alg) {
+    case SRV_CKSUM_CRC32:
+        poly = 0xedb88320u; /* reflected 0x04c11db7 */
+        break;
+    case SRV_CKSUM_CRC32C:
+        poly = 0x82f63b78u; /* reflected 0x1edc6f41 */
+        break;
+    case SRV_CKSUM_CRC64NVME:
+        poly = 0x9a6c9329ac4bc9b5ull;
+        w = 64;
+        break;
+    default:
+        COF_BUG("srv_crc_combine: not a CRC");
+    }
+    return gf2_mulmod(crc_a, x_pow_8n(len_b, poly, w), poly, w) ^ crc_b;
+}

@@ -5,6 +5,7 @@
 #ifndef SRV_CHECKSUM_H
 #define SRV_CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,17 @@ void srv_cksum_update(struct srv_cksum *c, const void *p, size_t n);
 void srv_cksum_final(struct srv_cksum *c, char out[SRV_CKSUM_B64_MAX]);
 /* Releases the state without a result. Accepts a zeroed struct. */
 void srv_cksum_cleanup(struct srv_cksum *c);
+
+/* Whether alg is one of the CRCs (the algorithms a FULL_OBJECT multipart checksum can use). */
+bool srv_cksum_is_crc(enum srv_cksum_alg alg);
+/* A CRC value from its base64 form (big-endian, srv_cksum_len bytes). COF_ERR_INVALID if b64 is
+ * not a value of alg's length or alg is not a CRC. */
+COF_MUST_CHECK cof_err srv_cksum_crc_decode(enum srv_cksum_alg alg, const char *b64, uint64_t *out);
+/* The base64 form of a CRC value. */
+void srv_cksum_crc_encode(enum srv_cksum_alg alg, uint64_t crc, char out[SRV_CKSUM_B64_MAX]);
+/* CRC of A||B from crc_a = CRC(A), crc_b = CRC(B) and len_b = |B|, for CRC32, CRC32C and
+ * CRC64NVME (final values, as srv_cksum_final gives them). COF_BUG for any other alg. */
+uint64_t srv_crc_combine(enum srv_cksum_alg alg, uint64_t crc_a, uint64_t crc_b, uint64_t len_b);
 
 /* CRC64/NVME (reflected polynomial 0x9a6c9329ac4bc9b5, init and xorout all ones) over n bytes,
  * continuing from crc (pass 0 to start): crc64nvme("123456789") = 0xae8b14860a799888. */

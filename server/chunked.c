@@ -4,6 +4,7 @@
 #include "server/chunked.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -162,4 +163,32 @@ const char *srv_chunked_trailer(const struct srv_chunked *c, const char *name)
         if (strcasecmp(c->trailers[i].name, name) == 0)
             return c->trailers[i].value;
     return NULL;
+}
+
+size_t srv_chunked_canonical_trailers(const struct srv_chunked *c, char *out, size_t cap)
+{
+    const struct srv_trailer *order[SRV_TRAILERS_MAX];
+    size_t n = 0, len = 0;
+    for (size_t i = 0; i < c->n_trailers; i++) {
+        if (strcmp(c->trailers[i].name, "x-amz-trailer-signature") == 0)
+            continue;
+        /* insertion sort: at most SRV_TRAILERS_MAX entries */
+        size_t j = n++;
+        while (j > 0 && strcmp(order[j - 1]->name, c->trailers[i].name) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = &c->trailers[i];
+    }
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(out + len, cap - len, "%s:%s\n", order[i]->name, order[i]->value);
+        if (w < 0 || (size_t)w >= cap - len)
+            break;
+        len += (size_t)w;
+    }
+    out[len] = '\0'; /* drop a partial last line */
+    return len;
 }

@@ -50,5 +50,9 @@ COF_MUST_CHECK cof_err srv_chunked_feed(struct srv_chunked *c, const char *p, si
 bool srv_chunked_done(const struct srv_chunked *c);
 /* Trailer value by (case-insensitive) name, or NULL. Valid while c lives. */
 const char *srv_chunked_trailer(const struct srv_chunked *c, const char *name);
+/* The trailer lines as signed by x-amz-trailer-signature: every trailer but that one, sorted
+ * by (lowercased) name, each as "name:value\n", into out (SRV_TRAILER_MAX + room). Returns the
+ * length written; out is NUL-terminated. */
+size_t srv_chunked_canonical_trailers(const struct srv_chunked *c, char *out, size_t cap);
 
 #endif

@@ -68,6 +68,10 @@ static const struct opt opts[] = {
      OPT_STR, "comma list added to the default Access-Control-Allow-Headers"},
     {"extra_cors_expose_headers", "EXTRA_CORS_EXPOSE_HEADERS", "--extra-cors-expose-headers",
      OPT_STR, "comma list added to the default Access-Control-Expose-Headers"},
+    /* LocalStack's variable name, so a LocalStack setup keeps working unchanged. */
+    {"tls_cert", "CUSTOM_SSL_CERT_PATH", "--tls-cert", OPT_STR,
+     "PEM file with the TLS private key and certificate (chain) served on the same port "
+     "(default: a self-signed one generated into DATA/tls.pem)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -185,6 +189,8 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = set_str(&c->cors_extra_headers, v);
         else if (strcmp(o->key, "extra_cors_expose_headers") == 0)
             err = set_str(&c->cors_extra_expose, v);
+        else if (strcmp(o->key, "tls_cert") == 0)
+            err = set_str(&c->tls_cert, v); /* "" (an empty env var): self-signed */
         break;
     case OPT_LISTEN:
         err = parse_listen(c, v);
@@ -448,5 +454,6 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->cors_extra_origins);
     free(c->cors_extra_headers);
     free(c->cors_extra_expose);
+    free(c->tls_cert);
     memset(c, 0, sizeof(*c));
 }

@@ -33,6 +33,7 @@ struct srv_config {
     char *cors_extra_origins;    /* EXTRA_CORS_ALLOWED_ORIGINS, comma list, or NULL */
     char *cors_extra_headers;    /* EXTRA_CORS_ALLOWED_HEADERS */
     char *cors_extra_expose;     /* EXTRA_CORS_EXPOSE_HEADERS */
+    char *tls_cert;              /* key + certificate PEM; NULL or "" = self-signed in data_dir */
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it

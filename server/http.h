@@ -73,6 +73,7 @@ struct srv_chunk_auth {
     char prev[65];
     char pending[65]; /* signature of the chunk whose data is arriving */
     bool have_pending;
+    bool trailer;           /* ...-PAYLOAD-TRAILER: the trailer carries x-amz-trailer-signature */
     struct cry_digest *sha; /* of that chunk's data */
 };
 

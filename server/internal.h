@@ -82,10 +82,13 @@ cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
  * the checksum must match the one sent (header or trailer). Replies itself on failure; fills
  * p->cksum_got. */
 cof_err ops_body_verify(struct srv_req *req);
-/* The internal stored line recording an object's checksum ("coffer-checksum"). */
+/* The internal stored line recording an SSE-S3 object's checksum in clear ("coffer-checksum");
+ * SSE-C and SSE-KMS objects keep theirs sealed instead (server/cksum_store.h). */
 #define OPS_INTERNAL_CHECKSUM "coffer-checksum"
 /* An upload's declared x-amz-checksum-algorithm (composite checksum of its parts). */
 #define OPS_INTERNAL_MPU_CHECKSUM "coffer-mpu-checksum"
+/* "FULL_OBJECT" when the upload asked for the whole object's CRC (absent: COMPOSITE). */
+#define OPS_INTERNAL_MPU_CHECKSUM_TYPE "coffer-mpu-checksum-type"
 
 /* If-Match/If-None-Match/If-Modified-Since/If-Unmodified-Since in RFC 7232 order; for_copy:
  * every failure is 412 (x-amz-copy-source-if-*), else 304 for the None-Match/Modified pair. */

@@ -216,10 +216,11 @@ static int serve(struct app *a)
     if (fd < 0)
         return 1;
     a->ctx.port = port;
-    /* TLS on the same port: LocalStack's CUSTOM_SSL_CERT_PATH (key and certificate in one PEM),
-     * else a self-signed certificate generated into the data dir on first start. */
+    /* TLS on the same port: tls_cert (--tls-cert, or LocalStack's CUSTOM_SSL_CERT_PATH; key and
+     * certificate in one PEM), else a self-signed certificate generated into the data dir on
+     * first start. */
     struct cry_tls_identity tls;
-    const char *custom = getenv("CUSTOM_SSL_CERT_PATH");
+    const char *custom = a->cfg.tls_cert;
     bool use_custom = custom != NULL && *custom != '\0';
     char *own = join(a->cfg.data_dir, "tls.pem");
     if (own == NULL ||

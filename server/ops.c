@@ -270,6 +270,7 @@ static cof_err check_signature(struct srv_req *req, const struct srv_auth *a, in
             /* verified above, so exactly SRV_SIG_HEX_LEN hex digits */
             memcpy(ca->prev, a->signature, SRV_SIG_HEX_LEN);
             ca->prev[SRV_SIG_HEX_LEN] = '\0';
+            ca->trailer = strcmp(payload, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") == 0;
             req->chunk_auth = ca;
         } else {
             free(ca);

@@ -2,6 +2,7 @@
 /* Multipart uploads: CreateMultipartUpload, UploadPart (streamed, each part its own encrypted
  * blob with its own data key), CompleteMultipartUpload (links the parts: no data copied),
  * AbortMultipartUpload, ListParts, ListMultipartUploads. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/envelope.h"
+#include "server/cksum_store.h"
 #include "server/httpfmt.h"
 #include "server/internal.h"
 #include "server/ops.h"
@@ -19,6 +21,7 @@
 
 #define MIN_PART_SIZE (5u * 1024 * 1024) /* every part but the last (AWS) */
 #define LIST_MAX      1000
+#define OBJ_CKSUM_MAX 96 /* a multipart object's checksum: base64, "-", part count */
 
 #define MSG_PART_SSEC_NEEDED                                                                       \
     "The multipart upload initiate requested encryption. Subsequent part requests must include "   \
@@ -38,6 +41,50 @@ static void check_ctx(const char *bucket, const char *key, struct cry_wrap_ctx *
 static cof_err new_upload_id(char out[STO_BLOB_ID_HEX + 1])
 {
     return sto_blob_new_id(out, NULL);
+}
+
+/* x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload. COMPOSITE: the
+ * object's checksum is ALG(part checksums)-N; FULL_OBJECT: the CRC of the whole object, combined
+ * from the part CRCs at Complete. CRC64NVME can only be FULL_OBJECT, SHA1/SHA256 only COMPOSITE;
+ * an algorithm without a type takes the one it supports (CRC32/CRC32C: COMPOSITE). Without an
+ * algorithm, *alg stays NONE (Complete then gives the default CRC64NVME FULL_OBJECT checksum when
+ * every part carries a CRC64NVME). Replies itself on error. */
+static cof_err plan_mpu_checksum(struct srv_req *req, enum srv_cksum_alg *alg, bool *full)
+{
+    const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
+    const char *type = srv_req_header(req, "x-amz-checksum-type");
+    const char *msg = NULL;
+    char buf[128];
+    *alg = calg != NULL ? srv_cksum_parse_name(calg) : SRV_CKSUM_NONE;
+    *full = *alg == SRV_CKSUM_CRC64NVME;
+    if (calg != NULL && *alg == SRV_CKSUM_NONE)
+        msg = "Checksum algorithm provided is unsupported. Please try again with any of the valid "
+              "types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]";
+    else if (type != NULL && strcmp(type, "FULL_OBJECT") != 0 && strcmp(type, "COMPOSITE") != 0)
+        msg = "Value for x-amz-checksum-type header is invalid.";
+    else if (type != NULL && calg == NULL)
+        msg = "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm "
+              "header.";
+    if (msg == NULL && type != NULL) {
+        *full = strcmp(type, "FULL_OBJECT") == 0;
+        /* AWS names the algorithm in lower case here */
+        if ((*full && !srv_cksum_is_crc(*alg)) || (!*full && *alg == SRV_CKSUM_CRC64NVME)) {
+            char lower[16];
+            const char *n = srv_cksum_name(*alg);
+            size_t i = 0;
+            for (; n[i] != '\0' && i + 1 < sizeof(lower); i++)
+                lower[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' : n[i]);
+            lower[i] = '\0';
+            snprintf(buf, sizeof(buf),
+                     "The %s checksum type cannot be used with the %s checksum algorithm.", type,
+                     lower);
+            msg = buf;
+        }
+    }
+    if (msg == NULL)
+        return COF_OK;
+    (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+    return COF_ERR_INVALID_REQUEST;
 }
 
 cof_err ops_create_multipart(struct srv_req *req)
@@ -65,23 +112,18 @@ cof_err ops_create_multipart(struct srv_req *req)
     if (err == COF_OK && tags != NULL)
         err = ops_set_tagging_line(&headers, tags);
     free(tags);
-    /* x-amz-checksum-algorithm: the parts carry that checksum and the object gets the composite
-     * checksum of theirs (x-amz-checksum-type COMPOSITE). */
-    const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
-    enum srv_cksum_alg mpu_alg = calg != NULL ? srv_cksum_parse_name(calg) : SRV_CKSUM_NONE;
-    if (err == COF_OK && calg != NULL && mpu_alg == SRV_CKSUM_NONE) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                              "Checksum algorithm provided is unsupported. Please try again with "
-                              "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
-                              NULL, NULL);
-        err = COF_ERR_INVALID_REQUEST;
-    }
+    enum srv_cksum_alg mpu_alg = SRV_CKSUM_NONE;
+    bool full_object = false;
+    if (err == COF_OK)
+        err = plan_mpu_checksum(req, &mpu_alg, &full_object);
     if (err == COF_OK && mpu_alg != SRV_CKSUM_NONE) {
         struct cof_buf b;
         char *nh = NULL;
         cof_buf_init(&b, 128 * 1024);
         err = cof_buf_printf(&b, "%s" OPS_INTERNAL_MPU_CHECKSUM ":%s\n", headers,
                              srv_cksum_name(mpu_alg));
+        if (err == COF_OK && full_object)
+            err = cof_buf_puts(&b, OPS_INTERNAL_MPU_CHECKSUM_TYPE ":FULL_OBJECT\n");
         if (err == COF_OK)
             err = cof_buf_steal(&b, &nh);
         cof_buf_cleanup(&b);
@@ -122,7 +164,7 @@ cof_err ops_create_multipart(struct srv_req *req)
         srv_xml_elem(x, "UploadId", id);
         if (mpu_alg != SRV_CKSUM_NONE) {
             srv_resp_add(req, "x-amz-checksum-algorithm", srv_cksum_name(mpu_alg));
-            srv_resp_add(req, "x-amz-checksum-type", "COMPOSITE");
+            srv_resp_add(req, "x-amz-checksum-type", full_object ? "FULL_OBJECT" : "COMPOSITE");
         }
         struct sto_object view = {
             .sse_mode = u.sse_mode, .kek_id = (char *)(uintptr_t)u.kek_id, .headers = headers};
@@ -212,8 +254,25 @@ cof_err ops_upload_part_begin(struct srv_req *req)
     if (err == COF_OK)
         err = check_part_sse(req, &u, &req->put->enc.ssec);
     char name[32];
-    if (err == COF_OK && !req->put->cksum_explicit &&
-        ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name))) {
+    bool declared = ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name));
+    if (err == COF_OK && declared && req->put->cksum_explicit &&
+        req->put->cksum_alg != srv_cksum_parse_name(name)) {
+        /* A part must carry the upload's algorithm (AWS's message, algorithms in lower case). */
+        char msg[160], want[32], got[32];
+        snprintf(want, sizeof(want), "%s", name);
+        snprintf(got, sizeof(got), "%s", srv_cksum_name(req->put->cksum_alg));
+        for (char *s = want; *s != '\0'; s++)
+            *s = (char)tolower((unsigned char)*s);
+        for (char *s = got; *s != '\0'; s++)
+            *s = (char)tolower((unsigned char)*s);
+        snprintf(msg, sizeof(msg),
+                 "Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum "
+                 "Type: %s",
+                 want, got);
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+        err = COF_ERR_INVALID_REQUEST;
+    }
+    if (err == COF_OK && !req->put->cksum_explicit && declared) {
         /* The upload declared an algorithm: each part gets that checksum. */
         srv_cksum_cleanup(&req->put->cksum);
         req->put->cksum_alg = srv_cksum_parse_name(name);
@@ -267,6 +326,14 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
         ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
         err = COF_ERR_BAD_DIGEST;
     }
+    /* The part's checksum is plaintext-derived: sealed for SSE-C/SSE-KMS, bound to its blob. */
+    char stored_ck[SRV_CKS_STORED_MAX];
+    if (err == COF_OK && checksum != NULL) {
+        err = srv_cks_part_for_store(&seal, u->bucket, u->key, tmp.blob_id, checksum, stored_ck,
+                                     sizeof(stored_ck));
+        if (err != COF_OK)
+            ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+    }
     /* Only SSE-S3 part ETags are the MD5 of the part (AWS). */
     if (err == COF_OK && u->sse_mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK)
         err = COF_ERR_INTERNAL;
@@ -281,7 +348,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
                                  .kek_id = tmp.kek_id,
                                  .wrapped_dek = tmp.wrapped_dek,
                                  .wrapped_len = tmp.wrapped_len,
-                                 .checksum = (char *)(uintptr_t)checksum};
+                                 .checksum = checksum != NULL ? stored_ck : NULL};
         err = sto_meta_part_put(req->ctx->meta, u->upload_id, &part, &replaced);
         if (err != COF_OK)
             ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
@@ -413,8 +480,13 @@ cof_err ops_upload_part_copy(struct srv_req *req)
         err = COF_ERR_NOMEM;
     struct srv_cksum ck = {SRV_CKSUM_NONE, 0, NULL};
     char mpu[32], cks[SRV_CKSUM_B64_MAX + 16] = "";
-    if (err == COF_OK && ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu)))
-        err = srv_cksum_init(&ck, srv_cksum_parse_name(mpu));
+    /* The upload's algorithm, else AWS's default CRC64NVME (so the default full-object checksum
+     * can be combined at Complete, as for uploaded parts). */
+    if (err == COF_OK)
+        err = srv_cksum_init(
+            &ck, ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu))
+                     ? srv_cksum_parse_name(mpu)
+                     : SRV_CKSUM_CRC64NVME);
     for (uint64_t done = 0; err == COF_OK && done < len;) {
         size_t n = 0;
         size_t want = len - done < CRY_SEG_SIZE ? (size_t)(len - done) : CRY_SEG_SIZE;
@@ -486,6 +558,163 @@ static const struct sto_part *find_part(const struct part_list *pl, int pn)
     return NULL;
 }
 
+/* The keys of an upload's sealed checksums (cksum_store.h). */
+struct upload_keys {
+    struct srv_ssec ssec;
+    struct srv_kms_key kms;
+    char context[4096];
+    struct objio_keys keys; /* opens part checksums */
+    struct objio_seal seal; /* seals the object's checksum */
+};
+
+/* Fills k for upload u: the KMS key's material (SSE-KMS), or the customer key when the request
+ * carries the upload's (SSE-C; AWS asks for it on ListParts and Complete when the upload has
+ * checksums). Without it the customer key stays NULL and sealed checksums stay hidden. Replies
+ * itself on a KMS failure, a malformed SSE-C header set or a key that is not the upload's. */
+static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
+                               struct upload_keys *k)
+{
+    struct srv_sse_err e;
+    char msg[256];
+    cof_err err = COF_OK;
+    memset(k, 0, sizeof(*k));
+    objio_seal_sse_s3(req->ctx, &k->seal);
+    if (u->sse_mode == CRY_MODE_SSE_KMS) {
+        err = srv_kms_load(req->ctx, u->kek_id, &k->kms, msg, sizeof(msg));
+        if (err != COF_OK)
+            return ops_kms_fail(req, err, msg);
+        if (!ops_stored_value(u->headers, OPS_INTERNAL_CONTEXT, k->context, sizeof(k->context)))
+            k->context[0] = '\0';
+        k->keys.kms_material = k->kms.material;
+        k->keys.enc_context = k->context[0] != '\0' ? k->context : NULL;
+        objio_seal_sse_kms(k->kms.material, k->kms.id, k->keys.enc_context, &k->seal);
+    } else if (u->sse_mode == CRY_MODE_SSE_C) {
+        err = srv_ssec_parse(req, SRV_SSE_OBJECT, false, &k->ssec, &e);
+        if (err != COF_OK)
+            return srv_sse_reply(req, &e);
+        if (k->ssec.key != NULL)
+            err = check_part_sse(req, u, &k->ssec);
+        if (err == COF_OK && k->ssec.key != NULL) {
+            k->keys.customer_key = k->ssec.key;
+            objio_seal_sse_c(k->ssec.key, &k->seal);
+        }
+    }
+    return err;
+}
+
+static void upload_keys_cleanup(struct upload_keys *k)
+{
+    srv_ssec_cleanup(&k->ssec);
+    srv_kms_key_cleanup(&k->kms);
+}
+
+/* A part's checksum "ALG b64" (opened when sealed) as raw bytes, if it is of algorithm alg. */
+static bool part_checksum(const struct sto_upload *u, const struct upload_keys *k,
+                          const struct sto_part *p, enum srv_cksum_alg alg, uint8_t *raw,
+                          size_t *out_len)
+{
+    char v[SRV_CKS_VALUE_MAX];
+    const char *name = srv_cksum_name(alg);
+    size_t nl = strlen(name);
+    return srv_cks_part(u->sse_mode, &k->keys, u->bucket, u->key, p, v, sizeof(v)) &&
+           strncmp(v, name, nl) == 0 && v[nl] == ' ' &&
+           srv_base64_decode(v + nl + 1, raw, SRV_CKSUM_MAX_LEN + 4, out_len) == COF_OK &&
+           *out_len == srv_cksum_len(alg);
+}
+
+/* The checksum of a multipart object made of parts[0..n) into out (base64; "" when none):
+ *  - COMPOSITE: the algorithm over the parts' raw checksums, then "-N";
+ *  - FULL_OBJECT: the CRC of the whole object, each part's CRC folded in with its length.
+ * Every part must carry the upload's algorithm (else InvalidPart). An upload created without an
+ * algorithm gets AWS's default, CRC64NVME FULL_OBJECT, when every part carries a CRC64NVME.
+ * The client may send the expected value (x-amz-checksum-ALG: BadDigest when it differs) and
+ * the type (x-amz-checksum-type: InvalidRequest when it is not the upload's). Replies itself
+ * except for InvalidPart. */
+static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
+                               const struct upload_keys *k, const struct sto_part *parts, size_t n,
+                               enum srv_cksum_alg *alg, bool *full, char out[OBJ_CKSUM_MAX])
+{
+    char name[32], type[16];
+    uint8_t raw[SRV_CKSUM_MAX_LEN + 4];
+    size_t rl = 0;
+    cof_err err = COF_OK;
+    out[0] = '\0';
+    *alg = SRV_CKSUM_NONE;
+    *full = false;
+    /* SSE-C without the customer key: the sealed part checksums cannot be opened, nor the
+     * object's sealed; the object then has no checksum (lenient: AWS asks for the key). */
+    if (u->sse_mode == CRY_MODE_SSE_C && k->keys.customer_key == NULL)
+        return COF_OK;
+    if (ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name))) {
+        *alg = srv_cksum_parse_name(name);
+        *full = ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
+                strcmp(type, "FULL_OBJECT") == 0;
+    } else {
+        bool all = n > 0;
+        for (size_t i = 0; all && i < n; i++)
+            all = part_checksum(u, k, &parts[i], SRV_CKSUM_CRC64NVME, raw, &rl);
+        if (!all)
+            return COF_OK; /* no checksum: nothing declared, and the parts do not allow one */
+        *alg = SRV_CKSUM_CRC64NVME;
+        *full = true;
+    }
+    if (*alg == SRV_CKSUM_NONE)
+        return COF_OK;
+    const char *want_type = srv_req_header(req, "x-amz-checksum-type");
+    if (want_type != NULL && strcmp(want_type, *full ? "FULL_OBJECT" : "COMPOSITE") != 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "The upload was created using the %s checksum mode. The complete request must "
+                 "use the same checksum mode.",
+                 *full ? "FULL_OBJECT" : "COMPOSITE");
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
+    if (*full) {
+        uint64_t acc = 0, v = 0;
+        for (size_t i = 0; err == COF_OK && i < n; i++) {
+            if (!part_checksum(u, k, &parts[i], *alg, raw, &rl))
+                return COF_ERR_INVALID_PART;
+            v = 0;
+            for (size_t b = 0; b < rl; b++) /* big-endian */
+                v = v << 8 | raw[b];
+            acc = i == 0 ? v : srv_crc_combine(*alg, acc, v, parts[i].size);
+        }
+        srv_cksum_crc_encode(*alg, acc, out);
+    } else {
+        struct srv_cksum ck;
+        err = srv_cksum_init(&ck, *alg);
+        for (size_t i = 0; err == COF_OK && i < n; i++) {
+            if (part_checksum(u, k, &parts[i], *alg, raw, &rl))
+                srv_cksum_update(&ck, raw, rl);
+            else
+                err = COF_ERR_INVALID_PART;
+        }
+        if (err == COF_OK) {
+            char b64[SRV_CKSUM_B64_MAX];
+            srv_cksum_final(&ck, b64);
+            snprintf(out, OBJ_CKSUM_MAX, "%s-%zu", b64, n);
+        }
+        srv_cksum_cleanup(&ck);
+        if (err != COF_OK)
+            return err;
+    }
+    for (int a = 1; a < SRV_CKSUM__COUNT; a++) {
+        const char *want = srv_req_header(req, srv_cksum_header((enum srv_cksum_alg)a));
+        if (want == NULL)
+            continue;
+        if (a != (int)*alg || strcmp(want, out) != 0) {
+            char msg[96];
+            snprintf(msg, sizeof(msg),
+                     "The %s you specified did not match the calculated checksum.",
+                     srv_cksum_name((enum srv_cksum_alg)a));
+            (void)srv_reply_error(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
+            return COF_ERR_BAD_DIGEST;
+        }
+    }
+    return COF_OK;
+}
+
 cof_err ops_complete_multipart(struct srv_req *req)
 {
     struct sto_upload u;
@@ -495,9 +724,11 @@ cof_err ops_complete_multipart(struct srv_req *req)
     struct cry_digest *md5 = NULL;
     struct sto_object o;
     struct srv_xml *x = NULL;
+    struct upload_keys keys;
     char etag[80], location[2200];
     memset(&cr, 0, sizeof(cr));
     memset(&o, 0, sizeof(o));
+    memset(&keys, 0, sizeof(keys));
     cof_err err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
@@ -535,38 +766,30 @@ cof_err ops_complete_multipart(struct srv_req *req)
         chosen[i] = *p; /* borrowed from all */
         total += p->size;
     }
-    /* Composite checksum (x-amz-checksum-type COMPOSITE): the algorithm over the parts' raw
-     * checksums, then "-N". Every part must carry the upload's algorithm. */
-    char mpu[32], composite[SRV_CKSUM_B64_MAX + 16] = "";
     enum srv_cksum_alg ca = SRV_CKSUM_NONE;
+    bool full = false;
+    char composite[OBJ_CKSUM_MAX] = "";
     char *new_headers = NULL;
-    if (err == COF_OK && ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu))) {
-        struct srv_cksum ck;
-        ca = srv_cksum_parse_name(mpu);
-        err = srv_cksum_init(&ck, ca);
-        for (size_t i = 0; err == COF_OK && i < cr.n; i++) {
-            const char *v = chosen[i].checksum;
-            size_t nl = strlen(mpu);
-            uint8_t raw[SRV_CKSUM_MAX_LEN + 4];
-            size_t rl = 0;
-            if (v == NULL || strncmp(v, mpu, nl) != 0 || v[nl] != ' ' ||
-                srv_base64_decode(v + nl + 1, raw, sizeof(raw), &rl) != COF_OK)
-                err = COF_ERR_INVALID_PART;
-            else
-                srv_cksum_update(&ck, raw, rl);
-        }
-        if (err == COF_OK) {
-            char b64[SRV_CKSUM_B64_MAX];
-            srv_cksum_final(&ck, b64);
-            snprintf(composite, sizeof(composite), "%s-%zu", b64, cr.n);
-        }
-        srv_cksum_cleanup(&ck);
-        /* Kept only for SSE-S3 objects, as for single PUTs. */
-        if (err == COF_OK && u.sse_mode == CRY_MODE_SSE_S3) {
-            new_headers = strdup(u.headers != NULL ? u.headers : "");
-            err = new_headers != NULL ? ops_add_checksum_line(&new_headers, ca, composite)
-                                      : COF_ERR_NOMEM;
-        }
+    if (err == COF_OK)
+        err = get_upload_keys(req, &u, &keys);
+    /* A part checksum named in the request must be the part's (AWS: InvalidPart otherwise);
+     * compared when coffer can read the stored one (SSE-C: with the key). */
+    for (size_t i = 0; err == COF_OK && i < cr.n; i++) {
+        char stored[SRV_CKS_VALUE_MAX];
+        if (cr.parts[i].checksum != NULL &&
+            srv_cks_part(u.sse_mode, &keys.keys, u.bucket, u.key, &chosen[i], stored,
+                         sizeof(stored)) &&
+            strcmp(stored, cr.parts[i].checksum) != 0)
+            err = COF_ERR_INVALID_PART;
+    }
+    if (err == COF_OK)
+        err = object_checksum(req, &u, &keys, chosen, cr.n, &ca, &full, composite);
+    /* Sealed for SSE-C/SSE-KMS (bound to no blob: the object is its parts). */
+    if (err == COF_OK && composite[0] != '\0') {
+        new_headers = strdup(u.headers != NULL ? u.headers : "");
+        err = new_headers != NULL ? srv_cks_add_object_line(&new_headers, &keys.seal, u.bucket,
+                                                            u.key, NULL, ca, composite)
+                                  : COF_ERR_NOMEM;
     }
     enum ops_versioning vst = OPS_UNVERSIONED;
     char *vid = NULL;
@@ -615,7 +838,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
             char elem[32];
             snprintf(elem, sizeof(elem), "Checksum%s", srv_cksum_name(ca));
             srv_xml_elem(x, elem, composite);
-            srv_xml_elem(x, "ChecksumType", "COMPOSITE");
+            srv_xml_elem(x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
         }
         struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
         ops_add_sse_headers(req, &view, NULL);
@@ -623,6 +846,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
         err = ops_reply_doc(req, x);
     }
     free(vid);
+    upload_keys_cleanup(&keys);
     cry_digest_free(md5);
     free(new_headers);
     free(chosen);
@@ -694,7 +918,10 @@ cof_err ops_list_parts(struct srv_req *req)
     err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
-    err = sto_meta_parts_list(req->ctx->meta, u.upload_id, marker, max + 1, collect_part, &pl);
+    struct upload_keys keys;
+    err = get_upload_keys(req, &u, &keys);
+    if (err == COF_OK)
+        err = sto_meta_parts_list(req->ctx->meta, u.upload_id, marker, max + 1, collect_part, &pl);
     bool truncated = pl.n > max;
     size_t shown = truncated ? max : pl.n;
     if (err == COF_OK)
@@ -707,6 +934,14 @@ cof_err ops_list_parts(struct srv_req *req)
         owner(x, "Initiator");
         owner(x, "Owner");
         srv_xml_elem(x, "StorageClass", "STANDARD");
+        char alg[32], type[16];
+        if (ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, alg, sizeof(alg))) {
+            bool full =
+                ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
+                strcmp(type, "FULL_OBJECT") == 0;
+            srv_xml_elem(x, "ChecksumAlgorithm", alg);
+            srv_xml_elem(x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
+        }
         snprintf(num, sizeof(num), "%d", marker);
         srv_xml_elem(x, "PartNumberMarker", num);
         if (shown > 0) {
@@ -724,8 +959,11 @@ cof_err ops_list_parts(struct srv_req *req)
             srv_xml_elem(x, "LastModified", iso);
             srv_xml_elem(x, "ETag", etag);
             srv_xml_elem_u64(x, "Size", pl.v[i].size);
-            const char *ck = pl.v[i].checksum;
-            const char *sp = ck != NULL ? strchr(ck, ' ') : NULL;
+            char ck[SRV_CKS_VALUE_MAX];
+            const char *sp =
+                srv_cks_part(u.sse_mode, &keys.keys, u.bucket, u.key, &pl.v[i], ck, sizeof(ck))
+                    ? strchr(ck, ' ')
+                    : NULL;
             if (sp != NULL && (size_t)(sp - ck) < 16) {
                 char elem[32];
                 snprintf(elem, sizeof(elem), "Checksum%.*s", (int)(sp - ck), ck);
@@ -735,6 +973,7 @@ cof_err ops_list_parts(struct srv_req *req)
         }
         err = ops_reply_doc(req, x);
     }
+    upload_keys_cleanup(&keys);
     part_list_cleanup(&pl);
     sto_upload_cleanup(&u);
     return err;

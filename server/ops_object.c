@@ -12,6 +12,7 @@
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/envelope.h"
+#include "server/cksum_store.h"
 #include "server/httpfmt.h"
 #include "server/objio.h"
 #include "server/ops.h"
@@ -536,6 +537,25 @@ static cof_err check_chunk(struct srv_chunk_auth *ca)
     return COF_OK;
 }
 
+/* Checks x-amz-trailer-signature, chained on the final chunk's signature (now ca->prev). */
+static cof_err check_trailer(const struct srv_chunk_auth *ca, const struct srv_chunked *dec)
+{
+    char canon[SRV_TRAILER_MAX + 64], hex[2 * CRY_SHA256_LEN + 1], want[SRV_SIG_HEX_LEN + 1];
+    uint8_t h[CRY_SHA256_LEN];
+    const char *got = srv_chunked_trailer(dec, "x-amz-trailer-signature");
+    if (got == NULL || strlen(got) != SRV_SIG_HEX_LEN)
+        return COF_ERR_SIGNATURE_MISMATCH;
+    size_t n = srv_chunked_canonical_trailers(dec, canon, sizeof(canon));
+    cof_err err = cry_digest_oneshot(CRY_DIGEST_SHA256, canon, n, h);
+    if (err == COF_OK) {
+        srv_hex_encode(h, sizeof(h), hex);
+        err = srv_sigv4_trailer_signature(ca->key, ca->amz_date, ca->scope, ca->prev, hex, want);
+    }
+    if (err == COF_OK && !cry_equal(want, got, SRV_SIG_HEX_LEN))
+        err = COF_ERR_SIGNATURE_MISMATCH;
+    return err;
+}
+
 static cof_err chunk_header(void *arg, const char *signature, uint64_t size)
 {
     struct srv_req *req = arg;
@@ -704,6 +724,10 @@ cof_err ops_body_verify(struct srv_req *req)
                                                     : COF_ERR_SIGNATURE_MISMATCH;
         if (err != COF_OK)
             return err;
+        if (req->chunk_auth->trailer)
+            err = check_trailer(req->chunk_auth, &p->dec);
+        if (err != COF_OK)
+            return err;
     }
     srv_cksum_final(&p->cksum, p->cksum_got);
     const char *want = p->cksum_want[0] != '\0' ? p->cksum_want : NULL;
@@ -771,10 +795,12 @@ cof_err ops_publish(struct srv_req *req, struct sto_object *o)
     return COF_OK;
 }
 
-/* Finishes writer w into a new object row for the request's bucket/key. */
+/* Finishes writer w into a new object row for the request's bucket/key. calg/cval: the
+ * checksum to record (SRV_CKSUM_NONE: none), sealed for SSE-C/SSE-KMS once the blob id is
+ * known. */
 static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *headers,
                              const uint8_t *want_md5, const struct objio_seal *seal,
-                             struct sto_object *o)
+                             enum srv_cksum_alg calg, const char *cval, struct sto_object *o)
 {
     uint8_t md5[CRY_MD5_LEN];
     char hex[2 * CRY_MD5_LEN + 1];
@@ -807,6 +833,12 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
     }
     srv_hex_encode(md5, CRY_MD5_LEN, hex);
     o->etag = strdup(hex);
+    if (o->etag != NULL && calg != SRV_CKSUM_NONE &&
+        srv_cks_add_object_line(&o->headers, seal, o->bucket, o->key, o->blob_id, calg, cval) !=
+            COF_OK) {
+        free(o->etag);
+        o->etag = NULL;
+    }
     if (o->etag == NULL) {
         ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
         return COF_ERR_NOMEM;
@@ -833,14 +865,13 @@ cof_err ops_put_commit(struct srv_req *req, struct sto_object *o)
     if (err == COF_OK && tags != NULL)
         err = ops_set_tagging_line(&headers, tags);
     free(tags);
-    /* A checksum is derived from the plaintext: kept only for SSE-S3 objects (SSE-C and SSE-KMS
-     * would leak through it). */
-    if (err == COF_OK && p->enc.ssec.key == NULL && !p->enc.kms_used)
-        err = ops_add_checksum_line(&headers, p->cksum_alg, p->cksum_got);
+    /* The checksum is derived from the plaintext: finish_object seals it for SSE-C and SSE-KMS
+     * objects (cksum_store.h). */
     struct objio_seal seal;
     ops_seal_for(req, &p->enc, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal, o);
+        err = finish_object(req, p->w, headers, p->have_md5 ? p->want_md5 : NULL, &seal,
+                            p->cksum_alg, p->cksum_got, o);
         headers = NULL;
     }
     free(headers);
@@ -1272,8 +1303,14 @@ cof_err ops_get_object(struct srv_req *req, int head)
     add_object_headers(req, &o, &ssec);
     const char *mode = srv_req_header(req, "x-amz-checksum-mode");
     char ck[96];
-    if (mode != NULL && strcasecmp(mode, "ENABLED") == 0 && status == 200 &&
-        ops_stored_value(o.headers, OPS_INTERNAL_CHECKSUM, ck, sizeof(ck))) {
+    bool want_ck = mode != NULL && strcasecmp(mode, "ENABLED") == 0 && status == 200;
+    /* A HEAD of an SSE-KMS object loads no KMS key; its sealed checksum needs it. */
+    if (want_ck && o.sse_mode == CRY_MODE_SSE_KMS && rk.keys.kms_material == NULL) {
+        err = ops_prepare_read_keys(req, &o, &ssec, &rk);
+        if (err != COF_OK)
+            goto out;
+    }
+    if (want_ck && srv_cks_object(&o, &rk.keys, ck, sizeof(ck))) {
         char *sp = strchr(ck, ' ');
         enum srv_cksum_alg a = SRV_CKSUM_NONE;
         if (sp != NULL) {
@@ -1532,7 +1569,7 @@ cof_err ops_copy_object(struct srv_req *req)
     struct objio_seal seal;
     ops_seal_for(req, &dst_enc, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, w, headers, NULL, &seal, &dst);
+        err = finish_object(req, w, headers, NULL, &seal, SRV_CKSUM_NONE, NULL, &dst);
         headers = NULL;
     }
     if (err != COF_OK)
@@ -1655,8 +1692,13 @@ cof_err ops_get_object_attributes(struct srv_req *req)
     if (attr_wanted(want, "ETag"))
         srv_xml_elem(x, "ETag", o.etag);
     char ck[96];
-    if (attr_wanted(want, "Checksum") &&
-        ops_stored_value(o.headers, OPS_INTERNAL_CHECKSUM, ck, sizeof(ck))) {
+    if (attr_wanted(want, "Checksum") && o.sse_mode == CRY_MODE_SSE_KMS &&
+        rk.keys.kms_material == NULL) {
+        err = ops_prepare_read_keys(req, &o, &ssec, &rk); /* for the sealed checksum */
+        if (err != COF_OK)
+            goto out;
+    }
+    if (attr_wanted(want, "Checksum") && srv_cks_object(&o, &rk.keys, ck, sizeof(ck))) {
         char *sp = strchr(ck, ' ');
         if (sp != NULL) {
             *sp = '\0';

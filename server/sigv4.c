@@ -221,3 +221,21 @@ cof_err srv_sigv4_chunk_signature(const uint8_t key[32], const char *amz_date, c
     cof_buf_cleanup(&sts);
     return err;
 }
+
+cof_err srv_sigv4_trailer_signature(const uint8_t key[32], const char *amz_date, const char *scope,
+                                    const char *prev_sig, const char *trailer_sha_hex,
+                                    char out[SRV_SIG_HEX_LEN + 1])
+{
+    struct cof_buf sts;
+    uint8_t h[CRY_SHA256_LEN];
+    cof_buf_init(&sts, 1024);
+    /* S3 "Signature calculations for trailing headers": no empty-hash line, unlike chunks. */
+    cof_err err = cof_buf_printf(&sts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", amz_date, scope,
+                                 prev_sig, trailer_sha_hex);
+    if (err == COF_OK)
+        err = cry_hmac_sha256(key, 32, sts.data, sts.len, h);
+    if (err == COF_OK)
+        hex(h, sizeof(h), out);
+    cof_buf_cleanup(&sts);
+    return err;
+}

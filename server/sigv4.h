@@ -47,5 +47,12 @@ COF_MUST_CHECK cof_err srv_sigv4_chunk_signature(const uint8_t key[32], const ch
                                                  const char *scope, const char *prev_sig,
                                                  const char *data_sha_hex,
                                                  char out[SRV_SIG_HEX_LEN + 1]);
+/* Signature of the trailer of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER body (sent as
+ * x-amz-trailer-signature): chains on the final (empty) chunk's signature; trailer_sha_hex is
+ * the SHA-256 of the canonical trailer lines ("name:value\n" each, see chunked.h). */
+COF_MUST_CHECK cof_err srv_sigv4_trailer_signature(const uint8_t key[32], const char *amz_date,
+                                                   const char *scope, const char *prev_sig,
+                                                   const char *trailer_sha_hex,
+                                                   char out[SRV_SIG_HEX_LEN + 1]);
 
 #endif

@@ -756,11 +756,38 @@ void srv_complete_req_cleanup(struct srv_complete_req *r)
 {
     if (r == NULL)
         return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->parts[i].etag);
+        free(r->parts[i].checksum);
+    }
     free(r->parts);
     r->parts = NULL;
     r->n = 0;
+}
+
+/* A part's Checksum<ALG> element (CompletedPart): kept as "ALG value" in p->checksum. */
+static cof_err take_part_checksum(const xmlNode *c, struct srv_complete_part *p)
+{
+    static const char *const algs[] = {"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"};
+    char name[32], *v = NULL;
+    for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        snprintf(name, sizeof(name), "Checksum%s", algs[i]);
+        if (!is_elem(c, name))
+            continue;
+        cof_err err = take_leaf(c, true, &v);
+        size_t len = v != NULL ? strlen(algs[i]) + 1 + strlen(v) + 1 : 0;
+        char *both = err == COF_OK ? malloc(len) : NULL;
+        if (err == COF_OK && both == NULL)
+            err = COF_ERR_NOMEM;
+        if (err == COF_OK) {
+            snprintf(both, len, "%s %s", algs[i], v);
+            free(p->checksum);
+            p->checksum = both;
+        }
+        free(v);
+        return err;
+    }
+    return COF_OK; /* another element: ignored, as before */
 }
 
 static cof_err parse_complete_part(const xmlNode *el, struct srv_complete_part *p)
@@ -772,6 +799,8 @@ static cof_err parse_complete_part(const xmlNode *el, struct srv_complete_part *
             err = take_leaf(c, true, &num);
         else if (is_elem(c, "ETag"))
             err = take_leaf(c, true, &p->etag);
+        else
+            err = take_part_checksum(c, p);
     }
     if (err == COF_OK && (num == NULL || p->etag == NULL))
         err = COF_ERR_MALFORMED_XML;

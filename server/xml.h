@@ -121,6 +121,7 @@ void srv_sse_config_cleanup(struct srv_sse_config *c);
 struct srv_complete_part {
     int part_number;
     char *etag;
+    char *checksum; /* "ALG value" from a Checksum<ALG> element, or NULL */
 };
 struct srv_complete_req {
     struct srv_complete_part *parts;

@@ -3,8 +3,10 @@
 It sends CRC32 checksums by default, streams bodies as aws-chunked with a trailing checksum,
 and lib-storage switches to multipart: all of it must work unmodified, with every SSE mode.
 """
+import base64
 import hashlib
 import json
+import zlib
 import os
 import shutil
 import subprocess
@@ -53,4 +55,16 @@ def test_js_sdk_v3_flow(server):
     assert out["mp-kms"]["kmsKey"].startswith("arn:aws:kms:us-east-1:000000000000:key/")
     assert out["mp-ssec"]["sse"] is None and out["mp-ssec"]["ssecAlg"] == "AES256"
     assert out["ssecNoKey"]["status"] == 400
-    assert sorted(out["keys"]) == ["mp-kms", "mp-s3", "mp-ssec", "small", "streamed"]
+    # lib-storage asks for CRC32 COMPOSITE checksums; SSE-KMS and SSE-C objects keep theirs too
+    cks = [out[n]["checksum"] for n in ("mp-s3", "mp-kms", "mp-ssec")]
+    for ck in cks:
+        assert ck["type"] == "COMPOSITE" and ck["crc32"].endswith("-3"), ck
+        assert ck["crc32"] == ck["uploadCrc32"] == cks[0]["crc32"]
+    # a FULL_OBJECT upload: the CRC32 of the whole object
+    full = out["mp-full"]
+    data = base64.b64decode(full["data"])
+    want = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    assert full["createType"] == full["completeType"] == full["headType"] == "FULL_OBJECT"
+    assert full["completeCrc32"] == full["headCrc32"] == want
+    assert sorted(out["keys"]) == ["mp-full", "mp-kms", "mp-s3", "mp-ssec", "small",
+                                   "streamed"]

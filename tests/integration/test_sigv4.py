@@ -303,3 +303,76 @@ def test_streaming_chunk_signatures(checking):
         assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
     with pytest.raises(ClientError):
         s3.head_object(Bucket="sig-stream", Key="bad")
+
+
+def streaming_trailer_put(port, bucket, key, chunks, tamper=None):
+    """A STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER upload signed by hand: chained chunk
+    signatures, then the CRC32 trailer and its x-amz-trailer-signature (chained on the final
+    chunk's). tamper: None, "signature" (a wrong one), "value" (the trailer changed after
+    signing), "missing" (no signature line), "chunk" (a chunk changed after signing)."""
+    import base64
+    import hmac
+    import http.client
+    import zlib
+
+    def h(k, m):
+        return hmac.new(k, m.encode(), hashlib.sha256).digest()
+
+    now = datetime.datetime.utcnow()
+    amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    scope = f"{day}/us-east-1/s3/aws4_request"
+    skey = h(h(h(h(b"AWS4test", day), "us-east-1"), "s3"), "aws4_request")
+    data = b"".join(chunks)
+    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+    headers = {"host": f"127.0.0.1:{port}", "x-amz-content-sha256": mode,
+               "x-amz-date": amz, "x-amz-decoded-content-length": str(len(data)),
+               "content-encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32"}
+    signed_headers = ";".join(sorted(headers))
+    canon = (f"PUT\n/{bucket}/{key}\n\n" +
+             "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)) +
+             f"\n{signed_headers}\n{mode}")
+    sts = f"AWS4-HMAC-SHA256\n{amz}\n{scope}\n{hashlib.sha256(canon.encode()).hexdigest()}"
+    seed = hmac.new(skey, sts.encode(), hashlib.sha256).hexdigest()
+    body, prev = b"", seed
+    for i, c in enumerate(chunks + [b""]):
+        s2 = (f"AWS4-HMAC-SHA256-PAYLOAD\n{amz}\n{scope}\n{prev}\n"
+              f"{hashlib.sha256(b'').hexdigest()}\n{hashlib.sha256(c).hexdigest()}")
+        sig = hmac.new(skey, s2.encode(), hashlib.sha256).hexdigest()
+        payload = (b"X" + c[1:]) if (tamper == "chunk" and i == 0) else c
+        body += f"{len(c):x};chunk-signature={sig}\r\n".encode() + payload
+        body += b"\r\n" if c else b""  # the trailer lines follow the final chunk's header
+        prev = sig
+    crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    trailer = f"x-amz-checksum-crc32:{crc}\n"
+    s3 = (f"AWS4-HMAC-SHA256-TRAILER\n{amz}\n{scope}\n{prev}\n"
+          f"{hashlib.sha256(trailer.encode()).hexdigest()}")
+    tsig = hmac.new(skey, s3.encode(), hashlib.sha256).hexdigest()
+    if tamper == "signature":
+        tsig = tsig[:-1] + ("0" if tsig[-1] != "0" else "1")
+    if tamper == "value":
+        crc = base64.b64encode(b"\0\0\0\0").decode()
+    body += f"x-amz-checksum-crc32:{crc}\r\n".encode()
+    if tamper != "missing":
+        body += f"x-amz-trailer-signature:{tsig}\r\n".encode()
+    body += b"\r\n"
+    headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential=test/{scope}, "
+                                f"SignedHeaders={signed_headers}, Signature={seed}")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("PUT", f"/{bucket}/{key}", body=body, headers=headers)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def test_streaming_trailer_signature(checking):
+    s3 = client(checking)
+    s3.create_bucket(Bucket="sig-trailer")
+    chunks = [os.urandom(70000), os.urandom(100)]
+    status, body = streaming_trailer_put(checking.port, "sig-trailer", "ok", chunks)
+    assert status == 200, body
+    assert s3.get_object(Bucket="sig-trailer", Key="ok")["Body"].read() == b"".join(chunks)
+    for tamper in ("signature", "value", "missing", "chunk"):
+        status, body = streaming_trailer_put(checking.port, "sig-trailer", "bad", chunks,
+                                             tamper=tamper)
+        assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body, (tamper, body)
+    with pytest.raises(ClientError):  # nothing stored
+        s3.head_object(Bucket="sig-trailer", Key="bad")

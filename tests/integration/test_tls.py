@@ -91,6 +91,58 @@ def test_custom_ssl_cert_path(coffer_factory, tmp_path):
     assert not os.path.exists(os.path.join(data_dir(srv), "tls.pem"))
 
 
+def _make_cert(tmp_path, name):
+    key, crt = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(crt), "-days", "2", "-subj", f"/CN={name}.coffer.test",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    both = tmp_path / f"{name}.pem"
+    both.write_bytes(key.read_bytes() + crt.read_bytes())
+    return both, crt
+
+
+def _served_cn(srv):
+    pem = ssl.get_server_certificate(("127.0.0.1", srv.port))
+    out = subprocess.run(["openssl", "x509", "-noout", "-subject"], input=pem,
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip()
+
+
+def test_tls_cert_option(coffer_factory, tmp_path):
+    """--tls-cert, tls_cert in the config file and CUSTOM_SSL_CERT_PATH: config file <
+    environment < command line."""
+    file_pem, file_crt = _make_cert(tmp_path, "file")
+    env_pem, _ = _make_cert(tmp_path, "env")
+    cli_pem, _ = _make_cert(tmp_path, "cli")
+    conf = tmp_path / "coffer.conf"
+    conf.write_text(f"tls_cert = {file_pem}\n")
+    srv = coffer_factory(extra_args=("--config", str(conf)))
+    assert "file.coffer.test" in _served_cn(srv)
+    ctx = ssl.create_default_context(cafile=str(file_crt))
+    assert b'"s3"' in urllib.request.urlopen(
+        f"https://localhost:{srv.port}/_localstack/health", context=ctx).read()
+    assert not os.path.exists(os.path.join(data_dir(srv), "tls.pem"))
+    srv.stop()
+    srv = coffer_factory(extra_args=("--config", str(conf)),
+                         env={"CUSTOM_SSL_CERT_PATH": str(env_pem)})
+    assert "env.coffer.test" in _served_cn(srv)
+    srv.stop()
+    srv = coffer_factory(extra_args=("--config", str(conf), "--tls-cert", str(cli_pem)),
+                         env={"CUSTOM_SSL_CERT_PATH": str(env_pem)})
+    assert "cli.coffer.test" in _served_cn(srv)
+
+
+def test_tls_cert_in_help(coffer_bin_help):
+    assert "--tls-cert" in coffer_bin_help and "CUSTOM_SSL_CERT_PATH" in coffer_bin_help
+
+
+@pytest.fixture
+def coffer_bin_help():
+    from conftest import COFFER_BIN
+    return subprocess.run([COFFER_BIN, "--help"], capture_output=True, text=True,
+                          check=True).stdout
+
+
 def test_bad_custom_cert_refuses_to_start(coffer_factory, tmp_path):
     bad = tmp_path / "bad.pem"
     bad.write_text("not a pem\n")

@@ -3,7 +3,8 @@
 // SSE-C. Prints one JSON object with what it saw; test_js_sdk.py asserts on it.
 import {
   S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectsV2Command, DeleteObjectCommand,
+  ListObjectsV2Command, DeleteObjectCommand, CreateMultipartUploadCommand, UploadPartCommand,
+  CompleteMultipartUploadCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
@@ -54,12 +55,41 @@ for (const [name, extra, read] of [
     params: { Bucket: bucket, Key: name, Body: Readable.from([big]), ...extra },
   });
   const r = await up.done();
-  const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: name, ...read }));
+  const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: name, ...read,
+                                                  ChecksumMode: "ENABLED" }));
   const o = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: name, ...read }));
   const body = Buffer.from(await o.Body.transformToByteArray());
   out[name] = { etag: r.ETag, length: h.ContentLength, sse: h.ServerSideEncryption ?? null,
                 kmsKey: h.SSEKMSKeyId ?? null, ssecAlg: h.SSECustomerAlgorithm ?? null,
-                equal: Buffer.compare(body, big) === 0 };
+                equal: Buffer.compare(body, big) === 0,
+                checksum: { type: h.ChecksumType ?? null, crc32: h.ChecksumCRC32 ?? null,
+                            crc64nvme: h.ChecksumCRC64NVME ?? null,
+                            uploadCrc32: r.ChecksumCRC32 ?? null,
+                            uploadCrc64nvme: r.ChecksumCRC64NVME ?? null,
+                            uploadType: r.ChecksumType ?? null } };
+}
+
+// 3b. a FULL_OBJECT CRC32 multipart upload: the server combines the part CRCs
+{
+  const parts = [randomBytes(5 * 1024 * 1024), randomBytes(4321)];
+  const c = await s3.send(new CreateMultipartUploadCommand({
+    Bucket: bucket, Key: "mp-full", ChecksumAlgorithm: "CRC32", ChecksumType: "FULL_OBJECT" }));
+  const done = [];
+  for (const [i, part] of parts.entries()) {
+    const u = await s3.send(new UploadPartCommand({
+      Bucket: bucket, Key: "mp-full", UploadId: c.UploadId, PartNumber: i + 1, Body: part,
+      ChecksumAlgorithm: "CRC32" }));
+    done.push({ PartNumber: i + 1, ETag: u.ETag, ChecksumCRC32: u.ChecksumCRC32 });
+  }
+  const r = await s3.send(new CompleteMultipartUploadCommand({
+    Bucket: bucket, Key: "mp-full", UploadId: c.UploadId, ChecksumType: "FULL_OBJECT",
+    MultipartUpload: { Parts: done } }));
+  const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "mp-full",
+                                                  ChecksumMode: "ENABLED" }));
+  out["mp-full"] = { createType: c.ChecksumType ?? null, completeType: r.ChecksumType ?? null,
+                     completeCrc32: r.ChecksumCRC32 ?? null, headType: h.ChecksumType ?? null,
+                     headCrc32: h.ChecksumCRC32 ?? null,
+                     data: Buffer.concat(parts).toString("base64") };
 }
 
 // 4. SSE-C without the key is refused

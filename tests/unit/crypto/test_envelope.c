@@ -207,8 +207,95 @@ static void test_kek_derivation_separates_modes(void)
     cry_key_free(wk);
 }
 
+/* Sealed values: round trip (empty and maximal), then wrong key, every context field, every
+ * byte flipped, truncation and extension all fail and release nothing. */
+static void check_open_fails(const struct cry_key *kek, const struct cry_wrap_ctx *c,
+                             const uint8_t *s, size_t n, cof_err want, const char *what)
+{
+    uint8_t out[CRY_VALUE_MAX];
+    size_t ol = 99;
+    memset(out, 0x55, sizeof(out));
+    cof_err err = cry_env_open_value(kek, c, s, n, out, sizeof(out), &ol);
+    if (err != want)
+        fprintf(stderr, "case: %s\n", what);
+    CHECK_EQ_INT(err, want);
+    CHECK(ol == 0);
+    for (size_t i = 0; i < sizeof(out); i++)
+        CHECK(out[i] == 0 || out[i] == 0x55); /* wiped or untouched, never plaintext */
+}
+
+static void test_sealed_value(void)
+{
+    struct cry_key *kek = key_of(1), *kek2 = key_of(2);
+    const uint8_t msg[] = "CRC32 y/Q5Jg==";
+    uint8_t s[CRY_SEALED_LEN(CRY_VALUE_MAX)], s2[CRY_SEALED_LEN(CRY_VALUE_MAX)];
+    uint8_t out[CRY_VALUE_MAX];
+    size_t sl = 0, sl2 = 0, ol = 0;
+    size_t n = sizeof(msg) - 1;
+    CHECK_EQ_INT(cry_env_seal_value(kek, &base_ctx, msg, n, s, sizeof(s), &sl), COF_OK);
+    CHECK_EQ_INT(sl, CRY_SEALED_LEN(n));
+    for (size_t i = 0; i + n <= sl; i++) /* the plaintext is nowhere in the sealed bytes */
+        CHECK(memcmp(s + i, msg, n) != 0);
+    CHECK_EQ_INT(cry_env_open_value(kek, &base_ctx, s, sl, out, sizeof(out), &ol), COF_OK);
+    CHECK(ol == n && memcmp(out, msg, n) == 0);
+    /* a fresh salt and nonce each time */
+    CHECK_EQ_INT(cry_env_seal_value(kek, &base_ctx, msg, n, s2, sizeof(s2), &sl2), COF_OK);
+    CHECK(sl2 == sl && memcmp(s, s2, sl) != 0);
+    /* empty and maximal values; too large refused */
+    uint8_t big[CRY_VALUE_MAX + 1];
+    memset(big, 7, sizeof(big));
+    CHECK_EQ_INT(cry_env_seal_value(kek, &base_ctx, big, 0, s2, sizeof(s2), &sl2), COF_OK);
+    CHECK_EQ_INT(cry_env_open_value(kek, &base_ctx, s2, sl2, out, sizeof(out), &ol), COF_OK);
+    CHECK(ol == 0);
+    CHECK_EQ_INT(cry_env_seal_value(kek, &base_ctx, big, CRY_VALUE_MAX, s2, sizeof(s2), &sl2),
+                 COF_OK);
+    CHECK_EQ_INT(cry_env_open_value(kek, &base_ctx, s2, sl2, out, sizeof(out), &ol), COF_OK);
+    CHECK(ol == CRY_VALUE_MAX && memcmp(out, big, ol) == 0);
+    CHECK_EQ_INT(cry_env_seal_value(kek, &base_ctx, big, sizeof(big), s2, sizeof(s2), &sl2),
+                 COF_ERR_TOO_LARGE);
+    CHECK_EQ_INT(cry_env_seal_value(kek, &base_ctx, msg, n, s2, CRY_SEALED_LEN(n) - 1, &sl2),
+                 COF_ERR_TOO_LARGE);
+
+    check_open_fails(kek2, &base_ctx, s, sl, COF_ERR_KEY, "wrong KEK");
+    struct cry_wrap_ctx c = base_ctx;
+    c.mode = CRY_MODE_SSE_C;
+    check_open_fails(kek, &c, s, sl, COF_ERR_KEY, "mode");
+    c = base_ctx;
+    c.bucket = "bucket2";
+    check_open_fails(kek, &c, s, sl, COF_ERR_KEY, "bucket");
+    c = base_ctx;
+    c.key = "dir/obj.txT";
+    check_open_fails(kek, &c, s, sl, COF_ERR_KEY, "key");
+    c = base_ctx;
+    c.version_id = "v2";
+    check_open_fails(kek, &c, s, sl, COF_ERR_KEY, "label");
+    c = base_ctx;
+    c.blob_id = other_blob_id;
+    check_open_fails(kek, &c, s, sl, COF_ERR_KEY, "blob id");
+    c = base_ctx;
+    c.enc_context = NULL;
+    check_open_fails(kek, &c, s, sl, COF_ERR_KEY, "context");
+    /* A DEK wrap under the same key and context is no sealed value (separate KDF label). */
+    struct cry_key *dek = key_of(9);
+    uint8_t w[CRY_WRAPPED_LEN];
+    CHECK_EQ_INT(cry_env_wrap(kek, &base_ctx, dek, w), COF_OK);
+    check_open_fails(kek, &base_ctx, w, sizeof(w), COF_ERR_KEY, "a DEK wrap");
+    for (size_t i = 0; i < sl; i++) {
+        s[i] ^= 0x01;
+        check_open_fails(kek, &base_ctx, s, sl, i == 0 ? COF_ERR_INTEGRITY : COF_ERR_KEY,
+                         "flipped byte");
+        s[i] ^= 0x01;
+    }
+    check_open_fails(kek, &base_ctx, s, sl - 1, COF_ERR_KEY, "truncated");
+    check_open_fails(kek, &base_ctx, s, CRY_SEALED_LEN(0) - 1, COF_ERR_INTEGRITY, "too short");
+    cry_key_free(dek);
+    cry_key_free(kek);
+    cry_key_free(kek2);
+}
+
 int main(void)
 {
+    test_sealed_value();
     test_kat();
     test_round_trip();
     test_wrong_key_and_context();

@@ -58,8 +58,29 @@ static const char *const bad[] = {
     "0\r\n\r\nextra",                  /* data after the end */
 };
 
+/* The trailer lines x-amz-trailer-signature covers: sorted by name, the signature left out. */
+static void test_canonical_trailers(void)
+{
+    struct srv_chunked c;
+    struct sink s;
+    char out[SRV_TRAILER_MAX + 64];
+    const char *body = "5\r\nhello\r\n0\r\nX-Amz-Meta-A: b \r\n"
+                       "x-amz-trailer-signature:abc\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
+    CHECK_EQ_INT(run(body, 3, &c, &s), COF_OK);
+    CHECK(srv_chunked_done(&c));
+    size_t n = srv_chunked_canonical_trailers(&c, out, sizeof(out));
+    CHECK_EQ_STR(out, "x-amz-checksum-crc32:DUoRhQ==\nx-amz-meta-a:b\n");
+    CHECK_EQ_INT(n, strlen(out));
+    CHECK_EQ_STR(srv_chunked_trailer(&c, "x-amz-trailer-signature"), "abc");
+    /* too small a buffer: whole lines only */
+    n = srv_chunked_canonical_trailers(&c, out, 20);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_STR(out, "");
+}
+
 int main(void)
 {
+    test_canonical_trailers();
     struct srv_chunked c;
     struct sink s;
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {

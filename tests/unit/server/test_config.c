@@ -35,7 +35,8 @@ static void clear_env(void)
                           "DISABLE_CUSTOM_CORS_S3",
                           "EXTRA_CORS_ALLOWED_ORIGINS",
                           "EXTRA_CORS_ALLOWED_HEADERS",
-                          "EXTRA_CORS_EXPOSE_HEADERS"};
+                          "EXTRA_CORS_EXPOSE_HEADERS",
+                          "CUSTOM_SSL_CERT_PATH"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
 }
@@ -198,6 +199,36 @@ static void test_cors_options(void)
     clear_env();
 }
 
+/* tls_cert: config file < CUSTOM_SSL_CERT_PATH < --tls-cert; unset by default. */
+static void test_tls_cert(void)
+{
+    char path[] = "/tmp/coffer-conf-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "tls_cert = /from/file.pem\n");
+    fclose(f);
+    struct srv_config c;
+    char *argv0[] = {"coffer", NULL};
+    CHECK_EQ_INT(load(1, argv0, &c), COF_OK);
+    CHECK(c.tls_cert == NULL);
+    srv_config_cleanup(&c);
+    char *argv1[] = {"coffer", "--config", path, NULL};
+    CHECK_EQ_INT(load(3, argv1, &c), COF_OK);
+    CHECK_EQ_STR(c.tls_cert, "/from/file.pem");
+    srv_config_cleanup(&c);
+    setenv("CUSTOM_SSL_CERT_PATH", "/from/env.pem", 1);
+    CHECK_EQ_INT(load(3, argv1, &c), COF_OK);
+    CHECK_EQ_STR(c.tls_cert, "/from/env.pem");
+    srv_config_cleanup(&c);
+    char *argv2[] = {"coffer", "--config", path, "--tls-cert", "/from/argv.pem", NULL};
+    CHECK_EQ_INT(load(5, argv2, &c), COF_OK);
+    CHECK_EQ_STR(c.tls_cert, "/from/argv.pem");
+    srv_config_cleanup(&c);
+    clear_env();
+    unlink(path);
+}
+
 int main(void)
 {
     clear_env();
@@ -210,5 +241,6 @@ int main(void)
     test_ephemeral();
     test_principals();
     test_cors_options();
+    test_tls_cert();
     return check_finish();
 }

@@ -530,9 +530,41 @@ static void test_sse(void)
     free(body);
 }
 
+/* CompleteMultipartUpload: parts with their optional Checksum<ALG>. */
+static void test_complete(void)
+{
+    struct srv_complete_req r;
+    const char *ok = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+                     "<ETag>\"abc\"</ETag><ChecksumCRC32>y/Q5Jg==</ChecksumCRC32></Part>"
+                     "<Part><ETag>def</ETag><PartNumber>2</PartNumber>"
+                     "<ChecksumSHA256> xyz= </ChecksumSHA256><Other>1</Other></Part>"
+                     "<Part><PartNumber>3</PartNumber><ETag>g</ETag></Part>"
+                     "</CompleteMultipartUpload>";
+    CHECK_EQ_INT(srv_xml_parse_complete(ok, strlen(ok), &r), COF_OK);
+    CHECK_EQ_INT(r.n, 3);
+    if (r.n == 3) {
+        CHECK_EQ_STR(r.parts[0].etag, "abc");
+        CHECK_EQ_STR(r.parts[0].checksum, "CRC32 y/Q5Jg==");
+        CHECK_EQ_STR(r.parts[1].checksum, "SHA256 xyz=");
+        CHECK(r.parts[2].checksum == NULL);
+    }
+    srv_complete_req_cleanup(&r);
+    const char *twice = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag>"
+                        "<ChecksumCRC32>a</ChecksumCRC32><ChecksumCRC32>b</ChecksumCRC32>"
+                        "</Part></CompleteMultipartUpload>";
+    CHECK_EQ_INT(srv_xml_parse_complete(twice, strlen(twice), &r), COF_OK);
+    CHECK_EQ_STR(r.n == 1 ? r.parts[0].checksum : "", "CRC32 b");
+    srv_complete_req_cleanup(&r);
+    const char *nested = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag>"
+                         "<ChecksumCRC32><x/></ChecksumCRC32></Part></CompleteMultipartUpload>";
+    CHECK_EQ_INT(srv_xml_parse_complete(nested, strlen(nested), &r), COF_ERR_MALFORMED_XML);
+    CHECK(r.parts == NULL);
+}
+
 int main(void)
 {
     srv_xml_global_init();
+    test_complete();
     test_writer();
     test_escaping();
     test_create_bucket();
