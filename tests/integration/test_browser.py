@@ -188,3 +188,78 @@ def test_browser_localstack_default_cors(checked_server, page_server, tmp_path):
     assert res["get"]["headers"]["etag"] == '"%s"' % hashlib.md5(data).hexdigest()
     assert res["get"]["headers"]["x-amz-server-side-encryption"] == "AES256"
     assert s3.get_object(Bucket=bucket, Key="dflt")["Body"].read() == data
+
+
+def form_step(name, post, data, extra_fields=(), filename="photo.bin", read_headers=()):
+    fields = list(post["fields"].items()) + list(extra_fields)
+    return {"name": name, "method": "POST", "url": post["url"],
+            "form": {"fields": [[k, v] for k, v in fields],
+                     "file": {"field": "file", "filename": filename,
+                              "type": "application/octet-stream", "b64": b64(data)}},
+            "read_headers": list(read_headers)}
+
+
+def test_browser_post_form_upload(checked_server, page_server, tmp_path):
+    """An HTML-form style upload (POST Object, multipart/form-data built by the browser's
+    FormData) with a signed policy and SSE, then a download, all from the page's origin."""
+    s3 = checked_server.client()
+    bucket = "browser-post"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": [page_server], "AllowedMethods": ["GET", "POST"],
+        "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag", "x-amz-server-side-encryption",
+                                                   "Location"]}]})
+    data = os.urandom(200 * 1024)
+    sse = {"x-amz-server-side-encryption": "AES256"}
+    post = s3.generate_presigned_post(
+        bucket, "uploads/${filename}",
+        Fields={**sse, "success_action_status": "201"},
+        Conditions=[sse, {"success_action_status": "201"}, ["starts-with", "$key", "uploads/"],
+                    ["content-length-range", 1, 1024 * 1024]],
+        ExpiresIn=600)
+    get = s3.generate_presigned_url("get_object",
+                                    Params={"Bucket": bucket, "Key": "uploads/photo.bin"},
+                                    ExpiresIn=600)
+    too_big = s3.generate_presigned_post(bucket, "big", Conditions=[
+        ["content-length-range", 1, 1000]], ExpiresIn=600)
+
+    res = run_browser(page_server, [
+        form_step("post", post, data, read_headers=["etag", "x-amz-server-side-encryption"]),
+        {"name": "get", "method": "GET", "url": get, "expect_b64": b64(data),
+         "read_headers": ["x-amz-server-side-encryption"]},
+        form_step("too-big", too_big, b"x" * 5000),
+    ], tmp_path)
+
+    p = res["post"]
+    assert p["ok"] and p["status"] == 201, p
+    body = base64.b64decode(p["body_b64"])
+    assert b"<Key>uploads/photo.bin</Key>" in body and b"<Bucket>browser-post</Bucket>" in body
+    etag = '"%s"' % hashlib.md5(data).hexdigest()
+    assert p["headers"] == {"etag": etag, "x-amz-server-side-encryption": "AES256"}
+    g = res["get"]
+    assert g["ok"] and g["status"] == 200 and g["equal"] is True, g
+    assert g["headers"]["x-amz-server-side-encryption"] == "AES256"
+    t = res["too-big"]
+    assert t["ok"] and t["status"] == 400, t
+    assert b"<Code>EntityTooLarge</Code>" in base64.b64decode(t["body_b64"])
+
+    head = s3.head_object(Bucket=bucket, Key="uploads/photo.bin")
+    assert head["ServerSideEncryption"] == "AES256" and head["ETag"] == etag
+    assert s3.get_object(Bucket=bucket, Key="uploads/photo.bin")["Body"].read() == data
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == ["uploads/photo.bin"]
+
+
+def test_browser_post_form_from_other_origin_is_unreadable(checked_server, page_server,
+                                                           tmp_path):
+    """A form POST is a CORS "simple request": the browser sends it without a preflight (as to
+    AWS), but when the bucket's rules do not allow the page's origin the page cannot read the
+    answer."""
+    s3 = checked_server.client()
+    bucket = "browser-post-refused"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": ["http://other.example"], "AllowedMethods": ["POST"]}]})
+    post = s3.generate_presigned_post(bucket, "k", ExpiresIn=600)
+    res = run_browser(page_server, [form_step("post", post, b"data")], tmp_path)
+    assert res["post"]["ok"] is False and res["post"]["error"].startswith("TypeError")
