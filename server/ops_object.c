@@ -1441,6 +1441,36 @@ cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key
     return COF_OK;
 }
 
+/* The checksum a copy records (AWS computes one for every copy): the algorithm the request
+ * names (x-amz-checksum-algorithm), else the source's, else AWS's default CRC64NVME. */
+static cof_err copy_checksum_alg(struct srv_req *req, const struct sto_object *src,
+                                 const struct objio_keys *keys, enum srv_cksum_alg *out)
+{
+    const char *asked = srv_req_header(req, "x-amz-checksum-algorithm");
+    char ck[SRV_CKS_VALUE_MAX];
+    *out = SRV_CKSUM_CRC64NVME;
+    if (asked != NULL) {
+        *out = srv_cksum_parse_name(asked);
+        if (*out != SRV_CKSUM_NONE)
+            return COF_OK;
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
+                              "Checksum algorithm provided is unsupported. Please try again with "
+                              "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+                              NULL, NULL);
+        return COF_ERR_INVALID_REQUEST;
+    }
+    if (srv_cks_object(src, keys, ck, sizeof(ck))) {
+        char *sp = strchr(ck, ' ');
+        if (sp != NULL) {
+            *sp = '\0';
+            enum srv_cksum_alg a = srv_cksum_parse_name(ck);
+            if (a != SRV_CKSUM_NONE)
+                *out = a;
+        }
+    }
+    return COF_OK;
+}
+
 cof_err ops_copy_object(struct srv_req *req)
 {
     char *sbucket = NULL, *skey = NULL, *sversion = NULL, *headers = NULL, *doc = NULL,
@@ -1455,11 +1485,15 @@ cof_err ops_copy_object(struct srv_req *req)
     struct srv_sse_err e;
     uint8_t *buf = NULL;
     size_t doclen = 0;
+    enum srv_cksum_alg calg = SRV_CKSUM_CRC64NVME;
+    struct srv_cksum ck;
+    char cval[SRV_CKSUM_B64_MAX] = "";
     memset(&src, 0, sizeof(src));
     memset(&dst, 0, sizeof(dst));
     memset(&src_key, 0, sizeof(src_key));
     memset(&dst_enc, 0, sizeof(dst_enc));
     memset(&rk, 0, sizeof(rk));
+    memset(&ck, 0, sizeof(ck));
 
     cof_err err =
         ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey, &sversion);
@@ -1555,21 +1589,31 @@ cof_err ops_copy_object(struct srv_req *req)
     if (err != COF_OK)
         goto out;
 
+    err = copy_checksum_alg(req, &src, &rk.keys, &calg);
+    if (err != COF_OK)
+        goto out;
     err = objio_writer_new(req->ctx, req->rid, &w);
     buf = malloc(CRY_SEG_SIZE);
     if (err == COF_OK && buf == NULL)
         err = COF_ERR_NOMEM;
+    if (err == COF_OK)
+        err = srv_cksum_init(&ck, calg);
     for (uint64_t pos = 0; err == COF_OK && pos < src.size;) {
         size_t n = 0;
         err = objio_read(r, pos, buf, CRY_SEG_SIZE, &n);
+        if (err == COF_OK && n == 0)
+            err = COF_ERR_INTEGRITY;
         if (err == COF_OK)
             err = objio_write(w, buf, n);
+        if (err == COF_OK)
+            srv_cksum_update(&ck, buf, n);
         pos += n;
     }
     struct objio_seal seal;
     ops_seal_for(req, &dst_enc, &seal);
     if (err == COF_OK) {
-        err = finish_object(req, w, headers, NULL, &seal, SRV_CKSUM_NONE, NULL, &dst);
+        srv_cksum_final(&ck, cval);
+        err = finish_object(req, w, headers, NULL, &seal, calg, cval, &dst);
         headers = NULL;
     }
     if (err != COF_OK)
@@ -1580,8 +1624,12 @@ cof_err ops_copy_object(struct srv_req *req)
     snprintf(etag, sizeof(etag), "\"%s\"", dst.etag);
     err = srv_xml_new("CopyObjectResult", &x);
     if (err == COF_OK) {
+        char elem[32];
+        snprintf(elem, sizeof(elem), "Checksum%s", srv_cksum_name(calg));
         srv_xml_elem(x, "LastModified", iso);
         srv_xml_elem(x, "ETag", etag);
+        srv_xml_elem(x, elem, cval);
+        srv_xml_elem(x, "ChecksumType", "FULL_OBJECT");
         err = srv_xml_finish(x, &doc, &doclen);
     }
     if (err == COF_OK) {
@@ -1592,6 +1640,7 @@ cof_err ops_copy_object(struct srv_req *req)
         doc = NULL;
     }
 out:
+    srv_cksum_cleanup(&ck);
     srv_ssec_cleanup(&src_key);
     ops_write_enc_cleanup(&dst_enc);
     srv_kms_key_cleanup(&rk.kms);

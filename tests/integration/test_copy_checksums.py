@@ -1,0 +1,78 @@
+"""CopyObject records a checksum of the copy, as AWS does for every new object: the algorithm
+the request names (x-amz-checksum-algorithm), else the source's, else CRC64NVME. It is computed
+over the bytes copied, returned in CopyObjectResult and on HEAD/GET with checksum mode, and
+sealed like any other checksum for SSE-C and SSE-KMS copies."""
+
+import base64
+import hashlib
+import os
+import zlib
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import unique_name
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode()
+
+
+def crc32_b64(data):
+    return b64(zlib.crc32(data).to_bytes(4, "big"))
+
+
+def sha256_b64(data):
+    return b64(hashlib.sha256(data).digest())
+
+
+def test_copy_keeps_the_source_algorithm(s3, bucket):
+    data = os.urandom(200 * 1024)
+    s3.put_object(Bucket=bucket, Key="src", Body=data, ChecksumAlgorithm="SHA256")
+    r = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert r["CopyObjectResult"]["ChecksumSHA256"] == sha256_b64(data)
+    h = s3.head_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED")
+    assert h["ChecksumSHA256"] == sha256_b64(data)
+
+
+def test_copy_with_a_requested_algorithm(s3, bucket):
+    data = b"copy me " * 5000
+    s3.put_object(Bucket=bucket, Key="src", Body=data, ChecksumAlgorithm="SHA256")
+    r = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
+                       ChecksumAlgorithm="CRC32")
+    assert r["CopyObjectResult"]["ChecksumCRC32"] == crc32_b64(data)
+    g = s3.get_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED")
+    assert g["ChecksumCRC32"] == crc32_b64(data)
+    assert g["Body"].read() == data
+
+
+def test_copy_with_an_unknown_algorithm_is_refused(raw, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    r = raw("PUT", f"/{bucket}/dst", headers={"x-amz-copy-source": f"/{bucket}/src",
+                                              "x-amz-checksum-algorithm": "MD5"})
+    assert r.status == 400 and r.xml().findtext("Code") == "InvalidRequest"
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="dst")
+
+
+def test_copy_default_is_crc64nvme(raw, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"plain")
+    r = raw("PUT", f"/{bucket}/dst", headers={"x-amz-copy-source": f"/{bucket}/src"})
+    assert r.status == 200
+    assert r.xml().findtext("{http://s3.amazonaws.com/doc/2006-03-01/}ChecksumCRC64NVME")
+    h = raw("HEAD", f"/{bucket}/dst", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert h.header("x-amz-checksum-crc64nvme") == \
+        r.xml().findtext("{http://s3.amazonaws.com/doc/2006-03-01/}ChecksumCRC64NVME")
+
+
+def test_copy_between_customer_keys_keeps_a_sealed_checksum(s3, bucket):
+    k1, k2 = os.urandom(32), os.urandom(32)
+    data = os.urandom(70 * 1024)
+    s3.put_object(Bucket=bucket, Key="src", Body=data, ChecksumAlgorithm="SHA256",
+                  SSECustomerAlgorithm="AES256", SSECustomerKey=k1)
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"},
+                   CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=k1,
+                   SSECustomerAlgorithm="AES256", SSECustomerKey=k2)
+    h = s3.head_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED",
+                       SSECustomerAlgorithm="AES256", SSECustomerKey=k2)
+    assert h["ChecksumSHA256"] == sha256_b64(data)
