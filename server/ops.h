@@ -34,6 +34,11 @@ cof_err ops_put_bucket_encryption(struct srv_req *req);
 cof_err ops_get_bucket_encryption(struct srv_req *req);
 cof_err ops_delete_bucket_encryption(struct srv_req *req);
 cof_err ops_list_objects(struct srv_req *req, int version);
+/* max-keys of a listing (default and cap 1000); replies InvalidArgument itself when malformed. */
+cof_err ops_parse_max_keys(struct srv_req *req, size_t *out);
+/* A key-like listing element, URL-encoded when the client asked for encoding-type=url. */
+struct srv_xml;
+cof_err ops_xml_key(struct srv_xml *x, const char *name, const char *value, bool url);
 cof_err ops_delete_objects(struct srv_req *req);
 cof_err ops_put_object_begin(struct srv_req *req);
 cof_err ops_put_object_body(struct srv_req *req, const char *data, size_t n);

@@ -69,10 +69,9 @@ static cof_err set_last(struct list_page *pg, const char *s, size_t n)
     return COF_OK;
 }
 
-static cof_err elem_key(struct list_page *pg, struct srv_xml *x, const char *name,
-                        const char *value)
+cof_err ops_xml_key(struct srv_xml *x, const char *name, const char *value, bool url)
 {
-    if (!pg->url)
+    if (!url)
         return srv_xml_elem(x, name, value);
     struct cof_buf b;
     cof_buf_init(&b, 16 * 1024);
@@ -81,6 +80,12 @@ static cof_err elem_key(struct list_page *pg, struct srv_xml *x, const char *nam
         err = srv_xml_elem(x, name, b.data != NULL ? b.data : "");
     cof_buf_cleanup(&b);
     return err;
+}
+
+static cof_err elem_key(struct list_page *pg, struct srv_xml *x, const char *name,
+                        const char *value)
+{
+    return ops_xml_key(x, name, value, pg->url);
 }
 
 static cof_err on_row(const struct sto_object *o, void *arg)
@@ -199,7 +204,7 @@ static cof_err run_page(struct srv_req *req, struct list_page *pg, const char *a
     return err;
 }
 
-static cof_err parse_max_keys(struct srv_req *req, size_t *out)
+cof_err ops_parse_max_keys(struct srv_req *req, size_t *out)
 {
     const char *mk = srv_query_get(&req->query, "max-keys");
     *out = LIST_MAX_KEYS;
@@ -268,7 +273,7 @@ cof_err ops_list_objects(struct srv_req *req, int version)
         return ops_no_bucket(req);
     if (err != COF_OK)
         return err;
-    err = parse_max_keys(req, &pg.max);
+    err = ops_parse_max_keys(req, &pg.max);
     if (err != COF_OK)
         return err;
     const char *enc = srv_query_get(q, "encoding-type");

@@ -2,7 +2,6 @@
 /* Bucket versioning: Put/GetBucketVersioning, ListObjectVersions, and the helpers the write and
  * read paths use to pick and report version ids. The version rules themselves (which row a write
  * replaces or demotes) live in storage; this file decides the id a write gets. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 
 #define CONFIG_VERSIONING "versioning"
 #define VERSION_ID_LEN    32
-#define LIST_MAX_KEYS     1000
 
 /* Version ids are 32 characters of this URL-safe alphabet, as opaque as AWS's. */
 static const char id_alphabet[] =
@@ -254,19 +252,10 @@ static void ver_page_cleanup(struct ver_page *pg)
     free(pg->next_vid);
 }
 
-/* A key-like element, URL-encoded when the client asked for encoding-type=url. */
 static void elem_key(const struct ver_page *pg, struct srv_xml *x, const char *name,
                      const char *value)
 {
-    if (!pg->url) {
-        srv_xml_elem(x, name, value);
-        return;
-    }
-    struct cof_buf b;
-    cof_buf_init(&b, 16 * 1024);
-    if (srv_uri_encode(value, true, &b) == COF_OK)
-        srv_xml_elem(x, name, b.data != NULL ? b.data : "");
-    cof_buf_cleanup(&b);
+    (void)ops_xml_key(x, name, value, pg->url);
 }
 
 static void write_owner(struct srv_xml *x)
@@ -296,25 +285,6 @@ static void write_version(const struct ver_page *pg, struct srv_xml *x, const st
     srv_xml_close(x);
 }
 
-static cof_err parse_max(struct srv_req *req, size_t *out)
-{
-    const char *mk = srv_query_get(&req->query, "max-keys");
-    *out = LIST_MAX_KEYS;
-    if (mk == NULL)
-        return COF_OK;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(mk, &end, 10);
-    if (end == mk || *end != '\0' || errno != 0 || v < 0) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "Provided max-keys not an integer or within integer range",
-                              "ArgumentName", "max-keys");
-        return COF_ERR_INVALID_ARGUMENT;
-    }
-    *out = v > LIST_MAX_KEYS ? LIST_MAX_KEYS : (size_t)v;
-    return COF_OK;
-}
-
 cof_err ops_list_object_versions(struct srv_req *req)
 {
     const struct srv_query *q = &req->query;
@@ -326,7 +296,7 @@ cof_err ops_list_object_versions(struct srv_req *req)
         return ops_no_bucket(req);
     if (err != COF_OK)
         return err;
-    err = parse_max(req, &pg.max);
+    err = ops_parse_max_keys(req, &pg.max);
     if (err != COF_OK)
         return err;
     const char *enc = srv_query_get(q, "encoding-type");
