@@ -327,6 +327,48 @@ static void test_configs(struct sto_meta *m)
     CHECK(v == NULL);
     CHECK_EQ_INT(sto_meta_set_bucket_config(m, "nope", "policy", "{}"), COF_ERR_NO_BUCKET);
     CHECK_EQ_INT(sto_meta_set_bucket_config(m, "nope", "policy", NULL), COF_ERR_NO_BUCKET);
+
+    /* Answers are cached in memory: every write that changes one must be seen at once. A
+     * cached "no bucket" ends when the bucket is created; a deleted and re-created bucket has
+     * no configs; a reset forgets everything. Each read below is done twice (miss, then hit). */
+    for (int round = 0; round < 2; round++)
+        CHECK_EQ_INT(sto_meta_get_bucket_config(m, "later", "versioning", &v), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "later", "us-east-1", 1), COF_OK);
+    for (int round = 0; round < 2; round++)
+        CHECK_EQ_INT(sto_meta_get_bucket_config(m, "later", "versioning", &v), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "later", "versioning", "Enabled"), COF_OK);
+    for (int round = 0; round < 2; round++) {
+        CHECK_EQ_INT(sto_meta_get_bucket_config(m, "later", "versioning", &v), COF_OK);
+        CHECK_EQ_STR(v, "Enabled");
+        free(v);
+    }
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "later"), COF_OK);
+    for (int round = 0; round < 2; round++)
+        CHECK_EQ_INT(sto_meta_get_bucket_config(m, "later", "versioning", &v), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "later", "us-east-1", 2), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "later", "versioning", &v), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_set_bucket_config(m, "later", "versioning", "Suspended"), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "later", "versioning", &v), COF_OK);
+    free(v);
+    CHECK_EQ_INT(sto_meta_reset(m), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_bucket_config(m, "later", "versioning", &v), COF_ERR_NO_BUCKET);
+    /* Many documents (more than the cache holds) still read back exactly. */
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "many", "us-east-1", 1), COF_OK);
+    for (int i = 0; i < 1500; i++) {
+        char name[32], val[32];
+        snprintf(name, sizeof(name), "doc%d", i);
+        snprintf(val, sizeof(val), "value-%d", i);
+        CHECK_EQ_INT(sto_meta_set_bucket_config(m, "many", name, val), COF_OK);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 1500; i += 7) {
+            char name[32], val[32];
+            snprintf(name, sizeof(name), "doc%d", i);
+            snprintf(val, sizeof(val), "value-%d", i);
+            CHECK_EQ_INT(sto_meta_get_bucket_config(m, "many", name, &v), COF_OK);
+            CHECK_EQ_STR(v, val);
+            free(v);
+        }
 }
 
 /* ---- objects and the GC queue --------------------------------------------------------------- */
