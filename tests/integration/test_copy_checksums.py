@@ -76,3 +76,60 @@ def test_copy_between_customer_keys_keeps_a_sealed_checksum(s3, bucket):
     h = s3.head_object(Bucket=bucket, Key="dst", ChecksumMode="ENABLED",
                        SSECustomerAlgorithm="AES256", SSECustomerKey=k2)
     assert h["ChecksumSHA256"] == sha256_b64(data)
+
+
+# --------------------------------------------------------------------------
+# the default CRC64NVME, computed independently here
+# --------------------------------------------------------------------------
+
+def _crc64nvme_table():
+    poly = 0x9A6C9329AC4BC9B5  # CRC-64/NVME, reflected
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_T = _crc64nvme_table()
+
+
+def crc64nvme_b64(data):
+    crc = 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        crc = _T[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFFFFFFFFFF
+    return b64(crc.to_bytes(8, "big"))
+
+
+def test_crc64nvme_reference():
+    assert crc64nvme_b64(b"123456789") == b64(bytes.fromhex("ae8b14860a799888"))
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 3 * 65536 + 17])
+def test_default_checksum_of_a_put(raw, bucket, size):
+    """Without a checksum header the server records CRC64NVME (computed partly on its hasher
+    thread); it must be the CRC of exactly the bytes stored, in order."""
+    data = os.urandom(size)
+    r = raw("PUT", f"/{bucket}/d{size}", body=data)
+    assert r.status == 200
+    assert r.header("x-amz-checksum-crc64nvme") == crc64nvme_b64(data)
+    h = raw("HEAD", f"/{bucket}/d{size}", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert h.header("x-amz-checksum-crc64nvme") == crc64nvme_b64(data)
+    assert h.header("x-amz-checksum-type") == "FULL_OBJECT"
+
+
+def test_default_checksum_of_parts_and_the_object(s3, raw, bucket):
+    p1, p2 = os.urandom(5 * 1024 * 1024), os.urandom(200 * 1024 + 3)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    r1 = raw("PUT", f"/{bucket}/mp?partNumber=1&uploadId={up}", body=p1)
+    r2 = raw("PUT", f"/{bucket}/mp?partNumber=2&uploadId={up}", body=p2)
+    assert r1.header("x-amz-checksum-crc64nvme") == crc64nvme_b64(p1)
+    assert r2.header("x-amz-checksum-crc64nvme") == crc64nvme_b64(p2)
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": r1.header("etag")},
+                  {"PartNumber": 2, "ETag": r2.header("etag")}]})
+    h = raw("HEAD", f"/{bucket}/mp", headers={"x-amz-checksum-mode": "ENABLED"})
+    assert h.header("x-amz-checksum-crc64nvme") == crc64nvme_b64(p1 + p2)
