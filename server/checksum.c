@@ -49,26 +49,51 @@ size_t srv_cksum_len(enum srv_cksum_alg alg)
 static uint64_t crc64_table[8][256];
 static pthread_once_t crc64_once = PTHREAD_ONCE_INIT;
 
+/* CRC-64/NVME's polynomial without its x^64 term, in normal (bit i: x^i) and reflected order. */
+#define CRC64NVME_POLY     0xad93d23594c93659ull
+#define CRC64NVME_POLY_REV 0x9a6c9329ac4bc9b5ull
+
+/* x^e mod P as a reflected 64-bit value (bit j: x^(63-j)). */
+static uint64_t xpow_mod_reflected(unsigned e)
+{
+    uint64_t r = 1; /* x^0, normal order */
+    for (unsigned i = 0; i < e; i++)
+        r = (r << 1) ^ ((r >> 63) != 0 ? CRC64NVME_POLY : 0);
+    uint64_t rev = 0;
+    for (int i = 0; i < 64; i++)
+        rev |= ((r >> i) & 1) << (63 - i);
+    return rev;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define CRC64_CLMUL 1
+static bool crc64_have_clmul;
+static uint64_t crc64_k191, crc64_k127; /* x^191, x^127 mod P, reflected */
+#endif
+
 static void crc64_init_tables(void)
 {
-    const uint64_t poly = 0x9a6c9329ac4bc9b5ull;
     for (unsigned i = 0; i < 256; i++) {
         uint64_t c = i;
         for (int k = 0; k < 8; k++)
-            c = (c & 1) ? (c >> 1) ^ poly : c >> 1;
+            c = (c & 1) ? (c >> 1) ^ CRC64NVME_POLY_REV : c >> 1;
         crc64_table[0][i] = c;
     }
     for (unsigned i = 0; i < 256; i++)
         for (int t = 1; t < 8; t++)
             crc64_table[t][i] =
                 (crc64_table[t - 1][i] >> 8) ^ crc64_table[0][crc64_table[t - 1][i] & 0xff];
+#ifdef CRC64_CLMUL
+    crc64_have_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse2");
+    crc64_k191 = xpow_mod_reflected(191);
+    crc64_k127 = xpow_mod_reflected(127);
+#endif
 }
 
-uint64_t srv_crc64nvme(uint64_t crc, const void *p, size_t n)
+/* The register update without the initial/final inversion, slicing by 8. */
+static uint64_t crc64_raw_table(uint64_t crc, const uint8_t *b, size_t n)
 {
-    const uint8_t *b = p;
-    pthread_once(&crc64_once, crc64_init_tables);
-    crc = ~crc;
     while (n >= 8) {
         uint64_t v = crc ^ ((uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
                             (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
@@ -82,7 +107,53 @@ uint64_t srv_crc64nvme(uint64_t crc, const void *p, size_t n)
     }
     while (n-- > 0)
         crc = crc64_table[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    return crc;
+}
+
+#ifdef CRC64_CLMUL
+/* Carry-less multiplication folding (n >= 32). A 16-byte little-endian block is a polynomial of
+ * degree < 128 in reflected order (bit j: x^(127-j)); the accumulator X keeps the invariant
+ * "register after everything so far == X(x) * x^64 mod P". Appending a block B makes it
+ * X * x^128 + B: X's first half L (bits 0..63, the high-degree coefficients) and second half H
+ * contribute L * (x^192 mod P) and H * (x^128 mod P). PCLMULQDQ of two reflected 64-bit values
+ * yields their product times x, hence the constants x^191 and x^127. The 16 bytes left in X
+ * then go through the table with a zero register, which is exactly X(x) * x^64 mod P. */
+__attribute__((target("pclmul,sse2"))) static uint64_t crc64_raw_clmul(uint64_t crc,
+                                                                       const uint8_t *b, size_t n)
+{
+    const __m128i k = _mm_set_epi64x((long long)crc64_k127, (long long)crc64_k191);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    x = _mm_xor_si128(x, _mm_set_epi64x(0, (long long)crc));
+    b += 16;
+    n -= 16;
+    while (n >= 16) {
+        __m128i lo = _mm_clmulepi64_si128(x, k, 0x00);
+        __m128i hi = _mm_clmulepi64_si128(x, k, 0x11);
+        x = _mm_xor_si128(_mm_xor_si128(lo, hi), _mm_loadu_si128((const __m128i *)(const void *)b));
+        b += 16;
+        n -= 16;
+    }
+    uint8_t rest[16];
+    _mm_storeu_si128((__m128i *)(void *)rest, x);
+    crc = crc64_raw_table(0, rest, sizeof(rest));
+    return crc64_raw_table(crc, b, n);
+}
+#endif
+
+uint64_t srv_crc64nvme(uint64_t crc, const void *p, size_t n)
+{
+    pthread_once(&crc64_once, crc64_init_tables);
+#ifdef CRC64_CLMUL
+    if (crc64_have_clmul && n >= 64)
+        return ~crc64_raw_clmul(~crc, p, n);
+#endif
+    return ~crc64_raw_table(~crc, p, n);
+}
+
+uint64_t srv_crc64nvme_portable(uint64_t crc, const void *p, size_t n)
+{
+    pthread_once(&crc64_once, crc64_init_tables);
+    return ~crc64_raw_table(~crc, p, n);
 }
 
 cof_err srv_cksum_init(struct srv_cksum *c, enum srv_cksum_alg alg)
