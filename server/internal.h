@@ -78,6 +78,11 @@ cof_err ops_put_write(struct srv_req *req, const char *data, size_t n);
  * nothing is sent. Replies itself for the errors that need AWS's wording. */
 cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
 
+/* AWS's answer to an x-amz-checksum-algorithm it does not know (400 InvalidRequest). */
+#define OPS_MSG_BAD_CKSUM_ALG                                                                      \
+    "Checksum algorithm provided is unsupported. Please try again with any of the valid types: "   \
+    "[CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
+
 /* After the whole body: the aws-chunked stream must be complete and of the declared length, and
  * the checksum must match the one sent (header or trailer). Replies itself on failure; fills
  * p->cksum_got. */

@@ -58,8 +58,7 @@ static cof_err plan_mpu_checksum(struct srv_req *req, enum srv_cksum_alg *alg, b
     *alg = calg != NULL ? srv_cksum_parse_name(calg) : SRV_CKSUM_NONE;
     *full = *alg == SRV_CKSUM_CRC64NVME;
     if (calg != NULL && *alg == SRV_CKSUM_NONE)
-        msg = "Checksum algorithm provided is unsupported. Please try again with any of the valid "
-              "types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]";
+        msg = OPS_MSG_BAD_CKSUM_ALG;
     else if (type != NULL && strcmp(type, "FULL_OBJECT") != 0 && strcmp(type, "COMPOSITE") != 0)
         msg = "Value for x-amz-checksum-type header is invalid.";
     else if (type != NULL && calg == NULL)

@@ -1453,10 +1453,7 @@ static cof_err copy_checksum_alg(struct srv_req *req, const struct sto_object *s
         *out = srv_cksum_parse_name(asked);
         if (*out != SRV_CKSUM_NONE)
             return COF_OK;
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                              "Checksum algorithm provided is unsupported. Please try again with "
-                              "any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
-                              NULL, NULL);
+        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, OPS_MSG_BAD_CKSUM_ALG, NULL, NULL);
         return COF_ERR_INVALID_REQUEST;
     }
     if (srv_cks_object(src, keys, ck, sizeof(ck))) {
