@@ -34,8 +34,16 @@ cof_err ops_put_bucket_encryption(struct srv_req *req);
 cof_err ops_get_bucket_encryption(struct srv_req *req);
 cof_err ops_delete_bucket_encryption(struct srv_req *req);
 cof_err ops_list_objects(struct srv_req *req, int version);
-/* max-keys of a listing (default and cap 1000); replies InvalidArgument itself when malformed. */
-cof_err ops_parse_max_keys(struct srv_req *req, size_t *out);
+/* The parameters ListObjects(V2) and ListObjectVersions share. */
+struct ops_list_params {
+    size_t max;         /* max-keys, default and cap 1000 */
+    bool url;           /* encoding-type=url */
+    const char *prefix; /* "" when absent */
+    const char *delim;  /* NULL when absent or empty */
+};
+/* Checks the bucket exists and reads the shared listing parameters; replies itself (NoSuchBucket,
+ * InvalidArgument) on failure. */
+cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out);
 /* A key-like listing element, URL-encoded when the client asked for encoding-type=url. */
 struct srv_xml;
 cof_err ops_xml_key(struct srv_xml *x, const char *name, const char *value, bool url);
@@ -134,5 +142,8 @@ cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
 cof_err ops_check_body_md5(struct srv_req *req);
 /* NoSuchBucket reply naming the bucket. */
 cof_err ops_no_bucket(struct srv_req *req);
+/* Delete<Name>Configuration: removes the bucket's config document name and answers 204 (also
+ * when there was none), NoSuchBucket when the bucket is missing. */
+cof_err ops_delete_bucket_config(struct srv_req *req, const char *name);
 
 #endif

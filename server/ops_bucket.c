@@ -221,8 +221,12 @@ cof_err ops_get_bucket_encryption(struct srv_req *req)
 
 cof_err ops_delete_bucket_encryption(struct srv_req *req)
 {
-    cof_err err =
-        sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION, NULL);
+    return ops_delete_bucket_config(req, CONFIG_ENCRYPTION);
+}
+
+cof_err ops_delete_bucket_config(struct srv_req *req, const char *name)
+{
+    cof_err err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, name, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err != COF_OK && err != COF_ERR_NOT_FOUND)

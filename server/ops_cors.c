@@ -68,13 +68,7 @@ cof_err ops_get_bucket_cors(struct srv_req *req)
 
 cof_err ops_delete_bucket_cors(struct srv_req *req)
 {
-    cof_err err =
-        sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, SRV_CORS_CONFIG, NULL);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
-    if (err != COF_OK && err != COF_ERR_NOT_FOUND)
-        return err;
-    return srv_reply(req, 204, NULL, "", 0);
+    return ops_delete_bucket_config(req, SRV_CORS_CONFIG);
 }
 
 /* The bucket's rules: c->n == 0 when the request names no bucket, the bucket does not exist

@@ -204,7 +204,7 @@ static cof_err run_page(struct srv_req *req, struct list_page *pg, const char *a
     return err;
 }
 
-cof_err ops_parse_max_keys(struct srv_req *req, size_t *out)
+static cof_err parse_max_keys(struct srv_req *req, size_t *out)
 {
     const char *mk = srv_query_get(&req->query, "max-keys");
     *out = LIST_MAX_KEYS;
@@ -259,6 +259,35 @@ static cof_err decode_token(const char *tok, char **out)
     return COF_OK;
 }
 
+cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out)
+{
+    const struct srv_query *q = &req->query;
+    memset(out, 0, sizeof(*out));
+    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    if (err == COF_ERR_NO_BUCKET) {
+        (void)ops_no_bucket(req);
+        return COF_ERR_NO_BUCKET;
+    }
+    if (err != COF_OK)
+        return err;
+    err = parse_max_keys(req, &out->max);
+    if (err != COF_OK)
+        return err;
+    const char *enc = srv_query_get(q, "encoding-type");
+    if (enc != NULL && strcmp(enc, "url") != 0) {
+        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
+                              "Invalid Encoding Method specified in Request", "ArgumentName",
+                              "encoding-type");
+        return COF_ERR_INVALID_ARGUMENT;
+    }
+    out->url = enc != NULL;
+    out->prefix = srv_query_get(q, "prefix") != NULL ? srv_query_get(q, "prefix") : "";
+    out->delim = srv_query_get(q, "delimiter");
+    if (out->delim != NULL && out->delim[0] == '\0')
+        out->delim = NULL;
+    return COF_OK;
+}
+
 cof_err ops_list_objects(struct srv_req *req, int version)
 {
     struct list_page pg;
@@ -268,24 +297,14 @@ cof_err ops_list_objects(struct srv_req *req, int version)
     memset(&pg, 0, sizeof(pg));
     const struct srv_query *q = &req->query;
 
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
+    struct ops_list_params lp;
+    cof_err err = ops_list_params(req, &lp);
     if (err != COF_OK)
         return err;
-    err = ops_parse_max_keys(req, &pg.max);
-    if (err != COF_OK)
-        return err;
-    const char *enc = srv_query_get(q, "encoding-type");
-    if (enc != NULL && strcmp(enc, "url") != 0)
-        return srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                               "Invalid Encoding Method specified in Request", "ArgumentName",
-                               "encoding-type");
-    pg.url = enc != NULL;
-    pg.prefix = srv_query_get(q, "prefix") ? srv_query_get(q, "prefix") : "";
-    pg.delim = srv_query_get(q, "delimiter");
-    if (pg.delim != NULL && pg.delim[0] == '\0')
-        pg.delim = NULL;
+    pg.max = lp.max;
+    pg.url = lp.url;
+    pg.prefix = lp.prefix;
+    pg.delim = lp.delim;
     const char *token = version == 2 ? srv_query_get(q, "continuation-token") : NULL;
     const char *start_after =
         version == 2 ? srv_query_get(q, "start-after") : srv_query_get(q, "marker");

@@ -265,11 +265,5 @@ cof_err ops_get_bucket_tagging(struct srv_req *req)
 
 cof_err ops_delete_bucket_tagging(struct srv_req *req)
 {
-    cof_err err =
-        sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_TAGGING, NULL);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
-    if (err != COF_OK && err != COF_ERR_NOT_FOUND)
-        return err;
-    return srv_reply(req, 204, NULL, "", 0);
+    return ops_delete_bucket_config(req, CONFIG_TAGGING);
 }

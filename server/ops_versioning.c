@@ -291,24 +291,14 @@ cof_err ops_list_object_versions(struct srv_req *req)
     struct ver_page pg;
     struct srv_xml *x = NULL;
     memset(&pg, 0, sizeof(pg));
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
+    struct ops_list_params lp;
+    cof_err err = ops_list_params(req, &lp);
     if (err != COF_OK)
         return err;
-    err = ops_parse_max_keys(req, &pg.max);
-    if (err != COF_OK)
-        return err;
-    const char *enc = srv_query_get(q, "encoding-type");
-    if (enc != NULL && strcmp(enc, "url") != 0)
-        return srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                               "Invalid Encoding Method specified in Request", "ArgumentName",
-                               "encoding-type");
-    pg.url = enc != NULL;
-    pg.prefix = srv_query_get(q, "prefix") != NULL ? srv_query_get(q, "prefix") : "";
-    pg.delim = srv_query_get(q, "delimiter");
-    if (pg.delim != NULL && pg.delim[0] == '\0')
-        pg.delim = NULL;
+    pg.max = lp.max;
+    pg.url = lp.url;
+    pg.prefix = lp.prefix;
+    pg.delim = lp.delim;
     const char *key_marker = srv_query_get(q, "key-marker");
     const char *vid_marker = srv_query_get(q, "version-id-marker");
     if (key_marker != NULL && key_marker[0] == '\0')

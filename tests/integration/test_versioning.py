@@ -454,3 +454,14 @@ def test_tags_belong_to_their_version(s3, raw):
         assert r.status == 404 and r.xml().findtext("Code") == "NoSuchKey"
     finally:
         wipe(s3, b)
+
+
+def test_list_object_versions_bad_parameters(raw, bucket):
+    r = raw("GET", f"/{bucket}?versions&max-keys=abc")
+    assert r.status == 400 and r.xml().findtext("Code") == "InvalidArgument"
+    r = raw("GET", f"/{bucket}?versions&encoding-type=base64")
+    assert r.status == 400 and r.xml().findtext("Code") == "InvalidArgument"
+    r = raw("GET", f"/{bucket}?versions&key-marker=k&version-id-marker=bad")
+    assert r.status == 400 and r.xml().findtext("Code") == "InvalidArgument"
+    r = raw("GET", "/no-such-bucket-versions?versions")
+    assert r.status == 404 and r.xml().findtext("Code") == "NoSuchBucket"
