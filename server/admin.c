@@ -10,10 +10,10 @@
 
 #include "crypto/envelope.h"
 #include "crypto/keyring.h"
-#include "server/kms.h"
-#include "server/rootkeys.h"
+#include "object/kms.h"
+#include "object/rootkeys.h"
 #include "storage/blob.h"
-#include "server/ops.h"
+#include "ops/ops.h"
 #include "storage/meta.h"
 
 void srv_admin_usage(void)

@@ -10,10 +10,10 @@
 
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
-#include "server/internal.h"
-#include "server/kms.h"
-#include "server/objio.h"
-#include "server/ops.h"
+#include "ops/internal.h"
+#include "object/kms.h"
+#include "object/objio.h"
+#include "ops/ops.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
 

@@ -25,9 +25,9 @@
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/tlscert.h"
-#include "server/ops.h"
+#include "ops/ops.h"
 #include "server/s3err.h"
-#include "server/xml.h"
+#include "s3/xml.h"
 
 #define SRV_VERSION_HEADER "coffer-0.1.0"
 

@@ -14,8 +14,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "server/config.h"
-#include "server/route.h"
-#include "server/uri.h"
+#include "s3/route.h"
+#include "s3/uri.h"
 
 struct sto_meta;
 struct sto_blobs;

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "server/auth.h"
-#include "server/uri.h"
+#include "s3/auth.h"
+#include "s3/uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "server/formdata.h"
+#include "s3/formdata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

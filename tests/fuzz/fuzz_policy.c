@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "common/err.h"
-#include "server/policy.h"
+#include "s3/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

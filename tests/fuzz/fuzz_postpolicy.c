@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "server/postpolicy.h"
-#include "server/uri.h"
+#include "s3/postpolicy.h"
+#include "s3/uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

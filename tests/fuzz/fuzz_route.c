@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "server/httpfmt.h"
-#include "server/route.h"
-#include "server/uri.h"
+#include "s3/httpfmt.h"
+#include "s3/route.h"
+#include "s3/uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

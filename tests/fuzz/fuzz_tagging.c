@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/tagging.h"
-#include "server/uri.h"
-#include "server/xml.h"
+#include "s3/tagging.h"
+#include "s3/uri.h"
+#include "s3/xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

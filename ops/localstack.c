@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* LocalStack's internal endpoints: /_localstack/health, /info, /init[/<stage>], and the state
+ * resets (/_localstack/state/reset, /_localstack/state/s3/reset, /moto-api/reset). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "s3/httpfmt.h"
+#include "ops/ops.h"
+#include "storage/meta.h"
+
+#define LS_VERSION "4.0.0-coffer"
+
+static cof_err reply_json(struct srv_req *req, unsigned status, struct cof_buf *b)
+{
+    cof_err err = srv_reply(req, status, "application/json", b->data ? b->data : "", b->len);
+    cof_buf_cleanup(b);
+    return err;
+}
+
+static cof_err health(struct srv_req *req)
+{
+    if (req->is_head)
+        return srv_reply(req, 200, "text/plain", "", 0);
+    struct cof_buf b;
+    cof_buf_init(&b, 4096);
+    const char *state = atomic_load(&req->ctx->s3_used) ? "running" : "available";
+    cof_err err = cof_buf_printf(&b,
+                                 "{\"services\": {\"s3\": \"%s\"}, \"edition\": \"community\", "
+                                 "\"version\": \"%s\"}",
+                                 state, LS_VERSION);
+    if (err != COF_OK) {
+        cof_buf_cleanup(&b);
+        return err;
+    }
+    return reply_json(req, 200, &b);
+}
+
+static cof_err info(struct srv_req *req)
+{
+    struct cof_buf b;
+    char now[32];
+    int64_t ms = ops_now_ms();
+    srv_iso8601_format(ms, now);
+    cof_buf_init(&b, 4096);
+    cof_err err = cof_buf_printf(
+        &b,
+        "{\"version\": \"%s\", \"edition\": \"community\", \"is_license_activated\": false, "
+        "\"session_id\": \"%s\", \"machine_id\": \"coffer\", \"system\": \"linux\", "
+        "\"is_docker\": false, \"server_time_utc\": \"%s\", \"uptime\": %lld}",
+        LS_VERSION, req->ctx->session_id, now, (long long)((ms - req->ctx->start_ms) / 1000));
+    if (err != COF_OK) {
+        cof_buf_cleanup(&b);
+        return err;
+    }
+    return reply_json(req, 200, &b);
+}
+
+/* coffer runs no init scripts: every stage is complete as soon as it serves. */
+static cof_err init(struct srv_req *req)
+{
+    static const char *const stages[] = {"boot", "start", "ready", "shutdown"};
+    struct cof_buf b;
+    cof_buf_init(&b, 4096);
+    cof_err err = COF_OK;
+    const char *stage = req->route.ls_stage;
+    if (stage == NULL) {
+        err = cof_buf_puts(&b, "{\"completed\": {\"BOOT\": true, \"START\": true, \"READY\": "
+                               "true, \"SHUTDOWN\": false}, \"scripts\": []}");
+    } else {
+        bool known = false;
+        for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+            known = known || strcasecmp(stage, stages[i]) == 0;
+        if (!known) {
+            cof_buf_cleanup(&b);
+            return srv_reply(req, 404, "application/json", "{\"error\": \"no such stage\"}",
+                             strlen("{\"error\": \"no such stage\"}"));
+        }
+        err = cof_buf_printf(&b, "{\"completed\": %s, \"scripts\": []}",
+                             strcasecmp(stage, "shutdown") == 0 ? "false" : "true");
+    }
+    if (err != COF_OK) {
+        cof_buf_cleanup(&b);
+        return err;
+    }
+    return reply_json(req, 200, &b);
+}
+
+static cof_err reset(struct srv_req *req)
+{
+    cof_err err = sto_meta_reset(req->ctx->meta);
+    if (err == COF_OK)
+        err = ops_gc_drain(req->ctx);
+    if (err != COF_OK)
+        return err;
+    cof_log_info(req->rid, "state reset: all buckets removed");
+    return srv_reply(req, 200, "application/json", "{}", 2);
+}
+
+cof_err ops_localstack(struct srv_req *req)
+{
+    switch (req->route.op) {
+    case SRV_OP_LS_HEALTH:
+        return health(req);
+    case SRV_OP_LS_INFO:
+        return info(req);
+    case SRV_OP_LS_INIT:
+        return init(req);
+    case SRV_OP_LS_RESET:
+        return reset(req);
+    default:
+        return COF_ERR_METHOD_NOT_ALLOWED;
+    }
+}
