@@ -23,7 +23,7 @@ cof_err ops_put_bucket_cors(struct srv_req *req)
     char *msg = NULL;
     char *doc = NULL;
     size_t len = 0;
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
@@ -31,14 +31,15 @@ cof_err ops_put_bucket_cors(struct srv_req *req)
     if (err == COF_OK)
         err = srv_cors_parse(req->body.data, req->body.len, &c, &msg);
     if (err == COF_ERR_INVALID_REQUEST) {
-        err = srv_reply_error(req, err, msg, NULL, NULL);
+        err = srv_fail_elem(req, err, msg, NULL, NULL);
         goto out;
     }
     /* Stored in the canonical form GetBucketCors returns, which is also what requests read. */
     if (err == COF_OK)
         err = srv_cors_write(&c, &doc, &len);
     if (err == COF_OK)
-        err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, SRV_CORS_CONFIG, doc);
+        err =
+            sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket, SRV_CORS_CONFIG, doc);
     if (err == COF_ERR_NO_BUCKET) {
         err = ops_no_bucket(req);
         goto out;
@@ -56,11 +57,11 @@ cof_err ops_get_bucket_cors(struct srv_req *req)
 {
     char *doc = NULL;
     cof_err err =
-        sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, SRV_CORS_CONFIG, &doc);
+        sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, SRV_CORS_CONFIG, &doc);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_ERR_NOT_FOUND)
-        return srv_reply_error(req, COF_ERR_NO_CORS, NULL, "BucketName", req->route.bucket);
+        return srv_fail_elem(req, COF_ERR_NO_CORS, NULL, "BucketName", req->route.bucket);
     if (err != COF_OK)
         return err;
     return srv_reply_xml(req, 200, doc, strlen(doc));
@@ -82,7 +83,7 @@ static cof_err load_rules(struct srv_req *req, struct srv_cors_config *c, bool *
     if (req->route.bucket == NULL)
         return COF_OK;
     cof_err err =
-        sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, SRV_CORS_CONFIG, &doc);
+        sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, SRV_CORS_CONFIG, &doc);
     if (err == COF_ERR_NO_BUCKET)
         return COF_OK;
     *out_exists = true;
@@ -201,7 +202,7 @@ static cof_err bad_preflight_method(struct srv_req *req, const char *acrm)
     char msg[160];
     snprintf(msg, sizeof(msg), "Invalid Access-Control-Request-Method: %.100s",
              acrm != NULL ? acrm : "null");
-    return srv_reply_error(req, COF_ERR_BAD_REQUEST, msg, NULL, NULL);
+    return srv_fail_elem(req, COF_ERR_BAD_REQUEST, msg, NULL, NULL);
 }
 
 cof_err ops_cors_preflight(struct srv_req *req)
@@ -217,7 +218,7 @@ cof_err ops_cors_preflight(struct srv_req *req)
     if (ls && req->ctx->cfg->cors_disable_custom_s3)
         return gateway_cors(req, origin, true);
     if (origin == NULL)
-        return srv_reply_error(req, COF_ERR_BAD_REQUEST, NO_ORIGIN_MSG, NULL, NULL);
+        return srv_fail_elem(req, COF_ERR_BAD_REQUEST, NO_ORIGIN_MSG, NULL, NULL);
     if (!ls && !preflight_method_ok(acrm))
         return bad_preflight_method(req, acrm);
     err = load_rules(req, &c, &exists);
@@ -231,9 +232,9 @@ cof_err ops_cors_preflight(struct srv_req *req)
             if (err == COF_OK)
                 err = srv_reply(req, 200, NULL, "", 0);
         } else {
-            err = srv_reply_error2(req, COF_ERR_CORS_FORBIDDEN,
-                                   exists ? NOT_ENABLED_MSG : NO_BUCKET_MSG, "Method",
-                                   acrm != NULL ? acrm : "OPTIONS", "ResourceType", "BUCKET");
+            err = srv_fail_elem2(req, COF_ERR_CORS_FORBIDDEN,
+                                 exists ? NOT_ENABLED_MSG : NO_BUCKET_MSG, "Method",
+                                 acrm != NULL ? acrm : "OPTIONS", "ResourceType", "BUCKET");
         }
         goto out;
     }
@@ -242,8 +243,8 @@ cof_err ops_cors_preflight(struct srv_req *req)
     const struct srv_cors_rule *r =
         srv_cors_match(&c, origin, acrm != NULL ? acrm : "OPTIONS", acrh);
     if (r == NULL) {
-        err = srv_reply_error2(req, COF_ERR_CORS_FORBIDDEN, NULL, "Method", acrm, "ResourceType",
-                               "OBJECT");
+        err = srv_fail_elem2(req, COF_ERR_CORS_FORBIDDEN, NULL, "Method", acrm, "ResourceType",
+                             "OBJECT");
         goto out;
     }
     err = srv_cors_rule_headers(r, origin, acrh, emit_header, req);

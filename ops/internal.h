@@ -10,7 +10,7 @@
 #include "common/err.h"
 #include "s3/checksum.h"
 #include "s3/chunked.h"
-#include "server/http.h"
+#include "ops/req.h"
 #include "object/kms.h"
 #include "object/objio.h"
 #include "s3/sse.h"
@@ -87,13 +87,6 @@ cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
  * the checksum must match the one sent (header or trailer). Replies itself on failure; fills
  * p->cksum_got. */
 cof_err ops_body_verify(struct srv_req *req);
-/* The internal stored line recording an SSE-S3 object's checksum in clear ("coffer-checksum");
- * SSE-C and SSE-KMS objects keep theirs sealed instead (server/cksum_store.h). */
-#define OPS_INTERNAL_CHECKSUM "coffer-checksum"
-/* An upload's declared x-amz-checksum-algorithm (composite checksum of its parts). */
-#define OPS_INTERNAL_MPU_CHECKSUM "coffer-mpu-checksum"
-/* "FULL_OBJECT" when the upload asked for the whole object's CRC (absent: COMPOSITE). */
-#define OPS_INTERNAL_MPU_CHECKSUM_TYPE "coffer-mpu-checksum-type"
 
 /* If-Match/If-None-Match/If-Modified-Since/If-Unmodified-Since in RFC 7232 order; for_copy:
  * every failure is 412 (x-amz-copy-source-if-*), else 304 for the None-Match/Modified pair. */
@@ -103,9 +96,6 @@ cof_err ops_eval_conditions(const char *if_match, const char *if_none_match, con
  * source names no version. */
 cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key,
                               char **out_version);
-
-/* Appends "coffer-checksum:ALG value" to a stored header block. Takes *block. */
-cof_err ops_add_checksum_line(char **block, enum srv_cksum_alg alg, const char *b64);
 
 /* Frees what a write_enc holds (keys wiped). */
 void ops_write_enc_cleanup(struct write_enc *e);
@@ -127,9 +117,6 @@ void ops_add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
 cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg);
 /* NoSuchBucket reply when the bucket is missing. */
 cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket);
-/* The secret of access key ak from the configured "AK:SECRET,..." list; false when unknown.
- * The caller wipes out. */
-bool ops_secret_for(const char *creds, const char *ak, char *out, size_t n);
 /* Content-Length: *out_present, *out. COF_ERR_INVALID_ARGUMENT when malformed. */
 cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present);
 /* Publishes a new object row and unlinks the blob it replaced. */

@@ -176,8 +176,8 @@ static cof_err run_page(struct srv_req *req, struct list_page *pg, const char *a
         size_t before = pg->count;
         /* One row more than needed tells whether the page is truncated. */
         size_t limit = pg->max - pg->count + 1;
-        err = sto_meta_list_objects(req->ctx->meta, req->route.bucket, from, inclusive, pg->prefix,
-                                    limit, on_row, pg);
+        err = sto_meta_list_objects(req->ctx->obj.meta, req->route.bucket, from, inclusive,
+                                    pg->prefix, limit, on_row, pg);
         if (err == COF_OK)
             err = pg->err;
         if (err != COF_OK || pg->truncated)
@@ -214,9 +214,9 @@ static cof_err parse_max_keys(struct srv_req *req, size_t *out)
     errno = 0;
     long long v = strtoll(mk, &end, 10);
     if (end == mk || *end != '\0' || errno != 0 || v < 0) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "Provided max-keys not an integer or within integer range",
-                              "ArgumentName", "max-keys");
+        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                            "Provided max-keys not an integer or within integer range",
+                            "ArgumentName", "max-keys");
         return COF_ERR_INVALID_ARGUMENT;
     }
     *out = v > LIST_MAX_KEYS ? LIST_MAX_KEYS : (size_t)v;
@@ -263,7 +263,7 @@ cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out)
 {
     const struct srv_query *q = &req->query;
     memset(out, 0, sizeof(*out));
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET) {
         (void)ops_no_bucket(req);
         return COF_ERR_NO_BUCKET;
@@ -275,9 +275,9 @@ cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out)
         return err;
     const char *enc = srv_query_get(q, "encoding-type");
     if (enc != NULL && strcmp(enc, "url") != 0) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "Invalid Encoding Method specified in Request", "ArgumentName",
-                              "encoding-type");
+        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                            "Invalid Encoding Method specified in Request", "ArgumentName",
+                            "encoding-type");
         return COF_ERR_INVALID_ARGUMENT;
     }
     out->url = enc != NULL;
@@ -288,7 +288,7 @@ cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out)
     return COF_OK;
 }
 
-cof_err ops_list_objects(struct srv_req *req, int version)
+static cof_err list_objects(struct srv_req *req, int version)
 {
     struct list_page pg;
     struct srv_xml *x = NULL;
@@ -316,7 +316,7 @@ cof_err ops_list_objects(struct srv_req *req, int version)
     if (token != NULL) {
         err = decode_token(token, &cursor);
         if (err != COF_OK)
-            return srv_reply_error(req, err, NULL, "ArgumentName", "continuation-token");
+            return srv_fail_elem(req, err, NULL, "ArgumentName", "continuation-token");
     }
     const char *after = cursor != NULL ? cursor : start_after;
     if (after != NULL && after[0] == '\0')
@@ -388,4 +388,14 @@ out:
     free(pg.seek);
     srv_xml_free(x);
     return err;
+}
+
+cof_err ops_list_objects_v1(struct srv_req *req)
+{
+    return list_objects(req, 1);
+}
+
+cof_err ops_list_objects_v2(struct srv_req *req)
+{
+    return list_objects(req, 2);
 }

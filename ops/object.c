@@ -8,10 +8,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/clock.h"
+#include "object/stored.h"
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/envelope.h"
+#include "object/gc.h"
 #include "object/cksum_store.h"
 #include "s3/httpfmt.h"
 #include "object/objio.h"
@@ -38,8 +41,6 @@ static const char *const stored_headers[] = {
 };
 #define N_STORED (sizeof(stored_headers) / sizeof(stored_headers[0]))
 
-#define INTERNAL_PREFIX    "coffer-"
-#define INTERNAL_CONTEXT   OPS_INTERNAL_CONTEXT
 #define INTERNAL_BUCKETKEY "coffer-bucket-key"
 #define INTERNAL_DSSE      "coffer-dsse"
 
@@ -106,32 +107,6 @@ cof_err ops_headers_from_request(struct srv_req *req, char **out)
     return err;
 }
 
-/* Calls fn for each stored header line. */
-static void each_stored(const char *block, void (*fn)(void *, const char *, const char *),
-                        void *arg)
-{
-    const char *p = block != NULL ? block : "";
-    char name[256];
-    char value[8192];
-    while (*p != '\0') {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-        const char *colon = memchr(p, ':', len);
-        if (colon != NULL) {
-            size_t nlen = (size_t)(colon - p);
-            size_t vlen = len - nlen - 1;
-            if (nlen < sizeof(name) && vlen < sizeof(value)) {
-                memcpy(name, p, nlen);
-                name[nlen] = '\0';
-                memcpy(value, colon + 1, vlen);
-                value[vlen] = '\0';
-                fn(arg, name, value);
-            }
-        }
-        p += len + (nl != NULL ? 1 : 0);
-    }
-}
-
 /* GetObject's response-* query parameters and the headers they replace. */
 static const struct {
     const char *param;
@@ -148,37 +123,13 @@ static const struct {
 static void add_stored(void *arg, const char *name, const char *value)
 {
     struct srv_req *req = arg;
-    if (strncmp(name, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0)
+    if (strncmp(name, OBJ_STORED_INTERNAL_PREFIX, strlen(OBJ_STORED_INTERNAL_PREFIX)) == 0)
         return; /* coffer's own bookkeeping, never a response header */
     for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
         if (strcasecmp(name, overrides[i].header) == 0 &&
             srv_query_get(&req->query, overrides[i].param) != NULL)
             return; /* replaced by the override below */
     srv_resp_add(req, name, value);
-}
-
-/* Finds an internal stored line ("coffer-...") and copies its value; false if absent. */
-struct find_line {
-    const char *name;
-    char *out;
-    size_t n;
-    bool found;
-};
-
-static void find_stored_cb(void *arg, const char *name, const char *value)
-{
-    struct find_line *f = arg;
-    if (!f->found && strcmp(name, f->name) == 0 && strlen(value) < f->n) {
-        memcpy(f->out, value, strlen(value) + 1);
-        f->found = true;
-    }
-}
-
-bool ops_stored_value(const char *headers, const char *name, char *out, size_t n)
-{
-    struct find_line f = {name, out, n, false};
-    each_stored(headers, find_stored_cb, &f);
-    return f.found;
 }
 
 /* Encryption response headers. SSE-C echoes algorithm and key MD5 and carries no
@@ -193,12 +144,12 @@ void ops_add_sse_headers(struct srv_req *req, const struct sto_object *o,
             srv_resp_add(req, "x-amz-server-side-encryption-customer-key-MD5", ssec->key_md5_b64);
     } else if (o->sse_mode == CRY_MODE_SSE_KMS) {
         char arn[160];
-        srv_kms_arn(req->ctx, o->kek_id != NULL ? o->kek_id : "", arn, sizeof(arn));
+        srv_kms_arn(&req->ctx->obj, o->kek_id != NULL ? o->kek_id : "", arn, sizeof(arn));
         srv_resp_add(req, "x-amz-server-side-encryption",
-                     ops_stored_value(o->headers, INTERNAL_DSSE, v, sizeof(v)) ? "aws:kms:dsse"
+                     obj_stored_value(o->headers, INTERNAL_DSSE, v, sizeof(v)) ? "aws:kms:dsse"
                                                                                : "aws:kms");
         srv_resp_add(req, "x-amz-server-side-encryption-aws-kms-key-id", arn);
-        if (ops_stored_value(o->headers, INTERNAL_BUCKETKEY, v, sizeof(v)))
+        if (obj_stored_value(o->headers, INTERNAL_BUCKETKEY, v, sizeof(v)))
             srv_resp_add(req, "x-amz-server-side-encryption-bucket-key-enabled", "true");
     } else {
         srv_resp_add(req, "x-amz-server-side-encryption", "AES256");
@@ -216,7 +167,7 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o,
     srv_resp_add(req, "ETag", etag);
     srv_resp_add(req, "Accept-Ranges", "bytes");
     ops_add_sse_headers(req, o, ssec);
-    each_stored(o->headers, add_stored, req);
+    obj_stored_each(o->headers, add_stored, req);
     /* AWS: "The number of tags, if any, on the object" (GetObject, HeadObject). */
     char *tags = NULL;
     if (srv_tagging_from_block(o->headers, &tags) == COF_OK && srv_tagging_count(tags) > 0) {
@@ -276,11 +227,11 @@ static cof_err kms_context(struct srv_req *req, const char *hdr, char **out)
     }
     json_decref(obj);
     if (err == COF_ERR_INVALID_ARGUMENT)
-        (void)srv_reply_error(req, err,
-                              "The header 'x-amz-server-side-encryption-context' shall be Base64-"
-                              "encoded UTF-8 string holding JSON which represents a string-string "
-                              "map",
-                              "ArgumentName", "x-amz-server-side-encryption-context");
+        (void)srv_fail_elem(req, err,
+                            "The header 'x-amz-server-side-encryption-context' shall be Base64-"
+                            "encoded UTF-8 string holding JSON which represents a string-string "
+                            "map",
+                            "ArgumentName", "x-amz-server-side-encryption-context");
     return err;
 }
 
@@ -289,7 +240,7 @@ cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg)
 {
     if (err == COF_ERR_KMS_NOT_FOUND || err == COF_ERR_KMS_DISABLED ||
         err == COF_ERR_KMS_INVALID_STATE)
-        (void)srv_reply_error(req, err, msg[0] != '\0' ? msg : NULL, NULL, NULL);
+        (void)srv_fail_elem(req, err, msg[0] != '\0' ? msg : NULL, NULL, NULL);
     return err;
 }
 
@@ -300,7 +251,8 @@ static bool bucket_blocks_ssec(struct srv_req *req)
     char *doc = NULL;
     struct srv_sse_config c;
     memset(&c, 0, sizeof(c));
-    cof_err err = sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, "encryption", &doc);
+    cof_err err =
+        sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, "encryption", &doc);
     bool blocked = req->ctx->cfg->profile == SRV_PROFILE_AWS;
     if (err == COF_OK && srv_xml_parse_sse_config(doc, strlen(doc), &c) == COF_OK)
         blocked = c.blocked_set ? c.block_ssec && !c.block_none : blocked;
@@ -320,35 +272,35 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     struct srv_sse_err e;
     char msg[256];
     memset(out, 0, sizeof(*out));
-    cof_err err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, &out->ssec, &e);
+    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &out->ssec, &e);
     if (out->ssec.present && sse != NULL) {
-        (void)srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT,
-                                  "Server Side Encryption with Customer provided key is "
-                                  "incompatible with the encryption method specified",
-                                  "x-amz-server-side-encryption", sse);
+        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT,
+                           "Server Side Encryption with Customer provided key is "
+                           "incompatible with the encryption method specified",
+                           "x-amz-server-side-encryption", sse);
         return COF_ERR_INVALID_ARGUMENT;
     }
     if (err != COF_OK) {
-        (void)srv_sse_reply(req, &e);
+        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
         return err;
     }
     /* The aws profile wants customer keys and KMS requests over TLS, as AWS does. */
     bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS && !req->tls;
     if (out->ssec.present) {
         if (secure_needed) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                                  "Requests specifying Server Side Encryption with Customer "
-                                  "provided keys must be made over a secure connection.",
-                                  NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                                "Requests specifying Server Side Encryption with Customer "
+                                "provided keys must be made over a secure connection.",
+                                NULL, NULL);
             return COF_ERR_INVALID_REQUEST;
         }
         if (bucket_blocks_ssec(req)) {
-            (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED,
-                                  "The request was denied because this bucket has blocked upload "
-                                  "requests that specify Server Side Encryption with Customer "
-                                  "provided keys (SSE-C). Please specify a different server-side "
-                                  "encryption type.",
-                                  NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_ACCESS_DENIED,
+                                "The request was denied because this bucket has blocked upload "
+                                "requests that specify Server Side Encryption with Customer "
+                                "provided keys (SSE-C). Please specify a different server-side "
+                                "encryption type.",
+                                NULL, NULL);
             return COF_ERR_ACCESS_DENIED;
         }
         return COF_OK;
@@ -359,17 +311,17 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
             kms = true;
             out->dsse = strcmp(sse, "aws:kms:dsse") == 0;
         } else if (strcmp(sse, "AES256") != 0) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                                  "The encryption method specified is not supported",
-                                  "ArgumentName", "x-amz-server-side-encryption");
+            (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                                "The encryption method specified is not supported", "ArgumentName",
+                                "x-amz-server-side-encryption");
             return COF_ERR_INVALID_ARGUMENT;
         }
     }
     if (kms_id != NULL && !kms) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "Server Side Encryption with AWS KMS managed key requires HTTP "
-                              "header x-amz-server-side-encryption : aws:kms",
-                              "ArgumentName", "x-amz-server-side-encryption-aws-kms-key-id");
+        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                            "Server Side Encryption with AWS KMS managed key requires HTTP "
+                            "header x-amz-server-side-encryption : aws:kms",
+                            "ArgumentName", "x-amz-server-side-encryption-aws-kms-key-id");
         return COF_ERR_INVALID_ARGUMENT;
     }
     char *cfg_doc = NULL;
@@ -377,7 +329,8 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     memset(&bucket_cfg, 0, sizeof(bucket_cfg));
     if (sse == NULL) {
         /* The bucket's default encryption applies to writes that ask for none. */
-        err = sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, "encryption", &cfg_doc);
+        err = sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, "encryption",
+                                         &cfg_doc);
         if (err == COF_OK &&
             srv_xml_parse_sse_config(cfg_doc, strlen(cfg_doc), &bucket_cfg) == COF_OK &&
             strncmp(bucket_cfg.algorithm, "aws:kms", 7) == 0) {
@@ -390,17 +343,17 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     }
     if (kms) {
         if (secure_needed) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                                  "Requests specifying Server Side Encryption with AWS KMS managed "
-                                  "keys must be made over a secure connection.",
-                                  NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                                "Requests specifying Server Side Encryption with AWS KMS managed "
+                                "keys must be made over a secure connection.",
+                                NULL, NULL);
             err = COF_ERR_INVALID_ARGUMENT;
         }
         if (err == COF_OK && bk != NULL)
             out->bucket_key = strcasecmp(bk, "true") == 0;
         if (err == COF_OK) {
-            err = srv_kms_resolve(req->ctx, kms_id, !req->ctx->cfg->kms_validate, &out->kms, msg,
-                                  sizeof(msg));
+            err = srv_kms_resolve(&req->ctx->obj, kms_id, !req->ctx->cfg->kms_validate, &out->kms,
+                                  msg, sizeof(msg));
             if (err != COF_OK)
                 (void)ops_kms_fail(req, err, msg);
         }
@@ -422,7 +375,7 @@ void ops_seal_for(struct srv_req *req, const struct write_enc *e, struct objio_s
     else if (e->kms_used)
         objio_seal_sse_kms(e->kms.material, e->kms.id, e->context, seal);
     else
-        objio_seal_sse_s3(req->ctx, seal);
+        objio_seal_sse_s3(&req->ctx->obj, seal);
 }
 
 /* Removes coffer's internal lines from a stored header block (in place). */
@@ -432,7 +385,7 @@ static void strip_internal(char *block)
     while (*r != '\0') {
         char *nl = strchr(r, '\n');
         size_t len = nl != NULL ? (size_t)(nl - r) + 1 : strlen(r);
-        if (strncmp(r, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) != 0) {
+        if (strncmp(r, OBJ_STORED_INTERNAL_PREFIX, strlen(OBJ_STORED_INTERNAL_PREFIX)) != 0) {
             memmove(w, r, len);
             w += len;
         }
@@ -450,31 +403,12 @@ cof_err ops_add_internal(char **block, const struct write_enc *e)
     cof_buf_init(&b, 128 * 1024);
     cof_err err = cof_buf_puts(&b, *block != NULL ? *block : "");
     if (err == COF_OK)
-        err = cof_buf_printf(&b, INTERNAL_CONTEXT ":%s\n", e->context);
+        err = cof_buf_printf(&b, OBJ_STORED_CONTEXT ":%s\n", e->context);
     if (err == COF_OK && e->bucket_key)
         err = cof_buf_puts(&b, INTERNAL_BUCKETKEY ":true\n");
     if (err == COF_OK && e->dsse)
         err = cof_buf_puts(&b, INTERNAL_DSSE ":true\n");
     char *out = NULL;
-    if (err == COF_OK)
-        err = cof_buf_steal(&b, &out);
-    cof_buf_cleanup(&b);
-    if (err == COF_OK) {
-        free(*block);
-        *block = out;
-    }
-    return err;
-}
-
-/* Records an object's checksum as an internal stored line. Takes *block. */
-cof_err ops_add_checksum_line(char **block, enum srv_cksum_alg alg, const char *b64)
-{
-    struct cof_buf b;
-    char *out = NULL;
-    cof_buf_init(&b, 128 * 1024);
-    cof_err err = cof_buf_puts(&b, *block != NULL ? *block : "");
-    if (err == COF_OK)
-        err = cof_buf_printf(&b, OPS_INTERNAL_CHECKSUM ":%s %s\n", srv_cksum_name(alg), b64);
     if (err == COF_OK)
         err = cof_buf_steal(&b, &out);
     cof_buf_cleanup(&b);
@@ -496,9 +430,9 @@ void ops_add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
 
 cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket)
 {
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
-        (void)srv_reply_error(req, err, NULL, "BucketName", bucket);
+        (void)srv_fail_elem(req, err, NULL, "BucketName", bucket);
     return err;
 }
 
@@ -608,7 +542,7 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
             char msg[96];
             snprintf(msg, sizeof(msg), "Value for %s header is invalid.",
                      srv_cksum_header(p->cksum_alg));
-            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
             return COF_ERR_INVALID_REQUEST;
         }
         memcpy(p->cksum_want, v, strlen(v) + 1);
@@ -619,7 +553,7 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
             if (strcasecmp(trailer, srv_cksum_header((enum srv_cksum_alg)a)) == 0)
                 ta = (enum srv_cksum_alg)a;
         if (ta == SRV_CKSUM_NONE || !p->chunked) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_BAD_TRAILER, NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_BAD_TRAILER, NULL, NULL);
             return COF_ERR_INVALID_REQUEST;
         }
         n++;
@@ -627,15 +561,15 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
         p->cksum_in_trailer = true;
     }
     if (n > 1) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_MULTI_CKSUM, NULL, NULL);
+        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_MULTI_CKSUM, NULL, NULL);
         return COF_ERR_INVALID_REQUEST;
     }
     if (n == 0 && sdk != NULL) {
         enum srv_cksum_alg sa = srv_cksum_parse_name(sdk);
         if (sa == SRV_CKSUM_NONE) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                                  "Value for x-amz-sdk-checksum-algorithm header is invalid.", NULL,
-                                  NULL);
+            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                                "Value for x-amz-sdk-checksum-algorithm header is invalid.", NULL,
+                                NULL);
             return COF_ERR_INVALID_REQUEST;
         }
         p->cksum_alg = sa; /* computed and returned, nothing to compare with */
@@ -704,7 +638,7 @@ cof_err ops_put_start(struct srv_req *req, bool chunked)
     }
     cof_err err = plan_checksum(req, p);
     if (err == COF_OK)
-        err = objio_writer_new(req->ctx, req->rid, &p->w);
+        err = objio_writer_new(&req->ctx->obj, req->rid, &p->w);
     return err;
 }
 
@@ -734,9 +668,9 @@ cof_err ops_body_verify(struct srv_req *req)
     if (p->cksum_in_trailer) {
         want = srv_chunked_trailer(&p->dec, srv_cksum_header(p->cksum_alg));
         if (want == NULL) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                                  "The x-amz-trailer checksum was not sent in the trailer.", NULL,
-                                  NULL);
+            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                                "The x-amz-trailer checksum was not sent in the trailer.", NULL,
+                                NULL);
             return COF_ERR_INVALID_REQUEST;
         }
     }
@@ -744,13 +678,13 @@ cof_err ops_body_verify(struct srv_req *req)
         char msg[96];
         snprintf(msg, sizeof(msg), "The %s you specified did not match the calculated checksum.",
                  srv_cksum_name(p->cksum_alg));
-        (void)srv_reply_error(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
+        (void)srv_fail_elem(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
         return COF_ERR_BAD_DIGEST;
     }
     return COF_OK;
 }
 
-cof_err ops_put_object_begin(struct srv_req *req)
+static cof_err put_object_begin(struct srv_req *req)
 {
     char *tags = NULL;
     cof_err err = ops_bucket_must_exist(req, req->route.bucket);
@@ -782,16 +716,16 @@ cof_err ops_put_object_body(struct srv_req *req, const char *data, size_t n)
 cof_err ops_publish(struct srv_req *req, struct sto_object *o)
 {
     char *replaced = NULL;
-    cof_err err = sto_meta_put_object(req->ctx->meta, o, &replaced);
+    cof_err err = sto_meta_put_object(req->ctx->obj.meta, o, &replaced);
     if (err != COF_OK) {
-        ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
+        obj_blob_discard(&req->ctx->obj, req->rid, o->blob_id, false);
         return err;
     }
     if (replaced != NULL) {
-        ops_blob_discard(req->ctx, req->rid, replaced, true);
+        obj_blob_discard(&req->ctx->obj, req->rid, replaced, true);
         free(replaced);
     }
-    ops_gc_if_needed(req->ctx);
+    obj_gc_if_needed(&req->ctx->obj);
     return COF_OK;
 }
 
@@ -815,20 +749,20 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
     ops_add_version_header(req, st, o->version_id);
     o->bucket = strdup(req->route.bucket);
     o->key = strdup(req->route.key);
-    o->mtime_ms = ops_now_ms();
+    o->mtime_ms = cof_now_ms();
     if (o->bucket == NULL || o->key == NULL)
         return COF_ERR_NOMEM;
     err = objio_writer_finish(w, o, seal, md5);
     if (err != COF_OK)
         return err;
     if (want_md5 != NULL && memcmp(md5, want_md5, CRY_MD5_LEN) != 0) {
-        ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
+        obj_blob_discard(&req->ctx->obj, req->rid, o->blob_id, false);
         return COF_ERR_BAD_DIGEST;
     }
     /* The ETag of an SSE-C or SSE-KMS object must not reveal the plaintext's MD5 (AWS: it is
      * not the MD5; for SSE-C it is random). */
     if (seal->mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK) {
-        ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
+        obj_blob_discard(&req->ctx->obj, req->rid, o->blob_id, false);
         return COF_ERR_INTERNAL;
     }
     srv_hex_encode(md5, CRY_MD5_LEN, hex);
@@ -840,7 +774,7 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
         o->etag = NULL;
     }
     if (o->etag == NULL) {
-        ops_blob_discard(req->ctx, req->rid, o->blob_id, false);
+        obj_blob_discard(&req->ctx->obj, req->rid, o->blob_id, false);
         return COF_ERR_NOMEM;
     }
     return ops_publish(req, o);
@@ -971,17 +905,17 @@ cof_err ops_check_read_sse(struct srv_req *req, const struct sto_object *o,
 {
     if (o->sse_mode == CRY_MODE_SSE_C) {
         if (!ssec->present) {
-            (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_SSEC_NEEDED, NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_SSEC_NEEDED, NULL, NULL);
             return COF_ERR_INVALID_REQUEST;
         }
         if (!ssec->md5_sent) {
-            (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
             return COF_ERR_ACCESS_DENIED;
         }
     } else if (ssec->present) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                              "The encryption parameters are not applicable to this object.", NULL,
-                              NULL);
+        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                            "The encryption parameters are not applicable to this object.", NULL,
+                            NULL);
         return COF_ERR_INVALID_REQUEST;
     }
     return COF_OK;
@@ -997,11 +931,11 @@ cof_err ops_prepare_read_keys(struct srv_req *req, const struct sto_object *o,
     rk->keys.customer_key = ssec->key;
     if (o->sse_mode != CRY_MODE_SSE_KMS)
         return COF_OK;
-    cof_err err =
-        srv_kms_load(req->ctx, o->kek_id != NULL ? o->kek_id : "", &rk->kms, msg, sizeof(msg));
+    cof_err err = srv_kms_load(&req->ctx->obj, o->kek_id != NULL ? o->kek_id : "", &rk->kms, msg,
+                               sizeof(msg));
     if (err != COF_OK)
         return ops_kms_fail(req, err, msg);
-    if (!ops_stored_value(o->headers, INTERNAL_CONTEXT, rk->context, sizeof(rk->context)))
+    if (!obj_stored_value(o->headers, OBJ_STORED_CONTEXT, rk->context, sizeof(rk->context)))
         rk->context[0] = '\0';
     rk->keys.kms_material = rk->kms.material;
     rk->keys.enc_context = rk->context[0] != '\0' ? rk->context : NULL;
@@ -1065,14 +999,14 @@ static cof_err reply_delete_marker(struct srv_req *req, const struct sto_object 
     srv_resp_add(req, "x-amz-delete-marker", "true");
     srv_resp_add(req, "x-amz-version-id", o->version_id);
     if (version_id == NULL) {
-        (void)srv_reply_error(req, COF_ERR_NO_OBJECT, NULL, "Key", o->key);
+        (void)srv_fail_elem(req, COF_ERR_NO_OBJECT, NULL, "Key", o->key);
         return COF_ERR_NO_OBJECT;
     }
     srv_http_date_format(o->mtime_ms / 1000, date);
     srv_resp_add(req, "Last-Modified", date);
     srv_resp_add(req, "Allow", "DELETE");
-    (void)srv_reply_error2(req, COF_ERR_METHOD_NOT_ALLOWED, NULL, "Method",
-                           req->is_head ? "HEAD" : "GET", "ResourceType", "DeleteMarker");
+    (void)srv_fail_elem2(req, COF_ERR_METHOD_NOT_ALLOWED, NULL, "Method",
+                         req->is_head ? "HEAD" : "GET", "ResourceType", "DeleteMarker");
     return COF_ERR_METHOD_NOT_ALLOWED;
 }
 
@@ -1082,18 +1016,18 @@ cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key
 {
     cof_err err = COF_ERR_INTEGRITY;
     for (int attempt = 0; attempt < 8; attempt++) {
-        err = sto_meta_get_version(req->ctx->meta, bucket, key, version_id, o);
+        err = sto_meta_get_version(req->ctx->obj.meta, bucket, key, version_id, o);
         if (err == COF_ERR_NO_BUCKET) {
-            (void)srv_reply_error(req, err, NULL, "BucketName", bucket);
+            (void)srv_fail_elem(req, err, NULL, "BucketName", bucket);
             return err;
         }
         if (err == COF_ERR_NO_OBJECT && version_id != NULL) {
-            (void)srv_reply_error2(req, COF_ERR_NO_SUCH_VERSION, NULL, "Key", key, "VersionId",
-                                   version_id);
+            (void)srv_fail_elem2(req, COF_ERR_NO_SUCH_VERSION, NULL, "Key", key, "VersionId",
+                                 version_id);
             return COF_ERR_NO_SUCH_VERSION;
         }
         if (err == COF_ERR_NO_OBJECT) {
-            (void)srv_reply_error(req, err, NULL, "Key", key);
+            (void)srv_fail_elem(req, err, NULL, "Key", key);
             return err;
         }
         if (err == COF_OK && o->delete_marker) {
@@ -1108,26 +1042,26 @@ cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key
         struct part_list pl = {NULL, 0, 0};
         bool need_parts = o->part_count > 0 && (out_r != NULL || o->sse_mode == CRY_MODE_SSE_C);
         if (err == COF_OK && need_parts) {
-            err = sto_meta_object_parts(req->ctx->meta, bucket, key, o->version_id, collect_part,
-                                        &pl);
+            err = sto_meta_object_parts(req->ctx->obj.meta, bucket, key, o->version_id,
+                                        collect_part, &pl);
             /* Replaced between the two reads: read the row again. */
             if (err == COF_OK && pl.n != o->part_count)
                 err = COF_ERR_NOT_FOUND;
         }
         if (err == COF_OK && out_r == NULL && o->sse_mode == CRY_MODE_SSE_C) {
             if (o->part_count > 0)
-                err = objio_unwrap_check(req->ctx, o, pl.v[0].blob_id, pl.v[0].kek_id,
+                err = objio_unwrap_check(&req->ctx->obj, o, pl.v[0].blob_id, pl.v[0].kek_id,
                                          pl.v[0].wrapped_dek, pl.v[0].wrapped_len, &rk->keys,
                                          req->rid);
             else
-                err = objio_check_key(req->ctx, o, &rk->keys, req->rid);
+                err = objio_check_key(&req->ctx->obj, o, &rk->keys, req->rid);
         } else if (err == COF_OK && out_r != NULL) {
-            err = objio_reader_open_parts(req->ctx, o, o->part_count > 0 ? pl.v : NULL, pl.n,
+            err = objio_reader_open_parts(&req->ctx->obj, o, o->part_count > 0 ? pl.v : NULL, pl.n,
                                           &rk->keys, req->rid, out_r);
         }
         part_list_cleanup(&pl);
         if (err == COF_ERR_KEY && o->sse_mode == CRY_MODE_SSE_C) {
-            (void)srv_reply_error(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
+            (void)srv_fail_elem(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
             return COF_ERR_ACCESS_DENIED;
         }
         if (err != COF_ERR_NOT_FOUND)
@@ -1161,14 +1095,14 @@ static cof_err part_range(struct srv_req *req, const struct sto_object *o, const
     char *end = NULL;
     long n = strtol(pn, &end, 10);
     if (end == pn || *end != '\0' || n < 1 || n > 10000) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "Part number must be an integer between 1 and 10000, inclusive",
-                              "ArgumentName", "partNumber");
+        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                            "Part number must be an integer between 1 and 10000, inclusive",
+                            "ArgumentName", "partNumber");
         return COF_ERR_INVALID_ARGUMENT;
     }
     size_t parts = o->part_count > 0 ? o->part_count : 1;
     if ((size_t)n > parts) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_PART_NUMBER, NULL, "PartNumberRequested", pn);
+        (void)srv_fail_elem(req, COF_ERR_INVALID_PART_NUMBER, NULL, "PartNumberRequested", pn);
         return COF_ERR_INVALID_PART_NUMBER;
     }
     uint64_t start = 0, size = o->size;
@@ -1176,7 +1110,7 @@ static cof_err part_range(struct srv_req *req, const struct sto_object *o, const
         struct size_walk w = {calloc(parts, sizeof(uint64_t)), 0, parts};
         if (w.sizes == NULL)
             return COF_ERR_NOMEM;
-        cof_err err = sto_meta_object_parts(req->ctx->meta, o->bucket, o->key, o->version_id,
+        cof_err err = sto_meta_object_parts(req->ctx->obj.meta, o->bucket, o->key, o->version_id,
                                             collect_size, &w);
         if (err == COF_OK && w.n != parts)
             err = COF_ERR_INTEGRITY;
@@ -1210,7 +1144,7 @@ static cof_err add_read_version_header(struct srv_req *req, const struct sto_obj
     return COF_OK;
 }
 
-cof_err ops_get_object(struct srv_req *req, int head)
+static cof_err get_object(struct srv_req *req, int head)
 {
     struct sto_object o;
     struct srv_ssec ssec;
@@ -1224,17 +1158,17 @@ cof_err ops_get_object(struct srv_req *req, int head)
     if (g == NULL)
         return COF_ERR_NOMEM;
     g->rid = req->rid;
-    cof_err err = srv_ssec_parse(req, SRV_SSE_OBJECT, false, &ssec, &e);
+    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &e);
     if (err != COF_OK) {
-        (void)srv_sse_reply(req, &e);
+        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
         goto out;
     }
     if (srv_req_header(req, "x-amz-server-side-encryption") != NULL) {
         /* Reads take no SSE-S3/KMS header (AWS GetObject/HeadObject). */
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "x-amz-server-side-encryption header is not supported for this "
-                              "operation.",
-                              "ArgumentName", "x-amz-server-side-encryption");
+        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                            "x-amz-server-side-encryption header is not supported for this "
+                            "operation.",
+                            "ArgumentName", "x-amz-server-side-encryption");
         err = COF_ERR_INVALID_ARGUMENT;
         goto out;
     }
@@ -1286,7 +1220,7 @@ cof_err ops_get_object(struct srv_req *req, int head)
         if (rerr == COF_ERR_INVALID_RANGE) {
             snprintf(num, sizeof(num), "bytes */%llu", (unsigned long long)o.size);
             srv_resp_add(req, "Content-Range", num);
-            err = srv_reply_error(req, COF_ERR_INVALID_RANGE, NULL, "RangeRequested", range);
+            err = srv_fail_elem(req, COF_ERR_INVALID_RANGE, NULL, "RangeRequested", range);
             goto out;
         }
         if (rerr == COF_OK) {
@@ -1345,23 +1279,23 @@ cof_err ops_delete_version(struct srv_req *req, const char *bucket, const char *
     cof_err err = COF_OK;
     if (version_id != NULL) {
         /* A version id deletes that version for good; deleting a missing one succeeds. */
-        err = sto_meta_delete_version(req->ctx->meta, bucket, key, version_id, &out->marker);
+        err = sto_meta_delete_version(req->ctx->obj.meta, bucket, key, version_id, &out->marker);
         if (err == COF_OK || err == COF_ERR_NO_OBJECT)
             snprintf(out->version_id, sizeof(out->version_id), "%s", version_id);
         if (err == COF_OK)
-            (void)ops_gc_drain(req->ctx);
+            (void)obj_gc_drain(&req->ctx->obj);
         return err == COF_ERR_NO_OBJECT ? COF_OK : err;
     }
     err = ops_versioning_get(req, bucket, &st);
     if (err != COF_OK)
         return err;
     if (st == OPS_UNVERSIONED) {
-        err = sto_meta_delete_object(req->ctx->meta, bucket, key, &removed);
+        err = sto_meta_delete_object(req->ctx->obj.meta, bucket, key, &removed);
         if (removed != NULL) {
-            ops_blob_discard(req->ctx, req->rid, removed, true);
+            obj_blob_discard(&req->ctx->obj, req->rid, removed, true);
             free(removed);
         }
-        ops_gc_if_needed(req->ctx);
+        obj_gc_if_needed(&req->ctx->obj);
         return err == COF_ERR_NO_OBJECT ? COF_OK : err;
     }
     /* Versioned: a delete marker becomes the current version (the null one when suspended,
@@ -1369,21 +1303,21 @@ cof_err ops_delete_version(struct srv_req *req, const char *bucket, const char *
     struct sto_object m = {0};
     m.bucket = strdup(bucket);
     m.key = strdup(key);
-    m.mtime_ms = ops_now_ms();
+    m.mtime_ms = cof_now_ms();
     m.delete_marker = true;
     err = m.bucket != NULL && m.key != NULL ? ops_version_new(st, &m.version_id) : COF_ERR_NOMEM;
     if (err == COF_OK)
-        err = sto_meta_put_object(req->ctx->meta, &m, &removed);
+        err = sto_meta_put_object(req->ctx->obj.meta, &m, &removed);
     if (err == COF_OK) {
         out->marker = true;
         snprintf(out->version_id, sizeof(out->version_id), "%s", m.version_id);
     }
     if (removed != NULL) {
-        ops_blob_discard(req->ctx, req->rid, removed, true);
+        obj_blob_discard(&req->ctx->obj, req->rid, removed, true);
         free(removed);
     }
     sto_object_cleanup(&m);
-    ops_gc_if_needed(req->ctx);
+    obj_gc_if_needed(&req->ctx->obj);
     return err;
 }
 
@@ -1453,7 +1387,7 @@ static cof_err copy_checksum_alg(struct srv_req *req, const struct sto_object *s
         *out = srv_cksum_parse_name(asked);
         if (*out != SRV_CKSUM_NONE)
             return COF_OK;
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, OPS_MSG_BAD_CKSUM_ALG, NULL, NULL);
+        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, OPS_MSG_BAD_CKSUM_ALG, NULL, NULL);
         return COF_ERR_INVALID_REQUEST;
     }
     if (srv_cks_object(src, keys, ck, sizeof(ck))) {
@@ -1499,9 +1433,9 @@ cof_err ops_copy_object(struct srv_req *req)
     err = ops_plan_write_enc(req, &dst_enc);
     if (err != COF_OK)
         goto out;
-    err = srv_ssec_parse(req, SRV_SSE_COPY_SOURCE, false, &src_key, &e);
+    err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &e);
     if (err != COF_OK) {
-        (void)srv_sse_reply(req, &e);
+        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
         goto out;
     }
     const char *directive = srv_req_header(req, "x-amz-metadata-directive");
@@ -1510,8 +1444,8 @@ cof_err ops_copy_object(struct srv_req *req)
         if (strcmp(directive, "REPLACE") == 0) {
             replace = true;
         } else if (strcmp(directive, "COPY") != 0) {
-            err = srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, "Unknown metadata directive.",
-                                  "ArgumentName", "x-amz-metadata-directive");
+            err = srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, "Unknown metadata directive.",
+                                "ArgumentName", "x-amz-metadata-directive");
             goto out;
         }
     }
@@ -1523,8 +1457,8 @@ cof_err ops_copy_object(struct srv_req *req)
         if (strcmp(tdir, "REPLACE") == 0) {
             tags_replace = true;
         } else if (strcmp(tdir, "COPY") != 0) {
-            err = srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT, "Unknown tagging directive.",
-                                      "x-amz-tagging-directive", tdir);
+            err = srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Unknown tagging directive.",
+                               "x-amz-tagging-directive", tdir);
             if (err == COF_OK)
                 err = COF_ERR_INVALID_ARGUMENT;
             goto out;
@@ -1548,7 +1482,7 @@ cof_err ops_copy_object(struct srv_req *req)
     bool explicit_default = false;
     if (strcmp(sbucket, req->route.bucket) == 0 && strcmp(skey, req->route.key) == 0) {
         char *cfg = NULL;
-        explicit_default = sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket,
+        explicit_default = sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket,
                                                       "encryption", &cfg) == COF_OK;
         free(cfg);
     }
@@ -1589,7 +1523,7 @@ cof_err ops_copy_object(struct srv_req *req)
     err = copy_checksum_alg(req, &src, &rk.keys, &calg);
     if (err != COF_OK)
         goto out;
-    err = objio_writer_new(req->ctx, req->rid, &w);
+    err = objio_writer_new(&req->ctx->obj, req->rid, &w);
     buf = malloc(CRY_SEG_SIZE);
     if (err == COF_OK && buf == NULL)
         err = COF_ERR_NOMEM;
@@ -1715,11 +1649,11 @@ cof_err ops_get_object_attributes(struct srv_req *req)
     memset(&rk, 0, sizeof(rk));
     const char *want = srv_req_header(req, "x-amz-object-attributes");
     if (want == NULL || !attrs_valid(want))
-        return srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, "Invalid attribute name specified.",
-                               "ArgumentName", "x-amz-object-attributes");
-    cof_err err = srv_ssec_parse(req, SRV_SSE_OBJECT, false, &ssec, &e);
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, "Invalid attribute name specified.",
+                             "ArgumentName", "x-amz-object-attributes");
+    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &e);
     if (err != COF_OK) {
-        (void)srv_sse_reply(req, &e);
+        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
         goto out;
     }
     const char *version_id = NULL;
@@ -1759,8 +1693,8 @@ cof_err ops_get_object_attributes(struct srv_req *req)
     }
     if (attr_wanted(want, "ObjectParts") && o.part_count > 0) {
         struct part_list pl = {NULL, 0, 0};
-        err =
-            sto_meta_object_parts(req->ctx->meta, o.bucket, o.key, o.version_id, collect_part, &pl);
+        err = sto_meta_object_parts(req->ctx->obj.meta, o.bucket, o.key, o.version_id, collect_part,
+                                    &pl);
         if (err == COF_OK) {
             srv_xml_open(x, "ObjectParts");
             srv_xml_elem_u64(x, "PartsCount", o.part_count); /* TotalPartsCount in the API */
@@ -1797,3 +1731,16 @@ out:
     sto_object_cleanup(&o);
     return err;
 }
+
+cof_err ops_get_object(struct srv_req *req)
+{
+    return get_object(req, 0);
+}
+
+cof_err ops_head_object(struct srv_req *req)
+{
+    return get_object(req, 1);
+}
+
+const struct srv_op_stream ops_put_object_stream = {put_object_begin, ops_put_object_body,
+                                                    ops_put_object_cleanup};

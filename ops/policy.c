@@ -26,83 +26,13 @@
 #define OWNER_ACCOUNT "000000000000"
 #define OWNER_ROOT    "arn:aws:iam::" OWNER_ACCOUNT ":root"
 
-/* The IAM action each operation is authorized as (AWS's "Actions defined by Amazon S3" and the
- * per-operation "Permissions" sections). NULL: not subject to bucket policies (service-level
- * or LocalStack endpoints, or refused before it could run). */
-static const char *const op_actions[SRV_OP__COUNT] = {
-    /* CreateBucket is not here: a bucket that does not exist yet has no policy, and one that
-     * does answers BucketAlreadyOwnedByYou whoever asks. */
-    [SRV_OP_HEAD_BUCKET] = "s3:ListBucket",
-    [SRV_OP_DELETE_BUCKET] = "s3:DeleteBucket",
-    [SRV_OP_GET_BUCKET_LOCATION] = "s3:GetBucketLocation",
-    [SRV_OP_PUT_BUCKET_ENCRYPTION] = "s3:PutEncryptionConfiguration",
-    [SRV_OP_GET_BUCKET_ENCRYPTION] = "s3:GetEncryptionConfiguration",
-    /* DeleteBucketEncryption has no action of its own. */
-    [SRV_OP_DELETE_BUCKET_ENCRYPTION] = "s3:PutEncryptionConfiguration",
-    [SRV_OP_LIST_OBJECTS] = "s3:ListBucket",
-    [SRV_OP_LIST_OBJECTS_V2] = "s3:ListBucket",
-    /* DeleteObjects: each key is checked as s3:DeleteObject by the handler. */
-    [SRV_OP_PUT_OBJECT] = "s3:PutObject",
-    [SRV_OP_COPY_OBJECT] = "s3:PutObject", /* + s3:GetObject on the source */
-    [SRV_OP_GET_OBJECT] = "s3:GetObject",
-    [SRV_OP_HEAD_OBJECT] = "s3:GetObject",
-    [SRV_OP_DELETE_OBJECT] = "s3:DeleteObject",
-    [SRV_OP_CREATE_MULTIPART] = "s3:PutObject",
-    [SRV_OP_UPLOAD_PART] = "s3:PutObject",
-    [SRV_OP_COMPLETE_MULTIPART] = "s3:PutObject",
-    [SRV_OP_ABORT_MULTIPART] = "s3:AbortMultipartUpload",
-    [SRV_OP_LIST_PARTS] = "s3:ListMultipartUploadParts",
-    [SRV_OP_LIST_MULTIPART_UPLOADS] = "s3:ListBucketMultipartUploads",
-    [SRV_OP_UPLOAD_PART_COPY] = "s3:PutObject", /* + s3:GetObject on the source */
-    [SRV_OP_GET_OBJECT_ATTRIBUTES] = "s3:GetObjectAttributes",
-    [SRV_OP_PUT_BUCKET_POLICY] = "s3:PutBucketPolicy",
-    [SRV_OP_GET_BUCKET_POLICY] = "s3:GetBucketPolicy",
-    [SRV_OP_DELETE_BUCKET_POLICY] = "s3:DeleteBucketPolicy",
-    [SRV_OP_GET_BUCKET_POLICY_STATUS] = "s3:GetBucketPolicyStatus",
-    [SRV_OP_PUT_BUCKET_VERSIONING] = "s3:PutBucketVersioning",
-    [SRV_OP_GET_BUCKET_VERSIONING] = "s3:GetBucketVersioning",
-    [SRV_OP_LIST_OBJECT_VERSIONS] = "s3:ListBucketVersions",
-    [SRV_OP_PUT_OBJECT_TAGGING] = "s3:PutObjectTagging",
-    [SRV_OP_GET_OBJECT_TAGGING] = "s3:GetObjectTagging",
-    [SRV_OP_DELETE_OBJECT_TAGGING] = "s3:DeleteObjectTagging",
-    [SRV_OP_PUT_BUCKET_TAGGING] = "s3:PutBucketTagging",
-    [SRV_OP_GET_BUCKET_TAGGING] = "s3:GetBucketTagging",
-    /* DeleteBucketTagging has no action of its own. */
-    [SRV_OP_DELETE_BUCKET_TAGGING] = "s3:PutBucketTagging",
-    [SRV_OP_PUT_BUCKET_CORS] = "s3:PutBucketCORS",
-    [SRV_OP_GET_BUCKET_CORS] = "s3:GetBucketCORS",
-    /* DeleteBucketCors has no action of its own; a preflight is never authorized by policy. */
-    [SRV_OP_DELETE_BUCKET_CORS] = "s3:PutBucketCORS",
-};
-
-/* Operations on one version (?versionId=) are authorized as their *Version action. */
-static const struct {
-    enum srv_op op;
-    const char *action;
-} version_actions[] = {
-    {SRV_OP_GET_OBJECT, "s3:GetObjectVersion"},
-    {SRV_OP_HEAD_OBJECT, "s3:GetObjectVersion"},
-    {SRV_OP_DELETE_OBJECT, "s3:DeleteObjectVersion"},
-    {SRV_OP_GET_OBJECT_ATTRIBUTES, "s3:GetObjectVersionAttributes"},
-    {SRV_OP_PUT_OBJECT_TAGGING, "s3:PutObjectVersionTagging"},
-    {SRV_OP_GET_OBJECT_TAGGING, "s3:GetObjectVersionTagging"},
-    {SRV_OP_DELETE_OBJECT_TAGGING, "s3:DeleteObjectVersionTagging"},
-};
-
-const char *ops_policy_action(enum srv_op op)
+/* The action of this request: its operation's (ops/optable.def), or the *Version one when it
+ * names a version. NULL: bucket policies do not apply. */
+static const char *request_action(const struct srv_req *req)
 {
-    return (unsigned)op < SRV_OP__COUNT ? op_actions[op] : NULL;
-}
-
-/* The action of this request: its operation's, or the *Version one when it names a version. */
-static const char *request_action(struct srv_req *req)
-{
-    enum srv_op op = req->route.op;
-    if (srv_query_get(&req->query, "versionId") != NULL)
-        for (size_t i = 0; i < sizeof(version_actions) / sizeof(version_actions[0]); i++)
-            if (version_actions[i].op == op)
-                return version_actions[i].action;
-    return ops_policy_action(op);
+    if (req->op->version_action != NULL && srv_query_get(&req->query, "versionId") != NULL)
+        return req->op->version_action;
+    return req->op->action;
 }
 
 /* ---- who is asking ---- */
@@ -221,7 +151,7 @@ static bool stored_tag(struct key_ctx *kc, const char *tag, char *out, size_t n)
         char *canon = NULL;
         const char *vid = srv_query_get(&kc->req->query, "versionId");
         kc->existing_read = true;
-        if (sto_meta_get_version(kc->req->ctx->meta, kc->req->route.bucket, kc->key, vid, &o) ==
+        if (sto_meta_get_version(kc->req->ctx->obj.meta, kc->req->route.bucket, kc->key, vid, &o) ==
             COF_OK) {
             if (!o.delete_marker && srv_tagging_from_block(o.headers, &canon) == COF_OK &&
                 srv_query_parse(canon, &kc->existing) != COF_OK)
@@ -237,12 +167,6 @@ static bool stored_tag(struct key_ctx *kc, const char *tag, char *out, size_t n)
     return true;
 }
 
-static bool part_of_upload(enum srv_op op)
-{
-    return op == SRV_OP_UPLOAD_PART || op == SRV_OP_UPLOAD_PART_COPY ||
-           op == SRV_OP_COMPLETE_MULTIPART;
-}
-
 static const struct sto_upload *upload_of(struct key_ctx *kc)
 {
     struct srv_req *req = kc->req;
@@ -250,7 +174,7 @@ static const struct sto_upload *upload_of(struct key_ctx *kc)
         const char *id = srv_query_get(&req->query, "uploadId");
         kc->upload_state = -1;
         if (id != NULL && kc->key != NULL &&
-            sto_meta_upload_get(req->ctx->meta, req->route.bucket, kc->key, id, &kc->upload) ==
+            sto_meta_upload_get(req->ctx->obj.meta, req->route.bucket, kc->key, id, &kc->upload) ==
                 COF_OK)
             kc->upload_state = 1;
     }
@@ -272,7 +196,7 @@ static bool upload_sse_key(struct key_ctx *kc, const char *hdr, struct srv_polic
     if (strcasecmp(hdr, "x-amz-server-side-encryption-aws-kms-key-id") == 0) {
         if (u->sse_mode != CRY_MODE_SSE_KMS)
             return false;
-        srv_kms_arn(kc->req->ctx, u->kek_id != NULL ? u->kek_id : "", out->scratch,
+        srv_kms_arn(&kc->req->ctx->obj, u->kek_id != NULL ? u->kek_id : "", out->scratch,
                     sizeof(out->scratch));
         return one(out, out->scratch);
     }
@@ -290,7 +214,7 @@ static bool lookup_key(void *arg, const char *name, struct srv_policy_values *ou
     if (strncasecmp(name, "s3:", 3) == 0) {
         const char *rest = name + 3;
         if (strncasecmp(rest, "x-amz-server-side-encryption", 28) == 0 &&
-            part_of_upload(req->route.op))
+            (req->op->flags & OPF_IN_UPLOAD) != 0)
             return upload_sse_key(kc, rest, out);
         for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++) {
             if (strcasecmp(rest, header_keys[i]) == 0)
@@ -421,7 +345,7 @@ static cof_err load_policy(struct srv_req *req, const char *bucket, struct srv_p
     const char *msg = NULL;
     bool odd = false;
     *out = NULL;
-    cof_err err = sto_meta_get_bucket_config(req->ctx->meta, bucket, CONFIG_POLICY, &doc);
+    cof_err err = sto_meta_get_bucket_config(req->ctx->obj.meta, bucket, CONFIG_POLICY, &doc);
     if (err == COF_ERR_NOT_FOUND)
         return COF_OK;
     if (err != COF_OK)
@@ -499,25 +423,18 @@ cof_err ops_policy_check_action(struct srv_req *req, const char *action, const c
     return COF_ERR_ACCESS_DENIED;
 }
 
-static bool is_policy_op(enum srv_op op)
-{
-    return op == SRV_OP_PUT_BUCKET_POLICY || op == SRV_OP_GET_BUCKET_POLICY ||
-           op == SRV_OP_DELETE_BUCKET_POLICY || op == SRV_OP_GET_BUCKET_POLICY_STATUS;
-}
-
 cof_err ops_policy_check(struct srv_req *req)
 {
-    enum srv_op op = req->route.op;
     const char *action = request_action(req);
     char *src_bucket = NULL, *src_key = NULL, *src_version = NULL;
     struct srv_policy *src_policy = NULL;
     cof_err err = COF_OK;
 
-    if (req->route.bucket == NULL || (action == NULL && op != SRV_OP_DELETE_OBJECTS))
+    if (req->route.bucket == NULL || (action == NULL && (req->op->flags & OPF_POLICY_PER_KEY) == 0))
         return COF_OK;
     /* AWS: the account root can always manage the bucket policy, so a policy can never lock
      * its owner out of fixing it. */
-    if (is_policy_op(op) && strcmp(req->principal, OWNER_ROOT) == 0)
+    if ((req->op->flags & OPF_POLICY_ADMIN) != 0 && strcmp(req->principal, OWNER_ROOT) == 0)
         return COF_OK;
     err = load_policy(req, req->route.bucket, &req->policy);
     if (err == COF_ERR_NO_BUCKET)
@@ -531,7 +448,7 @@ cof_err ops_policy_check(struct srv_req *req)
     }
     /* A copy also reads its source: s3:GetObject under the source bucket's policy. */
     const char *cs = srv_req_header(req, "x-amz-copy-source");
-    if ((op == SRV_OP_COPY_OBJECT || op == SRV_OP_UPLOAD_PART_COPY) && cs != NULL &&
+    if ((req->op->flags & OPF_READS_COPY_SOURCE) != 0 && cs != NULL &&
         ops_parse_copy_source(cs, &src_bucket, &src_key, &src_version) == COF_OK) {
         const char *read = src_version != NULL ? "s3:GetObjectVersion" : "s3:GetObject";
         err = load_policy(req, src_bucket, &src_policy);
@@ -559,14 +476,14 @@ cof_err ops_put_bucket_policy(struct srv_req *req)
     bool odd = false;
     char *text = NULL;
     bool aws = req->ctx->cfg->profile == SRV_PROFILE_AWS;
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err != COF_OK)
         return err;
     if (req->body_err == COF_ERR_TOO_LARGE)
-        return srv_reply_error(req, COF_ERR_MALFORMED_POLICY,
-                               "Policy exceeds the maximum allowed document size.", NULL, NULL);
+        return srv_fail_elem(req, COF_ERR_MALFORMED_POLICY,
+                             "Policy exceeds the maximum allowed document size.", NULL, NULL);
     err = ops_check_body_md5(req);
     if (err != COF_OK)
         return err;
@@ -574,7 +491,7 @@ cof_err ops_put_bucket_policy(struct srv_req *req)
                            req->route.bucket, aws, &p, &msg, &odd);
     if (err == COF_ERR_MALFORMED_POLICY) {
         cof_log_info(req->rid, "PutBucketPolicy on %s: %s", req->route.bucket, msg);
-        return srv_reply_error(req, err, msg, NULL, NULL);
+        return srv_fail_elem(req, err, msg, NULL, NULL);
     }
     if (err != COF_OK)
         return err;
@@ -592,10 +509,10 @@ cof_err ops_put_bucket_policy(struct srv_req *req)
     text[req->body.len] = '\0';
     if (strlen(text) != req->body.len) {
         free(text);
-        return srv_reply_error(req, COF_ERR_MALFORMED_POLICY, "This policy contains invalid Json",
-                               NULL, NULL);
+        return srv_fail_elem(req, COF_ERR_MALFORMED_POLICY, "This policy contains invalid Json",
+                             NULL, NULL);
     }
-    err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_POLICY, text);
+    err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_POLICY, text);
     free(text);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
@@ -608,11 +525,11 @@ cof_err ops_get_bucket_policy(struct srv_req *req)
 {
     char *doc = NULL;
     cof_err err =
-        sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_POLICY, &doc);
+        sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_POLICY, &doc);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_ERR_NOT_FOUND)
-        return srv_reply_error(req, COF_ERR_NO_SUCH_POLICY, NULL, "BucketName", req->route.bucket);
+        return srv_fail_elem(req, COF_ERR_NO_SUCH_POLICY, NULL, "BucketName", req->route.bucket);
     if (err != COF_OK)
         return err;
     err = srv_reply(req, 200, "application/json", doc, strlen(doc));
@@ -629,7 +546,7 @@ cof_err ops_get_bucket_policy_status(struct srv_req *req)
 {
     struct srv_policy *p = NULL;
     struct srv_xml *x = NULL;
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
@@ -637,7 +554,7 @@ cof_err ops_get_bucket_policy_status(struct srv_req *req)
     if (err != COF_OK)
         return err;
     if (p == NULL)
-        return srv_reply_error(req, COF_ERR_NO_SUCH_POLICY, NULL, "BucketName", req->route.bucket);
+        return srv_fail_elem(req, COF_ERR_NO_SUCH_POLICY, NULL, "BucketName", req->route.bucket);
     bool pub = srv_policy_is_public(p);
     srv_policy_free(p);
     err = srv_xml_new("PolicyStatus", &x);

@@ -20,12 +20,12 @@ cof_err ops_reply_tag_err(struct srv_req *req, const struct srv_tag_err *e, cons
 {
     switch (e->code) {
     case COF_ERR_INVALID_TAG:
-        return srv_reply_error(req, e->code, e->message, e->tag_key[0] != '\0' ? "TagKey" : NULL,
-                               e->tag_key);
+        return srv_fail_elem(req, e->code, e->message, e->tag_key[0] != '\0' ? "TagKey" : NULL,
+                             e->tag_key);
     case COF_ERR_BAD_REQUEST:
-        return srv_reply_error(req, e->code, e->message, NULL, NULL);
+        return srv_fail_elem(req, e->code, e->message, NULL, NULL);
     case COF_ERR_INVALID_ARGUMENT:
-        return srv_reply_error_arg(req, e->code, e->message, "x-amz-tagging", header);
+        return srv_fail_arg(req, e->code, e->message, "x-amz-tagging", header);
     default: /* MalformedXML, TOO_LARGE (MalformedXML too), NOMEM: the generic reply */
         return COF_OK;
     }
@@ -73,24 +73,24 @@ cof_err ops_object_version(struct srv_req *req, const char *bucket, const char *
                            const char *version_id, struct sto_object *out)
 {
     if (version_id != NULL && !ops_version_id_valid(version_id)) {
-        (void)srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
-                                  "versionId", version_id);
+        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
+                           "versionId", version_id);
         return COF_ERR_INVALID_ARGUMENT;
     }
-    cof_err err = sto_meta_get_version(req->ctx->meta, bucket, key, version_id, out);
+    cof_err err = sto_meta_get_version(req->ctx->obj.meta, bucket, key, version_id, out);
     if (err == COF_ERR_NO_BUCKET) {
-        (void)srv_reply_error(req, err, NULL, "BucketName", bucket);
+        (void)srv_fail_elem(req, err, NULL, "BucketName", bucket);
     } else if (err == COF_ERR_NO_OBJECT && version_id != NULL) {
         err = COF_ERR_NO_SUCH_VERSION;
-        (void)srv_reply_error2(req, err, NULL, "Key", key, "VersionId", version_id);
+        (void)srv_fail_elem2(req, err, NULL, "Key", key, "VersionId", version_id);
     } else if (err == COF_ERR_NO_OBJECT) {
-        (void)srv_reply_error(req, err, NULL, "Key", key);
+        (void)srv_fail_elem(req, err, NULL, "Key", key);
     } else if (err == COF_OK && out->delete_marker) {
         /* A delete marker has no tags: 404 as the current version, 405 by version id. */
         srv_resp_add(req, "x-amz-delete-marker", "true");
         srv_resp_add(req, "x-amz-version-id", out->version_id);
         err = version_id != NULL ? COF_ERR_METHOD_NOT_ALLOWED : COF_ERR_NO_OBJECT;
-        (void)srv_reply_error(req, err, NULL, version_id != NULL ? NULL : "Key", key);
+        (void)srv_fail_elem(req, err, NULL, version_id != NULL ? NULL : "Key", key);
         sto_object_cleanup(out);
     }
     return err;
@@ -119,8 +119,8 @@ static cof_err set_object_tags(struct srv_req *req, const char *canon, struct st
         if (err == COF_OK)
             err = srv_tagging_set_in_block(o->headers, canon, &block);
         if (err == COF_OK)
-            err = sto_meta_object_set_headers(req->ctx->meta, o->bucket, o->key, o->version_id, o,
-                                              block, &changed);
+            err = sto_meta_object_set_headers(req->ctx->obj.meta, o->bucket, o->key, o->version_id,
+                                              o, block, &changed);
         free(block);
         if (err != COF_OK || changed)
             return err;
@@ -209,7 +209,7 @@ cof_err ops_put_bucket_tagging(struct srv_req *req)
     struct srv_tagset t = {NULL, 0};
     struct srv_tag_err e;
     char *canon = NULL;
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
@@ -223,7 +223,7 @@ cof_err ops_put_bucket_tagging(struct srv_req *req)
         err = srv_tagset_encode(&t, &canon);
     /* An empty tag set leaves the bucket without one (GetBucketTagging: NoSuchTagSet). */
     if (err == COF_OK)
-        err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_TAGGING,
+        err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_TAGGING,
                                          canon[0] != '\0' ? canon : NULL);
     if (err == COF_ERR_NOT_FOUND) /* deleting a set that was never there */
         err = COF_OK;
@@ -242,11 +242,11 @@ cof_err ops_get_bucket_tagging(struct srv_req *req)
     char *canon = NULL, *doc = NULL;
     size_t len = 0;
     cof_err err =
-        sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_TAGGING, &canon);
+        sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_TAGGING, &canon);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_ERR_NOT_FOUND)
-        return srv_reply_error(req, COF_ERR_NO_TAG_SET, NULL, "BucketName", req->route.bucket);
+        return srv_fail_elem(req, COF_ERR_NO_TAG_SET, NULL, "BucketName", req->route.bucket);
     if (err == COF_OK && srv_tagset_decode(canon, &t) != COF_OK) {
         cof_log_error(req->rid, "stored tags of bucket %s are not canonical", req->route.bucket);
         err = COF_ERR_INTERNAL;

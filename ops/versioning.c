@@ -23,7 +23,7 @@ cof_err ops_versioning_get(struct srv_req *req, const char *bucket, enum ops_ver
 {
     char *v = NULL;
     *out = OPS_UNVERSIONED;
-    cof_err err = sto_meta_get_bucket_config(req->ctx->meta, bucket, CONFIG_VERSIONING, &v);
+    cof_err err = sto_meta_get_bucket_config(req->ctx->obj.meta, bucket, CONFIG_VERSIONING, &v);
     if (err == COF_ERR_NOT_FOUND || err == COF_ERR_NO_BUCKET)
         return COF_OK;
     if (err != COF_OK)
@@ -87,8 +87,8 @@ cof_err ops_request_version(struct srv_req *req, const char **out)
     if (v == NULL)
         return COF_OK;
     if (!ops_version_id_valid(v)) {
-        (void)srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
-                                  "versionId", v);
+        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
+                           "versionId", v);
         return COF_ERR_INVALID_ARGUMENT;
     }
     *out = v;
@@ -100,7 +100,7 @@ cof_err ops_request_version(struct srv_req *req, const char **out)
 cof_err ops_put_bucket_versioning(struct srv_req *req)
 {
     const char *status = NULL, *mfa = NULL;
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err != COF_OK)
@@ -112,11 +112,11 @@ cof_err ops_put_bucket_versioning(struct srv_req *req)
         return err;
     /* MFA delete needs an MFA device and the x-amz-mfa header; coffer has neither. */
     if (mfa != NULL && strcmp(mfa, "Enabled") == 0)
-        return srv_reply_error(req, COF_ERR_INVALID_REQUEST,
-                               "MFA Delete is not supported by this server.", NULL, NULL);
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                             "MFA Delete is not supported by this server.", NULL, NULL);
     if (status != NULL) {
         /* Suspending a never-versioned bucket records the state (AWS reports Suspended). */
-        err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_VERSIONING,
+        err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_VERSIONING,
                                          status);
         if (err == COF_ERR_NO_BUCKET)
             return ops_no_bucket(req);
@@ -130,7 +130,7 @@ cof_err ops_get_bucket_versioning(struct srv_req *req)
 {
     struct srv_xml *x = NULL;
     enum ops_versioning st = OPS_UNVERSIONED;
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
@@ -307,12 +307,12 @@ cof_err ops_list_object_versions(struct srv_req *req)
         vid_marker = NULL;
     /* AWS: a version-id-marker needs a key-marker, and must be a version id. */
     if (vid_marker != NULL && key_marker == NULL)
-        return srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT,
-                                   "A version-id marker cannot be specified without a key marker.",
-                                   "version-id-marker", vid_marker);
+        return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT,
+                            "A version-id marker cannot be specified without a key marker.",
+                            "version-id-marker", vid_marker);
     if (vid_marker != NULL && !ops_version_id_valid(vid_marker))
-        return srv_reply_error_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
-                                   "version-id-marker", vid_marker);
+        return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
+                            "version-id-marker", vid_marker);
     pg.key_marker = key_marker;
     pg.v = calloc(pg.max + 1, sizeof(*pg.v));
     pg.prefixes = calloc(pg.max + 1, sizeof(*pg.prefixes));
@@ -320,7 +320,7 @@ cof_err ops_list_object_versions(struct srv_req *req)
         err = COF_ERR_NOMEM;
         goto out;
     }
-    err = sto_meta_list_versions(req->ctx->meta, req->route.bucket, pg.prefix, key_marker,
+    err = sto_meta_list_versions(req->ctx->obj.meta, req->route.bucket, pg.prefix, key_marker,
                                  vid_marker, ver_row, &pg);
     if (err == COF_OK)
         err = pg.err;

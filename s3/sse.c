@@ -34,16 +34,17 @@ static cof_err fail(struct srv_sse_err *e, cof_err code, const char *msg, const 
     e->code = code;
     e->message = msg;
     e->arg_name = arg_name;
-    e->arg_value = arg_value;
+    /* AWS names the argument even when it has no value ("null"). */
+    e->arg_value = arg_name != NULL && arg_value == NULL ? "null" : arg_value;
     return code;
 }
 
-cof_err srv_ssec_parse(const struct srv_req *req, enum srv_sse_side side, bool write,
+cof_err srv_ssec_parse(const struct srv_hdr_view *h, enum srv_sse_side side, bool write,
                        struct srv_ssec *out, struct srv_sse_err *e)
 {
-    const char *alg = srv_req_header(req, hdr_names[side][0]);
-    const char *key = srv_req_header(req, hdr_names[side][1]);
-    const char *md5 = srv_req_header(req, hdr_names[side][2]);
+    const char *alg = h->get(h->arg, hdr_names[side][0]);
+    const char *key = h->get(h->arg, hdr_names[side][1]);
+    const char *md5 = h->get(h->arg, hdr_names[side][2]);
     uint8_t raw[64];
     uint8_t want[CRY_MD5_LEN + 8], got[CRY_MD5_LEN];
     size_t klen = 0, mlen = 0;
@@ -95,12 +96,4 @@ void srv_ssec_cleanup(struct srv_ssec *s)
         return;
     cry_key_free(s->key);
     s->key = NULL;
-}
-
-cof_err srv_sse_reply(struct srv_req *req, const struct srv_sse_err *e)
-{
-    if (e->arg_name != NULL)
-        return srv_reply_error_arg(req, e->code, e->message, e->arg_name,
-                                   e->arg_value != NULL ? e->arg_value : "null");
-    return srv_reply_error(req, e->code, e->message, NULL, NULL);
 }

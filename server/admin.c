@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* coffer kms (create-key, list, describe, enable, disable, schedule-deletion, cancel-deletion,
  * create-alias) and coffer keys (list, rotate, retire). Output is one line per key. */
+#include "common/clock.h"
 #include "server/admin.h"
 
 #include <stdio.h>
@@ -79,7 +80,7 @@ static void print_key(const struct srv_ctx *ctx, const struct sto_kms_key *k)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    srv_kms_arn(ctx, k->id, arn, sizeof(arn));
+    srv_kms_arn(&ctx->obj, k->id, arn, sizeof(arn));
     printf("%s\t%s\t%s\t%s\t%s", k->id, k->state, created, arn, k->aliases ? k->aliases : "-");
     if (k->deletion_ms > 0)
         printf("\tdeletion %lld", (long long)(k->deletion_ms / 1000));
@@ -99,13 +100,13 @@ static int find_key(struct srv_ctx *ctx, const char *ref, struct sto_kms_key *ou
 {
     struct srv_kms_key k;
     char msg[256];
-    cof_err err = srv_kms_resolve(ctx, ref, false, &k, msg, sizeof(msg));
+    cof_err err = srv_kms_resolve(&ctx->obj, ref, false, &k, msg, sizeof(msg));
     srv_kms_key_cleanup(&k);
     if (err != COF_OK && err != COF_ERR_KMS_DISABLED && err != COF_ERR_KMS_INVALID_STATE) {
         fprintf(stderr, "coffer kms: %s\n", msg[0] ? msg : cof_err_name(err));
         return 1;
     }
-    if (sto_meta_kms_get(ctx->meta, k.id, out) != COF_OK) {
+    if (sto_meta_kms_get(ctx->obj.meta, k.id, out) != COF_OK) {
         fprintf(stderr, "coffer kms: key %s not found\n", ref);
         return 1;
     }
@@ -117,7 +118,7 @@ static int set_state(struct srv_ctx *ctx, const char *ref, const char *state, in
     struct sto_kms_key k;
     if (find_key(ctx, ref, &k) != 0)
         return 1;
-    cof_err err = sto_meta_kms_set_state(ctx->meta, k.id, state, when);
+    cof_err err = sto_meta_kms_set_state(ctx->obj.meta, k.id, state, when);
     if (err == COF_OK)
         printf("%s\t%s\n", k.id, state);
     else
@@ -137,7 +138,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
             fprintf(stderr, "coffer kms: an alias starts with alias/\n");
             return 2;
         }
-        cof_err err = srv_kms_create(ctx, NULL, a->alias, a->description, &k);
+        cof_err err = srv_kms_create(&ctx->obj, NULL, a->alias, a->description, &k);
         if (err != COF_OK) {
             fprintf(stderr, "coffer kms: %s\n",
                     err == COF_ERR_EXISTS ? "alias already exists" : cof_err_name(err));
@@ -148,7 +149,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
         return 0;
     }
     if (strcmp(cmd, "list") == 0)
-        return sto_meta_kms_each(ctx->meta, print_cb, ctx) == COF_OK ? 0 : 1;
+        return sto_meta_kms_each(ctx->obj.meta, print_cb, ctx) == COF_OK ? 0 : 1;
     if (arg1 == NULL) {
         srv_admin_usage();
         return 2;
@@ -171,7 +172,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
             return 2;
         }
         return set_state(ctx, arg1, "PendingDeletion",
-                         ops_now_ms() + (int64_t)a->days * 86400 * 1000);
+                         cof_now_ms() + (int64_t)a->days * 86400 * 1000);
     }
     if (strcmp(cmd, "create-alias") == 0 && arg2 != NULL) {
         struct sto_kms_key k;
@@ -181,7 +182,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
         }
         if (find_key(ctx, arg2, &k) != 0)
             return 1;
-        cof_err err = sto_meta_kms_set_alias(ctx->meta, arg1, k.id);
+        cof_err err = sto_meta_kms_set_alias(ctx->obj.meta, arg1, k.id);
         sto_kms_key_cleanup(&k);
         if (err != COF_OK) {
             fprintf(stderr, "coffer kms: %s\n",
@@ -229,7 +230,7 @@ static int keys_list(struct srv_ctx *ctx, const char *path)
     size_t n = cry_keyring_count(kr);
     for (size_t i = 0; i < n; i++) {
         struct kek_counts c = {cry_keyring_id(kr, i), 0, 0, false, kr};
-        if (sto_meta_count_by_kek(ctx->meta, count_cb, &c) != COF_OK) {
+        if (sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c) != COF_OK) {
             cry_keyring_free(kr);
             return 1;
         }
@@ -237,7 +238,7 @@ static int keys_list(struct srv_ctx *ctx, const char *path)
                (unsigned long long)c.objects, (unsigned long long)c.kms);
     }
     struct kek_counts all = {"", 0, 0, true, kr};
-    cof_err err = sto_meta_count_by_kek(ctx->meta, count_cb, &all);
+    cof_err err = sto_meta_count_by_kek(ctx->obj.meta, count_cb, &all);
     cry_keyring_free(kr);
     return err == COF_OK ? 0 : 1;
 }
@@ -257,7 +258,8 @@ static cof_err rewrap_object(const struct sto_object *o, void *arg)
     uint8_t wrapped[CRY_WRAPPED_LEN];
     struct cry_key *dek = NULL;
     bool changed = false;
-    const struct cry_key *old = o->kek_id != NULL ? srv_rootkeys_find(w->ctx->kr, o->kek_id) : NULL;
+    const struct cry_key *old =
+        o->kek_id != NULL ? srv_rootkeys_find(w->ctx->obj.kr, o->kek_id) : NULL;
     cof_err err = old != NULL ? sto_blob_id_parse(o->blob_id, raw) : COF_ERR_KEY;
     struct cry_wrap_ctx wc = {CRY_MODE_SSE_S3, o->bucket, o->key, o->version_id, raw, NULL};
     if (err == COF_OK)
@@ -266,7 +268,7 @@ static cof_err rewrap_object(const struct sto_object *o, void *arg)
         err = cry_env_wrap(w->root, &wc, dek, wrapped);
     cry_key_free(dek);
     if (err == COF_OK)
-        err = sto_meta_object_rewrap(w->ctx->meta, o->bucket, o->key, o->blob_id, o->kek_id,
+        err = sto_meta_object_rewrap(w->ctx->obj.meta, o->bucket, o->key, o->blob_id, o->kek_id,
                                      w->root_id, wrapped, sizeof(wrapped), &changed);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
@@ -286,7 +288,8 @@ static cof_err rewrap_part(const struct sto_stale_part *p, void *arg)
     uint8_t wrapped[CRY_WRAPPED_LEN];
     struct cry_key *dek = NULL;
     bool changed = false;
-    const struct cry_key *old = p->kek_id != NULL ? srv_rootkeys_find(w->ctx->kr, p->kek_id) : NULL;
+    const struct cry_key *old =
+        p->kek_id != NULL ? srv_rootkeys_find(w->ctx->obj.kr, p->kek_id) : NULL;
     cof_err err = old != NULL ? sto_blob_id_parse(p->blob_id, raw) : COF_ERR_KEY;
     /* Part blobs are wrapped for the object they belong (or will belong) to. */
     struct cry_wrap_ctx wc = {CRY_MODE_SSE_S3, p->bucket, p->key, "null", raw, NULL};
@@ -296,7 +299,8 @@ static cof_err rewrap_part(const struct sto_stale_part *p, void *arg)
         err = cry_env_wrap(w->root, &wc, dek, wrapped);
     cry_key_free(dek);
     if (err == COF_OK)
-        err = sto_meta_part_rewrap(w->ctx->meta, p, w->root_id, wrapped, sizeof(wrapped), &changed);
+        err = sto_meta_part_rewrap(w->ctx->obj.meta, p, w->root_id, wrapped, sizeof(wrapped),
+                                   &changed);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
     if (err != COF_OK) {
@@ -314,7 +318,7 @@ static cof_err rewrap_kms(const struct sto_kms_key *k, void *arg)
     struct rewrap_walk *w = arg;
     if (strcmp(k->kek_id, w->root_id) == 0)
         return COF_OK;
-    cof_err err = srv_kms_rewrap(w->ctx, k->id);
+    cof_err err = srv_kms_rewrap(&w->ctx->obj, k->id);
     if (err != COF_OK) {
         fprintf(stderr, "cannot re-wrap KMS key %s: %s\n", k->id, cof_err_name(err));
         w->failed++;
@@ -329,11 +333,12 @@ static cof_err rewrap_kms(const struct sto_kms_key *k, void *arg)
 static int rewrap_all(struct srv_ctx *ctx)
 {
     struct rewrap_walk w = {ctx, NULL, NULL, 0, 0};
-    w.root = srv_rootkeys_active(ctx->kr, &w.root_id);
+    w.root = srv_rootkeys_active(ctx->obj.kr, &w.root_id);
     cof_err err = COF_OK;
     for (;;) {
         unsigned long before = w.done, failed_before = w.failed;
-        err = sto_meta_stale_objects(ctx->meta, CRY_MODE_SSE_S3, w.root_id, 512, rewrap_object, &w);
+        err = sto_meta_stale_objects(ctx->obj.meta, CRY_MODE_SSE_S3, w.root_id, 512, rewrap_object,
+                                     &w);
         if (err != COF_OK || w.done == before)
             break;
         printf("re-wrapped %lu data keys under %s\n", w.done, w.root_id);
@@ -344,7 +349,7 @@ static int rewrap_all(struct srv_ctx *ctx)
     for (;;) {
         unsigned long before = w.done;
         if (err == COF_OK)
-            err = sto_meta_stale_parts(ctx->meta, w.root_id, 512, rewrap_part, &w);
+            err = sto_meta_stale_parts(ctx->obj.meta, w.root_id, 512, rewrap_part, &w);
         if (err != COF_OK || w.done == before)
             break;
         printf("re-wrapped %lu data keys under %s\n", w.done, w.root_id);
@@ -352,7 +357,7 @@ static int rewrap_all(struct srv_ctx *ctx)
     }
     unsigned long objects = w.done;
     if (err == COF_OK)
-        err = sto_meta_kms_each(ctx->meta, rewrap_kms, &w);
+        err = sto_meta_kms_each(ctx->obj.meta, rewrap_kms, &w);
     printf("rotation to %s: %lu data keys and %lu KMS keys re-wrapped, %lu failed\n", w.root_id,
            objects, w.done - objects, w.failed);
     return err == COF_OK && w.failed == 0 ? 0 : 1;
@@ -371,7 +376,7 @@ int srv_admin_keys(struct srv_ctx *ctx, const char *keyring_path, const struct s
             return 1;
         }
         printf("new active root key %s\n", id);
-        if (srv_rootkeys_find(ctx->kr, id) == NULL) {
+        if (srv_rootkeys_find(ctx->obj.kr, id) == NULL) {
             fprintf(stderr, "coffer keys: the new key did not load\n");
             return 1;
         }
@@ -381,7 +386,7 @@ int srv_admin_keys(struct srv_ctx *ctx, const char *keyring_path, const struct s
         return rewrap_all(ctx);
     if (strcmp(cmd, "retire") == 0 && a->n_words > 1) {
         struct kek_counts c = {a->words[1], 0, 0, false, NULL};
-        if (sto_meta_count_by_kek(ctx->meta, count_cb, &c) != COF_OK)
+        if (sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c) != COF_OK)
             return 1;
         if (c.objects > 0 || c.kms > 0) {
             fprintf(stderr,

@@ -16,12 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "crypto/key.h"
 #include "crypto/tlscert.h"
+#include "object/gc.h"
 #include "object/rootkeys.h"
 #include "server/admin.h"
-#include "server/config.h"
+#include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
 #include "ops/ops.h"
@@ -110,13 +112,13 @@ static cof_err open_store(struct app *a, bool for_fsck, bool create_keyring)
         err = COF_ERR_IO;
         goto out;
     }
-    err = srv_rootkeys_open(c->root_key_file, create_keyring, &a->ctx.kr);
+    err = srv_rootkeys_open(c->root_key_file, create_keyring, &a->ctx.obj.kr);
     if (err == COF_OK)
-        err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.blobs);
+        err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.obj.blobs);
     if (err == COF_OK)
-        err = sto_meta_open(db, c->durability_full, &a->ctx.meta);
+        err = sto_meta_open(db, c->durability_full, &a->ctx.obj.meta);
     if (err == COF_OK)
-        err = ops_gc_drain(&a->ctx);
+        err = obj_gc_drain(&a->ctx.obj);
 out:
     free(lock);
     free(db);
@@ -125,9 +127,9 @@ out:
 
 static void close_store(struct app *a)
 {
-    sto_meta_close(a->ctx.meta);
-    sto_blobs_close(a->ctx.blobs);
-    srv_rootkeys_close(a->ctx.kr);
+    sto_meta_close(a->ctx.obj.meta);
+    sto_blobs_close(a->ctx.obj.blobs);
+    srv_rootkeys_close(a->ctx.obj.kr);
     if (a->lock_fd >= 0)
         close(a->lock_fd);
     if (a->tmp_root != NULL) {
@@ -311,7 +313,8 @@ int main(int argc, char **argv)
     cof_log_set_level((enum cof_log_level)a.cfg.log_level);
     srv_xml_global_init();
     a.ctx.cfg = &a.cfg;
-    a.ctx.start_ms = ops_now_ms();
+    a.ctx.obj.region = a.cfg.region;
+    a.ctx.start_ms = cof_now_ms();
     make_session_id(a.ctx.session_id);
     int rc = 0;
     if (kms || keys) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Option parsing: defaults, then "key = value" config file, then environment, then argv.
  * Each option is one table row naming its config key, environment variable and flag. */
-#include "server/config.h"
+#include "common/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -456,4 +456,26 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->cors_extra_expose);
     free(c->tls_cert);
     memset(c, 0, sizeof(*c));
+}
+
+/* The secret of an access key from the configured "AK:SECRET,..." list, or false. */
+bool srv_config_secret_for(const char *creds, const char *ak, char *out, size_t n)
+{
+    size_t akl = strlen(ak);
+    const char *p = creds;
+    while (p != NULL && *p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        const char *colon = memchr(p, ':', len);
+        if (colon != NULL && (size_t)(colon - p) == akl && memcmp(p, ak, akl) == 0) {
+            size_t sl = len - akl - 1;
+            if (sl >= n)
+                return false;
+            memcpy(out, colon + 1, sl);
+            out[sl] = '\0';
+            return true;
+        }
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return false;
 }

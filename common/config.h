@@ -46,4 +46,8 @@ void srv_config_cleanup(struct srv_config *c);
 /* Prints the option reference (coffer --help). */
 void srv_config_usage(const char *prog);
 
+/* The secret of access key ak in a configured "AK:SECRET,..." list (creds), copied into out (n
+ * bytes); false when the key is unknown or the secret does not fit. The caller wipes out. */
+bool srv_config_secret_for(const char *creds, const char *ak, char *out, size_t n);
+
 #endif

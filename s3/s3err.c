@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cof_err -> HTTP status and S3 error code, as AWS S3 returns them
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). */
-#include "server/s3err.h"
+#include "s3/s3err.h"
 
 static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_NOMEM] = {503, "SlowDown", "Please reduce your request rate."},

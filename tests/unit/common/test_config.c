@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* srv_config_load: defaults, config file, environment and argv precedence; bad values. */
 #include "check.h"
-#include "server/config.h"
+#include "common/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
