@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Buckets and per-bucket configuration documents. */
+/* Buckets and their configuration documents (encryption, policy, CORS, ...: opaque text).
+ * Config reads are answered from an in-memory cache that every write invalidates. */
 #ifndef STO_BUCKET_H
 #define STO_BUCKET_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -16,7 +15,7 @@ struct sto_bucket {
     int64_t created_ms; /* Unix epoch milliseconds */
 };
 
-/* Frees the members of b / o (not the structs themselves) and zeroes them. Accept NULL. */
+/* Frees the members of b (not the struct itself) and zeroes them. Accepts NULL. */
 void sto_bucket_cleanup(struct sto_bucket *b);
 
 /* Buckets */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The metadata database: open (schema migrations) and close. */
+/* The metadata database (DATA/coffer.db, SQLite in WAL mode): open, which creates or migrates
+ * the schema, and close. struct sto_meta is the handle every sto_meta_* call takes; it is
+ * thread-safe (an internal pool gives each concurrent caller its own connection). */
 #ifndef STO_DB_H
 #define STO_DB_H
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
 #include "common/err.h"
 

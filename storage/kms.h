@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The local KMS keyring. */
+/* The local KMS keyring: keys and aliases. A key's material is opaque here (wrapped by a root
+ * key, kek_id names which); re-wrapping it under a new root key is in rekey.h. */
 #ifndef STO_KMS_H
 #define STO_KMS_H
 
@@ -10,7 +11,6 @@
 #include "common/err.h"
 #include "storage/db.h"
 
-/* KMS keyring. A key's material is opaque here (wrapped by a root key, kek_id names which). */
 struct sto_kms_key {
     char *id;    /* key id (a UUID) */
     char *state; /* "Enabled", "Disabled", "PendingDeletion" */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Objects, their versions, and listing. */
+/* Objects and their versions: S3's write rules, reads, listings (ListObjects, ListObjectVersions)
+ * and the full walk fsck does. Puts are group-committed: concurrent puts share a transaction. */
 #ifndef STO_OBJECT_H
 #define STO_OBJECT_H
 
@@ -30,7 +31,7 @@ struct sto_object {
     bool is_latest;      /* filled by reads: the current version of its key */
 };
 
-/* Frees the members of b / o (not the structs themselves) and zeroes them. Accept NULL. */
+/* Frees the members of o (not the struct itself) and zeroes them. Accepts NULL. */
 void sto_object_cleanup(struct sto_object *o);
 
 /* Objects and their versions. The current version of each key is one row; older versions
@@ -100,7 +101,5 @@ COF_MUST_CHECK cof_err sto_meta_list_versions(struct sto_meta *m, const char *bu
                                               void *arg);
 /* Every version row (current and noncurrent) of every bucket (for fsck), same callback rules. */
 COF_MUST_CHECK cof_err sto_meta_each_object(struct sto_meta *m, sto_object_fn cb, void *arg);
-/* Whether any row references blob_id (fsck). */
-COF_MUST_CHECK cof_err sto_meta_blob_referenced(struct sto_meta *m, const char *blob_id, bool *out);
 
 #endif

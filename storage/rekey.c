@@ -1,121 +1,117 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Root key rotation: what each key-encryption key wraps, and re-wrapping rows. */
+/* Root key rotation, the storage side: what each key-encryption key wraps, the rows still wrapped
+ * by an older key, and the compare-and-swap updates that re-wrap them. Wrapped keys are opaque
+ * here; the unwrapping and wrapping happen in the caller. */
+#include "storage/rekey.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "storage/internal.h"
-#include "storage/meta.h"
 
-/* ---- root key rotation ---------------------------------------------------------------------- */
+/* SSE-S3 is sse_mode 1 (the server's enum; stored as given). */
+static const struct sto_sql q_count_by_kek = STO_SQL(
+    COUNT_BY_KEK, "SELECT kek_id, sum(o), sum(k) FROM ("
+                  " SELECT kek_id, count(*) AS o, 0 AS k FROM " STO_ALL_VERSIONS " WHERE"
+                  " sse_mode = 1 AND part_count = 0 GROUP BY kek_id UNION ALL"
+                  " SELECT p.kek_id, count(*), 0 FROM object_parts p JOIN " STO_ALL_VERSIONS
+                  " o ON o.bucket = p.bucket AND o.key = p.key AND o.version_id ="
+                  " p.version_id WHERE o.sse_mode = 1 GROUP BY p.kek_id UNION ALL"
+                  " SELECT p.kek_id, count(*), 0 FROM parts p JOIN uploads u ON"
+                  " u.upload_id = p.upload_id WHERE u.sse_mode = 1 GROUP BY p.kek_id UNION ALL"
+                  " SELECT kek_id, 0, count(*) FROM kms_keys GROUP BY kek_id)"
+                  " GROUP BY kek_id ORDER BY kek_id");
+static const struct sto_sql q_stale_objects =
+    STO_SQL(STALE_OBJECTS, "SELECT " STO_OBJ_COLS " FROM " STO_ALL_VERSIONS " WHERE sse_mode = ?1"
+                           " AND kek_id IS NOT ?2 AND part_count = 0 AND delete_marker = 0"
+                           " ORDER BY bucket, key LIMIT ?3");
+static const struct sto_sql q_obj_rewrap =
+    STO_SQL(OBJ_REWRAP, "UPDATE objects SET wrapped_dek = ?1, kek_id = ?2 WHERE bucket = ?3"
+                        " AND kek_id = ?4 AND key = ?5 AND blob_id = ?6");
+static const struct sto_sql q_ver_rewrap =
+    STO_SQL(VER_REWRAP, "UPDATE object_versions SET wrapped_dek = ?1, kek_id = ?2 WHERE"
+                        " bucket = ?3 AND kek_id = ?4 AND key = ?5 AND blob_id = ?6");
+static const struct sto_sql q_kms_rewrap =
+    STO_SQL(KMS_REWRAP, "UPDATE kms_keys SET material = ?1, kek_id = ?2 WHERE id = ?3 AND"
+                        " kek_id = ?4");
+static const struct sto_sql q_stale_parts = STO_SQL(
+    STALE_PARTS, "SELECT 0, p.bucket, p.key, NULL, p.part_index, p.blob_id, p.kek_id,"
+                 " p.wrapped_dek FROM object_parts p JOIN " STO_ALL_VERSIONS " o ON o.bucket ="
+                 " p.bucket AND o.key = p.key AND o.version_id = p.version_id WHERE"
+                 " o.sse_mode = 1 AND p.kek_id IS NOT ?1 UNION ALL"
+                 " SELECT 1, u.bucket, u.key, p.upload_id, p.part_number, p.blob_id,"
+                 " p.kek_id, p.wrapped_dek FROM parts p JOIN uploads u ON u.upload_id ="
+                 " p.upload_id WHERE u.sse_mode = 1 AND p.kek_id IS NOT ?1 LIMIT ?2");
+static const struct sto_sql q_upload_part_rewrap =
+    STO_SQL(UPLOAD_PART_REWRAP, "UPDATE parts SET wrapped_dek = ?1, kek_id = ?2 WHERE"
+                                " blob_id = ?3 AND kek_id = ?4 AND part_number = ?5 AND"
+                                " upload_id = ?6");
+static const struct sto_sql q_object_part_rewrap =
+    STO_SQL(OBJECT_PART_REWRAP, "UPDATE object_parts SET wrapped_dek = ?1, kek_id = ?2 WHERE"
+                                " blob_id = ?3 AND kek_id = ?4 AND part_index = ?5 AND"
+                                " bucket = ?6 AND key = ?7");
 
 cof_err sto_meta_count_by_kek(struct sto_meta *m, sto_kek_count_fn cb, void *arg)
 {
-    struct conn *c = NULL;
-    sqlite3_stmt *s = NULL;
-    cof_err err = conn_get(m, &c);
+    struct sto_conn *c = NULL;
+    struct sto_q q;
+    cof_err err = sto_conn_get(m, &c);
     if (err != COF_OK)
         return err;
-    err = kms_prepare(c,
-                      "SELECT kek_id, sum(o), sum(k) FROM ("
-                      " SELECT kek_id, count(*) AS o, 0 AS k FROM " ALL_VERSIONS " WHERE"
-                      " sse_mode = 1 AND part_count = 0 GROUP BY kek_id UNION ALL"
-                      " SELECT p.kek_id, count(*), 0 FROM object_parts p JOIN " ALL_VERSIONS
-                      " o ON o.bucket = p.bucket AND o.key = p.key AND o.version_id ="
-                      " p.version_id WHERE o.sse_mode = 1 GROUP BY p.kek_id UNION ALL"
-                      " SELECT p.kek_id, count(*), 0 FROM parts p JOIN uploads u ON"
-                      " u.upload_id = p.upload_id WHERE u.sse_mode = 1 GROUP BY p.kek_id UNION ALL"
-                      " SELECT kek_id, 0, count(*) FROM kms_keys GROUP BY kek_id)"
-                      " GROUP BY kek_id ORDER BY kek_id",
-                      &s);
-    while (err == COF_OK) {
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            err = db_fail(c->db, "count by kek", rc);
-            break;
-        }
-        const char *id = (const char *)sqlite3_column_text(s, 0);
-        err = cb(id != NULL ? id : "", (uint64_t)sqlite3_column_int64(s, 1),
-                 (uint64_t)sqlite3_column_int64(s, 2), arg);
+    sto_q_open(&q, c, &q_count_by_kek, COF_OK);
+    while (err == COF_OK && sto_q_step(&q)) {
+        const char *id = (const char *)sqlite3_column_text(q.s, 0);
+        err = cb(id != NULL ? id : "", (uint64_t)sqlite3_column_int64(q.s, 1),
+                 (uint64_t)sqlite3_column_int64(q.s, 2), arg);
     }
-    sqlite3_finalize(s);
-    conn_put(m, c);
+    err = sto_q_close(&q, err);
+    sto_conn_put(m, c);
     return err;
 }
 
 cof_err sto_meta_stale_objects(struct sto_meta *m, int sse_mode, const char *active_kek,
                                size_t limit, sto_object_fn cb, void *arg)
 {
-    struct conn *c = NULL;
-    sqlite3_stmt *s = NULL;
-    cof_err err = conn_get(m, &c);
+    struct sto_conn *c = NULL;
+    struct sto_q q;
+    cof_err err = sto_conn_get(m, &c);
     if (err != COF_OK)
         return err;
-    err = kms_prepare(c,
-                      "SELECT " OBJ_COLS " FROM " ALL_VERSIONS " WHERE sse_mode = ?1 AND"
-                      " kek_id IS NOT ?2 AND part_count = 0 AND delete_marker = 0"
-                      " ORDER BY bucket, key LIMIT ?3",
-                      &s);
-    if (err == COF_OK) {
-        sqlite3_bind_int(s, 1, sse_mode);
-        sqlite3_bind_text(s, 2, active_kek, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
-    }
-    while (err == COF_OK) {
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            err = db_fail(c->db, "stale objects", rc);
-            break;
-        }
+    sto_q_open(&q, c, &q_stale_objects, COF_OK);
+    sto_q_int(&q, 1, sse_mode);
+    sto_q_text(&q, 2, active_kek);
+    sto_q_int(&q, 3, (int64_t)limit);
+    while (err == COF_OK && sto_q_step(&q)) {
         struct sto_object o;
-        err = row_object(s, &o);
+        err = sto_row_object(q.s, &o);
         if (err == COF_OK)
             err = cb(&o, arg);
         sto_object_cleanup(&o);
     }
-    sqlite3_finalize(s);
-    conn_put(m, c);
+    err = sto_q_close(&q, err);
+    sto_conn_put(m, c);
     return err;
-}
-
-struct rewrap_args {
-    const uint8_t *wrapped;
-    size_t len;
-    const char *new_kek, *old_kek, *id, *key, *blob_id;
-};
-
-static void bind_rewrap(sqlite3_stmt *s, const void *arg)
-{
-    const struct rewrap_args *r = arg;
-    sqlite3_bind_blob(s, 1, r->wrapped, (int)r->len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, r->new_kek, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, r->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, r->old_kek, -1, SQLITE_STATIC);
-    if (r->key != NULL) {
-        sqlite3_bind_text(s, 5, r->key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, r->blob_id, -1, SQLITE_STATIC);
-    }
 }
 
 cof_err sto_meta_object_rewrap(struct sto_meta *m, const char *bucket, const char *key,
                                const char *blob_id, const char *old_kek, const char *new_kek,
                                const uint8_t *wrapped, size_t len, bool *out_changed)
 {
-    struct rewrap_args r = {wrapped, len, new_kek, old_kek, bucket, key, blob_id};
     int changes = 0;
-    cof_err err = write_once(m, "object rewrap",
-                             "UPDATE objects SET wrapped_dek = ?1, kek_id = ?2 WHERE bucket = ?3"
-                             " AND kek_id = ?4 AND key = ?5 AND blob_id = ?6",
-                             bind_rewrap, &r, &changes);
-    if (err == COF_OK && changes == 0) /* a noncurrent version (blob ids are unique) */
-        err = write_once(m, "version rewrap",
-                         "UPDATE object_versions SET wrapped_dek = ?1, kek_id = ?2 WHERE"
-                         " bucket = ?3 AND kek_id = ?4 AND key = ?5 AND blob_id = ?6",
-                         bind_rewrap, &r, &changes);
+    cof_err err = COF_OK;
+    /* The current row, else a noncurrent version (blob ids are unique). */
+    for (int i = 0; i < 2 && err == COF_OK && changes == 0; i++) {
+        struct sto_q q;
+        sto_write_open(m, i == 0 ? &q_obj_rewrap : &q_ver_rewrap, &q);
+        sto_q_blob(&q, 1, wrapped, len);
+        sto_q_text(&q, 2, new_kek);
+        sto_q_text(&q, 3, bucket);
+        sto_q_text(&q, 4, old_kek);
+        sto_q_text(&q, 5, key);
+        sto_q_text(&q, 6, blob_id);
+        err = sto_write_close(m, &q, &changes);
+    }
     *out_changed = err == COF_OK && changes > 0;
     return err;
 }
@@ -123,93 +119,61 @@ cof_err sto_meta_object_rewrap(struct sto_meta *m, const char *bucket, const cha
 cof_err sto_meta_kms_rewrap(struct sto_meta *m, const char *id, const char *old_kek,
                             const char *new_kek, const uint8_t *material, size_t len)
 {
-    struct rewrap_args r = {material, len, new_kek, old_kek, id, NULL, NULL};
-    return write_once(m, "kms rewrap",
-                      "UPDATE kms_keys SET material = ?1, kek_id = ?2 WHERE id = ?3 AND"
-                      " kek_id = ?4",
-                      bind_rewrap, &r, NULL);
+    struct sto_q q;
+    sto_write_open(m, &q_kms_rewrap, &q);
+    sto_q_blob(&q, 1, material, len);
+    sto_q_text(&q, 2, new_kek);
+    sto_q_text(&q, 3, id);
+    sto_q_text(&q, 4, old_kek);
+    return sto_write_close(m, &q, NULL);
 }
 
 cof_err sto_meta_stale_parts(struct sto_meta *m, const char *active_kek, size_t limit,
                              sto_stale_part_fn cb, void *arg)
 {
-    struct conn *c = NULL;
-    sqlite3_stmt *s = NULL;
-    cof_err err = conn_get(m, &c);
+    struct sto_conn *c = NULL;
+    struct sto_q q;
+    cof_err err = sto_conn_get(m, &c);
     if (err != COF_OK)
         return err;
-    err = kms_prepare(c,
-                      "SELECT 0, p.bucket, p.key, NULL, p.part_index, p.blob_id, p.kek_id,"
-                      " p.wrapped_dek FROM object_parts p JOIN " ALL_VERSIONS " o ON o.bucket ="
-                      " p.bucket AND o.key = p.key AND o.version_id = p.version_id WHERE"
-                      " o.sse_mode = 1 AND p.kek_id IS NOT ?1 UNION ALL"
-                      " SELECT 1, u.bucket, u.key, p.upload_id, p.part_number, p.blob_id,"
-                      " p.kek_id, p.wrapped_dek FROM parts p JOIN uploads u ON u.upload_id ="
-                      " p.upload_id WHERE u.sse_mode = 1 AND p.kek_id IS NOT ?1 LIMIT ?2",
-                      &s);
-    if (err == COF_OK) {
-        sqlite3_bind_text(s, 1, active_kek, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
-    }
-    while (err == COF_OK) {
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            err = db_fail(c->db, "stale parts", rc);
-            break;
-        }
+    sto_q_open(&q, c, &q_stale_parts, COF_OK);
+    sto_q_text(&q, 1, active_kek);
+    sto_q_int(&q, 2, (int64_t)limit);
+    while (err == COF_OK && sto_q_step(&q)) {
         struct sto_stale_part p = {
-            .in_upload = sqlite3_column_int(s, 0) != 0,
-            .bucket = (const char *)sqlite3_column_text(s, 1),
-            .key = (const char *)sqlite3_column_text(s, 2),
-            .upload_id = (const char *)sqlite3_column_text(s, 3),
-            .number = sqlite3_column_int(s, 4),
-            .blob_id = (const char *)sqlite3_column_text(s, 5),
-            .kek_id = (const char *)sqlite3_column_text(s, 6),
-            .wrapped = sqlite3_column_blob(s, 7),
-            .wrapped_len = (size_t)sqlite3_column_bytes(s, 7),
+            .in_upload = sqlite3_column_int(q.s, 0) != 0,
+            .bucket = (const char *)sqlite3_column_text(q.s, 1),
+            .key = (const char *)sqlite3_column_text(q.s, 2),
+            .upload_id = (const char *)sqlite3_column_text(q.s, 3),
+            .number = sqlite3_column_int(q.s, 4),
+            .blob_id = (const char *)sqlite3_column_text(q.s, 5),
+            .kek_id = (const char *)sqlite3_column_text(q.s, 6),
+            .wrapped = sqlite3_column_blob(q.s, 7),
+            .wrapped_len = (size_t)sqlite3_column_bytes(q.s, 7),
         };
         err = cb(&p, arg);
     }
-    sqlite3_finalize(s);
-    conn_put(m, c);
+    err = sto_q_close(&q, err);
+    sto_conn_put(m, c);
     return err;
-}
-
-struct part_rewrap_args {
-    const struct sto_stale_part *p;
-    const char *new_kek;
-    const uint8_t *wrapped;
-    size_t len;
-};
-
-static void bind_part_rewrap(sqlite3_stmt *s, const void *arg)
-{
-    const struct part_rewrap_args *a = arg;
-    sqlite3_bind_blob(s, 1, a->wrapped, (int)a->len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, a->new_kek, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, a->p->blob_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, a->p->kek_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 5, a->p->number);
-    sqlite3_bind_text(s, 6, a->p->in_upload ? a->p->upload_id : a->p->bucket, -1, SQLITE_STATIC);
-    if (!a->p->in_upload)
-        sqlite3_bind_text(s, 7, a->p->key, -1, SQLITE_STATIC);
 }
 
 cof_err sto_meta_part_rewrap(struct sto_meta *m, const struct sto_stale_part *p,
                              const char *new_kek, const uint8_t *wrapped, size_t len,
                              bool *out_changed)
 {
-    struct part_rewrap_args a = {p, new_kek, wrapped, len};
+    struct sto_q q;
     int changes = 0;
-    cof_err err = write_once(
-        m, "part rewrap",
-        p->in_upload ? "UPDATE parts SET wrapped_dek = ?1, kek_id = ?2 WHERE blob_id = ?3 AND"
-                       " kek_id = ?4 AND part_number = ?5 AND upload_id = ?6"
-                     : "UPDATE object_parts SET wrapped_dek = ?1, kek_id = ?2 WHERE blob_id = ?3"
-                       " AND kek_id = ?4 AND part_index = ?5 AND bucket = ?6 AND key = ?7",
-        bind_part_rewrap, &a, &changes);
+    sto_write_open(m, p->in_upload ? &q_upload_part_rewrap : &q_object_part_rewrap, &q);
+    sto_q_blob(&q, 1, wrapped, len);
+    sto_q_text(&q, 2, new_kek);
+    sto_q_text(&q, 3, p->blob_id);
+    sto_q_text(&q, 4, p->kek_id);
+    sto_q_int(&q, 5, p->number);
+    sto_q_text(&q, 6, p->in_upload ? p->upload_id : p->bucket);
+    if (!p->in_upload)
+        sto_q_text(&q, 7, p->key);
+    cof_err err = sto_write_close(m, &q, &changes);
     *out_changed = err == COF_OK && changes > 0;
     return err;
 }

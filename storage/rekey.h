@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Root key rotation. */
+/* Root key rotation, the storage side: what each key-encryption key (kek_id) wraps, the rows
+ * still wrapped by an older key, and compare-and-swap updates that re-wrap one row each (a
+ * concurrent overwrite wins). Wrapped keys are opaque bytes here. */
 #ifndef STO_REKEY_H
 #define STO_REKEY_H
 
@@ -11,7 +13,6 @@
 #include "storage/db.h"
 #include "storage/object.h"
 
-/* Root key rotation. */
 /* Calls cb(kek_id, objects, kms_keys) for each key-encryption key id in use: how many SSE-S3
  * objects and KMS keys it wraps. */
 typedef cof_err (*sto_kek_count_fn)(const char *kek_id, uint64_t objects, uint64_t kms_keys,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Multipart uploads. */
+/* Multipart uploads. An upload's parts are blobs of their own; completing links them to the
+ * object (sto_meta_object_parts) without copying data. */
 #ifndef STO_UPLOAD_H
 #define STO_UPLOAD_H
 
@@ -11,8 +12,6 @@
 #include "storage/db.h"
 #include "storage/object.h"
 
-/* Multipart uploads. An upload's parts are blobs of their own; completing links them to the
- * object (sto_meta_object_parts) without copying data. */
 struct sto_upload {
     char *upload_id;
     char *bucket;
