@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/hex.h"
+
 enum { ST_SIZE, ST_DATA, ST_DATA_CR, ST_DATA_LF, ST_TRAILER, ST_DONE };
 
 void srv_chunked_init(struct srv_chunked *c, srv_chunk_data_fn on_data, void *arg)
@@ -39,7 +41,7 @@ static cof_err parse_size_line(const char *line, uint64_t *out, char sig[65])
         return COF_ERR_INVALID;
     if (line[i] == ';') {
         const char *s = line + i + 17;
-        if (strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64)
+        if (strlen(s) != 64 || !cof_hex_valid(s, 64, COF_HEX_LOWER))
             return COF_ERR_INVALID;
         memcpy(sig, s, 65);
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
@@ -393,7 +394,7 @@ cof_err ops_finish(struct srv_req *req)
         uint8_t h[CRY_SHA256_LEN];
         char hex[2 * CRY_SHA256_LEN + 1];
         cry_digest_final(req->body_sha, h);
-        srv_hex_encode(h, sizeof(h), hex);
+        cof_hex_encode(h, sizeof(h), hex);
         if (strcmp(hex, req->want_sha) != 0)
             return COF_ERR_SHA256_MISMATCH;
     }
