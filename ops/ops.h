@@ -12,7 +12,8 @@
 #include "common/err.h"
 #include "server/http.h"
 
-/* Caps on buffered (non-streamed) request bodies. */
+/* Cap on a streamed object body (PutObject, UploadPart, POST Object): 5 GiB. The caps on
+ * buffered (XML) request bodies are in s3/xml.h (SRV_MAX_XML_BODY and its neighbours). */
 #define SRV_MAX_OBJECT_SIZE (5ull * 1024 * 1024 * 1024) /* single PUT, as AWS */
 
 /* Routes the request and validates what can be validated before the body; sets body_mode. */
@@ -115,7 +116,9 @@ bool ops_policy_allows(struct srv_req *req, const char *action, const char *key)
  * COF_ERR_ACCESS_DENIED, COF_ERR_INTERNAL (stored policy no longer parses). */
 cof_err ops_policy_check_action(struct srv_req *req, const char *action, const char *key);
 
-/* Shared helpers (ops_common.c) */
+/* Helpers shared by the handlers. There is no ops_common.c: they are defined in
+ * server/dispatch.c, ops/bucket.c (ops_check_body_md5, ops_delete_bucket_config) and ops/object.c
+ * (ops_stored_value). */
 /* Owner id/name used in listings (LocalStack's default canonical user). */
 #define SRV_OWNER_ID   "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
 #define SRV_OWNER_NAME "webfile"
