@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 
 #define KR_HEADER   "coffer-root-keyring v1"
@@ -61,17 +62,6 @@ const struct cry_key *cry_keyring_find(const struct cry_keyring *kr, const char 
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int id_char_ok(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -92,13 +82,9 @@ static int parse_line(const char *s, size_t len, struct kr_entry *e)
     }
     if (id_len == 0 || id_len > CRY_KEY_ID_MAX || len != id_len + 1 + KR_HEX_LEN)
         goto out;
-    for (size_t i = 0; i < CRY_KEY_LEN; i++) {
-        int hi = hexval(s[id_len + 1 + 2 * i]);
-        int lo = hexval(s[id_len + 2 + 2 * i]);
-        if (hi < 0 || lo < 0)
-            goto out;
-        raw[i] = (uint8_t)(hi << 4 | lo);
-    }
+    /* Any case: the file may have been written by hand. */
+    if (cof_hex_decode(s + id_len + 1, KR_HEX_LEN, COF_HEX_ANY_CASE, raw, sizeof(raw)) != COF_OK)
+        goto out;
     if (cry_key_from_bytes(raw, sizeof(raw), &e->key) != COF_OK)
         goto out;
     memcpy(e->id, s, id_len);
@@ -309,7 +295,6 @@ static int sync_parent(const char *path)
  * and loads the winner's (returns COF_OK either way). */
 static cof_err create_file(const char *path)
 {
-    static const char hex[] = "0123456789abcdef";
     char text[sizeof(KR_HEADER) + sizeof(KR_FIRST_ID) + KR_HEX_LEN + 2];
     struct cry_key *k = NULL;
     char *tmp = NULL;
@@ -332,10 +317,8 @@ static cof_err create_file(const char *path)
         goto out;
     memcpy(text, KR_HEADER "\n" KR_FIRST_ID " ", sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1);
     n = sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1;
-    for (size_t i = 0; i < CRY_KEY_LEN; i++) {
-        text[n++] = hex[cry_key_bytes(k)[i] >> 4];
-        text[n++] = hex[cry_key_bytes(k)[i] & 0xf];
-    }
+    cof_hex_encode(cry_key_bytes(k), CRY_KEY_LEN, text + n); /* text has room for its NUL */
+    n += KR_HEX_LEN;
     text[n++] = '\n';
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -443,7 +426,6 @@ const char *cry_keyring_id(const struct cry_keyring *kr, size_t i)
 static cof_err rewrite(const char *path, const struct cry_keyring *kr, const char *skip_id,
                        const struct cry_key *extra, const char *extra_id)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t cap = sizeof(KR_HEADER) + 1 + (kr->n + 1) * (CRY_KEY_ID_MAX + KR_HEX_LEN + 3);
     char *text = malloc(cap);
     char *tmp = malloc(strlen(path) + sizeof(".new"));
@@ -462,10 +444,8 @@ static cof_err rewrite(const char *path, const struct cry_keyring *kr, const cha
         if (k == NULL || (skip_id != NULL && strcmp(id, skip_id) == 0))
             continue;
         n += (size_t)snprintf(text + n, cap - n, "%s ", id);
-        for (size_t b = 0; b < CRY_KEY_LEN; b++) {
-            text[n++] = hex[cry_key_bytes(k)[b] >> 4];
-            text[n++] = hex[cry_key_bytes(k)[b] & 0xf];
-        }
+        cof_hex_encode(cry_key_bytes(k), CRY_KEY_LEN, text + n); /* its NUL: overwritten */
+        n += KR_HEX_LEN;
         text[n++] = '\n';
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

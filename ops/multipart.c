@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/hex.h"
 #include "object/stored.h"
 #include "common/log.h"
 #include "crypto/digest.h"
@@ -340,7 +341,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
     if (err == COF_OK && u->sse_mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK)
         err = COF_ERR_INTERNAL;
     if (err == COF_OK) {
-        srv_hex_encode(md5, CRY_MD5_LEN, etag);
+        cof_hex_encode(md5, CRY_MD5_LEN, etag);
         *out_mtime = cof_now_ms();
         part = (struct sto_part){.part_number = pn,
                                  .size = tmp.size,
@@ -803,7 +804,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
         uint8_t digest[CRY_MD5_LEN];
         char hex[2 * CRY_MD5_LEN + 1];
         cry_digest_final(md5, digest);
-        srv_hex_encode(digest, CRY_MD5_LEN, hex);
+        cof_hex_encode(digest, CRY_MD5_LEN, hex);
         snprintf(etag, sizeof(etag), "%s-%zu", hex, cr.n);
         o = (struct sto_object){.bucket = u.bucket,
                                 .key = u.key,

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/clock.h"
+#include "common/hex.h"
 #include "object/stored.h"
 #include "common/log.h"
 #include "crypto/digest.h"
@@ -461,7 +462,7 @@ static cof_err check_chunk(struct srv_chunk_auth *ca)
     uint8_t h[CRY_SHA256_LEN];
     char hex[2 * CRY_SHA256_LEN + 1], want[SRV_SIG_HEX_LEN + 1];
     cry_digest_final(ca->sha, h);
-    srv_hex_encode(h, sizeof(h), hex);
+    cof_hex_encode(h, sizeof(h), hex);
     cof_err err = srv_sigv4_chunk_signature(ca->key, ca->amz_date, ca->scope, ca->prev, hex, want);
     if (err != COF_OK)
         return err;
@@ -482,7 +483,7 @@ static cof_err check_trailer(const struct srv_chunk_auth *ca, const struct srv_c
     size_t n = srv_chunked_canonical_trailers(dec, canon, sizeof(canon));
     cof_err err = cry_digest_oneshot(CRY_DIGEST_SHA256, canon, n, h);
     if (err == COF_OK) {
-        srv_hex_encode(h, sizeof(h), hex);
+        cof_hex_encode(h, sizeof(h), hex);
         err = srv_sigv4_trailer_signature(ca->key, ca->amz_date, ca->scope, ca->prev, hex, want);
     }
     if (err == COF_OK && !cry_equal(want, got, SRV_SIG_HEX_LEN))
@@ -765,7 +766,7 @@ static cof_err finish_object(struct srv_req *req, struct objio_writer *w, char *
         obj_blob_discard(&req->ctx->obj, req->rid, o->blob_id, false);
         return COF_ERR_INTERNAL;
     }
-    srv_hex_encode(md5, CRY_MD5_LEN, hex);
+    cof_hex_encode(md5, CRY_MD5_LEN, hex);
     o->etag = strdup(hex);
     if (o->etag != NULL && calg != SRV_CKSUM_NONE &&
         srv_cks_add_object_line(&o->headers, seal, o->bucket, o->key, o->blob_id, calg, cval) !=

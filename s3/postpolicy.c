@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "s3/sigv4.h"
@@ -423,7 +424,7 @@ cof_err srv_post_verify_v4(const char *policy_b64, const char *secret, const cha
     if (err == COF_OK)
         err = cry_hmac_sha256(key, sizeof(key), policy_b64, strlen(policy_b64), mac);
     if (err == COF_OK) {
-        srv_hex_encode(mac, sizeof(mac), want);
+        cof_hex_encode(mac, sizeof(mac), want);
         /* Constant time, after checking the length. */
         if (sig_hex == NULL || strlen(sig_hex) != SRV_SIG_HEX_LEN ||
             !cry_equal(sig_hex, want, SRV_SIG_HEX_LEN))

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "ops/ops.h"
@@ -119,7 +120,7 @@ cof_err srv_dispatch_finish(struct srv_req *req)
         uint8_t h[CRY_SHA256_LEN];
         char hex[2 * CRY_SHA256_LEN + 1];
         cry_digest_final(req->body_sha, h);
-        srv_hex_encode(h, sizeof(h), hex);
+        cof_hex_encode(h, sizeof(h), hex);
         if (strcmp(hex, req->want_sha) != 0)
             return COF_ERR_SHA256_MISMATCH;
     }

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
@@ -66,12 +67,7 @@ static void make_ids(struct srv_req *req)
     uint8_t r[16 + 33];
     if (cry_random(r, sizeof(r)) != COF_OK)
         memset(r, 0x5a, sizeof(r));
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < 8; i++) {
-        req->rid[2 * i] = hex[r[i] >> 4];
-        req->rid[2 * i + 1] = hex[r[i] & 15];
-    }
-    req->rid[16] = '\0';
+    cof_hex_encode_upper(r, 8, req->rid); /* 16 upper-case digits, as AWS's request ids */
     srv_base64_encode(r + 16, 33, req->id2);
 }
 
