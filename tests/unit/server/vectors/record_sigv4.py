@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Records real SigV4-signed requests from boto3, the aws CLI and the JavaScript SDK (credentials
-test/test) into sigv4_recorded.txt, the vectors test_sigv4_recorded replays with the recorded
+test/test) into sigv4_recorded.txt, the vectors test_authn_recorded replays with the recorded
 x-amz-date as its clock. Run by hand when a client changes; the output is checked in.
 
 A tiny HTTP server on 127.0.0.1 answers just enough for each client to finish (ETag on PUT, a
@@ -146,7 +146,7 @@ def main():
 
     with open(OUT, "w") as f:
         f.write("# SigV4 requests recorded from real clients (credentials test/test) by\n"
-                "# vectors/record_sigv4.py; replayed by test_sigv4_recorded.c.\n")
+                "# vectors/record_sigv4.py; replayed by test_authn_recorded.c.\n")
         for rec in records:
             f.write("\n".join(rec) + "\nend\n")
     print(f"{len(records)} requests -> {OUT}")

@@ -2,10 +2,14 @@
 /* SigV4 replayed from requests recorded from real clients (boto3, the aws CLI, the JavaScript
  * SDK; vectors/record_sigv4.py wrote sigv4_recorded.txt): each verifies with credentials
  * test/test, the recorded x-amz-date as the clock, through the same parse (srv_auth_parse) and
- * verify (srv_sigv4_verify) steps as a live request; a tampered copy of each must fail. */
+ * authentication (srv_authn_check: clock rules and srv_sigv4_verify) as a live request; a
+ * tampered copy of each must fail. */
 #include "check.h"
+#include "common/config.h"
+#include "crypto/digest.h"
+#include "ops/req.h"
 #include "s3/auth.h"
-#include "s3/sigv4.h"
+#include "server/authn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,40 +66,55 @@ static long long amz_time(const char *s)
     return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
-/* Verifies r as the server would, with clock now; returns srv_sigv4_verify's code (or
- * COF_ERR_INVALID when the credentials do not parse, COF_ERR_EXPIRED / COF_ERR_TIME_SKEWED
- * when the clock check fails). */
+struct each_arg {
+    srv_header_fn cb;
+    void *cb_arg;
+};
+
+static void each(void *arg, srv_header_fn cb, void *cb_arg)
+{
+    const struct rec *r = arg;
+    for (size_t i = 0; i < r->n; i++)
+        cb(cb_arg, r->names[i], lookup(arg, r->names[i]));
+}
+
+/* Verifies r through the server's own authentication (srv_authn_check, with its clock rules:
+ * 15 minutes of skew, a presigned URL until its expiry) with credentials test:secret at time
+ * now. COF_ERR_INVALID when the credentials are not SigV4. */
 static cof_err verify(const struct rec *r, const char *method, const char *path, const char *secret,
                       long long now)
 {
-    struct srv_query q;
+    char creds[128];
+    struct srv_config cfg;
+    struct srv_ctx ctx;
+    struct srv_req req;
     struct srv_auth a;
-    char scope[160];
-    cof_err err = srv_query_parse(r->query, &q);
-    if (err != COF_OK)
-        return err;
-    err = srv_auth_parse(lookup((void *)(uintptr_t)r, "authorization"), &q, &a);
+    struct srv_hdr_view view = {lookup, each, (void *)(uintptr_t)r};
+
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&req, 0, sizeof(req));
+    snprintf(creds, sizeof(creds), "test:%s", secret);
+    cfg.credentials = creds;
+    ctx.cfg = &cfg;
+    req.ctx = &ctx;
+    req.method = method;
+    req.raw_path = (char *)(uintptr_t)path;
+    req.hdr_view = &view;
+    cof_err err = srv_query_parse(r->query, &req.query);
+    if (err == COF_OK)
+        err = srv_auth_parse(lookup((void *)(uintptr_t)r, "authorization"), &req.query, &a);
     if (err == COF_OK && a.kind != SRV_AUTH_V4)
         err = COF_ERR_INVALID;
-    const char *amz_date = a.presigned ? a.amz_date : lookup((void *)(uintptr_t)r, "x-amz-date");
-    long long t = amz_time(amz_date);
-    if (err == COF_OK && t < 0)
-        err = COF_ERR_INVALID;
-    /* the clock rules of ops.c: 15 minutes of skew; a presigned URL until its expiry */
-    if (err == COF_OK && a.presigned && now > t + a.expires)
-        err = COF_ERR_EXPIRED;
-    if (err == COF_OK && !a.presigned && (now - t > 900 || t - now > 900))
-        err = COF_ERR_TIME_SKEWED;
-    if (err == COF_OK) {
-        snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", a.date, a.region, a.service);
-        const char *payload =
-            a.presigned ? "UNSIGNED-PAYLOAD" : lookup((void *)(uintptr_t)r, "x-amz-content-sha256");
-        struct srv_sigv4_in in = {
-            method,  path,     &q,   a.presigned, a.signed_headers, lookup, (void *)(uintptr_t)r,
-            payload, amz_date, scope};
-        err = srv_sigv4_verify(&in, secret, a.signature);
+    if (err == COF_OK)
+        err = srv_authn_check(&req, &a, (int64_t)now);
+    srv_query_cleanup(&req.query);
+    cry_digest_free(req.body_sha);
+    if (req.chunk_auth != NULL) {
+        cry_digest_free(req.chunk_auth->sha);
+        free(req.chunk_auth);
     }
-    srv_query_cleanup(&q);
+    srv_failure_cleanup(&req.fail);
     return err;
 }
 
