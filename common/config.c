@@ -72,6 +72,9 @@ static const struct opt opts[] = {
     {"tls_cert", "CUSTOM_SSL_CERT_PATH", "--tls-cert", OPT_STR,
      "PEM file with the TLS private key and certificate (chain) served on the same port "
      "(default: a self-signed one generated into DATA/tls.pem)"},
+    {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
+     "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
+     "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -191,6 +194,8 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = set_str(&c->cors_extra_expose, v);
         else if (strcmp(o->key, "tls_cert") == 0)
             err = set_str(&c->tls_cert, v); /* "" (an empty env var): self-signed */
+        else if (strcmp(o->key, "init_dir") == 0)
+            err = set_str(&c->init_dir, v);
         break;
     case OPT_LISTEN:
         err = parse_listen(c, v);
@@ -316,6 +321,7 @@ void srv_config_usage(const char *prog)
                opts[i].env);
     }
     printf("  --help\n      show this help\n"
+           "  --version\n      print coffer's version\n"
            "\nPrecedence: defaults < config file < environment < command line.\n"
            "LocalStack variables honoured: GATEWAY_LISTEN, DEFAULT_REGION, AWS_DEFAULT_REGION,\n"
            "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use),\n"
@@ -360,6 +366,11 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     for (int i = first_arg; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             srv_config_usage(argv[0]);
+            *out_help = true;
+            return COF_OK;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("coffer %s\n", COFFER_VERSION);
             *out_help = true;
             return COF_OK;
         }
@@ -455,6 +466,7 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->cors_extra_headers);
     free(c->cors_extra_expose);
     free(c->tls_cert);
+    free(c->init_dir);
     memset(c, 0, sizeof(*c));
 }
 

@@ -34,11 +34,13 @@ struct srv_config {
     char *cors_extra_headers;    /* EXTRA_CORS_ALLOWED_HEADERS */
     char *cors_extra_expose;     /* EXTRA_CORS_EXPOSE_HEADERS */
     char *tls_cert;              /* key + certificate PEM; NULL or "" = self-signed in data_dir */
+    char *init_dir;              /* LocalStack init hooks: <dir>/{boot,start,ready,shutdown}.d */
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it
  * exists), the environment and argv (argv[first_arg..]). Prints the reason and returns
- * COF_ERR_CONFIG on a bad option. *out_help is set when --help was given (help printed). */
+ * COF_ERR_CONFIG on a bad option. *out_help is set when --help or --version was given (and
+ * printed). */
 COF_MUST_CHECK cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config *c,
                                        bool *out_help);
 /* Frees the strings. Accepts NULL. */

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/buf.h"
+#include "common/inithooks.h"
 #include "common/log.h"
 #include "s3/httpfmt.h"
 #include "object/gc.h"
@@ -61,28 +62,76 @@ static cof_err info(struct srv_req *req)
     return reply_json(req, 200, &b);
 }
 
-/* coffer runs no init scripts: every stage is complete as soon as it serves. */
+/* Whether an init stage has passed. Without a hook runner (a context not made by main), every
+ * stage but SHUTDOWN has. */
+static bool stage_done(const struct srv_ctx *ctx, enum cof_hook_stage st)
+{
+    return ctx->hooks != NULL ? cof_hooks_completed(ctx->hooks, st) : st != COF_HOOK_SHUTDOWN;
+}
+
+/* LocalStack's script entries: {"stage": "READY", "name": "<file name>", "state": "..."}, of one
+ * stage or (all) of every stage. */
+static cof_err put_scripts(struct cof_buf *b, const struct cof_hooks *hooks, bool all,
+                           enum cof_hook_stage only)
+{
+    cof_err err = cof_buf_puts(b, "\"scripts\": [");
+    bool first = true;
+    for (size_t i = 0; err == COF_OK && i < cof_hooks_count(hooks); i++) {
+        enum cof_hook_stage st;
+        enum cof_hook_state state;
+        const char *name;
+        cof_hooks_script(hooks, i, &st, &name, &state);
+        if (!all && st != only)
+            continue;
+        err = cof_buf_printf(b, "%s{\"stage\": \"%s\", \"name\": \"", first ? "" : ", ",
+                             cof_hook_stage_name(st));
+        for (const char *p = name; err == COF_OK && *p != '\0'; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c == '"' || c == '\\')
+                err = cof_buf_printf(b, "\\%c", c);
+            else if (c < 0x20)
+                err = cof_buf_printf(b, "\\u%04x", c);
+            else
+                err = cof_buf_append(b, p, 1);
+        }
+        if (err == COF_OK)
+            err = cof_buf_printf(b, "\", \"state\": \"%s\"}", cof_hook_state_name(state));
+        first = false;
+    }
+    if (err == COF_OK)
+        err = cof_buf_puts(b, "]}");
+    return err;
+}
+
+/* /_localstack/init: every stage's completion and every script's state, as LocalStack reports
+ * them; /_localstack/init/<stage>: one stage (404 for an unknown stage). */
 static cof_err init(struct srv_req *req)
 {
-    static const char *const stages[] = {"boot", "start", "ready", "shutdown"};
     struct cof_buf b;
-    cof_buf_init(&b, 4096);
+    const struct srv_ctx *ctx = req->ctx;
+    cof_buf_init(&b, 1024 * 1024);
     cof_err err = COF_OK;
     const char *stage = req->route.ls_stage;
+    enum cof_hook_stage st = COF_HOOK_BOOT;
     if (stage == NULL) {
-        err = cof_buf_puts(&b, "{\"completed\": {\"BOOT\": true, \"START\": true, \"READY\": "
-                               "true, \"SHUTDOWN\": false}, \"scripts\": []}");
+        err = cof_buf_printf(&b,
+                             "{\"completed\": {\"BOOT\": %s, \"START\": %s, \"READY\": %s, "
+                             "\"SHUTDOWN\": %s}, ",
+                             stage_done(ctx, COF_HOOK_BOOT) ? "true" : "false",
+                             stage_done(ctx, COF_HOOK_START) ? "true" : "false",
+                             stage_done(ctx, COF_HOOK_READY) ? "true" : "false",
+                             stage_done(ctx, COF_HOOK_SHUTDOWN) ? "true" : "false");
+        if (err == COF_OK)
+            err = put_scripts(&b, ctx->hooks, true, st);
     } else {
-        bool known = false;
-        for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-            known = known || strcasecmp(stage, stages[i]) == 0;
-        if (!known) {
+        if (!cof_hook_stage_parse(stage, &st)) {
             cof_buf_cleanup(&b);
             return srv_reply(req, 404, "application/json", "{\"error\": \"no such stage\"}",
                              strlen("{\"error\": \"no such stage\"}"));
         }
-        err = cof_buf_printf(&b, "{\"completed\": %s, \"scripts\": []}",
-                             strcasecmp(stage, "shutdown") == 0 ? "false" : "true");
+        err = cof_buf_printf(&b, "{\"completed\": %s, ", stage_done(ctx, st) ? "true" : "false");
+        if (err == COF_OK)
+            err = put_scripts(&b, ctx->hooks, false, st);
     }
     if (err != COF_OK) {
         cof_buf_cleanup(&b);

@@ -29,6 +29,8 @@ struct srv_http;
 struct cry_digest;
 struct srv_policy;
 
+struct cof_hooks;
+
 /* Server-wide state shared by every request (all members thread-safe or read-only). */
 struct srv_ctx {
     const struct srv_config *cfg;
@@ -38,6 +40,8 @@ struct srv_ctx {
     unsigned port;       /* the port actually served (LocalStack's default CORS origins) */
     int64_t start_ms;
     char session_id[37];
+    /* init hook states for /_localstack/init; NULL: none */
+    const struct cof_hooks *hooks;
 };
 
 #define SRV_MAX_RESP_HEADERS 48

@@ -14,9 +14,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/inithooks.h"
 #include "common/log.h"
 #include "crypto/key.h"
 #include "crypto/tlscert.h"
@@ -37,6 +39,8 @@ struct app {
     struct srv_config cfg;
     struct srv_ctx ctx;
     char *tmp_root; /* --ephemeral: removed on exit */
+    /* init hooks (--init-dir) and their states */
+    struct cof_hooks *hooks;
     int lock_fd;
     bool locked;
 };
@@ -200,6 +204,40 @@ static void raise_fd_limit(void)
     }
 }
 
+/* Runs one init hook stage; returns the stop signal that cut it short, or 0. Scripts of the
+ * ready and shutdown stages get COFFER_ENDPOINT, the URL they reach this server at. */
+static int run_stage(struct app *a, enum cof_hook_stage stage, unsigned port)
+{
+    const char *host = a->cfg.listen_host;
+    bool v6 = strchr(host, ':') != NULL;
+    bool any = *host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+    if (any)
+        host = v6 ? "::1" : "127.0.0.1";
+    char endpoint[300];
+    snprintf(endpoint, sizeof(endpoint), "COFFER_ENDPOINT=http://%s%s%s:%u", v6 ? "[" : "", host,
+             v6 ? "]" : "", port);
+    const char *env[] = {endpoint, NULL};
+    int sig = 0;
+    if (cof_hooks_run(a->hooks, stage, port != 0 ? env : NULL, &sig) != COF_OK)
+        cof_log_error(NULL, "init %s: out of memory", cof_hook_stage_name(stage));
+    return sig;
+}
+
+/* Waits for SIGTERM/SIGINT. SIGCHLD is in the set too: as a container's PID 1, coffer adopts
+ * the orphans of hook scripts, and reaps them here. */
+static int wait_stop_signal(const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0 || sig == SIGCHLD) {
+            while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+            continue;
+        }
+        return sig;
+    }
+}
+
 static int serve(struct app *a)
 {
     raise_fd_limit();
@@ -207,12 +245,21 @@ static int serve(struct app *a)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    /* Block before any thread starts so that only sigwait below sees them. */
+    sigaddset(&set, SIGCHLD);
+    /* Block before any thread starts so that only sigwait below (and the init hook runner,
+     * which waits for its scripts) sees them. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (cof_hooks_open(a->cfg.init_dir, &a->hooks) != COF_OK)
+        return 1;
+    a->ctx.hooks = a->hooks;
+    if (run_stage(a, COF_HOOK_BOOT, 0) != 0)
+        return 0;
     if (open_store(a, false, true) != COF_OK)
         return 1;
+    if (run_stage(a, COF_HOOK_START, 0) != 0)
+        return 0;
     unsigned port = 0;
     int fd = open_listener(a->cfg.listen_host, a->cfg.listen_port, &port);
     if (fd < 0)
@@ -242,12 +289,15 @@ static int serve(struct app *a)
                  a->cfg.listen_host, port, a->cfg.data_dir,
                  a->cfg.profile == SRV_PROFILE_AWS ? "aws" : "localstack",
                  a->cfg.durability_full ? "full" : "relaxed");
-    printf("Ready.\n");
-    fflush(stdout);
-
-    int sig = 0;
-    sigwait(&set, &sig);
+    /* LocalStack's order: ready.d scripts run once S3 serves, and "Ready." follows them. */
+    int sig = run_stage(a, COF_HOOK_READY, port);
+    if (sig == 0) {
+        printf("Ready.\n");
+        fflush(stdout);
+        sig = wait_stop_signal(&set);
+    }
     cof_log_info(NULL, "signal %d: finishing requests in flight", sig);
+    (void)run_stage(a, COF_HOOK_SHUTDOWN, port);
     srv_http_stop(h, SHUTDOWN_GRACE_MS);
     cof_log_info(NULL, "stopped");
     return 0;
@@ -328,6 +378,7 @@ int main(int argc, char **argv)
         rc = fsck ? fsck_main(&a, dry_run) : serve(&a);
     }
     close_store(&a);
+    cof_hooks_free(a.hooks);
     srv_config_cleanup(&a.cfg);
     return rc;
 }
