@@ -9,6 +9,10 @@ if [[ "${1:-}" == "--test" ]]; then
            s3cmd rclone)
     # Headless browser for test_browser.py (driven by playwright-core, which never downloads one)
     pkgs+=(chromium)
+    # The container image and its tests (test_container.py, scripts/build-image.sh): podman with
+    # runc (crun refuses hybrid cgroup layouts) and netavark networking, debootstrap for the
+    # base, Debian's docker-compose against podman's Docker-compatible socket.
+    pkgs+=(podman runc netavark aardvark-dns iptables debootstrap docker-compose)
     # The JavaScript SDK tests need node and npm; use the machine's when present.
     command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
