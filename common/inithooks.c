@@ -181,10 +181,10 @@ static cof_err walk(struct cof_hooks *h, enum cof_hook_stage stage, const char *
         (*v)[(*n)++] = p;
     }
     closedir(d);
-    if (err == COF_OK) {
+    if (err == COF_OK && nf > 1)
         qsort(files, nf, sizeof(*files), cmp_names);
+    if (err == COF_OK && nd > 1)
         qsort(dirs, nd, sizeof(*dirs), cmp_names);
-    }
     for (size_t i = 0; err == COF_OK && i < nf; i++)
         err = add_script(h, stage, &files[i]);
     for (size_t i = 0; err == COF_OK && i < nd; i++) {
