@@ -322,12 +322,84 @@ void srv_config_usage(const char *prog)
     }
     printf("  --help\n      show this help\n"
            "  --version\n      print coffer's version\n"
+           "  --man\n      print this reference as a manual page (roff)\n"
            "\nPrecedence: defaults < config file < environment < command line.\n"
            "LocalStack variables honoured: GATEWAY_LISTEN, DEFAULT_REGION, AWS_DEFAULT_REGION,\n"
            "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use),\n"
            "S3_SKIP_SIGNATURE_VALIDATION (0: SigV4 signatures and presigned URLs are checked),\n"
            "and the CORS variables above (DISABLE_CORS_*, EXTRA_CORS_*).\n"
            "coffer prints 'Ready.' on stdout once it serves; SIGTERM/SIGINT stop it cleanly.\n");
+}
+
+/* Text for roff: backslashes and hyphens escaped, and no line may start with a control
+ * character ('.' or '\''), which the help texts never do. */
+static void roff(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '\\')
+            fputs("\\e", stdout);
+        else if (*s == '-')
+            fputs("\\-", stdout);
+        else
+            putchar(*s);
+    }
+}
+
+/* coffer(1), from the same option table as --help, so the two never drift. */
+static void print_man(void)
+{
+    printf(".TH COFFER 1 \"\" \"coffer %s\" \"User Commands\"\n", COFFER_VERSION);
+    puts(".SH NAME\ncoffer \\- local S3\\-compatible object storage that encrypts what it stores\n"
+         ".SH SYNOPSIS\n.B coffer\n[\\fIOPTIONS\\fR]\n.br\n.B coffer fsck\n"
+         "[\\fIOPTIONS\\fR] [\\fB\\-\\-dry\\-run\\fR]\n.br\n.B coffer kms\n"
+         "\\fISUBCOMMAND\\fR [\\fIOPTIONS\\fR]\n.br\n.B coffer keys\n"
+         "\\fBlist\\fR|\\fBrotate\\fR|\\fBrewrap\\fR|\\fBretire\\fR \\fIID\\fR "
+         "[\\fIOPTIONS\\fR]\n"
+         ".SH DESCRIPTION\n"
+         "coffer serves the S3 API on one port, plain HTTP and TLS alike, and keeps every object "
+         "on disk as AES\\-256\\-GCM ciphertext under its own data key, wrapped by a root key "
+         "(SSE\\-S3), a local KMS key (SSE\\-KMS) or the customer's key (SSE\\-C). It "
+         "answers as LocalStack's S3 does (the \\fBlocalstack\\fR profile) or as AWS does "
+         "(\\fBaws\\fR). It prints \\fBReady.\\fR on standard output once it serves.\n"
+         ".PP\n\\fBcoffer fsck\\fR decrypts every object end to end, reports damaged ones "
+         "(exit status 1) and removes blob files no object references. \\fBcoffer kms\\fR "
+         "manages the local KMS keys and \\fBcoffer keys\\fR the root keyring "
+         "(\\fBrotate\\fR adds a new active root key and re\\-wraps every data key under it).\n"
+         ".SH OPTIONS\n"
+         "Each option can be given on the command line, in the configuration file (key in "
+         "brackets) or in the environment (variable in brackets). Precedence: built\\-in "
+         "defaults < configuration file < environment < command line.");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        printf(".TP\n.B ");
+        roff(opts[i].flag);
+        if (opts[i].kind != OPT_BOOL)
+            printf(" \\fIVALUE\\fR");
+        putchar('\n');
+        roff(opts[i].help);
+        printf(" [\\fB%s\\fR / \\fB", opts[i].key);
+        roff(opts[i].env);
+        printf("\\fR]\n");
+    }
+    puts(".TP\n.B \\-\\-help\nshow the option reference\n"
+         ".TP\n.B \\-\\-version\nprint coffer's version\n"
+         ".TP\n.B \\-\\-man\nprint this manual page\n"
+         ".SH ENVIRONMENT\n"
+         "LocalStack's variables are honoured: \\fBGATEWAY_LISTEN\\fR, \\fBDEFAULT_REGION\\fR, "
+         "\\fBAWS_DEFAULT_REGION\\fR, \\fBS3_SKIP_KMS_KEY_VALIDATION\\fR (0: unknown KMS keys "
+         "are errors, not created on use), \\fBS3_SKIP_SIGNATURE_VALIDATION\\fR (0: SigV4 "
+         "signatures and presigned URLs are checked), \\fBCUSTOM_SSL_CERT_PATH\\fR and the "
+         "CORS variables above.\n"
+         ".SH FILES\n.TP\n.I /etc/coffer/coffer.conf\n"
+         "the configuration file of the Debian package's service (\\fBkey = value\\fR lines)\n"
+         ".TP\n.I /etc/coffer/root.key\nits root keyring (0600, owned by the \\fBcoffer\\fR "
+         "user; back it up apart from the data: without it the data cannot be read). Rotate "
+         "it as that user: \\fBsudo \\-u coffer coffer keys rotate \\-\\-config "
+         "/etc/coffer/coffer.conf\\fR\n"
+         ".TP\n.I /var/lib/coffer\nits data: coffer.db (SQLite), blobs/ (ciphertext), tmp/\n"
+         ".SH SIGNALS\n\\fBSIGTERM\\fR and \\fBSIGINT\\fR stop the server cleanly, "
+         "finishing requests in flight; the exit status is then 0. Under systemd "
+         "(\\fBType=notify\\fR) coffer reports READY=1 once it serves.\n"
+         ".SH SEE ALSO\n\\fBaws\\fR(1), \\fBsystemctl\\fR(1)");
 }
 
 static const struct opt *find_flag(const char *arg, const char **out_inline)
@@ -366,6 +438,11 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     for (int i = first_arg; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             srv_config_usage(argv[0]);
+            *out_help = true;
+            return COF_OK;
+        }
+        if (strcmp(argv[i], "--man") == 0) {
+            print_man();
             *out_help = true;
             return COF_OK;
         }

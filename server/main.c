@@ -28,6 +28,7 @@
 #include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
+#include "server/notify.h"
 #include "ops/ops.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
@@ -294,8 +295,10 @@ static int serve(struct app *a)
     if (sig == 0) {
         printf("Ready.\n");
         fflush(stdout);
+        srv_notify("READY=1");
         sig = wait_stop_signal(&set);
     }
+    srv_notify("STOPPING=1");
     cof_log_info(NULL, "signal %d: finishing requests in flight", sig);
     (void)run_stage(a, COF_HOOK_SHUTDOWN, port);
     srv_http_stop(h, SHUTDOWN_GRACE_MS);

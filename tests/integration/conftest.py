@@ -23,6 +23,9 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+# Session fixtures for the container and package tests (podman), shared by their modules.
+pytest_plugins = ["podmanlib"]
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 def _default_bin():
