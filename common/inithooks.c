@@ -364,10 +364,10 @@ static cof_err run_one(struct script *sc, char **envp, int *stop_sig)
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (out >= 0) {
-        posix_spawn_file_actions_adddup2(&fa, out, 1);
+    /* Never the server's stdout, which carries "Ready.": without a capture file, stderr. */
+    posix_spawn_file_actions_adddup2(&fa, out >= 0 ? out : 2, 1);
+    if (out >= 0)
         posix_spawn_file_actions_adddup2(&fa, out, 2);
-    }
     /* The server blocks SIGTERM/SIGINT/SIGCHLD and ignores SIGPIPE; a script starts clean, in
      * its own process group so that a stop reaches whatever it started. */
     posix_spawnattr_setsigmask(&at, &none);
