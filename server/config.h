@@ -34,6 +34,17 @@ struct srv_config {
     char *cors_extra_headers;    /* EXTRA_CORS_ALLOWED_HEADERS */
     char *cors_extra_expose;     /* EXTRA_CORS_EXPOSE_HEADERS */
     char *tls_cert;              /* key + certificate PEM; NULL or "" = self-signed in data_dir */
+    /* State-changing admin endpoints (LocalStack's state resets, any /_coffer/ endpoint):
+     * served when true. Default: on in the localstack profile, off in the aws profile. */
+    bool admin_endpoints;
+    bool admin_endpoints_given; /* set explicitly (else the profile decides) */
+    /* Connections (seconds / counts) */
+    unsigned header_timeout;             /* connect to complete request headers */
+    unsigned keepalive_timeout;          /* idle between requests */
+    unsigned body_timeout;               /* idle while a body is sent or received */
+    unsigned max_connections;            /* admitted at once; more get 503 SlowDown */
+    unsigned max_connections_per_client; /* admitted from one address; 0 = no cap */
+    unsigned shutdown_grace;             /* requests in flight may finish this long at stop */
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it
