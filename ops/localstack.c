@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* LocalStack's internal endpoints: /_localstack/health, /info, /init[/<stage>], and the state
- * resets (/_localstack/state/reset, /_localstack/state/s3/reset, /moto-api/reset). */
+ * resets (/_localstack/state/reset, /_localstack/state/s3/reset, /moto-api/reset). The resets are
+ * served only with admin_endpoints on, and signed when signatures are checked (dispatch.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,16 @@ static cof_err reset(struct srv_req *req)
         return err;
     cof_log_info(req->rid, "state reset: all buckets removed");
     return srv_reply(req, 200, "application/json", "{}", 2);
+}
+
+cof_err ops_admin_disabled(struct srv_req *req)
+{
+    cof_log_info(req->rid, "%s %s refused: admin endpoints are off", req->method, req->raw_path);
+    return srv_reply_error(req, COF_ERR_ACCESS_DENIED,
+                           "This endpoint changes the server state and is disabled. Start coffer "
+                           "with --admin-endpoints (config admin_endpoints = on, environment "
+                           "COFFER_ADMIN_ENDPOINTS=1) to enable it.",
+                           NULL, NULL);
 }
 
 cof_err ops_localstack(struct srv_req *req)

@@ -62,6 +62,9 @@ cof_err ops_post_object_body(struct srv_req *req, const char *data, size_t n);
 cof_err ops_post_object_finish(struct srv_req *req);
 void ops_post_object_cleanup(struct srv_req *req);
 cof_err ops_localstack(struct srv_req *req);
+/* Answers a state-changing admin endpoint (a state reset) while admin_endpoints is off: 403
+ * AccessDenied saying how to turn them on. */
+cof_err ops_admin_disabled(struct srv_req *req);
 cof_err ops_create_multipart(struct srv_req *req);
 cof_err ops_upload_part_begin(struct srv_req *req);
 cof_err ops_upload_part_finish(struct srv_req *req);

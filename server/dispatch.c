@@ -321,10 +321,15 @@ cof_err ops_begin(struct srv_req *req)
         if (err != COF_OK)
             return err;
     }
+    /* A state reset deletes everything: off unless admin endpoints are on, and never anonymous
+     * when signatures are checked (LocalStack's other endpoints are, as LocalStack has them). */
+    if (op == SRV_OP_LS_RESET && !req->ctx->cfg->admin_endpoints)
+        return ops_admin_disabled(req);
+    bool anonymous = internal && op != SRV_OP_LS_RESET;
     /* Browsers never sign a preflight. A browser form upload carries no Authorization
      * header: its policy signature is a form field, checked when the file part starts
      * (ops_post.c). */
-    if (!internal && op != SRV_OP_CORS_PREFLIGHT && op != SRV_OP_POST_OBJECT &&
+    if (!anonymous && op != SRV_OP_CORS_PREFLIGHT && op != SRV_OP_POST_OBJECT &&
         req->ctx->cfg->verify_signatures) {
         err = check_signature(req, &auth, (int64_t)time(NULL));
         if (err != COF_OK)
