@@ -85,6 +85,7 @@ typedef enum {
     COF_ERR_INVALID_POLICY,      /* 400 InvalidPolicyDocument (POST Object policy) */
     COF_ERR_MALFORMED_POST,      /* 400 MalformedPOSTRequest (not multipart/form-data) */
     COF_ERR_POST_PRE_DATA,       /* 400 MaxPostPreDataLengthExceeded (fields before the file) */
+    COF_ERR_SLOW_DOWN,           /* 503 SlowDown: over a connection cap */
     COF_ERR__COUNT
 } cof_err;
 

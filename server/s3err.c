@@ -123,6 +123,7 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_POST_PRE_DATA] = {400, "MaxPostPreDataLengthExceeded",
                                "Your POST request fields preceeding the upload file was too "
                                "large."},
+    [COF_ERR_SLOW_DOWN] = {503, "SlowDown", "Please reduce your request rate."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
