@@ -29,8 +29,6 @@
 #include "storage/blob.h"
 #include "storage/meta.h"
 
-#define SHUTDOWN_GRACE_MS 30000
-
 struct app {
     struct srv_config cfg;
     struct srv_ctx ctx;
@@ -157,7 +155,7 @@ static int open_listener(const char *host, unsigned port, unsigned *out_port)
             continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
             cof_log_error(NULL, "cannot listen on %s:%u: %s", host, port, strerror(errno));
             close(fd);
             fd = -1;
@@ -188,14 +186,21 @@ static void make_session_id(char out[37])
              r[14], r[15]);
 }
 
-/* A GET of a multipart object holds one descriptor per part: allow as many as the system does. */
+/* Every connection and every open blob (a GET of a multipart object holds one per part) is a
+ * descriptor: allow as many as the system does. The connection caps are fitted to the result. */
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
         rl.rlim_cur = rl.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = was;
     }
+    cof_log_info(NULL, "file descriptor limit %llu (hard limit %llu)",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 }
 
 static int serve(struct app *a)
@@ -246,7 +251,7 @@ static int serve(struct app *a)
     int sig = 0;
     sigwait(&set, &sig);
     cof_log_info(NULL, "signal %d: finishing requests in flight", sig);
-    srv_http_stop(h, SHUTDOWN_GRACE_MS);
+    srv_http_stop(h, a->cfg.shutdown_grace * 1000u);
     cof_log_info(NULL, "stopped");
     return 0;
 }
