@@ -624,15 +624,13 @@ static void accept_burst(struct srv_http *h, int64_t now, int64_t *pause_until)
             return; /* EAGAIN: nothing more to accept */
         }
         p.since_ms = now;
-        /* Full: the connection that has waited longest without sending a byte makes room. A
-         * client that connects and stays silent cannot crowd out one that talks. */
+        /* Full: the connection that has waited longest without sending a byte (the first, the
+         * list is in accept order) makes room. A client that connects and stays silent cannot
+         * crowd out one that talks. */
         if (h->n_pending == MAX_PENDING) {
-            size_t oldest = 0;
-            for (size_t i = 1; i < h->n_pending; i++)
-                if (h->pending[i].since_ms < h->pending[oldest].since_ms)
-                    oldest = i;
-            close(h->pending[oldest].fd);
-            h->pending[oldest] = h->pending[--h->n_pending];
+            close(h->pending[0].fd);
+            memmove(&h->pending[0], &h->pending[1], (MAX_PENDING - 1) * sizeof(h->pending[0]));
+            h->n_pending--;
         }
         h->pending[h->n_pending++] = p;
     }
@@ -655,27 +653,31 @@ static void *acceptor_main(void *arg)
             break;
         if (fds[0].revents != 0)
             break;
-        /* First bytes of waiting connections (iterate backwards: entries are removed). */
+        /* First bytes of waiting connections, in the order they were accepted (admission is
+         * first come, first served); the list stays in that order. */
         now = mono_ms();
-        for (size_t i = h->n_pending; i-- > 0;) {
+        size_t kept = 0;
+        for (size_t i = 0; i < h->n_pending; i++) {
             struct pending *p = &h->pending[i];
-            bool expired = now - p->since_ms >= h->header_ms;
+            bool done = true;
             if (rc > 0 && fds[2 + i].revents != 0) {
                 unsigned char b = 0;
                 ssize_t n = recv(p->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
                 if (n == 1)
                     hand_over(h, p, b == 0x16);
                 else if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                    continue;
+                    done = false;
                 else
                     close(p->fd);
-            } else if (expired) {
+            } else if (now - p->since_ms >= h->header_ms) {
                 close(p->fd);
             } else {
-                continue;
+                done = false;
             }
-            h->pending[i] = h->pending[--h->n_pending];
+            if (!done)
+                h->pending[kept++] = *p;
         }
+        h->n_pending = kept;
         if (rc > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN) != 0)
             accept_burst(h, now, &pause_until);
         if (now >= next_sweep) {
