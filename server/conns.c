@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #define FD_RESERVE_MIN  64u
 #define FD_RESERVE_MAX  8192u
 #define REFUSED_MINIMUM 64u
+#define CUT_BATCH       64u
 
 enum phase {
     PHASE_HEADERS, /* connected (or idle ended): request headers not complete yet */
@@ -347,33 +349,53 @@ void srv_conns_request_done(struct srv_conns *cs, struct srv_conn *c, int64_t no
     pthread_mutex_unlock(&cs->lock);
 }
 
+/* Cuts the connections `due` selects, CUT_BATCH per hold of the mutex: a flood expiring all at
+ * once means thousands of shutdown(2) calls (about 60 us each), and the worker threads need the
+ * mutex meanwhile to serve everyone else. Each batch walks the list again from the head (cut
+ * entries are skipped): the list may change while the mutex is released. */
+static unsigned cut_where(struct srv_conns *cs, bool (*due)(const struct srv_conn *, int64_t),
+                          int64_t now_ms)
+{
+    unsigned total = 0, n = 0;
+    do {
+        n = 0;
+        pthread_mutex_lock(&cs->lock);
+        for (struct srv_conn *c = cs->head; c != NULL && n < CUT_BATCH; c = c->next) {
+            if (!c->cut && due(c, now_ms)) {
+                cut(cs, c);
+                n++;
+            }
+        }
+        pthread_mutex_unlock(&cs->lock);
+        total += n;
+        if (n == CUT_BATCH)
+            sched_yield();
+    } while (n == CUT_BATCH);
+    return total;
+}
+
+static bool past_deadline(const struct srv_conn *c, int64_t now_ms)
+{
+    return c->deadline_ms != 0 && now_ms >= c->deadline_ms;
+}
+
+static bool not_busy(const struct srv_conn *c, int64_t now_ms)
+{
+    (void)now_ms;
+    return c->phase != PHASE_BUSY;
+}
+
 unsigned srv_conns_expire(struct srv_conns *cs, int64_t now_ms)
 {
-    unsigned n = 0;
-    pthread_mutex_lock(&cs->lock);
-    for (struct srv_conn *c = cs->head; c != NULL; c = c->next) {
-        if (c->deadline_ms != 0 && !c->cut && now_ms >= c->deadline_ms) {
-            cut(cs, c);
-            n++;
-        }
-    }
-    pthread_mutex_unlock(&cs->lock);
-    return n;
+    return cut_where(cs, past_deadline, now_ms);
 }
 
 unsigned srv_conns_stop(struct srv_conns *cs)
 {
-    unsigned n = 0;
     pthread_mutex_lock(&cs->lock);
     cs->stopping = true;
-    for (struct srv_conn *c = cs->head; c != NULL; c = c->next) {
-        if (c->phase != PHASE_BUSY && !c->cut) {
-            cut(cs, c);
-            n++;
-        }
-    }
     pthread_mutex_unlock(&cs->lock);
-    return n;
+    return cut_where(cs, not_busy, 0);
 }
 
 unsigned srv_conns_busy(struct srv_conns *cs)

@@ -171,6 +171,24 @@ static void test_stop(void)
     srv_conns_free(cs);
 }
 
+/* More due connections than one batch: all are cut, each once. */
+static void test_mass_expiry(void)
+{
+    struct srv_conns *cs = make(1000, 0, 2000);
+    struct sockaddr_storage a = v4("10.0.0.9");
+    struct srv_conn *c = NULL;
+    for (int fd = 100; fd < 400; fd++)
+        CHECK_EQ_INT(add(cs, fd, &a, 0, &c), SRV_CONN_ADMIT);
+    CHECK_EQ_INT(srv_conns_request_start(cs, c), SRV_CONN_SERVE); /* fd 399 is busy */
+    CHECK_EQ_INT(srv_conns_expire(cs, 15000), 299);
+    CHECK_EQ_INT(n_cut, 299);
+    CHECK_EQ_INT(srv_conns_expire(cs, 15000), 0);
+    CHECK_EQ_INT(srv_conns_stop(cs), 0); /* all left is busy */
+    srv_conns_request_done(cs, c, 16000);
+    CHECK_EQ_INT(n_cut, 300);
+    srv_conns_free(cs);
+}
+
 static void test_plan(void)
 {
     struct srv_conns_limits l;
@@ -205,6 +223,7 @@ int main(void)
     test_ipv4_mapped_is_ipv4();
     test_deadlines();
     test_stop();
+    test_mass_expiry();
     test_plan();
     return check_finish();
 }
