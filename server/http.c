@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -721,6 +722,14 @@ static struct MHD_Daemon *start_daemon(struct srv_http *h, struct side *sd, unsi
         timeout, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
 }
 
+/* libmicrohttpd's connection limit for a daemon of `threads` workers: each worker's share is
+ * above everything conns.c lets through (see start_daemon). */
+static unsigned mhd_limit(unsigned hard_cap, unsigned threads)
+{
+    uint64_t l = ((uint64_t)hard_cap + 1) * threads;
+    return l > UINT_MAX / 2 ? UINT_MAX / 2 : (unsigned)l;
+}
+
 static void cut_socket(int fd)
 {
     /* libmicrohttpd then reads the end of the stream and closes the connection itself */
@@ -773,12 +782,12 @@ cof_err srv_http_start(struct srv_ctx *ctx, int listen_fd, unsigned threads,
             err = COF_ERR_IO;
     }
     if (err == COF_OK) {
-        unsigned hard = h->hard_cap;
-        h->plain = start_daemon(h, &h->plain_side, threads, (hard + 1) * threads, NULL);
+        h->plain = start_daemon(h, &h->plain_side, threads, mhd_limit(h->hard_cap, threads), NULL);
         if (h->plain == NULL)
             err = COF_ERR_IO;
         if (err == COF_OK && tls != NULL) {
-            h->tls = start_daemon(h, &h->tls_side, tls_threads, (hard + 1) * tls_threads, tls);
+            h->tls = start_daemon(h, &h->tls_side, tls_threads, mhd_limit(h->hard_cap, tls_threads),
+                                  tls);
             if (h->tls == NULL)
                 err = COF_ERR_IO;
         }
