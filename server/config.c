@@ -76,7 +76,8 @@ static const struct opt opts[] = {
      "serve the state-changing endpoints (/_localstack/state/*, /moto-api/reset, /_coffer/*); "
      "default on in the localstack profile, off in the aws profile (--admin-endpoints=off)"},
     {"header_timeout", "COFFER_HEADER_TIMEOUT", "--header-timeout", OPT_UINT,
-     "seconds a connection has to deliver complete request headers (default 15)"},
+     "seconds from connect (or from the end of keep-alive idle time) to complete request "
+     "headers: a deadline, not an idle limit (default 15)"},
     {"keepalive_timeout", "COFFER_KEEPALIVE_TIMEOUT", "--keepalive-timeout", OPT_UINT,
      "seconds an idle keep-alive connection is kept between requests (default 60)"},
     {"body_timeout", "COFFER_BODY_TIMEOUT", "--body-timeout", OPT_UINT,
