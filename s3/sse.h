@@ -31,8 +31,8 @@ enum srv_sse_side { SRV_SSE_OBJECT, SRV_SSE_COPY_SOURCE };
 
 /* Parses the SSE-C trio of one side. write: the key-MD5 header is required (PUT, copy
  * destination). On failure fills *e (code + message) and returns e->code. */
-cof_err srv_ssec_parse(const struct srv_hdr_view *h, enum srv_sse_side side, bool write,
-                       struct srv_ssec *out, struct srv_sse_err *e);
+COF_MUST_CHECK cof_err srv_ssec_parse(const struct srv_hdr_view *h, enum srv_sse_side side,
+                                      bool write, struct srv_ssec *out, struct srv_sse_err *e);
 /* Wipes and frees the key. Accepts NULL. */
 void srv_ssec_cleanup(struct srv_ssec *s);
 
