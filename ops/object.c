@@ -41,9 +41,6 @@ static const char *const stored_headers[] = {
 };
 #define N_STORED (sizeof(stored_headers) / sizeof(stored_headers[0]))
 
-#define INTERNAL_BUCKETKEY "coffer-bucket-key"
-#define INTERNAL_DSSE      "coffer-dsse"
-
 void ops_write_enc_cleanup(struct write_enc *e)
 {
     srv_ssec_cleanup(&e->ssec);
@@ -146,10 +143,10 @@ void ops_add_sse_headers(struct srv_req *req, const struct sto_object *o,
         char arn[160];
         srv_kms_arn(&req->ctx->obj, o->kek_id != NULL ? o->kek_id : "", arn, sizeof(arn));
         srv_resp_add(req, "x-amz-server-side-encryption",
-                     obj_stored_value(o->headers, INTERNAL_DSSE, v, sizeof(v)) ? "aws:kms:dsse"
-                                                                               : "aws:kms");
+                     obj_stored_value(o->headers, OBJ_STORED_DSSE, v, sizeof(v)) ? "aws:kms:dsse"
+                                                                                 : "aws:kms");
         srv_resp_add(req, "x-amz-server-side-encryption-aws-kms-key-id", arn);
-        if (obj_stored_value(o->headers, INTERNAL_BUCKETKEY, v, sizeof(v)))
+        if (obj_stored_value(o->headers, OBJ_STORED_BUCKET_KEY, v, sizeof(v)))
             srv_resp_add(req, "x-amz-server-side-encryption-bucket-key-enabled", "true");
     } else {
         srv_resp_add(req, "x-amz-server-side-encryption", "AES256");
@@ -405,9 +402,9 @@ cof_err ops_add_internal(char **block, const struct write_enc *e)
     if (err == COF_OK)
         err = cof_buf_printf(&b, OBJ_STORED_CONTEXT ":%s\n", e->context);
     if (err == COF_OK && e->bucket_key)
-        err = cof_buf_puts(&b, INTERNAL_BUCKETKEY ":true\n");
+        err = cof_buf_puts(&b, OBJ_STORED_BUCKET_KEY ":true\n");
     if (err == COF_OK && e->dsse)
-        err = cof_buf_puts(&b, INTERNAL_DSSE ":true\n");
+        err = cof_buf_puts(&b, OBJ_STORED_DSSE ":true\n");
     char *out = NULL;
     if (err == COF_OK)
         err = cof_buf_steal(&b, &out);
