@@ -9,8 +9,11 @@
 
 #include "common/log.h"
 #include "s3/cors.h"
-#include "ops/internal.h"
+#include "ops/handlers.h"
+#include "ops/bodycheck.h"
+#include "ops/bucketcfg.h"
 #include "ops/ops.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 #define NO_ORIGIN_MSG   "Insufficient information. Origin request header needed."

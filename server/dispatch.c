@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "ops/ops.h"
+#include "ops/req.h"
 #include "ops/table.h"
 #include "s3/auth.h"
 #include "s3/policy.h"
