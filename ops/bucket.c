@@ -16,7 +16,7 @@
 #include "ops/delete.h"
 #include "ops/listparams.h"
 #include "ops/versions.h"
-#include "ops/ops.h"
+#include "ops/authz.h"
 #include "ops/req.h"
 #include "s3/s3err.h"
 #include "s3/xml.h"

@@ -14,7 +14,7 @@
 #include "s3/formdata.h"
 #include "ops/handlers.h"
 #include "ops/write.h"
-#include "ops/ops.h"
+#include "ops/authz.h"
 #include "ops/req.h"
 #include "s3/postpolicy.h"
 #include "s3/tagging.h"

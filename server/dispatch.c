@@ -10,7 +10,8 @@
 
 #include "common/log.h"
 #include "crypto/digest.h"
-#include "ops/ops.h"
+#include "ops/authz.h"
+#include "ops/corshdr.h"
 #include "ops/req.h"
 #include "ops/table.h"
 #include "s3/auth.h"
