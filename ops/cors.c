@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CORS operations: Put/Get/DeleteBucketCors, the OPTIONS preflight, and the headers of actual
- * cross-origin requests. Decides between a bucket's rules (AWS's behaviour, both profiles) and
- * LocalStack's permissive default (localstack profile, bucket without rules); the rule logic
- * itself lives in cors.c. */
+/* CORS operations: Put/Get/DeleteBucketCors and the OPTIONS preflights. The headers of actual
+ * cross-origin requests, and the choice between a bucket's rules (AWS's behaviour, both
+ * profiles) and LocalStack's permissive default, are ops/corshdr.c's; the rule logic itself lives
+ * in s3/cors.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Bucket policies in the request path: Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus, and
- * enforcement (who is asking, which IAM action an operation is, the condition keys of the
- * request). The document itself is parsed and evaluated by policy.c. */
+/* Bucket policy operations: Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus. Enforcement in
+ * the request path is ops/authz.c's; the document itself is parsed and evaluated by
+ * s3/policy.c. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tagging operations: Put/Get/DeleteObjectTagging (the tags live in the object's stored header
- * block as its "coffer-tagging" line), Put/Get/DeleteBucketTagging (bucket config "tagging"),
- * and the x-amz-tagging helpers PutObject, CreateMultipartUpload and CopyObject use. Tags are
- * metadata: no SSE key is needed to read or change them (AWS takes none on these calls). */
+ * block as its "coffer-tagging" line), Put/Get/DeleteBucketTagging (bucket config "tagging").
+ * The x-amz-tagging helpers of the write paths are ops/tags.c's. Tags are metadata: no SSE key is
+ * needed to read or change them (AWS takes none on these calls). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Bucket versioning: Put/GetBucketVersioning, ListObjectVersions, and the helpers the write and
- * read paths use to pick and report version ids. The version rules themselves (which row a write
- * replaces or demotes) live in storage; this file decides the id a write gets. */
+/* Bucket versioning: Put/GetBucketVersioning and ListObjectVersions. The version ids a write
+ * gets and reports are ops/versions.c's; the version rules themselves (which row a write
+ * replaces or demotes) live in storage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
