@@ -15,6 +15,10 @@
 #define OBJ_STORED_INTERNAL_PREFIX "coffer-"
 /* An SSE-KMS object's canonical encryption context. */
 #define OBJ_STORED_CONTEXT "coffer-kms-context"
+/* "true" on an SSE-KMS object written with an S3 Bucket Key. */
+#define OBJ_STORED_BUCKET_KEY "coffer-bucket-key"
+/* "true" on an object written asking for aws:kms:dsse (same encryption, echoed as asked). */
+#define OBJ_STORED_DSSE "coffer-dsse"
 /* An SSE-S3 object's checksum, in clear ("ALG value"); SSE-C and SSE-KMS objects keep theirs
  * sealed instead (object/cksum_store.h). */
 #define OBJ_STORED_CHECKSUM "coffer-checksum"

@@ -11,7 +11,8 @@
 #include "common/log.h"
 #include "s3/httpfmt.h"
 #include "object/gc.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 #define LS_VERSION "4.0.0-coffer"

@@ -102,7 +102,7 @@ struct srv_req {
     struct cof_buf body; /* SRV_BODY_BUFFER */
     cof_err body_err;    /* first error while receiving; answered at the end */
     uint64_t body_len;
-    struct ops_put *put;   /* SRV_BODY_STREAM state (ops_object.c) */
+    struct ops_put *put;   /* SRV_BODY_STREAM state (ops/write.h) */
     struct ops_post *post; /* POST Object state (ops_post.c) */
     /* When set, srv_req_header/srv_req_each_header read this instead of the HTTP headers.
      * Borrowed; must outlive the request (ops_post.c points it at its own state). */

@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "s3/uri.h"
 #include "s3/xml.h"
+#include "s3/xmltree.h"
 
 /* AWS's texts (LocalStack's AWS-validated tests, AWS responses quoted in public issues). */
 #define MSG_OBJECT_COUNT "Object tags cannot be greater than 10"
@@ -24,7 +25,7 @@
     "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters "   \
     "without tag name duplicates."
 
-#define MAX_CANON (1024u * 1024) /* canonical text of 50 maximal tags is far below */
+#define TAGS_MAX_CANON (1024u * 1024) /* canonical text of 50 maximal tags is far below */
 
 void srv_tagset_cleanup(struct srv_tagset *t)
 {
@@ -212,6 +213,86 @@ cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out, struct
     return err;
 }
 
+/* Reads a singleton leaf into *slot; a second occurrence is malformed. */
+static cof_err take_leaf(const xmlNode *el, char **slot)
+{
+    if (*slot != NULL)
+        return COF_ERR_MALFORMED_XML;
+    return srv_xmltree_leaf_text(el, false, slot);
+}
+
+static cof_err parse_tag(const xmlNode *el, struct srv_tag *t)
+{
+    cof_err err = srv_xmltree_check_container(el);
+    for (const xmlNode *c = el->children; c != NULL && err == COF_OK; c = c->next) {
+        if (srv_xmltree_is_elem(c, "Key"))
+            err = take_leaf(c, &t->key);
+        else if (srv_xmltree_is_elem(c, "Value"))
+            err = take_leaf(c, &t->value);
+    }
+    /* Key and Value are both required (AWS API Tag: "Required: Yes"). */
+    if (err == COF_OK && (t->key == NULL || t->value == NULL))
+        err = COF_ERR_MALFORMED_XML;
+    return err;
+}
+
+/* The Tagging document (cap SRV_MAX_TAGGING_BODY): root Tagging with exactly one TagSet, whose
+ * Tag elements each hold exactly one Key and one Value. Texts are exact (not trimmed; Value may
+ * be empty). Structure only; an empty TagSet gives n == 0. */
+static cof_err parse_xml(const char *body, size_t n, struct srv_tagset *out)
+{
+    xmlDocPtr doc = NULL;
+    struct srv_tagset t = {NULL, 0};
+    const xmlNode *set = NULL;
+    size_t count = 0;
+    out->v = NULL;
+    out->n = 0;
+    cof_err err = srv_xmltree_parse(body, n, SRV_MAX_TAGGING_BODY, &doc);
+    if (err != COF_OK)
+        goto out;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    if (!srv_xmltree_is_elem(root, "Tagging")) {
+        err = COF_ERR_MALFORMED_XML;
+        goto out;
+    }
+    err = srv_xmltree_check_container(root);
+    for (const xmlNode *c = root->children; c != NULL && err == COF_OK; c = c->next) {
+        if (srv_xmltree_is_elem(c, "TagSet")) {
+            if (set != NULL)
+                err = COF_ERR_MALFORMED_XML;
+            set = c;
+        }
+    }
+    if (err == COF_OK && set == NULL)
+        err = COF_ERR_MALFORMED_XML;
+    if (err == COF_OK)
+        err = srv_xmltree_check_container(set);
+    for (const xmlNode *c = set != NULL ? set->children : NULL; err == COF_OK && c != NULL;
+         c = c->next)
+        count += srv_xmltree_is_elem(c, "Tag");
+    if (err != COF_OK || count == 0)
+        goto out;
+    t.v = calloc(count, sizeof(*t.v));
+    if (t.v == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    for (const xmlNode *c = set->children; c != NULL && err == COF_OK; c = c->next) {
+        if (srv_xmltree_is_elem(c, "Tag")) {
+            err = parse_tag(c, &t.v[t.n]);
+            t.n++; /* counted even on failure so cleanup frees what was read */
+        }
+    }
+    if (err != COF_OK)
+        goto out;
+    *out = t;
+    memset(&t, 0, sizeof(t));
+out:
+    srv_tagset_cleanup(&t);
+    srv_xmltree_free(doc);
+    return err;
+}
+
 cof_err srv_tagging_parse_xml(const char *body, size_t n, enum srv_tag_scope scope,
                               struct srv_tagset *out, struct srv_tag_err *e)
 {
@@ -221,7 +302,7 @@ cof_err srv_tagging_parse_xml(const char *body, size_t n, enum srv_tag_scope sco
     e->tag_key[0] = '\0';
     out->v = NULL;
     out->n = 0;
-    cof_err err = srv_xml_parse_tagging(body, n, &t);
+    cof_err err = parse_xml(body, n, &t);
     if (err != COF_OK)
         e->code = err;
     if (err == COF_OK)
@@ -247,7 +328,7 @@ cof_err srv_tagset_encode(struct srv_tagset *t, char **out)
     *out = NULL;
     if (t->n > 1)
         qsort(t->v, t->n, sizeof(*t->v), by_key);
-    cof_buf_init(&b, MAX_CANON);
+    cof_buf_init(&b, TAGS_MAX_CANON);
     for (size_t i = 0; err == COF_OK && i < t->n; i++) {
         if (i > 0)
             err = cof_buf_append(&b, "&", 1);

@@ -11,6 +11,9 @@
 
 #include "common/err.h"
 
+/* The cap of a Tagging document (PutObjectTagging, PutBucketTagging). */
+#define SRV_MAX_TAGGING_BODY (256u * 1024)
+
 #define SRV_MAX_OBJECT_TAGS 10u  /* AWS: "up to 10 tags with an object" */
 #define SRV_MAX_BUCKET_TAGS 50u  /* AWS: "A tag set can contain as many as 50 tags" */
 #define SRV_TAG_KEY_MAX     128u /* UTF-16 code units (S3 keeps tags in UTF-16) */
@@ -62,7 +65,7 @@ COF_MUST_CHECK cof_err srv_tagging_parse_header(const char *hdr, struct srv_tags
                                                 struct srv_tag_err *e);
 
 /* A Tagging XML document (PutObjectTagging, PutBucketTagging, POST Object's "tagging" form
- * field): parsed (MalformedXML / TOO_LARGE, see srv_xml_parse_tagging) and validated for
+ * field): parsed (MalformedXML / TOO_LARGE, see parse_xml in tagging.c) and validated for
  * scope. On failure *out is empty and e says why. */
 COF_MUST_CHECK cof_err srv_tagging_parse_xml(const char *body, size_t n, enum srv_tag_scope scope,
                                              struct srv_tagset *out, struct srv_tag_err *e);

@@ -14,7 +14,7 @@
 #include "object/kms.h"
 #include "object/rootkeys.h"
 #include "storage/blob.h"
-#include "ops/ops.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 void srv_admin_usage(void)

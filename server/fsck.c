@@ -11,10 +11,10 @@
 #include "object/stored.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
-#include "ops/internal.h"
+#include "ops/read.h"
+#include "ops/req.h"
 #include "object/kms.h"
 #include "object/objio.h"
-#include "ops/ops.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
 

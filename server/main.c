@@ -26,7 +26,7 @@
 #include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
-#include "ops/ops.h"
+#include "ops/req.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
