@@ -17,7 +17,7 @@ cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket)
 {
     cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
-        (void)srv_fail_elem(req, err, NULL, "BucketName", bucket);
+        err = srv_fail_elem(req, err, NULL, "BucketName", bucket);
     return err;
 }
 

@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "ops/req.h"
 
-/* NoSuchBucket reply when the bucket is missing. */
+/* Fails with NoSuchBucket when the bucket is missing. */
 cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket);
 /* Delete<Name>Configuration: removes the bucket's config document name and answers 204 (also
  * when there was none), NoSuchBucket when the bucket is missing. */

@@ -42,10 +42,9 @@ static cof_err parse_max_keys(struct srv_req *req, size_t *out)
     errno = 0;
     long long v = strtoll(mk, &end, 10);
     if (end == mk || *end != '\0' || errno != 0 || v < 0) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "Provided max-keys not an integer or within integer range",
-                            "ArgumentName", "max-keys");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "Provided max-keys not an integer or within integer range",
+                             "ArgumentName", "max-keys");
     }
     *out = v > LIST_MAX_KEYS ? LIST_MAX_KEYS : (size_t)v;
     return COF_OK;
@@ -67,10 +66,9 @@ cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out)
         return err;
     const char *enc = srv_query_get(q, "encoding-type");
     if (enc != NULL && strcmp(enc, "url") != 0) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "Invalid Encoding Method specified in Request", "ArgumentName",
-                            "encoding-type");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "Invalid Encoding Method specified in Request", "ArgumentName",
+                             "encoding-type");
     }
     out->url = enc != NULL;
     out->prefix = srv_query_get(q, "prefix") != NULL ? srv_query_get(q, "prefix") : "";

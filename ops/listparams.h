@@ -22,8 +22,8 @@ struct ops_list_params {
     const char *prefix; /* "" when absent */
     const char *delim;  /* NULL when absent or empty */
 };
-/* Checks the bucket exists and reads the shared listing parameters; replies itself (NoSuchBucket,
- * InvalidArgument) on failure. */
+/* Checks the bucket exists and reads the shared listing parameters; fails with AWS's message itself
+ * (srv_fail) (NoSuchBucket, InvalidArgument) on failure. */
 cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out);
 /* A key-like listing element, URL-encoded when the client asked for encoding-type=url. */
 struct srv_xml;

@@ -186,15 +186,13 @@ static cof_err part_range(struct srv_req *req, const struct sto_object *o, const
     char *end = NULL;
     long n = strtol(pn, &end, 10);
     if (end == pn || *end != '\0' || n < 1 || n > 10000) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "Part number must be an integer between 1 and 10000, inclusive",
-                            "ArgumentName", "partNumber");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "Part number must be an integer between 1 and 10000, inclusive",
+                             "ArgumentName", "partNumber");
     }
     size_t parts = o->part_count > 0 ? o->part_count : 1;
     if ((size_t)n > parts) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_PART_NUMBER, NULL, "PartNumberRequested", pn);
-        return COF_ERR_INVALID_PART_NUMBER;
+        return srv_fail_elem(req, COF_ERR_INVALID_PART_NUMBER, NULL, "PartNumberRequested", pn);
     }
     uint64_t start = 0, size = o->size;
     if (o->part_count > 0) {
@@ -251,16 +249,15 @@ static cof_err get_object(struct srv_req *req, int head)
     g->rid = req->rid;
     cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &e);
     if (err != COF_OK) {
-        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+        err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
         goto out;
     }
     if (srv_req_header(req, "x-amz-server-side-encryption") != NULL) {
         /* Reads take no SSE-S3/KMS header (AWS GetObject/HeadObject). */
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+        err = srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
                             "x-amz-server-side-encryption header is not supported for this "
                             "operation.",
                             "ArgumentName", "x-amz-server-side-encryption");
-        err = COF_ERR_INVALID_ARGUMENT;
         goto out;
     }
     const char *version_id = NULL;
@@ -394,8 +391,7 @@ static cof_err copy_checksum_alg(struct srv_req *req, const struct sto_object *s
         *out = srv_cksum_parse_name(asked);
         if (*out != SRV_CKSUM_NONE)
             return COF_OK;
-        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, OPS_MSG_BAD_CKSUM_ALG, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, OPS_MSG_BAD_CKSUM_ALG, NULL, NULL);
     }
     if (srv_cks_object(src, keys, ck, sizeof(ck))) {
         char *sp = strchr(ck, ' ');
@@ -442,7 +438,7 @@ cof_err ops_copy_object(struct srv_req *req)
         goto out;
     err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &e);
     if (err != COF_OK) {
-        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+        err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
         goto out;
     }
     const char *directive = srv_req_header(req, "x-amz-metadata-directive");
@@ -660,7 +656,7 @@ cof_err ops_get_object_attributes(struct srv_req *req)
                              "ArgumentName", "x-amz-object-attributes");
     cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &e);
     if (err != COF_OK) {
-        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+        err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
         goto out;
     }
     const char *version_id = NULL;

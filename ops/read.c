@@ -44,12 +44,12 @@ void ops_add_sse_headers(struct srv_req *req, const struct sto_object *o,
     }
 }
 
-/* Replies with a KMS error carrying the message srv_kms_* produced. */
+/* Fails with a KMS error carrying the message srv_kms_* produced. */
 cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg)
 {
     if (err == COF_ERR_KMS_NOT_FOUND || err == COF_ERR_KMS_DISABLED ||
         err == COF_ERR_KMS_INVALID_STATE)
-        (void)srv_fail_elem(req, err, msg[0] != '\0' ? msg : NULL, NULL, NULL);
+        err = srv_fail_elem(req, err, msg[0] != '\0' ? msg : NULL, NULL, NULL);
     return err;
 }
 
@@ -88,23 +88,21 @@ cof_err ops_check_read_sse(struct srv_req *req, const struct sto_object *o,
 {
     if (o->sse_mode == CRY_MODE_SSE_C) {
         if (!ssec->present) {
-            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_SSEC_NEEDED, NULL, NULL);
-            return COF_ERR_INVALID_REQUEST;
+            return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_SSEC_NEEDED, NULL, NULL);
         }
         if (!ssec->md5_sent) {
-            (void)srv_fail_elem(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
-            return COF_ERR_ACCESS_DENIED;
+            return srv_fail_elem(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
         }
     } else if (ssec->present) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
-                            "The encryption parameters are not applicable to this object.", NULL,
-                            NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                             "The encryption parameters are not applicable to this object.", NULL,
+                             NULL);
     }
     return COF_OK;
 }
 
-/* Loads what o needs to be opened with ssec (SSE-C) or its KMS key (SSE-KMS); replies itself. */
+/* Loads what o needs to be opened with ssec (SSE-C) or its KMS key (SSE-KMS); fails with AWS's
+ * message itself (srv_fail). */
 cof_err ops_prepare_read_keys(struct srv_req *req, const struct sto_object *o,
                               const struct srv_ssec *ssec, struct read_keys *rk)
 {
@@ -182,15 +180,13 @@ static cof_err reply_delete_marker(struct srv_req *req, const struct sto_object 
     srv_resp_add(req, "x-amz-delete-marker", "true");
     srv_resp_add(req, "x-amz-version-id", o->version_id);
     if (version_id == NULL) {
-        (void)srv_fail_elem(req, COF_ERR_NO_OBJECT, NULL, "Key", o->key);
-        return COF_ERR_NO_OBJECT;
+        return srv_fail_elem(req, COF_ERR_NO_OBJECT, NULL, "Key", o->key);
     }
     srv_http_date_format(o->mtime_ms / 1000, date);
     srv_resp_add(req, "Last-Modified", date);
     srv_resp_add(req, "Allow", "DELETE");
-    (void)srv_fail_elem2(req, COF_ERR_METHOD_NOT_ALLOWED, NULL, "Method",
-                         req->is_head ? "HEAD" : "GET", "ResourceType", "DeleteMarker");
-    return COF_ERR_METHOD_NOT_ALLOWED;
+    return srv_fail_elem2(req, COF_ERR_METHOD_NOT_ALLOWED, NULL, "Method",
+                          req->is_head ? "HEAD" : "GET", "ResourceType", "DeleteMarker");
 }
 
 /* Reads the object row and, when out_r is non-NULL, opens its blob. A concurrent overwrite may
@@ -206,17 +202,14 @@ cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key
     for (int attempt = 0; attempt < 8; attempt++) {
         err = sto_meta_get_version(req->ctx->obj.meta, bucket, key, version_id, o);
         if (err == COF_ERR_NO_BUCKET) {
-            (void)srv_fail_elem(req, err, NULL, "BucketName", bucket);
-            return err;
+            return srv_fail_elem(req, err, NULL, "BucketName", bucket);
         }
         if (err == COF_ERR_NO_OBJECT && version_id != NULL) {
-            (void)srv_fail_elem2(req, COF_ERR_NO_SUCH_VERSION, NULL, "Key", key, "VersionId",
-                                 version_id);
-            return COF_ERR_NO_SUCH_VERSION;
+            return srv_fail_elem2(req, COF_ERR_NO_SUCH_VERSION, NULL, "Key", key, "VersionId",
+                                  version_id);
         }
         if (err == COF_ERR_NO_OBJECT) {
-            (void)srv_fail_elem(req, err, NULL, "Key", key);
-            return err;
+            return srv_fail_elem(req, err, NULL, "Key", key);
         }
         if (err == COF_OK && o->delete_marker) {
             err = reply_delete_marker(req, o, version_id);
@@ -249,8 +242,7 @@ cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key
         }
         part_list_cleanup(&pl);
         if (err == COF_ERR_KEY && o->sse_mode == CRY_MODE_SSE_C) {
-            (void)srv_fail_elem(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
-            return COF_ERR_ACCESS_DENIED;
+            return srv_fail_elem(req, COF_ERR_ACCESS_DENIED, MSG_SSEC_WRONG, NULL, NULL);
         }
         if (err != COF_ERR_NOT_FOUND)
             return err;

@@ -146,16 +146,17 @@ cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t le
  * `return srv_fail(req, COF_ERR_..., "...");`. The first failure recorded is the one answered
  * (by the dispatcher, once the handler returns); later ones are ignored, as a later reply
  * would be. Strings are copied. */
-cof_err srv_fail(struct srv_req *req, cof_err e, const char *message);
+COF_MUST_CHECK cof_err srv_fail(struct srv_req *req, cof_err e, const char *message);
 /* Same, with one extra element (skipped when name or value is NULL). */
-cof_err srv_fail_elem(struct srv_req *req, cof_err e, const char *message, const char *name,
-                      const char *value);
+COF_MUST_CHECK cof_err srv_fail_elem(struct srv_req *req, cof_err e, const char *message,
+                                     const char *name, const char *value);
 /* Same, with two extra elements (each pair skipped when its name or value is NULL). */
-cof_err srv_fail_elem2(struct srv_req *req, cof_err e, const char *message, const char *name1,
-                       const char *value1, const char *name2, const char *value2);
+COF_MUST_CHECK cof_err srv_fail_elem2(struct srv_req *req, cof_err e, const char *message,
+                                      const char *name1, const char *value1, const char *name2,
+                                      const char *value2);
 /* Same, with AWS's ArgumentName and ArgumentValue elements (value may be NULL). */
-cof_err srv_fail_arg(struct srv_req *req, cof_err e, const char *message, const char *arg_name,
-                     const char *arg_value);
+COF_MUST_CHECK cof_err srv_fail_arg(struct srv_req *req, cof_err e, const char *message,
+                                    const char *arg_name, const char *arg_value);
 /* Frees the recorded failure (request completion). */
 void srv_failure_cleanup(struct srv_failure *f);
 /* Queues the S3 error answer for e: the recorded failure when there is one, else e with the

@@ -35,8 +35,8 @@ static void add_version_header(struct srv_req *req, const struct sto_object *o)
 
 /* Sets (canon non-empty) or removes the tagging line of the addressed object row: read the
  * row, rewrite its header block, store it only if the row is still the one read (a concurrent
- * overwrite or tag change wins and the round is redone on the new row). Replies itself for a
- * missing bucket, key or version. o gets the row as updated. */
+ * overwrite or tag change wins and the round is redone on the new row). fails with AWS's message
+ * itself (srv_fail) for a missing bucket, key or version. o gets the row as updated. */
 static cof_err set_object_tags(struct srv_req *req, const char *canon, struct sto_object *o)
 {
     const char *vid = srv_query_get(&req->query, "versionId");

@@ -72,24 +72,23 @@ cof_err ops_object_version(struct srv_req *req, const char *bucket, const char *
                            const char *version_id, struct sto_object *out)
 {
     if (version_id != NULL && !ops_version_id_valid(version_id)) {
-        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
-                           "versionId", version_id);
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
+                            "versionId", version_id);
     }
     cof_err err = sto_meta_get_version(req->ctx->obj.meta, bucket, key, version_id, out);
     if (err == COF_ERR_NO_BUCKET) {
-        (void)srv_fail_elem(req, err, NULL, "BucketName", bucket);
+        err = srv_fail_elem(req, err, NULL, "BucketName", bucket);
     } else if (err == COF_ERR_NO_OBJECT && version_id != NULL) {
         err = COF_ERR_NO_SUCH_VERSION;
-        (void)srv_fail_elem2(req, err, NULL, "Key", key, "VersionId", version_id);
+        err = srv_fail_elem2(req, err, NULL, "Key", key, "VersionId", version_id);
     } else if (err == COF_ERR_NO_OBJECT) {
-        (void)srv_fail_elem(req, err, NULL, "Key", key);
+        err = srv_fail_elem(req, err, NULL, "Key", key);
     } else if (err == COF_OK && out->delete_marker) {
         /* A delete marker has no tags: 404 as the current version, 405 by version id. */
         srv_resp_add(req, "x-amz-delete-marker", "true");
         srv_resp_add(req, "x-amz-version-id", out->version_id);
         err = version_id != NULL ? COF_ERR_METHOD_NOT_ALLOWED : COF_ERR_NO_OBJECT;
-        (void)srv_fail_elem(req, err, NULL, version_id != NULL ? NULL : "Key", key);
+        err = srv_fail_elem(req, err, NULL, version_id != NULL ? NULL : "Key", key);
         sto_object_cleanup(out);
     }
     return err;

@@ -89,9 +89,8 @@ cof_err ops_request_version(struct srv_req *req, const char **out)
     if (v == NULL)
         return COF_OK;
     if (!ops_version_id_valid(v)) {
-        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
-                           "versionId", v);
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
+                            "versionId", v);
     }
     *out = v;
     return COF_OK;

@@ -150,7 +150,7 @@ static cof_err kms_context(struct srv_req *req, const char *hdr, char **out)
     }
     json_decref(obj);
     if (err == COF_ERR_INVALID_ARGUMENT)
-        (void)srv_fail_elem(req, err,
+        err = srv_fail_elem(req, err,
                             "The header 'x-amz-server-side-encryption-context' shall be Base64-"
                             "encoded UTF-8 string holding JSON which represents a string-string "
                             "map",
@@ -176,7 +176,7 @@ static bool bucket_blocks_ssec(struct srv_req *req)
 }
 
 /* Decides how a write (PUT, copy destination) is encrypted: SSE-C or SSE-KMS from its headers,
- * else the bucket's default (SSE-S3 unless the bucket says aws:kms). Replies with AWS's error
+ * else the bucket's default (SSE-S3 unless the bucket says aws:kms). Fails with AWS's error
  * itself on failure. */
 cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
 {
@@ -188,34 +188,29 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     memset(out, 0, sizeof(*out));
     cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &out->ssec, &e);
     if (out->ssec.present && sse != NULL) {
-        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT,
-                           "Server Side Encryption with Customer provided key is "
-                           "incompatible with the encryption method specified",
-                           "x-amz-server-side-encryption", sse);
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT,
+                            "Server Side Encryption with Customer provided key is "
+                            "incompatible with the encryption method specified",
+                            "x-amz-server-side-encryption", sse);
     }
-    if (err != COF_OK) {
-        (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
-        return err;
-    }
+    if (err != COF_OK)
+        return srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
     /* The aws profile wants customer keys and KMS requests over TLS, as AWS does. */
     bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS && !req->tls;
     if (out->ssec.present) {
         if (secure_needed) {
-            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
-                                "Requests specifying Server Side Encryption with Customer "
-                                "provided keys must be made over a secure connection.",
-                                NULL, NULL);
-            return COF_ERR_INVALID_REQUEST;
+            return srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                                 "Requests specifying Server Side Encryption with Customer "
+                                 "provided keys must be made over a secure connection.",
+                                 NULL, NULL);
         }
         if (bucket_blocks_ssec(req)) {
-            (void)srv_fail_elem(req, COF_ERR_ACCESS_DENIED,
-                                "The request was denied because this bucket has blocked upload "
-                                "requests that specify Server Side Encryption with Customer "
-                                "provided keys (SSE-C). Please specify a different server-side "
-                                "encryption type.",
-                                NULL, NULL);
-            return COF_ERR_ACCESS_DENIED;
+            return srv_fail_elem(req, COF_ERR_ACCESS_DENIED,
+                                 "The request was denied because this bucket has blocked upload "
+                                 "requests that specify Server Side Encryption with Customer "
+                                 "provided keys (SSE-C). Please specify a different server-side "
+                                 "encryption type.",
+                                 NULL, NULL);
         }
         return COF_OK;
     }
@@ -225,18 +220,16 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
             kms = true;
             out->dsse = strcmp(sse, "aws:kms:dsse") == 0;
         } else if (strcmp(sse, "AES256") != 0) {
-            (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                                "The encryption method specified is not supported", "ArgumentName",
-                                "x-amz-server-side-encryption");
-            return COF_ERR_INVALID_ARGUMENT;
+            return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                                 "The encryption method specified is not supported", "ArgumentName",
+                                 "x-amz-server-side-encryption");
         }
     }
     if (kms_id != NULL && !kms) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "Server Side Encryption with AWS KMS managed key requires HTTP "
-                            "header x-amz-server-side-encryption : aws:kms",
-                            "ArgumentName", "x-amz-server-side-encryption-aws-kms-key-id");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "Server Side Encryption with AWS KMS managed key requires HTTP "
+                             "header x-amz-server-side-encryption : aws:kms",
+                             "ArgumentName", "x-amz-server-side-encryption-aws-kms-key-id");
     }
     char *cfg_doc = NULL;
     struct srv_sse_config bucket_cfg;
@@ -257,11 +250,10 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     }
     if (kms) {
         if (secure_needed) {
-            (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+            err = srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
                                 "Requests specifying Server Side Encryption with AWS KMS managed "
                                 "keys must be made over a secure connection.",
                                 NULL, NULL);
-            err = COF_ERR_INVALID_ARGUMENT;
         }
         if (err == COF_OK && bk != NULL)
             out->bucket_key = strcasecmp(bk, "true") == 0;
@@ -413,7 +405,8 @@ static cof_err chunk_data(void *arg, const char *p, size_t n)
 }
 
 /* Which checksum the request carries (header, trailer, or x-amz-sdk-checksum-algorithm), else
- * the default CRC64NVME computed for the record. Replies itself on error. */
+ * the default CRC64NVME computed for the record. fails with AWS's message itself (srv_fail) on
+ * error. */
 static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
 {
     const char *trailer = srv_req_header(req, "x-amz-trailer");
@@ -432,8 +425,7 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
             char msg[96];
             snprintf(msg, sizeof(msg), "Value for %s header is invalid.",
                      srv_cksum_header(p->cksum_alg));
-            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
-            return COF_ERR_INVALID_REQUEST;
+            return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
         }
         memcpy(p->cksum_want, v, strlen(v) + 1);
     }
@@ -443,24 +435,21 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
             if (strcasecmp(trailer, srv_cksum_header((enum srv_cksum_alg)a)) == 0)
                 ta = (enum srv_cksum_alg)a;
         if (ta == SRV_CKSUM_NONE || !p->chunked) {
-            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_BAD_TRAILER, NULL, NULL);
-            return COF_ERR_INVALID_REQUEST;
+            return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_BAD_TRAILER, NULL, NULL);
         }
         n++;
         p->cksum_alg = ta;
         p->cksum_in_trailer = true;
     }
     if (n > 1) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_MULTI_CKSUM, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_MULTI_CKSUM, NULL, NULL);
     }
     if (n == 0 && sdk != NULL) {
         enum srv_cksum_alg sa = srv_cksum_parse_name(sdk);
         if (sa == SRV_CKSUM_NONE) {
-            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
-                                "Value for x-amz-sdk-checksum-algorithm header is invalid.", NULL,
-                                NULL);
-            return COF_ERR_INVALID_REQUEST;
+            return srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                                 "Value for x-amz-sdk-checksum-algorithm header is invalid.", NULL,
+                                 NULL);
         }
         p->cksum_alg = sa; /* computed and returned, nothing to compare with */
     }
@@ -558,18 +547,16 @@ cof_err ops_body_verify(struct srv_req *req)
     if (p->cksum_in_trailer) {
         want = srv_chunked_trailer(&p->dec, srv_cksum_header(p->cksum_alg));
         if (want == NULL) {
-            (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
-                                "The x-amz-trailer checksum was not sent in the trailer.", NULL,
-                                NULL);
-            return COF_ERR_INVALID_REQUEST;
+            return srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
+                                 "The x-amz-trailer checksum was not sent in the trailer.", NULL,
+                                 NULL);
         }
     }
     if (want != NULL && strcmp(want, p->cksum_got) != 0) {
         char msg[96];
         snprintf(msg, sizeof(msg), "The %s you specified did not match the calculated checksum.",
                  srv_cksum_name(p->cksum_alg));
-        (void)srv_fail_elem(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
-        return COF_ERR_BAD_DIGEST;
+        return srv_fail_elem(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
     }
     return COF_OK;
 }

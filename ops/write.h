@@ -54,16 +54,18 @@ struct ops_put {
  * Content-MD5, and an encrypting writer in req->put. */
 cof_err ops_stream_begin(struct srv_req *req);
 
-/* Allocates req->put for a streamed object body: Content-MD5, the checksum plan (replies itself
- * for a bad checksum header) and an encrypting writer. Reads srv_req_header, so a header view
- * (POST Object's form fields) is honoured. The caller plans req->put->enc. */
+/* Allocates req->put for a streamed object body: Content-MD5, the checksum plan (fails with AWS's
+ * message itself (srv_fail) for a bad checksum header) and an encrypting writer. Reads
+ * srv_req_header, so a header view (POST Object's form fields) is honoured. The caller plans
+ * req->put->enc. */
 cof_err ops_put_start(struct srv_req *req, bool chunked);
 /* Appends plaintext to req->put's writer: the 5 GiB cap, the checksum. */
 cof_err ops_put_write(struct srv_req *req, const char *data, size_t n);
 /* After the body: verifies it (ops_body_verify), builds the stored headers, seals and publishes
  * the object at req->route.bucket/key (PutObject's publishing code), and adds the write's
  * response headers (ETag, SSE, checksum). *o is filled (clean it with sto_object_cleanup) but
- * nothing is sent. Replies itself for the errors that need AWS's wording. */
+ * nothing is sent. fails with AWS's message itself (srv_fail) for the errors that need AWS's
+ * wording. */
 cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
 
 /* AWS's answer to an x-amz-checksum-algorithm it does not know (400 InvalidRequest). */
@@ -72,8 +74,8 @@ cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
     "[CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
 
 /* After the whole body: the aws-chunked stream must be complete and of the declared length, and
- * the checksum must match the one sent (header or trailer). Replies itself on failure; fills
- * p->cksum_got. */
+ * the checksum must match the one sent (header or trailer). fails with AWS's message itself
+ * (srv_fail) on failure; fills p->cksum_got. */
 cof_err ops_body_verify(struct srv_req *req);
 
 /* The streamed-body functions of PutObject, shared by UploadPart and POST Object: one piece of
