@@ -365,7 +365,13 @@ int srv_admin_keys(struct srv_ctx *ctx, const char *keyring_path, const struct s
         return keys_list(ctx, keyring_path);
     if (strcmp(cmd, "rotate") == 0) {
         char id[CRY_KEY_ID_MAX + 1];
-        cof_err err = cry_keyring_add_key(keyring_path, id);
+        struct cry_key *k = NULL;
+        cof_err err = cry_key_new_random(&k);
+        if (err == COF_OK)
+            err = cry_keyring_new_id(id);
+        if (err == COF_OK)
+            err = cry_keyring_add_key(keyring_path, id, k);
+        cry_key_free(k);
         if (err != COF_OK) {
             fprintf(stderr, "coffer keys: cannot add a root key: %s\n", cof_err_name(err));
             return 1;
