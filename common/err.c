@@ -73,6 +73,7 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_INVALID_POLICY] = "COF_ERR_INVALID_POLICY",
     [COF_ERR_MALFORMED_POST] = "COF_ERR_MALFORMED_POST",
     [COF_ERR_POST_PRE_DATA] = "COF_ERR_POST_PRE_DATA",
+    [COF_ERR_KEY_ABSENT] = "COF_ERR_KEY_ABSENT",
 };
 
 const char *cof_err_name(cof_err e)

@@ -139,6 +139,12 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                 "because the evalution of Origin, request method / "
                                 "Access-Control-Request-Method or Access-Control-Request-Headers "
                                 "are not whitelisted by the resource's CORS spec."},
+    /* The root key that wraps the object's data key (or its KMS key's material) is not in the
+     * keyring: the operator's fix (restore the key file) needs no restart, so 503 and KMS's own
+     * retryable code, which AWS S3 passes on with the "KMS." prefix. Stable: see README. */
+    [COF_ERR_KEY_ABSENT] = {503, "KMS.KeyUnavailableException",
+                            "The key that protects this object's data is not available. You can "
+                            "retry the request."},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",
