@@ -43,7 +43,8 @@ cof_err srv_problem_setf(struct srv_problem *p, cof_err code, const char *fmt, .
 /* Same, with AWS's ArgumentName and ArgumentValue elements (value skipped when NULL). */
 cof_err srv_problem_arg(struct srv_problem *p, cof_err code, const char *message,
                         const char *arg_name, const char *arg_value);
-/* Adds an extra element (skipped when name or value is NULL). A third one is a COF_BUG. */
+/* Adds an extra element (skipped when name or value is NULL); name is a static string. A
+ * third one is a COF_BUG. */
 void srv_problem_elem(struct srv_problem *p, const char *name, const char *value);
 /* Formats a string into p->text, after what it already holds (cut to fit), and returns it:
  * for a message or element value that must outlive the parser's input. */
