@@ -341,7 +341,7 @@ static void cache_put(const char *bucket, const char *text, struct srv_policy *p
 cof_err ops_policy_load(struct srv_req *req, const char *bucket, struct srv_policy **out)
 {
     char *doc = NULL;
-    const char *msg = NULL;
+    struct srv_problem prob;
     bool odd = false;
     *out = NULL;
     cof_err err = sto_meta_get_bucket_config(req->ctx->obj.meta, bucket, OPS_POLICY_CONFIG, &doc);
@@ -356,12 +356,12 @@ cof_err ops_policy_load(struct srv_req *req, const char *bucket, struct srv_poli
     }
     /* Stored policies were validated when put; the version rule may have been the lenient
      * one, so do not apply the strict one now. */
-    err = srv_policy_parse(doc, strlen(doc), bucket, false, out, &msg, &odd);
+    err = srv_policy_parse(doc, strlen(doc), bucket, false, out, &odd, &prob);
     if (err == COF_OK)
         cache_put(bucket, doc, *out);
     if (err == COF_ERR_MALFORMED_POLICY) {
         /* Fail closed: a policy that no longer parses must not silently stop applying. */
-        cof_log_error(req->rid, "stored policy of %s does not parse (%s)", bucket, msg);
+        cof_log_error(req->rid, "stored policy of %s does not parse (%s)", bucket, prob.message);
         err = COF_ERR_INTERNAL;
     }
     free(doc);

@@ -23,7 +23,7 @@
 cof_err ops_put_bucket_cors(struct srv_req *req)
 {
     struct srv_cors_config c = {NULL, 0};
-    char *msg = NULL;
+    struct srv_problem prob;
     char *doc = NULL;
     size_t len = 0;
     cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
@@ -31,11 +31,12 @@ cof_err ops_put_bucket_cors(struct srv_req *req)
         return ops_no_bucket(req);
     if (err == COF_OK)
         err = ops_check_body_md5(req);
-    if (err == COF_OK)
-        err = srv_cors_parse(req->body.data, req->body.len, &c, &msg);
-    if (err == COF_ERR_INVALID_REQUEST) {
-        err = srv_fail_elem(req, err, msg, NULL, NULL);
-        goto out;
+    if (err == COF_OK) {
+        err = srv_cors_parse(req->body.data, req->body.len, &c, &prob);
+        if (err != COF_OK) {
+            err = srv_fail_problem(req, &prob);
+            goto out;
+        }
     }
     /* Stored in the canonical form GetBucketCors returns, which is also what requests read. */
     if (err == COF_OK)
@@ -50,7 +51,6 @@ cof_err ops_put_bucket_cors(struct srv_req *req)
     if (err == COF_OK)
         err = srv_reply(req, 200, NULL, "", 0);
 out:
-    free(msg);
     free(doc);
     srv_cors_config_cleanup(&c);
     return err;

@@ -19,7 +19,7 @@
 cof_err ops_cors_load_rules(struct srv_req *req, struct srv_cors_config *c, bool *out_exists)
 {
     char *doc = NULL;
-    char *msg = NULL;
+    struct srv_problem prob;
 
     *out_exists = false;
     if (req->route.bucket == NULL)
@@ -32,14 +32,13 @@ cof_err ops_cors_load_rules(struct srv_req *req, struct srv_cors_config *c, bool
     if (err == COF_ERR_NOT_FOUND)
         return COF_OK;
     if (err == COF_OK)
-        err = srv_cors_parse(doc, strlen(doc), c, &msg);
+        err = srv_cors_parse(doc, strlen(doc), c, &prob);
     if (err != COF_OK && err != COF_ERR_NOMEM) {
         /* Only ever written by PutBucketCors in canonical form: this is damage, not input. */
         cof_log_error(req->rid, "stored CORS configuration of %s unreadable (%s)",
                       req->route.bucket, cof_err_name(err));
         err = COF_ERR_INTERNAL;
     }
-    free(msg);
     free(doc);
     return err;
 }

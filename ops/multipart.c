@@ -243,7 +243,7 @@ static cof_err check_part_sse(struct srv_req *req, const struct sto_upload *u,
 static cof_err upload_part_begin(struct srv_req *req)
 {
     struct sto_upload u;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     int pn = 0;
     cof_err err = part_number(req, &pn);
     if (err == COF_OK)
@@ -252,9 +252,10 @@ static cof_err upload_part_begin(struct srv_req *req)
         return err;
     err = ops_stream_begin(req);
     if (err == COF_OK) {
-        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &req->put->enc.ssec, &e);
+        err =
+            srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &req->put->enc.ssec, &prob);
         if (err != COF_OK)
-            err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = check_part_sse(req, &u, &req->put->enc.ssec);
@@ -434,7 +435,7 @@ cof_err ops_upload_part_copy(struct srv_req *req)
 {
     struct sto_upload u;
     struct srv_ssec src_key, dst_key;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     struct read_keys rk;
     struct sto_object src;
     struct objio_reader *r = NULL;
@@ -455,11 +456,11 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     if (err == COF_OK)
         err = get_upload(req, &u);
     if (err == COF_OK) {
-        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &dst_key, &e);
+        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &dst_key, &prob);
         if (err == COF_OK)
-            err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &e);
+            err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &prob);
         if (err != COF_OK)
-            err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = check_part_sse(req, &u, &dst_key);
@@ -577,7 +578,7 @@ struct upload_keys {
 static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
                                struct upload_keys *k)
 {
-    struct srv_sse_err e;
+    struct srv_problem prob;
     char msg[256];
     cof_err err = COF_OK;
     memset(k, 0, sizeof(*k));
@@ -592,9 +593,9 @@ static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
         k->keys.enc_context = k->context[0] != '\0' ? k->context : NULL;
         objio_seal_sse_kms(k->kms.material, k->kms.id, k->keys.enc_context, &k->seal);
     } else if (u->sse_mode == CRY_MODE_SSE_C) {
-        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &k->ssec, &e);
+        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &k->ssec, &prob);
         if (err != COF_OK)
-            return srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+            return srv_fail_problem(req, &prob);
         if (k->ssec.key != NULL)
             err = check_part_sse(req, u, &k->ssec);
         if (err == COF_OK && k->ssec.key != NULL) {

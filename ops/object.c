@@ -237,7 +237,7 @@ static cof_err get_object(struct srv_req *req, int head)
 {
     struct sto_object o;
     struct srv_ssec ssec;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     struct read_keys rk;
     memset(&rk, 0, sizeof(rk));
     struct get_stream *g = calloc(1, sizeof(*g));
@@ -247,9 +247,9 @@ static cof_err get_object(struct srv_req *req, int head)
     if (g == NULL)
         return COF_ERR_NOMEM;
     g->rid = req->rid;
-    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &e);
+    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &prob);
     if (err != COF_OK) {
-        err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+        err = srv_fail_problem(req, &prob);
         goto out;
     }
     if (srv_req_header(req, "x-amz-server-side-encryption") != NULL) {
@@ -416,7 +416,7 @@ cof_err ops_copy_object(struct srv_req *req)
     struct srv_ssec src_key;
     struct write_enc dst_enc;
     struct read_keys rk;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     uint8_t *buf = NULL;
     size_t doclen = 0;
     enum srv_cksum_alg calg = SRV_CKSUM_CRC64NVME;
@@ -436,9 +436,9 @@ cof_err ops_copy_object(struct srv_req *req)
     err = ops_plan_write_enc(req, &dst_enc);
     if (err != COF_OK)
         goto out;
-    err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &e);
+    err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &prob);
     if (err != COF_OK) {
-        err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+        err = srv_fail_problem(req, &prob);
         goto out;
     }
     const char *directive = srv_req_header(req, "x-amz-metadata-directive");
@@ -644,7 +644,7 @@ cof_err ops_get_object_attributes(struct srv_req *req)
 {
     struct sto_object o;
     struct srv_ssec ssec;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     struct read_keys rk;
     struct srv_xml *x = NULL;
     memset(&o, 0, sizeof(o));
@@ -654,9 +654,9 @@ cof_err ops_get_object_attributes(struct srv_req *req)
     if (want == NULL || !attrs_valid(want))
         return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, "Invalid attribute name specified.",
                              "ArgumentName", "x-amz-object-attributes");
-    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &e);
+    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &prob);
     if (err != COF_OK) {
-        err = srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+        err = srv_fail_problem(req, &prob);
         goto out;
     }
     const char *version_id = NULL;

@@ -29,7 +29,7 @@
 cof_err ops_put_bucket_policy(struct srv_req *req)
 {
     struct srv_policy *p = NULL;
-    const char *msg = NULL;
+    struct srv_problem prob;
     bool odd = false;
     char *text = NULL;
     bool aws = req->ctx->cfg->profile == SRV_PROFILE_AWS;
@@ -45,10 +45,10 @@ cof_err ops_put_bucket_policy(struct srv_req *req)
     if (err != COF_OK)
         return err;
     err = srv_policy_parse(req->body.data != NULL ? req->body.data : "", req->body.len,
-                           req->route.bucket, aws, &p, &msg, &odd);
+                           req->route.bucket, aws, &p, &odd, &prob);
     if (err == COF_ERR_MALFORMED_POLICY) {
-        cof_log_info(req->rid, "PutBucketPolicy on %s: %s", req->route.bucket, msg);
-        return srv_fail_elem(req, err, msg, NULL, NULL);
+        cof_log_info(req->rid, "PutBucketPolicy on %s: %s", req->route.bucket, prob.message);
+        return srv_fail_problem(req, &prob);
     }
     if (err != COF_OK)
         return err;

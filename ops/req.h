@@ -28,6 +28,7 @@ struct MHD_Response;
 struct srv_http;
 struct cry_digest;
 struct srv_policy;
+struct srv_problem;
 
 /* Server-wide state shared by every request (all members thread-safe or read-only). */
 struct srv_ctx {
@@ -157,6 +158,11 @@ COF_MUST_CHECK cof_err srv_fail_elem2(struct srv_req *req, cof_err e, const char
 /* Same, with AWS's ArgumentName and ArgumentValue elements (value may be NULL). */
 COF_MUST_CHECK cof_err srv_fail_arg(struct srv_req *req, cof_err e, const char *message,
                                     const char *arg_name, const char *arg_value);
+/* Same, for a problem a pure protocol parser reported (s3/s3err.h): records p->code with its
+ * message and elements when it carries any, and returns p->code. A bare code (a parser's
+ * MalformedXML or NOMEM, no message, no element) is not recorded: the handler maps it, and
+ * the dispatcher answers it with the table's message. */
+COF_MUST_CHECK cof_err srv_fail_problem(struct srv_req *req, const struct srv_problem *p);
 /* Frees the recorded failure (request completion). */
 void srv_failure_cleanup(struct srv_failure *f);
 /* Queues the S3 error answer for e: the recorded failure when there is one, else e with the

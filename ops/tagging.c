@@ -19,13 +19,6 @@
 #define CONFIG_TAGGING "tagging"
 #define SET_RETRIES    8 /* rounds of read-modify-write lost to concurrent writers */
 
-/* Replies for a refused tag set; returns the code the handler passes up. */
-static cof_err refuse(struct srv_req *req, const struct srv_tag_err *e, const char *header)
-{
-    (void)ops_reply_tag_err(req, e, header);
-    return e->code;
-}
-
 /* x-amz-version-id of a tagging answer, for rows of a versioned bucket. */
 static void add_version_header(struct srv_req *req, const struct sto_object *o)
 {
@@ -64,7 +57,7 @@ cof_err ops_put_object_tagging(struct srv_req *req)
 {
     struct sto_object o;
     struct srv_tagset t = {NULL, 0};
-    struct srv_tag_err e;
+    struct srv_problem prob;
     char *canon = NULL;
     memset(&o, 0, sizeof(o));
     /* Bucket and key first (AWS answers NoSuchKey before looking at the document). */
@@ -74,9 +67,9 @@ cof_err ops_put_object_tagging(struct srv_req *req)
     if (err == COF_OK)
         err = ops_check_body_md5(req);
     if (err == COF_OK) {
-        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_OBJECT, &t, &e);
+        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_OBJECT, &t, &prob);
         if (err != COF_OK)
-            err = refuse(req, &e, NULL);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = srv_tagset_encode(&t, &canon);
@@ -137,7 +130,7 @@ cof_err ops_delete_object_tagging(struct srv_req *req)
 cof_err ops_put_bucket_tagging(struct srv_req *req)
 {
     struct srv_tagset t = {NULL, 0};
-    struct srv_tag_err e;
+    struct srv_problem prob;
     char *canon = NULL;
     cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
@@ -145,9 +138,9 @@ cof_err ops_put_bucket_tagging(struct srv_req *req)
     if (err == COF_OK)
         err = ops_check_body_md5(req);
     if (err == COF_OK) {
-        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_BUCKET, &t, &e);
+        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_BUCKET, &t, &prob);
         if (err != COF_OK)
-            err = refuse(req, &e, NULL);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = srv_tagset_encode(&t, &canon);

@@ -15,28 +15,6 @@
 #include "s3/tagging.h"
 #include "storage/meta.h"
 
-cof_err ops_reply_tag_err(struct srv_req *req, const struct srv_tag_err *e, const char *header)
-{
-    switch (e->code) {
-    case COF_ERR_INVALID_TAG:
-        return srv_fail_elem(req, e->code, e->message, e->tag_key[0] != '\0' ? "TagKey" : NULL,
-                             e->tag_key);
-    case COF_ERR_BAD_REQUEST:
-        return srv_fail_elem(req, e->code, e->message, NULL, NULL);
-    case COF_ERR_INVALID_ARGUMENT:
-        return srv_fail_arg(req, e->code, e->message, "x-amz-tagging", header);
-    default: /* MalformedXML, TOO_LARGE (MalformedXML too), NOMEM: the generic reply */
-        return COF_OK;
-    }
-}
-
-/* Replies for a refused tag set; returns the code the handler passes up. */
-static cof_err refuse(struct srv_req *req, const struct srv_tag_err *e, const char *header)
-{
-    (void)ops_reply_tag_err(req, e, header);
-    return e->code;
-}
-
 cof_err ops_tagging_header(struct srv_req *req, char **out_canon)
 {
     const char *hdr = srv_req_header(req, "x-amz-tagging");
@@ -45,13 +23,13 @@ cof_err ops_tagging_header(struct srv_req *req, char **out_canon)
     if (hdr == NULL)
         hdr = srv_query_get(&req->query, "x-amz-tagging");
     struct srv_tagset t = {NULL, 0};
-    struct srv_tag_err e;
+    struct srv_problem prob;
     *out_canon = NULL;
     if (hdr == NULL)
         return COF_OK;
-    cof_err err = srv_tagging_parse_header(hdr, &t, &e);
+    cof_err err = srv_tagging_parse_header(hdr, &t, &prob);
     if (err != COF_OK)
-        return refuse(req, &e, hdr);
+        return srv_fail_problem(req, &prob);
     err = srv_tagset_encode(&t, out_canon);
     srv_tagset_cleanup(&t);
     return err;

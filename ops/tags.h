@@ -20,16 +20,11 @@
 cof_err ops_object_version(struct srv_req *req, const char *bucket, const char *key,
                            const char *version_id, struct sto_object *out);
 /* The request's x-amz-tagging (header, else a presigner's x-amz-tagging query parameter) as
- * canonical tags (*out_canon malloc'd), or NULL without one. Replies AWS's error itself
- * (InvalidArgument, InvalidTag, BadRequest). */
+ * canonical tags (*out_canon malloc'd), or NULL without one. Fails with AWS's error
+ * (srv_fail: InvalidArgument, InvalidTag, BadRequest). */
 cof_err ops_tagging_header(struct srv_req *req, char **out_canon);
 /* Sets the tagging line of a stored header block to canon (NULL or "" removes it). Takes *block
  * (replaced on success, untouched on failure). */
 cof_err ops_set_tagging_line(char **block, const char *canon);
-/* Replies for a refused tag set (InvalidTag with TagKey, BadRequest, InvalidArgument naming
- * x-amz-tagging with the header value); MalformedXML and NOMEM are left to the generic reply.
- * For POST Object's "tagging" field: srv_tagging_parse_xml, this on failure, srv_tagset_encode,
- * ops_set_tagging_line. */
-cof_err ops_reply_tag_err(struct srv_req *req, const struct srv_tag_err *e, const char *header);
 
 #endif

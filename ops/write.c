@@ -183,10 +183,10 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
     const char *sse = srv_req_header(req, "x-amz-server-side-encryption");
     const char *kms_id = srv_req_header(req, "x-amz-server-side-encryption-aws-kms-key-id");
     const char *bk = srv_req_header(req, "x-amz-server-side-encryption-bucket-key-enabled");
-    struct srv_sse_err e;
+    struct srv_problem prob;
     char msg[256];
     memset(out, 0, sizeof(*out));
-    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &out->ssec, &e);
+    cof_err err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &out->ssec, &prob);
     if (out->ssec.present && sse != NULL) {
         return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT,
                             "Server Side Encryption with Customer provided key is "
@@ -194,7 +194,7 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
                             "x-amz-server-side-encryption", sse);
     }
     if (err != COF_OK)
-        return srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+        return srv_fail_problem(req, &prob);
     /* The aws profile wants customer keys and KMS requests over TLS, as AWS does. */
     bool secure_needed = req->ctx->cfg->profile == SRV_PROFILE_AWS && !req->tls;
     if (out->ssec.present) {

@@ -3,6 +3,10 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). */
 #include "s3/s3err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
 static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_NOMEM] = {503, "SlowDown", "Please reduce your request rate."},
     [COF_ERR_IO] = {500, "InternalError", "We encountered an internal error. Please try again."},
@@ -155,4 +159,86 @@ const struct srv_s3err *srv_s3err_lookup(cof_err e)
     if ((unsigned)e >= COF_ERR__COUNT || table[e].code == NULL)
         return &internal;
     return &table[e];
+}
+
+void srv_problem_init(struct srv_problem *p)
+{
+    p->code = COF_OK;
+    p->message = NULL;
+    p->name1 = p->value1 = p->name2 = p->value2 = NULL;
+    p->text_len = 0;
+    p->text[0] = '\0';
+}
+
+cof_err srv_problem_set(struct srv_problem *p, cof_err code, const char *message)
+{
+    p->code = code;
+    p->message = message;
+    p->name1 = p->value1 = p->name2 = p->value2 = NULL;
+    return code;
+}
+
+static const char *vkeep(struct srv_problem *p, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static const char *vkeep(struct srv_problem *p, const char *fmt, va_list ap)
+{
+    /* text_len < sizeof(text) always: a full text[] still holds the last string's terminator,
+     * where a later string starts (and is cut to ""). */
+    char *s = p->text + p->text_len;
+    size_t room = sizeof(p->text) - p->text_len;
+    int n = vsnprintf(s, room, fmt, ap);
+    if (n < 0)
+        s[0] = '\0';
+    else
+        p->text_len += (size_t)n + 1 < room ? (size_t)n + 1 : room - 1;
+    return s;
+}
+
+const char *srv_problem_keep(struct srv_problem *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *s = vkeep(p, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+cof_err srv_problem_setf(struct srv_problem *p, cof_err code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *s = vkeep(p, fmt, ap);
+    va_end(ap);
+    return srv_problem_set(p, code, s);
+}
+
+void srv_problem_elem(struct srv_problem *p, const char *name, const char *value)
+{
+    if (name == NULL || value == NULL)
+        return;
+    if (p->name1 == NULL) {
+        p->name1 = name;
+        p->value1 = value;
+    } else if (p->name2 == NULL) {
+        p->name2 = name;
+        p->value2 = value;
+    } else {
+        COF_BUG("srv_problem: a third extra element");
+    }
+}
+
+cof_err srv_problem_arg(struct srv_problem *p, cof_err code, const char *message,
+                        const char *arg_name, const char *arg_value)
+{
+    srv_problem_set(p, code, message);
+    srv_problem_elem(p, "ArgumentName", arg_name);
+    srv_problem_elem(p, "ArgumentValue", arg_value);
+    return code;
+}
+
+cof_err srv_problem_finish(struct srv_problem *p, cof_err err)
+{
+    if (err != COF_OK && p->code == COF_OK)
+        p->code = err;
+    return err;
 }

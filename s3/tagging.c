@@ -40,14 +40,13 @@ void srv_tagset_cleanup(struct srv_tagset *t)
     t->n = 0;
 }
 
-static cof_err fail(struct srv_tag_err *e, cof_err code, const char *msg, const char *key)
+/* The TagKey is copied: the parsers free the set before returning. Keys that reach a
+ * TagKey-bearing error are at most 128 UTF-16 units (<= 512 bytes), so they fit the text. */
+static cof_err fail(struct srv_problem *p, cof_err code, const char *msg, const char *key)
 {
-    e->code = code;
-    e->message = msg;
-    e->tag_key[0] = '\0';
-    /* Keys that reach a TagKey-bearing error are at most 128 UTF-16 units (<= 512 bytes). */
+    srv_problem_set(p, code, msg);
     if (key != NULL)
-        snprintf(e->tag_key, sizeof(e->tag_key), "%s", key);
+        srv_problem_elem(p, "TagKey", srv_problem_keep(p, "%s", key));
     return code;
 }
 
@@ -124,31 +123,29 @@ static size_t utf16_units(const char *s)
 }
 
 cof_err srv_tagset_validate(const struct srv_tagset *t, enum srv_tag_scope scope,
-                            struct srv_tag_err *e)
+                            struct srv_problem *p)
 {
     bool object = scope == SRV_TAGS_OBJECT;
-    e->code = COF_OK;
-    e->message = NULL;
-    e->tag_key[0] = '\0';
+    srv_problem_init(p);
     /* AWS answers an oversized set with 400 BadRequest, not InvalidTag (S3 responses quoted
      * in hashicorp/terraform-provider-aws#19895 and #41747). */
     if (t->n > (object ? SRV_MAX_OBJECT_TAGS : SRV_MAX_BUCKET_TAGS))
-        return fail(e, COF_ERR_BAD_REQUEST, object ? MSG_OBJECT_COUNT : MSG_BUCKET_COUNT, NULL);
+        return fail(p, COF_ERR_BAD_REQUEST, object ? MSG_OBJECT_COUNT : MSG_BUCKET_COUNT, NULL);
     for (size_t i = 0; i < t->n; i++) {
         const char *k = t->v[i].key, *v = t->v[i].value;
         size_t units = utf16_units(k);
         /* An empty or over-long key: AWS's answer carries no TagKey element. */
         if (units == 0 || units > SRV_TAG_KEY_MAX)
-            return fail(e, COF_ERR_INVALID_TAG, MSG_BAD_KEY, NULL);
+            return fail(p, COF_ERR_INVALID_TAG, MSG_BAD_KEY, NULL);
         if (strncmp(k, "aws:", 4) == 0)
-            return fail(e, COF_ERR_INVALID_TAG, object ? MSG_AWS_OBJECT : MSG_AWS_BUCKET, k);
+            return fail(p, COF_ERR_INVALID_TAG, object ? MSG_AWS_OBJECT : MSG_AWS_BUCKET, k);
         if (!tag_text(k, &units))
-            return fail(e, COF_ERR_INVALID_TAG, MSG_BAD_KEY, k);
+            return fail(p, COF_ERR_INVALID_TAG, MSG_BAD_KEY, k);
         if (!tag_text(v, &units) || units > SRV_TAG_VALUE_MAX)
-            return fail(e, COF_ERR_INVALID_TAG, MSG_BAD_VALUE, k);
+            return fail(p, COF_ERR_INVALID_TAG, MSG_BAD_VALUE, k);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(t->v[j].key, k) == 0)
-                return fail(e, COF_ERR_INVALID_TAG, MSG_DUP_KEY, k);
+                return fail(p, COF_ERR_INVALID_TAG, MSG_DUP_KEY, k);
         }
     }
     return COF_OK;
@@ -174,35 +171,37 @@ static cof_err from_query(struct srv_query *q, struct srv_tagset *out)
     return COF_OK;
 }
 
-cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out, struct srv_tag_err *e)
+/* InvalidArgument, naming the header and quoting it (AWS's answer). */
+static cof_err bad_header(struct srv_problem *p, const char *hdr)
+{
+    return srv_problem_arg(p, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, "x-amz-tagging", hdr);
+}
+
+cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out, struct srv_problem *p)
 {
     struct srv_query q = {NULL, 0};
     struct srv_tagset t = {NULL, 0};
-    e->code = COF_OK;
-    e->message = NULL;
-    e->tag_key[0] = '\0';
+    srv_problem_init(p);
     out->v = NULL;
     out->n = 0;
     cof_err err = srv_query_parse(hdr, &q);
     if (err == COF_ERR_TOO_LARGE) /* over 100 pieces: certainly over 10 tags */
-        err = fail(e, COF_ERR_BAD_REQUEST, MSG_OBJECT_COUNT, NULL);
+        err = fail(p, COF_ERR_BAD_REQUEST, MSG_OBJECT_COUNT, NULL);
     else if (err == COF_ERR_INVALID)
-        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, NULL);
+        err = bad_header(p, hdr);
     for (size_t i = 0; err == COF_OK && i < q.n; i++) {
         const char *k = q.params[i].name, *v = q.params[i].value;
         if (k[0] == '\0' || !srv_utf8_valid(k, strlen(k)) || !srv_utf8_valid(v, strlen(v)))
-            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, NULL);
+            err = bad_header(p, hdr);
         for (size_t j = 0; err == COF_OK && j < i; j++) {
             if (strcmp(q.params[j].name, k) == 0)
-                err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, NULL);
+                err = bad_header(p, hdr);
         }
     }
     if (err == COF_OK)
         err = from_query(&q, &t);
     if (err == COF_OK)
-        err = srv_tagset_validate(&t, SRV_TAGS_OBJECT, e);
-    if (err == COF_ERR_NOMEM)
-        e->code = err;
+        err = srv_tagset_validate(&t, SRV_TAGS_OBJECT, p);
     if (err == COF_OK) {
         *out = t;
         t.v = NULL;
@@ -210,7 +209,7 @@ cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out, struct
     }
     srv_tagset_cleanup(&t);
     srv_query_cleanup(&q);
-    return err;
+    return srv_problem_finish(p, err);
 }
 
 /* Reads a singleton leaf into *slot; a second occurrence is malformed. */
@@ -294,26 +293,22 @@ out:
 }
 
 cof_err srv_tagging_parse_xml(const char *body, size_t n, enum srv_tag_scope scope,
-                              struct srv_tagset *out, struct srv_tag_err *e)
+                              struct srv_tagset *out, struct srv_problem *p)
 {
     struct srv_tagset t = {NULL, 0};
-    e->code = COF_OK;
-    e->message = NULL;
-    e->tag_key[0] = '\0';
+    srv_problem_init(p);
     out->v = NULL;
     out->n = 0;
     cof_err err = parse_xml(body, n, &t);
-    if (err != COF_OK)
-        e->code = err;
     if (err == COF_OK)
-        err = srv_tagset_validate(&t, scope, e);
+        err = srv_tagset_validate(&t, scope, p);
     if (err == COF_OK) {
         *out = t;
         t.v = NULL;
         t.n = 0;
     }
     srv_tagset_cleanup(&t);
-    return err;
+    return srv_problem_finish(p, err);
 }
 
 static int by_key(const void *a, const void *b)
