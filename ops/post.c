@@ -263,7 +263,7 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
         if (err == COF_ERR_NOMEM)
             return err;
         if (err != COF_OK)
-            return fail(p, v.code, v.message, NULL, NULL, NULL, NULL);
+            return fail(p, v.problem.code, v.problem.message, NULL, NULL, NULL, NULL);
         p->has_range = v.has_range;
         p->min = v.min;
         p->max = v.max;
