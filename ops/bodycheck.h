@@ -12,6 +12,6 @@
 
 /* Content-MD5 of a buffered body, when the client sent one: COF_ERR_INVALID_DIGEST (not base64
  * of 16 bytes), COF_ERR_BAD_DIGEST (mismatch). */
-cof_err ops_check_body_md5(struct srv_req *req);
+COF_MUST_CHECK cof_err ops_check_body_md5(struct srv_req *req);
 
 #endif

@@ -12,9 +12,9 @@
 #include "ops/req.h"
 
 /* Fails with NoSuchBucket when the bucket is missing. */
-cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket);
+COF_MUST_CHECK cof_err ops_bucket_must_exist(struct srv_req *req, const char *bucket);
 /* Delete<Name>Configuration: removes the bucket's config document name and answers 204 (also
  * when there was none), NoSuchBucket when the bucket is missing. */
-cof_err ops_delete_bucket_config(struct srv_req *req, const char *name);
+COF_MUST_CHECK cof_err ops_delete_bucket_config(struct srv_req *req, const char *name);
 
 #endif

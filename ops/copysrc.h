@@ -12,7 +12,7 @@
 
 /* x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded; *out_version NULL when the
  * source names no version. */
-cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key,
-                              char **out_version);
+COF_MUST_CHECK cof_err ops_parse_copy_source(const char *src, char **out_bucket, char **out_key,
+                                             char **out_version);
 
 #endif

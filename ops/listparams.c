@@ -55,10 +55,8 @@ cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out)
     const struct srv_query *q = &req->query;
     memset(out, 0, sizeof(*out));
     cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
-    if (err == COF_ERR_NO_BUCKET) {
-        (void)ops_no_bucket(req);
-        return COF_ERR_NO_BUCKET;
-    }
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
     if (err != COF_OK)
         return err;
     err = parse_max_keys(req, &out->max);

@@ -24,8 +24,10 @@ struct ops_list_params {
 };
 /* Checks the bucket exists and reads the shared listing parameters; fails with AWS's message itself
  * (srv_fail) (NoSuchBucket, InvalidArgument) on failure. */
-cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out);
-/* A key-like listing element, URL-encoded when the client asked for encoding-type=url. */
+COF_MUST_CHECK cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out);
+/* A key-like listing element, URL-encoded when the client asked for encoding-type=url. As with
+ * the srv_xml_* writers, the element's own errors are kept in x and reported by srv_xml_finish;
+ * only running out of memory while URL-encoding is returned alone. */
 struct srv_xml;
 cof_err ops_xml_key(struct srv_xml *x, const char *name, const char *value, bool url);
 

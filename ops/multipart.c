@@ -208,7 +208,7 @@ static cof_err get_upload(struct srv_req *req, struct sto_upload *u)
     cof_err err = sto_meta_upload_get(req->ctx->obj.meta, req->route.bucket, req->route.key,
                                       id != NULL ? id : "", u);
     if (err == COF_ERR_NO_BUCKET)
-        (void)ops_no_bucket(req);
+        err = ops_no_bucket(req);
     if (err == COF_ERR_NO_SUCH_UPLOAD)
         err = srv_fail_elem(req, err, NULL, "UploadId", id != NULL ? id : "");
     return err;
@@ -313,7 +313,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
     } else if (u->sse_mode == CRY_MODE_SSE_KMS) {
         err = srv_kms_load(&req->ctx->obj, u->kek_id, &kms, msg, sizeof(msg));
         if (err != COF_OK)
-            (void)ops_kms_fail(req, err, msg);
+            err = ops_kms_fail(req, err, msg);
         if (!obj_stored_value(u->headers, OBJ_STORED_CONTEXT, context, sizeof(context)))
             context[0] = '\0';
         objio_seal_sse_kms(kms.material, kms.id, context[0] ? context : NULL, &seal);
@@ -1020,7 +1020,7 @@ cof_err ops_list_multipart_uploads(struct srv_req *req)
     err = sto_meta_uploads_list(req->ctx->obj.meta, req->route.bucket, prefix, km, um, pg.max + 1,
                                 add_upload, &pg);
     if (err == COF_ERR_NO_BUCKET)
-        (void)ops_no_bucket(req);
+        err = ops_no_bucket(req);
     if (err == COF_OK)
         err = srv_xml_new("ListMultipartUploadsResult", &x);
     if (err == COF_OK) {

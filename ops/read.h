@@ -28,31 +28,33 @@ struct part_list {
     size_t n, cap;
 };
 /* sto_part_fn that appends a copy of p to the struct part_list arg. */
-cof_err collect_part(const struct sto_part *p, void *arg);
+COF_MUST_CHECK cof_err collect_part(const struct sto_part *p, void *arg);
 void part_list_cleanup(struct part_list *pl);
 
 /* If-Match/If-None-Match/If-Modified-Since/If-Unmodified-Since in RFC 7232 order; for_copy:
  * every failure is 412 (x-amz-copy-source-if-*), else 304 for the None-Match/Modified pair. */
-cof_err ops_eval_conditions(const char *if_match, const char *if_none_match, const char *if_mod,
-                            const char *if_unmod, const struct sto_object *o, bool for_copy);
+COF_MUST_CHECK cof_err ops_eval_conditions(const char *if_match, const char *if_none_match,
+                                           const char *if_mod, const char *if_unmod,
+                                           const struct sto_object *o, bool for_copy);
 /* Encryption response headers of an object (read side). */
 void ops_add_sse_headers(struct srv_req *req, const struct sto_object *o,
                          const struct srv_ssec *ssec);
 /* Fails with a KMS.* error and its message; returns err. */
-cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg);
+COF_MUST_CHECK cof_err ops_kms_fail(struct srv_req *req, cof_err err, const char *msg);
 /* Whether the presented SSE-C key material fits o (fails with AWS's message itself (srv_fail)). */
-cof_err ops_check_read_sse(struct srv_req *req, const struct sto_object *o,
-                           const struct srv_ssec *ssec);
+COF_MUST_CHECK cof_err ops_check_read_sse(struct srv_req *req, const struct sto_object *o,
+                                          const struct srv_ssec *ssec);
 /* Loads the KMS material / customer key o needs into rk (fails with AWS's message itself
  * (srv_fail)). */
-cof_err ops_prepare_read_keys(struct srv_req *req, const struct sto_object *o,
-                              const struct srv_ssec *ssec, struct read_keys *rk);
+COF_MUST_CHECK cof_err ops_prepare_read_keys(struct srv_req *req, const struct sto_object *o,
+                                             const struct srv_ssec *ssec, struct read_keys *rk);
 /* Reads the current version, or version_id when not NULL (and opens the body when out_r),
  * with retries over concurrent overwrites. fails with AWS's message itself (srv_fail) on failure,
  * with AWS's delete-marker answers (404 NoSuchKey / 405 MethodNotAllowed with x-amz-delete-marker)
  * and NoSuchVersion. */
-cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key,
-                        const char *version_id, const struct srv_ssec *ssec, struct read_keys *rk,
-                        struct sto_object *o, struct objio_reader **out_r);
+COF_MUST_CHECK cof_err ops_open_object(struct srv_req *req, const char *bucket, const char *key,
+                                       const char *version_id, const struct srv_ssec *ssec,
+                                       struct read_keys *rk, struct sto_object *o,
+                                       struct objio_reader **out_r);
 
 #endif

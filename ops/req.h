@@ -138,10 +138,10 @@ void srv_resp_add(struct srv_req *req, const char *name, const char *value);
 
 /* Queue the response. Each returns COF_OK or the failure to queue it (logged). */
 /* Body (borrowed, copied by MHD) with Content-Type when ctype is non-NULL. */
-cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype, const void *body,
-                  size_t len);
+COF_MUST_CHECK cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype,
+                                 const void *body, size_t len);
 /* S3 XML document (takes ownership of xml, which was malloc'd). */
-cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len);
+COF_MUST_CHECK cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len);
 /* The one way an operation fails: records e with AWS's message (NULL: the table's message) and
  * optional extra elements on the request, and returns e, so that a handler writes
  * `return srv_fail(req, COF_ERR_..., "...");`. The first failure recorded is the one answered
@@ -167,20 +167,21 @@ COF_MUST_CHECK cof_err srv_fail_problem(struct srv_req *req, const struct srv_pr
 void srv_failure_cleanup(struct srv_failure *f);
 /* Queues the S3 error answer for e: the recorded failure when there is one, else e with the
  * table's message (NoSuchBucket / NoSuchKey name the request's bucket / key). For the
- * dispatcher and the transport; operations return srv_fail() instead. */
+ * dispatcher and the transport; operations return srv_fail() instead. Not must-check: a
+ * response that cannot be queued is logged, and the transport has no one else to tell. */
 cof_err srv_reply_failure(struct srv_req *req, cof_err e);
 /* The request's own headers as a view (what srv_req_header reads). Valid until the request
  * ends. */
 const struct srv_hdr_view *srv_req_headers(struct srv_req *req);
 /* Streamed body of exactly size bytes (content_length_only: HEAD, no body sent). Takes
  * ownership of cls (freed with free_fn when the response ends, even on failure). */
-cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, srv_stream_fn fn,
-                         void *cls, srv_stream_free_fn free_fn);
+COF_MUST_CHECK cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size,
+                                        srv_stream_fn fn, void *cls, srv_stream_free_fn free_fn);
 
 /* Finishes an S3 XML document and sends it with 200 (frees x in every case). */
 struct srv_xml;
-cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
+COF_MUST_CHECK cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
 /* Fails with NoSuchBucket naming the request's bucket. */
-cof_err ops_no_bucket(struct srv_req *req);
+COF_MUST_CHECK cof_err ops_no_bucket(struct srv_req *req);
 
 #endif

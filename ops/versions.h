@@ -16,10 +16,11 @@
 
 enum ops_versioning { OPS_UNVERSIONED, OPS_VERSIONING_ENABLED, OPS_VERSIONING_SUSPENDED };
 /* The bucket's state; a missing bucket reads as unversioned (the caller reports it). */
-cof_err ops_versioning_get(struct srv_req *req, const char *bucket, enum ops_versioning *out);
+COF_MUST_CHECK cof_err ops_versioning_get(struct srv_req *req, const char *bucket,
+                                          enum ops_versioning *out);
 /* The version id a new write (or delete marker) gets: a fresh id when enabled, else "null".
  * *out malloc'd. */
-cof_err ops_version_new(enum ops_versioning st, char **out);
+COF_MUST_CHECK cof_err ops_version_new(enum ops_versioning st, char **out);
 /* Whether v can be a version id ("null", or shaped like one); others are InvalidArgument. */
 bool ops_version_id_valid(const char *v);
 /* x-amz-version-id of an object version: sent when it has a real id or its bucket has a
@@ -27,6 +28,6 @@ bool ops_version_id_valid(const char *v);
 void ops_add_version_header(struct srv_req *req, enum ops_versioning st, const char *vid);
 /* The ?versionId of the request: NULL when absent; replies 400 InvalidArgument itself (and
  * returns that error) when it cannot be a version id. */
-cof_err ops_request_version(struct srv_req *req, const char **out);
+COF_MUST_CHECK cof_err ops_request_version(struct srv_req *req, const char **out);
 
 #endif

@@ -261,7 +261,7 @@ cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out)
             err = srv_kms_resolve(&req->ctx->obj, kms_id, !req->ctx->cfg->kms_validate, &out->kms,
                                   msg, sizeof(msg));
             if (err != COF_OK)
-                (void)ops_kms_fail(req, err, msg);
+                err = ops_kms_fail(req, err, msg);
         }
         if (err == COF_OK) {
             out->context_hdr = srv_req_header(req, "x-amz-server-side-encryption-context");

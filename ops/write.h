@@ -52,21 +52,21 @@ struct ops_put {
 
 /* Starts receiving a streamed body (PutObject, UploadPart): Content-Length rules, size cap,
  * Content-MD5, and an encrypting writer in req->put. */
-cof_err ops_stream_begin(struct srv_req *req);
+COF_MUST_CHECK cof_err ops_stream_begin(struct srv_req *req);
 
 /* Allocates req->put for a streamed object body: Content-MD5, the checksum plan (fails with AWS's
  * message itself (srv_fail) for a bad checksum header) and an encrypting writer. Reads
  * srv_req_header, so a header view (POST Object's form fields) is honoured. The caller plans
  * req->put->enc. */
-cof_err ops_put_start(struct srv_req *req, bool chunked);
+COF_MUST_CHECK cof_err ops_put_start(struct srv_req *req, bool chunked);
 /* Appends plaintext to req->put's writer: the 5 GiB cap, the checksum. */
-cof_err ops_put_write(struct srv_req *req, const char *data, size_t n);
+COF_MUST_CHECK cof_err ops_put_write(struct srv_req *req, const char *data, size_t n);
 /* After the body: verifies it (ops_body_verify), builds the stored headers, seals and publishes
  * the object at req->route.bucket/key (PutObject's publishing code), and adds the write's
  * response headers (ETag, SSE, checksum). *o is filled (clean it with sto_object_cleanup) but
  * nothing is sent. fails with AWS's message itself (srv_fail) for the errors that need AWS's
  * wording. */
-cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
+COF_MUST_CHECK cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
 
 /* AWS's answer to an x-amz-checksum-algorithm it does not know (400 InvalidRequest). */
 #define OPS_MSG_BAD_CKSUM_ALG                                                                      \
@@ -76,36 +76,37 @@ cof_err ops_put_commit(struct srv_req *req, struct sto_object *o);
 /* After the whole body: the aws-chunked stream must be complete and of the declared length, and
  * the checksum must match the one sent (header or trailer). fails with AWS's message itself
  * (srv_fail) on failure; fills p->cksum_got. */
-cof_err ops_body_verify(struct srv_req *req);
+COF_MUST_CHECK cof_err ops_body_verify(struct srv_req *req);
 
 /* The streamed-body functions of PutObject, shared by UploadPart and POST Object: one piece of
  * the body into req->put's writer; and releasing req->put (an unfinished blob is aborted). */
-cof_err ops_put_object_body(struct srv_req *req, const char *data, size_t n);
+COF_MUST_CHECK cof_err ops_put_object_body(struct srv_req *req, const char *data, size_t n);
 void ops_put_object_cleanup(struct srv_req *req);
 
 /* Frees what a write_enc holds (keys wiped). */
 void ops_write_enc_cleanup(struct write_enc *e);
 /* Decides how a write is encrypted (SSE-C / SSE-KMS headers, else the bucket default); replies
  * with AWS's error itself on failure. */
-cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out);
+COF_MUST_CHECK cof_err ops_plan_write_enc(struct srv_req *req, struct write_enc *out);
 /* The seal (wrapping key) for a planned write. */
 void ops_seal_for(struct srv_req *req, const struct write_enc *e, struct objio_seal *seal);
 /* Stored headers from the request (Content-Type & co, x-amz-meta-*). *out malloc'd. */
-cof_err ops_headers_from_request(struct srv_req *req, char **out);
+COF_MUST_CHECK cof_err ops_headers_from_request(struct srv_req *req, char **out);
 /* Appends coffer's internal lines for e (KMS context, bucket key, dsse) to *block. */
-cof_err ops_add_internal(char **block, const struct write_enc *e);
+COF_MUST_CHECK cof_err ops_add_internal(char **block, const struct write_enc *e);
 /* Encryption response headers of a write. */
 void ops_add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
                                const struct write_enc *e);
 /* Content-Length: *out_present, *out. COF_ERR_INVALID_ARGUMENT when malformed. */
-cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present);
+COF_MUST_CHECK cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present);
 /* Publishes a new object row and unlinks the blob it replaced. */
-cof_err ops_publish(struct srv_req *req, struct sto_object *o);
+COF_MUST_CHECK cof_err ops_publish(struct srv_req *req, struct sto_object *o);
 /* Finishes writer w into a new object row for the request's bucket/key (takes headers), with
  * the version id, ETag and checksum line (calg/cval; SRV_CKSUM_NONE: none, sealed for SSE-C and
  * SSE-KMS), and publishes it (ops_publish). o is filled. Does not reply. */
-cof_err ops_finish_object(struct srv_req *req, struct objio_writer *w, char *headers,
-                          const uint8_t *want_md5, const struct objio_seal *seal,
-                          enum srv_cksum_alg calg, const char *cval, struct sto_object *o);
+COF_MUST_CHECK cof_err ops_finish_object(struct srv_req *req, struct objio_writer *w, char *headers,
+                                         const uint8_t *want_md5, const struct objio_seal *seal,
+                                         enum srv_cksum_alg calg, const char *cval,
+                                         struct sto_object *o);
 
 #endif
