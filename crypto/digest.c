@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* MD5 and SHA-256 over EVP_MD for ETags, Content-MD5 and payload hashes. Not for secrets: no
- * wiping here, and no key material may pass through. */
+/* MD5, SHA-1 and SHA-256 over EVP_MD for ETags, Content-MD5, checksums and payload hashes, and
+ * HMAC for signing. No wiping here: digest inputs are not secret, and the HMAC key and output
+ * (SigV4 derives its signing key through cry_hmac_sha256) are caller buffers the caller wipes. */
 #include "crypto/digest.h"
 
 #include <limits.h>

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +15,11 @@
 
 #include <openssl/crypto.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 
-#define KR_HEADER   "coffer-root-keyring v1"
-#define KR_FIRST_ID "rk1"
-#define KR_HEX_LEN  (2 * CRY_KEY_LEN)
+#define KR_HEADER  "coffer-root-keyring v1"
+#define KR_HEX_LEN (2 * CRY_KEY_LEN)
 /* One line is at most 32 + 1 + 64 + 1 bytes; this allows thousands of rotations. */
 #define KR_MAX_FILE (1u << 20)
 
@@ -61,17 +62,6 @@ const struct cry_key *cry_keyring_find(const struct cry_keyring *kr, const char 
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int id_char_ok(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -92,13 +82,9 @@ static int parse_line(const char *s, size_t len, struct kr_entry *e)
     }
     if (id_len == 0 || id_len > CRY_KEY_ID_MAX || len != id_len + 1 + KR_HEX_LEN)
         goto out;
-    for (size_t i = 0; i < CRY_KEY_LEN; i++) {
-        int hi = hexval(s[id_len + 1 + 2 * i]);
-        int lo = hexval(s[id_len + 2 + 2 * i]);
-        if (hi < 0 || lo < 0)
-            goto out;
-        raw[i] = (uint8_t)(hi << 4 | lo);
-    }
+    /* Any case: the file may have been written by hand. */
+    if (cof_hex_decode(s + id_len + 1, KR_HEX_LEN, COF_HEX_ANY_CASE, raw, sizeof(raw)) != COF_OK)
+        goto out;
     if (cry_key_from_bytes(raw, sizeof(raw), &e->key) != COF_OK)
         goto out;
     memcpy(e->id, s, id_len);
@@ -303,14 +289,14 @@ static int sync_parent(const char *path)
     return rc;
 }
 
-/* Writes a new keyring holding one fresh key "rk1": <path>.tmp (O_EXCL, 0600), fsync, then
- * publish under path. Publishing uses link() rather than rename() so that two processes racing
+/* Writes a new keyring holding one fresh key under a fresh id: <path>.tmp (O_EXCL, 0600), fsync,
+ * then publish under path. Publishing uses link() rather than rename() so that two processes racing
  * to create the file cannot replace each other's key: the loser sees EEXIST, drops its own file
  * and loads the winner's (returns COF_OK either way). */
 static cof_err create_file(const char *path)
 {
-    static const char hex[] = "0123456789abcdef";
-    char text[sizeof(KR_HEADER) + sizeof(KR_FIRST_ID) + KR_HEX_LEN + 2];
+    char id[CRY_KEY_ID_MAX + 1];
+    char text[sizeof(KR_HEADER) + CRY_KEY_ID_MAX + 1 + KR_HEX_LEN + 2];
     struct cry_key *k = NULL;
     char *tmp = NULL;
     size_t plen = strlen(path);
@@ -328,14 +314,13 @@ static cof_err create_file(const char *path)
     memcpy(tmp + plen, ".tmp", sizeof(".tmp"));
 
     err = cry_key_new_random(&k);
+    if (err == COF_OK)
+        err = cry_keyring_new_id(id);
     if (err != COF_OK)
         goto out;
-    memcpy(text, KR_HEADER "\n" KR_FIRST_ID " ", sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1);
-    n = sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1;
-    for (size_t i = 0; i < CRY_KEY_LEN; i++) {
-        text[n++] = hex[cry_key_bytes(k)[i] >> 4];
-        text[n++] = hex[cry_key_bytes(k)[i] & 0xf];
-    }
+    n = (size_t)snprintf(text, sizeof(text), "%s\n%s ", KR_HEADER, id);
+    cof_hex_encode(cry_key_bytes(k), CRY_KEY_LEN, text + n); /* text has room for its NUL */
+    n += KR_HEX_LEN;
     text[n++] = '\n';
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -387,7 +372,7 @@ static cof_err create_file(const char *path)
         err = COF_ERR_IO;
         goto out;
     }
-    cof_log_info(NULL, "keyring %s: created with new root key \"%s\"", path, KR_FIRST_ID);
+    cof_log_info(NULL, "keyring %s: created with new root key \"%s\"", path, id);
 out:
     if (fd >= 0)
         close(fd);
@@ -443,7 +428,6 @@ const char *cry_keyring_id(const struct cry_keyring *kr, size_t i)
 static cof_err rewrite(const char *path, const struct cry_keyring *kr, const char *skip_id,
                        const struct cry_key *extra, const char *extra_id)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t cap = sizeof(KR_HEADER) + 1 + (kr->n + 1) * (CRY_KEY_ID_MAX + KR_HEX_LEN + 3);
     char *text = malloc(cap);
     char *tmp = malloc(strlen(path) + sizeof(".new"));
@@ -462,10 +446,8 @@ static cof_err rewrite(const char *path, const struct cry_keyring *kr, const cha
         if (k == NULL || (skip_id != NULL && strcmp(id, skip_id) == 0))
             continue;
         n += (size_t)snprintf(text + n, cap - n, "%s ", id);
-        for (size_t b = 0; b < CRY_KEY_LEN; b++) {
-            text[n++] = hex[cry_key_bytes(k)[b] >> 4];
-            text[n++] = hex[cry_key_bytes(k)[b] & 0xf];
-        }
+        cof_hex_encode(cry_key_bytes(k), CRY_KEY_LEN, text + n); /* its NUL: overwritten */
+        n += KR_HEX_LEN;
         text[n++] = '\n';
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -490,27 +472,36 @@ out:
     return err;
 }
 
-cof_err cry_keyring_add_key(const char *path, char out_id[CRY_KEY_ID_MAX + 1])
+cof_err cry_keyring_new_id(char out[CRY_KEY_ID_MAX + 1])
+{
+    uint8_t r[8];
+    uint64_t v = 0;
+    cof_err err = cry_random(r, sizeof(r));
+    if (err != COF_OK)
+        return err;
+    for (size_t i = 0; i < sizeof(r); i++)
+        v = v << 8 | r[i];
+    snprintf(out, CRY_KEY_ID_MAX + 1, "rk-%016" PRIx64, v);
+    return COF_OK;
+}
+
+cof_err cry_keyring_add_key(const char *path, const char *id, const struct cry_key *key)
 {
     struct cry_keyring *kr = NULL;
-    struct cry_key *k = NULL;
+    if (id == NULL || key == NULL || strlen(id) > CRY_KEY_ID_MAX)
+        COF_BUG("cry_keyring_add_key: bad id or NULL key");
+    for (const char *p = id; *p != '\0'; p++)
+        if (!id_char_ok(*p))
+            COF_BUG("cry_keyring_add_key: bad id");
     cof_err err = cry_keyring_load(path, false, &kr);
     if (err != COF_OK)
         return err;
-    unsigned long max = 0;
-    for (size_t i = 0; i < kr->n; i++)
-        if (strncmp(kr->e[i].id, "rk", 2) == 0) {
-            unsigned long v = strtoul(kr->e[i].id + 2, NULL, 10);
-            if (v > max)
-                max = v;
-        }
-    snprintf(out_id, CRY_KEY_ID_MAX + 1, "rk%lu", max + 1);
-    err = cry_key_new_random(&k);
+    if (cry_keyring_find(kr, id) != NULL)
+        err = COF_ERR_EXISTS;
+    else
+        err = rewrite(path, kr, NULL, key, id);
     if (err == COF_OK)
-        err = rewrite(path, kr, NULL, k, out_id);
-    if (err == COF_OK)
-        cof_log_info(NULL, "keyring %s: new active root key \"%s\"", path, out_id);
-    cry_key_free(k);
+        cof_log_info(NULL, "keyring %s: new active root key \"%s\"", path, id);
     cry_keyring_free(kr);
     return err;
 }

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "object/stored.h"
 #include "common/buf.h"
 #include "crypto/envelope.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
 #include "s3/uri.h"
 #include "storage/blob.h"
 
@@ -78,7 +77,7 @@ cof_err srv_cks_add_object_line(char **block, const struct objio_seal *s, const 
                                 const char *value)
 {
     if (s->mode == CRY_MODE_SSE_S3)
-        return ops_add_checksum_line(block, alg, value);
+        return obj_stored_add_checksum(block, alg, value);
     char plain[SRV_CKS_VALUE_MAX], b64[SEALED_B64MAX];
     struct cof_buf b;
     char *out = NULL;
@@ -103,9 +102,9 @@ bool srv_cks_object(const struct sto_object *o, const struct objio_keys *keys, c
                     size_t cap)
 {
     char b64[SEALED_B64MAX];
-    if (ops_stored_value(o->headers, OPS_INTERNAL_CHECKSUM, out, cap))
+    if (obj_stored_value(o->headers, OBJ_STORED_CHECKSUM, out, cap))
         return true;
-    if (!ops_stored_value(o->headers, LINE_SEALED, b64, sizeof(b64)))
+    if (!obj_stored_value(o->headers, LINE_SEALED, b64, sizeof(b64)))
         return false;
     /* A multipart object's checksum is bound to no blob (parts are separate blobs). */
     return open_sealed(o->sse_mode, keys, o->bucket, o->key, LABEL_OBJECT,

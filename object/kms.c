@@ -6,17 +6,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "crypto/envelope.h"
 #include "object/rootkeys.h"
-#include "ops/ops.h"
 #include "storage/meta.h"
 
 static const uint8_t no_blob[CRY_BLOB_ID_LEN];
 
-void srv_kms_arn(const struct srv_ctx *ctx, const char *id, char *out, size_t n)
+void srv_kms_arn(const struct obj_ctx *ctx, const char *id, char *out, size_t n)
 {
-    snprintf(out, n, "arn:aws:kms:%s:%s:key/%s", ctx->cfg->region, SRV_KMS_ACCOUNT, id);
+    snprintf(out, n, "arn:aws:kms:%s:%s:key/%s", ctx->region, SRV_KMS_ACCOUNT, id);
 }
 
 void srv_kms_key_cleanup(struct srv_kms_key *k)
@@ -38,7 +38,7 @@ static void material_ctx(const char *id, struct cry_wrap_ctx *wc)
 }
 
 /* Fills out from a stored row; unwraps the material when want_material. */
-static cof_err from_row(struct srv_ctx *ctx, const struct sto_kms_key *row, bool want_material,
+static cof_err from_row(struct obj_ctx *ctx, const struct sto_kms_key *row, bool want_material,
                         struct srv_kms_key *out)
 {
     memset(out, 0, sizeof(*out));
@@ -53,7 +53,7 @@ static cof_err from_row(struct srv_ctx *ctx, const struct sto_kms_key *row, bool
     if (root == NULL) {
         cof_log_error(NULL, "KMS key %s is wrapped by root key '%s', which is not in the keyring",
                       row->id, row->kek_id);
-        return COF_ERR_KEY;
+        return COF_ERR_KEY_ABSENT;
     }
     struct cry_wrap_ctx wc;
     material_ctx(row->id, &wc);
@@ -90,7 +90,7 @@ static void new_uuid(char out[37])
 }
 
 /* Creates (or, with existing_ok, finds) a key. */
-static cof_err create(struct srv_ctx *ctx, const char *id, const char *alias,
+static cof_err create(struct obj_ctx *ctx, const char *id, const char *alias,
                       const char *description, bool existing_ok, struct srv_kms_key *out)
 {
     char uuid[37];
@@ -116,7 +116,7 @@ static cof_err create(struct srv_ctx *ctx, const char *id, const char *alias,
         .id = (char *)(uintptr_t)id,
         .state = "Enabled",
         .description = (char *)(uintptr_t)(description ? description : ""),
-        .created_ms = ops_now_ms(),
+        .created_ms = cof_now_ms(),
         .kek_id = (char *)(uintptr_t)root_id,
         .material = wrapped,
         .material_len = sizeof(wrapped),
@@ -131,7 +131,7 @@ static cof_err create(struct srv_ctx *ctx, const char *id, const char *alias,
     return err;
 }
 
-cof_err srv_kms_create(struct srv_ctx *ctx, const char *id, const char *alias,
+cof_err srv_kms_create(struct obj_ctx *ctx, const char *id, const char *alias,
                        const char *description, struct srv_kms_key *out)
 {
     return create(ctx, id, alias, description, false, out);
@@ -168,7 +168,7 @@ static bool parse_ref(const char *ref, char *name, size_t n)
     return true;
 }
 
-cof_err srv_kms_resolve(struct srv_ctx *ctx, const char *ref, bool create_missing,
+cof_err srv_kms_resolve(struct obj_ctx *ctx, const char *ref, bool create_missing,
                         struct srv_kms_key *out, char *msg, size_t msg_len)
 {
     char name[128];
@@ -190,11 +190,11 @@ cof_err srv_kms_resolve(struct srv_ctx *ctx, const char *ref, bool create_missin
     if (err == COF_ERR_NOT_FOUND) {
         if (!create_missing) {
             if (strncmp(name, "alias/", 6) == 0)
-                snprintf(msg, msg_len, "Alias arn:aws:kms:%s:%s:%s is not found.", ctx->cfg->region,
+                snprintf(msg, msg_len, "Alias arn:aws:kms:%s:%s:%s is not found.", ctx->region,
                          SRV_KMS_ACCOUNT, name);
             else
-                snprintf(msg, msg_len, "Key 'arn:aws:kms:%s:%s:key/%s' does not exist",
-                         ctx->cfg->region, SRV_KMS_ACCOUNT, name);
+                snprintf(msg, msg_len, "Key 'arn:aws:kms:%s:%s:key/%s' does not exist", ctx->region,
+                         SRV_KMS_ACCOUNT, name);
             return COF_ERR_KMS_NOT_FOUND;
         }
         bool is_alias = strncmp(name, "alias/", 6) == 0;
@@ -210,7 +210,7 @@ cof_err srv_kms_resolve(struct srv_ctx *ctx, const char *ref, bool create_missin
     return err;
 }
 
-cof_err srv_kms_load(struct srv_ctx *ctx, const char *id, struct srv_kms_key *out, char *msg,
+cof_err srv_kms_load(struct obj_ctx *ctx, const char *id, struct srv_kms_key *out, char *msg,
                      size_t msg_len)
 {
     struct sto_kms_key row;
@@ -218,7 +218,7 @@ cof_err srv_kms_load(struct srv_ctx *ctx, const char *id, struct srv_kms_key *ou
     msg[0] = '\0';
     cof_err err = sto_meta_kms_get(ctx->meta, id, &row);
     if (err == COF_ERR_NOT_FOUND) {
-        snprintf(msg, msg_len, "Key 'arn:aws:kms:%s:%s:key/%.64s' does not exist", ctx->cfg->region,
+        snprintf(msg, msg_len, "Key 'arn:aws:kms:%s:%s:key/%.64s' does not exist", ctx->region,
                  SRV_KMS_ACCOUNT, id);
         return COF_ERR_KMS_NOT_FOUND;
     }
@@ -231,7 +231,7 @@ cof_err srv_kms_load(struct srv_ctx *ctx, const char *id, struct srv_kms_key *ou
     return err;
 }
 
-cof_err srv_kms_rewrap(struct srv_ctx *ctx, const char *id)
+cof_err srv_kms_rewrap(struct obj_ctx *ctx, const char *id)
 {
     struct sto_kms_key row;
     struct srv_kms_key k;

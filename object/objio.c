@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Encrypting blob writer and decrypting blob reader (DESIGN.md "Encryption format"). */
+#include "object/gc.h"
 #include "object/objio.h"
 
 #include <openssl/crypto.h>
@@ -11,7 +12,6 @@
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
 #include "object/rootkeys.h"
-#include "ops/ops.h"
 #include "storage/blob.h"
 
 /* Background MD5 for bodies over one segment: the request thread seals and writes segment i+1
@@ -103,7 +103,7 @@ static cof_err hasher_new(struct cry_digest *md5, struct hasher **out)
 }
 
 struct objio_writer {
-    struct srv_ctx *ctx;
+    struct obj_ctx *ctx;
     const char *rid;
     struct sto_blob_writer *bw;
     struct cry_key *dek;
@@ -120,7 +120,7 @@ struct objio_writer {
     struct hasher *hasher; /* started at the first full segment; NULL for small bodies */
 };
 
-cof_err objio_writer_new(struct srv_ctx *ctx, const char *rid, struct objio_writer **out)
+cof_err objio_writer_new(struct obj_ctx *ctx, const char *rid, struct objio_writer **out)
 {
     struct objio_writer *w = calloc(1, sizeof(*w));
     uint8_t raw[CRY_BLOB_ID_LEN];
@@ -214,7 +214,7 @@ uint64_t objio_writer_size(const struct objio_writer *w)
     return w->total;
 }
 
-void objio_seal_sse_s3(const struct srv_ctx *ctx, struct objio_seal *out)
+void objio_seal_sse_s3(const struct obj_ctx *ctx, struct objio_seal *out)
 {
     out->mode = CRY_MODE_SSE_S3;
     out->kek = srv_rootkeys_active(ctx->kr, &out->kek_id);
@@ -272,7 +272,7 @@ cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
             cry_digest_final(w->md5, md5_out);
         }
         if (err != COF_OK)
-            ops_blob_discard(w->ctx, w->rid, w->blob_id, false);
+            obj_blob_discard(w->ctx, w->rid, w->blob_id, false);
     }
     if (err != COF_OK)
         cof_log_error(w->rid, "cannot finish blob %s: %s", w->blob_id, cof_err_name(err));
@@ -330,7 +330,7 @@ struct wrapped_blob {
 
 /* Unwraps a blob's DEK: under the customer key (SSE-C), the KMS material (SSE-KMS), else the
  * root key kek_id names. The wrap binds o's bucket, key and version and the blob's id. */
-static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
+static cof_err unwrap_dek(struct obj_ctx *ctx, const struct sto_object *o,
                           const struct wrapped_blob *b, const uint8_t raw_id[CRY_BLOB_ID_LEN],
                           const struct objio_keys *keys, const char *rid, struct cry_key **out)
 {
@@ -354,7 +354,7 @@ static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
         if (o->sse_mode != CRY_MODE_SSE_C)
             cof_log_error(rid, "root key '%s' of blob %s is not in the keyring",
                           b->kek_id ? b->kek_id : "", b->blob_id);
-        return COF_ERR_KEY;
+        return o->sse_mode == CRY_MODE_SSE_S3 ? COF_ERR_KEY_ABSENT : COF_ERR_KEY;
     }
     cof_err err = cry_env_unwrap(kek, &wc, b->wrapped, b->wrapped_len, out);
     /* A wrong customer key is the client's mistake (403), not worth an error line. */
@@ -364,7 +364,7 @@ static cof_err unwrap_dek(struct srv_ctx *ctx, const struct sto_object *o,
     return err;
 }
 
-cof_err objio_unwrap_check(struct srv_ctx *ctx, const struct sto_object *o, const char *blob_id,
+cof_err objio_unwrap_check(struct obj_ctx *ctx, const struct sto_object *o, const char *blob_id,
                            const char *kek_id, const uint8_t *wrapped, size_t wrapped_len,
                            const struct objio_keys *keys, const char *rid)
 {
@@ -378,7 +378,7 @@ cof_err objio_unwrap_check(struct srv_ctx *ctx, const struct sto_object *o, cons
     return err;
 }
 
-cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
+cof_err objio_check_key(struct obj_ctx *ctx, const struct sto_object *o,
                         const struct objio_keys *keys, const char *rid)
 {
     return objio_unwrap_check(ctx, o, o->blob_id, o->kek_id, o->wrapped_dek, o->wrapped_len, keys,
@@ -386,7 +386,7 @@ cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
 }
 
 /* Opens one blob: unwraps its DEK, opens the file, checks its size and header. */
-static cof_err open_part(struct srv_ctx *ctx, const struct sto_object *o,
+static cof_err open_part(struct obj_ctx *ctx, const struct sto_object *o,
                          const struct wrapped_blob *b, uint64_t size, const struct objio_keys *keys,
                          const char *rid, struct rpart *p)
 {
@@ -424,7 +424,7 @@ static cof_err open_part(struct srv_ctx *ctx, const struct sto_object *o,
     return err;
 }
 
-cof_err objio_reader_open_parts(struct srv_ctx *ctx, const struct sto_object *o,
+cof_err objio_reader_open_parts(struct obj_ctx *ctx, const struct sto_object *o,
                                 const struct sto_part *parts, size_t n_parts,
                                 const struct objio_keys *keys, const char *rid,
                                 struct objio_reader **out)
@@ -479,7 +479,7 @@ cof_err objio_reader_open_parts(struct srv_ctx *ctx, const struct sto_object *o,
     return COF_OK;
 }
 
-cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
+cof_err objio_reader_open(struct obj_ctx *ctx, const struct sto_object *o,
                           const struct objio_keys *keys, const char *rid, struct objio_reader **out)
 {
     return objio_reader_open_parts(ctx, o, NULL, 0, keys, rid, out);

@@ -13,14 +13,14 @@
 #include "crypto/digest.h"
 #include "crypto/envelope.h"
 #include "crypto/key.h"
-#include "server/http.h"
+#include "object/ctx.h"
 #include "storage/meta.h"
 
 struct objio_writer;
 struct objio_reader;
 
 /* Starts a new blob with a fresh DEK. rid tags log lines (may be NULL). */
-COF_MUST_CHECK cof_err objio_writer_new(struct srv_ctx *ctx, const char *rid,
+COF_MUST_CHECK cof_err objio_writer_new(struct obj_ctx *ctx, const char *rid,
                                         struct objio_writer **out);
 /* Appends plaintext. COF_ERR_ENTITY_TOO_LARGE past max_size when set (0 = no cap). */
 COF_MUST_CHECK cof_err objio_write(struct objio_writer *w, const void *p, size_t n);
@@ -44,7 +44,7 @@ struct objio_keys {
 };
 
 /* SSE-S3: the active root key. */
-void objio_seal_sse_s3(const struct srv_ctx *ctx, struct objio_seal *out);
+void objio_seal_sse_s3(const struct obj_ctx *ctx, struct objio_seal *out);
 /* SSE-C: the customer's key (borrowed). */
 void objio_seal_sse_c(const struct cry_key *customer_key, struct objio_seal *out);
 /* SSE-KMS: the KMS key's material and id, and the canonical context (all borrowed). */
@@ -62,26 +62,27 @@ COF_MUST_CHECK cof_err objio_writer_finish(struct objio_writer *w, struct sto_ob
 void objio_writer_free(struct objio_writer *w);
 
 /* Opens o's blob: unwraps its DEK (keys->customer_key for SSE-C, keys->kms_material for
- * SSE-KMS, else the root key named by o->kek_id; COF_ERR_KEY on failure), checks the header
+ * SSE-KMS, else the root key named by o->kek_id; COF_ERR_KEY on failure, COF_ERR_KEY_ABSENT
+ * when that root key is not in the keyring), checks the header
  * (COF_ERR_INTEGRITY), and that the blob has the size o says. COF_ERR_NOT_FOUND if the blob
  * file is missing. keys may be NULL for SSE-S3 objects. */
-COF_MUST_CHECK cof_err objio_reader_open(struct srv_ctx *ctx, const struct sto_object *o,
+COF_MUST_CHECK cof_err objio_reader_open(struct obj_ctx *ctx, const struct sto_object *o,
                                          const struct objio_keys *keys, const char *rid,
                                          struct objio_reader **out);
 /* Same for a multipart object made of parts[0..n) (from sto_meta_object_parts); each part is
  * its own blob with its own data key, all under o's mode and keys. */
-COF_MUST_CHECK cof_err objio_reader_open_parts(struct srv_ctx *ctx, const struct sto_object *o,
+COF_MUST_CHECK cof_err objio_reader_open_parts(struct obj_ctx *ctx, const struct sto_object *o,
                                                const struct sto_part *parts, size_t n_parts,
                                                const struct objio_keys *keys, const char *rid,
                                                struct objio_reader **out);
 /* Whether keys unwrap a data key wrapped for o (its own, or one of its parts'): COF_OK or
  * COF_ERR_KEY. */
-COF_MUST_CHECK cof_err objio_unwrap_check(struct srv_ctx *ctx, const struct sto_object *o,
+COF_MUST_CHECK cof_err objio_unwrap_check(struct obj_ctx *ctx, const struct sto_object *o,
                                           const char *blob_id, const char *kek_id,
                                           const uint8_t *wrapped, size_t wrapped_len,
                                           const struct objio_keys *keys, const char *rid);
 /* Whether keys unwrap o's data key (HEAD of an SSE-C object): COF_OK or COF_ERR_KEY. */
-COF_MUST_CHECK cof_err objio_check_key(struct srv_ctx *ctx, const struct sto_object *o,
+COF_MUST_CHECK cof_err objio_check_key(struct obj_ctx *ctx, const struct sto_object *o,
                                        const struct objio_keys *keys, const char *rid);
 /* Copies up to max plaintext bytes at pos into buf (at most to the end of pos's segment).
  * COF_ERR_INTEGRITY if the segment fails authentication (buf then holds nothing of it). */

@@ -5,13 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "s3/httpfmt.h"
-#include "ops/internal.h"
-#include "server/s3err.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "object/gc.h"
+#include "ops/handlers.h"
+#include "ops/bodycheck.h"
+#include "ops/bucketcfg.h"
+#include "ops/delete.h"
+#include "ops/listparams.h"
+#include "ops/versions.h"
+#include "ops/authz.h"
+#include "ops/req.h"
+#include "s3/s3err.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
@@ -41,7 +48,7 @@ cof_err ops_list_buckets(struct srv_req *req)
     srv_xml_elem(x, "DisplayName", SRV_OWNER_NAME);
     srv_xml_close(x);
     srv_xml_open(x, "Buckets");
-    err = sto_meta_list_buckets(req->ctx->meta, add_bucket, x);
+    err = sto_meta_list_buckets(req->ctx->obj.meta, add_bucket, x);
     if (err != COF_OK) {
         srv_xml_free(x);
         return err;
@@ -55,7 +62,7 @@ cof_err ops_create_bucket(struct srv_req *req)
     char *location = NULL;
     cof_err err = srv_bucket_name_check(req->route.bucket);
     if (err != COF_OK)
-        return srv_reply_error(req, err, NULL, "BucketName", req->route.bucket);
+        return srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);
     err = srv_xml_parse_create_bucket(req->body.data, req->body.len, &location);
     if (err != COF_OK)
         return err;
@@ -66,16 +73,16 @@ cof_err ops_create_bucket(struct srv_req *req)
         (strcmp(location, "us-east-1") == 0 || location[0] == '\0' ||
          strspn(location, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(location) ||
          strlen(location) > 32)) {
-        err = srv_reply_error(req, COF_ERR_BAD_LOCATION, NULL, "LocationConstraint", location);
+        err = srv_fail_elem(req, COF_ERR_BAD_LOCATION, NULL, "LocationConstraint", location);
         goto out;
     }
     if (strcmp(req->region, "us-east-1") != 0 && strcmp(req->region, region) != 0) {
         err = COF_ERR_LOCATION_MISMATCH;
         goto out;
     }
-    err = sto_meta_create_bucket(req->ctx->meta, req->route.bucket, region, ops_now_ms());
+    err = sto_meta_create_bucket(req->ctx->obj.meta, req->route.bucket, region, cof_now_ms());
     if (err == COF_ERR_BUCKET_EXISTS) {
-        err = srv_reply_error(req, err, NULL, "BucketName", req->route.bucket);
+        err = srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);
         goto out;
     }
     if (err == COF_OK) {
@@ -93,7 +100,7 @@ cof_err ops_head_bucket(struct srv_req *req)
 {
     struct sto_bucket b;
     memset(&b, 0, sizeof(b));
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, &b);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, &b);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err != COF_OK)
@@ -105,11 +112,11 @@ cof_err ops_head_bucket(struct srv_req *req)
 
 cof_err ops_delete_bucket(struct srv_req *req)
 {
-    cof_err err = sto_meta_delete_bucket(req->ctx->meta, req->route.bucket);
+    cof_err err = sto_meta_delete_bucket(req->ctx->obj.meta, req->route.bucket);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_ERR_BUCKET_NOT_EMPTY)
-        return srv_reply_error(req, err, NULL, "BucketName", req->route.bucket);
+        return srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);
     if (err != COF_OK)
         return err;
     return srv_reply(req, 204, NULL, "", 0);
@@ -119,7 +126,7 @@ cof_err ops_get_bucket_location(struct srv_req *req)
 {
     struct sto_bucket b;
     memset(&b, 0, sizeof(b));
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, &b);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, &b);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err != COF_OK)
@@ -143,30 +150,13 @@ cof_err ops_get_bucket_location(struct srv_req *req)
     return srv_reply_xml(req, 200, out, len);
 }
 
-/* Checks Content-MD5 of a buffered body when the client sent one. */
-cof_err ops_check_body_md5(struct srv_req *req)
-{
-    const char *md5 = srv_req_header(req, "Content-MD5");
-    uint8_t want[CRY_MD5_LEN], got[CRY_MD5_LEN];
-    size_t n = 0;
-    if (md5 == NULL)
-        return COF_OK;
-    if (srv_base64_decode(md5, want, sizeof(want), &n) != COF_OK || n != CRY_MD5_LEN)
-        return COF_ERR_INVALID_DIGEST;
-    cof_err err = cry_digest_oneshot(CRY_DIGEST_MD5, req->body.data ? req->body.data : "",
-                                     req->body.len, got);
-    if (err != COF_OK)
-        return err;
-    return memcmp(want, got, CRY_MD5_LEN) == 0 ? COF_OK : COF_ERR_BAD_DIGEST;
-}
-
 cof_err ops_put_bucket_encryption(struct srv_req *req)
 {
     struct srv_sse_config c;
     char *doc = NULL;
     size_t len = 0;
     memset(&c, 0, sizeof(c));
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
@@ -175,15 +165,16 @@ cof_err ops_put_bucket_encryption(struct srv_req *req)
         err = srv_xml_parse_sse_config(req->body.data, req->body.len, &c);
     if (err == COF_ERR_INVALID_ARGUMENT) {
         srv_sse_config_cleanup(&c);
-        return srv_reply_error(req, err,
-                               "a KMSMasterKeyID is not applicable if the default sse algorithm "
-                               "is not aws:kms or aws:kms:dsse",
-                               "ArgumentName", "ApplyServerSideEncryptionByDefault");
+        return srv_fail_elem(req, err,
+                             "a KMSMasterKeyID is not applicable if the default sse algorithm "
+                             "is not aws:kms or aws:kms:dsse",
+                             "ArgumentName", "ApplyServerSideEncryptionByDefault");
     }
     if (err == COF_OK)
         err = srv_xml_write_sse_config(&c, &doc, &len);
     if (err == COF_OK)
-        err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION, doc);
+        err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_ENCRYPTION,
+                                         doc);
     srv_sse_config_cleanup(&c);
     free(doc);
     if (err == COF_ERR_NO_BUCKET)
@@ -198,7 +189,7 @@ cof_err ops_get_bucket_encryption(struct srv_req *req)
     char *doc = NULL;
     size_t len = 0;
     cof_err err =
-        sto_meta_get_bucket_config(req->ctx->meta, req->route.bucket, CONFIG_ENCRYPTION, &doc);
+        sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_ENCRYPTION, &doc);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_ERR_NOT_FOUND) {
@@ -224,22 +215,12 @@ cof_err ops_delete_bucket_encryption(struct srv_req *req)
     return ops_delete_bucket_config(req, CONFIG_ENCRYPTION);
 }
 
-cof_err ops_delete_bucket_config(struct srv_req *req, const char *name)
-{
-    cof_err err = sto_meta_set_bucket_config(req->ctx->meta, req->route.bucket, name, NULL);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
-    if (err != COF_OK && err != COF_ERR_NOT_FOUND)
-        return err;
-    return srv_reply(req, 204, NULL, "", 0);
-}
-
 cof_err ops_delete_objects(struct srv_req *req)
 {
     struct srv_delete_req d;
     struct srv_xml *x = NULL;
     memset(&d, 0, sizeof(d));
-    cof_err err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
     if (err == COF_OK)
@@ -287,10 +268,25 @@ cof_err ops_delete_objects(struct srv_req *req)
         }
     }
     srv_delete_req_cleanup(&d);
-    ops_gc_if_needed(req->ctx);
+    obj_gc_if_needed(&req->ctx->obj);
     if (err != COF_OK) {
         srv_xml_free(x);
         return err;
     }
+    return ops_reply_doc(req, x);
+}
+
+/* GetBucketAccelerateConfiguration: coffer has no transfer acceleration, so every bucket
+ * answers as an AWS bucket that never had it configured: an empty AccelerateConfiguration. */
+cof_err ops_get_bucket_accelerate(struct srv_req *req)
+{
+    struct srv_xml *x = NULL;
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    if (err == COF_OK)
+        err = srv_xml_new("AccelerateConfiguration", &x);
+    if (err != COF_OK)
+        return err;
     return ops_reply_doc(req, x);
 }

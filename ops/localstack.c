@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* LocalStack's internal endpoints: /_localstack/health, /info, /init[/<stage>], and the state
  * resets (/_localstack/state/reset, /_localstack/state/s3/reset, /moto-api/reset). The resets are
- * served only with admin_endpoints on, and signed when signatures are checked (dispatch.c). */
+ * served only with admin_endpoints on, and signed when signatures are checked (OPF_ADMIN,
+ * server/dispatch.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/clock.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "s3/httpfmt.h"
-#include "ops/ops.h"
+#include "object/gc.h"
+#include "ops/handlers.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 #define LS_VERSION "4.0.0-coffer"
@@ -44,7 +48,7 @@ static cof_err info(struct srv_req *req)
 {
     struct cof_buf b;
     char now[32];
-    int64_t ms = ops_now_ms();
+    int64_t ms = cof_now_ms();
     srv_iso8601_format(ms, now);
     cof_buf_init(&b, 4096);
     cof_err err = cof_buf_printf(
@@ -92,37 +96,31 @@ static cof_err init(struct srv_req *req)
 
 static cof_err reset(struct srv_req *req)
 {
-    cof_err err = sto_meta_reset(req->ctx->meta);
+    cof_err err = sto_meta_reset(req->ctx->obj.meta);
     if (err == COF_OK)
-        err = ops_gc_drain(req->ctx);
+        err = obj_gc_drain(&req->ctx->obj);
     if (err != COF_OK)
         return err;
     cof_log_info(req->rid, "state reset: all buckets removed");
     return srv_reply(req, 200, "application/json", "{}", 2);
 }
 
-cof_err ops_admin_disabled(struct srv_req *req)
+cof_err ops_ls_health(struct srv_req *req)
 {
-    cof_log_info(req->rid, "%s %s refused: admin endpoints are off", req->method, req->raw_path);
-    return srv_reply_error(req, COF_ERR_ACCESS_DENIED,
-                           "This endpoint changes the server state and is disabled. Start coffer "
-                           "with --admin-endpoints (config admin_endpoints = on, environment "
-                           "COFFER_ADMIN_ENDPOINTS=1) to enable it.",
-                           NULL, NULL);
+    return health(req);
 }
 
-cof_err ops_localstack(struct srv_req *req)
+cof_err ops_ls_info(struct srv_req *req)
 {
-    switch (req->route.op) {
-    case SRV_OP_LS_HEALTH:
-        return health(req);
-    case SRV_OP_LS_INFO:
-        return info(req);
-    case SRV_OP_LS_INIT:
-        return init(req);
-    case SRV_OP_LS_RESET:
-        return reset(req);
-    default:
-        return COF_ERR_METHOD_NOT_ALLOWED;
-    }
+    return info(req);
+}
+
+cof_err ops_ls_init(struct srv_req *req)
+{
+    return init(req);
+}
+
+cof_err ops_ls_reset(struct srv_req *req)
+{
+    return reset(req);
 }

@@ -7,13 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
+#include "common/hex.h"
+#include "object/stored.h"
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/envelope.h"
+#include "object/gc.h"
 #include "object/cksum_store.h"
 #include "s3/httpfmt.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/bucketcfg.h"
+#include "ops/copysrc.h"
+#include "ops/listparams.h"
+#include "ops/read.h"
+#include "ops/tags.h"
+#include "ops/versions.h"
+#include "ops/write.h"
+#include "ops/req.h"
 #include "s3/uri.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
@@ -48,7 +59,7 @@ static cof_err new_upload_id(char out[STO_BLOB_ID_HEX + 1])
  * from the part CRCs at Complete. CRC64NVME can only be FULL_OBJECT, SHA1/SHA256 only COMPOSITE;
  * an algorithm without a type takes the one it supports (CRC32/CRC32C: COMPOSITE). Without an
  * algorithm, *alg stays NONE (Complete then gives the default CRC64NVME FULL_OBJECT checksum when
- * every part carries a CRC64NVME). Replies itself on error. */
+ * every part carries a CRC64NVME). fails with AWS's message itself (srv_fail) on error. */
 static cof_err plan_mpu_checksum(struct srv_req *req, enum srv_cksum_alg *alg, bool *full)
 {
     const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
@@ -82,8 +93,7 @@ static cof_err plan_mpu_checksum(struct srv_req *req, enum srv_cksum_alg *alg, b
     }
     if (msg == NULL)
         return COF_OK;
-    (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
-    return COF_ERR_INVALID_REQUEST;
+    return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
 }
 
 cof_err ops_create_multipart(struct srv_req *req)
@@ -119,10 +129,10 @@ cof_err ops_create_multipart(struct srv_req *req)
         struct cof_buf b;
         char *nh = NULL;
         cof_buf_init(&b, 128 * 1024);
-        err = cof_buf_printf(&b, "%s" OPS_INTERNAL_MPU_CHECKSUM ":%s\n", headers,
+        err = cof_buf_printf(&b, "%s" OBJ_STORED_MPU_CHECKSUM ":%s\n", headers,
                              srv_cksum_name(mpu_alg));
         if (err == COF_OK && full_object)
-            err = cof_buf_puts(&b, OPS_INTERNAL_MPU_CHECKSUM_TYPE ":FULL_OBJECT\n");
+            err = cof_buf_puts(&b, OBJ_STORED_MPU_CHECKSUM_TYPE ":FULL_OBJECT\n");
         if (err == COF_OK)
             err = cof_buf_steal(&b, &nh);
         cof_buf_cleanup(&b);
@@ -136,7 +146,7 @@ cof_err ops_create_multipart(struct srv_req *req)
     u.upload_id = id;
     u.bucket = req->route.bucket;
     u.key = req->route.key;
-    u.initiated_ms = ops_now_ms();
+    u.initiated_ms = cof_now_ms();
     u.headers = headers;
     u.sse_mode = enc.ssec.key != NULL ? CRY_MODE_SSE_C
                  : enc.kms_used       ? CRY_MODE_SSE_KMS
@@ -152,7 +162,7 @@ cof_err ops_create_multipart(struct srv_req *req)
         u.check_len = sizeof(check);
     }
     if (err == COF_OK)
-        err = sto_meta_upload_create(req->ctx->meta, &u);
+        err = sto_meta_upload_create(req->ctx->obj.meta, &u);
     if (err == COF_ERR_NO_BUCKET)
         err = ops_bucket_must_exist(req, req->route.bucket);
     if (err == COF_OK)
@@ -176,17 +186,16 @@ cof_err ops_create_multipart(struct srv_req *req)
     return err;
 }
 
-/* Reads partNumber (1..10000). Replies itself on error. */
+/* Reads partNumber (1..10000). fails with AWS's message itself (srv_fail) on error. */
 static cof_err part_number(struct srv_req *req, int *out)
 {
     const char *pn = srv_query_get(&req->query, "partNumber");
     char *end = NULL;
     long v = pn != NULL ? strtol(pn, &end, 10) : 0;
     if (pn == NULL || end == pn || *end != '\0' || v < 1 || v > (long)SRV_MAX_PARTS) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "Part number must be an integer between 1 and 10000, inclusive",
-                              "ArgumentName", "partNumber");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "Part number must be an integer between 1 and 10000, inclusive",
+                             "ArgumentName", "partNumber");
     }
     *out = (int)v;
     return COF_OK;
@@ -196,12 +205,12 @@ static cof_err part_number(struct srv_req *req, int *out)
 static cof_err get_upload(struct srv_req *req, struct sto_upload *u)
 {
     const char *id = srv_query_get(&req->query, "uploadId");
-    cof_err err = sto_meta_upload_get(req->ctx->meta, req->route.bucket, req->route.key,
+    cof_err err = sto_meta_upload_get(req->ctx->obj.meta, req->route.bucket, req->route.key,
                                       id != NULL ? id : "", u);
     if (err == COF_ERR_NO_BUCKET)
-        (void)ops_no_bucket(req);
+        err = ops_no_bucket(req);
     if (err == COF_ERR_NO_SUCH_UPLOAD)
-        (void)srv_reply_error(req, err, NULL, "UploadId", id != NULL ? id : "");
+        err = srv_fail_elem(req, err, NULL, "UploadId", id != NULL ? id : "");
     return err;
 }
 
@@ -210,15 +219,13 @@ static cof_err check_part_sse(struct srv_req *req, const struct sto_upload *u,
                               const struct srv_ssec *ssec)
 {
     if (srv_req_header(req, "x-amz-server-side-encryption") != NULL) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "x-amz-server-side-encryption header is not supported for this "
-                              "operation.",
-                              "ArgumentName", "x-amz-server-side-encryption");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "x-amz-server-side-encryption header is not supported for this "
+                             "operation.",
+                             "ArgumentName", "x-amz-server-side-encryption");
     }
     if ((u->sse_mode == CRY_MODE_SSE_C) != ssec->present) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_NEEDED, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_NEEDED, NULL, NULL);
     }
     if (u->sse_mode != CRY_MODE_SSE_C)
         return COF_OK;
@@ -228,16 +235,15 @@ static cof_err check_part_sse(struct srv_req *req, const struct sto_upload *u,
     cof_err err = cry_env_unwrap(ssec->key, &wc, u->check_wrap, u->check_len, &token);
     cry_key_free(token);
     if (err != COF_OK) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_MISMATCH, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_MISMATCH, NULL, NULL);
     }
     return COF_OK;
 }
 
-cof_err ops_upload_part_begin(struct srv_req *req)
+static cof_err upload_part_begin(struct srv_req *req)
 {
     struct sto_upload u;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     int pn = 0;
     cof_err err = part_number(req, &pn);
     if (err == COF_OK)
@@ -246,14 +252,15 @@ cof_err ops_upload_part_begin(struct srv_req *req)
         return err;
     err = ops_stream_begin(req);
     if (err == COF_OK) {
-        err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, &req->put->enc.ssec, &e);
+        err =
+            srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &req->put->enc.ssec, &prob);
         if (err != COF_OK)
-            (void)srv_sse_reply(req, &e);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = check_part_sse(req, &u, &req->put->enc.ssec);
     char name[32];
-    bool declared = ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name));
+    bool declared = obj_stored_value(u.headers, OBJ_STORED_MPU_CHECKSUM, name, sizeof(name));
     if (err == COF_OK && declared && req->put->cksum_explicit &&
         req->put->cksum_alg != srv_cksum_parse_name(name)) {
         /* A part must carry the upload's algorithm (AWS's message, algorithms in lower case). */
@@ -268,8 +275,7 @@ cof_err ops_upload_part_begin(struct srv_req *req)
                  "Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum "
                  "Type: %s",
                  want, got);
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
-        err = COF_ERR_INVALID_REQUEST;
+        err = srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
     }
     if (err == COF_OK && !req->put->cksum_explicit && declared) {
         /* The upload declared an algorithm: each part gets that checksum. */
@@ -305,14 +311,14 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
     if (u->sse_mode == CRY_MODE_SSE_C) {
         objio_seal_sse_c(customer_key, &seal);
     } else if (u->sse_mode == CRY_MODE_SSE_KMS) {
-        err = srv_kms_load(req->ctx, u->kek_id, &kms, msg, sizeof(msg));
+        err = srv_kms_load(&req->ctx->obj, u->kek_id, &kms, msg, sizeof(msg));
         if (err != COF_OK)
-            (void)ops_kms_fail(req, err, msg);
-        if (!ops_stored_value(u->headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
+            err = ops_kms_fail(req, err, msg);
+        if (!obj_stored_value(u->headers, OBJ_STORED_CONTEXT, context, sizeof(context)))
             context[0] = '\0';
         objio_seal_sse_kms(kms.material, kms.id, context[0] ? context : NULL, &seal);
     } else {
-        objio_seal_sse_s3(req->ctx, &seal);
+        objio_seal_sse_s3(&req->ctx->obj, &seal);
     }
     tmp.bucket = strdup(u->bucket);
     tmp.key = strdup(u->key);
@@ -322,7 +328,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
     if (err == COF_OK)
         err = objio_writer_finish(w, &tmp, &seal, md5);
     if (err == COF_OK && want_md5 != NULL && memcmp(md5, want_md5, CRY_MD5_LEN) != 0) {
-        ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+        obj_blob_discard(&req->ctx->obj, req->rid, tmp.blob_id, false);
         err = COF_ERR_BAD_DIGEST;
     }
     /* The part's checksum is plaintext-derived: sealed for SSE-C/SSE-KMS, bound to its blob. */
@@ -331,14 +337,14 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
         err = srv_cks_part_for_store(&seal, u->bucket, u->key, tmp.blob_id, checksum, stored_ck,
                                      sizeof(stored_ck));
         if (err != COF_OK)
-            ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+            obj_blob_discard(&req->ctx->obj, req->rid, tmp.blob_id, false);
     }
     /* Only SSE-S3 part ETags are the MD5 of the part (AWS). */
     if (err == COF_OK && u->sse_mode != CRY_MODE_SSE_S3 && cry_random(md5, sizeof(md5)) != COF_OK)
         err = COF_ERR_INTERNAL;
     if (err == COF_OK) {
-        srv_hex_encode(md5, CRY_MD5_LEN, etag);
-        *out_mtime = ops_now_ms();
+        cof_hex_encode(md5, CRY_MD5_LEN, etag);
+        *out_mtime = cof_now_ms();
         part = (struct sto_part){.part_number = pn,
                                  .size = tmp.size,
                                  .etag = etag,
@@ -348,14 +354,14 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
                                  .wrapped_dek = tmp.wrapped_dek,
                                  .wrapped_len = tmp.wrapped_len,
                                  .checksum = checksum != NULL ? stored_ck : NULL};
-        err = sto_meta_part_put(req->ctx->meta, u->upload_id, &part, &replaced);
+        err = sto_meta_part_put(req->ctx->obj.meta, u->upload_id, &part, &replaced);
         if (err != COF_OK)
-            ops_blob_discard(req->ctx, req->rid, tmp.blob_id, false);
+            obj_blob_discard(&req->ctx->obj, req->rid, tmp.blob_id, false);
         if (err == COF_ERR_NO_SUCH_UPLOAD) /* aborted or completed meanwhile */
-            (void)srv_reply_error(req, err, NULL, "UploadId", u->upload_id);
+            err = srv_fail_elem(req, err, NULL, "UploadId", u->upload_id);
     }
     if (replaced != NULL) {
-        ops_blob_discard(req->ctx, req->rid, replaced, true);
+        obj_blob_discard(&req->ctx->obj, req->rid, replaced, true);
         free(replaced);
     }
     srv_kms_key_cleanup(&kms);
@@ -395,7 +401,8 @@ cof_err ops_upload_part_finish(struct srv_req *req)
     return err;
 }
 
-/* x-amz-copy-source-range: "bytes=first-last" within the source. Replies itself. */
+/* x-amz-copy-source-range: "bytes=first-last" within the source. fails with AWS's message itself
+ * (srv_fail). */
 static cof_err copy_range(struct srv_req *req, uint64_t size, uint64_t *first, uint64_t *len)
 {
     const char *r = srv_req_header(req, "x-amz-copy-source-range");
@@ -406,20 +413,18 @@ static cof_err copy_range(struct srv_req *req, uint64_t size, uint64_t *first, u
     unsigned long long a = 0, b = 0;
     char tail = 0;
     if (sscanf(r, "bytes=%llu-%llu%c", &a, &b, &tail) != 2 || a > b) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT,
-                              "The x-amz-copy-source-range value must be of the form "
-                              "bytes=first-last where first and last are the zero-based offsets "
-                              "of the first and last bytes to copy",
-                              "ArgumentName", "x-amz-copy-source-range");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "The x-amz-copy-source-range value must be of the form "
+                             "bytes=first-last where first and last are the zero-based offsets "
+                             "of the first and last bytes to copy",
+                             "ArgumentName", "x-amz-copy-source-range");
     }
     if (b >= size) {
         char msg[128];
         snprintf(msg, sizeof(msg), "Range specified is not valid for source object of size: %llu",
                  (unsigned long long)size);
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, msg, "ArgumentName",
-                              "x-amz-copy-source-range");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, msg, "ArgumentName",
+                             "x-amz-copy-source-range");
     }
     *first = a;
     *len = b - a + 1;
@@ -430,7 +435,7 @@ cof_err ops_upload_part_copy(struct srv_req *req)
 {
     struct sto_upload u;
     struct srv_ssec src_key, dst_key;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     struct read_keys rk;
     struct sto_object src;
     struct objio_reader *r = NULL;
@@ -451,11 +456,11 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     if (err == COF_OK)
         err = get_upload(req, &u);
     if (err == COF_OK) {
-        err = srv_ssec_parse(req, SRV_SSE_OBJECT, true, &dst_key, &e);
+        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &dst_key, &prob);
         if (err == COF_OK)
-            err = srv_ssec_parse(req, SRV_SSE_COPY_SOURCE, false, &src_key, &e);
+            err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &prob);
         if (err != COF_OK)
-            (void)srv_sse_reply(req, &e);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = check_part_sse(req, &u, &dst_key);
@@ -474,7 +479,7 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     if (err == COF_OK)
         err = copy_range(req, src.size, &first, &len);
     if (err == COF_OK)
-        err = objio_writer_new(req->ctx, req->rid, &w);
+        err = objio_writer_new(&req->ctx->obj, req->rid, &w);
     if (err == COF_OK && (buf = malloc(CRY_SEG_SIZE)) == NULL)
         err = COF_ERR_NOMEM;
     struct srv_cksum ck = {SRV_CKSUM_NONE, 0, NULL};
@@ -482,10 +487,10 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     /* The upload's algorithm, else AWS's default CRC64NVME (so the default full-object checksum
      * can be combined at Complete, as for uploaded parts). */
     if (err == COF_OK)
-        err = srv_cksum_init(
-            &ck, ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, mpu, sizeof(mpu))
-                     ? srv_cksum_parse_name(mpu)
-                     : SRV_CKSUM_CRC64NVME);
+        err = srv_cksum_init(&ck,
+                             obj_stored_value(u.headers, OBJ_STORED_MPU_CHECKSUM, mpu, sizeof(mpu))
+                                 ? srv_cksum_parse_name(mpu)
+                                 : SRV_CKSUM_CRC64NVME);
     for (uint64_t done = 0; err == COF_OK && done < len;) {
         size_t n = 0;
         size_t want = len - done < CRY_SEG_SIZE ? (size_t)(len - done) : CRY_SEG_SIZE;
@@ -573,24 +578,24 @@ struct upload_keys {
 static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
                                struct upload_keys *k)
 {
-    struct srv_sse_err e;
+    struct srv_problem prob;
     char msg[256];
     cof_err err = COF_OK;
     memset(k, 0, sizeof(*k));
-    objio_seal_sse_s3(req->ctx, &k->seal);
+    objio_seal_sse_s3(&req->ctx->obj, &k->seal);
     if (u->sse_mode == CRY_MODE_SSE_KMS) {
-        err = srv_kms_load(req->ctx, u->kek_id, &k->kms, msg, sizeof(msg));
+        err = srv_kms_load(&req->ctx->obj, u->kek_id, &k->kms, msg, sizeof(msg));
         if (err != COF_OK)
             return ops_kms_fail(req, err, msg);
-        if (!ops_stored_value(u->headers, OPS_INTERNAL_CONTEXT, k->context, sizeof(k->context)))
+        if (!obj_stored_value(u->headers, OBJ_STORED_CONTEXT, k->context, sizeof(k->context)))
             k->context[0] = '\0';
         k->keys.kms_material = k->kms.material;
         k->keys.enc_context = k->context[0] != '\0' ? k->context : NULL;
         objio_seal_sse_kms(k->kms.material, k->kms.id, k->keys.enc_context, &k->seal);
     } else if (u->sse_mode == CRY_MODE_SSE_C) {
-        err = srv_ssec_parse(req, SRV_SSE_OBJECT, false, &k->ssec, &e);
+        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &k->ssec, &prob);
         if (err != COF_OK)
-            return srv_sse_reply(req, &e);
+            return srv_fail_problem(req, &prob);
         if (k->ssec.key != NULL)
             err = check_part_sse(req, u, &k->ssec);
         if (err == COF_OK && k->ssec.key != NULL) {
@@ -627,8 +632,8 @@ static bool part_checksum(const struct sto_upload *u, const struct upload_keys *
  * Every part must carry the upload's algorithm (else InvalidPart). An upload created without an
  * algorithm gets AWS's default, CRC64NVME FULL_OBJECT, when every part carries a CRC64NVME.
  * The client may send the expected value (x-amz-checksum-ALG: BadDigest when it differs) and
- * the type (x-amz-checksum-type: InvalidRequest when it is not the upload's). Replies itself
- * except for InvalidPart. */
+ * the type (x-amz-checksum-type: InvalidRequest when it is not the upload's). fails with AWS's
+ * message itself (srv_fail) except for InvalidPart. */
 static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
                                const struct upload_keys *k, const struct sto_part *parts, size_t n,
                                enum srv_cksum_alg *alg, bool *full, char out[OBJ_CKSUM_MAX])
@@ -644,9 +649,9 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
      * object's sealed; the object then has no checksum (lenient: AWS asks for the key). */
     if (u->sse_mode == CRY_MODE_SSE_C && k->keys.customer_key == NULL)
         return COF_OK;
-    if (ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM, name, sizeof(name))) {
+    if (obj_stored_value(u->headers, OBJ_STORED_MPU_CHECKSUM, name, sizeof(name))) {
         *alg = srv_cksum_parse_name(name);
-        *full = ops_stored_value(u->headers, OPS_INTERNAL_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
+        *full = obj_stored_value(u->headers, OBJ_STORED_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
                 strcmp(type, "FULL_OBJECT") == 0;
     } else {
         bool all = n > 0;
@@ -666,8 +671,7 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
                  "The upload was created using the %s checksum mode. The complete request must "
                  "use the same checksum mode.",
                  *full ? "FULL_OBJECT" : "COMPOSITE");
-        (void)srv_reply_error(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
     }
     if (*full) {
         uint64_t acc = 0, v = 0;
@@ -707,8 +711,7 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
             snprintf(msg, sizeof(msg),
                      "The %s you specified did not match the calculated checksum.",
                      srv_cksum_name((enum srv_cksum_alg)a));
-            (void)srv_reply_error(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
-            return COF_ERR_BAD_DIGEST;
+            return srv_fail_elem(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
         }
     }
     return COF_OK;
@@ -733,8 +736,8 @@ cof_err ops_complete_multipart(struct srv_req *req)
         return err;
     err = srv_xml_parse_complete(req->body.data, req->body.len, &cr);
     if (err == COF_OK)
-        err =
-            sto_meta_parts_list(req->ctx->meta, u.upload_id, 0, SRV_MAX_PARTS, collect_part, &all);
+        err = sto_meta_parts_list(req->ctx->obj.meta, u.upload_id, 0, SRV_MAX_PARTS, collect_part,
+                                  &all);
     if (err == COF_OK) {
         chosen = calloc(cr.n, sizeof(*chosen));
         err = chosen != NULL ? cry_digest_new(CRY_DIGEST_MD5, &md5) : COF_ERR_NOMEM;
@@ -800,27 +803,27 @@ cof_err ops_complete_multipart(struct srv_req *req)
         uint8_t digest[CRY_MD5_LEN];
         char hex[2 * CRY_MD5_LEN + 1];
         cry_digest_final(md5, digest);
-        srv_hex_encode(digest, CRY_MD5_LEN, hex);
+        cof_hex_encode(digest, CRY_MD5_LEN, hex);
         snprintf(etag, sizeof(etag), "%s-%zu", hex, cr.n);
         o = (struct sto_object){.bucket = u.bucket,
                                 .key = u.key,
                                 .version_id = vid,
                                 .size = total,
                                 .etag = etag,
-                                .mtime_ms = ops_now_ms(),
+                                .mtime_ms = cof_now_ms(),
                                 .headers = new_headers != NULL ? new_headers : u.headers,
                                 .blob_id = NULL,
                                 .sse_mode = u.sse_mode,
                                 .kek_id = u.kek_id,
                                 .part_count = (unsigned)cr.n};
-        err = sto_meta_upload_complete(req->ctx->meta, &o, u.upload_id, chosen, cr.n);
+        err = sto_meta_upload_complete(req->ctx->obj.meta, &o, u.upload_id, chosen, cr.n);
         if (err == COF_ERR_INVALID)
             err = COF_ERR_INVALID_PART;
         if (err == COF_ERR_NO_SUCH_UPLOAD)
-            (void)srv_reply_error(req, err, NULL, "UploadId", u.upload_id);
+            err = srv_fail_elem(req, err, NULL, "UploadId", u.upload_id);
     }
     if (err == COF_OK)
-        (void)ops_gc_drain(req->ctx);
+        (void)obj_gc_drain(&req->ctx->obj);
     if (err == COF_OK)
         err = srv_xml_new("CompleteMultipartUploadResult", &x);
     if (err == COF_OK) {
@@ -861,11 +864,11 @@ cof_err ops_abort_multipart(struct srv_req *req)
     cof_err err = get_upload(req, &u);
     if (err != COF_OK)
         return err;
-    err = sto_meta_upload_abort(req->ctx->meta, u.upload_id);
+    err = sto_meta_upload_abort(req->ctx->obj.meta, u.upload_id);
     if (err == COF_OK)
-        (void)ops_gc_drain(req->ctx);
+        (void)obj_gc_drain(&req->ctx->obj);
     if (err == COF_ERR_NO_SUCH_UPLOAD)
-        (void)srv_reply_error(req, err, NULL, "UploadId", u.upload_id);
+        err = srv_fail_elem(req, err, NULL, "UploadId", u.upload_id);
     sto_upload_cleanup(&u);
     return err == COF_OK ? srv_reply(req, 204, NULL, "", 0) : err;
 }
@@ -888,8 +891,7 @@ static cof_err list_max(struct srv_req *req, const char *param, size_t *out)
     char *end = NULL;
     long n = strtol(v, &end, 10);
     if (end == v || *end != '\0' || n < 0) {
-        (void)srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName", param);
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName", param);
     }
     *out = n > LIST_MAX ? LIST_MAX : (size_t)n;
     return COF_OK;
@@ -910,8 +912,8 @@ cof_err ops_list_parts(struct srv_req *req)
         char *end = NULL;
         long v = strtol(m, &end, 10);
         if (end == m || *end != '\0' || v < 0 || v > (long)SRV_MAX_PARTS)
-            return srv_reply_error(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName",
-                                   "part-number-marker");
+            return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName",
+                                 "part-number-marker");
         marker = (int)v;
     }
     err = get_upload(req, &u);
@@ -920,7 +922,8 @@ cof_err ops_list_parts(struct srv_req *req)
     struct upload_keys keys;
     err = get_upload_keys(req, &u, &keys);
     if (err == COF_OK)
-        err = sto_meta_parts_list(req->ctx->meta, u.upload_id, marker, max + 1, collect_part, &pl);
+        err = sto_meta_parts_list(req->ctx->obj.meta, u.upload_id, marker, max + 1, collect_part,
+                                  &pl);
     bool truncated = pl.n > max;
     size_t shown = truncated ? max : pl.n;
     if (err == COF_OK)
@@ -934,9 +937,9 @@ cof_err ops_list_parts(struct srv_req *req)
         owner(x, "Owner");
         srv_xml_elem(x, "StorageClass", "STANDARD");
         char alg[32], type[16];
-        if (ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM, alg, sizeof(alg))) {
+        if (obj_stored_value(u.headers, OBJ_STORED_MPU_CHECKSUM, alg, sizeof(alg))) {
             bool full =
-                ops_stored_value(u.headers, OPS_INTERNAL_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
+                obj_stored_value(u.headers, OBJ_STORED_MPU_CHECKSUM_TYPE, type, sizeof(type)) &&
                 strcmp(type, "FULL_OBJECT") == 0;
             srv_xml_elem(x, "ChecksumAlgorithm", alg);
             srv_xml_elem(x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
@@ -1014,10 +1017,10 @@ cof_err ops_list_multipart_uploads(struct srv_req *req)
     if (pg.v == NULL)
         return COF_ERR_NOMEM;
     /* key-marker alone skips every upload of that key; with upload-id-marker, those after it. */
-    err = sto_meta_uploads_list(req->ctx->meta, req->route.bucket, prefix, km, um, pg.max + 1,
+    err = sto_meta_uploads_list(req->ctx->obj.meta, req->route.bucket, prefix, km, um, pg.max + 1,
                                 add_upload, &pg);
     if (err == COF_ERR_NO_BUCKET)
-        (void)ops_no_bucket(req);
+        err = ops_no_bucket(req);
     if (err == COF_OK)
         err = srv_xml_new("ListMultipartUploadsResult", &x);
     if (err == COF_OK) {
@@ -1051,3 +1054,6 @@ cof_err ops_list_multipart_uploads(struct srv_req *req)
     free(pg.v);
     return err;
 }
+
+const struct srv_op_stream ops_upload_part_stream = {upload_part_begin, ops_put_object_body,
+                                                     ops_put_object_cleanup};

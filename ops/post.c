@@ -12,8 +12,10 @@
 #include "common/log.h"
 #include "crypto/key.h"
 #include "s3/formdata.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/write.h"
+#include "ops/authz.h"
+#include "ops/req.h"
 #include "s3/postpolicy.h"
 #include "s3/tagging.h"
 #include "s3/uri.h"
@@ -97,8 +99,8 @@ static cof_err missing_field(struct ops_post *p, const char *name)
 
 static cof_err reply_failure(struct srv_req *req, const struct ops_post *p)
 {
-    return srv_reply_error2(req, p->err, p->msg[0] != '\0' ? p->msg : NULL, p->x1_name, p->x1_value,
-                            p->x2_name, p->x2_value);
+    return srv_fail_elem2(req, p->err, p->msg[0] != '\0' ? p->msg : NULL, p->x1_name, p->x1_value,
+                          p->x2_name, p->x2_value);
 }
 
 /* ---- checks when the file part starts ---- */
@@ -217,7 +219,7 @@ static cof_err check_auth(struct ops_post *p, const char *policy)
         snprintf(ak, sizeof(ak), "%s", srv_post_fields_get(f, "AWSAccessKeyId"));
         sig = srv_post_fields_get(f, "Signature");
     }
-    if (!ops_secret_for(req->ctx->cfg->credentials, ak, secret, sizeof(secret)))
+    if (!srv_config_secret_for(req->ctx->cfg->credentials, ak, secret, sizeof(secret)))
         return fail(p, COF_ERR_INVALID_ACCESS_KEY, NULL, "AWSAccessKeyId", ak, NULL, NULL);
     err = is_v4 ? srv_post_verify_v4(policy, secret, scope, sig)
                 : srv_post_verify_v2(policy, secret, sig);
@@ -261,7 +263,7 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
         if (err == COF_ERR_NOMEM)
             return err;
         if (err != COF_OK)
-            return fail(p, v.code, v.message, NULL, NULL, NULL, NULL);
+            return fail(p, v.problem.code, v.problem.message, NULL, NULL, NULL, NULL);
         p->has_range = v.has_range;
         p->min = v.min;
         p->max = v.max;
@@ -270,9 +272,8 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
     const char *tagging = srv_post_fields_get(&p->fields, "tagging");
     if (tagging != NULL) {
         struct srv_tagset t = {NULL, 0};
-        struct srv_tag_err e;
-        memset(&e, 0, sizeof(e));
-        err = srv_tagging_parse_xml(tagging, strlen(tagging), SRV_TAGS_OBJECT, &t, &e);
+        struct srv_problem prob;
+        err = srv_tagging_parse_xml(tagging, strlen(tagging), SRV_TAGS_OBJECT, &t, &prob);
         if (err == COF_OK)
             err = srv_tagset_encode(&t, &p->tags);
         srv_tagset_cleanup(&t);
@@ -281,8 +282,8 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
         if (err == COF_ERR_MALFORMED_XML || err == COF_ERR_TOO_LARGE)
             return fail(p, COF_ERR_MALFORMED_XML, NULL, NULL, NULL, NULL, NULL);
         if (err != COF_OK)
-            return fail(p, e.code, e.message, e.tag_key[0] != '\0' ? "TagKey" : NULL, e.tag_key,
-                        NULL, NULL);
+            return fail(p, prob.code, prob.message, prob.name1, prob.value1, prob.name2,
+                        prob.value2);
     }
 
     free(req->route.key);
@@ -375,7 +376,7 @@ static cof_err on_end(void *arg)
 
 /* ---- the operation ---- */
 
-cof_err ops_post_object_begin(struct srv_req *req)
+static cof_err post_object_begin(struct srv_req *req)
 {
     char boundary[SRV_FORM_BOUNDARY_MAX + 1];
     struct ops_post *p = calloc(1, sizeof(*p));
@@ -397,7 +398,7 @@ cof_err ops_post_object_begin(struct srv_req *req)
         (void)fail(p, COF_ERR_MALFORMED_POST, NULL, NULL, NULL, NULL, NULL);
         return COF_OK;
     }
-    err = sto_meta_get_bucket(req->ctx->meta, req->route.bucket, NULL);
+    err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET) {
         (void)fail(p, err, NULL, "BucketName", req->route.bucket, NULL, NULL);
         return COF_OK;
@@ -409,7 +410,7 @@ cof_err ops_post_object_begin(struct srv_req *req)
     return COF_OK;
 }
 
-cof_err ops_post_object_body(struct srv_req *req, const char *data, size_t n)
+static cof_err post_object_body(struct srv_req *req, const char *data, size_t n)
 {
     struct ops_post *p = req->post;
     if (p == NULL)
@@ -548,13 +549,13 @@ cof_err ops_post_object_finish(struct srv_req *req)
     if (!p->file_seen) {
         const char *key = srv_post_fields_get(&p->fields, "key");
         if (key == NULL)
-            return srv_reply_error2(req, COF_ERR_INVALID_ARGUMENT,
-                                    "Bucket POST must contain a field named 'key'.  If it is "
-                                    "specified, please check the order of the fields.",
-                                    "ArgumentName", "key", "ArgumentValue", "");
-        return srv_reply_error2(req, COF_ERR_INVALID_ARGUMENT,
-                                "POST requires exactly one file upload per request.",
-                                "ArgumentName", "file", "ArgumentValue", "0");
+            return srv_fail_elem2(req, COF_ERR_INVALID_ARGUMENT,
+                                  "Bucket POST must contain a field named 'key'.  If it is "
+                                  "specified, please check the order of the fields.",
+                                  "ArgumentName", "key", "ArgumentValue", "");
+        return srv_fail_elem2(req, COF_ERR_INVALID_ARGUMENT,
+                              "POST requires exactly one file upload per request.", "ArgumentName",
+                              "file", "ArgumentValue", "0");
     }
     snprintf(n1, sizeof(n1), "%llu", (unsigned long long)p->file_size);
     if (p->too_large) {
@@ -562,15 +563,15 @@ cof_err ops_post_object_finish(struct srv_req *req)
                  (unsigned long long)(p->has_range && p->max < SRV_MAX_OBJECT_SIZE
                                           ? p->max
                                           : SRV_MAX_OBJECT_SIZE));
-        return srv_reply_error2(req, COF_ERR_ENTITY_TOO_LARGE,
-                                "Your proposed upload exceeds the maximum allowed size",
-                                "ProposedSize", n1, "MaxSizeAllowed", n2);
+        return srv_fail_elem2(req, COF_ERR_ENTITY_TOO_LARGE,
+                              "Your proposed upload exceeds the maximum allowed size",
+                              "ProposedSize", n1, "MaxSizeAllowed", n2);
     }
     if (p->has_range && p->file_size < p->min) {
         snprintf(n2, sizeof(n2), "%llu", (unsigned long long)p->min);
-        return srv_reply_error2(req, COF_ERR_ENTITY_TOO_SMALL,
-                                "Your proposed upload is smaller than the minimum allowed size",
-                                "ProposedSize", n1, "MinSizeAllowed", n2);
+        return srv_fail_elem2(req, COF_ERR_ENTITY_TOO_SMALL,
+                              "Your proposed upload is smaller than the minimum allowed size",
+                              "ProposedSize", n1, "MinSizeAllowed", n2);
     }
     cof_err err = ops_put_commit(req, &o);
     if (err == COF_OK)
@@ -579,7 +580,7 @@ cof_err ops_post_object_finish(struct srv_req *req)
     return err;
 }
 
-void ops_post_object_cleanup(struct srv_req *req)
+static void post_object_cleanup(struct srv_req *req)
 {
     struct ops_post *p = req->post;
     if (p == NULL)
@@ -597,3 +598,13 @@ void ops_post_object_cleanup(struct srv_req *req)
     free(p);
     req->post = NULL;
 }
+
+/* The form's state first (it points the header view at itself), then the write it fed. */
+static void post_cleanup(struct srv_req *req)
+{
+    post_object_cleanup(req);
+    ops_put_object_cleanup(req);
+}
+
+const struct srv_op_stream ops_post_object_stream = {post_object_begin, post_object_body,
+                                                     post_cleanup};

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-enum { ST_SIZE, ST_DATA, ST_DATA_CR, ST_DATA_LF, ST_TRAILER, ST_DONE };
+#include "common/hex.h"
+
+enum { ST_SIZE, ST_DATA, ST_DATA_CR, ST_DATA_LF, ST_TRAILER, ST_DONE, ST_FAILED };
 
 void srv_chunked_init(struct srv_chunked *c, srv_chunk_data_fn on_data, void *arg)
 {
@@ -39,7 +41,7 @@ static cof_err parse_size_line(const char *line, uint64_t *out, char sig[65])
         return COF_ERR_INVALID;
     if (line[i] == ';') {
         const char *s = line + i + 17;
-        if (strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64)
+        if (strlen(s) != 64 || !cof_hex_valid(s, 64, COF_HEX_LOWER))
             return COF_ERR_INVALID;
         memcpy(sig, s, 65);
     }
@@ -93,7 +95,7 @@ static cof_err end_line(struct srv_chunked *c)
     return add_trailer(c, c->line);
 }
 
-cof_err srv_chunked_feed(struct srv_chunked *c, const char *p, size_t n)
+static cof_err feed(struct srv_chunked *c, const char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -125,6 +127,10 @@ cof_err srv_chunked_feed(struct srv_chunked *c, const char *p, size_t n)
         case ST_SIZE:
         case ST_TRAILER: {
             char ch = p[i++];
+            /* A NUL would end the line early for the string parsers below, so that bytes after
+             * it were neither parsed nor refused. */
+            if (ch == '\0')
+                return COF_ERR_INVALID;
             if (ch == '\n') {
                 if (c->line_len == 0 || c->line[c->line_len - 1] != '\r') {
                     /* A bare LF ends the trailer section only as an empty line. */
@@ -150,6 +156,17 @@ cof_err srv_chunked_feed(struct srv_chunked *c, const char *p, size_t n)
         }
     }
     return COF_OK;
+}
+
+cof_err srv_chunked_feed(struct srv_chunked *c, const char *p, size_t n)
+{
+    /* Errors are final: a caller that feeds on after one gets no more data and no "done". */
+    if (c->state == ST_FAILED)
+        return COF_ERR_INVALID;
+    cof_err err = feed(c, p, n);
+    if (err != COF_OK)
+        c->state = ST_FAILED;
+    return err;
 }
 
 bool srv_chunked_done(const struct srv_chunked *c)

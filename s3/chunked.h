@@ -43,8 +43,10 @@ struct srv_chunked {
 };
 
 void srv_chunked_init(struct srv_chunked *c, srv_chunk_data_fn on_data, void *arg);
-/* Feeds n bytes. COF_ERR_INVALID for a malformed stream (bad size line, missing CRLF, data
- * after the end, oversized lines); errors from on_data are passed up. */
+/* Feeds n bytes. COF_ERR_INVALID for a malformed stream (bad size line, missing CRLF, a NUL in
+ * a size or trailer line, data after the end, oversized lines); errors from on_data and on_chunk
+ * are passed up. Any error is final: later feeds return COF_ERR_INVALID without calling on_data,
+ * and srv_chunked_done stays false. */
 COF_MUST_CHECK cof_err srv_chunked_feed(struct srv_chunked *c, const char *p, size_t n);
 /* Whether the final chunk and the trailer section were complete. */
 bool srv_chunked_done(const struct srv_chunked *c);

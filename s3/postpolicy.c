@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "s3/sigv4.h"
@@ -90,9 +91,7 @@ void srv_post_fields_cleanup(struct srv_post_fields *f)
 
 static cof_err deny(struct srv_post_verdict *v, cof_err code, const char *msg)
 {
-    v->code = code;
-    snprintf(v->message, sizeof(v->message), "%s", msg);
-    return code;
+    return srv_problem_setf(&v->problem, code, "%s", msg);
 }
 
 /* "2026-11-25T16:00:00Z" or with fractional seconds; AWS refuses offsets and a space for T. */
@@ -138,16 +137,15 @@ static void put_json(char *buf, size_t cap, const json_t *j)
 static cof_err condition_failed(struct srv_post_verdict *v, const json_t *op, const json_t *a,
                                 const json_t *b)
 {
-    v->code = COF_ERR_ACCESS_DENIED;
-    snprintf(v->message, sizeof(v->message),
-             "Invalid according to Policy: Policy Condition failed: [");
-    put_json(v->message, sizeof(v->message), op);
-    strncat(v->message, ", ", sizeof(v->message) - strlen(v->message) - 1);
-    put_json(v->message, sizeof(v->message), a);
-    strncat(v->message, ", ", sizeof(v->message) - strlen(v->message) - 1);
-    put_json(v->message, sizeof(v->message), b);
-    strncat(v->message, "]", sizeof(v->message) - strlen(v->message) - 1);
-    return COF_ERR_ACCESS_DENIED;
+    char msg[sizeof(v->problem.text)];
+    snprintf(msg, sizeof(msg), "Invalid according to Policy: Policy Condition failed: [");
+    put_json(msg, sizeof(msg), op);
+    strncat(msg, ", ", sizeof(msg) - strlen(msg) - 1);
+    put_json(msg, sizeof(msg), a);
+    strncat(msg, ", ", sizeof(msg) - strlen(msg) - 1);
+    put_json(msg, sizeof(msg), b);
+    strncat(msg, "]", sizeof(msg) - strlen(msg) - 1);
+    return deny(v, COF_ERR_ACCESS_DENIED, msg);
 }
 
 /* A content-length-range bound: a non-negative integer or a string of digits. Returns 1 on
@@ -423,7 +421,7 @@ cof_err srv_post_verify_v4(const char *policy_b64, const char *secret, const cha
     if (err == COF_OK)
         err = cry_hmac_sha256(key, sizeof(key), policy_b64, strlen(policy_b64), mac);
     if (err == COF_OK) {
-        srv_hex_encode(mac, sizeof(mac), want);
+        cof_hex_encode(mac, sizeof(mac), want);
         /* Constant time, after checking the length. */
         if (sig_hex == NULL || strlen(sig_hex) != SRV_SIG_HEX_LEN ||
             !cry_equal(sig_hex, want, SRV_SIG_HEX_LEN))

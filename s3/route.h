@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Request target -> S3 operation: (method, Host, raw path, query) gives an enum srv_op plus the
- * decoded bucket and key. No I/O, no storage lookups; bucket existence and name validity (for
- * CreateBucket) are the operation's business. Thread-safe. */
+/* Request addressing and row matching: (method, Host, raw path, query) gives the scope plus the
+ * decoded bucket and key, and srv_route_match says whether one row of the operation table
+ * (ops/optable.def) matches. No I/O, no storage lookups; bucket existence and name validity
+ * (for CreateBucket) are the operation's business. Thread-safe. */
 #ifndef SRV_ROUTE_H
 #define SRV_ROUTE_H
 
@@ -12,88 +13,94 @@
 
 #define SRV_MAX_KEY_LEN 1024u /* bytes of the decoded key; longer -> COF_ERR_KEY_TOO_LONG */
 
-enum srv_op {
-    SRV_OP_NONE = 0,
-    SRV_OP_LIST_BUCKETS,
-    SRV_OP_CREATE_BUCKET,
-    SRV_OP_HEAD_BUCKET,
-    SRV_OP_DELETE_BUCKET,
-    SRV_OP_GET_BUCKET_LOCATION,
-    SRV_OP_PUT_BUCKET_ENCRYPTION,
-    SRV_OP_GET_BUCKET_ENCRYPTION,
-    SRV_OP_DELETE_BUCKET_ENCRYPTION,
-    SRV_OP_LIST_OBJECTS,
-    SRV_OP_LIST_OBJECTS_V2,
-    SRV_OP_DELETE_OBJECTS,
-    SRV_OP_PUT_OBJECT,
-    SRV_OP_COPY_OBJECT,
-    SRV_OP_GET_OBJECT,
-    SRV_OP_HEAD_OBJECT,
-    SRV_OP_DELETE_OBJECT,
-    SRV_OP_LS_HEALTH,
-    SRV_OP_LS_INFO,
-    SRV_OP_LS_INIT,
-    SRV_OP_LS_RESET,
-    SRV_OP_NOT_IMPLEMENTED, /* a real S3 operation coffer does not do yet */
-    SRV_OP_METHOD_NOT_ALLOWED,
-    SRV_OP_CREATE_MULTIPART,
-    SRV_OP_UPLOAD_PART,
-    SRV_OP_COMPLETE_MULTIPART,
-    SRV_OP_ABORT_MULTIPART,
-    SRV_OP_LIST_PARTS,
-    SRV_OP_LIST_MULTIPART_UPLOADS,
-    SRV_OP_UPLOAD_PART_COPY,
-    SRV_OP_GET_OBJECT_ATTRIBUTES,
-    SRV_OP_PUT_BUCKET_VERSIONING,
-    SRV_OP_GET_BUCKET_VERSIONING,
-    SRV_OP_LIST_OBJECT_VERSIONS,
-    SRV_OP_PUT_OBJECT_TAGGING,
-    SRV_OP_GET_OBJECT_TAGGING,
-    SRV_OP_DELETE_OBJECT_TAGGING,
-    SRV_OP_PUT_BUCKET_TAGGING,
-    SRV_OP_GET_BUCKET_TAGGING,
-    SRV_OP_DELETE_BUCKET_TAGGING,
-    SRV_OP_PUT_BUCKET_POLICY,
-    SRV_OP_GET_BUCKET_POLICY,
-    SRV_OP_DELETE_BUCKET_POLICY,
-    SRV_OP_GET_BUCKET_POLICY_STATUS,
-    SRV_OP_PUT_BUCKET_CORS,
-    SRV_OP_GET_BUCKET_CORS,
-    SRV_OP_DELETE_BUCKET_CORS,
-    SRV_OP_CORS_PREFLIGHT, /* OPTIONS on any S3 path: answered from the bucket's CORS rules */
-    SRV_OP_LS_PREFLIGHT,   /* OPTIONS on a LocalStack endpoint: LocalStack's gateway CORS */
-    SRV_OP_POST_OBJECT,    /* browser form upload: POST to the bucket, multipart/form-data */
-    SRV_OP__COUNT
+/* Where a request is addressed. */
+enum srv_scope {
+    SRV_SCOPE_SERVICE = 1 << 0,  /* "/" (ListBuckets) */
+    SRV_SCOPE_BUCKET = 1 << 1,   /* a bucket, no key */
+    SRV_SCOPE_OBJECT = 1 << 2,   /* a bucket and a key */
+    SRV_SCOPE_INTERNAL = 1 << 3, /* an emulator endpoint (/_localstack/...), matched by path */
+    SRV_SCOPE_TARGET = 1 << 4,   /* a JSON/Query service: POST / with X-Amz-Target or Action= */
+};
+#define SRV_SCOPE_S3 (SRV_SCOPE_SERVICE | SRV_SCOPE_BUCKET | SRV_SCOPE_OBJECT)
+
+/* Request methods as bits, so that one row can match several. */
+enum srv_method {
+    SRV_M_GET = 1 << 0,
+    SRV_M_HEAD = 1 << 1,
+    SRV_M_PUT = 1 << 2,
+    SRV_M_POST = 1 << 3,
+    SRV_M_DELETE = 1 << 4,
+    SRV_M_OPTIONS = 1 << 5,
+    SRV_M_OTHER = 1 << 6, /* anything else (PATCH, ...) */
+};
+#define SRV_M_ANY 0x7fu
+
+/* Extra conditions a row can put on a request. */
+enum srv_cond {
+    SRV_COND_COPY_SOURCE = 1 << 0,       /* x-amz-copy-source is present */
+    SRV_COND_PART_NUMBER = 1 << 1,       /* ?partNumber is present */
+    SRV_COND_LIST_V2 = 1 << 2,           /* ?list-type=2 */
+    SRV_COND_PATH_PREFIX = 1 << 3,       /* INTERNAL: sub is a path prefix, the rest a stage */
+    SRV_COND_BUCKET_SUBRESOURCE = 1 << 4 /* evaluated by the operation table, not here */
 };
 
-/* AWS operation name ("ListBuckets", "PutObject", ...; "NotImplemented", "MethodNotAllowed",
- * "LocalstackHealth" ... for the others). Static string; "Unknown" for out-of-range values. */
-const char *srv_op_name(enum srv_op op);
+/* How an operation is recognised: one row of the operation table (ops/optable.def). */
+struct srv_op_match {
+    unsigned scopes;  /* enum srv_scope bits */
+    unsigned methods; /* enum srv_method bits */
+    const char *sub;  /* S3: a query parameter that must be present (a sub-resource);
+                       * INTERNAL: the endpoint's path; TARGET: the X-Amz-Target / Action value;
+                       * NULL: no requirement */
+    unsigned cond;    /* enum srv_cond bits */
+};
 
+/* An addressed request: what srv_route_parse found, and what rows are matched against. */
 struct srv_route {
-    enum srv_op op;
-    char *bucket;      /* decoded, owned; NULL for service-level and LocalStack endpoints */
-    char *key;         /* decoded, owned; NULL for bucket-level; never "" */
-    char *ls_stage;    /* SRV_OP_LS_INIT only: decoded, lower-cased stage, or NULL for /init */
-    bool virtual_host; /* the bucket came from the Host header */
+    enum srv_scope scope;
+    unsigned method;               /* one enum srv_method bit */
+    char *bucket;                  /* decoded, owned; NULL for service-level and other scopes */
+    char *key;                     /* decoded, owned; NULL for bucket-level; never "" */
+    char *ls_stage;                /* INTERNAL with a path prefix: decoded, lower-cased rest */
+    bool virtual_host;             /* the bucket came from the Host header */
+    bool has_copy_source;          /* x-amz-copy-source was sent */
+    const char *raw_path;          /* borrowed from the caller, valid while the request lives */
+    const char *target;            /* X-Amz-Target (borrowed), or NULL */
+    const struct srv_query *query; /* borrowed */
 };
 
-/* Frees the strings; r is zeroed (op SRV_OP_NONE). Accepts NULL. */
+/* Frees the strings; r is zeroed. Accepts NULL. */
 void srv_route_cleanup(struct srv_route *r);
 
-/* Maps a request to an operation. method: as sent (case-sensitive, "GET"); host: the Host
- * header, may be NULL and may carry ":port"; raw_path: percent-encoded, starts with '/', no
- * query; q: the parsed query (may be NULL); has_copy_source: x-amz-copy-source is present.
+/* The method bit for a method name as sent (case-sensitive, "GET"); SRV_M_OTHER otherwise. */
+unsigned srv_route_method(const char *method);
+
+/* Addresses a request. method: as sent; host: the Host header, may be NULL and may carry
+ * ":port"; raw_path: percent-encoded, starts with '/', no query (borrowed into out); q: the
+ * parsed query (borrowed); has_copy_source: x-amz-copy-source is present; target: the
+ * X-Amz-Target header or NULL (borrowed); internal: whether raw_path is an emulator endpoint
+ * (the operation table knows which; then nothing else is decoded).
  * Addressing: "<bucket>.s3.<anything>" and "<bucket>.localhost" are virtual-host style,
- * everything else (IPs, localhost, s3.<domain>) is path style. The key is decoded without
+ * everything else (IPs, localhost, s3.<domain>) is path style. A POST to "/" that carries
+ * X-Amz-Target (or a query Action=) is SRV_SCOPE_TARGET. The key is decoded without
  * '+' -> space and must be valid UTF-8.
  * COF_ERR_INVALID: path not starting with '/', bad %-escape, NUL, empty bucket segment
  * ("//x"), key not valid UTF-8 (AWS: InvalidURI). COF_ERR_KEY_TOO_LONG: key over
- * SRV_MAX_KEY_LEN bytes. COF_ERR_NOMEM. An unknown method or subresource is not an error: it
- * yields SRV_OP_METHOD_NOT_ALLOWED / SRV_OP_NOT_IMPLEMENTED. On failure *out is zeroed. */
+ * SRV_MAX_KEY_LEN bytes. COF_ERR_NOMEM. On failure *out is zeroed. */
 COF_MUST_CHECK cof_err srv_route_parse(const char *method, const char *host, const char *raw_path,
                                        const struct srv_query *q, bool has_copy_source,
-                                       struct srv_route *out);
+                                       const char *target, bool internal, struct srv_route *out);
+
+/* Whether an internal endpoint row m addresses raw_path (exact path, or prefix with
+ * SRV_COND_PATH_PREFIX). */
+bool srv_route_internal_path(const struct srv_op_match *m, const char *raw_path);
+
+/* Whether row m matches the addressed request r (scope, method, sub-resource or path or
+ * target, and conditions other than SRV_COND_BUCKET_SUBRESOURCE). */
+bool srv_route_match(const struct srv_op_match *m, const struct srv_route *r);
+
+/* For an internal prefix row: decodes the rest of the path after m->sub into r->ls_stage
+ * (lower-cased). COF_ERR_INVALID (bad escape or UTF-8), COF_ERR_NOMEM. */
+COF_MUST_CHECK cof_err srv_route_stage(const struct srv_op_match *m, struct srv_route *r);
 
 /* AWS bucket naming rules: 3..63 bytes of [a-z0-9.-], starting and ending with a letter or
  * digit, no "..", not an IPv4 address, no reserved prefix (xn--, sthree-, amzn-s3-demo-) or

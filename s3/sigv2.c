@@ -92,12 +92,12 @@ cof_err srv_sigv2_sign(const struct srv_sigv2_in *in, const char *secret, char o
 {
     struct cof_buf b;
     struct amz_collect amz = {{0}, {0}, 0};
-    const char *md5 = srv_req_header(in->req, "Content-MD5");
-    const char *ctype = srv_req_header(in->req, "Content-Type");
+    const char *md5 = in->hdrs->get(in->hdrs->arg, "Content-MD5");
+    const char *ctype = in->hdrs->get(in->hdrs->arg, "Content-Type");
     cof_buf_init(&b, 64 * 1024);
     cof_err err = cof_buf_printf(&b, "%s\n%s\n%s\n%s\n", in->method, md5 ? md5 : "",
                                  ctype ? ctype : "", in->date);
-    srv_req_each_header(in->req, collect, &amz);
+    in->hdrs->each(in->hdrs->arg, collect, &amz);
     /* Sort by name, keeping each name's values together ("name:v1,v2"). */
     size_t order[MAX_AMZ];
     for (size_t i = 0; i < amz.n; i++)

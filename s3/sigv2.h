@@ -8,15 +8,15 @@
 #include <stdbool.h>
 
 #include "common/err.h"
-#include "server/http.h"
+#include "s3/headers.h"
 #include "s3/uri.h"
 
 struct srv_sigv2_in {
     const char *method;
     const char *resource_path; /* "/bucket/key" as sent (percent-encoded), bucket-first */
     const struct srv_query *query;
-    const struct srv_req *req; /* headers */
-    const char *date;          /* Date header (or "" when x-amz-date is sent), or Expires */
+    const struct srv_hdr_view *hdrs;
+    const char *date; /* Date header (or "" when x-amz-date is sent), or Expires */
 };
 
 /* The base64 signature (28 chars + NUL). */

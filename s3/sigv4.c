@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/hex.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
 
@@ -113,16 +114,6 @@ static cof_err canonical_headers(const struct srv_sigv4_in *in, struct cof_buf *
     return err;
 }
 
-static void hex(const uint8_t *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 cof_err srv_sigv4_sign(const struct srv_sigv4_in *in, const char *secret,
                        char out[SRV_SIG_HEX_LEN + 1])
 {
@@ -150,7 +141,7 @@ cof_err srv_sigv4_sign(const struct srv_sigv4_in *in, const char *secret,
     if (err == COF_OK)
         err = cry_digest_oneshot(CRY_DIGEST_SHA256, creq.data, creq.len, h);
     if (err == COF_OK) {
-        hex(h, sizeof(h), h_hex);
+        cof_hex_encode(h, sizeof(h), h_hex);
         err = cof_buf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s\n%s", in->amz_date, in->scope, h_hex);
     }
     /* Signing key: HMAC chain over the scope's date, region, service, "aws4_request". */
@@ -159,7 +150,7 @@ cof_err srv_sigv4_sign(const struct srv_sigv4_in *in, const char *secret,
     if (err == COF_OK)
         err = cry_hmac_sha256(k, sizeof(k), sts.data, sts.len, h);
     if (err == COF_OK)
-        hex(h, sizeof(h), out);
+        cof_hex_encode(h, sizeof(h), out);
     cry_wipe(k, sizeof(k));
     free(path);
     free(uri);
@@ -217,7 +208,7 @@ cof_err srv_sigv4_chunk_signature(const uint8_t key[32], const char *amz_date, c
     if (err == COF_OK)
         err = cry_hmac_sha256(key, 32, sts.data, sts.len, h);
     if (err == COF_OK)
-        hex(h, sizeof(h), out);
+        cof_hex_encode(h, sizeof(h), out);
     cof_buf_cleanup(&sts);
     return err;
 }
@@ -235,7 +226,7 @@ cof_err srv_sigv4_trailer_signature(const uint8_t key[32], const char *amz_date,
     if (err == COF_OK)
         err = cry_hmac_sha256(key, 32, sts.data, sts.len, h);
     if (err == COF_OK)
-        hex(h, sizeof(h), out);
+        cof_hex_encode(h, sizeof(h), out);
     cof_buf_cleanup(&sts);
     return err;
 }

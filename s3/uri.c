@@ -1,20 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Percent-coding (RFC 3986, plus the form-style '+' in queries), query splitting, base64
- * (RFC 4648) and hex. Never touches I/O; every output is capped or sized by the caller. */
+/* Percent-coding (RFC 3986, plus the form-style '+' in queries), query splitting and base64
+ * (RFC 4648). Never touches I/O; every output is capped or sized by the caller. */
 #include "s3/uri.h"
 
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "common/hex.h"
 
 /* Decodes raw[0..n) into a fresh NUL-terminated string. plus_space: query style ('+' is a
  * space, as in application/x-www-form-urlencoded, which is how servers read S3 queries).
@@ -29,13 +20,13 @@ static cof_err decode(const char *raw, size_t n, bool plus_space, char **out, si
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)raw[i];
         if (c == '%') {
-            if (n - i < 3 || hexval((unsigned char)raw[i + 1]) < 0 ||
-                hexval((unsigned char)raw[i + 2]) < 0) {
+            /* RFC 3986 2.1: the two digits of %XX are case-insensitive. */
+            uint8_t v;
+            if (n - i < 3 || cof_hex_decode(raw + i + 1, 2, COF_HEX_ANY_CASE, &v, 1) != COF_OK) {
                 free(d);
                 return COF_ERR_INVALID;
             }
-            c = (unsigned char)(hexval((unsigned char)raw[i + 1]) * 16 +
-                                hexval((unsigned char)raw[i + 2]));
+            c = v;
             i += 2;
         } else if (c == '+' && plus_space) {
             c = ' ';
@@ -155,7 +146,6 @@ bool srv_query_has(const struct srv_query *q, const char *name)
 
 cof_err srv_uri_encode(const char *s, bool keep_slash, struct cof_buf *out)
 {
-    static const char hex[] = "0123456789ABCDEF";
     cof_err err = COF_OK;
     const unsigned char *p = (const unsigned char *)s;
 
@@ -176,8 +166,9 @@ cof_err srv_uri_encode(const char *s, bool keep_slash, struct cof_buf *out)
             p += run;
             continue;
         }
-        char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-        err = cof_buf_append(out, esc, sizeof(esc));
+        char esc[4] = {'%'};
+        cof_hex_encode_upper(p, 1, esc + 1);
+        err = cof_buf_append(out, esc, 3);
         p++;
     }
     return err;
@@ -325,14 +316,4 @@ void srv_base64_encode(const uint8_t *in, size_t n, char *out)
         out[j++] = '=';
     }
     out[j] = '\0';
-}
-
-void srv_hex_encode(const uint8_t *in, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
-    }
-    out[2 * n] = '\0';
 }

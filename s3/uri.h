@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Percent-coding, query strings, base64 and hex for the request path. Pure functions: no I/O,
- * no global state, thread-safe. Only strings and caller buffers go in and out. */
+/* Percent-coding, query strings and base64 for the request path (hex: common/hex.h). Pure
+ * functions: no I/O, no global state, thread-safe. Only strings and caller buffers go in/out. */
 #ifndef SRV_URI_H
 #define SRV_URI_H
 
@@ -61,7 +61,5 @@ bool srv_utf8_valid(const char *s, size_t n);
 COF_MUST_CHECK cof_err srv_base64_decode(const char *in, uint8_t *out, size_t cap, size_t *out_len);
 /* Base64 of n bytes with padding; out needs 4*((n+2)/3)+1 bytes (NUL-terminated). */
 void srv_base64_encode(const uint8_t *in, size_t n, char *out);
-/* Lower-case hex of n bytes; out needs 2n+1 bytes (NUL-terminated). */
-void srv_hex_encode(const uint8_t *in, size_t n, char *out);
 
 #endif

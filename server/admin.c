@@ -8,12 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "crypto/envelope.h"
 #include "crypto/keyring.h"
+#include "object/keyguard.h"
 #include "object/kms.h"
 #include "object/rootkeys.h"
 #include "storage/blob.h"
-#include "ops/ops.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 void srv_admin_usage(void)
@@ -79,7 +81,7 @@ static void print_key(const struct srv_ctx *ctx, const struct sto_kms_key *k)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    srv_kms_arn(ctx, k->id, arn, sizeof(arn));
+    srv_kms_arn(&ctx->obj, k->id, arn, sizeof(arn));
     printf("%s\t%s\t%s\t%s\t%s", k->id, k->state, created, arn, k->aliases ? k->aliases : "-");
     if (k->deletion_ms > 0)
         printf("\tdeletion %lld", (long long)(k->deletion_ms / 1000));
@@ -99,13 +101,13 @@ static int find_key(struct srv_ctx *ctx, const char *ref, struct sto_kms_key *ou
 {
     struct srv_kms_key k;
     char msg[256];
-    cof_err err = srv_kms_resolve(ctx, ref, false, &k, msg, sizeof(msg));
+    cof_err err = srv_kms_resolve(&ctx->obj, ref, false, &k, msg, sizeof(msg));
     srv_kms_key_cleanup(&k);
     if (err != COF_OK && err != COF_ERR_KMS_DISABLED && err != COF_ERR_KMS_INVALID_STATE) {
         fprintf(stderr, "coffer kms: %s\n", msg[0] ? msg : cof_err_name(err));
         return 1;
     }
-    if (sto_meta_kms_get(ctx->meta, k.id, out) != COF_OK) {
+    if (sto_meta_kms_get(ctx->obj.meta, k.id, out) != COF_OK) {
         fprintf(stderr, "coffer kms: key %s not found\n", ref);
         return 1;
     }
@@ -117,7 +119,7 @@ static int set_state(struct srv_ctx *ctx, const char *ref, const char *state, in
     struct sto_kms_key k;
     if (find_key(ctx, ref, &k) != 0)
         return 1;
-    cof_err err = sto_meta_kms_set_state(ctx->meta, k.id, state, when);
+    cof_err err = sto_meta_kms_set_state(ctx->obj.meta, k.id, state, when);
     if (err == COF_OK)
         printf("%s\t%s\n", k.id, state);
     else
@@ -137,7 +139,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
             fprintf(stderr, "coffer kms: an alias starts with alias/\n");
             return 2;
         }
-        cof_err err = srv_kms_create(ctx, NULL, a->alias, a->description, &k);
+        cof_err err = srv_kms_create(&ctx->obj, NULL, a->alias, a->description, &k);
         if (err != COF_OK) {
             fprintf(stderr, "coffer kms: %s\n",
                     err == COF_ERR_EXISTS ? "alias already exists" : cof_err_name(err));
@@ -148,7 +150,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
         return 0;
     }
     if (strcmp(cmd, "list") == 0)
-        return sto_meta_kms_each(ctx->meta, print_cb, ctx) == COF_OK ? 0 : 1;
+        return sto_meta_kms_each(ctx->obj.meta, print_cb, ctx) == COF_OK ? 0 : 1;
     if (arg1 == NULL) {
         srv_admin_usage();
         return 2;
@@ -171,7 +173,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
             return 2;
         }
         return set_state(ctx, arg1, "PendingDeletion",
-                         ops_now_ms() + (int64_t)a->days * 86400 * 1000);
+                         cof_now_ms() + (int64_t)a->days * 86400 * 1000);
     }
     if (strcmp(cmd, "create-alias") == 0 && arg2 != NULL) {
         struct sto_kms_key k;
@@ -181,7 +183,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
         }
         if (find_key(ctx, arg2, &k) != 0)
             return 1;
-        cof_err err = sto_meta_kms_set_alias(ctx->meta, arg1, k.id);
+        cof_err err = sto_meta_kms_set_alias(ctx->obj.meta, arg1, k.id);
         sto_kms_key_cleanup(&k);
         if (err != COF_OK) {
             fprintf(stderr, "coffer kms: %s\n",
@@ -221,24 +223,39 @@ static cof_err count_cb(const char *kek_id, uint64_t objects, uint64_t kms_keys,
     return COF_OK;
 }
 
-static int keys_list(struct srv_ctx *ctx, const char *path)
+/* A recorded key the keyring lacks that wraps nothing (those that wrap something were listed
+ * with their counts). */
+static cof_err print_missing(const char *id, void *arg)
 {
-    struct cry_keyring *kr = NULL;
-    if (cry_keyring_load(path, false, &kr) != COF_OK)
-        return 1;
+    struct srv_ctx *ctx = arg;
+    struct kek_counts c = {id, 0, 0, false, NULL};
+    cof_err err = sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c);
+    if (err == COF_OK && c.objects == 0 && c.kms == 0)
+        printf("%s\tMISSING FROM KEYRING\t0 objects\t0 KMS keys\n", id);
+    return err;
+}
+
+/* One line per key of the keyring, then one per key the data dir needs that it lacks. */
+static int keys_list(struct srv_ctx *ctx)
+{
+    const struct cry_keyring *kr = srv_rootkeys_current(ctx->obj.kr);
     size_t n = cry_keyring_count(kr);
     for (size_t i = 0; i < n; i++) {
         struct kek_counts c = {cry_keyring_id(kr, i), 0, 0, false, kr};
-        if (sto_meta_count_by_kek(ctx->meta, count_cb, &c) != COF_OK) {
-            cry_keyring_free(kr);
+        enum obj_keyguard_state st = OBJ_KEY_OK;
+        if (sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c) != COF_OK ||
+            obj_keyguard_state(ctx->obj.meta, ctx->obj.kr, c.id, &st) != COF_OK)
             return 1;
-        }
-        printf("%s\t%s\t%llu objects\t%llu KMS keys\n", c.id, i + 1 == n ? "active" : "inactive",
-               (unsigned long long)c.objects, (unsigned long long)c.kms);
+        printf("%s\t%s\t%llu objects\t%llu KMS keys%s\n", c.id, i + 1 == n ? "active" : "inactive",
+               (unsigned long long)c.objects, (unsigned long long)c.kms,
+               st == OBJ_KEY_WRONG        ? "\tWRONG KEY (not the key the data dir recorded)"
+               : st == OBJ_KEY_UNRECORDED ? "\tnot recorded yet"
+                                          : "");
     }
     struct kek_counts all = {"", 0, 0, true, kr};
-    cof_err err = sto_meta_count_by_kek(ctx->meta, count_cb, &all);
-    cry_keyring_free(kr);
+    cof_err err = sto_meta_count_by_kek(ctx->obj.meta, count_cb, &all);
+    if (err == COF_OK)
+        err = obj_keyguard_each_missing(ctx->obj.meta, ctx->obj.kr, print_missing, ctx);
     return err == COF_OK ? 0 : 1;
 }
 
@@ -257,7 +274,8 @@ static cof_err rewrap_object(const struct sto_object *o, void *arg)
     uint8_t wrapped[CRY_WRAPPED_LEN];
     struct cry_key *dek = NULL;
     bool changed = false;
-    const struct cry_key *old = o->kek_id != NULL ? srv_rootkeys_find(w->ctx->kr, o->kek_id) : NULL;
+    const struct cry_key *old =
+        o->kek_id != NULL ? srv_rootkeys_find(w->ctx->obj.kr, o->kek_id) : NULL;
     cof_err err = old != NULL ? sto_blob_id_parse(o->blob_id, raw) : COF_ERR_KEY;
     struct cry_wrap_ctx wc = {CRY_MODE_SSE_S3, o->bucket, o->key, o->version_id, raw, NULL};
     if (err == COF_OK)
@@ -266,7 +284,7 @@ static cof_err rewrap_object(const struct sto_object *o, void *arg)
         err = cry_env_wrap(w->root, &wc, dek, wrapped);
     cry_key_free(dek);
     if (err == COF_OK)
-        err = sto_meta_object_rewrap(w->ctx->meta, o->bucket, o->key, o->blob_id, o->kek_id,
+        err = sto_meta_object_rewrap(w->ctx->obj.meta, o->bucket, o->key, o->blob_id, o->kek_id,
                                      w->root_id, wrapped, sizeof(wrapped), &changed);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
@@ -286,7 +304,8 @@ static cof_err rewrap_part(const struct sto_stale_part *p, void *arg)
     uint8_t wrapped[CRY_WRAPPED_LEN];
     struct cry_key *dek = NULL;
     bool changed = false;
-    const struct cry_key *old = p->kek_id != NULL ? srv_rootkeys_find(w->ctx->kr, p->kek_id) : NULL;
+    const struct cry_key *old =
+        p->kek_id != NULL ? srv_rootkeys_find(w->ctx->obj.kr, p->kek_id) : NULL;
     cof_err err = old != NULL ? sto_blob_id_parse(p->blob_id, raw) : COF_ERR_KEY;
     /* Part blobs are wrapped for the object they belong (or will belong) to. */
     struct cry_wrap_ctx wc = {CRY_MODE_SSE_S3, p->bucket, p->key, "null", raw, NULL};
@@ -296,7 +315,8 @@ static cof_err rewrap_part(const struct sto_stale_part *p, void *arg)
         err = cry_env_wrap(w->root, &wc, dek, wrapped);
     cry_key_free(dek);
     if (err == COF_OK)
-        err = sto_meta_part_rewrap(w->ctx->meta, p, w->root_id, wrapped, sizeof(wrapped), &changed);
+        err = sto_meta_part_rewrap(w->ctx->obj.meta, p, w->root_id, wrapped, sizeof(wrapped),
+                                   &changed);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
     if (err != COF_OK) {
@@ -314,7 +334,7 @@ static cof_err rewrap_kms(const struct sto_kms_key *k, void *arg)
     struct rewrap_walk *w = arg;
     if (strcmp(k->kek_id, w->root_id) == 0)
         return COF_OK;
-    cof_err err = srv_kms_rewrap(w->ctx, k->id);
+    cof_err err = srv_kms_rewrap(&w->ctx->obj, k->id);
     if (err != COF_OK) {
         fprintf(stderr, "cannot re-wrap KMS key %s: %s\n", k->id, cof_err_name(err));
         w->failed++;
@@ -329,11 +349,12 @@ static cof_err rewrap_kms(const struct sto_kms_key *k, void *arg)
 static int rewrap_all(struct srv_ctx *ctx)
 {
     struct rewrap_walk w = {ctx, NULL, NULL, 0, 0};
-    w.root = srv_rootkeys_active(ctx->kr, &w.root_id);
+    w.root = srv_rootkeys_active(ctx->obj.kr, &w.root_id);
     cof_err err = COF_OK;
     for (;;) {
         unsigned long before = w.done, failed_before = w.failed;
-        err = sto_meta_stale_objects(ctx->meta, CRY_MODE_SSE_S3, w.root_id, 512, rewrap_object, &w);
+        err = sto_meta_stale_objects(ctx->obj.meta, CRY_MODE_SSE_S3, w.root_id, 512, rewrap_object,
+                                     &w);
         if (err != COF_OK || w.done == before)
             break;
         printf("re-wrapped %lu data keys under %s\n", w.done, w.root_id);
@@ -344,7 +365,7 @@ static int rewrap_all(struct srv_ctx *ctx)
     for (;;) {
         unsigned long before = w.done;
         if (err == COF_OK)
-            err = sto_meta_stale_parts(ctx->meta, w.root_id, 512, rewrap_part, &w);
+            err = sto_meta_stale_parts(ctx->obj.meta, w.root_id, 512, rewrap_part, &w);
         if (err != COF_OK || w.done == before)
             break;
         printf("re-wrapped %lu data keys under %s\n", w.done, w.root_id);
@@ -352,7 +373,7 @@ static int rewrap_all(struct srv_ctx *ctx)
     }
     unsigned long objects = w.done;
     if (err == COF_OK)
-        err = sto_meta_kms_each(ctx->meta, rewrap_kms, &w);
+        err = sto_meta_kms_each(ctx->obj.meta, rewrap_kms, &w);
     printf("rotation to %s: %lu data keys and %lu KMS keys re-wrapped, %lu failed\n", w.root_id,
            objects, w.done - objects, w.failed);
     return err == COF_OK && w.failed == 0 ? 0 : 1;
@@ -362,26 +383,23 @@ int srv_admin_keys(struct srv_ctx *ctx, const char *keyring_path, const struct s
 {
     const char *cmd = a->n_words > 0 ? a->words[0] : "";
     if (strcmp(cmd, "list") == 0)
-        return keys_list(ctx, keyring_path);
+        return keys_list(ctx);
     if (strcmp(cmd, "rotate") == 0) {
         char id[CRY_KEY_ID_MAX + 1];
-        cof_err err = cry_keyring_add_key(keyring_path, id);
+        /* Recorded in the data dir before the key file has it (see keyguard.h). */
+        cof_err err = obj_keyguard_rotate(keyring_path, ctx->obj.meta, ctx->obj.kr, id);
         if (err != COF_OK) {
             fprintf(stderr, "coffer keys: cannot add a root key: %s\n", cof_err_name(err));
             return 1;
         }
         printf("new active root key %s\n", id);
-        if (srv_rootkeys_find(ctx->kr, id) == NULL) {
-            fprintf(stderr, "coffer keys: the new key did not load\n");
-            return 1;
-        }
         return rewrap_all(ctx);
     }
     if (strcmp(cmd, "rewrap") == 0)
         return rewrap_all(ctx);
     if (strcmp(cmd, "retire") == 0 && a->n_words > 1) {
         struct kek_counts c = {a->words[1], 0, 0, false, NULL};
-        if (sto_meta_count_by_kek(ctx->meta, count_cb, &c) != COF_OK)
+        if (sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c) != COF_OK)
             return 1;
         if (c.objects > 0 || c.kms > 0) {
             fprintf(stderr,
@@ -390,7 +408,7 @@ int srv_admin_keys(struct srv_ctx *ctx, const char *keyring_path, const struct s
                     c.id, (unsigned long long)c.objects, (unsigned long long)c.kms);
             return 1;
         }
-        cof_err err = cry_keyring_remove_key(keyring_path, c.id);
+        cof_err err = obj_keyguard_retire(keyring_path, ctx->obj.meta, c.id);
         if (err != COF_OK) {
             fprintf(stderr, "coffer keys: %s\n",
                     err == COF_ERR_INVALID     ? "the active key cannot be retired"

@@ -8,12 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "object/stored.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
-#include "ops/internal.h"
+#include "ops/read.h"
+#include "ops/req.h"
 #include "object/kms.h"
 #include "object/objio.h"
-#include "ops/ops.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
 
@@ -31,7 +32,8 @@ struct fsck_walk {
 static cof_err check_blob_size(struct fsck_walk *w, const char *blob_id, uint64_t size)
 {
     struct sto_blob_reader *br = NULL;
-    cof_err err = blob_id != NULL ? sto_blob_open(w->ctx->blobs, blob_id, &br) : COF_ERR_INTEGRITY;
+    cof_err err =
+        blob_id != NULL ? sto_blob_open(w->ctx->obj.blobs, blob_id, &br) : COF_ERR_INTEGRITY;
     if (err == COF_OK && sto_blob_reader_size(br) != cry_blob_stored_size(size))
         err = COF_ERR_INTEGRITY;
     sto_blob_close(br);
@@ -53,8 +55,8 @@ static cof_err check_object(const struct sto_object *o, void *arg)
     w->rep->objects++;
     cof_err err = COF_OK;
     if (o->part_count > 0) {
-        err = sto_meta_object_parts(w->ctx->meta, o->bucket, o->key, o->version_id, collect_part,
-                                    &pl);
+        err = sto_meta_object_parts(w->ctx->obj.meta, o->bucket, o->key, o->version_id,
+                                    collect_part, &pl);
         if (err == COF_OK && pl.n != o->part_count)
             err = COF_ERR_INTEGRITY;
     }
@@ -68,16 +70,17 @@ static cof_err check_object(const struct sto_object *o, void *arg)
     } else if (err == COF_OK) {
         if (o->sse_mode == CRY_MODE_SSE_KMS) {
             /* A disabled key still verifies: fsck checks the data, not the key's policy. */
-            err = srv_kms_load(w->ctx, o->kek_id != NULL ? o->kek_id : "", &kms, msg, sizeof(msg));
+            err = srv_kms_load(&w->ctx->obj, o->kek_id != NULL ? o->kek_id : "", &kms, msg,
+                               sizeof(msg));
             if (err == COF_ERR_KMS_DISABLED || err == COF_ERR_KMS_INVALID_STATE)
                 err = COF_OK;
             keys.kms_material = kms.material;
-            if (ops_stored_value(o->headers, OPS_INTERNAL_CONTEXT, context, sizeof(context)))
+            if (obj_stored_value(o->headers, OBJ_STORED_CONTEXT, context, sizeof(context)))
                 keys.enc_context = context;
         }
         if (err == COF_OK)
-            err = objio_reader_open_parts(w->ctx, o, o->part_count > 0 ? pl.v : NULL, pl.n, &keys,
-                                          NULL, &r);
+            err = objio_reader_open_parts(&w->ctx->obj, o, o->part_count > 0 ? pl.v : NULL, pl.n,
+                                          &keys, NULL, &r);
         for (uint64_t pos = 0; err == COF_OK && pos < o->size;) {
             size_t n = 0;
             err = objio_read(r, pos, w->buf, CRY_SEG_SIZE, &n);
@@ -89,7 +92,13 @@ static cof_err check_object(const struct sto_object *o, void *arg)
     part_list_cleanup(&pl);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
-    if (err != COF_OK) {
+    if (err == COF_ERR_KEY_ABSENT) {
+        /* Not damage: the data is intact, the keyring lacks its key (see `coffer keys list`). */
+        w->rep->key_absent++;
+        bool own = o->sse_mode == CRY_MODE_SSE_S3 && o->part_count == 0 && o->kek_id != NULL;
+        printf("key absent: s3://%s/%s: root key %s is not in the keyring\n", o->bucket, o->key,
+               own ? o->kek_id : "(of its KMS key or a part: see coffer keys list)");
+    } else if (err != COF_OK) {
         w->rep->damaged++;
         printf("damaged: s3://%s/%s (%s): %s\n", o->bucket, o->key,
                o->part_count > 0 ? "multipart" : o->blob_id,
@@ -102,13 +111,13 @@ static cof_err check_blob(const char *id, void *arg)
 {
     struct fsck_walk *w = arg;
     bool used = false;
-    cof_err err = sto_meta_blob_referenced(w->ctx->meta, id, &used);
+    cof_err err = sto_meta_blob_referenced(w->ctx->obj.meta, id, &used);
     if (err != COF_OK || used)
         return err;
     w->rep->unreferenced++;
     if (w->online) {
         int64_t mtime = 0;
-        if (sto_blob_mtime(w->ctx->blobs, id, &mtime) == COF_OK &&
+        if (sto_blob_mtime(w->ctx->obj.blobs, id, &mtime) == COF_OK &&
             (int64_t)time(NULL) - mtime < YOUNG_SECONDS) {
             w->rep->skipped_young++;
             printf("unreferenced (recent, left for a later run): blob %s\n", id);
@@ -119,7 +128,7 @@ static cof_err check_blob(const char *id, void *arg)
         printf("unreferenced: blob %s\n", id);
         return COF_OK;
     }
-    err = sto_blob_remove(w->ctx->blobs, id);
+    err = sto_blob_remove(w->ctx->obj.blobs, id);
     if (err == COF_OK) {
         w->rep->removed++;
         printf("unreferenced, removed: blob %s\n", id);
@@ -133,9 +142,9 @@ cof_err srv_fsck_run(struct srv_ctx *ctx, bool dry_run, bool online, struct srv_
     struct fsck_walk w = {ctx, out, dry_run, online, malloc(CRY_SEG_SIZE)};
     if (w.buf == NULL)
         return COF_ERR_NOMEM;
-    cof_err err = sto_meta_each_object(ctx->meta, check_object, &w);
+    cof_err err = sto_meta_each_object(ctx->obj.meta, check_object, &w);
     if (err == COF_OK)
-        err = sto_blob_each(ctx->blobs, check_blob, &w);
+        err = sto_blob_each(ctx->obj.blobs, check_blob, &w);
     free(w.buf);
     return err;
 }

@@ -27,16 +27,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/tlscert.h"
-#include "ops/ops.h"
 #include "server/conns.h"
-#include "server/s3err.h"
+#include "server/dispatch.h"
+#include "s3/s3err.h"
 #include "s3/xml.h"
-
-#define SRV_VERSION_HEADER "coffer-0.1.0"
 
 struct srv_http;
 
@@ -89,12 +88,7 @@ static void make_request_ids(char rid[17], char id2[45])
     uint8_t r[16 + 33];
     if (cry_random(r, sizeof(r)) != COF_OK)
         memset(r, 0x5a, sizeof(r));
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < 8; i++) {
-        rid[2 * i] = hex[r[i] >> 4];
-        rid[2 * i + 1] = hex[r[i] & 15];
-    }
-    rid[16] = '\0';
+    cof_hex_encode_upper(r, 8, rid); /* 16 upper-case digits, as AWS's request ids */
     srv_base64_encode(r + 16, 33, id2);
 }
 
@@ -191,7 +185,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 static void free_req(struct srv_req *req)
 {
-    ops_cleanup(req);
+    srv_dispatch_cleanup(req);
     if (req->held != NULL)
         MHD_destroy_response(req->held);
     cry_digest_free(req->body_sha);
@@ -205,6 +199,7 @@ static void free_req(struct srv_req *req)
         free(req->hdrs[i].value);
     }
     cof_buf_cleanup(&req->body);
+    srv_failure_cleanup(&req->fail);
     srv_query_cleanup(&req->query);
     srv_route_cleanup(&req->route);
     free(req->region);
@@ -234,233 +229,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&ctx->active, 1);
 }
 
-const char *srv_req_http_header(const struct srv_req *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *srv_req_header(const struct srv_req *req, const char *name)
-{
-    if (req->hdr_view != NULL)
-        return req->hdr_view->get(req->hdr_view->arg, name);
-    return srv_req_http_header(req, name);
-}
-
-struct each_ctx {
-    srv_header_fn cb;
-    void *arg;
-};
-
-static enum MHD_Result each_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    struct each_ctx *e = cls;
-    (void)kind;
-    e->cb(e->arg, key, value != NULL ? value : "");
-    return MHD_YES;
-}
-
-void srv_req_each_header(const struct srv_req *req, srv_header_fn cb, void *arg)
-{
-    if (req->hdr_view != NULL) {
-        req->hdr_view->each(req->hdr_view->arg, cb, arg);
-        return;
-    }
-    struct each_ctx e = {cb, arg};
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, each_header, &e);
-}
-
-void srv_resp_add(struct srv_req *req, const char *name, const char *value)
-{
-    if (req->n_hdrs >= SRV_MAX_RESP_HEADERS) {
-        cof_log_warn(req->rid, "response header %s dropped: too many headers", name);
-        return;
-    }
-    char *n = strdup(name);
-    char *v = strdup(value);
-    if (n == NULL || v == NULL) {
-        free(n);
-        free(v);
-        return;
-    }
-    req->hdrs[req->n_hdrs].name = n;
-    req->hdrs[req->n_hdrs].value = v;
-    req->n_hdrs++;
-}
-
-static cof_err queue(struct srv_req *req, unsigned status, struct MHD_Response *resp)
-{
-    if (resp == NULL)
-        return COF_ERR_NOMEM;
-    MHD_add_response_header(resp, "x-amz-request-id", req->rid);
-    MHD_add_response_header(resp, "x-amz-id-2", req->id2);
-    MHD_add_response_header(resp, "x-localstack", SRV_VERSION_HEADER);
-    MHD_add_response_header(resp, "Server", "coffer");
-    for (size_t i = 0; i < req->n_hdrs; i++)
-        MHD_add_response_header(resp, req->hdrs[i].name, req->hdrs[i].value);
-    if (req->in_body) {
-        if (req->held != NULL)
-            MHD_destroy_response(req->held);
-        req->held = resp;
-        req->held_status = status;
-        req->responded = true;
-        cof_log_debug(req->rid, "%s %s -> %u (after the body)", req->method, req->raw_uri, status);
-        return COF_OK;
-    }
-    enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
-    MHD_destroy_response(resp);
-    if (r != MHD_YES) {
-        cof_log_error(req->rid, "could not queue the response");
-        return COF_ERR_INTERNAL;
-    }
-    req->responded = true;
-    cof_log_debug(req->rid, "%s %s -> %u", req->method, req->raw_uri, status);
-    return COF_OK;
-}
-
-cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype, const void *body,
-                  size_t len)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
-    if (resp != NULL && ctype != NULL)
-        MHD_add_response_header(resp, "Content-Type", ctype);
-    return queue(req, status, resp);
-}
-
-cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, xml, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(xml);
-        return COF_ERR_NOMEM;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/xml");
-    return queue(req, status, resp);
-}
-
-static cof_err reply_error(struct srv_req *req, cof_err e, const char *message,
-                           const char *extra_name, const char *extra_value, const char *extra2_name,
-                           const char *extra2_value)
-{
-    const struct srv_s3err *se = srv_s3err_lookup(e);
-    if (se->status >= 500)
-        cof_log_error(req->rid, "%s %s failed: %s", req->method, req->raw_uri, cof_err_name(e));
-    else
-        cof_log_debug(req->rid, "%s %s -> %s", req->method, req->raw_uri, se->code);
-    if (req->is_head || se->status == 304)
-        return srv_reply(req, se->status, NULL, "", 0);
-    struct srv_xml *x = NULL;
-    char *doc = NULL;
-    size_t len = 0;
-    char *resource = NULL;
-    cof_err err = srv_xml_new_plain("Error", &x);
-    if (err == COF_OK) {
-        srv_xml_elem(x, "Code", se->code);
-        srv_xml_elem(x, "Message", message != NULL ? message : se->message);
-        if (extra_name != NULL && extra_value != NULL)
-            srv_xml_elem(x, extra_name, extra_value);
-        if (extra2_name != NULL && extra2_value != NULL)
-            srv_xml_elem(x, extra2_name, extra2_value);
-        resource = req->raw_path != NULL ? req->raw_path : NULL;
-        if (resource != NULL)
-            srv_xml_elem(x, "Resource", resource);
-        srv_xml_elem(x, "RequestId", req->rid);
-        srv_xml_elem(x, "HostId", req->id2);
-        err = srv_xml_finish(x, &doc, &len);
-    }
-    srv_xml_free(x);
-    if (err != COF_OK)
-        return srv_reply(req, se->status, NULL, "", 0);
-    return srv_reply_xml(req, se->status, doc, len);
-}
-
-cof_err srv_reply_error(struct srv_req *req, cof_err e, const char *message, const char *extra_name,
-                        const char *extra_value)
-{
-    return reply_error(req, e, message, extra_name, extra_value, NULL, NULL);
-}
-
-cof_err srv_reply_error2(struct srv_req *req, cof_err e, const char *message, const char *name1,
-                         const char *value1, const char *name2, const char *value2)
-{
-    return reply_error(req, e, message, name1, value1, name2, value2);
-}
-
-cof_err srv_reply_error_arg(struct srv_req *req, cof_err e, const char *message,
-                            const char *arg_name, const char *arg_value)
-{
-    return reply_error(req, e, message, "ArgumentName", arg_name, "ArgumentValue", arg_value);
-}
-
-struct stream_cls {
-    srv_stream_fn fn;
-    srv_stream_free_fn free_fn;
-    void *cls;
-};
-
-static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct stream_cls *s = cls;
-    ssize_t n = s->fn(s->cls, pos, buf, max);
-    if (n <= 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    return n;
-}
-
-static void stream_free(void *cls)
-{
-    struct stream_cls *s = cls;
-    if (s->free_fn != NULL)
-        s->free_fn(s->cls);
-    free(s);
-}
-
-cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, srv_stream_fn fn,
-                         void *cls, srv_stream_free_fn free_fn)
-{
-    struct stream_cls *s = malloc(sizeof(*s));
-    if (s == NULL) {
-        if (free_fn != NULL)
-            free_fn(cls);
-        return COF_ERR_NOMEM;
-    }
-    s->fn = fn;
-    s->free_fn = free_fn;
-    s->cls = cls;
-    /* Blocks of at most 64 KiB match the cipher segments, so each callback decrypts at most
-     * one; small bodies get a small buffer. */
-    size_t block = size < 64 * 1024 ? (size_t)size : 64 * 1024;
-    if (block < 1024)
-        block = 1024;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(size, block, stream_reader, s, stream_free);
-    if (resp == NULL) {
-        stream_free(s);
-        return COF_ERR_NOMEM;
-    }
-    return queue(req, status, resp);
-}
-
-static void answer_error(struct srv_req *req, cof_err e)
-{
-    const char *extra_name = NULL, *extra_value = NULL;
-    if (e == COF_ERR_NO_BUCKET && req->route.bucket != NULL) {
-        extra_name = "BucketName";
-        extra_value = req->route.bucket;
-    } else if (e == COF_ERR_NO_OBJECT && req->route.key != NULL) {
-        extra_name = "Key";
-        extra_value = req->route.key;
-    }
-    (void)srv_reply_error(req, e, NULL, extra_name, extra_value);
-}
-
 /* A request on a refused connection (over a cap), or one that arrives while stopping: 503 and
  * close. A request with a small body (or none) is answered once the body is read, so that the
  * client reads the answer instead of a reset; one that expects 100-continue, or announces a
  * large or chunked body, is answered at once and never sends it. Logged only in debug: the
  * saturation itself is logged by conns.c, at most every few seconds. */
-static void refuse(struct srv_req *req, bool stopping)
+static cof_err refuse(struct srv_req *req, bool stopping)
 {
     char doc[512];
     cof_err e = stopping ? COF_ERR_SERVICE_UNAVAILABLE : COF_ERR_SLOW_DOWN;
@@ -470,10 +244,11 @@ static void refuse(struct srv_req *req, bool stopping)
                  srv_req_http_header(req, "Transfer-Encoding") == NULL &&
                  (cl == NULL || strtoull(cl, NULL, 10) <= REFUSE_DRAIN_MAX);
     srv_resp_add(req, "Connection", "close");
-    req->in_body = drain; /* queue() holds the response until the body has been read */
-    (void)srv_reply(req, srv_s3err_lookup(e)->status, "application/xml", doc,
-                    n > 0 && (size_t)n < sizeof(doc) ? (size_t)n : 0);
+    req->in_body = drain; /* srv_reply holds the response until the body has been read */
+    cof_err err = srv_reply(req, srv_s3err_lookup(e)->status, "application/xml", doc,
+                            n > 0 && (size_t)n < sizeof(doc) ? (size_t)n : 0);
     req->in_body = false;
+    return err;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -496,13 +271,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         set_idle_limit(conn, sd->h->body_s);
         enum srv_conn_answer a =
             c != NULL ? srv_conns_request_start(sd->h->conns, c) : SRV_CONN_SERVE;
-        if (a != SRV_CONN_SERVE) {
-            refuse(req, a == SRV_CONN_STOPPING);
-            return MHD_YES;
-        }
-        cof_err err = ops_begin(req);
+        if (a != SRV_CONN_SERVE) /* unanswered (out of memory): close the connection */
+            return refuse(req, a == SRV_CONN_STOPPING) == COF_OK ? MHD_YES : MHD_NO;
+        cof_err err = srv_dispatch_begin(req);
         if (err != COF_OK && !req->responded)
-            answer_error(req, err);
+            (void)srv_reply_failure(req, err);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -517,7 +290,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             req->body_err = cof_buf_append(&req->body, upload_data, n);
         else if (req->body_mode == SRV_BODY_STREAM) {
             req->in_body = true;
-            req->body_err = ops_body(req, upload_data, n);
+            req->body_err = srv_dispatch_body(req, upload_data, n);
             req->in_body = false;
         }
         return MHD_YES;
@@ -529,9 +302,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             cof_log_error(req->rid, "could not queue the response");
         MHD_destroy_response(resp);
     } else if (!req->responded) {
-        cof_err err = ops_finish(req);
-        if (err != COF_OK && !req->responded)
-            answer_error(req, err);
+        cof_err err = srv_dispatch_finish(req);
+        /* A handler that returned COF_OK without answering recorded a failure, or has a bug. */
+        if (!req->responded)
+            (void)srv_reply_failure(req, err != COF_OK ? err : COF_ERR_INTERNAL);
     }
     return MHD_YES;
 }

@@ -16,18 +16,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "crypto/key.h"
 #include "crypto/tlscert.h"
+#include "object/gc.h"
+#include "object/keyguard.h"
 #include "object/rootkeys.h"
 #include "server/admin.h"
-#include "server/config.h"
+#include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
-#include "ops/ops.h"
+#include "ops/req.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
+
+/* Exit status when the root keyring does not hold the keys the data dir depends on (README). */
+#define EXIT_ROOT_KEYS 3
 
 struct app {
     struct srv_config cfg;
@@ -63,9 +69,11 @@ static char *join(const char *a, const char *b)
 }
 
 /* Prepares the data dir and root key paths, takes the data dir lock (one server per dir; fsck
- * uses it to know whether a server runs), opens keyring, blobs and metadata. */
-/* for_fsck: also for admin commands: no exclusive lock needed (a server may be running). */
-static cof_err open_store(struct app *a, bool for_fsck, bool create_keyring)
+ * uses it to know whether a server runs), opens metadata, keyring and blobs. */
+/* for_fsck: also for admin commands: no exclusive lock needed (a server may be running).
+ * inspect: fsck and `keys list` take the keyring as it is and report what it lacks; everything
+ * else refuses one that lacks a key the data dir depends on (COF_ERR_KEY_ABSENT). */
+static cof_err open_store(struct app *a, bool for_fsck, bool inspect)
 {
     struct srv_config *c = &a->cfg;
     cof_err err = COF_OK;
@@ -108,13 +116,16 @@ static cof_err open_store(struct app *a, bool for_fsck, bool create_keyring)
         err = COF_ERR_IO;
         goto out;
     }
-    err = srv_rootkeys_open(c->root_key_file, create_keyring, &a->ctx.kr);
+    /* The keyring is checked before anything else in the data dir is touched. */
+    err = sto_meta_open(db, c->durability_full, &a->ctx.obj.meta);
     if (err == COF_OK)
-        err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.blobs);
+        err = obj_keyguard_open(c->root_key_file, c->data_dir, a->ctx.obj.meta,
+                                inspect ? OBJ_KEYGUARD_INSPECT : OBJ_KEYGUARD_SERVE,
+                                c->profile == SRV_PROFILE_AWS, &a->ctx.obj.kr);
     if (err == COF_OK)
-        err = sto_meta_open(db, c->durability_full, &a->ctx.meta);
+        err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.obj.blobs);
     if (err == COF_OK)
-        err = ops_gc_drain(&a->ctx);
+        err = obj_gc_drain(&a->ctx.obj);
 out:
     free(lock);
     free(db);
@@ -123,9 +134,9 @@ out:
 
 static void close_store(struct app *a)
 {
-    sto_meta_close(a->ctx.meta);
-    sto_blobs_close(a->ctx.blobs);
-    srv_rootkeys_close(a->ctx.kr);
+    sto_meta_close(a->ctx.obj.meta);
+    sto_blobs_close(a->ctx.obj.blobs);
+    srv_rootkeys_close(a->ctx.obj.kr);
     if (a->lock_fd >= 0)
         close(a->lock_fd);
     if (a->tmp_root != NULL) {
@@ -214,8 +225,9 @@ static int serve(struct app *a)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (open_store(a, false, true) != COF_OK)
-        return 1;
+    cof_err opened = open_store(a, false, false);
+    if (opened != COF_OK)
+        return opened == COF_ERR_KEY_ABSENT ? EXIT_ROOT_KEYS : 1;
     unsigned port = 0;
     int fd = open_listener(a->cfg.listen_host, a->cfg.listen_port, &port);
     if (fd < 0)
@@ -259,7 +271,7 @@ static int serve(struct app *a)
 static int fsck_main(struct app *a, bool dry_run)
 {
     struct srv_fsck_report rep;
-    if (open_store(a, true, false) != COF_OK)
+    if (open_store(a, true, true) != COF_OK)
         return 2;
     cof_err err = srv_fsck_run(&a->ctx, dry_run, !a->locked, &rep);
     if (err != COF_OK) {
@@ -267,10 +279,11 @@ static int fsck_main(struct app *a, bool dry_run)
         return 2;
     }
     printf("fsck: %lu objects checked (%lu with customer keys: presence and size only), "
-           "%lu damaged, %lu unreferenced blobs (%lu removed%s)\n",
+           "%lu damaged, %lu unreferenced blobs (%lu removed%s), %lu with a root key absent "
+           "from the keyring\n",
            rep.objects, rep.customer_keyed, rep.damaged, rep.unreferenced, rep.removed,
-           rep.skipped_young ? ", recent ones left while the server runs" : "");
-    return rep.damaged > 0 ? 1 : 0;
+           rep.skipped_young ? ", recent ones left while the server runs" : "", rep.key_absent);
+    return rep.damaged > 0 || rep.key_absent > 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -316,12 +329,14 @@ int main(int argc, char **argv)
     cof_log_set_level((enum cof_log_level)a.cfg.log_level);
     srv_xml_global_init();
     a.ctx.cfg = &a.cfg;
-    a.ctx.start_ms = ops_now_ms();
+    a.ctx.obj.region = a.cfg.region;
+    a.ctx.start_ms = cof_now_ms();
     make_session_id(a.ctx.session_id);
     int rc = 0;
     if (kms || keys) {
-        if (open_store(&a, true, true) != COF_OK)
-            rc = 2;
+        cof_err opened = open_store(&a, true, keys && strcmp(admin.words[0], "list") == 0);
+        if (opened != COF_OK)
+            rc = opened == COF_ERR_KEY_ABSENT ? EXIT_ROOT_KEYS : 2;
         else if (kms)
             rc = srv_admin_kms(&a.ctx, &admin);
         else

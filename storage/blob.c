@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 
 #define DIR_MODE  0700
@@ -68,37 +69,17 @@ static void close_fd(int fd)
         (void)close(fd);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1; /* uppercase is rejected: one spelling per id, so one path per id */
-}
-
 cof_err sto_blob_id_parse(const char *id, uint8_t raw[16])
 {
-    if (id == NULL)
+    uint8_t scratch[16];
+    /* Lower case only: one spelling per id, so one path per id. */
+    if (id == NULL || strnlen(id, STO_BLOB_ID_HEX + 1) != STO_BLOB_ID_HEX)
         return COF_ERR_INVALID;
-    for (size_t i = 0; i < STO_BLOB_ID_HEX; i++) {
-        int hi;
-        if (id[i] == '\0' || hexval(id[i]) < 0)
-            return COF_ERR_INVALID;
-        if (i % 2 == 1) {
-            hi = hexval(id[i - 1]);
-            if (raw != NULL)
-                raw[i / 2] = (uint8_t)(hi << 4 | hexval(id[i]));
-        }
-    }
-    if (id[STO_BLOB_ID_HEX] != '\0')
-        return COF_ERR_INVALID;
-    return COF_OK;
+    return cof_hex_decode(id, STO_BLOB_ID_HEX, COF_HEX_LOWER, raw != NULL ? raw : scratch, 16);
 }
 
 cof_err sto_blob_new_id(char out[STO_BLOB_ID_HEX + 1], uint8_t raw[16])
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t r[16];
     size_t got = 0;
     while (got < sizeof(r)) {
@@ -110,11 +91,7 @@ cof_err sto_blob_new_id(char out[STO_BLOB_ID_HEX + 1], uint8_t raw[16])
         }
         got += (size_t)n;
     }
-    for (size_t i = 0; i < sizeof(r); i++) {
-        out[2 * i] = hex[r[i] >> 4];
-        out[2 * i + 1] = hex[r[i] & 0x0f];
-    }
-    out[STO_BLOB_ID_HEX] = '\0';
+    cof_hex_encode(r, sizeof(r), out);
     if (raw != NULL)
         memcpy(raw, r, sizeof(r));
     return COF_OK;
@@ -357,11 +334,13 @@ cof_err sto_blob_commit(struct sto_blob_writer **wp)
     /* Then make the new name durable. Parents are synced until this process has once seen them
      * synced (another thread may have created them and not synced them yet). */
     if (err == COF_OK && bs->fsync_full) {
-        unsigned slot = (unsigned)(hexval(w->id[0]) << 12 | hexval(w->id[1]) << 8 |
-                                   hexval(w->id[2]) << 4 | hexval(w->id[3]));
+        uint8_t xy[2] = {0, 0}; /* "xxyy": the directory pair; w->id was checked at open */
+        err = cof_hex_decode(w->id, 4, COF_HEX_LOWER, xy, sizeof(xy));
+        unsigned slot = (unsigned)xy[0] << 8 | xy[1];
         uint8_t bit = (uint8_t)(1u << (slot & 7));
         bool known = (atomic_load(&bs->dir_durable[slot >> 3]) & bit) != 0;
-        err = fsync_fd(yfd, w->id);
+        if (err == COF_OK)
+            err = fsync_fd(yfd, w->id);
         if (err == COF_OK && !known)
             err = fsync_fd(xfd, w->id);
         if (err == COF_OK && !known)
@@ -478,10 +457,7 @@ cof_err sto_blob_mtime(struct sto_blobs *bs, const char *id, int64_t *out_epoch_
 /* Whether name is n lowercase hex chars. */
 static bool is_hex_name(const char *name, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (name[i] == '\0' || hexval(name[i]) < 0)
-            return false;
-    return name[n] == '\0';
+    return strnlen(name, n + 1) == n && cof_hex_valid(name, n, COF_HEX_LOWER);
 }
 
 /* Opens dirfd/name (NULL: dirfd itself) as a fresh DIR stream with its own position. A name that

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A small in-memory cache of bucket configuration documents, so that the per-request lookups of
  * versioning state, policies and CORS rules cost a hash probe instead of a SQLite query. Private
- * to storage/ (meta.c owns one). Direct-mapped and bounded; invalidated wholesale by a generation
- * bump after any write that can change an answer (config set, bucket create/delete, reset). */
+ * to storage/ (each struct sto_meta owns one). Direct-mapped and bounded; invalidated wholesale by
+ * a generation bump after any write that can change an answer (config set, bucket create/delete,
+ * reset). */
 #ifndef STO_CFGCACHE_H
 #define STO_CFGCACHE_H
 

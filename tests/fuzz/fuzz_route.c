@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "s3/httpfmt.h"
+#include "ops/table.h"
 #include "s3/route.h"
 #include "s3/uri.h"
 
@@ -28,6 +29,7 @@ static void check_route(const char *method, const char *host, const char *path, 
 {
     struct srv_query q;
     struct srv_route r;
+    const struct srv_op *op = NULL;
     cof_err err = srv_query_parse(query, &q);
     if (err != COF_OK) {
         REQUIRE(q.params == NULL && q.n == 0);
@@ -38,15 +40,15 @@ static void check_route(const char *method, const char *host, const char *path, 
         REQUIRE(q.params[i].name != NULL && q.params[i].value != NULL);
         REQUIRE(srv_query_has(&q, q.params[i].name));
     }
-    err = srv_route_parse(method, host, path, &q, copy, &r);
+    err = srv_optable_route(method, host, path, &q, copy, NULL, &r, &op);
     if (err != COF_OK) {
-        REQUIRE(r.op == SRV_OP_NONE && r.bucket == NULL && r.key == NULL && r.ls_stage == NULL);
+        REQUIRE(op == NULL && r.bucket == NULL && r.key == NULL && r.ls_stage == NULL);
     } else {
-        REQUIRE(r.op > SRV_OP_NONE && r.op < SRV_OP__COUNT);
-        REQUIRE(strcmp(srv_op_name(r.op), "Unknown") != 0);
+        REQUIRE(op != NULL && op->name != NULL && op->finish != NULL);
+        REQUIRE((op->match.scopes & (unsigned)r.scope) != 0);
         REQUIRE(r.key == NULL || r.bucket != NULL);
         REQUIRE(!r.virtual_host || r.bucket != NULL);
-        REQUIRE(r.ls_stage == NULL || r.op == SRV_OP_LS_INIT);
+        REQUIRE(r.ls_stage == NULL || strcmp(op->name, "LocalstackInit") == 0);
         if (r.bucket != NULL) {
             REQUIRE(r.bucket[0] != '\0');
             REQUIRE(srv_utf8_valid(r.bucket, strlen(r.bucket)));
@@ -68,9 +70,10 @@ static void check_route(const char *method, const char *host, const char *path, 
             free(dec);
             cof_buf_cleanup(&b);
         }
-        if (r.bucket == NULL && r.op != SRV_OP_METHOD_NOT_ALLOWED && r.op != SRV_OP_NOT_IMPLEMENTED)
-            REQUIRE(r.op == SRV_OP_LIST_BUCKETS || r.op == SRV_OP_LS_HEALTH ||
-                    r.op == SRV_OP_LS_INFO || r.op == SRV_OP_LS_INIT || r.op == SRV_OP_LS_RESET);
+        /* Without a bucket, only ListBuckets, a preflight, an emulator endpoint or a refusal. */
+        if (r.bucket == NULL && (op->flags & (OPF_REFUSED | OPF_INTERNAL)) == 0)
+            REQUIRE(strcmp(op->name, "ListBuckets") == 0 ||
+                    strcmp(op->name, "PreflightRequest") == 0);
         srv_route_cleanup(&r);
         REQUIRE(r.bucket == NULL && r.key == NULL);
     }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tiny unit-test harness: CHECK* macros count failures and keep going; main() returns
- * check_finish(). Output ends with the plain line "N passed, N failed". */
+ * check_finish(). Output ends with the plain line "N passed, N failed". A binary that ran no
+ * check at all fails: a test whose cases were all skipped, or whose table is empty, must not
+ * pass silently. */
 #ifndef CHECK_H
 #define CHECK_H
 
@@ -51,6 +53,11 @@ static int check_fail_count;
 static inline int check_finish(void)
 {
     printf("%d passed, %d failed\n", check_pass_count, check_fail_count);
+    if (check_pass_count + check_fail_count == 0) {
+        fprintf(stderr, "FAIL: this test binary ran no checks (empty table or every case "
+                        "skipped?)\n");
+        return 1;
+    }
     return check_fail_count == 0 ? 0 : 1;
 }
 

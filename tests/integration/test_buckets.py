@@ -323,3 +323,29 @@ def test_bucket_encryption_missing_bucket_checked_before_xml(raw):
             headers={"Content-MD5": _md5b64(body)})
     assert r.status == 404
     assert r.xml().findtext("Code") == "NoSuchBucket"
+
+
+def test_get_bucket_accelerate_configuration_default(s3, bucket, raw):
+    # AWS answers a bucket that never had transfer acceleration with an empty document.
+    r = s3.get_bucket_accelerate_configuration(Bucket=bucket)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Status" not in r
+    rr = raw("GET", f"/{bucket}?accelerate")
+    assert rr.status == 200
+    root = rr.xml()
+    assert root.tag == "{http://s3.amazonaws.com/doc/2006-03-01/}AccelerateConfiguration"
+    assert len(root) == 0 and (root.text or "").strip() == ""
+
+
+def test_get_bucket_accelerate_configuration_missing_bucket(s3):
+    name = unique_name("nab")
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_accelerate_configuration(Bucket=name)
+    assert error_of(e) == (404, "NoSuchBucket")
+
+
+def test_put_bucket_accelerate_configuration_not_implemented(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_accelerate_configuration(
+            Bucket=bucket, AccelerateConfiguration={"Status": "Enabled"})
+    assert error_of(e) == (501, "NotImplemented")

@@ -2,19 +2,10 @@
 /* crypto/digest: RFC 1321 / FIPS 180-2 known answers, one-shot against streaming in pieces, and
  * reuse of a context after final. */
 #include "check.h"
+#include "common/hex.h"
 #include "crypto/digest.h"
 
 #include <stdlib.h>
-
-static void to_hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[p[i] >> 4];
-        out[2 * i + 1] = hex[p[i] & 0xf];
-    }
-    out[2 * n] = '\0';
-}
 
 static const struct {
     enum cry_digest_alg alg;
@@ -45,7 +36,7 @@ static void test_kat(void)
         struct cry_digest *ctx = NULL;
 
         CHECK_EQ_INT(cry_digest_oneshot(kat[i].alg, kat[i].msg, n, d), COF_OK);
-        to_hex(d, alg_len(kat[i].alg), hex);
+        cof_hex_encode(d, alg_len(kat[i].alg), hex);
         CHECK_EQ_STR(hex, kat[i].want);
 
         /* Streaming one byte at a time, twice on the same context (final resets it). */
@@ -58,7 +49,7 @@ static void test_kat(void)
                 cry_digest_update(ctx, kat[i].msg + j, 1);
             cry_digest_update(ctx, NULL, 0);
             cry_digest_final(ctx, d);
-            to_hex(d, alg_len(kat[i].alg), hex);
+            cof_hex_encode(d, alg_len(kat[i].alg), hex);
             CHECK_EQ_STR(hex, kat[i].want);
         }
         cry_digest_free(ctx);
@@ -66,7 +57,7 @@ static void test_kat(void)
     uint8_t d[CRY_MD5_LEN];
     char hex[2 * CRY_MD5_LEN + 1];
     CHECK_EQ_INT(cry_digest_oneshot(CRY_DIGEST_MD5, NULL, 0, d), COF_OK);
-    to_hex(d, CRY_MD5_LEN, hex);
+    cof_hex_encode(d, CRY_MD5_LEN, hex);
     CHECK_EQ_STR(hex, "d41d8cd98f00b204e9800998ecf8427e");
     cry_digest_free(NULL);
 }

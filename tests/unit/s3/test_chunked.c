@@ -78,9 +78,57 @@ static void test_canonical_trailers(void)
     CHECK_EQ_STR(out, "");
 }
 
+/* A NUL in a framing line is refused (it would hide the rest of the line from the parser). */
+static void test_nul_in_lines(void)
+{
+    static const struct {
+        const char *body;
+        size_t len;
+    } cases[] = {
+        {"5\0junk\r\nhello\r\n0\r\n\r\n", 20},
+        {"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\0x\r\n\r\n", 48},
+        {"5\r\nhello\r\n0\r\n\0\r\n\r\n", 18},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct srv_chunked c;
+        struct sink s = {0};
+        srv_chunked_init(&c, collect, &s);
+        CHECK_EQ_INT(cases[i].body[cases[i].len - 1], '\n');
+        CHECK_EQ_INT(srv_chunked_feed(&c, cases[i].body, cases[i].len), COF_ERR_INVALID);
+        CHECK(!srv_chunked_done(&c));
+    }
+}
+
+/* After an error the decoder stays failed: a well-formed continuation is refused and passes no
+ * data, whatever state the error happened in. */
+static void test_errors_are_final(void)
+{
+    static const char *const first[] = {
+        "5\r\nhelloX",       /* missing CR after data */
+        "5\r\nhello\rX",     /* missing LF */
+        "zz\r\n",            /* bad size */
+        "0\r\nno-colon\r\n", /* bad trailer */
+        "0\r\n\r\nextra",    /* data after the end */
+    };
+    for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+        struct srv_chunked c;
+        struct sink s = {0};
+        srv_chunked_init(&c, collect, &s);
+        CHECK_EQ_INT(srv_chunked_feed(&c, first[i], strlen(first[i])), COF_ERR_INVALID);
+        size_t before = s.n;
+        CHECK_EQ_INT(srv_chunked_feed(&c, "\r\n5\r\nworld\r\n", 12), COF_ERR_INVALID);
+        CHECK_EQ_INT(srv_chunked_feed(&c, "0\r\n\r\n", 5), COF_ERR_INVALID);
+        CHECK_EQ_INT(srv_chunked_feed(&c, "", 0), COF_ERR_INVALID);
+        CHECK_EQ_INT(s.n, before);
+        CHECK(!srv_chunked_done(&c));
+    }
+}
+
 int main(void)
 {
     test_canonical_trailers();
+    test_nul_in_lines();
+    test_errors_are_final();
     struct srv_chunked c;
     struct sink s;
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Option parsing: defaults, then "key = value" config file, then environment, then argv.
+ * Each option is one table row naming its config key, environment variable and flag. */
+#include "common/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+
+enum opt_kind {
+    OPT_STR,
+    OPT_LISTEN,
+    OPT_BOOL,
+    OPT_DURABILITY,
+    OPT_LOGLEVEL,
+    OPT_PROFILE,
+    OPT_UINT
+};
+
+struct opt {
+    const char *key;  /* config file key */
+    const char *env;  /* environment variable or NULL */
+    const char *flag; /* --flag */
+    enum opt_kind kind;
+    const char *help;
+};
+
+static const struct opt opts[] = {
+    {"listen", "COFFER_LISTEN", "--listen", OPT_LISTEN,
+     "HOST:PORT to listen on (default 127.0.0.1:4566; GATEWAY_LISTEN is honoured)"},
+    {"data_dir", "COFFER_DATA_DIR", "--data-dir", OPT_STR,
+     "data directory (default ./coffer-data)"},
+    {"root_key_file", "COFFER_ROOT_KEY_FILE", "--root-key-file", OPT_STR,
+     "root keyring file, created 0600 on first start (default DATA/root.key)"},
+    {"config", "COFFER_CONFIG", "--config", OPT_STR,
+     "config file (default conf/coffer.conf when it exists)"},
+    {"ephemeral", "COFFER_EPHEMERAL", "--ephemeral", OPT_BOOL,
+     "use a temporary data dir and root key, removed on exit (test runs)"},
+    {"durability", "COFFER_DURABILITY", "--durability", OPT_DURABILITY,
+     "full (fsync every acknowledged write; default) or relaxed (survives a process crash only)"},
+    {"log_level", "COFFER_LOG_LEVEL", "--log-level", OPT_LOGLEVEL,
+     "error, warn, info (default) or debug"},
+    {"profile", "COFFER_PROFILE", "--profile", OPT_PROFILE,
+     "localstack (default) or aws: which service's behaviour to follow where they differ"},
+    {"region", "DEFAULT_REGION", "--region", OPT_STR,
+     "region assumed for unsigned requests (default us-east-1; AWS_DEFAULT_REGION honoured)"},
+    {"threads", "COFFER_THREADS", "--threads", OPT_UINT,
+     "worker threads serving connections (default 16)"},
+    {"credentials", "COFFER_CREDENTIALS", "--credentials", OPT_STR,
+     "ACCESS_KEY:SECRET[,...] accepted when signatures are checked (default test:test)"},
+    {"principals", "COFFER_PRINCIPALS", "--principals", OPT_STR,
+     "ACCESS_KEY=arn:aws:iam::ACCOUNT:user/NAME[,...]: the principal bucket policies see for a "
+     "signed request (default: the account root, arn:aws:iam::000000000000:root)"},
+    {"disable_cors_headers", "DISABLE_CORS_HEADERS", "--disable-cors-headers", OPT_BOOL,
+     "localstack profile: add no default CORS headers where a bucket has no CORS rules"},
+    {"disable_cors_checks", "DISABLE_CORS_CHECKS", "--disable-cors-checks", OPT_BOOL,
+     "localstack profile: every origin gets the default CORS headers (Allow-Origin: *)"},
+    {"disable_custom_cors_s3", "DISABLE_CUSTOM_CORS_S3", "--disable-custom-cors-s3", OPT_BOOL,
+     "localstack profile: ignore bucket CORS rules; the default CORS handling applies"},
+    {"extra_cors_allowed_origins", "EXTRA_CORS_ALLOWED_ORIGINS", "--extra-cors-allowed-origins",
+     OPT_STR, "comma list of origins given the default CORS headers besides LocalStack's own"},
+    {"extra_cors_allowed_headers", "EXTRA_CORS_ALLOWED_HEADERS", "--extra-cors-allowed-headers",
+     OPT_STR, "comma list added to the default Access-Control-Allow-Headers"},
+    {"extra_cors_expose_headers", "EXTRA_CORS_EXPOSE_HEADERS", "--extra-cors-expose-headers",
+     OPT_STR, "comma list added to the default Access-Control-Expose-Headers"},
+    /* LocalStack's variable name, so a LocalStack setup keeps working unchanged. */
+    {"tls_cert", "CUSTOM_SSL_CERT_PATH", "--tls-cert", OPT_STR,
+     "PEM file with the TLS private key and certificate (chain) served on the same port "
+     "(default: a self-signed one generated into DATA/tls.pem)"},
+    {"admin_endpoints", "COFFER_ADMIN_ENDPOINTS", "--admin-endpoints", OPT_BOOL,
+     "serve the state-changing endpoints (/_localstack/state/*, /moto-api/reset, /_coffer/*); "
+     "default on in the localstack profile, off in the aws profile (--admin-endpoints=off)"},
+    {"header_timeout", "COFFER_HEADER_TIMEOUT", "--header-timeout", OPT_UINT,
+     "seconds from connect (or from the end of keep-alive idle time) to complete request "
+     "headers: a deadline, not an idle limit (default 15)"},
+    {"keepalive_timeout", "COFFER_KEEPALIVE_TIMEOUT", "--keepalive-timeout", OPT_UINT,
+     "seconds an idle keep-alive connection is kept between requests (default 60)"},
+    {"body_timeout", "COFFER_BODY_TIMEOUT", "--body-timeout", OPT_UINT,
+     "seconds a request body upload (or a response) may stall before the connection is closed "
+     "(default 60)"},
+    {"max_connections", "COFFER_MAX_CONNECTIONS", "--max-connections", OPT_UINT,
+     "connections served at once; more get 503 SlowDown (default 8192, lowered to fit the "
+     "file descriptor limit)"},
+    {"max_connections_per_client", "COFFER_MAX_CONNECTIONS_PER_CLIENT",
+     "--max-connections-per-client", OPT_UINT,
+     "connections served at once from one client address; more get 503 SlowDown (default "
+     "1024; 0: no per-client cap)"},
+    {"shutdown_grace", "COFFER_SHUTDOWN_GRACE", "--shutdown-grace", OPT_UINT,
+     "seconds requests in flight may take to finish after SIGTERM; idle connections close at "
+     "once (default 8)"},
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static cof_err set_str(char **dst, const char *v)
+{
+    char *d = strdup(v);
+    if (d == NULL)
+        return COF_ERR_NOMEM;
+    free(*dst);
+    *dst = d;
+    return COF_OK;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+        strcasecmp(v, "on") == 0 || *v == '\0') {
+        *out = true;
+        return true;
+    }
+    if (strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0 ||
+        strcasecmp(v, "off") == 0) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* "host:port", ":port", "port", "[v6]:port". GATEWAY_LISTEN may be a comma list: first wins. */
+static cof_err parse_listen(struct srv_config *c, const char *v)
+{
+    char tmp[256];
+    size_t n = strcspn(v, ",");
+    if (n == 0 || n >= sizeof(tmp))
+        return COF_ERR_CONFIG;
+    memcpy(tmp, v, n);
+    tmp[n] = '\0';
+    char *host = tmp;
+    char *port = NULL;
+    if (tmp[0] == '[') {
+        char *end = strchr(tmp, ']');
+        if (end == NULL)
+            return COF_ERR_CONFIG;
+        *end = '\0';
+        host = tmp + 1;
+        port = end[1] == ':' ? end + 2 : NULL;
+    } else {
+        char *colon = strrchr(tmp, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            port = colon + 1;
+        } else if (strspn(tmp, "0123456789") == strlen(tmp)) {
+            port = tmp;
+            host = "";
+        }
+    }
+    if (port != NULL) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long p = strtoul(port, &end, 10);
+        if (errno != 0 || end == port || *end != '\0' || p > 65535)
+            return COF_ERR_CONFIG;
+        c->listen_port = (unsigned)p;
+    }
+    if (*host != '\0')
+        return set_str(&c->listen_host, strcmp(host, "0.0.0.0") == 0 ? "0.0.0.0" : host);
+    return COF_OK;
+}
+
+/* "AK=arn:aws:iam::123456789012:...[,...]": every entry names a key and an IAM/STS ARN with a
+ * 12-digit account, so a typo fails at start-up rather than silently matching no policy. */
+static bool valid_principals(const char *v)
+{
+    const char *p = v;
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        const char *eq = memchr(p, '=', len);
+        if (eq == NULL || eq == p)
+            return false;
+        const char *arn = eq + 1;
+        size_t alen = len - (size_t)(arn - p);
+        if (alen < 27 ||
+            (strncmp(arn, "arn:aws:iam::", 13) != 0 && strncmp(arn, "arn:aws:sts::", 13) != 0) ||
+            strspn(arn + 13, "0123456789") != 12 || arn[25] != ':')
+            return false;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+/* Where each unsigned option is stored, and the values it accepts. */
+static unsigned *uint_field(struct srv_config *c, const char *key, unsigned long *out_min,
+                            unsigned long *out_max)
+{
+    const struct {
+        const char *key;
+        unsigned *field;
+        unsigned long min, max;
+    } t[] = {
+        {"threads", &c->threads, 1, 1024},
+        {"header_timeout", &c->header_timeout, 1, 3600},
+        {"keepalive_timeout", &c->keepalive_timeout, 1, 86400},
+        {"body_timeout", &c->body_timeout, 1, 86400},
+        {"max_connections", &c->max_connections, 1, 1u << 20},
+        {"max_connections_per_client", &c->max_connections_per_client, 0, 1u << 20},
+        {"shutdown_grace", &c->shutdown_grace, 0, 3600},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (strcmp(t[i].key, key) == 0) {
+            *out_min = t[i].min;
+            *out_max = t[i].max;
+            return t[i].field;
+        }
+    }
+    return NULL;
+}
+
+static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, const char *where)
+{
+    cof_err err = COF_OK;
+    bool b = false;
+    switch (o->kind) {
+    case OPT_STR:
+        if (strcmp(o->key, "data_dir") == 0)
+            err = set_str(&c->data_dir, v);
+        else if (strcmp(o->key, "root_key_file") == 0)
+            err = set_str(&c->root_key_file, v);
+        else if (strcmp(o->key, "config") == 0)
+            err = set_str(&c->config_file, v);
+        else if (strcmp(o->key, "region") == 0)
+            err = set_str(&c->region, v);
+        else if (strcmp(o->key, "credentials") == 0)
+            err = set_str(&c->credentials, v);
+        else if (strcmp(o->key, "principals") == 0)
+            err = valid_principals(v) ? set_str(&c->principals, v) : COF_ERR_CONFIG;
+        else if (strcmp(o->key, "extra_cors_allowed_origins") == 0)
+            err = set_str(&c->cors_extra_origins, v);
+        else if (strcmp(o->key, "extra_cors_allowed_headers") == 0)
+            err = set_str(&c->cors_extra_headers, v);
+        else if (strcmp(o->key, "extra_cors_expose_headers") == 0)
+            err = set_str(&c->cors_extra_expose, v);
+        else if (strcmp(o->key, "tls_cert") == 0)
+            err = set_str(&c->tls_cert, v); /* "" (an empty env var): self-signed */
+        break;
+    case OPT_LISTEN:
+        err = parse_listen(c, v);
+        break;
+    case OPT_BOOL:
+        if (!parse_bool(v, &b))
+            err = COF_ERR_CONFIG;
+        else if (strcmp(o->key, "disable_cors_headers") == 0)
+            c->cors_disable_headers = b;
+        else if (strcmp(o->key, "disable_cors_checks") == 0)
+            c->cors_disable_checks = b;
+        else if (strcmp(o->key, "disable_custom_cors_s3") == 0)
+            c->cors_disable_custom_s3 = b;
+        else if (strcmp(o->key, "admin_endpoints") == 0) {
+            c->admin_endpoints = b;
+            c->admin_endpoints_given = true;
+        } else
+            c->ephemeral = b;
+        break;
+    case OPT_DURABILITY:
+        if (strcasecmp(v, "full") == 0)
+            c->durability_full = true;
+        else if (strcasecmp(v, "relaxed") == 0)
+            c->durability_full = false;
+        else
+            err = COF_ERR_CONFIG;
+        break;
+    case OPT_LOGLEVEL: {
+        int l = cof_log_parse_level(v);
+        if (l < 0)
+            err = COF_ERR_CONFIG;
+        else
+            c->log_level = l;
+        break;
+    }
+    case OPT_PROFILE:
+        if (strcasecmp(v, "localstack") == 0)
+            c->profile = SRV_PROFILE_LOCALSTACK;
+        else if (strcasecmp(v, "aws") == 0)
+            c->profile = SRV_PROFILE_AWS;
+        else
+            err = COF_ERR_CONFIG;
+        break;
+    case OPT_UINT: {
+        unsigned long lo = 0, hi = 0;
+        unsigned *field = uint_field(c, o->key, &lo, &hi);
+        char *end = NULL;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (field == NULL || end == v || *end != '\0' || errno != 0 || v[0] == '-' || n < lo ||
+            n > hi)
+            err = COF_ERR_CONFIG;
+        else
+            *field = (unsigned)n;
+        break;
+    }
+    }
+    if (err == COF_ERR_CONFIG)
+        fprintf(stderr, "coffer: invalid value '%s' for %s (%s)\n", v, o->flag, where);
+    return err;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static cof_err load_file(struct srv_config *c, const char *path, bool must_exist)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        if (!must_exist && errno == ENOENT)
+            return COF_OK;
+        fprintf(stderr, "coffer: cannot open config file %s: %s\n", path, strerror(errno));
+        return COF_ERR_CONFIG;
+    }
+    char line[1024];
+    int lineno = 0;
+    cof_err err = COF_OK;
+    while (err == COF_OK && fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#' || *s == ';' || *s == '[')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            fprintf(stderr, "coffer: %s:%d: expected key = value\n", path, lineno);
+            err = COF_ERR_CONFIG;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s);
+        char *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        const struct opt *o = NULL;
+        for (size_t i = 0; i < N_OPTS; i++)
+            if (strcmp(opts[i].key, key) == 0)
+                o = &opts[i];
+        if (o == NULL || strcmp(key, "config") == 0) {
+            fprintf(stderr, "coffer: %s:%d: unknown option '%s'\n", path, lineno, key);
+            err = COF_ERR_CONFIG;
+            break;
+        }
+        err = apply(c, o, val, path);
+    }
+    fclose(f);
+    return err;
+}
+
+void srv_config_usage(const char *prog)
+{
+    printf("Usage: %s [OPTIONS]            serve S3 on HOST:PORT\n"
+           "       %s fsck [OPTIONS] [--dry-run]   check the data dir; remove unreferenced blobs\n"
+           "       %s kms SUBCOMMAND [OPTIONS]     manage the local KMS keys (kms --help)\n"
+           "       %s keys list|rotate|rewrap|retire ID [OPTIONS]   manage the root keyring\n"
+           "\nOptions (config file key / environment variable in brackets):\n",
+           prog, prog, prog, prog);
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *arg = opts[i].kind == OPT_BOOL ? "" : " VALUE";
+        printf("  %s%s\n      %s [%s / %s]\n", opts[i].flag, arg, opts[i].help, opts[i].key,
+               opts[i].env);
+    }
+    printf("  --help\n      show this help\n"
+           "\nPrecedence: defaults < config file < environment < command line.\n"
+           "LocalStack variables honoured: GATEWAY_LISTEN, DEFAULT_REGION, AWS_DEFAULT_REGION,\n"
+           "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use),\n"
+           "S3_SKIP_SIGNATURE_VALIDATION (0: SigV4 signatures and presigned URLs are checked),\n"
+           "and the CORS variables above (DISABLE_CORS_*, EXTRA_CORS_*).\n"
+           "Boolean options take =on/=off (e.g. --admin-endpoints=off); alone they mean on.\n"
+           "coffer prints 'Ready.' on stdout once it serves; SIGTERM/SIGINT stop it cleanly.\n");
+}
+
+static const struct opt *find_flag(const char *arg, const char **out_inline)
+{
+    *out_inline = NULL;
+    for (size_t i = 0; i < N_OPTS; i++) {
+        size_t fl = strlen(opts[i].flag);
+        if (strncmp(arg, opts[i].flag, fl) == 0) {
+            if (arg[fl] == '\0')
+                return &opts[i];
+            if (arg[fl] == '=') {
+                *out_inline = arg + fl + 1;
+                return &opts[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config *c, bool *out_help)
+{
+    memset(c, 0, sizeof(*c));
+    *out_help = false;
+    c->listen_port = 4566;
+    c->durability_full = true;
+    c->log_level = COF_LOG_INFO;
+    c->threads = 16;
+    c->header_timeout = 15;
+    c->keepalive_timeout = 60;
+    c->body_timeout = 60;
+    c->max_connections = 8192;
+    c->max_connections_per_client = 1024;
+    c->shutdown_grace = 8;
+    cof_err err = set_str(&c->listen_host, "127.0.0.1");
+    if (err == COF_OK)
+        err = set_str(&c->region, "us-east-1");
+    if (err != COF_OK)
+        return err;
+
+    /* Pass 1: find --config and --help on the command line. */
+    const char *cfg = getenv("COFFER_CONFIG");
+    for (int i = first_arg; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            srv_config_usage(argv[0]);
+            *out_help = true;
+            return COF_OK;
+        }
+        const char *inl = NULL;
+        const struct opt *o = find_flag(argv[i], &inl);
+        if (o != NULL && strcmp(o->key, "config") == 0)
+            cfg = inl != NULL ? inl : (i + 1 < argc ? argv[i + 1] : NULL);
+    }
+    if (cfg != NULL)
+        err = load_file(c, cfg, true);
+    else
+        err = load_file(c, "conf/coffer.conf", false);
+    if (err != COF_OK)
+        return err;
+
+    /* Environment. LocalStack strips LOCALSTACK_ from variables; accept both spellings. */
+    const char *gl = getenv("GATEWAY_LISTEN");
+    if (gl == NULL)
+        gl = getenv("LOCALSTACK_GATEWAY_LISTEN");
+    if (gl != NULL && *gl != '\0' && (err = parse_listen(c, gl)) != COF_OK) {
+        fprintf(stderr, "coffer: invalid GATEWAY_LISTEN '%s'\n", gl);
+        return err;
+    }
+    const char *ar = getenv("AWS_DEFAULT_REGION");
+    if (ar != NULL && *ar != '\0' && (err = set_str(&c->region, ar)) != COF_OK)
+        return err;
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *v = getenv(opts[i].env);
+        if (v == NULL || strcmp(opts[i].key, "config") == 0)
+            continue;
+        /* LocalStack's variables (DISABLE_CORS_CHECKS=, EXTRA_CORS_...=) count as unset when
+         * empty, as LocalStack's is_env_true reads them; COFFER_* booleans keep "" = on. */
+        if (*v == '\0' && strncmp(opts[i].env, "COFFER_", 7) != 0)
+            continue;
+        err = apply(c, &opts[i], v, opts[i].env);
+        if (err != COF_OK)
+            return err;
+    }
+
+    /* Command line. */
+    for (int i = first_arg; i < argc; i++) {
+        const char *inl = NULL;
+        const struct opt *o = find_flag(argv[i], &inl);
+        if (o == NULL) {
+            fprintf(stderr, "coffer: unknown argument '%s' (see --help)\n", argv[i]);
+            return COF_ERR_CONFIG;
+        }
+        const char *v = inl;
+        if (v == NULL && o->kind == OPT_BOOL)
+            v = "true";
+        if (v == NULL) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "coffer: %s needs a value\n", o->flag);
+                return COF_ERR_CONFIG;
+            }
+            v = argv[++i];
+        }
+        err = apply(c, o, v, "command line");
+        if (err != COF_OK)
+            return err;
+    }
+    if (c->data_dir == NULL && !c->ephemeral)
+        err = set_str(&c->data_dir, "coffer-data");
+    /* LocalStack's S3_SKIP_KMS_KEY_VALIDATION (default on: unknown keys are created on first
+     * use); the aws profile always validates. */
+    const char *skip = getenv("S3_SKIP_KMS_KEY_VALIDATION");
+    bool skip_validation = true;
+    if (skip != NULL && (strcmp(skip, "0") == 0 || strcasecmp(skip, "false") == 0))
+        skip_validation = false;
+    c->kms_validate = c->profile == SRV_PROFILE_AWS || !skip_validation;
+    /* LocalStack's S3_SKIP_SIGNATURE_VALIDATION (default on); the aws profile always checks. */
+    const char *skip_sig = getenv("S3_SKIP_SIGNATURE_VALIDATION");
+    bool skip_sigs =
+        !(skip_sig != NULL && (strcmp(skip_sig, "0") == 0 || strcasecmp(skip_sig, "false") == 0));
+    c->verify_signatures = c->profile == SRV_PROFILE_AWS || !skip_sigs;
+    /* LocalStack serves its state resets to anyone; AWS has no such thing. */
+    if (!c->admin_endpoints_given)
+        c->admin_endpoints = c->profile == SRV_PROFILE_LOCALSTACK;
+    if (err == COF_OK && c->credentials == NULL)
+        err = set_str(&c->credentials, "test:test");
+    return err;
+}
+
+void srv_config_cleanup(struct srv_config *c)
+{
+    if (c == NULL)
+        return;
+    free(c->listen_host);
+    free(c->data_dir);
+    free(c->root_key_file);
+    free(c->config_file);
+    free(c->region);
+    free(c->credentials);
+    free(c->principals);
+    free(c->cors_extra_origins);
+    free(c->cors_extra_headers);
+    free(c->cors_extra_expose);
+    free(c->tls_cert);
+    memset(c, 0, sizeof(*c));
+}
+
+/* The secret of an access key from the configured "AK:SECRET,..." list, or false. */
+bool srv_config_secret_for(const char *creds, const char *ak, char *out, size_t n)
+{
+    size_t akl = strlen(ak);
+    const char *p = creds;
+    while (p != NULL && *p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        const char *colon = memchr(p, ':', len);
+        if (colon != NULL && (size_t)(colon - p) == akl && memcmp(p, ak, akl) == 0) {
+            size_t sl = len - akl - 1;
+            if (sl >= n)
+                return false;
+            memcpy(out, colon + 1, sl);
+            out[sl] = '\0';
+            return true;
+        }
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return false;
+}

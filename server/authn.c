@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Request authentication when signatures are checked: SigV4 (header, presigned query, signed
+ * aws-chunked bodies) and SigV2, with the clock passed in. */
+#define _XOPEN_SOURCE 700 /* strptime */
+#include "server/authn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "crypto/digest.h"
+#include "crypto/key.h"
+#include "s3/httpfmt.h"
+#include "s3/sigv2.h"
+#include "s3/sigv4.h"
+
+/* x-amz-date / X-Amz-Date "20130524T000000Z" -> epoch seconds. */
+static bool parse_amz_date(const char *s, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (s == NULL || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+        return false;
+    char *end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
+    if (end == NULL || *end != '\0')
+        return false;
+    *out = (int64_t)timegm(&tm);
+    return true;
+}
+
+static const char *lookup_header(void *arg, const char *name)
+{
+    return srv_req_header(arg, name);
+}
+
+/* "Wed, 25 Nov 2026 15:22:27 +0000" (RFC 2822 numeric zone, as s3cmd sends x-amz-date). */
+static bool parse_rfc2822(const char *s, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(s, "%a, %d %b %Y %H:%M:%S", &tm);
+    if (end == NULL)
+        return false;
+    while (*end == ' ')
+        end++;
+    int sign = 0, hh = 0, mm = 0;
+    if ((end[0] == '+' || end[0] == '-') && sscanf(end + 1, "%2d%2d", &hh, &mm) == 2)
+        sign = end[0] == '+' ? 1 : -1;
+    else if (strcmp(end, "GMT") != 0 && strcmp(end, "UTC") != 0 && *end != '\0')
+        return false;
+    *out = (int64_t)timegm(&tm) - sign * (hh * 3600 + mm * 60);
+    return true;
+}
+
+/* SigV2 (legacy clients): header "AWS AK:sig" with Date (or x-amz-date) within 15 minutes, or
+ * query AWSAccessKeyId/Signature/Expires. */
+static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a, int64_t now)
+{
+    char secret[256], date[64] = "";
+    char *resource = NULL;
+    cof_err err = COF_OK;
+    if (!srv_config_secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+        return COF_ERR_INVALID_ACCESS_KEY;
+    if (a->presigned) {
+        if (a->expires < 0 || a->signature[0] == '\0')
+            err = COF_ERR_ACCESS_DENIED;
+        else if (now > a->expires)
+            err = COF_ERR_EXPIRED;
+        snprintf(date, sizeof(date), "%lld", a->expires);
+    } else {
+        const char *xd = srv_req_header(req, "x-amz-date");
+        const char *d = xd != NULL ? xd : srv_req_header(req, "Date");
+        int64_t t = 0;
+        if (d == NULL || (srv_http_date_parse(d, &t) != COF_OK && !parse_rfc2822(d, &t)))
+            err = COF_ERR_ACCESS_DENIED;
+        else if (now - t > 900 || t - now > 900)
+            err = COF_ERR_TIME_SKEWED;
+        /* With x-amz-date, the Date line of the string to sign is empty. */
+        if (xd == NULL && d != NULL)
+            snprintf(date, sizeof(date), "%s", d);
+    }
+    /* The resource is "/bucket" + path for virtual-hosted requests, the path otherwise. */
+    if (err == COF_OK) {
+        size_t n = strlen(req->raw_path) + (req->route.bucket ? strlen(req->route.bucket) : 0) + 2;
+        resource = malloc(n);
+        if (resource == NULL)
+            err = COF_ERR_NOMEM;
+        else if (req->route.bucket != NULL && req->route.key == NULL)
+            snprintf(resource, n, "/%s/", req->route.bucket); /* bucket: "/bucket/" */
+        else if (req->route.virtual_host && req->route.bucket != NULL)
+            snprintf(resource, n, "/%s%s", req->route.bucket, req->raw_path);
+        else
+            snprintf(resource, n, "%s", req->raw_path);
+    }
+    if (err == COF_OK) {
+        struct srv_sigv2_in in = {req->method, resource, &req->query, srv_req_headers(req), date};
+        err = srv_sigv2_verify(&in, secret, a->signature);
+    }
+    free(resource);
+    cry_wipe(secret, sizeof(secret));
+    return err;
+}
+
+cof_err srv_authn_check(struct srv_req *req, const struct srv_auth *a, int64_t now)
+{
+    char secret[256];
+    if (a->kind == SRV_AUTH_NONE)
+        return COF_ERR_ACCESS_DENIED;
+    if (a->kind == SRV_AUTH_V2)
+        return check_signature_v2(req, a, now);
+    if (!srv_config_secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
+        return COF_ERR_INVALID_ACCESS_KEY;
+    const char *amz_date = a->presigned ? a->amz_date : srv_req_header(req, "x-amz-date");
+    int64_t t = 0;
+    cof_err err = COF_OK;
+    if (a->presigned && (a->amz_date[0] == '\0' || a->signed_headers[0] == '\0' ||
+                         a->signature[0] == '\0' || a->expires < 0))
+        err = COF_ERR_QUERY_AUTH;
+    else if (a->presigned && a->expires > 604800)
+        err = COF_ERR_QUERY_AUTH;
+    else if (!parse_amz_date(amz_date, &t))
+        err = COF_ERR_ACCESS_DENIED;
+    else if (a->presigned && now > t + a->expires)
+        err = COF_ERR_EXPIRED;
+    else if (!a->presigned && (now - t > 900 || t - now > 900))
+        err = COF_ERR_TIME_SKEWED;
+    else if (strncmp(amz_date, a->date, 8) != 0)
+        err = COF_ERR_SIGNATURE_MISMATCH;
+    const char *payload =
+        a->presigned ? "UNSIGNED-PAYLOAD" : srv_req_header(req, "x-amz-content-sha256");
+    if (err == COF_OK && payload == NULL) {
+        err = srv_fail(req, COF_ERR_INVALID_REQUEST,
+                       "Missing required header for this request: x-amz-content-sha256");
+    }
+    if (err == COF_OK) {
+        char scope[160];
+        snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", a->date, a->region, a->service);
+        struct srv_sigv4_in in = {req->method,       req->raw_path, &req->query, a->presigned,
+                                  a->signed_headers, lookup_header, req,         payload,
+                                  amz_date,          scope};
+        err = srv_sigv4_verify(&in, secret, a->signature);
+        if (err != COF_OK)
+            cof_log_debug(req->rid, "signature of %s does not match", a->access_key);
+    }
+    /* A signed aws-chunked body: every chunk's signature is checked as it arrives. */
+    if (err == COF_OK && strncmp(payload, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 34) == 0) {
+        struct srv_chunk_auth *ca = calloc(1, sizeof(*ca));
+        char scope[160];
+        snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", a->date, a->region, a->service);
+        err = ca != NULL ? srv_sigv4_signing_key(secret, scope, ca->key) : COF_ERR_NOMEM;
+        if (err == COF_OK) {
+            snprintf(ca->amz_date, sizeof(ca->amz_date), "%s", amz_date);
+            snprintf(ca->scope, sizeof(ca->scope), "%s", scope);
+            /* verified above, so exactly SRV_SIG_HEX_LEN hex digits */
+            memcpy(ca->prev, a->signature, SRV_SIG_HEX_LEN);
+            ca->prev[SRV_SIG_HEX_LEN] = '\0';
+            ca->trailer = strcmp(payload, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER") == 0;
+            req->chunk_auth = ca;
+        } else {
+            free(ca);
+        }
+    }
+    /* A hex payload hash is checked against the body as it arrives (ops_finish). */
+    if (err == COF_OK && !a->presigned && strlen(payload) == 64 &&
+        strspn(payload, "0123456789abcdef") == 64) {
+        memcpy(req->want_sha, payload, 65);
+        err = cry_digest_new(CRY_DIGEST_SHA256, &req->body_sha);
+    }
+    cry_wipe(secret, sizeof(secret));
+    return err;
+}

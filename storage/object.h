@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Objects and their versions: S3's write rules, reads, listings (ListObjects, ListObjectVersions)
+ * and the full walk fsck does. Puts are group-committed: concurrent puts share a transaction. */
+#ifndef STO_OBJECT_H
+#define STO_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "storage/db.h"
+
+/* One object row. Strings are owned by the struct (sto_object_cleanup frees them); when passed
+ * to put, they are borrowed. */
+struct sto_object {
+    char *bucket;
+    char *key;
+    char *version_id; /* "null" for the null version (unversioned writes), else a version id */
+    uint64_t size;    /* plaintext bytes */
+    char *etag;       /* without quotes, e.g. "9e107d9d372bb6826bd81d3542a419d6" */
+    int64_t mtime_ms;
+    char *headers;        /* opaque to storage: serialised stored headers and user metadata */
+    char *blob_id;        /* 32 hex chars */
+    int sse_mode;         /* opaque to storage (server/crypto enum) */
+    char *kek_id;         /* id of the key that wraps the DEK (root key id for SSE-S3) */
+    uint8_t *wrapped_dek; /* opaque wrapped data key */
+    size_t wrapped_len;
+    unsigned part_count; /* > 0: a multipart object stored as parts (blob_id NULL) */
+    bool delete_marker;  /* a delete marker: no blob, size 0 */
+    bool is_latest;      /* filled by reads: the current version of its key */
+};
+
+/* Frees the members of o (not the struct itself) and zeroes them. Accepts NULL. */
+void sto_object_cleanup(struct sto_object *o);
+
+/* Objects and their versions. The current version of each key is one row; older versions
+ * (kept when versioning is on) are noncurrent rows of the same key. Writes follow S3's rules from
+ * the new row's version id alone: a "null" version replaces the key's existing null version
+ * (current or noncurrent) and demotes a current non-null version; any other id demotes the
+ * current version. Bucket versioning state is the caller's business (it picks the id). */
+/* Publishes o as the current version of (bucket, key) in one transaction that also queues the
+ * blob of a replaced version for unlinking. *out_replaced_blob gets that blob id (malloc'd,
+ * caller frees, then calls sto_meta_gc_done after unlinking) or NULL; other blobs freed by the
+ * same write stay queued (sto_meta_gc_hint). COF_ERR_NO_BUCKET. out_replaced_blob may be NULL.
+ * A blob that some row still references is neither queued nor returned. o->bucket and o->key
+ * must not be NULL, nor o->blob_id unless o is a delete marker (or a multipart object published
+ * by upload_complete); version_id NULL means "null". COF_ERR_TOO_LARGE if size > INT64_MAX. */
+COF_MUST_CHECK cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
+                                           char **out_replaced_blob);
+/* The current version; a key whose current version is a delete marker is COF_ERR_NO_OBJECT.
+ * COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT; out filled on COF_OK (caller cleans up). */
+COF_MUST_CHECK cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *key,
+                                           struct sto_object *out);
+/* One version by id (version_id NULL: the current one), delete markers included (check
+ * out->delete_marker; out->is_latest tells whether it is current). COF_ERR_NO_BUCKET,
+ * COF_ERR_NO_OBJECT (no such key or version). */
+COF_MUST_CHECK cof_err sto_meta_get_version(struct sto_meta *m, const char *bucket, const char *key,
+                                            const char *version_id, struct sto_object *out);
+/* Removes the current row (an unversioned delete), queueing its blob like put
+ * (out_removed_blob may be NULL). COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT. */
+COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket,
+                                              const char *key, char **out_removed_blob);
+/* Permanently removes one version and its blobs (queued; drain with sto_meta_gc_each). When it
+ * was the current one, the newest noncurrent version becomes current. *out_was_marker (may be
+ * NULL) tells whether it was a delete marker. COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT. */
+COF_MUST_CHECK cof_err sto_meta_delete_version(struct sto_meta *m, const char *bucket,
+                                               const char *key, const char *version_id,
+                                               bool *out_was_marker);
+
+/* Replaces the stored header block of the row (bucket, key, version_id), current or noncurrent,
+ * with headers, but only if that row is still the one the caller read: same blob_id, etag,
+ * mtime_ms, part_count and headers as *expected (NULLs compare equal to NULLs). The caller's
+ * read-modify-write (e.g. a tag change) therefore never undoes a concurrent overwrite or another
+ * header change; nothing else of the row changes (mtime included). *out_changed is false when the
+ * row changed or vanished since: read it again and retry. COF_ERR_DB. */
+COF_MUST_CHECK cof_err sto_meta_object_set_headers(struct sto_meta *m, const char *bucket,
+                                                   const char *key, const char *version_id,
+                                                   const struct sto_object *expected,
+                                                   const char *headers, bool *out_changed);
+
+/* Listing: calls cb with the current versions (delete markers skipped) of bucket whose key
+ * starts with prefix (may be "" or NULL), in binary (memcmp) key order, starting at the first key >
+ * from (or >= from when inclusive; from NULL = start), at most limit rows. cb returns COF_OK to
+ * continue; any other code stops the walk and is returned, except COF_ERR_NOT_FOUND which stops it
+ * and returns COF_OK ("enough"). Uses the primary-key index: cost is O(log n + rows visited). The
+ * row passed to cb is borrowed. COF_ERR_NO_BUCKET. limit 0 lists nothing (the bucket is still
+ * checked). */
+typedef cof_err (*sto_object_fn)(const struct sto_object *o, void *arg);
+COF_MUST_CHECK cof_err sto_meta_list_objects(struct sto_meta *m, const char *bucket,
+                                             const char *from, bool inclusive, const char *prefix,
+                                             size_t limit, sto_object_fn cb, void *arg);
+/* Versions (ListObjectVersions): rows of bucket whose key starts with prefix, in key order and,
+ * per key, newest first (the current row first), after (key_marker, version_marker): with no
+ * version marker, keys > key_marker; with one, the versions of key_marker older than it, then
+ * later keys. key_marker NULL = start. Same callback rules as list_objects (no limit: cb stops
+ * the walk). is_latest is filled. COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err sto_meta_list_versions(struct sto_meta *m, const char *bucket,
+                                              const char *prefix, const char *key_marker,
+                                              const char *version_marker, sto_object_fn cb,
+                                              void *arg);
+/* Every version row (current and noncurrent) of every bucket (for fsck), same callback rules. */
+COF_MUST_CHECK cof_err sto_meta_each_object(struct sto_meta *m, sto_object_fn cb, void *arg);
+
+#endif
