@@ -289,23 +289,11 @@ cof_err ops_add_internal(char **block, const struct write_enc *e)
 {
     if (!e->kms_used)
         return COF_OK;
-    struct cof_buf b;
-    cof_buf_init(&b, 128 * 1024);
-    cof_err err = cof_buf_puts(&b, *block != NULL ? *block : "");
-    if (err == COF_OK)
-        err = cof_buf_printf(&b, OBJ_STORED_CONTEXT ":%s\n", e->context);
+    cof_err err = obj_stored_append(block, OBJ_STORED_CONTEXT, "%s", e->context);
     if (err == COF_OK && e->bucket_key)
-        err = cof_buf_puts(&b, OBJ_STORED_BUCKET_KEY ":true\n");
+        err = obj_stored_append(block, OBJ_STORED_BUCKET_KEY, "true");
     if (err == COF_OK && e->dsse)
-        err = cof_buf_puts(&b, OBJ_STORED_DSSE ":true\n");
-    char *out = NULL;
-    if (err == COF_OK)
-        err = cof_buf_steal(&b, &out);
-    cof_buf_cleanup(&b);
-    if (err == COF_OK) {
-        free(*block);
-        *block = out;
-    }
+        err = obj_stored_append(block, OBJ_STORED_DSSE, "true");
     return err;
 }
 
