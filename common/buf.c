@@ -49,22 +49,27 @@ cof_err cof_buf_puts(struct cof_buf *b, const char *s)
     return cof_buf_append(b, s, strlen(s));
 }
 
+cof_err cof_buf_vprintf(struct cof_buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    cof_err err = n < 0 ? COF_ERR_INVALID : reserve(b, (size_t)n);
+    if (err == COF_OK) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return err;
+}
+
 cof_err cof_buf_printf(struct cof_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    cof_err err = cof_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return COF_ERR_INVALID;
-    cof_err err = reserve(b, (size_t)n);
-    if (err != COF_OK)
-        return err;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return COF_OK;
+    return err;
 }
 
 void cof_buf_reset(struct cof_buf *b)

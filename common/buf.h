@@ -5,6 +5,7 @@
 #ifndef COF_BUF_H
 #define COF_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -25,6 +26,9 @@ COF_MUST_CHECK cof_err cof_buf_puts(struct cof_buf *b, const char *s);
 /* Appends formatted text. */
 COF_MUST_CHECK cof_err cof_buf_printf(struct cof_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Same, with a va_list (not consumed: the caller still va_end()s it). */
+COF_MUST_CHECK cof_err cof_buf_vprintf(struct cof_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Empties the buffer, keeping its memory. */
 void cof_buf_reset(struct cof_buf *b);
 /* Frees the memory; the buffer is empty and reusable (same limit) afterwards. Accepts NULL. */

@@ -72,6 +72,27 @@ static const struct opt opts[] = {
     {"tls_cert", "CUSTOM_SSL_CERT_PATH", "--tls-cert", OPT_STR,
      "PEM file with the TLS private key and certificate (chain) served on the same port "
      "(default: a self-signed one generated into DATA/tls.pem)"},
+    {"admin_endpoints", "COFFER_ADMIN_ENDPOINTS", "--admin-endpoints", OPT_BOOL,
+     "serve the state-changing endpoints (/_localstack/state/*, /moto-api/reset, /_coffer/*); "
+     "default on in the localstack profile, off in the aws profile (--admin-endpoints=off)"},
+    {"header_timeout", "COFFER_HEADER_TIMEOUT", "--header-timeout", OPT_UINT,
+     "seconds from connect (or from the end of keep-alive idle time) to complete request "
+     "headers: a deadline, not an idle limit (default 15)"},
+    {"keepalive_timeout", "COFFER_KEEPALIVE_TIMEOUT", "--keepalive-timeout", OPT_UINT,
+     "seconds an idle keep-alive connection is kept between requests (default 60)"},
+    {"body_timeout", "COFFER_BODY_TIMEOUT", "--body-timeout", OPT_UINT,
+     "seconds a request body upload (or a response) may stall before the connection is closed "
+     "(default 60)"},
+    {"max_connections", "COFFER_MAX_CONNECTIONS", "--max-connections", OPT_UINT,
+     "connections served at once; more get 503 SlowDown (default 8192, lowered to fit the "
+     "file descriptor limit)"},
+    {"max_connections_per_client", "COFFER_MAX_CONNECTIONS_PER_CLIENT",
+     "--max-connections-per-client", OPT_UINT,
+     "connections served at once from one client address; more get 503 SlowDown (default "
+     "1024; 0: no per-client cap)"},
+    {"shutdown_grace", "COFFER_SHUTDOWN_GRACE", "--shutdown-grace", OPT_UINT,
+     "seconds requests in flight may take to finish after SIGTERM; idle connections close at "
+     "once (default 8)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
@@ -168,6 +189,33 @@ static bool valid_principals(const char *v)
     return true;
 }
 
+/* Where each unsigned option is stored, and the values it accepts. */
+static unsigned *uint_field(struct srv_config *c, const char *key, unsigned long *out_min,
+                            unsigned long *out_max)
+{
+    const struct {
+        const char *key;
+        unsigned *field;
+        unsigned long min, max;
+    } t[] = {
+        {"threads", &c->threads, 1, 1024},
+        {"header_timeout", &c->header_timeout, 1, 3600},
+        {"keepalive_timeout", &c->keepalive_timeout, 1, 86400},
+        {"body_timeout", &c->body_timeout, 1, 86400},
+        {"max_connections", &c->max_connections, 1, 1u << 20},
+        {"max_connections_per_client", &c->max_connections_per_client, 0, 1u << 20},
+        {"shutdown_grace", &c->shutdown_grace, 0, 3600},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (strcmp(t[i].key, key) == 0) {
+            *out_min = t[i].min;
+            *out_max = t[i].max;
+            return t[i].field;
+        }
+    }
+    return NULL;
+}
+
 static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, const char *where)
 {
     cof_err err = COF_OK;
@@ -209,7 +257,10 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             c->cors_disable_checks = b;
         else if (strcmp(o->key, "disable_custom_cors_s3") == 0)
             c->cors_disable_custom_s3 = b;
-        else
+        else if (strcmp(o->key, "admin_endpoints") == 0) {
+            c->admin_endpoints = b;
+            c->admin_endpoints_given = true;
+        } else
             c->ephemeral = b;
         break;
     case OPT_DURABILITY:
@@ -237,12 +288,16 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = COF_ERR_CONFIG;
         break;
     case OPT_UINT: {
+        unsigned long lo = 0, hi = 0;
+        unsigned *field = uint_field(c, o->key, &lo, &hi);
         char *end = NULL;
+        errno = 0;
         unsigned long n = strtoul(v, &end, 10);
-        if (end == v || *end != '\0' || n == 0 || n > 1024)
+        if (field == NULL || end == v || *end != '\0' || errno != 0 || v[0] == '-' || n < lo ||
+            n > hi)
             err = COF_ERR_CONFIG;
         else
-            c->threads = (unsigned)n;
+            *field = (unsigned)n;
         break;
     }
     }
@@ -328,6 +383,7 @@ void srv_config_usage(const char *prog)
            "S3_SKIP_KMS_KEY_VALIDATION (0: unknown KMS keys are errors, not created on use),\n"
            "S3_SKIP_SIGNATURE_VALIDATION (0: SigV4 signatures and presigned URLs are checked),\n"
            "and the CORS variables above (DISABLE_CORS_*, EXTRA_CORS_*).\n"
+           "Boolean options take =on/=off (e.g. --admin-endpoints=off); alone they mean on.\n"
            "coffer prints 'Ready.' on stdout once it serves; SIGTERM/SIGINT stop it cleanly.\n");
 }
 
@@ -427,6 +483,12 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     c->durability_full = true;
     c->log_level = COF_LOG_INFO;
     c->threads = 16;
+    c->header_timeout = 15;
+    c->keepalive_timeout = 60;
+    c->body_timeout = 60;
+    c->max_connections = 8192;
+    c->max_connections_per_client = 1024;
+    c->shutdown_grace = 8;
     cof_err err = set_str(&c->listen_host, "127.0.0.1");
     if (err == COF_OK)
         err = set_str(&c->region, "us-east-1");
@@ -523,6 +585,9 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     bool skip_sigs =
         !(skip_sig != NULL && (strcmp(skip_sig, "0") == 0 || strcasecmp(skip_sig, "false") == 0));
     c->verify_signatures = c->profile == SRV_PROFILE_AWS || !skip_sigs;
+    /* LocalStack serves its state resets to anyone; AWS has no such thing. */
+    if (!c->admin_endpoints_given)
+        c->admin_endpoints = c->profile == SRV_PROFILE_LOCALSTACK;
     if (err == COF_OK && c->credentials == NULL)
         err = set_str(&c->credentials, "test:test");
     return err;

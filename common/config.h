@@ -34,13 +34,25 @@ struct srv_config {
     char *cors_extra_headers;    /* EXTRA_CORS_ALLOWED_HEADERS */
     char *cors_extra_expose;     /* EXTRA_CORS_EXPOSE_HEADERS */
     char *tls_cert;              /* key + certificate PEM; NULL or "" = self-signed in data_dir */
-    char *init_dir;              /* LocalStack init hooks: <dir>/{boot,start,ready,shutdown}.d */
+    /* State-changing admin endpoints (LocalStack's state resets, any /_coffer/ endpoint):
+     * served when true. Default: on in the localstack profile, off in the aws profile. */
+    bool admin_endpoints;
+    bool admin_endpoints_given; /* set explicitly (else the profile decides) */
+    /* Connections (seconds / counts) */
+    unsigned header_timeout;             /* connect to complete request headers */
+    unsigned keepalive_timeout;          /* idle between requests */
+    unsigned body_timeout;               /* idle while a body is sent or received */
+    unsigned max_connections;            /* admitted at once; more get 503 SlowDown */
+    unsigned max_connections_per_client; /* admitted from one address; 0 = no cap */
+    unsigned shutdown_grace;             /* requests in flight may finish this long at stop */
+    /* LocalStack init hooks: <init_dir>/{boot,start,ready,shutdown}.d; NULL: none */
+    char *init_dir;
 };
 
 /* Fills c from defaults, the config file (--config / COFFER_CONFIG / conf/coffer.conf if it
  * exists), the environment and argv (argv[first_arg..]). Prints the reason and returns
- * COF_ERR_CONFIG on a bad option. *out_help is set when --help or --version was given (and
- * printed). */
+ * COF_ERR_CONFIG on a bad option. *out_help is set when --help, --version or --man was given
+ * (and printed). */
 COF_MUST_CHECK cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config *c,
                                        bool *out_help);
 /* Frees the strings. Accepts NULL. */

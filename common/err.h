@@ -85,6 +85,10 @@ typedef enum {
     COF_ERR_INVALID_POLICY,      /* 400 InvalidPolicyDocument (POST Object policy) */
     COF_ERR_MALFORMED_POST,      /* 400 MalformedPOSTRequest (not multipart/form-data) */
     COF_ERR_POST_PRE_DATA,       /* 400 MaxPostPreDataLengthExceeded (fields before the file) */
+    COF_ERR_KEY_ABSENT,     /* a root key that stored data needs is not in the keyring (or no usable
+                               keyring): 503 KMS.KeyUnavailableException, start-up refusal */
+    COF_ERR_SLOW_DOWN,      /* 503 SlowDown: over a connection cap */
+    COF_ERR_ADMIN_DISABLED, /* 403 AccessDenied: admin endpoints are off (saying how on) */
     COF_ERR__COUNT
 } cof_err;
 

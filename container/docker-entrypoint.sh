@@ -17,7 +17,8 @@ truthy() { case "${1,,}" in 1 | true | yes | on) return 0 ;; *) return 1 ;; esac
 if [[ ${1:-} == new-root-key ]]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    coffer keys list --ephemeral --root-key-file "$tmp/root.key" >/dev/null 2>"$tmp/log" || {
+    # An admin command that may change things creates the key file of a fresh data dir.
+    coffer kms list --ephemeral --root-key-file "$tmp/root.key" >/dev/null 2>"$tmp/log" || {
         cat "$tmp/log" >&2
         exit 1
     }

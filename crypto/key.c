@@ -10,6 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "crypto/digest.h"
+
 struct cry_key {
     uint8_t bytes[CRY_KEY_LEN];
 };
@@ -97,4 +99,17 @@ const uint8_t *cry_key_bytes(const struct cry_key *k)
     if (k == NULL)
         COF_BUG("cry_key_bytes: NULL key");
     return k->bytes;
+}
+
+cof_err cry_key_check_value(const struct cry_key *k, uint8_t out[CRY_KCV_LEN])
+{
+    static const char msg[] = "coffer key check value";
+    uint8_t mac[CRY_SHA256_LEN];
+    if (k == NULL || out == NULL)
+        COF_BUG("cry_key_check_value: NULL argument");
+    cof_err err = cry_hmac_sha256(k->bytes, sizeof(k->bytes), msg, sizeof(msg) - 1, mac);
+    if (err == COF_OK)
+        memcpy(out, mac, CRY_KCV_LEN);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return err;
 }

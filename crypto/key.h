@@ -12,6 +12,8 @@
 #include "common/err.h"
 
 #define CRY_KEY_LEN 32
+/* Bytes of a key check value (cry_key_check_value). */
+#define CRY_KCV_LEN 8
 
 struct cry_key;
 
@@ -23,6 +25,12 @@ COF_MUST_CHECK cof_err cry_key_from_bytes(const uint8_t *bytes, size_t n, struct
 void cry_key_free(struct cry_key *k);
 /* Borrowed view of the CRY_KEY_LEN bytes, valid while k lives. For crypto/ internals only. */
 const uint8_t *cry_key_bytes(const struct cry_key *k);
+
+/* The key check value of k: the first CRY_KCV_LEN bytes of HMAC-SHA256(k, "coffer key check
+ * value"). It tells whether two keys are the same key (the data dir records it for each root
+ * key it depends on) and, being a one-way function of the key under a fixed message, reveals
+ * nothing that helps recover it. COF_ERR_INTERNAL if OpenSSL fails. */
+COF_MUST_CHECK cof_err cry_key_check_value(const struct cry_key *k, uint8_t out[CRY_KCV_LEN]);
 
 /* Wipes n bytes at p in a way the compiler cannot elide (OPENSSL_cleanse). */
 void cry_wipe(void *p, size_t n);

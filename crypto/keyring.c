@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,8 @@
 #include "common/hex.h"
 #include "common/log.h"
 
-#define KR_HEADER   "coffer-root-keyring v1"
-#define KR_FIRST_ID "rk1"
-#define KR_HEX_LEN  (2 * CRY_KEY_LEN)
+#define KR_HEADER  "coffer-root-keyring v1"
+#define KR_HEX_LEN (2 * CRY_KEY_LEN)
 /* One line is at most 32 + 1 + 64 + 1 bytes; this allows thousands of rotations. */
 #define KR_MAX_FILE (1u << 20)
 
@@ -289,13 +289,14 @@ static int sync_parent(const char *path)
     return rc;
 }
 
-/* Writes a new keyring holding one fresh key "rk1": <path>.tmp (O_EXCL, 0600), fsync, then
- * publish under path. Publishing uses link() rather than rename() so that two processes racing
+/* Writes a new keyring holding one fresh key under a fresh id: <path>.tmp (O_EXCL, 0600), fsync,
+ * then publish under path. Publishing uses link() rather than rename() so that two processes racing
  * to create the file cannot replace each other's key: the loser sees EEXIST, drops its own file
  * and loads the winner's (returns COF_OK either way). */
 static cof_err create_file(const char *path)
 {
-    char text[sizeof(KR_HEADER) + sizeof(KR_FIRST_ID) + KR_HEX_LEN + 2];
+    char id[CRY_KEY_ID_MAX + 1];
+    char text[sizeof(KR_HEADER) + CRY_KEY_ID_MAX + 1 + KR_HEX_LEN + 2];
     struct cry_key *k = NULL;
     char *tmp = NULL;
     size_t plen = strlen(path);
@@ -313,10 +314,11 @@ static cof_err create_file(const char *path)
     memcpy(tmp + plen, ".tmp", sizeof(".tmp"));
 
     err = cry_key_new_random(&k);
+    if (err == COF_OK)
+        err = cry_keyring_new_id(id);
     if (err != COF_OK)
         goto out;
-    memcpy(text, KR_HEADER "\n" KR_FIRST_ID " ", sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1);
-    n = sizeof(KR_HEADER "\n" KR_FIRST_ID " ") - 1;
+    n = (size_t)snprintf(text, sizeof(text), "%s\n%s ", KR_HEADER, id);
     cof_hex_encode(cry_key_bytes(k), CRY_KEY_LEN, text + n); /* text has room for its NUL */
     n += KR_HEX_LEN;
     text[n++] = '\n';
@@ -370,7 +372,7 @@ static cof_err create_file(const char *path)
         err = COF_ERR_IO;
         goto out;
     }
-    cof_log_info(NULL, "keyring %s: created with new root key \"%s\"", path, KR_FIRST_ID);
+    cof_log_info(NULL, "keyring %s: created with new root key \"%s\"", path, id);
 out:
     if (fd >= 0)
         close(fd);
@@ -470,27 +472,36 @@ out:
     return err;
 }
 
-cof_err cry_keyring_add_key(const char *path, char out_id[CRY_KEY_ID_MAX + 1])
+cof_err cry_keyring_new_id(char out[CRY_KEY_ID_MAX + 1])
+{
+    uint8_t r[8];
+    uint64_t v = 0;
+    cof_err err = cry_random(r, sizeof(r));
+    if (err != COF_OK)
+        return err;
+    for (size_t i = 0; i < sizeof(r); i++)
+        v = v << 8 | r[i];
+    snprintf(out, CRY_KEY_ID_MAX + 1, "rk-%016" PRIx64, v);
+    return COF_OK;
+}
+
+cof_err cry_keyring_add_key(const char *path, const char *id, const struct cry_key *key)
 {
     struct cry_keyring *kr = NULL;
-    struct cry_key *k = NULL;
+    if (id == NULL || key == NULL || strlen(id) > CRY_KEY_ID_MAX)
+        COF_BUG("cry_keyring_add_key: bad id or NULL key");
+    for (const char *p = id; *p != '\0'; p++)
+        if (!id_char_ok(*p))
+            COF_BUG("cry_keyring_add_key: bad id");
     cof_err err = cry_keyring_load(path, false, &kr);
     if (err != COF_OK)
         return err;
-    unsigned long max = 0;
-    for (size_t i = 0; i < kr->n; i++)
-        if (strncmp(kr->e[i].id, "rk", 2) == 0) {
-            unsigned long v = strtoul(kr->e[i].id + 2, NULL, 10);
-            if (v > max)
-                max = v;
-        }
-    snprintf(out_id, CRY_KEY_ID_MAX + 1, "rk%lu", max + 1);
-    err = cry_key_new_random(&k);
+    if (cry_keyring_find(kr, id) != NULL)
+        err = COF_ERR_EXISTS;
+    else
+        err = rewrite(path, kr, NULL, key, id);
     if (err == COF_OK)
-        err = rewrite(path, kr, NULL, k, out_id);
-    if (err == COF_OK)
-        cof_log_info(NULL, "keyring %s: new active root key \"%s\"", path, out_id);
-    cry_key_free(k);
+        cof_log_info(NULL, "keyring %s: new active root key \"%s\"", path, id);
     cry_keyring_free(kr);
     return err;
 }

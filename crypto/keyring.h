@@ -4,8 +4,11 @@
  * Contract:
  *  - File format (text, mode 0600): first line "coffer-root-keyring v1", then one line per key
  *    "<id> <64 hex chars>"; the last line's key is the active one. Ids are [A-Za-z0-9_-]{1,32}.
- *  - cry_keyring_load with create=true writes a new file holding one fresh key (id "rk1") when
- *    the path does not exist: written to "<path>.tmp" with O_EXCL and 0600, fsynced, renamed.
+ *  - Ids of keys made here are unique per key: "rk-" and 16 random hex digits (older keyrings
+ *    numbered them "rk1", "rk2", ...; any valid id is accepted as it is).
+ *  - cry_keyring_load with create=true writes a new file holding one fresh key under a fresh id
+ *    when the path does not exist: written to "<path>.tmp" with O_EXCL and 0600, fsynced, then
+ *    published without replacing a file created meanwhile.
  *  - A keyring is immutable after load and safe to share between threads.
  */
 #ifndef CRY_KEYRING_H
@@ -35,10 +38,14 @@ const struct cry_key *cry_keyring_find(const struct cry_keyring *kr, const char 
 size_t cry_keyring_count(const struct cry_keyring *kr);
 const char *cry_keyring_id(const struct cry_keyring *kr, size_t i);
 
-/* Rotation: appends a fresh random key, id "rkN" one past the highest number in the file, which
- * becomes the active key. The file is rewritten as <path>.new (0600), fsynced, renamed over
- * path, and the directory fsynced. out_id gets the new id. COF_ERR_IO, COF_ERR_CONFIG. */
-COF_MUST_CHECK cof_err cry_keyring_add_key(const char *path, char out_id[CRY_KEY_ID_MAX + 1]);
+/* A fresh key id: "rk-" and 16 random hex digits. COF_ERR_INTERNAL on RNG failure. */
+COF_MUST_CHECK cof_err cry_keyring_new_id(char out[CRY_KEY_ID_MAX + 1]);
+/* Rotation: appends key under id (borrowed; a fresh key and id from cry_key_new_random and
+ * cry_keyring_new_id), which becomes the active key. The file is rewritten as <path>.new (0600),
+ * fsynced, renamed over path, and the directory fsynced. COF_ERR_EXISTS if the file already
+ * has id; COF_ERR_IO, COF_ERR_CONFIG. A malformed id is a bug. */
+COF_MUST_CHECK cof_err cry_keyring_add_key(const char *path, const char *id,
+                                           const struct cry_key *key);
 /* Removes key id from the file the same way. COF_ERR_NOT_FOUND if absent; COF_ERR_INVALID for
  * the active key (it cannot be retired). The caller checks nothing still depends on it. */
 COF_MUST_CHECK cof_err cry_keyring_remove_key(const char *path, const char *id);

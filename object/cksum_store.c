@@ -79,22 +79,10 @@ cof_err srv_cks_add_object_line(char **block, const struct objio_seal *s, const 
     if (s->mode == CRY_MODE_SSE_S3)
         return obj_stored_add_checksum(block, alg, value);
     char plain[SRV_CKS_VALUE_MAX], b64[SEALED_B64MAX];
-    struct cof_buf b;
-    char *out = NULL;
     snprintf(plain, sizeof(plain), "%s %s", srv_cksum_name(alg), value);
     cof_err err = seal(s, bucket, key, LABEL_OBJECT, blob_hex, plain, b64);
-    cof_buf_init(&b, 128 * 1024);
     if (err == COF_OK)
-        err = cof_buf_puts(&b, *block != NULL ? *block : "");
-    if (err == COF_OK)
-        err = cof_buf_printf(&b, LINE_SEALED ":%s\n", b64);
-    if (err == COF_OK)
-        err = cof_buf_steal(&b, &out);
-    cof_buf_cleanup(&b);
-    if (err == COF_OK) {
-        free(*block);
-        *block = out;
-    }
+        err = obj_stored_append(block, LINE_SEALED, "%s", b64);
     return err;
 }
 

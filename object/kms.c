@@ -53,7 +53,7 @@ static cof_err from_row(struct obj_ctx *ctx, const struct sto_kms_key *row, bool
     if (root == NULL) {
         cof_log_error(NULL, "KMS key %s is wrapped by root key '%s', which is not in the keyring",
                       row->id, row->kek_id);
-        return COF_ERR_KEY;
+        return COF_ERR_KEY_ABSENT;
     }
     struct cry_wrap_ctx wc;
     material_ctx(row->id, &wc);

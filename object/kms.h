@@ -29,7 +29,8 @@ struct srv_kms_key {
  * message (static or in out->arn's storage; valid while out lives). */
 COF_MUST_CHECK cof_err srv_kms_resolve(struct obj_ctx *ctx, const char *ref, bool create_missing,
                                        struct srv_kms_key *out, char *msg, size_t msg_len);
-/* Loads the key with this id and its material (for decrypting); state checks as above. */
+/* Loads the key with this id and its material (for decrypting); state checks as above.
+ * COF_ERR_KEY_ABSENT when the root key that wraps its material is not in the keyring. */
 COF_MUST_CHECK cof_err srv_kms_load(struct obj_ctx *ctx, const char *id, struct srv_kms_key *out,
                                     char *msg, size_t msg_len);
 /* Creates a new enabled key (fresh random material wrapped by the active root key) with an

@@ -354,7 +354,7 @@ static cof_err unwrap_dek(struct obj_ctx *ctx, const struct sto_object *o,
         if (o->sse_mode != CRY_MODE_SSE_C)
             cof_log_error(rid, "root key '%s' of blob %s is not in the keyring",
                           b->kek_id ? b->kek_id : "", b->blob_id);
-        return COF_ERR_KEY;
+        return o->sse_mode == CRY_MODE_SSE_S3 ? COF_ERR_KEY_ABSENT : COF_ERR_KEY;
     }
     cof_err err = cry_env_unwrap(kek, &wc, b->wrapped, b->wrapped_len, out);
     /* A wrong customer key is the client's mistake (403), not worth an error line. */

@@ -62,7 +62,8 @@ COF_MUST_CHECK cof_err objio_writer_finish(struct objio_writer *w, struct sto_ob
 void objio_writer_free(struct objio_writer *w);
 
 /* Opens o's blob: unwraps its DEK (keys->customer_key for SSE-C, keys->kms_material for
- * SSE-KMS, else the root key named by o->kek_id; COF_ERR_KEY on failure), checks the header
+ * SSE-KMS, else the root key named by o->kek_id; COF_ERR_KEY on failure, COF_ERR_KEY_ABSENT
+ * when that root key is not in the keyring), checks the header
  * (COF_ERR_INTEGRITY), and that the blob has the size o says. COF_ERR_NOT_FOUND if the blob
  * file is missing. keys may be NULL for SSE-S3 objects. */
 COF_MUST_CHECK cof_err objio_reader_open(struct obj_ctx *ctx, const struct sto_object *o,

@@ -95,6 +95,11 @@ const struct cry_key *srv_rootkeys_active(struct srv_rootkeys *rk, const char **
     return cry_keyring_active(atomic_load(&rk->cur), out_id);
 }
 
+const struct cry_keyring *srv_rootkeys_current(struct srv_rootkeys *rk)
+{
+    return atomic_load(&rk->cur);
+}
+
 const struct cry_key *srv_rootkeys_find(struct srv_rootkeys *rk, const char *id)
 {
     const struct cry_key *k = cry_keyring_find(atomic_load(&rk->cur), id);

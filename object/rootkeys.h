@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "crypto/key.h"
+#include "crypto/keyring.h"
 
 struct srv_rootkeys;
 
@@ -19,6 +20,8 @@ COF_MUST_CHECK cof_err srv_rootkeys_open(const char *path, bool create, struct s
 void srv_rootkeys_close(struct srv_rootkeys *rk);
 /* The active key and its id (borrowed, valid until close). */
 const struct cry_key *srv_rootkeys_active(struct srv_rootkeys *rk, const char **out_id);
+/* The newest keyring loaded (borrowed, valid until close). */
+const struct cry_keyring *srv_rootkeys_current(struct srv_rootkeys *rk);
 /* The key with this id, or NULL (after one reload attempt). */
 const struct cry_key *srv_rootkeys_find(struct srv_rootkeys *rk, const char *id);
 

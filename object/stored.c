@@ -2,6 +2,7 @@
 /* The stored header block of an object row. */
 #include "object/stored.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,14 +58,22 @@ bool obj_stored_value(const char *block, const char *name, char *out, size_t n)
 }
 
 /* Records an object's checksum as an internal stored line. Takes *block. */
-cof_err obj_stored_add_checksum(char **block, enum srv_cksum_alg alg, const char *b64)
+cof_err obj_stored_append(char **block, const char *name, const char *fmt, ...)
 {
     struct cof_buf b;
     char *out = NULL;
+    va_list ap;
     cof_buf_init(&b, 128 * 1024);
     cof_err err = cof_buf_puts(&b, *block != NULL ? *block : "");
     if (err == COF_OK)
-        err = cof_buf_printf(&b, OBJ_STORED_CHECKSUM ":%s %s\n", srv_cksum_name(alg), b64);
+        err = cof_buf_printf(&b, "%s:", name);
+    if (err == COF_OK) {
+        va_start(ap, fmt);
+        err = cof_buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+    }
+    if (err == COF_OK)
+        err = cof_buf_puts(&b, "\n");
     if (err == COF_OK)
         err = cof_buf_steal(&b, &out);
     cof_buf_cleanup(&b);
@@ -73,4 +82,9 @@ cof_err obj_stored_add_checksum(char **block, enum srv_cksum_alg alg, const char
         *block = out;
     }
     return err;
+}
+
+cof_err obj_stored_add_checksum(char **block, enum srv_cksum_alg alg, const char *b64)
+{
+    return obj_stored_append(block, OBJ_STORED_CHECKSUM, "%s %s", srv_cksum_name(alg), b64);
 }

@@ -10,10 +10,15 @@
 #include "crypto/digest.h"
 #include "s3/httpfmt.h"
 #include "object/gc.h"
-#include "ops/internal.h"
+#include "ops/handlers.h"
+#include "ops/bodycheck.h"
+#include "ops/bucketcfg.h"
+#include "ops/delete.h"
+#include "ops/listparams.h"
+#include "ops/versions.h"
+#include "ops/authz.h"
+#include "ops/req.h"
 #include "s3/s3err.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
@@ -145,23 +150,6 @@ cof_err ops_get_bucket_location(struct srv_req *req)
     return srv_reply_xml(req, 200, out, len);
 }
 
-/* Checks Content-MD5 of a buffered body when the client sent one. */
-cof_err ops_check_body_md5(struct srv_req *req)
-{
-    const char *md5 = srv_req_header(req, "Content-MD5");
-    uint8_t want[CRY_MD5_LEN], got[CRY_MD5_LEN];
-    size_t n = 0;
-    if (md5 == NULL)
-        return COF_OK;
-    if (srv_base64_decode(md5, want, sizeof(want), &n) != COF_OK || n != CRY_MD5_LEN)
-        return COF_ERR_INVALID_DIGEST;
-    cof_err err = cry_digest_oneshot(CRY_DIGEST_MD5, req->body.data ? req->body.data : "",
-                                     req->body.len, got);
-    if (err != COF_OK)
-        return err;
-    return memcmp(want, got, CRY_MD5_LEN) == 0 ? COF_OK : COF_ERR_BAD_DIGEST;
-}
-
 cof_err ops_put_bucket_encryption(struct srv_req *req)
 {
     struct srv_sse_config c;
@@ -225,16 +213,6 @@ cof_err ops_get_bucket_encryption(struct srv_req *req)
 cof_err ops_delete_bucket_encryption(struct srv_req *req)
 {
     return ops_delete_bucket_config(req, CONFIG_ENCRYPTION);
-}
-
-cof_err ops_delete_bucket_config(struct srv_req *req, const char *name)
-{
-    cof_err err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket, name, NULL);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
-    if (err != COF_OK && err != COF_ERR_NOT_FOUND)
-        return err;
-    return srv_reply(req, 204, NULL, "", 0);
 }
 
 cof_err ops_delete_objects(struct srv_req *req)

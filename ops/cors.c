@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CORS operations: Put/Get/DeleteBucketCors, the OPTIONS preflight, and the headers of actual
- * cross-origin requests. Decides between a bucket's rules (AWS's behaviour, both profiles) and
- * LocalStack's permissive default (localstack profile, bucket without rules); the rule logic
- * itself lives in cors.c. */
+/* CORS operations: Put/Get/DeleteBucketCors and the OPTIONS preflights. The headers of actual
+ * cross-origin requests, and the choice between a bucket's rules (AWS's behaviour, both
+ * profiles) and LocalStack's permissive default, are ops/corshdr.c's; the rule logic itself lives
+ * in s3/cors.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "s3/cors.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/bodycheck.h"
+#include "ops/bucketcfg.h"
+#include "ops/corshdr.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 #define NO_ORIGIN_MSG   "Insufficient information. Origin request header needed."
@@ -20,7 +23,7 @@
 cof_err ops_put_bucket_cors(struct srv_req *req)
 {
     struct srv_cors_config c = {NULL, 0};
-    char *msg = NULL;
+    struct srv_problem prob;
     char *doc = NULL;
     size_t len = 0;
     cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
@@ -28,11 +31,12 @@ cof_err ops_put_bucket_cors(struct srv_req *req)
         return ops_no_bucket(req);
     if (err == COF_OK)
         err = ops_check_body_md5(req);
-    if (err == COF_OK)
-        err = srv_cors_parse(req->body.data, req->body.len, &c, &msg);
-    if (err == COF_ERR_INVALID_REQUEST) {
-        err = srv_fail_elem(req, err, msg, NULL, NULL);
-        goto out;
+    if (err == COF_OK) {
+        err = srv_cors_parse(req->body.data, req->body.len, &c, &prob);
+        if (err != COF_OK) {
+            err = srv_fail_problem(req, &prob);
+            goto out;
+        }
     }
     /* Stored in the canonical form GetBucketCors returns, which is also what requests read. */
     if (err == COF_OK)
@@ -47,7 +51,6 @@ cof_err ops_put_bucket_cors(struct srv_req *req)
     if (err == COF_OK)
         err = srv_reply(req, 200, NULL, "", 0);
 out:
-    free(msg);
     free(doc);
     srv_cors_config_cleanup(&c);
     return err;
@@ -72,117 +75,9 @@ cof_err ops_delete_bucket_cors(struct srv_req *req)
     return ops_delete_bucket_config(req, SRV_CORS_CONFIG);
 }
 
-/* The bucket's rules: c->n == 0 when the request names no bucket, the bucket does not exist
- * (*out_exists false) or it has no CORS configuration. */
-static cof_err load_rules(struct srv_req *req, struct srv_cors_config *c, bool *out_exists)
-{
-    char *doc = NULL;
-    char *msg = NULL;
-
-    *out_exists = false;
-    if (req->route.bucket == NULL)
-        return COF_OK;
-    cof_err err =
-        sto_meta_get_bucket_config(req->ctx->obj.meta, req->route.bucket, SRV_CORS_CONFIG, &doc);
-    if (err == COF_ERR_NO_BUCKET)
-        return COF_OK;
-    *out_exists = true;
-    if (err == COF_ERR_NOT_FOUND)
-        return COF_OK;
-    if (err == COF_OK)
-        err = srv_cors_parse(doc, strlen(doc), c, &msg);
-    if (err != COF_OK && err != COF_ERR_NOMEM) {
-        /* Only ever written by PutBucketCors in canonical form: this is damage, not input. */
-        cof_log_error(req->rid, "stored CORS configuration of %s unreadable (%s)",
-                      req->route.bucket, cof_err_name(err));
-        err = COF_ERR_INTERNAL;
-    }
-    free(msg);
-    free(doc);
-    return err;
-}
-
-static void emit_header(void *arg, const char *name, const char *value)
-{
-    srv_resp_add(arg, name, value);
-}
-
-static bool localstack(const struct srv_req *req)
-{
-    return req->ctx->cfg->profile == SRV_PROFILE_LOCALSTACK;
-}
-
-static void defaults_of(const struct srv_req *req, struct srv_cors_defaults *d)
-{
-    const struct srv_config *cfg = req->ctx->cfg;
-    d->port = req->ctx->port;
-    d->extra_origins = cfg->cors_extra_origins;
-    d->extra_headers = cfg->cors_extra_headers;
-    d->extra_expose = cfg->cors_extra_expose;
-    d->disable_checks = cfg->cors_disable_checks;
-}
-
-/* LocalStack's default headers unless DISABLE_CORS_HEADERS. */
-static cof_err add_defaults(struct srv_req *req, const struct srv_cors_defaults *d,
-                            const char *origin)
-{
-    if (req->ctx->cfg->cors_disable_headers)
-        return COF_OK;
-    const char *pn = srv_req_header(req, "Access-Control-Request-Private-Network");
-    return srv_cors_default_headers(d, origin,
-                                    srv_req_header(req, "Access-Control-Request-Headers"),
-                                    pn != NULL && strcmp(pn, "true") == 0, emit_header, req);
-}
-
-/* LocalStack's gateway CORS, for its own endpoints and, with DISABLE_CUSTOM_CORS_S3, for S3: a
- * refused origin gets a bare 403 before anything runs (its CSRF protection: a page elsewhere
- * cannot reset the state with a simple POST); a preflight is answered 204. */
-static cof_err gateway_cors(struct srv_req *req, const char *origin, bool preflight)
-{
-    struct srv_cors_defaults d;
-    defaults_of(req, &d);
-    if (origin != NULL && !srv_cors_default_allowed(&d, origin)) {
-        cof_log_info(req->rid, "blocked CORS request from forbidden origin %s", origin);
-        cof_err err = srv_reply(req, 403, NULL, "", 0);
-        return err != COF_OK ? err : COF_ERR_ACCESS_DENIED;
-    }
-    cof_err err = origin != NULL ? add_defaults(req, &d, origin) : COF_OK;
-    if (err == COF_OK && preflight)
-        err = srv_reply(req, 204, NULL, "", 0);
-    return err;
-}
-
-cof_err ops_cors_begin(struct srv_req *req, bool internal)
-{
-    struct srv_cors_config c = {NULL, 0};
-    bool exists = false;
-    const char *origin = srv_req_header(req, "Origin");
-
-    /* Without Origin a request is not cross-origin: S3 adds nothing. */
-    if (origin == NULL)
-        return COF_OK;
-    if (internal || (localstack(req) && req->ctx->cfg->cors_disable_custom_s3))
-        return gateway_cors(req, origin, false);
-    cof_err err = load_rules(req, &c, &exists);
-    if (err == COF_OK && c.n > 0) {
-        /* First rule allowing origin and method; none: the request proceeds without CORS
-         * headers (the browser then refuses the response). */
-        const struct srv_cors_rule *r = srv_cors_match(&c, origin, req->method, NULL);
-        if (r != NULL)
-            err = srv_cors_rule_headers(r, origin, NULL, emit_header, req);
-    } else if (err == COF_OK && localstack(req)) {
-        struct srv_cors_defaults d;
-        defaults_of(req, &d);
-        if (srv_cors_default_allowed(&d, origin))
-            err = add_defaults(req, &d, origin);
-    }
-    srv_cors_config_cleanup(&c);
-    return err;
-}
-
 cof_err ops_cors_internal_preflight(struct srv_req *req)
 {
-    return gateway_cors(req, srv_req_header(req, "Origin"), true);
+    return ops_cors_gateway(req, srv_req_header(req, "Origin"), true);
 }
 
 /* AWS refuses a preflight whose Access-Control-Request-Method is missing or not one of the
@@ -212,23 +107,23 @@ cof_err ops_cors_preflight(struct srv_req *req)
     const char *origin = srv_req_header(req, "Origin");
     const char *acrm = srv_req_header(req, "Access-Control-Request-Method");
     const char *acrh = srv_req_header(req, "Access-Control-Request-Headers");
-    bool ls = localstack(req);
+    bool ls = ops_cors_localstack(req);
     cof_err err = COF_OK;
 
     if (ls && req->ctx->cfg->cors_disable_custom_s3)
-        return gateway_cors(req, origin, true);
+        return ops_cors_gateway(req, origin, true);
     if (origin == NULL)
         return srv_fail_elem(req, COF_ERR_BAD_REQUEST, NO_ORIGIN_MSG, NULL, NULL);
     if (!ls && !preflight_method_ok(acrm))
         return bad_preflight_method(req, acrm);
-    err = load_rules(req, &c, &exists);
+    err = ops_cors_load_rules(req, &c, &exists);
     if (err != COF_OK)
         goto out;
     if (c.n == 0) {
         struct srv_cors_defaults d;
-        defaults_of(req, &d);
+        ops_cors_defaults_of(req, &d);
         if (ls && srv_cors_default_allowed(&d, origin)) {
-            err = add_defaults(req, &d, origin);
+            err = ops_cors_add_defaults(req, &d, origin);
             if (err == COF_OK)
                 err = srv_reply(req, 200, NULL, "", 0);
         } else {
@@ -247,7 +142,7 @@ cof_err ops_cors_preflight(struct srv_req *req)
                              "OBJECT");
         goto out;
     }
-    err = srv_cors_rule_headers(r, origin, acrh, emit_header, req);
+    err = srv_cors_rule_headers(r, origin, acrh, ops_cors_emit_header, req);
     if (err == COF_OK)
         err = srv_reply(req, 200, NULL, "", 0);
 out:

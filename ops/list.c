@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "s3/httpfmt.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/listparams.h"
+#include "ops/req.h"
 #include "s3/xml.h"
 #include "storage/meta.h"
 
-#define LIST_MAX_KEYS 1000
-#define TOKEN_MAGIC   "cof1:"
+#define TOKEN_MAGIC "cof1:"
 
 struct list_entry {
     char *key;
@@ -67,19 +68,6 @@ static cof_err set_last(struct list_page *pg, const char *s, size_t n)
     free(pg->last);
     pg->last = c;
     return COF_OK;
-}
-
-cof_err ops_xml_key(struct srv_xml *x, const char *name, const char *value, bool url)
-{
-    if (!url)
-        return srv_xml_elem(x, name, value);
-    struct cof_buf b;
-    cof_buf_init(&b, 16 * 1024);
-    cof_err err = srv_uri_encode(value, true, &b);
-    if (err == COF_OK)
-        err = srv_xml_elem(x, name, b.data != NULL ? b.data : "");
-    cof_buf_cleanup(&b);
-    return err;
 }
 
 static cof_err elem_key(struct list_page *pg, struct srv_xml *x, const char *name,
@@ -204,25 +192,6 @@ static cof_err run_page(struct srv_req *req, struct list_page *pg, const char *a
     return err;
 }
 
-static cof_err parse_max_keys(struct srv_req *req, size_t *out)
-{
-    const char *mk = srv_query_get(&req->query, "max-keys");
-    *out = LIST_MAX_KEYS;
-    if (mk == NULL)
-        return COF_OK;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(mk, &end, 10);
-    if (end == mk || *end != '\0' || errno != 0 || v < 0) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "Provided max-keys not an integer or within integer range",
-                            "ArgumentName", "max-keys");
-        return COF_ERR_INVALID_ARGUMENT;
-    }
-    *out = v > LIST_MAX_KEYS ? LIST_MAX_KEYS : (size_t)v;
-    return COF_OK;
-}
-
 static cof_err encode_token(const char *cursor, char **out)
 {
     size_t n = strlen(TOKEN_MAGIC) + strlen(cursor);
@@ -256,35 +225,6 @@ static cof_err decode_token(const char *tok, char **out)
     memmove(raw, raw + ml, n - ml);
     raw[n - ml] = '\0';
     *out = (char *)raw;
-    return COF_OK;
-}
-
-cof_err ops_list_params(struct srv_req *req, struct ops_list_params *out)
-{
-    const struct srv_query *q = &req->query;
-    memset(out, 0, sizeof(*out));
-    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
-    if (err == COF_ERR_NO_BUCKET) {
-        (void)ops_no_bucket(req);
-        return COF_ERR_NO_BUCKET;
-    }
-    if (err != COF_OK)
-        return err;
-    err = parse_max_keys(req, &out->max);
-    if (err != COF_OK)
-        return err;
-    const char *enc = srv_query_get(q, "encoding-type");
-    if (enc != NULL && strcmp(enc, "url") != 0) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "Invalid Encoding Method specified in Request", "ArgumentName",
-                            "encoding-type");
-        return COF_ERR_INVALID_ARGUMENT;
-    }
-    out->url = enc != NULL;
-    out->prefix = srv_query_get(q, "prefix") != NULL ? srv_query_get(q, "prefix") : "";
-    out->delim = srv_query_get(q, "delimiter");
-    if (out->delim != NULL && out->delim[0] == '\0')
-        out->delim = NULL;
     return COF_OK;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* LocalStack's internal endpoints: /_localstack/health, /info, /init[/<stage>], and the state
- * resets (/_localstack/state/reset, /_localstack/state/s3/reset, /moto-api/reset). */
+ * resets (/_localstack/state/reset, /_localstack/state/s3/reset, /moto-api/reset). The resets are
+ * served only with admin_endpoints on, and signed when signatures are checked (OPF_ADMIN,
+ * server/dispatch.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,8 @@
 #include "common/log.h"
 #include "s3/httpfmt.h"
 #include "object/gc.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 #define LS_VERSION "4.0.0-coffer"

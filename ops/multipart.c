@@ -16,8 +16,15 @@
 #include "object/gc.h"
 #include "object/cksum_store.h"
 #include "s3/httpfmt.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/bucketcfg.h"
+#include "ops/copysrc.h"
+#include "ops/listparams.h"
+#include "ops/read.h"
+#include "ops/tags.h"
+#include "ops/versions.h"
+#include "ops/write.h"
+#include "ops/req.h"
 #include "s3/uri.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
@@ -52,7 +59,7 @@ static cof_err new_upload_id(char out[STO_BLOB_ID_HEX + 1])
  * from the part CRCs at Complete. CRC64NVME can only be FULL_OBJECT, SHA1/SHA256 only COMPOSITE;
  * an algorithm without a type takes the one it supports (CRC32/CRC32C: COMPOSITE). Without an
  * algorithm, *alg stays NONE (Complete then gives the default CRC64NVME FULL_OBJECT checksum when
- * every part carries a CRC64NVME). Replies itself on error. */
+ * every part carries a CRC64NVME). fails with AWS's message itself (srv_fail) on error. */
 static cof_err plan_mpu_checksum(struct srv_req *req, enum srv_cksum_alg *alg, bool *full)
 {
     const char *calg = srv_req_header(req, "x-amz-checksum-algorithm");
@@ -86,8 +93,7 @@ static cof_err plan_mpu_checksum(struct srv_req *req, enum srv_cksum_alg *alg, b
     }
     if (msg == NULL)
         return COF_OK;
-    (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
-    return COF_ERR_INVALID_REQUEST;
+    return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
 }
 
 cof_err ops_create_multipart(struct srv_req *req)
@@ -180,17 +186,16 @@ cof_err ops_create_multipart(struct srv_req *req)
     return err;
 }
 
-/* Reads partNumber (1..10000). Replies itself on error. */
+/* Reads partNumber (1..10000). fails with AWS's message itself (srv_fail) on error. */
 static cof_err part_number(struct srv_req *req, int *out)
 {
     const char *pn = srv_query_get(&req->query, "partNumber");
     char *end = NULL;
     long v = pn != NULL ? strtol(pn, &end, 10) : 0;
     if (pn == NULL || end == pn || *end != '\0' || v < 1 || v > (long)SRV_MAX_PARTS) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "Part number must be an integer between 1 and 10000, inclusive",
-                            "ArgumentName", "partNumber");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "Part number must be an integer between 1 and 10000, inclusive",
+                             "ArgumentName", "partNumber");
     }
     *out = (int)v;
     return COF_OK;
@@ -203,9 +208,9 @@ static cof_err get_upload(struct srv_req *req, struct sto_upload *u)
     cof_err err = sto_meta_upload_get(req->ctx->obj.meta, req->route.bucket, req->route.key,
                                       id != NULL ? id : "", u);
     if (err == COF_ERR_NO_BUCKET)
-        (void)ops_no_bucket(req);
+        err = ops_no_bucket(req);
     if (err == COF_ERR_NO_SUCH_UPLOAD)
-        (void)srv_fail_elem(req, err, NULL, "UploadId", id != NULL ? id : "");
+        err = srv_fail_elem(req, err, NULL, "UploadId", id != NULL ? id : "");
     return err;
 }
 
@@ -214,15 +219,13 @@ static cof_err check_part_sse(struct srv_req *req, const struct sto_upload *u,
                               const struct srv_ssec *ssec)
 {
     if (srv_req_header(req, "x-amz-server-side-encryption") != NULL) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "x-amz-server-side-encryption header is not supported for this "
-                            "operation.",
-                            "ArgumentName", "x-amz-server-side-encryption");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "x-amz-server-side-encryption header is not supported for this "
+                             "operation.",
+                             "ArgumentName", "x-amz-server-side-encryption");
     }
     if ((u->sse_mode == CRY_MODE_SSE_C) != ssec->present) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_NEEDED, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_NEEDED, NULL, NULL);
     }
     if (u->sse_mode != CRY_MODE_SSE_C)
         return COF_OK;
@@ -232,8 +235,7 @@ static cof_err check_part_sse(struct srv_req *req, const struct sto_upload *u,
     cof_err err = cry_env_unwrap(ssec->key, &wc, u->check_wrap, u->check_len, &token);
     cry_key_free(token);
     if (err != COF_OK) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_MISMATCH, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, MSG_PART_SSEC_MISMATCH, NULL, NULL);
     }
     return COF_OK;
 }
@@ -241,7 +243,7 @@ static cof_err check_part_sse(struct srv_req *req, const struct sto_upload *u,
 static cof_err upload_part_begin(struct srv_req *req)
 {
     struct sto_upload u;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     int pn = 0;
     cof_err err = part_number(req, &pn);
     if (err == COF_OK)
@@ -250,9 +252,10 @@ static cof_err upload_part_begin(struct srv_req *req)
         return err;
     err = ops_stream_begin(req);
     if (err == COF_OK) {
-        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &req->put->enc.ssec, &e);
+        err =
+            srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &req->put->enc.ssec, &prob);
         if (err != COF_OK)
-            (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = check_part_sse(req, &u, &req->put->enc.ssec);
@@ -272,8 +275,7 @@ static cof_err upload_part_begin(struct srv_req *req)
                  "Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum "
                  "Type: %s",
                  want, got);
-        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
-        err = COF_ERR_INVALID_REQUEST;
+        err = srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
     }
     if (err == COF_OK && !req->put->cksum_explicit && declared) {
         /* The upload declared an algorithm: each part gets that checksum. */
@@ -311,7 +313,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
     } else if (u->sse_mode == CRY_MODE_SSE_KMS) {
         err = srv_kms_load(&req->ctx->obj, u->kek_id, &kms, msg, sizeof(msg));
         if (err != COF_OK)
-            (void)ops_kms_fail(req, err, msg);
+            err = ops_kms_fail(req, err, msg);
         if (!obj_stored_value(u->headers, OBJ_STORED_CONTEXT, context, sizeof(context)))
             context[0] = '\0';
         objio_seal_sse_kms(kms.material, kms.id, context[0] ? context : NULL, &seal);
@@ -356,7 +358,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
         if (err != COF_OK)
             obj_blob_discard(&req->ctx->obj, req->rid, tmp.blob_id, false);
         if (err == COF_ERR_NO_SUCH_UPLOAD) /* aborted or completed meanwhile */
-            (void)srv_fail_elem(req, err, NULL, "UploadId", u->upload_id);
+            err = srv_fail_elem(req, err, NULL, "UploadId", u->upload_id);
     }
     if (replaced != NULL) {
         obj_blob_discard(&req->ctx->obj, req->rid, replaced, true);
@@ -399,7 +401,8 @@ cof_err ops_upload_part_finish(struct srv_req *req)
     return err;
 }
 
-/* x-amz-copy-source-range: "bytes=first-last" within the source. Replies itself. */
+/* x-amz-copy-source-range: "bytes=first-last" within the source. fails with AWS's message itself
+ * (srv_fail). */
 static cof_err copy_range(struct srv_req *req, uint64_t size, uint64_t *first, uint64_t *len)
 {
     const char *r = srv_req_header(req, "x-amz-copy-source-range");
@@ -410,20 +413,18 @@ static cof_err copy_range(struct srv_req *req, uint64_t size, uint64_t *first, u
     unsigned long long a = 0, b = 0;
     char tail = 0;
     if (sscanf(r, "bytes=%llu-%llu%c", &a, &b, &tail) != 2 || a > b) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
-                            "The x-amz-copy-source-range value must be of the form "
-                            "bytes=first-last where first and last are the zero-based offsets "
-                            "of the first and last bytes to copy",
-                            "ArgumentName", "x-amz-copy-source-range");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT,
+                             "The x-amz-copy-source-range value must be of the form "
+                             "bytes=first-last where first and last are the zero-based offsets "
+                             "of the first and last bytes to copy",
+                             "ArgumentName", "x-amz-copy-source-range");
     }
     if (b >= size) {
         char msg[128];
         snprintf(msg, sizeof(msg), "Range specified is not valid for source object of size: %llu",
                  (unsigned long long)size);
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, msg, "ArgumentName",
-                            "x-amz-copy-source-range");
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, msg, "ArgumentName",
+                             "x-amz-copy-source-range");
     }
     *first = a;
     *len = b - a + 1;
@@ -434,7 +435,7 @@ cof_err ops_upload_part_copy(struct srv_req *req)
 {
     struct sto_upload u;
     struct srv_ssec src_key, dst_key;
-    struct srv_sse_err e;
+    struct srv_problem prob;
     struct read_keys rk;
     struct sto_object src;
     struct objio_reader *r = NULL;
@@ -455,11 +456,11 @@ cof_err ops_upload_part_copy(struct srv_req *req)
     if (err == COF_OK)
         err = get_upload(req, &u);
     if (err == COF_OK) {
-        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &dst_key, &e);
+        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, true, &dst_key, &prob);
         if (err == COF_OK)
-            err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &e);
+            err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_COPY_SOURCE, false, &src_key, &prob);
         if (err != COF_OK)
-            (void)srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = check_part_sse(req, &u, &dst_key);
@@ -577,7 +578,7 @@ struct upload_keys {
 static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
                                struct upload_keys *k)
 {
-    struct srv_sse_err e;
+    struct srv_problem prob;
     char msg[256];
     cof_err err = COF_OK;
     memset(k, 0, sizeof(*k));
@@ -592,9 +593,9 @@ static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
         k->keys.enc_context = k->context[0] != '\0' ? k->context : NULL;
         objio_seal_sse_kms(k->kms.material, k->kms.id, k->keys.enc_context, &k->seal);
     } else if (u->sse_mode == CRY_MODE_SSE_C) {
-        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &k->ssec, &e);
+        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &k->ssec, &prob);
         if (err != COF_OK)
-            return srv_fail_arg(req, e.code, e.message, e.arg_name, e.arg_value);
+            return srv_fail_problem(req, &prob);
         if (k->ssec.key != NULL)
             err = check_part_sse(req, u, &k->ssec);
         if (err == COF_OK && k->ssec.key != NULL) {
@@ -631,8 +632,8 @@ static bool part_checksum(const struct sto_upload *u, const struct upload_keys *
  * Every part must carry the upload's algorithm (else InvalidPart). An upload created without an
  * algorithm gets AWS's default, CRC64NVME FULL_OBJECT, when every part carries a CRC64NVME.
  * The client may send the expected value (x-amz-checksum-ALG: BadDigest when it differs) and
- * the type (x-amz-checksum-type: InvalidRequest when it is not the upload's). Replies itself
- * except for InvalidPart. */
+ * the type (x-amz-checksum-type: InvalidRequest when it is not the upload's). fails with AWS's
+ * message itself (srv_fail) except for InvalidPart. */
 static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
                                const struct upload_keys *k, const struct sto_part *parts, size_t n,
                                enum srv_cksum_alg *alg, bool *full, char out[OBJ_CKSUM_MAX])
@@ -670,8 +671,7 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
                  "The upload was created using the %s checksum mode. The complete request must "
                  "use the same checksum mode.",
                  *full ? "FULL_OBJECT" : "COMPOSITE");
-        (void)srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
-        return COF_ERR_INVALID_REQUEST;
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, msg, NULL, NULL);
     }
     if (*full) {
         uint64_t acc = 0, v = 0;
@@ -711,8 +711,7 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
             snprintf(msg, sizeof(msg),
                      "The %s you specified did not match the calculated checksum.",
                      srv_cksum_name((enum srv_cksum_alg)a));
-            (void)srv_fail_elem(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
-            return COF_ERR_BAD_DIGEST;
+            return srv_fail_elem(req, COF_ERR_BAD_DIGEST, msg, NULL, NULL);
         }
     }
     return COF_OK;
@@ -821,7 +820,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
         if (err == COF_ERR_INVALID)
             err = COF_ERR_INVALID_PART;
         if (err == COF_ERR_NO_SUCH_UPLOAD)
-            (void)srv_fail_elem(req, err, NULL, "UploadId", u.upload_id);
+            err = srv_fail_elem(req, err, NULL, "UploadId", u.upload_id);
     }
     if (err == COF_OK)
         (void)obj_gc_drain(&req->ctx->obj);
@@ -869,7 +868,7 @@ cof_err ops_abort_multipart(struct srv_req *req)
     if (err == COF_OK)
         (void)obj_gc_drain(&req->ctx->obj);
     if (err == COF_ERR_NO_SUCH_UPLOAD)
-        (void)srv_fail_elem(req, err, NULL, "UploadId", u.upload_id);
+        err = srv_fail_elem(req, err, NULL, "UploadId", u.upload_id);
     sto_upload_cleanup(&u);
     return err == COF_OK ? srv_reply(req, 204, NULL, "", 0) : err;
 }
@@ -892,8 +891,7 @@ static cof_err list_max(struct srv_req *req, const char *param, size_t *out)
     char *end = NULL;
     long n = strtol(v, &end, 10);
     if (end == v || *end != '\0' || n < 0) {
-        (void)srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName", param);
-        return COF_ERR_INVALID_ARGUMENT;
+        return srv_fail_elem(req, COF_ERR_INVALID_ARGUMENT, NULL, "ArgumentName", param);
     }
     *out = n > LIST_MAX ? LIST_MAX : (size_t)n;
     return COF_OK;
@@ -1022,7 +1020,7 @@ cof_err ops_list_multipart_uploads(struct srv_req *req)
     err = sto_meta_uploads_list(req->ctx->obj.meta, req->route.bucket, prefix, km, um, pg.max + 1,
                                 add_upload, &pg);
     if (err == COF_ERR_NO_BUCKET)
-        (void)ops_no_bucket(req);
+        err = ops_no_bucket(req);
     if (err == COF_OK)
         err = srv_xml_new("ListMultipartUploadsResult", &x);
     if (err == COF_OK) {

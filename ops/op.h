@@ -28,6 +28,9 @@ enum srv_op_flag {
     OPF_OWN_BODY_ERRORS = 1 << 7,   /* answers every body error itself (POST Object) */
     OPF_REFUSED = 1 << 8,           /* a refusal (MethodNotAllowed, NotImplemented): answered
                                      * as soon as the headers are in, before any body */
+    OPF_ADMIN = 1 << 9,             /* changes the server's state (LocalStack's resets): only
+                                     * with admin_endpoints on, and signed whenever signatures
+                                     * are checked, OPF_INTERNAL or not */
 };
 
 /* The functions of a streamed body: begin (headers in: validate, set up; may switch

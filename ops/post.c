@@ -12,8 +12,10 @@
 #include "common/log.h"
 #include "crypto/key.h"
 #include "s3/formdata.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/write.h"
+#include "ops/authz.h"
+#include "ops/req.h"
 #include "s3/postpolicy.h"
 #include "s3/tagging.h"
 #include "s3/uri.h"
@@ -261,7 +263,7 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
         if (err == COF_ERR_NOMEM)
             return err;
         if (err != COF_OK)
-            return fail(p, v.code, v.message, NULL, NULL, NULL, NULL);
+            return fail(p, v.problem.code, v.problem.message, NULL, NULL, NULL, NULL);
         p->has_range = v.has_range;
         p->min = v.min;
         p->max = v.max;
@@ -270,9 +272,8 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
     const char *tagging = srv_post_fields_get(&p->fields, "tagging");
     if (tagging != NULL) {
         struct srv_tagset t = {NULL, 0};
-        struct srv_tag_err e;
-        memset(&e, 0, sizeof(e));
-        err = srv_tagging_parse_xml(tagging, strlen(tagging), SRV_TAGS_OBJECT, &t, &e);
+        struct srv_problem prob;
+        err = srv_tagging_parse_xml(tagging, strlen(tagging), SRV_TAGS_OBJECT, &t, &prob);
         if (err == COF_OK)
             err = srv_tagset_encode(&t, &p->tags);
         srv_tagset_cleanup(&t);
@@ -281,8 +282,8 @@ static cof_err file_begin(struct ops_post *p, const struct srv_form_part *part)
         if (err == COF_ERR_MALFORMED_XML || err == COF_ERR_TOO_LARGE)
             return fail(p, COF_ERR_MALFORMED_XML, NULL, NULL, NULL, NULL, NULL);
         if (err != COF_OK)
-            return fail(p, e.code, e.message, e.tag_key[0] != '\0' ? "TagKey" : NULL, e.tag_key,
-                        NULL, NULL);
+            return fail(p, prob.code, prob.message, prob.name1, prob.value1, prob.name2,
+                        prob.value2);
     }
 
     free(req->route.key);

@@ -196,6 +196,13 @@ cof_err srv_fail_arg(struct srv_req *req, cof_err e, const char *message, const 
     return srv_fail_elem2(req, e, message, "ArgumentName", arg_name, "ArgumentValue", arg_value);
 }
 
+cof_err srv_fail_problem(struct srv_req *req, const struct srv_problem *p)
+{
+    if (p->message == NULL && p->name1 == NULL && p->name2 == NULL)
+        return p->code;
+    return srv_fail_elem2(req, p->code, p->message, p->name1, p->value1, p->name2, p->value2);
+}
+
 void srv_failure_cleanup(struct srv_failure *f)
 {
     free(f->message);

@@ -28,6 +28,7 @@ struct MHD_Response;
 struct srv_http;
 struct cry_digest;
 struct srv_policy;
+struct srv_problem;
 
 struct cof_hooks;
 
@@ -106,7 +107,7 @@ struct srv_req {
     struct cof_buf body; /* SRV_BODY_BUFFER */
     cof_err body_err;    /* first error while receiving; answered at the end */
     uint64_t body_len;
-    struct ops_put *put;   /* SRV_BODY_STREAM state (ops_object.c) */
+    struct ops_put *put;   /* SRV_BODY_STREAM state (ops/write.h) */
     struct ops_post *post; /* POST Object state (ops_post.c) */
     /* When set, srv_req_header/srv_req_each_header read this instead of the HTTP headers.
      * Borrowed; must outlive the request (ops_post.c points it at its own state). */
@@ -141,43 +142,50 @@ void srv_resp_add(struct srv_req *req, const char *name, const char *value);
 
 /* Queue the response. Each returns COF_OK or the failure to queue it (logged). */
 /* Body (borrowed, copied by MHD) with Content-Type when ctype is non-NULL. */
-cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype, const void *body,
-                  size_t len);
+COF_MUST_CHECK cof_err srv_reply(struct srv_req *req, unsigned status, const char *ctype,
+                                 const void *body, size_t len);
 /* S3 XML document (takes ownership of xml, which was malloc'd). */
-cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len);
+COF_MUST_CHECK cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t len);
 /* The one way an operation fails: records e with AWS's message (NULL: the table's message) and
  * optional extra elements on the request, and returns e, so that a handler writes
  * `return srv_fail(req, COF_ERR_..., "...");`. The first failure recorded is the one answered
  * (by the dispatcher, once the handler returns); later ones are ignored, as a later reply
  * would be. Strings are copied. */
-cof_err srv_fail(struct srv_req *req, cof_err e, const char *message);
+COF_MUST_CHECK cof_err srv_fail(struct srv_req *req, cof_err e, const char *message);
 /* Same, with one extra element (skipped when name or value is NULL). */
-cof_err srv_fail_elem(struct srv_req *req, cof_err e, const char *message, const char *name,
-                      const char *value);
+COF_MUST_CHECK cof_err srv_fail_elem(struct srv_req *req, cof_err e, const char *message,
+                                     const char *name, const char *value);
 /* Same, with two extra elements (each pair skipped when its name or value is NULL). */
-cof_err srv_fail_elem2(struct srv_req *req, cof_err e, const char *message, const char *name1,
-                       const char *value1, const char *name2, const char *value2);
+COF_MUST_CHECK cof_err srv_fail_elem2(struct srv_req *req, cof_err e, const char *message,
+                                      const char *name1, const char *value1, const char *name2,
+                                      const char *value2);
 /* Same, with AWS's ArgumentName and ArgumentValue elements (value may be NULL). */
-cof_err srv_fail_arg(struct srv_req *req, cof_err e, const char *message, const char *arg_name,
-                     const char *arg_value);
+COF_MUST_CHECK cof_err srv_fail_arg(struct srv_req *req, cof_err e, const char *message,
+                                    const char *arg_name, const char *arg_value);
+/* Same, for a problem a pure protocol parser reported (s3/s3err.h): records p->code with its
+ * message and elements when it carries any, and returns p->code. A bare code (a parser's
+ * MalformedXML or NOMEM, no message, no element) is not recorded: the handler maps it, and
+ * the dispatcher answers it with the table's message. */
+COF_MUST_CHECK cof_err srv_fail_problem(struct srv_req *req, const struct srv_problem *p);
 /* Frees the recorded failure (request completion). */
 void srv_failure_cleanup(struct srv_failure *f);
 /* Queues the S3 error answer for e: the recorded failure when there is one, else e with the
  * table's message (NoSuchBucket / NoSuchKey name the request's bucket / key). For the
- * dispatcher and the transport; operations return srv_fail() instead. */
+ * dispatcher and the transport; operations return srv_fail() instead. Not must-check: a
+ * response that cannot be queued is logged, and the transport has no one else to tell. */
 cof_err srv_reply_failure(struct srv_req *req, cof_err e);
 /* The request's own headers as a view (what srv_req_header reads). Valid until the request
  * ends. */
 const struct srv_hdr_view *srv_req_headers(struct srv_req *req);
 /* Streamed body of exactly size bytes (content_length_only: HEAD, no body sent). Takes
  * ownership of cls (freed with free_fn when the response ends, even on failure). */
-cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size, srv_stream_fn fn,
-                         void *cls, srv_stream_free_fn free_fn);
+COF_MUST_CHECK cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size,
+                                        srv_stream_fn fn, void *cls, srv_stream_free_fn free_fn);
 
 /* Finishes an S3 XML document and sends it with 200 (frees x in every case). */
 struct srv_xml;
-cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
+COF_MUST_CHECK cof_err ops_reply_doc(struct srv_req *req, struct srv_xml *x);
 /* Fails with NoSuchBucket naming the request's bucket. */
-cof_err ops_no_bucket(struct srv_req *req);
+COF_MUST_CHECK cof_err ops_no_bucket(struct srv_req *req);
 
 #endif

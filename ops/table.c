@@ -6,6 +6,7 @@
 
 #include "ops/handlers.h"
 #include "s3/policy.h"
+#include "s3/tagging.h"
 #include "s3/xml.h"
 
 const struct srv_op_stream ops_no_stream = {NULL, NULL, NULL};

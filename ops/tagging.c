@@ -1,100 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tagging operations: Put/Get/DeleteObjectTagging (the tags live in the object's stored header
- * block as its "coffer-tagging" line), Put/Get/DeleteBucketTagging (bucket config "tagging"),
- * and the x-amz-tagging helpers PutObject, CreateMultipartUpload and CopyObject use. Tags are
- * metadata: no SSE key is needed to read or change them (AWS takes none on these calls). */
+ * block as its "coffer-tagging" line), Put/Get/DeleteBucketTagging (bucket config "tagging").
+ * The x-amz-tagging helpers of the write paths are ops/tags.c's. Tags are metadata: no SSE key is
+ * needed to read or change them (AWS takes none on these calls). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/bodycheck.h"
+#include "ops/bucketcfg.h"
+#include "ops/tags.h"
+#include "ops/req.h"
 #include "s3/tagging.h"
 #include "storage/meta.h"
 
 #define CONFIG_TAGGING "tagging"
 #define SET_RETRIES    8 /* rounds of read-modify-write lost to concurrent writers */
-
-cof_err ops_reply_tag_err(struct srv_req *req, const struct srv_tag_err *e, const char *header)
-{
-    switch (e->code) {
-    case COF_ERR_INVALID_TAG:
-        return srv_fail_elem(req, e->code, e->message, e->tag_key[0] != '\0' ? "TagKey" : NULL,
-                             e->tag_key);
-    case COF_ERR_BAD_REQUEST:
-        return srv_fail_elem(req, e->code, e->message, NULL, NULL);
-    case COF_ERR_INVALID_ARGUMENT:
-        return srv_fail_arg(req, e->code, e->message, "x-amz-tagging", header);
-    default: /* MalformedXML, TOO_LARGE (MalformedXML too), NOMEM: the generic reply */
-        return COF_OK;
-    }
-}
-
-/* Replies for a refused tag set; returns the code the handler passes up. */
-static cof_err refuse(struct srv_req *req, const struct srv_tag_err *e, const char *header)
-{
-    (void)ops_reply_tag_err(req, e, header);
-    return e->code;
-}
-
-cof_err ops_tagging_header(struct srv_req *req, char **out_canon)
-{
-    const char *hdr = srv_req_header(req, "x-amz-tagging");
-    /* Presigners (the JavaScript SDK's, for one) hoist x-amz-* headers into the query string,
-     * and S3 applies a hoisted x-amz-tagging as if it were the header. */
-    if (hdr == NULL)
-        hdr = srv_query_get(&req->query, "x-amz-tagging");
-    struct srv_tagset t = {NULL, 0};
-    struct srv_tag_err e;
-    *out_canon = NULL;
-    if (hdr == NULL)
-        return COF_OK;
-    cof_err err = srv_tagging_parse_header(hdr, &t, &e);
-    if (err != COF_OK)
-        return refuse(req, &e, hdr);
-    err = srv_tagset_encode(&t, out_canon);
-    srv_tagset_cleanup(&t);
-    return err;
-}
-
-cof_err ops_set_tagging_line(char **block, const char *canon)
-{
-    char *out = NULL;
-    cof_err err = srv_tagging_set_in_block(*block, canon, &out);
-    if (err == COF_OK) {
-        free(*block);
-        *block = out;
-    }
-    return err;
-}
-
-cof_err ops_object_version(struct srv_req *req, const char *bucket, const char *key,
-                           const char *version_id, struct sto_object *out)
-{
-    if (version_id != NULL && !ops_version_id_valid(version_id)) {
-        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
-                           "versionId", version_id);
-        return COF_ERR_INVALID_ARGUMENT;
-    }
-    cof_err err = sto_meta_get_version(req->ctx->obj.meta, bucket, key, version_id, out);
-    if (err == COF_ERR_NO_BUCKET) {
-        (void)srv_fail_elem(req, err, NULL, "BucketName", bucket);
-    } else if (err == COF_ERR_NO_OBJECT && version_id != NULL) {
-        err = COF_ERR_NO_SUCH_VERSION;
-        (void)srv_fail_elem2(req, err, NULL, "Key", key, "VersionId", version_id);
-    } else if (err == COF_ERR_NO_OBJECT) {
-        (void)srv_fail_elem(req, err, NULL, "Key", key);
-    } else if (err == COF_OK && out->delete_marker) {
-        /* A delete marker has no tags: 404 as the current version, 405 by version id. */
-        srv_resp_add(req, "x-amz-delete-marker", "true");
-        srv_resp_add(req, "x-amz-version-id", out->version_id);
-        err = version_id != NULL ? COF_ERR_METHOD_NOT_ALLOWED : COF_ERR_NO_OBJECT;
-        (void)srv_fail_elem(req, err, NULL, version_id != NULL ? NULL : "Key", key);
-        sto_object_cleanup(out);
-    }
-    return err;
-}
 
 /* x-amz-version-id of a tagging answer, for rows of a versioned bucket. */
 static void add_version_header(struct srv_req *req, const struct sto_object *o)
@@ -105,8 +28,8 @@ static void add_version_header(struct srv_req *req, const struct sto_object *o)
 
 /* Sets (canon non-empty) or removes the tagging line of the addressed object row: read the
  * row, rewrite its header block, store it only if the row is still the one read (a concurrent
- * overwrite or tag change wins and the round is redone on the new row). Replies itself for a
- * missing bucket, key or version. o gets the row as updated. */
+ * overwrite or tag change wins and the round is redone on the new row). fails with AWS's message
+ * itself (srv_fail) for a missing bucket, key or version. o gets the row as updated. */
 static cof_err set_object_tags(struct srv_req *req, const char *canon, struct sto_object *o)
 {
     const char *vid = srv_query_get(&req->query, "versionId");
@@ -134,7 +57,7 @@ cof_err ops_put_object_tagging(struct srv_req *req)
 {
     struct sto_object o;
     struct srv_tagset t = {NULL, 0};
-    struct srv_tag_err e;
+    struct srv_problem prob;
     char *canon = NULL;
     memset(&o, 0, sizeof(o));
     /* Bucket and key first (AWS answers NoSuchKey before looking at the document). */
@@ -144,9 +67,9 @@ cof_err ops_put_object_tagging(struct srv_req *req)
     if (err == COF_OK)
         err = ops_check_body_md5(req);
     if (err == COF_OK) {
-        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_OBJECT, &t, &e);
+        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_OBJECT, &t, &prob);
         if (err != COF_OK)
-            err = refuse(req, &e, NULL);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = srv_tagset_encode(&t, &canon);
@@ -207,7 +130,7 @@ cof_err ops_delete_object_tagging(struct srv_req *req)
 cof_err ops_put_bucket_tagging(struct srv_req *req)
 {
     struct srv_tagset t = {NULL, 0};
-    struct srv_tag_err e;
+    struct srv_problem prob;
     char *canon = NULL;
     cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
     if (err == COF_ERR_NO_BUCKET)
@@ -215,9 +138,9 @@ cof_err ops_put_bucket_tagging(struct srv_req *req)
     if (err == COF_OK)
         err = ops_check_body_md5(req);
     if (err == COF_OK) {
-        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_BUCKET, &t, &e);
+        err = srv_tagging_parse_xml(req->body.data, req->body.len, SRV_TAGS_BUCKET, &t, &prob);
         if (err != COF_OK)
-            err = refuse(req, &e, NULL);
+            err = srv_fail_problem(req, &prob);
     }
     if (err == COF_OK)
         err = srv_tagset_encode(&t, &canon);

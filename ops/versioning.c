@@ -1,99 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Bucket versioning: Put/GetBucketVersioning, ListObjectVersions, and the helpers the write and
- * read paths use to pick and report version ids. The version rules themselves (which row a write
- * replaces or demotes) live in storage; this file decides the id a write gets. */
+/* Bucket versioning: Put/GetBucketVersioning and ListObjectVersions. The version ids a write
+ * gets and reports are ops/versions.c's; the version rules themselves (which row a write
+ * replaces or demotes) live in storage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/key.h"
 #include "s3/httpfmt.h"
-#include "ops/internal.h"
-#include "ops/ops.h"
+#include "ops/handlers.h"
+#include "ops/listparams.h"
+#include "ops/versions.h"
+#include "ops/req.h"
 #include "s3/xml.h"
-
-#define CONFIG_VERSIONING "versioning"
-#define VERSION_ID_LEN    32
-
-/* Version ids are 32 characters of this URL-safe alphabet, as opaque as AWS's. */
-static const char id_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
-
-cof_err ops_versioning_get(struct srv_req *req, const char *bucket, enum ops_versioning *out)
-{
-    char *v = NULL;
-    *out = OPS_UNVERSIONED;
-    cof_err err = sto_meta_get_bucket_config(req->ctx->obj.meta, bucket, CONFIG_VERSIONING, &v);
-    if (err == COF_ERR_NOT_FOUND || err == COF_ERR_NO_BUCKET)
-        return COF_OK;
-    if (err != COF_OK)
-        return err;
-    if (strcmp(v, "Enabled") == 0)
-        *out = OPS_VERSIONING_ENABLED;
-    else if (strcmp(v, "Suspended") == 0)
-        *out = OPS_VERSIONING_SUSPENDED;
-    free(v);
-    return COF_OK;
-}
-
-cof_err ops_version_new(enum ops_versioning st, char **out)
-{
-    *out = NULL;
-    if (st != OPS_VERSIONING_ENABLED) {
-        *out = strdup("null");
-        return *out != NULL ? COF_OK : COF_ERR_NOMEM;
-    }
-    uint8_t r[VERSION_ID_LEN];
-    char *id = malloc(VERSION_ID_LEN + 1);
-    if (id == NULL)
-        return COF_ERR_NOMEM;
-    cof_err err = cry_random(r, sizeof(r));
-    if (err != COF_OK) {
-        free(id);
-        return err;
-    }
-    /* 64 symbols: each byte's low 6 bits pick one uniformly. */
-    for (size_t i = 0; i < VERSION_ID_LEN; i++)
-        id[i] = id_alphabet[r[i] & 63];
-    id[VERSION_ID_LEN] = '\0';
-    *out = id;
-    return COF_OK;
-}
-
-/* coffer issues 32-character ids; AWS's are opaque base64-like strings. Anything shaped like
- * one is a version id (unknown ones are NoSuchVersion); short or odd strings are not. */
-bool ops_version_id_valid(const char *v)
-{
-    static const char allowed[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-+/=";
-    size_t n = strlen(v);
-    if (strcmp(v, "null") == 0)
-        return true;
-    return n >= 16 && n <= 1024 && strspn(v, allowed) == n;
-}
-
-void ops_add_version_header(struct srv_req *req, enum ops_versioning st, const char *vid)
-{
-    if (vid == NULL)
-        vid = "null";
-    if (st != OPS_UNVERSIONED || strcmp(vid, "null") != 0)
-        srv_resp_add(req, "x-amz-version-id", vid);
-}
-
-cof_err ops_request_version(struct srv_req *req, const char **out)
-{
-    const char *v = srv_query_get(&req->query, "versionId");
-    *out = NULL;
-    if (v == NULL)
-        return COF_OK;
-    if (!ops_version_id_valid(v)) {
-        (void)srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, "Invalid version id specified",
-                           "versionId", v);
-        return COF_ERR_INVALID_ARGUMENT;
-    }
-    *out = v;
-    return COF_OK;
-}
+#include "storage/meta.h"
 
 /* ---- Put/GetBucketVersioning ---- */
 
@@ -116,8 +36,8 @@ cof_err ops_put_bucket_versioning(struct srv_req *req)
                              "MFA Delete is not supported by this server.", NULL, NULL);
     if (status != NULL) {
         /* Suspending a never-versioned bucket records the state (AWS reports Suspended). */
-        err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket, CONFIG_VERSIONING,
-                                         status);
+        err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket,
+                                         OPS_VERSIONING_CONFIG, status);
         if (err == COF_ERR_NO_BUCKET)
             return ops_no_bucket(req);
         if (err != COF_OK)

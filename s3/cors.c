@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,27 +62,6 @@ void srv_cors_config_cleanup(struct srv_cors_config *c)
     c->n = 0;
 }
 
-/* Sets *out_msg to S3's message for a rejected value; returns COF_ERR_INVALID_REQUEST. */
-static cof_err set_msg(char **out_msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static cof_err set_msg(char **out_msg, const char *fmt, ...)
-{
-    va_list ap;
-    char *m = NULL;
-    int len = 0;
-
-    va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    m = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (m == NULL)
-        return COF_ERR_NOMEM;
-    va_start(ap, fmt);
-    vsnprintf(m, (size_t)len + 1, fmt, ap);
-    va_end(ap);
-    *out_msg = m;
-    return COF_ERR_INVALID_REQUEST;
-}
-
 /* S3 accepts exactly these five methods in AllowedMethod (case-sensitive). */
 static bool supported_method(const char *m)
 {
@@ -96,11 +74,12 @@ static bool supported_method(const char *m)
 }
 
 /* An AllowedOrigin / AllowedHeader may hold one wildcard; S3 refuses a second one. */
-static cof_err check_wildcards(const char *what, const char *v, char **out_msg)
+static cof_err check_wildcards(const char *what, const char *v, struct srv_problem *prob)
 {
     const char *star = strchr(v, '*');
     if (star != NULL && strchr(star + 1, '*') != NULL)
-        return set_msg(out_msg, "%s \"%s\" can not have more than one wildcard.", what, v);
+        return srv_problem_setf(prob, COF_ERR_INVALID_REQUEST,
+                                "%s \"%s\" can not have more than one wildcard.", what, v);
     return COF_OK;
 }
 
@@ -118,7 +97,7 @@ static cof_err parse_max_age(const char *s, long *out)
     return COF_OK;
 }
 
-static cof_err parse_rule(const xmlNode *el, struct srv_cors_rule *r, char **out_msg)
+static cof_err parse_rule(const xmlNode *el, struct srv_cors_rule *r, struct srv_problem *prob)
 {
     cof_err err = srv_xmltree_check_container(el);
     for (const xmlNode *k = el->children; k != NULL && err == COF_OK; k = k->next) {
@@ -157,25 +136,26 @@ static cof_err parse_rule(const xmlNode *el, struct srv_cors_rule *r, char **out
     for (size_t i = 0; err == COF_OK && i < r->allowed_methods.n; i++) {
         const char *m = r->allowed_methods.v[i];
         if (!supported_method(m))
-            err = set_msg(out_msg,
-                          "Found unsupported HTTP method in CORS config. Unsupported method is %s",
-                          m);
+            err = srv_problem_setf(
+                prob, COF_ERR_INVALID_REQUEST,
+                "Found unsupported HTTP method in CORS config. Unsupported method is %s", m);
     }
     for (size_t i = 0; err == COF_OK && i < r->allowed_origins.n; i++)
-        err = check_wildcards("AllowedOrigin", r->allowed_origins.v[i], out_msg);
+        err = check_wildcards("AllowedOrigin", r->allowed_origins.v[i], prob);
     for (size_t i = 0; err == COF_OK && i < r->allowed_headers.n; i++)
-        err = check_wildcards("AllowedHeader", r->allowed_headers.v[i], out_msg);
+        err = check_wildcards("AllowedHeader", r->allowed_headers.v[i], prob);
     return err;
 }
 
-cof_err srv_cors_parse(const char *body, size_t n, struct srv_cors_config *out, char **out_msg)
+cof_err srv_cors_parse(const char *body, size_t n, struct srv_cors_config *out,
+                       struct srv_problem *prob)
 {
     xmlDocPtr doc = NULL;
     struct srv_cors_config c = {NULL, 0};
     size_t count = 0;
 
     memset(out, 0, sizeof(*out));
-    *out_msg = NULL;
+    srv_problem_init(prob);
     cof_err err = srv_xmltree_parse(body, n, SRV_MAX_SMALL_XML_BODY, &doc);
     if (err != COF_OK)
         goto out;
@@ -200,7 +180,7 @@ cof_err srv_cors_parse(const char *body, size_t n, struct srv_cors_config *out, 
     }
     for (const xmlNode *k = root->children; k != NULL && err == COF_OK; k = k->next) {
         if (srv_xmltree_is_elem(k, "CORSRule")) {
-            err = parse_rule(k, &c.rules[c.n], out_msg);
+            err = parse_rule(k, &c.rules[c.n], prob);
             c.n++; /* counted even on failure so that cleanup frees what was read */
         }
     }
@@ -211,11 +191,7 @@ cof_err srv_cors_parse(const char *body, size_t n, struct srv_cors_config *out, 
 out:
     srv_cors_config_cleanup(&c);
     srv_xmltree_free(doc);
-    if (err != COF_ERR_INVALID_REQUEST) {
-        free(*out_msg);
-        *out_msg = NULL;
-    }
-    return err;
+    return srv_problem_finish(prob, err);
 }
 
 static cof_err write_list(struct srv_xml *x, const char *name, const struct srv_strlist *l)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "s3/s3err.h"
 
 #define SRV_CORS_MAX_RULES 100u   /* S3: "a CORS configuration can have up to 100 rules" */
 #define SRV_CORS_CONFIG    "cors" /* bucket config name (sto_meta_*_bucket_config) */
@@ -39,10 +40,11 @@ struct srv_cors_config {
  * MaxAgeSeconds (an integer), any number of AllowedHeader and ExposeHeader. Values are trimmed.
  * COF_ERR_MALFORMED_XML for anything else (not well-formed, wrong root, no or too many rules, a
  * rule missing origins or methods, a repeated ID, a bad MaxAgeSeconds); COF_ERR_TOO_LARGE;
- * COF_ERR_INVALID_REQUEST with *out_msg set to S3's message (caller free()s) for an unsupported
- * method or a pattern with more than one '*'. On failure *out holds nothing to free. */
+ * COF_ERR_INVALID_REQUEST with S3's message in *prob (kept in its text, the quoted value cut to
+ * fit) for an unsupported method or a pattern with more than one '*'; the other codes are bare.
+ * On failure *out holds nothing to free. */
 COF_MUST_CHECK cof_err srv_cors_parse(const char *body, size_t n, struct srv_cors_config *out,
-                                      char **out_msg);
+                                      struct srv_problem *prob);
 /* The GetBucketCors document for c: rules in order, each element in the order ID,
  * AllowedHeader, AllowedMethod, AllowedOrigin, ExposeHeader, MaxAgeSeconds. This is also the
  * stored form; srv_cors_parse reads it back unchanged. *out is the caller's. */

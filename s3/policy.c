@@ -35,9 +35,6 @@ struct srv_policy {
 #define MSG_SID          "Statement IDs (SID) in a single policy must be unique."
 #define MSG_STATEMENT    "Could not parse the policy: Statement is not well formatted."
 
-/* Messages that quote the document; *out_msg points here until the thread's next parse. */
-static _Thread_local char msg_buf[96];
-
 /* S3 actions a policy may name (exactly or through a wildcard; "s3:" is implied) and the
  * resource type each applies to (AWS's "Actions defined by Amazon S3" table). */
 enum res_type { R_NONE = 0, R_BUCKET = 1, R_OBJECT = 2 };
@@ -842,8 +839,10 @@ static const char *check_condition(const json_t *cond)
     return NULL;
 }
 
-/* One statement; sids collects Sids to reject duplicates. NULL when valid, else the message. */
-static const char *check_statement(const json_t *st, const char *bucket, json_t *sids)
+/* One statement; sids collects Sids to reject duplicates. NULL when valid, else the message
+ * (static, or kept in prob's text when it quotes the document). */
+static const char *check_statement(const json_t *st, const char *bucket, json_t *sids,
+                                   struct srv_problem *prob)
 {
     static const char *const known[] = {"Sid",          "Effect",      "Principal",
                                         "NotPrincipal", "Action",      "NotAction",
@@ -857,10 +856,8 @@ static const char *check_statement(const json_t *st, const char *bucket, json_t 
         bool ok = false;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
             ok = strcmp(k, known[i]) == 0;
-        if (!ok) {
-            snprintf(msg_buf, sizeof(msg_buf), "Unknown field %.64s", k);
-            return msg_buf;
-        }
+        if (!ok)
+            return srv_problem_keep(prob, "Unknown field %.64s", k);
     }
     const json_t *sid = json_object_get(st, "Sid");
     if (sid != NULL) {
@@ -877,11 +874,8 @@ static const char *check_statement(const json_t *st, const char *bucket, json_t 
         return "Missing required field Effect";
     if (!json_is_string(eff))
         return MSG_STATEMENT;
-    if (strcmp(json_string_value(eff), "Allow") != 0 &&
-        strcmp(json_string_value(eff), "Deny") != 0) {
-        snprintf(msg_buf, sizeof(msg_buf), "Invalid effect: %.64s", json_string_value(eff));
-        return msg_buf;
-    }
+    if (strcmp(json_string_value(eff), "Allow") != 0 && strcmp(json_string_value(eff), "Deny") != 0)
+        return srv_problem_keep(prob, "Invalid effect: %.64s", json_string_value(eff));
 
     const json_t *pr = json_object_get(st, "Principal");
     const json_t *npr = json_object_get(st, "NotPrincipal");
@@ -920,18 +914,16 @@ static const char *check_statement(const json_t *st, const char *bucket, json_t 
     return cond != NULL ? check_condition(cond) : NULL;
 }
 
-/* The whole document; NULL when valid. */
+/* The whole document; NULL when valid, else the message (as check_statement's). */
 static const char *check_policy(json_t *root, const char *bucket, bool strict_version,
-                                bool *odd_version, json_t **out_stmts)
+                                struct srv_problem *prob, bool *odd_version, json_t **out_stmts)
 {
     const char *k = NULL;
     json_t *v = NULL;
     json_object_foreach(root, k, v)
     {
-        if (strcmp(k, "Version") != 0 && strcmp(k, "Id") != 0 && strcmp(k, "Statement") != 0) {
-            snprintf(msg_buf, sizeof(msg_buf), "Unknown field %.64s", k);
-            return msg_buf;
-        }
+        if (strcmp(k, "Version") != 0 && strcmp(k, "Id") != 0 && strcmp(k, "Statement") != 0)
+            return srv_problem_keep(prob, "Unknown field %.64s", k);
     }
     const json_t *ver = json_object_get(root, "Version");
     if (ver != NULL) {
@@ -968,14 +960,14 @@ static const char *check_policy(json_t *root, const char *bucket, bool strict_ve
         return MSG_STATEMENT;
     const char *m = NULL;
     for (size_t i = 0; i < json_array_size(st) && m == NULL; i++)
-        m = check_statement(json_array_get(st, i), bucket, sids);
+        m = check_statement(json_array_get(st, i), bucket, sids, prob);
     json_decref(sids);
     *out_stmts = st;
     return m;
 }
 
 cof_err srv_policy_parse(const char *text, size_t len, const char *bucket, bool strict_version,
-                         struct srv_policy **out, const char **out_msg, bool *out_odd_version)
+                         struct srv_policy **out, bool *out_odd_version, struct srv_problem *prob)
 {
     json_error_t jerr;
     json_t *root = NULL, *stmts = NULL;
@@ -985,8 +977,8 @@ cof_err srv_policy_parse(const char *text, size_t len, const char *bucket, bool 
     bool odd = false;
 
     *out = NULL;
-    *out_msg = NULL;
     *out_odd_version = false;
+    srv_problem_init(prob);
     size_t i = 0;
     while (i < len && isspace((unsigned char)text[i]))
         i++;
@@ -1000,9 +992,9 @@ cof_err srv_policy_parse(const char *text, size_t len, const char *bucket, bool 
             msg = MSG_BAD_JSON;
     }
     if (msg == NULL)
-        msg = check_policy(root, bucket, strict_version, &odd, &stmts);
+        msg = check_policy(root, bucket, strict_version, prob, &odd, &stmts);
     if (msg != NULL) {
-        err = COF_ERR_MALFORMED_POLICY;
+        err = srv_problem_set(prob, COF_ERR_MALFORMED_POLICY, msg);
         goto out;
     }
     p = calloc(1, sizeof(*p));
@@ -1018,8 +1010,7 @@ cof_err srv_policy_parse(const char *text, size_t len, const char *bucket, bool 
     *out_odd_version = odd;
 out:
     json_decref(root);
-    *out_msg = msg;
-    return err;
+    return srv_problem_finish(prob, err);
 }
 
 struct srv_policy *srv_policy_ref(struct srv_policy *p)

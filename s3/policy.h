@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "s3/s3err.h"
 
 #define SRV_POLICY_MAX_SIZE   20480u /* AWS: bucket policies are limited to 20 KB */
 #define SRV_POLICY_MAX_VALUES 16u    /* values of one multi-valued condition key */
@@ -18,12 +19,12 @@ struct srv_policy;
 /* Parses and validates a bucket policy for `bucket`. strict_version: only "2012-10-17" and
  * "2008-10-17" are accepted (aws profile); otherwise another Version is accepted and
  * *out_odd_version is set so the caller can log it (localstack profile).
- * COF_ERR_MALFORMED_POLICY with *out_msg pointing at AWS's message (static storage) when the
- * document is not a valid policy; COF_ERR_NOMEM. On success *out is the caller's (free with
- * srv_policy_free). Thread-safe; a parsed policy may be evaluated from several threads. */
+ * COF_ERR_MALFORMED_POLICY with AWS's message in *prob (static, or kept in its text) when the
+ * document is not a valid policy; COF_ERR_NOMEM (bare). On success *out is the caller's (free
+ * with srv_policy_free). Thread-safe; a parsed policy may be evaluated from several threads. */
 COF_MUST_CHECK cof_err srv_policy_parse(const char *text, size_t len, const char *bucket,
                                         bool strict_version, struct srv_policy **out,
-                                        const char **out_msg, bool *out_odd_version);
+                                        bool *out_odd_version, struct srv_problem *prob);
 /* Another reference to p, for sharing one parsed policy between threads (atomic). */
 struct srv_policy *srv_policy_ref(struct srv_policy *p);
 /* Drops a reference; the last one frees. Accepts NULL. */

@@ -91,9 +91,7 @@ void srv_post_fields_cleanup(struct srv_post_fields *f)
 
 static cof_err deny(struct srv_post_verdict *v, cof_err code, const char *msg)
 {
-    v->code = code;
-    snprintf(v->message, sizeof(v->message), "%s", msg);
-    return code;
+    return srv_problem_setf(&v->problem, code, "%s", msg);
 }
 
 /* "2026-11-25T16:00:00Z" or with fractional seconds; AWS refuses offsets and a space for T. */
@@ -139,16 +137,15 @@ static void put_json(char *buf, size_t cap, const json_t *j)
 static cof_err condition_failed(struct srv_post_verdict *v, const json_t *op, const json_t *a,
                                 const json_t *b)
 {
-    v->code = COF_ERR_ACCESS_DENIED;
-    snprintf(v->message, sizeof(v->message),
-             "Invalid according to Policy: Policy Condition failed: [");
-    put_json(v->message, sizeof(v->message), op);
-    strncat(v->message, ", ", sizeof(v->message) - strlen(v->message) - 1);
-    put_json(v->message, sizeof(v->message), a);
-    strncat(v->message, ", ", sizeof(v->message) - strlen(v->message) - 1);
-    put_json(v->message, sizeof(v->message), b);
-    strncat(v->message, "]", sizeof(v->message) - strlen(v->message) - 1);
-    return COF_ERR_ACCESS_DENIED;
+    char msg[sizeof(v->problem.text)];
+    snprintf(msg, sizeof(msg), "Invalid according to Policy: Policy Condition failed: [");
+    put_json(msg, sizeof(msg), op);
+    strncat(msg, ", ", sizeof(msg) - strlen(msg) - 1);
+    put_json(msg, sizeof(msg), a);
+    strncat(msg, ", ", sizeof(msg) - strlen(msg) - 1);
+    put_json(msg, sizeof(msg), b);
+    strncat(msg, "]", sizeof(msg) - strlen(msg) - 1);
+    return deny(v, COF_ERR_ACCESS_DENIED, msg);
 }
 
 /* A content-length-range bound: a non-negative integer or a string of digits. Returns 1 on

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "s3/s3err.h"
 
 /* One form field: name as sent, value (fields sent twice are joined with ',', as AWS does). */
 struct srv_post_field {
@@ -36,8 +37,8 @@ void srv_post_fields_cleanup(struct srv_post_fields *f);
 
 /* Outcome of a policy check that failed: code and AWS's message. */
 struct srv_post_verdict {
-    cof_err code; /* COF_ERR_INVALID_POLICY (400) or COF_ERR_ACCESS_DENIED (403) */
-    char message[1024];
+    /* a refusal: COF_ERR_INVALID_POLICY (400) or COF_ERR_ACCESS_DENIED (403), AWS's message */
+    struct srv_problem problem;
     /* content-length-range, when the policy has one (inclusive bounds) */
     bool has_range;
     uint64_t min, max;

@@ -3,6 +3,10 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html). */
 #include "s3/s3err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
 static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_NOMEM] = {503, "SlowDown", "Please reduce your request rate."},
     [COF_ERR_IO] = {500, "InternalError", "We encountered an internal error. Please try again."},
@@ -123,6 +127,12 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_POST_PRE_DATA] = {400, "MaxPostPreDataLengthExceeded",
                                "Your POST request fields preceeding the upload file was too "
                                "large."},
+    [COF_ERR_SLOW_DOWN] = {503, "SlowDown", "Please reduce your request rate."},
+    /* not AWS's: coffer's own switch, so the message says how to turn it on */
+    [COF_ERR_ADMIN_DISABLED] = {403, "AccessDenied",
+                                "This endpoint changes the server state and is disabled. Start "
+                                "coffer with --admin-endpoints (config admin_endpoints = on, "
+                                "environment COFFER_ADMIN_ENDPOINTS=1) to enable it."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
@@ -139,6 +149,12 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                 "because the evalution of Origin, request method / "
                                 "Access-Control-Request-Method or Access-Control-Request-Headers "
                                 "are not whitelisted by the resource's CORS spec."},
+    /* The root key that wraps the object's data key (or its KMS key's material) is not in the
+     * keyring: the operator's fix (restore the key file) needs no restart, so 503 and KMS's own
+     * retryable code, which AWS S3 passes on with the "KMS." prefix. Stable: see README. */
+    [COF_ERR_KEY_ABSENT] = {503, "KMS.KeyUnavailableException",
+                            "The key that protects this object's data is not available. You can "
+                            "retry the request."},
 };
 
 static const struct srv_s3err internal = {500, "InternalError",
@@ -149,4 +165,86 @@ const struct srv_s3err *srv_s3err_lookup(cof_err e)
     if ((unsigned)e >= COF_ERR__COUNT || table[e].code == NULL)
         return &internal;
     return &table[e];
+}
+
+void srv_problem_init(struct srv_problem *p)
+{
+    p->code = COF_OK;
+    p->message = NULL;
+    p->name1 = p->value1 = p->name2 = p->value2 = NULL;
+    p->text_len = 0;
+    p->text[0] = '\0';
+}
+
+cof_err srv_problem_set(struct srv_problem *p, cof_err code, const char *message)
+{
+    p->code = code;
+    p->message = message;
+    p->name1 = p->value1 = p->name2 = p->value2 = NULL;
+    return code;
+}
+
+static const char *vkeep(struct srv_problem *p, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static const char *vkeep(struct srv_problem *p, const char *fmt, va_list ap)
+{
+    /* text_len < sizeof(text) always: a full text[] still holds the last string's terminator,
+     * where a later string starts (and is cut to ""). */
+    char *s = p->text + p->text_len;
+    size_t room = sizeof(p->text) - p->text_len;
+    int n = vsnprintf(s, room, fmt, ap);
+    if (n < 0)
+        s[0] = '\0';
+    else
+        p->text_len += (size_t)n + 1 < room ? (size_t)n + 1 : room - 1;
+    return s;
+}
+
+const char *srv_problem_keep(struct srv_problem *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *s = vkeep(p, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+cof_err srv_problem_setf(struct srv_problem *p, cof_err code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *s = vkeep(p, fmt, ap);
+    va_end(ap);
+    return srv_problem_set(p, code, s);
+}
+
+void srv_problem_elem(struct srv_problem *p, const char *name, const char *value)
+{
+    if (name == NULL || value == NULL)
+        return;
+    if (p->name1 == NULL) {
+        p->name1 = name;
+        p->value1 = value;
+    } else if (p->name2 == NULL) {
+        p->name2 = name;
+        p->value2 = value;
+    } else {
+        COF_BUG("srv_problem: a third extra element");
+    }
+}
+
+cof_err srv_problem_arg(struct srv_problem *p, cof_err code, const char *message,
+                        const char *arg_name, const char *arg_value)
+{
+    srv_problem_set(p, code, message);
+    srv_problem_elem(p, "ArgumentName", arg_name);
+    srv_problem_elem(p, "ArgumentValue", arg_value);
+    return code;
+}
+
+cof_err srv_problem_finish(struct srv_problem *p, cof_err err)
+{
+    if (err != COF_OK && p->code == COF_OK)
+        p->code = err;
+    return err;
 }

@@ -28,19 +28,14 @@ static const char *const hdr_names[2][3] = {
 #define ARG_NAME    "x-amz-server-side-encryption"
 #define MSG_BAD_ALG "The Encryption request you specified is not valid. Supported value: AES256."
 
-static cof_err fail(struct srv_sse_err *e, cof_err code, const char *msg, const char *arg_name,
-                    const char *arg_value)
+static cof_err fail(struct srv_problem *p, cof_err code, const char *msg, const char *arg_value)
 {
-    e->code = code;
-    e->message = msg;
-    e->arg_name = arg_name;
     /* AWS names the argument even when it has no value ("null"). */
-    e->arg_value = arg_name != NULL && arg_value == NULL ? "null" : arg_value;
-    return code;
+    return srv_problem_arg(p, code, msg, ARG_NAME, arg_value != NULL ? arg_value : "null");
 }
 
 cof_err srv_ssec_parse(const struct srv_hdr_view *h, enum srv_sse_side side, bool write,
-                       struct srv_ssec *out, struct srv_sse_err *e)
+                       struct srv_ssec *out, struct srv_problem *p)
 {
     const char *alg = h->get(h->arg, hdr_names[side][0]);
     const char *key = h->get(h->arg, hdr_names[side][1]);
@@ -50,30 +45,30 @@ cof_err srv_ssec_parse(const struct srv_hdr_view *h, enum srv_sse_side side, boo
     size_t klen = 0, mlen = 0;
     cof_err err = COF_OK;
     memset(out, 0, sizeof(*out));
-    memset(e, 0, sizeof(*e));
+    srv_problem_init(p);
     out->present = alg != NULL || key != NULL || md5 != NULL;
     if (!out->present)
         return COF_OK;
     if (alg == NULL)
-        return fail(e, COF_ERR_INVALID_ARGUMENT, MSG_NO_ALG, ARG_NAME, NULL);
+        return fail(p, COF_ERR_INVALID_ARGUMENT, MSG_NO_ALG, NULL);
     if (strcmp(alg, "AES256") != 0)
-        return fail(e, COF_ERR_BAD_ENCRYPTION_ALG, MSG_BAD_ALG, ARG_NAME, alg);
+        return fail(p, COF_ERR_BAD_ENCRYPTION_ALG, MSG_BAD_ALG, alg);
     if (key == NULL)
-        return fail(e, COF_ERR_INVALID_ARGUMENT, MSG_NO_KEY, ARG_NAME, NULL);
+        return fail(p, COF_ERR_INVALID_ARGUMENT, MSG_NO_KEY, NULL);
     if (srv_base64_decode(key, raw, sizeof(raw), &klen) != COF_OK || klen != CRY_KEY_LEN) {
-        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, ARG_NAME, NULL);
+        err = fail(p, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, NULL);
         goto out;
     }
     if (md5 == NULL) {
         if (write)
-            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, ARG_NAME, NULL);
+            err = fail(p, COF_ERR_INVALID_ARGUMENT, MSG_BAD_KEY, NULL);
     } else if (srv_base64_decode(md5, want, sizeof(want), &mlen) != COF_OK || mlen != CRY_MD5_LEN ||
                strlen(md5) >= sizeof(out->key_md5_b64)) {
-        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, ARG_NAME, NULL);
+        err = fail(p, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, NULL);
     } else {
         err = cry_digest_oneshot(CRY_DIGEST_MD5, raw, klen, got);
         if (err == COF_OK && !cry_equal(got, want, CRY_MD5_LEN))
-            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, ARG_NAME, NULL);
+            err = fail(p, COF_ERR_INVALID_ARGUMENT, MSG_BAD_MD5, NULL);
         if (err == COF_OK) {
             out->md5_sent = true;
             memcpy(out->key_md5_b64, md5, strlen(md5) + 1);
@@ -85,9 +80,7 @@ out:
     cry_wipe(raw, sizeof(raw));
     cry_wipe(got, sizeof(got));
     cry_wipe(want, sizeof(want));
-    if (err != COF_OK && e->code == COF_OK)
-        e->code = err;
-    return err;
+    return srv_problem_finish(p, err);
 }
 
 void srv_ssec_cleanup(struct srv_ssec *s)

@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "crypto/key.h"
 #include "s3/headers.h"
+#include "s3/s3err.h"
 
 /* A customer key presented with a request (either the object's or the copy source's). */
 struct srv_ssec {
@@ -19,20 +20,13 @@ struct srv_ssec {
     char key_md5_b64[32]; /* the client's MD5 header, echoed in responses */
 };
 
-/* An S3 error with AWS's exact message (and optional ArgumentName/ArgumentValue). */
-struct srv_sse_err {
-    cof_err code;
-    const char *message;
-    const char *arg_name;
-    const char *arg_value;
-};
-
 enum srv_sse_side { SRV_SSE_OBJECT, SRV_SSE_COPY_SOURCE };
 
 /* Parses the SSE-C trio of one side. write: the key-MD5 header is required (PUT, copy
- * destination). On failure fills *e (code + message) and returns e->code. */
-cof_err srv_ssec_parse(const struct srv_hdr_view *h, enum srv_sse_side side, bool write,
-                       struct srv_ssec *out, struct srv_sse_err *e);
+ * destination). On failure *p says why (AWS's message with ArgumentName/ArgumentValue; a
+ * value borrowed from h's header) and p->code is returned. */
+COF_MUST_CHECK cof_err srv_ssec_parse(const struct srv_hdr_view *h, enum srv_sse_side side,
+                                      bool write, struct srv_ssec *out, struct srv_problem *p);
 /* Wipes and frees the key. Accepts NULL. */
 void srv_ssec_cleanup(struct srv_ssec *s);
 

@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "s3/uri.h"
 #include "s3/xml.h"
+#include "s3/xmltree.h"
 
 /* AWS's texts (LocalStack's AWS-validated tests, AWS responses quoted in public issues). */
 #define MSG_OBJECT_COUNT "Object tags cannot be greater than 10"
@@ -24,7 +25,7 @@
     "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters "   \
     "without tag name duplicates."
 
-#define MAX_CANON (1024u * 1024) /* canonical text of 50 maximal tags is far below */
+#define TAGS_MAX_CANON (1024u * 1024) /* canonical text of 50 maximal tags is far below */
 
 void srv_tagset_cleanup(struct srv_tagset *t)
 {
@@ -39,14 +40,13 @@ void srv_tagset_cleanup(struct srv_tagset *t)
     t->n = 0;
 }
 
-static cof_err fail(struct srv_tag_err *e, cof_err code, const char *msg, const char *key)
+/* The TagKey is copied: the parsers free the set before returning. Keys that reach a
+ * TagKey-bearing error are at most 128 UTF-16 units (<= 512 bytes), so they fit the text. */
+static cof_err fail(struct srv_problem *p, cof_err code, const char *msg, const char *key)
 {
-    e->code = code;
-    e->message = msg;
-    e->tag_key[0] = '\0';
-    /* Keys that reach a TagKey-bearing error are at most 128 UTF-16 units (<= 512 bytes). */
+    srv_problem_set(p, code, msg);
     if (key != NULL)
-        snprintf(e->tag_key, sizeof(e->tag_key), "%s", key);
+        srv_problem_elem(p, "TagKey", srv_problem_keep(p, "%s", key));
     return code;
 }
 
@@ -123,31 +123,29 @@ static size_t utf16_units(const char *s)
 }
 
 cof_err srv_tagset_validate(const struct srv_tagset *t, enum srv_tag_scope scope,
-                            struct srv_tag_err *e)
+                            struct srv_problem *p)
 {
     bool object = scope == SRV_TAGS_OBJECT;
-    e->code = COF_OK;
-    e->message = NULL;
-    e->tag_key[0] = '\0';
+    srv_problem_init(p);
     /* AWS answers an oversized set with 400 BadRequest, not InvalidTag (S3 responses quoted
      * in hashicorp/terraform-provider-aws#19895 and #41747). */
     if (t->n > (object ? SRV_MAX_OBJECT_TAGS : SRV_MAX_BUCKET_TAGS))
-        return fail(e, COF_ERR_BAD_REQUEST, object ? MSG_OBJECT_COUNT : MSG_BUCKET_COUNT, NULL);
+        return fail(p, COF_ERR_BAD_REQUEST, object ? MSG_OBJECT_COUNT : MSG_BUCKET_COUNT, NULL);
     for (size_t i = 0; i < t->n; i++) {
         const char *k = t->v[i].key, *v = t->v[i].value;
         size_t units = utf16_units(k);
         /* An empty or over-long key: AWS's answer carries no TagKey element. */
         if (units == 0 || units > SRV_TAG_KEY_MAX)
-            return fail(e, COF_ERR_INVALID_TAG, MSG_BAD_KEY, NULL);
+            return fail(p, COF_ERR_INVALID_TAG, MSG_BAD_KEY, NULL);
         if (strncmp(k, "aws:", 4) == 0)
-            return fail(e, COF_ERR_INVALID_TAG, object ? MSG_AWS_OBJECT : MSG_AWS_BUCKET, k);
+            return fail(p, COF_ERR_INVALID_TAG, object ? MSG_AWS_OBJECT : MSG_AWS_BUCKET, k);
         if (!tag_text(k, &units))
-            return fail(e, COF_ERR_INVALID_TAG, MSG_BAD_KEY, k);
+            return fail(p, COF_ERR_INVALID_TAG, MSG_BAD_KEY, k);
         if (!tag_text(v, &units) || units > SRV_TAG_VALUE_MAX)
-            return fail(e, COF_ERR_INVALID_TAG, MSG_BAD_VALUE, k);
+            return fail(p, COF_ERR_INVALID_TAG, MSG_BAD_VALUE, k);
         for (size_t j = 0; j < i; j++) {
             if (strcmp(t->v[j].key, k) == 0)
-                return fail(e, COF_ERR_INVALID_TAG, MSG_DUP_KEY, k);
+                return fail(p, COF_ERR_INVALID_TAG, MSG_DUP_KEY, k);
         }
     }
     return COF_OK;
@@ -173,35 +171,37 @@ static cof_err from_query(struct srv_query *q, struct srv_tagset *out)
     return COF_OK;
 }
 
-cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out, struct srv_tag_err *e)
+/* InvalidArgument, naming the header and quoting it (AWS's answer). */
+static cof_err bad_header(struct srv_problem *p, const char *hdr)
+{
+    return srv_problem_arg(p, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, "x-amz-tagging", hdr);
+}
+
+cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out, struct srv_problem *p)
 {
     struct srv_query q = {NULL, 0};
     struct srv_tagset t = {NULL, 0};
-    e->code = COF_OK;
-    e->message = NULL;
-    e->tag_key[0] = '\0';
+    srv_problem_init(p);
     out->v = NULL;
     out->n = 0;
     cof_err err = srv_query_parse(hdr, &q);
     if (err == COF_ERR_TOO_LARGE) /* over 100 pieces: certainly over 10 tags */
-        err = fail(e, COF_ERR_BAD_REQUEST, MSG_OBJECT_COUNT, NULL);
+        err = fail(p, COF_ERR_BAD_REQUEST, MSG_OBJECT_COUNT, NULL);
     else if (err == COF_ERR_INVALID)
-        err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, NULL);
+        err = bad_header(p, hdr);
     for (size_t i = 0; err == COF_OK && i < q.n; i++) {
         const char *k = q.params[i].name, *v = q.params[i].value;
         if (k[0] == '\0' || !srv_utf8_valid(k, strlen(k)) || !srv_utf8_valid(v, strlen(v)))
-            err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, NULL);
+            err = bad_header(p, hdr);
         for (size_t j = 0; err == COF_OK && j < i; j++) {
             if (strcmp(q.params[j].name, k) == 0)
-                err = fail(e, COF_ERR_INVALID_ARGUMENT, MSG_BAD_HEADER, NULL);
+                err = bad_header(p, hdr);
         }
     }
     if (err == COF_OK)
         err = from_query(&q, &t);
     if (err == COF_OK)
-        err = srv_tagset_validate(&t, SRV_TAGS_OBJECT, e);
-    if (err == COF_ERR_NOMEM)
-        e->code = err;
+        err = srv_tagset_validate(&t, SRV_TAGS_OBJECT, p);
     if (err == COF_OK) {
         *out = t;
         t.v = NULL;
@@ -209,30 +209,106 @@ cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out, struct
     }
     srv_tagset_cleanup(&t);
     srv_query_cleanup(&q);
+    return srv_problem_finish(p, err);
+}
+
+/* Reads a singleton leaf into *slot; a second occurrence is malformed. */
+static cof_err take_leaf(const xmlNode *el, char **slot)
+{
+    if (*slot != NULL)
+        return COF_ERR_MALFORMED_XML;
+    return srv_xmltree_leaf_text(el, false, slot);
+}
+
+static cof_err parse_tag(const xmlNode *el, struct srv_tag *t)
+{
+    cof_err err = srv_xmltree_check_container(el);
+    for (const xmlNode *c = el->children; c != NULL && err == COF_OK; c = c->next) {
+        if (srv_xmltree_is_elem(c, "Key"))
+            err = take_leaf(c, &t->key);
+        else if (srv_xmltree_is_elem(c, "Value"))
+            err = take_leaf(c, &t->value);
+    }
+    /* Key and Value are both required (AWS API Tag: "Required: Yes"). */
+    if (err == COF_OK && (t->key == NULL || t->value == NULL))
+        err = COF_ERR_MALFORMED_XML;
+    return err;
+}
+
+/* The Tagging document (cap SRV_MAX_TAGGING_BODY): root Tagging with exactly one TagSet, whose
+ * Tag elements each hold exactly one Key and one Value. Texts are exact (not trimmed; Value may
+ * be empty). Structure only; an empty TagSet gives n == 0. */
+static cof_err parse_xml(const char *body, size_t n, struct srv_tagset *out)
+{
+    xmlDocPtr doc = NULL;
+    struct srv_tagset t = {NULL, 0};
+    const xmlNode *set = NULL;
+    size_t count = 0;
+    out->v = NULL;
+    out->n = 0;
+    cof_err err = srv_xmltree_parse(body, n, SRV_MAX_TAGGING_BODY, &doc);
+    if (err != COF_OK)
+        goto out;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    if (!srv_xmltree_is_elem(root, "Tagging")) {
+        err = COF_ERR_MALFORMED_XML;
+        goto out;
+    }
+    err = srv_xmltree_check_container(root);
+    for (const xmlNode *c = root->children; c != NULL && err == COF_OK; c = c->next) {
+        if (srv_xmltree_is_elem(c, "TagSet")) {
+            if (set != NULL)
+                err = COF_ERR_MALFORMED_XML;
+            set = c;
+        }
+    }
+    if (err == COF_OK && set == NULL)
+        err = COF_ERR_MALFORMED_XML;
+    if (err == COF_OK)
+        err = srv_xmltree_check_container(set);
+    for (const xmlNode *c = set != NULL ? set->children : NULL; err == COF_OK && c != NULL;
+         c = c->next)
+        count += srv_xmltree_is_elem(c, "Tag");
+    if (err != COF_OK || count == 0)
+        goto out;
+    t.v = calloc(count, sizeof(*t.v));
+    if (t.v == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
+    for (const xmlNode *c = set->children; c != NULL && err == COF_OK; c = c->next) {
+        if (srv_xmltree_is_elem(c, "Tag")) {
+            err = parse_tag(c, &t.v[t.n]);
+            t.n++; /* counted even on failure so cleanup frees what was read */
+        }
+    }
+    if (err != COF_OK)
+        goto out;
+    *out = t;
+    memset(&t, 0, sizeof(t));
+out:
+    srv_tagset_cleanup(&t);
+    srv_xmltree_free(doc);
     return err;
 }
 
 cof_err srv_tagging_parse_xml(const char *body, size_t n, enum srv_tag_scope scope,
-                              struct srv_tagset *out, struct srv_tag_err *e)
+                              struct srv_tagset *out, struct srv_problem *p)
 {
     struct srv_tagset t = {NULL, 0};
-    e->code = COF_OK;
-    e->message = NULL;
-    e->tag_key[0] = '\0';
+    srv_problem_init(p);
     out->v = NULL;
     out->n = 0;
-    cof_err err = srv_xml_parse_tagging(body, n, &t);
-    if (err != COF_OK)
-        e->code = err;
+    cof_err err = parse_xml(body, n, &t);
     if (err == COF_OK)
-        err = srv_tagset_validate(&t, scope, e);
+        err = srv_tagset_validate(&t, scope, p);
     if (err == COF_OK) {
         *out = t;
         t.v = NULL;
         t.n = 0;
     }
     srv_tagset_cleanup(&t);
-    return err;
+    return srv_problem_finish(p, err);
 }
 
 static int by_key(const void *a, const void *b)
@@ -247,7 +323,7 @@ cof_err srv_tagset_encode(struct srv_tagset *t, char **out)
     *out = NULL;
     if (t->n > 1)
         qsort(t->v, t->n, sizeof(*t->v), by_key);
-    cof_buf_init(&b, MAX_CANON);
+    cof_buf_init(&b, TAGS_MAX_CANON);
     for (size_t i = 0; err == COF_OK && i < t->n; i++) {
         if (i > 0)
             err = cof_buf_append(&b, "&", 1);

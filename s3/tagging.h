@@ -10,6 +10,10 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "s3/s3err.h"
+
+/* The cap of a Tagging document (PutObjectTagging, PutBucketTagging). */
+#define SRV_MAX_TAGGING_BODY (256u * 1024)
 
 #define SRV_MAX_OBJECT_TAGS 10u  /* AWS: "up to 10 tags with an object" */
 #define SRV_MAX_BUCKET_TAGS 50u  /* AWS: "A tag set can contain as many as 50 tags" */
@@ -32,16 +36,11 @@ struct srv_tagset {
 
 enum srv_tag_scope { SRV_TAGS_OBJECT, SRV_TAGS_BUCKET };
 
-/* Why a tag set was refused, in AWS's words. code: COF_ERR_INVALID_TAG (InvalidTag),
- * COF_ERR_BAD_REQUEST (too many tags), COF_ERR_INVALID_ARGUMENT (x-amz-tagging not a valid
- * query string), COF_ERR_MALFORMED_XML, COF_ERR_TOO_LARGE (XML body over its cap). message is
- * a static string or NULL (the code's default); tag_key is AWS's TagKey element, "" when AWS
- * sends none. */
-struct srv_tag_err {
-    cof_err code;
-    const char *message;
-    char tag_key[4 * SRV_TAG_KEY_MAX + 1];
-};
+/* Why a tag set was refused, in AWS's words (struct srv_problem, s3/s3err.h): InvalidTag
+ * (COF_ERR_INVALID_TAG) with a TagKey element, kept in the problem's text, where AWS sends one;
+ * BadRequest (COF_ERR_BAD_REQUEST, too many tags); InvalidArgument (COF_ERR_INVALID_ARGUMENT,
+ * x-amz-tagging not a valid query string) naming the header; a bare COF_ERR_MALFORMED_XML,
+ * COF_ERR_TOO_LARGE (XML body over its cap) or COF_ERR_NOMEM, which the caller maps. */
 
 /* Frees every tag; t is empty afterwards. Accepts NULL. */
 void srv_tagset_cleanup(struct srv_tagset *t);
@@ -49,23 +48,23 @@ void srv_tagset_cleanup(struct srv_tagset *t);
 /* Checks t against AWS's rules for scope: count (BadRequest), then per tag the key (1..128
  * UTF-16 units, letters, digits, spaces and _ . : / = + - @), the aws: prefix, the value
  * (0..256, same characters) and duplicate keys (InvalidTag). Strings must be valid UTF-8.
- * Returns e->code (COF_OK when valid). */
+ * Returns p->code (COF_OK when valid). */
 COF_MUST_CHECK cof_err srv_tagset_validate(const struct srv_tagset *t, enum srv_tag_scope scope,
-                                           struct srv_tag_err *e);
+                                           struct srv_problem *p);
 
 /* x-amz-tagging (PutObject, CreateMultipartUpload, CopyObject with REPLACE): "k=v&k2=v2",
  * %XX and '+' decoded; "k" alone has the empty value; empty pieces are skipped. A bad escape,
  * text that is not UTF-8, an empty key or a repeated key is InvalidArgument; then the object
  * rules of srv_tagset_validate apply. NULL or "" gives an empty set. On failure *out is empty
- * and e says why. */
+ * and p says why; InvalidArgument's ArgumentValue is hdr itself (borrowed). */
 COF_MUST_CHECK cof_err srv_tagging_parse_header(const char *hdr, struct srv_tagset *out,
-                                                struct srv_tag_err *e);
+                                                struct srv_problem *p);
 
 /* A Tagging XML document (PutObjectTagging, PutBucketTagging, POST Object's "tagging" form
- * field): parsed (MalformedXML / TOO_LARGE, see srv_xml_parse_tagging) and validated for
- * scope. On failure *out is empty and e says why. */
+ * field): parsed (MalformedXML / TOO_LARGE, see parse_xml in tagging.c) and validated for
+ * scope. On failure *out is empty and p says why. */
 COF_MUST_CHECK cof_err srv_tagging_parse_xml(const char *body, size_t n, enum srv_tag_scope scope,
-                                             struct srv_tagset *out, struct srv_tag_err *e);
+                                             struct srv_tagset *out, struct srv_problem *p);
 
 /* Sorts t by key (byte order) and writes the canonical text into *out (malloc'd; "" for an
  * empty set). COF_ERR_NOMEM. */

@@ -16,7 +16,6 @@
 #include <libxml/xmlwriter.h>
 
 #include "common/buf.h"
-#include "s3/tagging.h"
 #include "s3/uri.h"
 #include "s3/xmltree.h"
 
@@ -863,76 +862,6 @@ cof_err srv_xml_parse_complete(const char *body, size_t n, struct srv_complete_r
     memset(&r, 0, sizeof(r));
 out:
     srv_complete_req_cleanup(&r);
-    if (doc != NULL)
-        xmlFreeDoc(doc);
-    return err;
-}
-
-static cof_err parse_tag(const xmlNode *el, struct srv_tag *t)
-{
-    cof_err err = check_container(el);
-    for (const xmlNode *c = el->children; c != NULL && err == COF_OK; c = c->next) {
-        if (is_elem(c, "Key"))
-            err = take_leaf(c, false, &t->key);
-        else if (is_elem(c, "Value"))
-            err = take_leaf(c, false, &t->value);
-    }
-    /* Key and Value are both required (AWS API Tag: "Required: Yes"). */
-    if (err == COF_OK && (t->key == NULL || t->value == NULL))
-        err = COF_ERR_MALFORMED_XML;
-    return err;
-}
-
-cof_err srv_xml_parse_tagging(const char *body, size_t n, struct srv_tagset *out)
-{
-    xmlDocPtr doc = NULL;
-    struct srv_tagset t = {NULL, 0};
-    const xmlNode *set = NULL;
-    size_t count = 0;
-    out->v = NULL;
-    out->n = 0;
-    cof_err err = parse_doc(body, n, SRV_MAX_TAGGING_BODY, &doc);
-    if (err != COF_OK)
-        goto out;
-    const xmlNode *root = xmlDocGetRootElement(doc);
-    if (!is_elem(root, "Tagging")) {
-        err = COF_ERR_MALFORMED_XML;
-        goto out;
-    }
-    err = check_container(root);
-    for (const xmlNode *c = root->children; c != NULL && err == COF_OK; c = c->next) {
-        if (is_elem(c, "TagSet")) {
-            if (set != NULL)
-                err = COF_ERR_MALFORMED_XML;
-            set = c;
-        }
-    }
-    if (err == COF_OK && set == NULL)
-        err = COF_ERR_MALFORMED_XML;
-    if (err == COF_OK)
-        err = check_container(set);
-    for (const xmlNode *c = set != NULL ? set->children : NULL; err == COF_OK && c != NULL;
-         c = c->next)
-        count += is_elem(c, "Tag");
-    if (err != COF_OK || count == 0)
-        goto out;
-    t.v = calloc(count, sizeof(*t.v));
-    if (t.v == NULL) {
-        err = COF_ERR_NOMEM;
-        goto out;
-    }
-    for (const xmlNode *c = set->children; c != NULL && err == COF_OK; c = c->next) {
-        if (is_elem(c, "Tag")) {
-            err = parse_tag(c, &t.v[t.n]);
-            t.n++; /* counted even on failure so cleanup frees what was read */
-        }
-    }
-    if (err != COF_OK)
-        goto out;
-    *out = t;
-    memset(&t, 0, sizeof(t));
-out:
-    srv_tagset_cleanup(&t);
     if (doc != NULL)
         xmlFreeDoc(doc);
     return err;

@@ -131,12 +131,4 @@ COF_MUST_CHECK cof_err srv_xml_parse_complete(const char *body, size_t n,
                                               struct srv_complete_req *out);
 void srv_complete_req_cleanup(struct srv_complete_req *r);
 
-/* Tagging document (cap SRV_MAX_TAGGING_BODY): root Tagging with exactly one TagSet, whose Tag
- * elements each hold exactly one Key and one Value. Texts are exact (not trimmed; Value may be
- * empty). Structure only: tag rules are server/tagging.h's. An empty TagSet gives n == 0. Free
- * with srv_tagset_cleanup. */
-#define SRV_MAX_TAGGING_BODY (256u * 1024)
-struct srv_tagset;
-COF_MUST_CHECK cof_err srv_xml_parse_tagging(const char *body, size_t n, struct srv_tagset *out);
-
 #endif

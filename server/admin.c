@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* coffer kms (create-key, list, describe, enable, disable, schedule-deletion, cancel-deletion,
  * create-alias) and coffer keys (list, rotate, retire). Output is one line per key. */
-#include "common/clock.h"
 #include "server/admin.h"
 
 #include <stdio.h>
@@ -9,12 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "crypto/envelope.h"
 #include "crypto/keyring.h"
+#include "object/keyguard.h"
 #include "object/kms.h"
 #include "object/rootkeys.h"
 #include "storage/blob.h"
-#include "ops/ops.h"
+#include "ops/req.h"
 #include "storage/meta.h"
 
 void srv_admin_usage(void)
@@ -222,24 +223,39 @@ static cof_err count_cb(const char *kek_id, uint64_t objects, uint64_t kms_keys,
     return COF_OK;
 }
 
-static int keys_list(struct srv_ctx *ctx, const char *path)
+/* A recorded key the keyring lacks that wraps nothing (those that wrap something were listed
+ * with their counts). */
+static cof_err print_missing(const char *id, void *arg)
 {
-    struct cry_keyring *kr = NULL;
-    if (cry_keyring_load(path, false, &kr) != COF_OK)
-        return 1;
+    struct srv_ctx *ctx = arg;
+    struct kek_counts c = {id, 0, 0, false, NULL};
+    cof_err err = sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c);
+    if (err == COF_OK && c.objects == 0 && c.kms == 0)
+        printf("%s\tMISSING FROM KEYRING\t0 objects\t0 KMS keys\n", id);
+    return err;
+}
+
+/* One line per key of the keyring, then one per key the data dir needs that it lacks. */
+static int keys_list(struct srv_ctx *ctx)
+{
+    const struct cry_keyring *kr = srv_rootkeys_current(ctx->obj.kr);
     size_t n = cry_keyring_count(kr);
     for (size_t i = 0; i < n; i++) {
         struct kek_counts c = {cry_keyring_id(kr, i), 0, 0, false, kr};
-        if (sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c) != COF_OK) {
-            cry_keyring_free(kr);
+        enum obj_keyguard_state st = OBJ_KEY_OK;
+        if (sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c) != COF_OK ||
+            obj_keyguard_state(ctx->obj.meta, ctx->obj.kr, c.id, &st) != COF_OK)
             return 1;
-        }
-        printf("%s\t%s\t%llu objects\t%llu KMS keys\n", c.id, i + 1 == n ? "active" : "inactive",
-               (unsigned long long)c.objects, (unsigned long long)c.kms);
+        printf("%s\t%s\t%llu objects\t%llu KMS keys%s\n", c.id, i + 1 == n ? "active" : "inactive",
+               (unsigned long long)c.objects, (unsigned long long)c.kms,
+               st == OBJ_KEY_WRONG        ? "\tWRONG KEY (not the key the data dir recorded)"
+               : st == OBJ_KEY_UNRECORDED ? "\tnot recorded yet"
+                                          : "");
     }
     struct kek_counts all = {"", 0, 0, true, kr};
     cof_err err = sto_meta_count_by_kek(ctx->obj.meta, count_cb, &all);
-    cry_keyring_free(kr);
+    if (err == COF_OK)
+        err = obj_keyguard_each_missing(ctx->obj.meta, ctx->obj.kr, print_missing, ctx);
     return err == COF_OK ? 0 : 1;
 }
 
@@ -367,19 +383,16 @@ int srv_admin_keys(struct srv_ctx *ctx, const char *keyring_path, const struct s
 {
     const char *cmd = a->n_words > 0 ? a->words[0] : "";
     if (strcmp(cmd, "list") == 0)
-        return keys_list(ctx, keyring_path);
+        return keys_list(ctx);
     if (strcmp(cmd, "rotate") == 0) {
         char id[CRY_KEY_ID_MAX + 1];
-        cof_err err = cry_keyring_add_key(keyring_path, id);
+        /* Recorded in the data dir before the key file has it (see keyguard.h). */
+        cof_err err = obj_keyguard_rotate(keyring_path, ctx->obj.meta, ctx->obj.kr, id);
         if (err != COF_OK) {
             fprintf(stderr, "coffer keys: cannot add a root key: %s\n", cof_err_name(err));
             return 1;
         }
         printf("new active root key %s\n", id);
-        if (srv_rootkeys_find(ctx->obj.kr, id) == NULL) {
-            fprintf(stderr, "coffer keys: the new key did not load\n");
-            return 1;
-        }
         return rewrap_all(ctx);
     }
     if (strcmp(cmd, "rewrap") == 0)
@@ -395,7 +408,7 @@ int srv_admin_keys(struct srv_ctx *ctx, const char *keyring_path, const struct s
                     c.id, (unsigned long long)c.objects, (unsigned long long)c.kms);
             return 1;
         }
-        cof_err err = cry_keyring_remove_key(keyring_path, c.id);
+        cof_err err = obj_keyguard_retire(keyring_path, ctx->obj.meta, c.id);
         if (err != COF_OK) {
             fprintf(stderr, "coffer keys: %s\n",
                     err == COF_ERR_INVALID     ? "the active key cannot be retired"

@@ -11,7 +11,9 @@
 #include "common/hex.h"
 #include "common/log.h"
 #include "crypto/digest.h"
-#include "ops/ops.h"
+#include "ops/authz.h"
+#include "ops/corshdr.h"
+#include "ops/req.h"
 #include "ops/table.h"
 #include "s3/auth.h"
 #include "s3/policy.h"
@@ -82,7 +84,17 @@ cof_err srv_dispatch_begin(struct srv_req *req)
         if (err != COF_OK)
             return err;
     }
-    if (!internal && (op->flags & OPF_UNSIGNED) == 0 && req->ctx->cfg->verify_signatures) {
+    /* Admin endpoints (LocalStack's state resets) delete everything: refused while
+     * admin_endpoints is off, and never anonymous when signatures are checked, although they
+     * are emulator endpoints (the others stay unsigned, as LocalStack has them). */
+    bool admin = (op->flags & OPF_ADMIN) != 0;
+    if (admin && !req->ctx->cfg->admin_endpoints) {
+        cof_log_info(req->rid, "%s %s refused: admin endpoints are off", req->method,
+                     req->raw_path);
+        return COF_ERR_ADMIN_DISABLED;
+    }
+    if ((!internal || admin) && (op->flags & OPF_UNSIGNED) == 0 &&
+        req->ctx->cfg->verify_signatures) {
         err = srv_authn_check(req, &auth, (int64_t)time(NULL));
         if (err != COF_OK)
             return err;

@@ -12,11 +12,11 @@
 
 /* Routes the request (its row of the operation table), authenticates it, applies bucket
  * policies and sets up how its body is received. */
-cof_err srv_dispatch_begin(struct srv_req *req);
+COF_MUST_CHECK cof_err srv_dispatch_begin(struct srv_req *req);
 /* One piece of a SRV_BODY_STREAM body. */
-cof_err srv_dispatch_body(struct srv_req *req, const char *data, size_t n);
+COF_MUST_CHECK cof_err srv_dispatch_body(struct srv_req *req, const char *data, size_t n);
 /* Runs the operation once the whole body is in (req->body_err may hold a receive error). */
-cof_err srv_dispatch_finish(struct srv_req *req);
+COF_MUST_CHECK cof_err srv_dispatch_finish(struct srv_req *req);
 /* Releases operation state at request completion (e.g. aborts an unfinished blob). */
 void srv_dispatch_cleanup(struct srv_req *req);
 

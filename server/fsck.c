@@ -11,10 +11,10 @@
 #include "object/stored.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
-#include "ops/internal.h"
+#include "ops/read.h"
+#include "ops/req.h"
 #include "object/kms.h"
 #include "object/objio.h"
-#include "ops/ops.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
 
@@ -92,7 +92,13 @@ static cof_err check_object(const struct sto_object *o, void *arg)
     part_list_cleanup(&pl);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
-    if (err != COF_OK) {
+    if (err == COF_ERR_KEY_ABSENT) {
+        /* Not damage: the data is intact, the keyring lacks its key (see `coffer keys list`). */
+        w->rep->key_absent++;
+        bool own = o->sse_mode == CRY_MODE_SSE_S3 && o->part_count == 0 && o->kek_id != NULL;
+        printf("key absent: s3://%s/%s: root key %s is not in the keyring\n", o->bucket, o->key,
+               own ? o->kek_id : "(of its KMS key or a part: see coffer keys list)");
+    } else if (err != COF_OK) {
         w->rep->damaged++;
         printf("damaged: s3://%s/%s (%s): %s\n", o->bucket, o->key,
                o->part_count > 0 ? "multipart" : o->blob_id,

@@ -13,6 +13,7 @@ struct srv_fsck_report {
     unsigned long objects;
     unsigned long customer_keyed; /* SSE-C: presence and size checked, content not decryptable */
     unsigned long damaged;        /* missing blob or failed authentication */
+    unsigned long key_absent;     /* unreadable: the root key it needs is not in the keyring */
     unsigned long unreferenced;   /* blob files no object uses */
     unsigned long removed;
     unsigned long skipped_young; /* unreferenced but possibly in flight (server running) */

@@ -23,18 +23,20 @@
 #include "crypto/key.h"
 #include "crypto/tlscert.h"
 #include "object/gc.h"
+#include "object/keyguard.h"
 #include "object/rootkeys.h"
 #include "server/admin.h"
 #include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
+#include "ops/req.h"
 #include "server/notify.h"
-#include "ops/ops.h"
 #include "s3/xml.h"
 #include "storage/blob.h"
 #include "storage/meta.h"
 
-#define SHUTDOWN_GRACE_MS 30000
+/* Exit status when the root keyring does not hold the keys the data dir depends on (README). */
+#define EXIT_ROOT_KEYS 3
 
 struct app {
     struct srv_config cfg;
@@ -72,9 +74,11 @@ static char *join(const char *a, const char *b)
 }
 
 /* Prepares the data dir and root key paths, takes the data dir lock (one server per dir; fsck
- * uses it to know whether a server runs), opens keyring, blobs and metadata. */
-/* for_fsck: also for admin commands: no exclusive lock needed (a server may be running). */
-static cof_err open_store(struct app *a, bool for_fsck, bool create_keyring)
+ * uses it to know whether a server runs), opens metadata, keyring and blobs. */
+/* for_fsck: also for admin commands: no exclusive lock needed (a server may be running).
+ * inspect: fsck and `keys list` take the keyring as it is and report what it lacks; everything
+ * else refuses one that lacks a key the data dir depends on (COF_ERR_KEY_ABSENT). */
+static cof_err open_store(struct app *a, bool for_fsck, bool inspect)
 {
     struct srv_config *c = &a->cfg;
     cof_err err = COF_OK;
@@ -117,11 +121,14 @@ static cof_err open_store(struct app *a, bool for_fsck, bool create_keyring)
         err = COF_ERR_IO;
         goto out;
     }
-    err = srv_rootkeys_open(c->root_key_file, create_keyring, &a->ctx.obj.kr);
+    /* The keyring is checked before anything else in the data dir is touched. */
+    err = sto_meta_open(db, c->durability_full, &a->ctx.obj.meta);
+    if (err == COF_OK)
+        err = obj_keyguard_open(c->root_key_file, c->data_dir, a->ctx.obj.meta,
+                                inspect ? OBJ_KEYGUARD_INSPECT : OBJ_KEYGUARD_SERVE,
+                                c->profile == SRV_PROFILE_AWS, &a->ctx.obj.kr);
     if (err == COF_OK)
         err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.obj.blobs);
-    if (err == COF_OK)
-        err = sto_meta_open(db, c->durability_full, &a->ctx.obj.meta);
     if (err == COF_OK)
         err = obj_gc_drain(&a->ctx.obj);
 out:
@@ -164,7 +171,7 @@ static int open_listener(const char *host, unsigned port, unsigned *out_port)
             continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
             cof_log_error(NULL, "cannot listen on %s:%u: %s", host, port, strerror(errno));
             close(fd);
             fd = -1;
@@ -195,14 +202,21 @@ static void make_session_id(char out[37])
              r[14], r[15]);
 }
 
-/* A GET of a multipart object holds one descriptor per part: allow as many as the system does. */
+/* Every connection and every open blob (a GET of a multipart object holds one per part) is a
+ * descriptor: allow as many as the system does. The connection caps are fitted to the result. */
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
         rl.rlim_cur = rl.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = was;
     }
+    cof_log_info(NULL, "file descriptor limit %llu (hard limit %llu)",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 }
 
 /* Runs one init hook stage; returns the stop signal that cut it short, or 0. Scripts of the
@@ -257,8 +271,9 @@ static int serve(struct app *a)
     a->ctx.hooks = a->hooks;
     if (run_stage(a, COF_HOOK_BOOT, 0) != 0)
         return 0;
-    if (open_store(a, false, true) != COF_OK)
-        return 1;
+    cof_err opened = open_store(a, false, false);
+    if (opened != COF_OK)
+        return opened == COF_ERR_KEY_ABSENT ? EXIT_ROOT_KEYS : 1;
     if (run_stage(a, COF_HOOK_START, 0) != 0)
         return 0;
     unsigned port = 0;
@@ -301,7 +316,7 @@ static int serve(struct app *a)
     srv_notify("STOPPING=1");
     cof_log_info(NULL, "signal %d: finishing requests in flight", sig);
     (void)run_stage(a, COF_HOOK_SHUTDOWN, port);
-    srv_http_stop(h, SHUTDOWN_GRACE_MS);
+    srv_http_stop(h, a->cfg.shutdown_grace * 1000u);
     cof_log_info(NULL, "stopped");
     return 0;
 }
@@ -309,7 +324,7 @@ static int serve(struct app *a)
 static int fsck_main(struct app *a, bool dry_run)
 {
     struct srv_fsck_report rep;
-    if (open_store(a, true, false) != COF_OK)
+    if (open_store(a, true, true) != COF_OK)
         return 2;
     cof_err err = srv_fsck_run(&a->ctx, dry_run, !a->locked, &rep);
     if (err != COF_OK) {
@@ -317,10 +332,11 @@ static int fsck_main(struct app *a, bool dry_run)
         return 2;
     }
     printf("fsck: %lu objects checked (%lu with customer keys: presence and size only), "
-           "%lu damaged, %lu unreferenced blobs (%lu removed%s)\n",
+           "%lu damaged, %lu unreferenced blobs (%lu removed%s), %lu with a root key absent "
+           "from the keyring\n",
            rep.objects, rep.customer_keyed, rep.damaged, rep.unreferenced, rep.removed,
-           rep.skipped_young ? ", recent ones left while the server runs" : "");
-    return rep.damaged > 0 ? 1 : 0;
+           rep.skipped_young ? ", recent ones left while the server runs" : "", rep.key_absent);
+    return rep.damaged > 0 || rep.key_absent > 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -371,8 +387,9 @@ int main(int argc, char **argv)
     make_session_id(a.ctx.session_id);
     int rc = 0;
     if (kms || keys) {
-        if (open_store(&a, true, true) != COF_OK)
-            rc = 2;
+        cof_err opened = open_store(&a, true, keys && strcmp(admin.words[0], "list") == 0);
+        if (opened != COF_OK)
+            rc = opened == COF_ERR_KEY_ABSENT ? EXIT_ROOT_KEYS : 2;
         else if (kms)
             rc = srv_admin_kms(&a.ctx, &admin);
         else

@@ -150,6 +150,14 @@ static const char *const migrations[] = {
     "DROP TABLE object_parts;"
     "ALTER TABLE object_parts_v RENAME TO object_parts;"
     "CREATE INDEX object_parts_blob ON object_parts(blob_id);",
+    /* 6: the root keys the data dir depends on: id and key check value (opaque here), and
+     * whether a rotation recorded the key before writing it to the keyring (pending). */
+    "CREATE TABLE root_keys ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  kcv BLOB NOT NULL,"
+    "  pending INTEGER NOT NULL DEFAULT 0,"
+    "  recorded_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");

@@ -20,7 +20,7 @@ struct sto_meta;
 struct sto_object;
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in db.c). */
-#define STO_META_SCHEMA_VERSION 5
+#define STO_META_SCHEMA_VERSION 6
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */
@@ -119,6 +119,11 @@ enum sto_q_id {
     STO_Q_STALE_PARTS,
     STO_Q_UPLOAD_PART_REWRAP,
     STO_Q_OBJECT_PART_REWRAP,
+    STO_Q_ROOT_KEY_INSERT,
+    STO_Q_ROOT_KEY_CONFIRM,
+    STO_Q_ROOT_KEY_DELETE,
+    STO_Q_ROOT_KEY_EACH,
+    STO_Q_FRESH,
     STO_Q__COUNT
 };
 

@@ -52,6 +52,21 @@ static const struct sto_sql q_object_part_rewrap =
                                 " blob_id = ?3 AND kek_id = ?4 AND part_index = ?5 AND"
                                 " bucket = ?6 AND key = ?7");
 
+static const struct sto_sql q_root_key_insert =
+    STO_SQL_UNIQUE(ROOT_KEY_INSERT,
+                   "INSERT INTO root_keys (id, kcv, pending, recorded_ms) VALUES (?1, ?2, ?3, ?4)");
+static const struct sto_sql q_root_key_confirm =
+    STO_SQL(ROOT_KEY_CONFIRM, "UPDATE root_keys SET pending = 0 WHERE id = ?1");
+static const struct sto_sql q_root_key_delete =
+    STO_SQL(ROOT_KEY_DELETE, "DELETE FROM root_keys WHERE id = ?1");
+static const struct sto_sql q_root_key_each =
+    STO_SQL(ROOT_KEY_EACH, "SELECT id, kcv, pending, recorded_ms FROM root_keys ORDER BY id");
+/* Each arm stops at its first row. */
+static const struct sto_sql q_fresh =
+    STO_SQL(FRESH, "SELECT 1 FROM objects UNION ALL SELECT 1 FROM object_versions UNION ALL"
+                   " SELECT 1 FROM uploads UNION ALL SELECT 1 FROM kms_keys UNION ALL"
+                   " SELECT 1 FROM root_keys LIMIT 1");
+
 cof_err sto_meta_count_by_kek(struct sto_meta *m, sto_kek_count_fn cb, void *arg)
 {
     struct sto_conn *c = NULL;
@@ -175,5 +190,82 @@ cof_err sto_meta_part_rewrap(struct sto_meta *m, const struct sto_stale_part *p,
         sto_q_text(&q, 7, p->key);
     cof_err err = sto_write_close(m, &q, &changes);
     *out_changed = err == COF_OK && changes > 0;
+    return err;
+}
+
+cof_err sto_meta_root_key_record(struct sto_meta *m, const char *id, const uint8_t *kcv,
+                                 size_t kcv_len, bool pending, int64_t recorded_ms)
+{
+    struct sto_q q;
+    if (id == NULL || kcv == NULL || kcv_len == 0)
+        COF_BUG("sto_meta_root_key_record: no id or check value");
+    sto_write_open(m, &q_root_key_insert, &q);
+    sto_q_text(&q, 1, id);
+    sto_q_blob(&q, 2, kcv, kcv_len);
+    sto_q_int(&q, 3, pending ? 1 : 0);
+    sto_q_int(&q, 4, recorded_ms);
+    return sto_write_close(m, &q, NULL);
+}
+
+/* Runs a one-row change of the record id; COF_ERR_NOT_FOUND when it changed nothing. */
+static cof_err change_root_key(struct sto_meta *m, const struct sto_sql *def, const char *id)
+{
+    struct sto_q q;
+    int changes = 0;
+    sto_write_open(m, def, &q);
+    sto_q_text(&q, 1, id);
+    cof_err err = sto_write_close(m, &q, &changes);
+    if (err == COF_OK && changes == 0)
+        err = COF_ERR_NOT_FOUND;
+    return err;
+}
+
+cof_err sto_meta_root_key_confirm(struct sto_meta *m, const char *id)
+{
+    return change_root_key(m, &q_root_key_confirm, id);
+}
+
+cof_err sto_meta_root_key_forget(struct sto_meta *m, const char *id)
+{
+    return change_root_key(m, &q_root_key_delete, id);
+}
+
+cof_err sto_meta_root_keys_each(struct sto_meta *m, sto_root_key_fn cb, void *arg)
+{
+    struct sto_conn *c = NULL;
+    struct sto_q q;
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    sto_q_open(&q, c, &q_root_key_each, COF_OK);
+    while (err == COF_OK && sto_q_step(&q)) {
+        struct sto_root_key k = {
+            .id = (const char *)sqlite3_column_text(q.s, 0),
+            .kcv = sqlite3_column_blob(q.s, 1),
+            .kcv_len = (size_t)sqlite3_column_bytes(q.s, 1),
+            .pending = sqlite3_column_int(q.s, 2) != 0,
+            .recorded_ms = sqlite3_column_int64(q.s, 3),
+        };
+        if (k.id == NULL || k.kcv == NULL)
+            err = COF_ERR_NOMEM; /* NOT NULL columns: only a failed conversion gives NULL */
+        else
+            err = cb(&k, arg);
+    }
+    err = sto_q_close(&q, err);
+    sto_conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_is_fresh(struct sto_meta *m, bool *out)
+{
+    struct sto_conn *c = NULL;
+    bool row = true;
+    *out = false;
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = sto_q_run(c, &q_fresh, NULL, NULL, NULL, &row);
+    sto_conn_put(m, c);
+    *out = err == COF_OK && !row;
     return err;
 }

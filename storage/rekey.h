@@ -50,6 +50,34 @@ COF_MUST_CHECK cof_err sto_meta_stale_parts(struct sto_meta *m, const char *acti
 COF_MUST_CHECK cof_err sto_meta_part_rewrap(struct sto_meta *m, const struct sto_stale_part *p,
                                             const char *new_kek, const uint8_t *wrapped, size_t len,
                                             bool *out_changed);
+/* The root keys the data dir depends on, as recorded: the id and a key check value (opaque
+ * here; computed by crypto/) of every root key anything was or may be wrapped under. Start-up
+ * refuses a keyring that lacks one of them. A rotation records its new key as pending before it
+ * writes the key to the keyring file, and confirms it after. */
+struct sto_root_key {
+    const char *id;
+    const uint8_t *kcv;
+    size_t kcv_len;
+    bool pending;
+    int64_t recorded_ms;
+};
+typedef cof_err (*sto_root_key_fn)(const struct sto_root_key *k, void *arg);
+/* Records root key id with its check value. COF_ERR_EXISTS if id is recorded already. */
+COF_MUST_CHECK cof_err sto_meta_root_key_record(struct sto_meta *m, const char *id,
+                                                const uint8_t *kcv, size_t kcv_len, bool pending,
+                                                int64_t recorded_ms);
+/* Clears the pending mark of a recorded key. COF_ERR_NOT_FOUND if id is not recorded. */
+COF_MUST_CHECK cof_err sto_meta_root_key_confirm(struct sto_meta *m, const char *id);
+/* Forgets a recorded key (retired, or a rotation that never wrote it). COF_ERR_NOT_FOUND. */
+COF_MUST_CHECK cof_err sto_meta_root_key_forget(struct sto_meta *m, const char *id);
+/* Every recorded key, in id order; the struct passed to cb is borrowed for the call. Non-OK from
+ * cb stops the walk and is returned. */
+COF_MUST_CHECK cof_err sto_meta_root_keys_each(struct sto_meta *m, sto_root_key_fn cb, void *arg);
+/* *out is true for a fresh data dir: no object row (version or delete marker included), upload,
+ * KMS key or recorded root key. Only a fresh data dir may get a new root key when the key file
+ * is missing. */
+COF_MUST_CHECK cof_err sto_meta_is_fresh(struct sto_meta *m, bool *out);
+
 /* Replaces a KMS key's wrapped material if it is still wrapped by old_kek. */
 COF_MUST_CHECK cof_err sto_meta_kms_rewrap(struct sto_meta *m, const char *id, const char *old_kek,
                                            const char *new_kek, const uint8_t *material,

@@ -59,12 +59,13 @@ static void check_config(const struct srv_cors_config *c)
 
 static void check_parse(const char *body, size_t n, struct srv_cors_config *out)
 {
-    char *msg = NULL;
-    cof_err err = srv_cors_parse(body, n, out, &msg);
+    struct srv_problem prob;
+    cof_err err = srv_cors_parse(body, n, out, &prob);
     REQUIRE(err == COF_OK || err == COF_ERR_MALFORMED_XML || err == COF_ERR_INVALID_REQUEST ||
             err == COF_ERR_TOO_LARGE || err == COF_ERR_NOMEM);
-    REQUIRE((msg != NULL) == (err == COF_ERR_INVALID_REQUEST));
-    free(msg);
+    REQUIRE(prob.code == err && prob.name1 == NULL && prob.name2 == NULL);
+    REQUIRE((prob.message != NULL) == (err == COF_ERR_INVALID_REQUEST));
+    REQUIRE(prob.text_len < sizeof(prob.text));
     if (err != COF_OK) {
         REQUIRE(out->rules == NULL && out->n == 0);
         return;
@@ -75,7 +76,7 @@ static void check_parse(const char *body, size_t n, struct srv_cors_config *out)
     size_t len = 0, len2 = 0;
     struct srv_cors_config again;
     REQUIRE(srv_cors_write(out, &doc, &len) == COF_OK);
-    REQUIRE(srv_cors_parse(doc, len, &again, &msg) == COF_OK);
+    REQUIRE(srv_cors_parse(doc, len, &again, &prob) == COF_OK);
     REQUIRE(again.n == out->n);
     REQUIRE(srv_cors_write(&again, &doc2, &len2) == COF_OK);
     REQUIRE(len == len2 && memcmp(doc, doc2, len) == 0);
@@ -117,11 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct srv_cors_config fixed;
     static bool have_fixed;
-    char *msg = NULL;
+    struct srv_problem prob;
 
     srv_xml_global_init();
     if (!have_fixed) {
-        REQUIRE(srv_cors_parse(fixed_rules, strlen(fixed_rules), &fixed, &msg) == COF_OK);
+        REQUIRE(srv_cors_parse(fixed_rules, strlen(fixed_rules), &fixed, &prob) == COF_OK);
         have_fixed = true;
     }
     struct srv_cors_config parsed = {NULL, 0};

@@ -39,13 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     for (int strict = 0; strict < 2; strict++) {
         struct srv_policy *p = NULL;
-        const char *msg = NULL;
+        struct srv_problem pr;
         bool odd = false;
-        cof_err err =
-            srv_policy_parse((const char *)data, size, "bkt", strict != 0, &p, &msg, &odd);
-        if (err == COF_OK && (p == NULL || msg != NULL))
+        cof_err err = srv_policy_parse((const char *)data, size, "bkt", strict != 0, &p, &odd, &pr);
+        if (err == COF_OK && (p == NULL || pr.code != COF_OK || pr.message != NULL))
             abort();
-        if (err != COF_OK && (p != NULL || (err == COF_ERR_MALFORMED_POLICY && msg == NULL)))
+        if (err != COF_OK && (p != NULL || pr.code != err || pr.name1 != NULL ||
+                              (err == COF_ERR_MALFORMED_POLICY && pr.message == NULL)))
             abort();
         for (size_t i = 0; p != NULL && i < sizeof(reqs) / sizeof(reqs[0]); i++) {
             enum srv_policy_decision d = srv_policy_eval(p, &reqs[i]);

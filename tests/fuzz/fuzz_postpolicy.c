@@ -29,8 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct srv_post_verdict v;
         cof_err err = srv_post_policy_check(b64, &f, "bucket", 1700000000, &v);
         if (err != COF_OK && err != COF_ERR_NOMEM) {
-            if (err != v.code || (err != COF_ERR_INVALID_POLICY && err != COF_ERR_ACCESS_DENIED) ||
-                memchr(v.message, '\0', sizeof(v.message)) == NULL || v.message[0] == '\0')
+            if (err != v.problem.code ||
+                (err != COF_ERR_INVALID_POLICY && err != COF_ERR_ACCESS_DENIED) ||
+                v.problem.message == NULL || v.problem.message[0] == '\0' ||
+                strlen(v.problem.message) >= sizeof(v.problem.text))
                 abort();
         }
     }

@@ -36,7 +36,7 @@ static bool same(const struct srv_tagset *a, const struct srv_tagset *b)
 /* An accepted set: within the rules, and unchanged through every representation. */
 static void check_accepted(struct srv_tagset *t, enum srv_tag_scope scope)
 {
-    struct srv_tag_err e;
+    struct srv_problem e;
     REQUIRE(srv_tagset_validate(t, scope, &e) == COF_OK);
     REQUIRE(t->n <= (scope == SRV_TAGS_OBJECT ? SRV_MAX_OBJECT_TAGS : SRV_MAX_BUCKET_TAGS));
     char *canon = NULL, *block = NULL, *back = NULL, *doc = NULL;
@@ -55,7 +55,7 @@ static void check_accepted(struct srv_tagset *t, enum srv_tag_scope scope)
     REQUIRE(strcmp(back, canon) == 0);
 
     REQUIRE(srv_tagset_write_xml(t, &doc, &len) == COF_OK);
-    struct srv_tag_err e2;
+    struct srv_problem e2;
     REQUIRE(srv_tagging_parse_xml(doc, len, scope, &d, &e2) == COF_OK);
     REQUIRE(same(t, &d));
     srv_tagset_cleanup(&d);
@@ -65,34 +65,56 @@ static void check_accepted(struct srv_tagset *t, enum srv_tag_scope scope)
     free(canon);
 }
 
-static void check_refused(const struct srv_tagset *t, const struct srv_tag_err *e, cof_err err)
+/* A refused set: nothing returned, and the problem in AWS's shape for its code (hdr: the
+ * header parsed, NULL for a document). */
+static void check_refused(const struct srv_tagset *t, const struct srv_problem *e, cof_err err,
+                          const char *hdr)
 {
     REQUIRE(t->v == NULL && t->n == 0);
     REQUIRE(e->code == err);
-    REQUIRE(err == COF_ERR_INVALID_TAG || err == COF_ERR_BAD_REQUEST ||
-            err == COF_ERR_INVALID_ARGUMENT || err == COF_ERR_MALFORMED_XML ||
-            err == COF_ERR_TOO_LARGE || err == COF_ERR_NOMEM);
-    REQUIRE(strlen(e->tag_key) < sizeof(e->tag_key));
+    REQUIRE(e->text_len < sizeof(e->text));
+    switch (err) {
+    case COF_ERR_INVALID_TAG: /* a message, TagKey where AWS sends one (copied into text[]) */
+        REQUIRE(e->message != NULL && e->name2 == NULL);
+        REQUIRE(e->name1 == NULL || (strcmp(e->name1, "TagKey") == 0 && e->value1 >= e->text &&
+                                     e->value1 < e->text + sizeof(e->text)));
+        break;
+    case COF_ERR_BAD_REQUEST:
+        REQUIRE(e->message != NULL && e->name1 == NULL);
+        break;
+    case COF_ERR_INVALID_ARGUMENT: /* only the header; it is quoted */
+        REQUIRE(hdr != NULL && e->message != NULL);
+        REQUIRE(strcmp(e->name1, "ArgumentName") == 0 && strcmp(e->value1, "x-amz-tagging") == 0);
+        REQUIRE(strcmp(e->name2, "ArgumentValue") == 0 && e->value2 == hdr);
+        break;
+    case COF_ERR_MALFORMED_XML: /* bare codes, the handler maps them */
+    case COF_ERR_TOO_LARGE:
+    case COF_ERR_NOMEM:
+        REQUIRE(e->message == NULL && e->name1 == NULL && e->name2 == NULL);
+        break;
+    default:
+        REQUIRE(!"unexpected code");
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     srv_xml_global_init();
     struct srv_tagset t = {NULL, 0};
-    struct srv_tag_err e;
+    struct srv_problem e;
 
     cof_err err = srv_tagging_parse_xml((const char *)data, size, SRV_TAGS_OBJECT, &t, &e);
     if (err == COF_OK)
         check_accepted(&t, SRV_TAGS_OBJECT);
     else
-        check_refused(&t, &e, err);
+        check_refused(&t, &e, err, NULL);
     srv_tagset_cleanup(&t);
 
     err = srv_tagging_parse_xml((const char *)data, size, SRV_TAGS_BUCKET, &t, &e);
     if (err == COF_OK)
         check_accepted(&t, SRV_TAGS_BUCKET);
     else
-        check_refused(&t, &e, err);
+        check_refused(&t, &e, err, NULL);
     srv_tagset_cleanup(&t);
 
     if (size <= 16 * 1024) {
@@ -105,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (err == COF_OK)
             check_accepted(&t, SRV_TAGS_OBJECT);
         else
-            check_refused(&t, &e, err);
+            check_refused(&t, &e, err, hdr);
         srv_tagset_cleanup(&t);
         /* Whatever the input, decoding it as stored text must not crash or leak. */
         if (srv_tagset_decode(hdr, &t) == COF_OK)

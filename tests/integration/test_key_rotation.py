@@ -19,7 +19,9 @@ from conftest import COFFER_BIN, server_env
 
 SEG = 64 * 1024
 ARN_RE = re.compile(r"^arn:aws:kms:us-east-1:000000000000:key/[0-9a-f-]{36}$")
-LIST_RE = re.compile(r"^(rk\d+)\t(active|inactive)\t(\d+) objects\t(\d+) KMS keys$")
+LIST_RE = re.compile(r"^([A-Za-z0-9_-]+)\t(active|inactive)\t(\d+) objects\t(\d+) KMS keys$")
+# root key ids made by coffer: unique per key, never a counter (older keyrings had rk1, rk2, ...)
+ID_RE = re.compile(r"^rk-[0-9a-f]{16}$")
 POLL_TIMEOUT = 15.0
 
 
@@ -59,7 +61,15 @@ def key_list(srv):
 
 def root_key_ids(path):
     return [line.split()[0] for line in Path(path).read_text().splitlines()
-            if re.match(r"^rk\d+\s", line)]
+            if re.match(r"^[A-Za-z0-9_-]+ [0-9a-f]{64}$", line)]
+
+
+def new_key_id(out):
+    """The id `coffer keys rotate` printed; a fresh one of coffer's form."""
+    m = re.search(r"^new active root key (\S+)$", out, re.M)
+    assert m, out
+    assert ID_RE.match(m.group(1)), out
+    return m.group(1)
 
 
 def blob_hashes(data_dir):
@@ -152,9 +162,9 @@ def wait_active_in_server(srv, c, ds, bucket, want_id, before):
 
 def test_list_fresh_store(coffer_factory):
     srv = coffer_factory()
-    rows = key_list(srv)
-    assert rows == {"rk1": ("active", 0, 0)}
-    assert root_key_ids(srv.root_key) == ["rk1"]
+    ids = root_key_ids(srv.root_key)
+    assert len(ids) == 1 and ID_RE.match(ids[0]), ids
+    assert key_list(srv) == {ids[0]: ("active", 0, 0)}
 
 
 def test_rotate_while_server_runs(coffer_factory):
@@ -168,17 +178,20 @@ def test_rotate_while_server_runs(coffer_factory):
     kms_arn = ds.write_kms(c, "rot")
     ds.write_ssec(c, "rot")
     n_s3 = ds.count("sse-s3")
-    assert key_list(srv) == {"rk1": ("active", n_s3, 1)}
+    k1 = root_key_ids(srv.root_key)[0]
+    assert key_list(srv) == {k1: ("active", n_s3, 1)}
     before = blob_hashes(srv.data_dir)
     assert before, "no blob files found"
 
     p = keys(srv.data_dir, srv.root_key, "rotate")
     assert p.returncode == 0, p
-    assert p.stdout.splitlines()[0] == "new active root key rk2", p.stdout
-    assert rotation_summary(p.stdout, "rk2") == (n_s3, 1, 0)
-    assert re.search(r"re-wrapped \d+ data keys under rk2", p.stdout), p.stdout
-    assert root_key_ids(srv.root_key) == ["rk1", "rk2"]
-    assert key_list(srv) == {"rk1": ("inactive", 0, 0), "rk2": ("active", n_s3, 1)}
+    k2 = new_key_id(p.stdout)
+    assert p.stdout.splitlines()[0] == "new active root key " + k2, p.stdout
+    assert k2 != k1
+    assert rotation_summary(p.stdout, k2) == (n_s3, 1, 0)
+    assert re.search(r"re-wrapped \d+ data keys under " + k2, p.stdout), p.stdout
+    assert root_key_ids(srv.root_key) == [k1, k2]
+    assert key_list(srv) == {k1: ("inactive", 0, 0), k2: ("active", n_s3, 1)}
 
     # metadata only: not one blob file changed, appeared or vanished
     assert blob_hashes(srv.data_dir) == before
@@ -186,30 +199,30 @@ def test_rotate_while_server_runs(coffer_factory):
     # everything still reads back through the running server
     ds.check(c)
 
-    # new uploads end up under rk2 once the server has seen the new keyring
-    n_after = wait_active_in_server(srv, c, ds, "rot", "rk2", n_s3)
-    # anything the server still wrapped under rk1 in between is finished by rewrap
+    # new uploads end up under k2 once the server has seen the new keyring
+    n_after = wait_active_in_server(srv, c, ds, "rot", k2, n_s3)
+    # anything the server still wrapped under k1 in between is finished by rewrap
     out = keys_ok(srv, "rewrap")
-    assert rotation_summary(out, "rk2")[2] == 0
+    assert rotation_summary(out, k2)[2] == 0
     rows = key_list(srv)
-    assert rows == {"rk1": ("inactive", 0, 0), "rk2": ("active", n_s3 + n_after, 1)}, rows
+    assert rows == {k1: ("inactive", 0, 0), k2: ("active", n_s3 + n_after, 1)}, rows
 
-    # the KMS object is still under its KMS key, whose material moved to rk2
+    # the KMS object is still under its KMS key, whose material moved to k2
     g = c.get_object(Bucket="rot", Key="kms-obj")
     assert g["SSEKMSKeyId"] == kms_arn
     ds.check(c)
 
-    # retire: rk1 goes, rk2 (active) refuses
-    out = keys_ok(srv, "retire", "rk1")
-    assert out.strip() == "retired rk1"
-    assert root_key_ids(srv.root_key) == ["rk2"]
-    assert not any(line.startswith("rk1") for line in srv.root_key.read_text().splitlines())
-    p = keys(srv.data_dir, srv.root_key, "retire", "rk2")
+    # retire: k1 goes, k2 (active) refuses
+    out = keys_ok(srv, "retire", k1)
+    assert out.strip() == "retired " + k1
+    assert root_key_ids(srv.root_key) == [k2]
+    assert not any(line.startswith(k1) for line in srv.root_key.read_text().splitlines())
+    p = keys(srv.data_dir, srv.root_key, "retire", k2)
     assert p.returncode == 1, p
-    assert root_key_ids(srv.root_key) == ["rk2"]
-    assert key_list(srv) == {"rk2": ("active", n_s3 + n_after, 1)}
+    assert root_key_ids(srv.root_key) == [k2]
+    assert key_list(srv) == {k2: ("active", n_s3 + n_after, 1)}
 
-    # the running server is still fine, and so is a restarted one (keyring without rk1)
+    # the running server is still fine, and so is a restarted one (keyring without k1)
     ds.check(c)
     c.put_object(Bucket="rot", Key="late", Body=b"late")
     ds.objs[("rot", "late")] = (b"late", "sse-s3", {})
@@ -219,7 +232,7 @@ def test_rotate_while_server_runs(coffer_factory):
     assert c.put_object(Bucket="rot", Key="kms2", Body=b"k", ServerSideEncryption="aws:kms")[
         "SSEKMSKeyId"] == kms_arn
     rows = key_list(srv)
-    assert rows["rk2"][1] == n_s3 + n_after + 1
+    assert rows[k2][1] == n_s3 + n_after + 1
 
 
 def test_rotate_with_server_stopped_then_restart(coffer_factory):
@@ -232,17 +245,18 @@ def test_rotate_with_server_stopped_then_restart(coffer_factory):
     ds.write_kms(c, "rot", key="kms-default")
     ds.write_ssec(c, "rot")
     srv.stop()
+    k1 = root_key_ids(srv.root_key)[0]
     before = blob_hashes(srv.data_dir)
     out = keys_ok(srv, "rotate")
-    assert "new active root key rk2" in out
-    assert rotation_summary(out, "rk2") == (5, 2, 0)
+    k2 = new_key_id(out)
+    assert rotation_summary(out, k2) == (5, 2, 0)
     assert blob_hashes(srv.data_dir) == before
-    keys_ok(srv, "retire", "rk1")
+    keys_ok(srv, "retire", k1)
     srv.start()
     c = srv.client()
     ds.check(c)
     c.put_object(Bucket="rot", Key="new", Body=b"new")
-    assert key_list(srv) == {"rk2": ("active", 6, 2)}
+    assert key_list(srv) == {k2: ("active", 6, 2)}
 
 
 def test_rotate_twice(coffer_factory):
@@ -253,39 +267,41 @@ def test_rotate_twice(coffer_factory):
     ds.write(c, "rot", 4)
     ds.write_kms(c, "rot")
     srv.stop()
+    k1 = root_key_ids(srv.root_key)[0]
     before = blob_hashes(srv.data_dir)
+    k2 = new_key_id(keys_ok(srv, "rotate"))
     out = keys_ok(srv, "rotate")
-    assert "new active root key rk2" in out
-    out = keys_ok(srv, "rotate")
-    assert "new active root key rk3" in out
-    assert rotation_summary(out, "rk3") == (4, 1, 0)
-    assert key_list(srv) == {"rk1": ("inactive", 0, 0), "rk2": ("inactive", 0, 0),
-                             "rk3": ("active", 4, 1)}
-    keys_ok(srv, "retire", "rk2")
-    keys_ok(srv, "retire", "rk1")
-    assert root_key_ids(srv.root_key) == ["rk3"]
+    k3 = new_key_id(out)
+    assert len({k1, k2, k3}) == 3
+    assert rotation_summary(out, k3) == (4, 1, 0)
+    assert key_list(srv) == {k1: ("inactive", 0, 0), k2: ("inactive", 0, 0),
+                             k3: ("active", 4, 1)}
+    keys_ok(srv, "retire", k2)
+    keys_ok(srv, "retire", k1)
+    assert root_key_ids(srv.root_key) == [k3]
     assert blob_hashes(srv.data_dir) == before
     srv.start()
     ds.check(srv.client())
-    # the next rotation numbers on from the highest id ever seen in the file
+    # ids are never reused: a fourth key has a fourth id, even though two were retired
     srv.stop()
-    assert "new active root key rk4" in keys_ok(srv, "rotate")
+    assert new_key_id(keys_ok(srv, "rotate")) not in (k1, k2, k3)
 
 
 def test_retire_refusals(coffer_factory):
     srv = coffer_factory()
     c = srv.client()
     c.create_bucket(Bucket="ret")
+    k1 = root_key_ids(srv.root_key)[0]
     # the only (active) key, no data: refused
-    p = keys(srv.data_dir, srv.root_key, "retire", "rk1")
+    p = keys(srv.data_dir, srv.root_key, "retire", k1)
     assert p.returncode == 1, p
-    assert root_key_ids(srv.root_key) == ["rk1"]
+    assert root_key_ids(srv.root_key) == [k1]
     # with data under it, before any rotation: refused
     c.put_object(Bucket="ret", Key="k", Body=b"data")
-    p = keys(srv.data_dir, srv.root_key, "retire", "rk1")
+    p = keys(srv.data_dir, srv.root_key, "retire", k1)
     assert p.returncode == 1, p
-    assert "rk1" in p.stderr
-    assert root_key_ids(srv.root_key) == ["rk1"]
+    assert k1 in p.stderr
+    assert root_key_ids(srv.root_key) == [k1]
     # an unknown id
     p = keys(srv.data_dir, srv.root_key, "retire", "rk9")
     assert p.returncode == 1, p
@@ -302,13 +318,18 @@ def test_retire_refused_while_old_key_still_wraps(coffer_factory, tmp_path):
     ds = Dataset()
     ds.write(c, "late", 3)
     srv.stop()
+    k1 = root_key_ids(srv.root_key)[0]
+    k2 = new_key_id(keys_ok(srv, "rotate"))
+    # the same keys with the old one still active (the last line): what a server that had not
+    # yet re-read the keyring file would use. A keyring without k2 would not start at all: the
+    # data dir recorded k2 when it was made.
+    lines = srv.root_key.read_text().splitlines()
     old_ring = tmp_path / "old-ring.key"
-    old_ring.write_bytes(srv.root_key.read_bytes())
+    old_ring.write_text("\n".join([lines[0], lines[2], lines[1]]) + "\n")
     os.chmod(old_ring, 0o600)
-    keys_ok(srv, "rotate")
-    assert key_list(srv) == {"rk1": ("inactive", 0, 0), "rk2": ("active", 3, 0)}
+    assert key_list(srv) == {k1: ("inactive", 0, 0), k2: ("active", 3, 0)}
 
-    # a server still on the old keyring writes two objects under rk1
+    # a server still on the old active key writes two objects under k1
     stale = coffer_factory(data_dir=srv.data_dir, root_key=old_ring,
                            workdir=tmp_path / "stale")
     sc = stale.client()
@@ -318,20 +339,20 @@ def test_retire_refused_while_old_key_still_wraps(coffer_factory, tmp_path):
         ds.objs[("late", k)] = (body, "sse-s3", {})
     stale.stop()
 
-    assert key_list(srv) == {"rk1": ("inactive", 2, 0), "rk2": ("active", 3, 0)}
-    p = keys(srv.data_dir, srv.root_key, "retire", "rk1")
+    assert key_list(srv) == {k1: ("inactive", 2, 0), k2: ("active", 3, 0)}
+    p = keys(srv.data_dir, srv.root_key, "retire", k1)
     assert p.returncode == 1, p
     assert "2 data keys" in p.stderr, p.stderr
-    assert root_key_ids(srv.root_key) == ["rk1", "rk2"]
+    assert root_key_ids(srv.root_key) == [k1, k2]
 
     before = blob_hashes(srv.data_dir)
     out = keys_ok(srv, "rewrap")
-    assert rotation_summary(out, "rk2") == (2, 0, 0)
+    assert rotation_summary(out, k2) == (2, 0, 0)
     assert blob_hashes(srv.data_dir) == before
-    assert key_list(srv) == {"rk1": ("inactive", 0, 0), "rk2": ("active", 5, 0)}
+    assert key_list(srv) == {k1: ("inactive", 0, 0), k2: ("active", 5, 0)}
     # a second rewrap has nothing to do
-    assert rotation_summary(keys_ok(srv, "rewrap"), "rk2") == (0, 0, 0)
-    keys_ok(srv, "retire", "rk1")
+    assert rotation_summary(keys_ok(srv, "rewrap"), k2) == (0, 0, 0)
+    keys_ok(srv, "retire", k1)
     srv.start()
     ds.check(srv.client())
 
@@ -342,9 +363,10 @@ def test_rewrap_without_rotation_is_noop(coffer_factory):
     c.create_bucket(Bucket="noop")
     c.put_object(Bucket="noop", Key="k", Body=b"k")
     c.put_object(Bucket="noop", Key="m", Body=b"m", ServerSideEncryption="aws:kms")
+    k1 = root_key_ids(srv.root_key)[0]
     out = keys_ok(srv, "rewrap")
-    assert rotation_summary(out, "rk1") == (0, 0, 0)
-    assert key_list(srv) == {"rk1": ("active", 1, 1)}
+    assert rotation_summary(out, k1) == (0, 0, 0)
+    assert key_list(srv) == {k1: ("active", 1, 1)}
     assert c.get_object(Bucket="noop", Key="m")["Body"].read() == b"m"
 
 
@@ -355,7 +377,8 @@ def test_kms_keys_created_after_rotation_use_new_root(coffer_factory):
     c.put_object(Bucket="kmsrot", Key="a", Body=b"a", ServerSideEncryption="aws:kms",
                  SSEKMSKeyId="alias/before")
     srv.stop()
-    keys_ok(srv, "rotate")
+    k1 = root_key_ids(srv.root_key)[0]
+    k2 = new_key_id(keys_ok(srv, "rotate"))
     srv.start()
     c = srv.client()
     c.put_object(Bucket="kmsrot", Key="b", Body=b"b", ServerSideEncryption="aws:kms",
@@ -364,8 +387,8 @@ def test_kms_keys_created_after_rotation_use_new_root(coffer_factory):
                         "--root-key-file", str(srv.root_key)],
                        capture_output=True, text=True, env=server_env(), timeout=60)
     assert p.returncode == 0, p
-    assert key_list(srv) == {"rk1": ("inactive", 0, 0), "rk2": ("active", 0, 3)}
-    keys_ok(srv, "retire", "rk1")
+    assert key_list(srv) == {k1: ("inactive", 0, 0), k2: ("active", 0, 3)}
+    keys_ok(srv, "retire", k1)
     srv.restart()
     c = srv.client()
     assert c.get_object(Bucket="kmsrot", Key="a")["Body"].read() == b"a"
@@ -379,17 +402,21 @@ def test_missing_root_key_reported_by_list(coffer_factory, tmp_path):
     c.create_bucket(Bucket="miss")
     c.put_object(Bucket="miss", Key="k", Body=b"k")
     srv.stop()
+    k1 = root_key_ids(srv.root_key)[0]
+    k2 = new_key_id(keys_ok(srv, "rotate"))
+    # a server with k1 still active writes one more object under k1 ...
+    lines = srv.root_key.read_text().splitlines()
     old_ring = tmp_path / "old-ring.key"
-    old_ring.write_bytes(srv.root_key.read_bytes())
+    old_ring.write_text("\n".join([lines[0], lines[2], lines[1]]) + "\n")
     os.chmod(old_ring, 0o600)
-    keys_ok(srv, "rotate")
-    keys_ok(srv, "retire", "rk1")
-    # an old-keyring server writes one more object under rk1
     stale = coffer_factory(data_dir=srv.data_dir, root_key=old_ring, workdir=tmp_path / "stale")
     stale.client().put_object(Bucket="miss", Key="s", Body=b"s")
     stale.stop()
+    # ... and k1 is then lost from the keyring file (edited by hand: retire would refuse)
+    srv.root_key.write_text("\n".join([lines[0], lines[2]]) + "\n")
     out = keys_ok(srv, "list")
-    assert re.search(r"^rk1\tMISSING FROM KEYRING\t1 objects\t0 KMS keys$", out, re.M), out
+    assert re.search("^" + k1 + r"\tMISSING FROM KEYRING\t1 objects\t0 KMS keys$", out, re.M), out
+    assert re.search("^" + k2 + r"\tactive\t1 objects\t0 KMS keys$", out, re.M), out
 
 
 @pytest.mark.parametrize("args", [["frobnicate"], ["retire"]])
@@ -412,7 +439,8 @@ def test_root_key_file_mode_kept(coffer_factory):
     import stat
     srv = coffer_factory()
     srv.stop()
+    k1 = root_key_ids(srv.root_key)[0]
     keys_ok(srv, "rotate")
     assert stat.S_IMODE(srv.root_key.stat().st_mode) == 0o600
-    keys_ok(srv, "retire", "rk1")
+    keys_ok(srv, "retire", k1)
     assert stat.S_IMODE(srv.root_key.stat().st_mode) == 0o600

@@ -43,7 +43,7 @@ KEY_ARN_RE = re.compile(r"^arn:aws:kms:us-east-1:000000000000:key/"
 ETAG_RE = re.compile(r'^"[0-9a-f]{32}"$')
 MP_ETAG_RE = re.compile(r'^"([0-9a-f]{32})-(\d+)"$')
 BLOB_RE = re.compile(r"^[0-9a-f]{32}$")
-LIST_RE = re.compile(r"^(rk\d+)\t(active|inactive)\t(\d+) objects\t(\d+) KMS keys$")
+LIST_RE = re.compile(r"^([A-Za-z0-9_-]+)\t(active|inactive)\t(\d+) objects\t(\d+) KMS keys$")
 
 TC = TransferConfig(multipart_threshold=PART, multipart_chunksize=PART, max_concurrency=4)
 
@@ -1314,8 +1314,9 @@ def test_rotation_with_multipart_objects(coffer_factory):
     uid_kms, et_kms = upload(c, "rot", "pending-kms", pend_kms, kms)
 
     rows = key_list(srv)
-    # SSE-S3 data keys under rk1: the object's 3 parts and the pending upload's 2
-    assert rows == {"rk1": ("active", 5, 2)}, rows
+    (k1,) = rows
+    # SSE-S3 data keys under k1: the object's 3 parts and the pending upload's 2
+    assert rows == {k1: ("active", 5, 2)}, rows
 
     def check_all(cl):
         for key, (data, mode) in objs.items():
@@ -1327,36 +1328,37 @@ def test_rotation_with_multipart_objects(coffer_factory):
                 assert r["Body"].read() == data[PART - 3:PART + 3], key
 
     out = keys_cli(srv, "rotate")
-    assert out.splitlines()[0] == "new active root key rk2", out
-    m = re.search(r"rotation to rk2: (\d+) data keys and (\d+) KMS keys re-wrapped, (\d+) failed",
-                  out)
+    k2 = re.match(r"new active root key (rk-[0-9a-f]{16})$", out.splitlines()[0]).group(1)
+    assert k2 != k1, out
+    m = re.search(r"rotation to " + k2 + r": (\d+) data keys and (\d+) KMS keys re-wrapped, "
+                  r"(\d+) failed", out)
     assert m and m.group(3) == "0", out
     assert (int(m.group(1)), int(m.group(2))) == (5, 2), out
     check_all(c)
 
-    # wait until the running server wraps under rk2, then finish anything in between
+    # wait until the running server wraps under k2, then finish anything in between
     deadline = time.monotonic() + 15
     n = 0
     while True:
-        before = key_list(srv).get("rk2", ("", 0, 0))[1]
+        before = key_list(srv).get(k2, ("", 0, 0))[1]
         c.put_object(Bucket="rot", Key=f"probe-{n}", Body=b"p")
         objs[f"probe-{n}"] = (b"p", Mode("sse-s3"))
         n += 1
-        if key_list(srv)["rk2"][1] > before:
+        if key_list(srv)[k2][1] > before:
             break
-        assert time.monotonic() < deadline, "the server never picked up rk2"
+        assert time.monotonic() < deadline, "the server never picked up " + k2
         time.sleep(0.1)
     keys_cli(srv, "rewrap")
     rows = key_list(srv)
-    assert rows["rk1"] == ("inactive", 0, 0), rows
-    assert keys_cli(srv, "retire", "rk1").strip() == "retired rk1"
-    assert list(key_list(srv)) == ["rk2"]
+    assert rows[k1] == ("inactive", 0, 0), rows
+    assert keys_cli(srv, "retire", k1).strip() == "retired " + k1
+    assert list(key_list(srv)) == [k2]
 
     # everything reads, and the uploads in progress (re-wrapped) complete
     check_all(c)
     complete(c, "rot", "pending-s3", uid_s3, et_s3)
     objs["pending-s3"] = (b"".join(pend_s3), Mode("sse-s3"))
-    # a part replaced after the rotation (its new data key under rk2)
+    # a part replaced after the rotation (its new data key under k2)
     extra = os.urandom(70)
     e2 = c.upload_part(Bucket="rot", Key="pending-kms", UploadId=uid_kms, PartNumber=2,
                        Body=extra)["ETag"]
@@ -1364,7 +1366,7 @@ def test_rotation_with_multipart_objects(coffer_factory):
     objs["pending-kms"] = (pend_kms[0] + extra, kms)
     check_all(c)
 
-    # and after a restart with a keyring that no longer has rk1
+    # and after a restart with a keyring that no longer has k1
     srv.restart()
     check_all(srv.client())
     srv.stop()

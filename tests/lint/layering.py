@@ -80,37 +80,38 @@ for rel, path in files.items():
                 fail.append(f"{other}: includes handler header {header} "
                             "(shared code belongs in a module below the handlers)")
 
-# Dependencies between implementation files: A.c depends on B.c when A.c (or a header it
-# includes) includes a header declaring a function that B.c defines. This sees through shared
-# headers such as a folder's internal.h, which a plain include graph would not.
+# Dependencies between implementation files: A.c depends on B.c when A.c uses a function that
+# B.c defines, declared in a header A.c includes (directly or through other headers). This sees
+# through shared headers such as a folder's internal.h, which a plain include graph would not,
+# and it counts only what A.c really uses of a header that declares many things.
 decl_re = re.compile(r"^(?:[A-Za-z_][\w \t\*]*?[\s\*])([a-z_][a-z0-9_]*)\s*\(", re.M)
 def_re = re.compile(r"^(?!static)(?:[A-Za-z_][\w \t\*]*?[\s\*])([a-z_][a-z0-9_]*)\s*\([^;{]*\)\s*\{",
                     re.M)
+noise_re = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\])*"', re.S)
 defined_in = {}
 for rel, path in files.items():
     if rel.endswith(".c"):
         for name in def_re.findall(open(path, encoding="utf-8").read()):
             defined_in.setdefault(name, set()).add(rel)
-owners = {}
+declared = {}
 for rel, path in files.items():
-    if rel.endswith(".h"):
-        text = open(path, encoding="utf-8").read()
-        owners[rel] = set()
-        for name in decl_re.findall(text):
-            owners[rel] |= defined_in.get(name, set())
-# ops/handlers.h declares every handler for the table's sake: only ops/table.c depends on the
-# handlers through it (a handler file includes it for its own prototypes).
-TABLE_ONLY = {"ops/handlers.h": "ops/table.c"}
+    if rel.endswith((".h", ".def")):
+        declared[rel] = set(decl_re.findall(open(path, encoding="utf-8").read()))
 def headers_of(rel, seen):
     for h in graph.get(rel, []):
-        if h in TABLE_ONLY and TABLE_ONLY[h] != rel:
-            continue
         if h.endswith(".h") and h not in seen:
             seen.add(h)
             headers_of(h, seen)
     return seen
-graph = {rel: sorted({o for h in headers_of(rel, set()) for o in owners.get(h, set())} - {rel})
-         for rel in files if rel.endswith(".c")}
+deps = {}
+for rel in files:
+    if not rel.endswith(".c"):
+        continue
+    used = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b",
+                          noise_re.sub(" ", open(files[rel], encoding="utf-8").read())))
+    deps[rel] = sorted({o for h in headers_of(rel, set()) for n in declared.get(h, ()) & used
+                        for o in defined_in.get(n, ())} - {rel})
+graph = deps
 
 # Cycle check (iterative DFS over the implementation-file graph).
 WHITE, GREY, BLACK = 0, 1, 2

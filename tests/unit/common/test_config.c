@@ -36,7 +36,15 @@ static void clear_env(void)
                           "EXTRA_CORS_ALLOWED_ORIGINS",
                           "EXTRA_CORS_ALLOWED_HEADERS",
                           "EXTRA_CORS_EXPOSE_HEADERS",
-                          "CUSTOM_SSL_CERT_PATH"};
+                          "CUSTOM_SSL_CERT_PATH",
+                          "S3_SKIP_SIGNATURE_VALIDATION",
+                          "COFFER_ADMIN_ENDPOINTS",
+                          "COFFER_HEADER_TIMEOUT",
+                          "COFFER_KEEPALIVE_TIMEOUT",
+                          "COFFER_BODY_TIMEOUT",
+                          "COFFER_MAX_CONNECTIONS",
+                          "COFFER_MAX_CONNECTIONS_PER_CLIENT",
+                          "COFFER_SHUTDOWN_GRACE"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
 }
@@ -113,9 +121,20 @@ static void test_bad_values(void)
         {"coffer", "--principals", "AK=arn:aws:iam::1111:root"},
         {"coffer", "--principals", "AK=arn:aws:s3:::bucket"},
         {"coffer", "--principals", "AK=arn:aws:iam::111122223333:user/a,B"},
+        {"coffer", "--header-timeout", "0"},
+        {"coffer", "--header-timeout", "-5"},
+        {"coffer", "--header-timeout", "15s"},
+        {"coffer", "--keepalive-timeout", "0"},
+        {"coffer", "--body-timeout", "99999999"},
+        {"coffer", "--max-connections", "0"},
+        {"coffer", "--max-connections", "2000000"},
+        {"coffer", "--max-connections-per-client", "x"},
+        {"coffer", "--shutdown-grace", "3601"},
+        {"coffer", "--shutdown-grace", "18446744073709551617"},
+        {"coffer", "--admin-endpoints=maybe", NULL},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        CHECK_EQ_INT(load(3, bad[i], &c), COF_ERR_CONFIG);
+        CHECK_EQ_INT(load(bad[i][2] != NULL ? 3 : 2, bad[i], &c), COF_ERR_CONFIG);
         srv_config_cleanup(&c);
     }
     char *missing[] = {"coffer", "--data-dir", NULL};
@@ -229,6 +248,97 @@ static void test_tls_cert(void)
     unlink(path);
 }
 
+/* Admin endpoints: the profile decides unless the option is given; every layer can set it. */
+static void test_admin_endpoints(void)
+{
+    struct srv_config c;
+    char *ls[] = {"coffer", NULL};
+    CHECK_EQ_INT(load(1, ls, &c), COF_OK);
+    CHECK(c.admin_endpoints);
+    srv_config_cleanup(&c);
+    char *aws[] = {"coffer", "--profile", "aws", NULL};
+    CHECK_EQ_INT(load(3, aws, &c), COF_OK);
+    CHECK(!c.admin_endpoints);
+    srv_config_cleanup(&c);
+    char *aws_on[] = {"coffer", "--profile", "aws", "--admin-endpoints", NULL};
+    CHECK_EQ_INT(load(4, aws_on, &c), COF_OK);
+    CHECK(c.admin_endpoints);
+    srv_config_cleanup(&c);
+    char *ls_off[] = {"coffer", "--admin-endpoints=off", NULL};
+    CHECK_EQ_INT(load(2, ls_off, &c), COF_OK);
+    CHECK(!c.admin_endpoints);
+    srv_config_cleanup(&c);
+
+    /* file < environment < command line */
+    char path[] = "/tmp/coffer-conf-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "profile = aws\nadmin_endpoints = on\n");
+    fclose(f);
+    char *file[] = {"coffer", "--config", path, NULL};
+    CHECK_EQ_INT(load(3, file, &c), COF_OK);
+    CHECK(c.admin_endpoints);
+    srv_config_cleanup(&c);
+    setenv("COFFER_ADMIN_ENDPOINTS", "0", 1);
+    CHECK_EQ_INT(load(3, file, &c), COF_OK);
+    CHECK(!c.admin_endpoints);
+    srv_config_cleanup(&c);
+    char *file_on[] = {"coffer", "--config", path, "--admin-endpoints=yes", NULL};
+    CHECK_EQ_INT(load(4, file_on, &c), COF_OK);
+    CHECK(c.admin_endpoints);
+    srv_config_cleanup(&c);
+    clear_env();
+    unlink(path);
+}
+
+/* Connection limits and timeouts: defaults, and the three layers in order. */
+static void test_connection_options(void)
+{
+    struct srv_config c;
+    char *none[] = {"coffer", NULL};
+    CHECK_EQ_INT(load(1, none, &c), COF_OK);
+    CHECK_EQ_INT(c.header_timeout, 15);
+    CHECK_EQ_INT(c.keepalive_timeout, 60);
+    CHECK_EQ_INT(c.body_timeout, 60);
+    CHECK_EQ_INT(c.max_connections, 8192);
+    CHECK_EQ_INT(c.max_connections_per_client, 1024);
+    CHECK_EQ_INT(c.shutdown_grace, 8);
+    srv_config_cleanup(&c);
+
+    char path[] = "/tmp/coffer-conf-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "header_timeout = 5\nkeepalive_timeout = 6\nbody_timeout = 7\n"
+               "max_connections = 100\nmax_connections_per_client = 0\nshutdown_grace = 0\n");
+    fclose(f);
+    char *file[] = {"coffer", "--config", path, NULL};
+    CHECK_EQ_INT(load(3, file, &c), COF_OK);
+    CHECK_EQ_INT(c.header_timeout, 5);
+    CHECK_EQ_INT(c.keepalive_timeout, 6);
+    CHECK_EQ_INT(c.body_timeout, 7);
+    CHECK_EQ_INT(c.max_connections, 100);
+    CHECK_EQ_INT(c.max_connections_per_client, 0);
+    CHECK_EQ_INT(c.shutdown_grace, 0);
+    srv_config_cleanup(&c);
+
+    setenv("COFFER_HEADER_TIMEOUT", "9", 1);
+    setenv("COFFER_MAX_CONNECTIONS_PER_CLIENT", "50", 1);
+    setenv("COFFER_SHUTDOWN_GRACE", "3", 1);
+    char *argv[] = {"coffer", "--config", path, "--shutdown-grace", "4", "--max-connections=200",
+                    NULL};
+    CHECK_EQ_INT(load(6, argv, &c), COF_OK);
+    CHECK_EQ_INT(c.header_timeout, 9);              /* environment over file */
+    CHECK_EQ_INT(c.max_connections_per_client, 50); /* environment over file */
+    CHECK_EQ_INT(c.shutdown_grace, 4);              /* command line over environment */
+    CHECK_EQ_INT(c.max_connections, 200);           /* command line over file */
+    CHECK_EQ_INT(c.keepalive_timeout, 6);           /* file */
+    srv_config_cleanup(&c);
+    clear_env();
+    unlink(path);
+}
+
 int main(void)
 {
     clear_env();
@@ -242,5 +352,7 @@ int main(void)
     test_principals();
     test_cors_options();
     test_tls_cert();
+    test_admin_endpoints();
+    test_connection_options();
     return check_finish();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* crypto/keyring: create (0600, no leftover tmp), reload gives the same active key, strict
- * parsing (a table of malformed files, never overwritten by create=true), multi-key files, and
- * missing files. Each test works in its own mkdtemp directory. */
+/* crypto/keyring: create (0600, no leftover tmp, a fresh random id), reload gives the same
+ * active key, strict parsing (a table of malformed files, never overwritten by create=true),
+ * multi-key files, missing files, adding a key, and key check values. Each test works in its own
+ * mkdtemp directory. */
 #include "check.h"
 #include "crypto/envelope.h"
 #include "crypto/keyring.h"
@@ -39,6 +40,17 @@ static size_t read_small(const char *path, char *buf, size_t cap)
     if (fd >= 0)
         close(fd);
     return r < 0 ? 0 : (size_t)r;
+}
+
+/* A key id made here: "rk-" and 16 lowercase hex digits. */
+static int fresh_id(const char *id)
+{
+    if (strlen(id) != 19 || strncmp(id, "rk-", 3) != 0)
+        return 0;
+    for (size_t i = 3; i < 19; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
 }
 
 /* True if a DEK wrapped under a's active key unwraps under b's active key. */
@@ -90,12 +102,14 @@ static void test_create_and_reload(void)
     CHECK_EQ_INT(st.st_mode & 07777, 0600);
     CHECK(stat(tmp, &st) != 0 && errno == ENOENT);
     CHECK(cry_keyring_active(kr, &id) != NULL);
-    CHECK_EQ_STR(id, "rk1");
-    CHECK(cry_keyring_find(kr, "rk1") == cry_keyring_active(kr, NULL));
-    CHECK(cry_keyring_find(kr, "rk2") == NULL);
+    CHECK(id != NULL && fresh_id(id));
+    CHECK(cry_keyring_find(kr, id) == cry_keyring_active(kr, NULL));
+    CHECK(cry_keyring_find(kr, "rk1") == NULL);
+    CHECK_EQ_INT(cry_keyring_count(kr), 1);
     size_t n = read_small(path, text, sizeof(text));
-    CHECK_EQ_INT(n, strlen(HDR) + 4 + 64 + 1);
-    CHECK(n > strlen(HDR) && memcmp(text, HDR "rk1 ", strlen(HDR) + 4) == 0);
+    CHECK_EQ_INT(n, strlen(HDR) + 19 + 1 + 64 + 1);
+    CHECK(n > strlen(HDR) + 20 && memcmp(text, HDR, strlen(HDR)) == 0 &&
+          memcmp(text + strlen(HDR), id, 19) == 0 && text[strlen(HDR) + 19] == ' ');
 
     /* Reload both ways: same key, and create=true does not replace an existing file. */
     CHECK_EQ_INT(cry_keyring_load(path, false, &kr2), COF_OK);
@@ -108,6 +122,12 @@ static void test_create_and_reload(void)
     path_in(path2, sizeof(path2), "other.keyring");
     CHECK_EQ_INT(cry_keyring_load(path2, true, &other), COF_OK);
     CHECK(other != NULL && !same_active(kr, other));
+    /* ... and a different id: two keyrings never both have a key "rk1". */
+    const char *other_id = NULL;
+    if (other != NULL) {
+        (void)cry_keyring_active(other, &other_id);
+        CHECK(fresh_id(other_id) && strcmp(other_id, id) != 0);
+    }
     cry_keyring_free(kr);
     cry_keyring_free(kr2);
     cry_keyring_free(kr3);
@@ -259,6 +279,82 @@ static void test_multi_key(void)
     unlink(path);
 }
 
+/* cry_keyring_add_key: the key added is active and found by its id; the older keys stay; an id
+ * already in the file is refused and changes nothing. */
+static void test_add_key(void)
+{
+    char path[512], id[CRY_KEY_ID_MAX + 1], id2[CRY_KEY_ID_MAX + 1];
+    struct cry_keyring *kr = NULL;
+    struct cry_key *k = NULL, *k2 = NULL;
+    const char *active = NULL;
+
+    path_in(path, sizeof(path), "add.keyring");
+    write_file(path, HDR "rk1 " HEX_A "\n", strlen(HDR "rk1 " HEX_A "\n"), 0600);
+    CHECK_EQ_INT(cry_keyring_new_id(id), COF_OK);
+    CHECK_EQ_INT(cry_keyring_new_id(id2), COF_OK);
+    CHECK(fresh_id(id) && fresh_id(id2) && strcmp(id, id2) != 0);
+    CHECK_EQ_INT(cry_key_new_random(&k), COF_OK);
+    CHECK_EQ_INT(cry_key_new_random(&k2), COF_OK);
+    CHECK_EQ_INT(cry_keyring_add_key(path, id, k), COF_OK);
+    CHECK_EQ_INT(cry_keyring_add_key(path, id, k2), COF_ERR_EXISTS);
+    CHECK_EQ_INT(cry_keyring_add_key(path, "rk1", k2), COF_ERR_EXISTS);
+    CHECK_EQ_INT(cry_keyring_load(path, false, &kr), COF_OK);
+    if (kr != NULL) {
+        CHECK_EQ_INT(cry_keyring_count(kr), 2);
+        CHECK(cry_keyring_active(kr, &active) != NULL);
+        CHECK_EQ_STR(active, id);
+        CHECK(memcmp(cry_key_bytes(cry_keyring_active(kr, NULL)), cry_key_bytes(k), CRY_KEY_LEN) ==
+              0);
+        CHECK(key_is(cry_keyring_find(kr, "rk1"), HEX_A));
+        CHECK_EQ_STR(cry_keyring_id(kr, 0), "rk1");
+    }
+    cry_keyring_free(kr);
+    cry_key_free(k);
+    cry_key_free(k2);
+    unlink(path);
+}
+
+/* Key check values: a known answer (HMAC-SHA256(key, "coffer key check value"), first 8 bytes,
+ * computed independently), equal for equal keys, different for different keys. */
+static void test_check_value(void)
+{
+    static const struct {
+        const char *key_hex;
+        const uint8_t kcv[CRY_KCV_LEN];
+    } v[] = {
+        {HEX_A, {0x02, 0x76, 0x81, 0xe8, 0x37, 0x67, 0x8f, 0xaf}},
+        {HEX_B, {0x27, 0x4d, 0xc0, 0xdb, 0x15, 0x8d, 0x94, 0x37}},
+    };
+    uint8_t got[CRY_KCV_LEN], again[CRY_KCV_LEN];
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        uint8_t raw[CRY_KEY_LEN];
+        struct cry_key *k = NULL;
+        for (size_t j = 0; j < CRY_KEY_LEN; j++) {
+            unsigned b = 0;
+            if (sscanf(v[i].key_hex + 2 * j, "%2x", &b) != 1)
+                abort();
+            raw[j] = (uint8_t)b;
+        }
+        CHECK_EQ_INT(cry_key_from_bytes(raw, sizeof(raw), &k), COF_OK);
+        CHECK_EQ_INT(cry_key_check_value(k, got), COF_OK);
+        CHECK(memcmp(got, v[i].kcv, CRY_KCV_LEN) == 0);
+        CHECK_EQ_INT(cry_key_check_value(k, again), COF_OK);
+        CHECK(memcmp(got, again, CRY_KCV_LEN) == 0);
+        cry_key_free(k);
+    }
+    CHECK(memcmp(v[0].kcv, v[1].kcv, CRY_KCV_LEN) != 0);
+
+    /* Fresh random keys: distinct check values. */
+    struct cry_key *a = NULL, *b = NULL;
+    CHECK_EQ_INT(cry_key_new_random(&a), COF_OK);
+    CHECK_EQ_INT(cry_key_new_random(&b), COF_OK);
+    CHECK_EQ_INT(cry_key_check_value(a, got), COF_OK);
+    CHECK_EQ_INT(cry_key_check_value(b, again), COF_OK);
+    CHECK(memcmp(got, again, CRY_KCV_LEN) != 0);
+    cry_key_free(a);
+    cry_key_free(b);
+}
+
 int main(void)
 {
     const char *t = getenv("TMPDIR");
@@ -273,6 +369,8 @@ int main(void)
     test_malformed();
     test_valid_variants();
     test_multi_key();
+    test_add_key();
+    test_check_value();
     if (rmdir(dir) != 0)
         perror("rmdir");
     return check_finish();

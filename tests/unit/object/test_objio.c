@@ -382,8 +382,9 @@ static void test_cross_blob(struct fixture *fx)
     object_free(&bo);
 }
 
-/* The key side: another keyring's "rk1", a root key id the keyring lacks, another object's
- * bucket, key or version, and for SSE-C another customer key or none. All COF_ERR_KEY. */
+/* The key side: another keyring (root key ids are random, so it lacks this object's key) and a
+ * root key id the keyring lacks are COF_ERR_KEY_ABSENT; another object's bucket, key or
+ * version, and for SSE-C another customer key or none, are COF_ERR_KEY. */
 static void test_keys(struct fixture *fx, const char *other_keyring)
 {
     struct sto_object o;
@@ -392,12 +393,12 @@ static void test_keys(struct fixture *fx, const char *other_keyring)
 
     struct fixture other;
     fixture_open(&other, fx->dir, other_keyring);
-    CHECK_EQ_INT(read_all(&other, &o, NULL, 7), COF_ERR_KEY);
+    CHECK_EQ_INT(read_all(&other, &o, NULL, 7), COF_ERR_KEY_ABSENT);
     fixture_close(&other);
 
     char *id = o.kek_id;
     o.kek_id = "rk-absent";
-    CHECK_EQ_INT(read_all(fx, &o, NULL, 7), COF_ERR_KEY);
+    CHECK_EQ_INT(read_all(fx, &o, NULL, 7), COF_ERR_KEY_ABSENT);
     o.kek_id = id;
     o.key = "keys2";
     CHECK_EQ_INT(read_all(fx, &o, NULL, 7), COF_ERR_KEY);

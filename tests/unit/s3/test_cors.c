@@ -77,18 +77,43 @@ static void test_parse_refusals(void)
     for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
         const struct parse_case *tc = &bad_cases[i];
         struct srv_cors_config c;
-        char *msg = NULL;
-        cof_err err = srv_cors_parse(tc->body, strlen(tc->body), &c, &msg);
+        struct srv_problem prob;
+        cof_err err = srv_cors_parse(tc->body, strlen(tc->body), &c, &prob);
         if (err != tc->want)
             fprintf(stderr, "case %zu: %s\n", i, cof_err_name(err));
         CHECK_EQ_INT(err, tc->want);
         CHECK(c.rules == NULL && c.n == 0);
+        CHECK_EQ_INT(prob.code, tc->want);
+        CHECK(prob.name1 == NULL && prob.name2 == NULL);
         if (tc->msg != NULL)
-            CHECK_EQ_STR(msg, tc->msg);
+            CHECK_EQ_STR(prob.message, tc->msg);
         else
-            CHECK(msg == NULL);
-        free(msg);
+            CHECK(prob.message == NULL);
     }
+}
+
+/* A message quoting a value longer than the problem's text is cut to fit (its start kept). */
+static void test_long_value(void)
+{
+    char origin[2001], *doc = NULL;
+    memset(origin, 'a', sizeof(origin) - 1);
+    origin[sizeof(origin) - 1] = '\0';
+    origin[0] = origin[10] = '*';
+    size_t cap = sizeof(origin) + 256;
+    doc = malloc(cap);
+    CHECK(doc != NULL);
+    if (doc == NULL)
+        return;
+    snprintf(doc, cap,
+             DOC(RULE("<AllowedOrigin>%s</AllowedOrigin><AllowedMethod>GET</AllowedMethod>")),
+             origin);
+    struct srv_cors_config c;
+    struct srv_problem prob;
+    CHECK_EQ_INT(srv_cors_parse(doc, strlen(doc), &c, &prob), COF_ERR_INVALID_REQUEST);
+    const char *start = "AllowedOrigin \"*aaaaaaaaa*aaa";
+    CHECK(prob.message != NULL && strncmp(prob.message, start, strlen(start)) == 0);
+    CHECK(prob.message != NULL && strlen(prob.message) == sizeof(prob.text) - 1);
+    free(doc);
 }
 
 static void test_rule_limit(void)
@@ -105,13 +130,12 @@ static void test_rule_limit(void)
             len += (size_t)snprintf(doc + len, cap - len, "%s", one);
         len += (size_t)snprintf(doc + len, cap - len, "</CORSConfiguration>");
         struct srv_cors_config c;
-        char *msg = NULL;
-        cof_err err = srv_cors_parse(doc, len, &c, &msg);
+        struct srv_problem prob;
+        cof_err err = srv_cors_parse(doc, len, &c, &prob);
         CHECK_EQ_INT(err, n == 100 ? COF_OK : COF_ERR_MALFORMED_XML);
         if (err == COF_OK)
             CHECK_EQ_INT(c.n, 100);
         srv_cors_config_cleanup(&c);
-        free(msg);
     }
     free(doc);
 
@@ -122,8 +146,8 @@ static void test_rule_limit(void)
     if (huge != NULL) {
         memset(huge, ' ', big);
         struct srv_cors_config c;
-        char *msg = NULL;
-        CHECK_EQ_INT(srv_cors_parse(huge, big, &c, &msg), COF_ERR_TOO_LARGE);
+        struct srv_problem prob;
+        CHECK_EQ_INT(srv_cors_parse(huge, big, &c, &prob), COF_ERR_TOO_LARGE);
         free(huge);
     }
 }
@@ -162,10 +186,11 @@ static const char canonical[] =
 static void test_parse_and_write(void)
 {
     struct srv_cors_config c, c2;
-    char *msg = NULL, *doc = NULL, *doc2 = NULL;
+    struct srv_problem prob;
+    char *doc = NULL, *doc2 = NULL;
     size_t len = 0, len2 = 0;
-    CHECK_EQ_INT(srv_cors_parse(full_doc, strlen(full_doc), &c, &msg), COF_OK);
-    CHECK(msg == NULL);
+    CHECK_EQ_INT(srv_cors_parse(full_doc, strlen(full_doc), &c, &prob), COF_OK);
+    CHECK(prob.message == NULL);
     CHECK_EQ_INT(c.n, 2);
     if (c.n != 2)
         return;
@@ -182,7 +207,7 @@ static void test_parse_and_write(void)
     CHECK_EQ_STR(doc, canonical);
     CHECK_EQ_INT(len, strlen(canonical));
     /* The stored form reads back to the same document. */
-    CHECK_EQ_INT(srv_cors_parse(doc, len, &c2, &msg), COF_OK);
+    CHECK_EQ_INT(srv_cors_parse(doc, len, &c2, &prob), COF_OK);
     CHECK_EQ_INT(srv_cors_write(&c2, &doc2, &len2), COF_OK);
     CHECK_EQ_STR(doc2, doc);
     free(doc);
@@ -262,8 +287,8 @@ static const struct match_case match_cases[] = {
 static void test_match(void)
 {
     struct srv_cors_config c;
-    char *msg = NULL;
-    CHECK_EQ_INT(srv_cors_parse(match_doc, strlen(match_doc), &c, &msg), COF_OK);
+    struct srv_problem prob;
+    CHECK_EQ_INT(srv_cors_parse(match_doc, strlen(match_doc), &c, &prob), COF_OK);
     for (size_t i = 0; i < sizeof(match_cases) / sizeof(match_cases[0]); i++) {
         const struct match_case *tc = &match_cases[i];
         const struct srv_cors_rule *r = srv_cors_match(&c, tc->origin, tc->method, tc->headers);
@@ -294,14 +319,14 @@ static void collect(void *arg, const char *name, const char *value)
 static void test_rule_headers(void)
 {
     struct srv_cors_config c;
-    char *msg = NULL;
+    struct srv_problem prob;
     const char doc[] =
         DOC(RULE("<AllowedOrigin>http://*.example.com</AllowedOrigin>"
                  "<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod>"
                  "<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>"
                  "<ExposeHeader>x-amz-request-id</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>")
                 RULE("<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"));
-    CHECK_EQ_INT(srv_cors_parse(doc, strlen(doc), &c, &msg), COF_OK);
+    CHECK_EQ_INT(srv_cors_parse(doc, strlen(doc), &c, &prob), COF_OK);
     if (c.n != 2)
         return;
     struct sink s = {"", 0};
@@ -403,6 +428,7 @@ int main(void)
 {
     srv_xml_global_init();
     test_parse_refusals();
+    test_long_value();
     test_rule_limit();
     test_parse_and_write();
     test_wildcard();

@@ -210,12 +210,12 @@ static void test_parse(void)
     for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
         const struct parse_case *c = &parse_cases[i];
         struct srv_policy *p = NULL;
-        const char *msg = NULL;
+        struct srv_problem pr;
         bool odd = false;
-        cof_err err = srv_policy_parse(c->doc, strlen(c->doc), B, c->strict, &p, &msg, &odd);
+        cof_err err = srv_policy_parse(c->doc, strlen(c->doc), B, c->strict, &p, &odd, &pr);
         if (c->msg == NULL) {
             if (err != COF_OK)
-                fprintf(stderr, "case %zu: %s\n", i, msg ? msg : "?");
+                fprintf(stderr, "case %zu: %s\n", i, pr.message ? pr.message : "?");
             CHECK_EQ_INT(err, COF_OK);
             CHECK(p != NULL);
         } else {
@@ -223,16 +223,16 @@ static void test_parse(void)
                 fprintf(stderr, "case %zu accepted\n", i);
             CHECK_EQ_INT(err, COF_ERR_MALFORMED_POLICY);
             CHECK(p == NULL);
-            CHECK_EQ_STR(msg, c->msg);
+            CHECK_EQ_STR(pr.message, c->msg);
         }
         srv_policy_free(p);
     }
     /* the lenient version rule says so */
     struct srv_policy *p = NULL;
-    const char *msg = NULL;
+    struct srv_problem pr;
     bool odd = false;
     const char *d = "{\"Version\":\"2018-05-24\",\"Statement\":[" OK_ST "]}";
-    CHECK_EQ_INT(srv_policy_parse(d, strlen(d), B, false, &p, &msg, &odd), COF_OK);
+    CHECK_EQ_INT(srv_policy_parse(d, strlen(d), B, false, &p, &odd, &pr), COF_OK);
     CHECK(odd);
     /* references: the policy lives until the last one is dropped */
     struct srv_policy *q = srv_policy_ref(p);
@@ -244,11 +244,11 @@ static void test_parse(void)
     static char big[SRV_POLICY_MAX_SIZE + 2];
     memset(big, ' ', sizeof(big) - 1);
     big[0] = '{';
-    CHECK_EQ_INT(srv_policy_parse(big, strlen(big), B, true, &p, &msg, &odd),
+    CHECK_EQ_INT(srv_policy_parse(big, strlen(big), B, true, &p, &odd, &pr),
                  COF_ERR_MALFORMED_POLICY);
-    CHECK_EQ_STR(msg, "Policy exceeds the maximum allowed document size.");
+    CHECK_EQ_STR(pr.message, "Policy exceeds the maximum allowed document size.");
     /* embedded NUL is not JSON */
-    CHECK_EQ_INT(srv_policy_parse("{\0}", 3, B, true, &p, &msg, &odd), COF_ERR_MALFORMED_POLICY);
+    CHECK_EQ_INT(srv_policy_parse("{\0}", 3, B, true, &p, &odd, &pr), COF_ERR_MALFORMED_POLICY);
     srv_policy_free(NULL);
 }
 
@@ -671,12 +671,12 @@ static void test_eval(void)
         const struct eval_case *c = &eval_cases[i];
         char doc[2048];
         struct srv_policy *p = NULL;
-        const char *msg = NULL;
+        struct srv_problem pr;
         bool odd = false;
         snprintf(doc, sizeof(doc), "{\"Version\":\"2012-10-17\",\"Statement\":[%s]}", c->stmts);
-        cof_err err = srv_policy_parse(doc, strlen(doc), B, true, &p, &msg, &odd);
+        cof_err err = srv_policy_parse(doc, strlen(doc), B, true, &p, &odd, &pr);
         if (err != COF_OK) {
-            fprintf(stderr, "eval case %zu does not parse: %s\n", i, msg);
+            fprintf(stderr, "eval case %zu does not parse: %s\n", i, pr.message);
             CHECK_EQ_INT(err, COF_OK);
             continue;
         }
@@ -719,10 +719,10 @@ static void test_public(void)
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         char doc[2048];
         struct srv_policy *p = NULL;
-        const char *msg = NULL;
+        struct srv_problem pr;
         bool odd = false;
         snprintf(doc, sizeof(doc), "{\"Statement\":[%s]}", c[i].stmts);
-        CHECK_EQ_INT(srv_policy_parse(doc, strlen(doc), B, true, &p, &msg, &odd), COF_OK);
+        CHECK_EQ_INT(srv_policy_parse(doc, strlen(doc), B, true, &p, &odd, &pr), COF_OK);
         if (p == NULL)
             continue;
         if (srv_policy_is_public(p) != c[i].want)

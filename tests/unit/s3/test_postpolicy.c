@@ -94,12 +94,13 @@ static void test_aws_example(void)
     CHECK(!v.has_range);
     CHECK_EQ_INT(srv_post_policy_check(aws_policy, &f, "otherbucket", T_2015_12_29, &v),
                  COF_ERR_ACCESS_DENIED);
-    CHECK_EQ_STR(v.message, "Invalid according to Policy: Policy Condition failed: [\"eq\", "
-                            "\"$bucket\", \"sigv4examplebucket\"]");
+    CHECK_EQ_STR(v.problem.message,
+                 "Invalid according to Policy: Policy Condition failed: [\"eq\", "
+                 "\"$bucket\", \"sigv4examplebucket\"]");
     CHECK_EQ_INT(
         srv_post_policy_check(aws_policy, &f, "sigv4examplebucket", T_2015_12_29 + 3 * 86400, &v),
         COF_ERR_ACCESS_DENIED);
-    CHECK_EQ_STR(v.message, "Invalid according to Policy: Policy expired.");
+    CHECK_EQ_STR(v.problem.message, "Invalid according to Policy: Policy expired.");
     srv_post_fields_cleanup(&f);
 }
 
@@ -222,10 +223,10 @@ static void test_table(void)
         struct srv_post_verdict v;
         cof_err err = srv_post_policy_check(b64, &f, "b", now, &v);
         if (err != c->want)
-            fprintf(stderr, "case %zu: %s\n", i, v.message);
+            fprintf(stderr, "case %zu: %s\n", i, v.problem.message);
         CHECK_EQ_INT(err, c->want);
         if (c->msg != NULL && err != COF_OK)
-            CHECK_EQ_STR(v.message, c->msg);
+            CHECK_EQ_STR(v.problem.message, c->msg);
         srv_post_fields_cleanup(&f);
         free(b64);
     }
@@ -233,7 +234,7 @@ static void test_table(void)
     struct srv_post_fields f = {0};
     struct srv_post_verdict v;
     CHECK_EQ_INT(srv_post_policy_check("@@@", &f, "b", 0, &v), COF_ERR_INVALID_POLICY);
-    CHECK_EQ_STR(v.message, "Invalid Policy: Invalid Base64 encoding.");
+    CHECK_EQ_STR(v.problem.message, "Invalid Policy: Invalid Base64 encoding.");
 }
 
 static void test_range_and_fields(void)
