@@ -28,7 +28,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-import test_seed_000 as seed
+import test_seed_sse_s3_cli_and_script as seed
 from conftest import COFFER_BIN, error_of, make_s3, run_aws
 from podmanlib import (COMPAT, HERE, SLIM, TIMINGS, free_port, http_get, podman, port_free,
                        wait_for)
@@ -89,7 +89,7 @@ def test_seed_cli_flow_and_stop(run_container, tmp_path):
 
     class Endpoint:
         port = c.port
-    seed.test_seed_cli_flow(Endpoint, tmp_path)
+    seed.test_seed_cli_session(Endpoint, tmp_path)
 
     assert podman("healthcheck", "run", c.name, check=False).returncode == 0, "HEALTHCHECK"
     rc, took = c.stop()
