@@ -89,6 +89,8 @@ typedef enum {
                                keyring): 503 KMS.KeyUnavailableException, start-up refusal */
     COF_ERR_SLOW_DOWN,      /* 503 SlowDown: over a connection cap */
     COF_ERR_ADMIN_DISABLED, /* 403 AccessDenied: admin endpoints are off (saying how on) */
+    COF_ERR_SERVICE,        /* a JSON/Query service's own error: status and code text recorded with
+                             * srv_fail_service (ops/req.h); 400 InvalidRequest elsewhere */
     COF_ERR__COUNT
 } cof_err;
 
