@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sealed tokens (format in token.h): HKDF-SHA256 per purpose, AES-256-GCM with the header as
+ * AAD. Releases a payload only after its tag verifies; never logs key bytes. */
+#include "crypto/token.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include "crypto/aead.h"
+
+#define TOKEN_VERSION 1u
+#define TOKEN_LABEL   "coffer-token-v1"
+#define PURPOSE_MAX   32u
+
+/* Token key = HKDF-SHA256(root, info = label || purpose) (RFC 5869, no salt: the key is a
+ * fixed function of the root key, so that any process holding the keyring can open a token). */
+static cof_err derive(const struct cry_key *root, const char *purpose, uint8_t key[CRY_KEY_LEN])
+{
+    static char digest[] = "SHA256";
+    uint8_t ikm[CRY_KEY_LEN];
+    uint8_t info[sizeof(TOKEN_LABEL) - 1 + PURPOSE_MAX];
+    size_t pl = strlen(purpose);
+    size_t ll = sizeof(TOKEN_LABEL) - 1;
+    EVP_KDF *kdf = NULL;
+    EVP_KDF_CTX *kctx = NULL;
+    OSSL_PARAM params[4];
+    cof_err err = COF_ERR_INTERNAL;
+
+    if (pl == 0 || pl > PURPOSE_MAX)
+        COF_BUG("cry_token: purpose label length");
+    memcpy(ikm, cry_key_bytes(root), CRY_KEY_LEN);
+    memcpy(info, TOKEN_LABEL, ll);
+    memcpy(info + ll, purpose, pl);
+    kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
+    kctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    if (kctx != NULL) {
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+        params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, sizeof(ikm));
+        params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, ll + pl);
+        params[3] = OSSL_PARAM_construct_end();
+        if (EVP_KDF_derive(kctx, key, CRY_KEY_LEN, params) == 1)
+            err = COF_OK;
+    }
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+    OPENSSL_cleanse(ikm, sizeof(ikm));
+    if (err != COF_OK)
+        OPENSSL_cleanse(key, CRY_KEY_LEN);
+    return err;
+}
+
+/* AAD = label || purpose || 0x00 || header (hdr_len bytes). */
+static size_t build_aad(const char *purpose, const uint8_t *hdr, size_t hdr_len,
+                        uint8_t aad[sizeof(TOKEN_LABEL) + PURPOSE_MAX + 2 + CRY_KEY_ID_MAX])
+{
+    size_t ll = sizeof(TOKEN_LABEL) - 1, pl = strlen(purpose);
+    memcpy(aad, TOKEN_LABEL, ll);
+    memcpy(aad + ll, purpose, pl);
+    aad[ll + pl] = 0;
+    memcpy(aad + ll + pl + 1, hdr, hdr_len);
+    return ll + pl + 1 + hdr_len;
+}
+
+/* One-shot AES-256-GCM. enc: writes ct and tag; else checks tag, COF_ERR_INTEGRITY if bad. */
+static cof_err gcm(int enc, const uint8_t key[CRY_KEY_LEN], const uint8_t *nonce,
+                   const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out,
+                   uint8_t *tag)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    uint8_t fin[16];
+    int len = 0;
+    cof_err err = COF_ERR_INTERNAL;
+
+    if (ctx == NULL)
+        goto out;
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
+        EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||
+        (n > 0 && (EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1 || len != (int)n)))
+        goto out;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)CRY_TAG_LEN, tag) != 1)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, fin, &len) != 1) {
+        if (!enc)
+            err = COF_ERR_INTEGRITY;
+        goto out;
+    }
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, (int)CRY_TAG_LEN, tag) != 1)
+        goto out;
+    err = COF_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    if (err != COF_OK && n > 0)
+        OPENSSL_cleanse(out, n);
+    return err;
+}
+
+cof_err cry_token_seal(const struct cry_key *root, const char *key_id, const char *purpose,
+                       const uint8_t *pt, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t key[CRY_KEY_LEN];
+    uint8_t aad[sizeof(TOKEN_LABEL) + PURPOSE_MAX + 2 + CRY_KEY_ID_MAX];
+    size_t il = strlen(key_id);
+    cof_err err;
+
+    if (il == 0 || il > CRY_KEY_ID_MAX)
+        COF_BUG("cry_token_seal: key id length");
+    *out_len = 0;
+    if (n > CRY_TOKEN_PAYLOAD_MAX || cap < CRY_TOKEN_LEN(il, n))
+        return COF_ERR_TOO_LARGE;
+    out[0] = TOKEN_VERSION;
+    out[1] = (uint8_t)il;
+    memcpy(out + 2, key_id, il);
+    uint8_t *nonce = out + 2 + il;
+    err = cry_random(nonce, CRY_NONCE_LEN);
+    if (err == COF_OK)
+        err = derive(root, purpose, key);
+    if (err == COF_OK) {
+        size_t al = build_aad(purpose, out, 2 + il, aad);
+        err = gcm(1, key, nonce, aad, al, pt, n, nonce + CRY_NONCE_LEN,
+                  nonce + CRY_NONCE_LEN + n);
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    if (err != COF_OK) {
+        OPENSSL_cleanse(out, CRY_TOKEN_LEN(il, n));
+        return err;
+    }
+    *out_len = CRY_TOKEN_LEN(il, n);
+    return COF_OK;
+}
+
+cof_err cry_token_key_id(const uint8_t *in, size_t n, char out[CRY_KEY_ID_MAX + 1])
+{
+    out[0] = '\0';
+    if (n < 2 || in[0] != TOKEN_VERSION || in[1] == 0 || in[1] > CRY_KEY_ID_MAX ||
+        n < CRY_TOKEN_LEN(in[1], 0))
+        return COF_ERR_INTEGRITY;
+    memcpy(out, in + 2, in[1]);
+    out[in[1]] = '\0';
+    return COF_OK;
+}
+
+cof_err cry_token_open(const struct cry_key *root, const char *purpose, const uint8_t *in,
+                       size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t key[CRY_KEY_LEN];
+    uint8_t aad[sizeof(TOKEN_LABEL) + PURPOSE_MAX + 2 + CRY_KEY_ID_MAX];
+    uint8_t tag[CRY_TAG_LEN];
+    char id[CRY_KEY_ID_MAX + 1];
+
+    *out_len = 0;
+    cof_err err = cry_token_key_id(in, n, id);
+    if (err != COF_OK)
+        return err;
+    size_t il = in[1];
+    size_t pn = n - CRY_TOKEN_LEN(il, 0);
+    if (pn > CRY_TOKEN_PAYLOAD_MAX)
+        return COF_ERR_INTEGRITY;
+    if (pn > cap)
+        return COF_ERR_TOO_LARGE;
+    const uint8_t *nonce = in + 2 + il;
+    memcpy(tag, nonce + CRY_NONCE_LEN + pn, CRY_TAG_LEN);
+    err = derive(root, purpose, key);
+    if (err == COF_OK) {
+        size_t al = build_aad(purpose, in, 2 + il, aad);
+        err = gcm(0, key, nonce, aad, al, nonce + CRY_NONCE_LEN, pn, out, tag);
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    if (err == COF_OK)
+        *out_len = pn;
+    return err;
+}
