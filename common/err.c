@@ -77,6 +77,8 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_SLOW_DOWN] = "COF_ERR_SLOW_DOWN",
     [COF_ERR_ADMIN_DISABLED] = "COF_ERR_ADMIN_DISABLED",
     [COF_ERR_SERVICE] = "COF_ERR_SERVICE",
+    [COF_ERR_TOKEN_INVALID] = "COF_ERR_TOKEN_INVALID",
+    [COF_ERR_TOKEN_EXPIRED] = "COF_ERR_TOKEN_EXPIRED",
 };
 
 const char *cof_err_name(cof_err e)

@@ -91,6 +91,8 @@ typedef enum {
     COF_ERR_ADMIN_DISABLED, /* 403 AccessDenied: admin endpoints are off (saying how on) */
     COF_ERR_SERVICE,        /* a JSON/Query service's own error: status and code text recorded with
                              * srv_fail_service (ops/req.h); 400 InvalidRequest elsewhere */
+    COF_ERR_TOKEN_INVALID,  /* 400 InvalidToken: a session token that does not open or match */
+    COF_ERR_TOKEN_EXPIRED,  /* 400 ExpiredToken: a session token past its expiry */
     COF_ERR__COUNT
 } cof_err;
 

@@ -121,8 +121,7 @@ cof_err cry_token_seal(const struct cry_key *root, const char *key_id, const cha
         err = derive(root, purpose, key);
     if (err == COF_OK) {
         size_t al = build_aad(purpose, out, 2 + il, aad);
-        err = gcm(1, key, nonce, aad, al, pt, n, nonce + CRY_NONCE_LEN,
-                  nonce + CRY_NONCE_LEN + n);
+        err = gcm(1, key, nonce, aad, al, pt, n, nonce + CRY_NONCE_LEN, nonce + CRY_NONCE_LEN + n);
     }
     OPENSSL_cleanse(key, sizeof(key));
     if (err != COF_OK) {
@@ -144,8 +143,8 @@ cof_err cry_token_key_id(const uint8_t *in, size_t n, char out[CRY_KEY_ID_MAX + 
     return COF_OK;
 }
 
-cof_err cry_token_open(const struct cry_key *root, const char *purpose, const uint8_t *in,
-                       size_t n, uint8_t *out, size_t cap, size_t *out_len)
+cof_err cry_token_open(const struct cry_key *root, const char *purpose, const uint8_t *in, size_t n,
+                       uint8_t *out, size_t cap, size_t *out_len)
 {
     uint8_t key[CRY_KEY_LEN];
     uint8_t aad[sizeof(TOKEN_LABEL) + PURPOSE_MAX + 2 + CRY_KEY_ID_MAX];

@@ -36,8 +36,7 @@ COF_MUST_CHECK cof_err cry_token_seal(const struct cry_key *root, const char *ke
                                       uint8_t *out, size_t cap, size_t *out_len);
 /* The root key id a token names (out: NUL-terminated). COF_ERR_INTEGRITY if the header is
  * malformed or the token too short. Nothing is authenticated yet: open it to know. */
-COF_MUST_CHECK cof_err cry_token_key_id(const uint8_t *in, size_t n,
-                                        char out[CRY_KEY_ID_MAX + 1]);
+COF_MUST_CHECK cof_err cry_token_key_id(const uint8_t *in, size_t n, char out[CRY_KEY_ID_MAX + 1]);
 /* Opens a token sealed under root for purpose into out (cap bytes), *out_len the payload
  * length. COF_ERR_INTEGRITY if malformed, tampered, or sealed under another key or purpose
  * (out then holds nothing); COF_ERR_TOO_LARGE if cap is too small. */

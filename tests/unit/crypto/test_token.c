@@ -55,8 +55,8 @@ static void test_round_trip(void)
     /* Two seals of the same payload differ (random nonce). */
     uint8_t t2[256];
     size_t tl2 = 0;
-    CHECK_EQ_INT(cry_token_seal(k, "rk-0123456789abcdef", "sts-session", payload,
-                                sizeof(payload), t2, sizeof(t2), &tl2),
+    CHECK_EQ_INT(cry_token_seal(k, "rk-0123456789abcdef", "sts-session", payload, sizeof(payload),
+                                t2, sizeof(t2), &tl2),
                  COF_OK);
     CHECK(tl2 == tl && memcmp(t, t2, tl) != 0);
     /* An empty payload is a token too. */
@@ -73,9 +73,9 @@ static void test_failures(void)
     size_t tl = 0;
     char id[CRY_KEY_ID_MAX + 1];
 
-    CHECK_EQ_INT(cry_token_seal(k, "rk1", "sts-session", payload, sizeof(payload), t, sizeof(t),
-                                &tl),
-                 COF_OK);
+    CHECK_EQ_INT(
+        cry_token_seal(k, "rk1", "sts-session", payload, sizeof(payload), t, sizeof(t), &tl),
+        COF_OK);
     check_open_fails(other, "sts-session", t, tl, COF_ERR_INTEGRITY, "other root key");
     check_open_fails(k, "kms-blob", t, tl, COF_ERR_INTEGRITY, "other purpose");
     for (size_t i = 0; i < tl; i++) {
