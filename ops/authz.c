@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "crypto/envelope.h"
 #include "object/kms.h"
+#include "object/session.h"
 #include "ops/copysrc.h"
 #include "s3/policy.h"
 #include "s3/tagging.h"
@@ -57,13 +58,22 @@ static bool mapped_principal(const char *map, const char *ak, char *out, size_t 
     return false;
 }
 
+bool ops_principal_of(const struct srv_config *cfg, const char *access_key, char *out, size_t n)
+{
+    return access_key != NULL && access_key[0] != '\0' &&
+           mapped_principal(cfg->principals, access_key, out, n);
+}
+
 void ops_policy_set_principal(struct srv_req *req, const char *access_key)
 {
     const struct srv_config *cfg = req->ctx->cfg;
     /* Only a verified signature proves who is asking; unsigned (LocalStack default) requests
-     * are all the account itself, as LocalStack treats them. */
-    if (!cfg->verify_signatures || access_key == NULL || access_key[0] == '\0' ||
-        !mapped_principal(cfg->principals, access_key, req->principal, sizeof(req->principal)))
+     * are all the account itself, as LocalStack treats them. Verified temporary credentials
+     * act as the session they were issued for (the assumed role). */
+    if (cfg->verify_signatures && req->session != NULL)
+        snprintf(req->principal, sizeof(req->principal), "%s", req->session->arn);
+    else if (!cfg->verify_signatures ||
+             !ops_principal_of(cfg, access_key, req->principal, sizeof(req->principal)))
         snprintf(req->principal, sizeof(req->principal), "%s", OWNER_ROOT);
 }
 

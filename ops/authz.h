@@ -14,8 +14,12 @@
 /* The bucket config document holding the policy (JSON, as stored by PutBucketPolicy). */
 #define OPS_POLICY_CONFIG "policy"
 
-/* Sets req->principal from the request's access key: the --principals mapping when signatures
- * are verified, else the account root (arn:aws:iam::000000000000:root). */
+/* The principal ARN access_key is mapped to with --principals, into out (n bytes); false when
+ * it is not mapped (or does not fit). */
+bool ops_principal_of(const struct srv_config *cfg, const char *access_key, char *out, size_t n);
+/* Sets req->principal from the request's access key: when signatures are verified, the
+ * session's ARN for temporary credentials (req->session), else the --principals mapping;
+ * otherwise the account root (arn:aws:iam::000000000000:root). */
 void ops_policy_set_principal(struct srv_req *req, const char *access_key);
 /* After authentication and routing, before the operation runs: loads the bucket's policy into
  * req->policy and evaluates the operation's action (and, for copies, s3:GetObject on the

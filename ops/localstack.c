@@ -35,7 +35,8 @@ static cof_err health(struct srv_req *req)
     cof_buf_init(&b, 4096);
     const char *state = atomic_load(&req->ctx->s3_used) ? "running" : "available";
     cof_err err = cof_buf_printf(&b,
-                                 "{\"services\": {\"s3\": \"%s\"}, \"edition\": \"community\", "
+                                 "{\"services\": {\"kms\": \"available\", \"s3\": \"%s\", "
+                                 "\"sts\": \"available\"}, \"edition\": \"community\", "
                                  "\"version\": \"%s\"}",
                                  state, LS_VERSION);
     if (err != COF_OK) {

@@ -29,6 +29,8 @@ struct srv_http;
 struct cry_digest;
 struct srv_policy;
 struct srv_problem;
+struct obj_session;
+struct srv_auth;
 
 struct cof_hooks;
 
@@ -96,9 +98,18 @@ struct srv_req {
     bool is_head;
     bool tls;      /* arrived over TLS */
     char peer[48]; /* client IP address as text ("" when unknown); IPv4-mapped shown as IPv4 */
-    char principal[256];       /* who bucket policies see (ops_policy.c) */
+    char principal[256];  /* who bucket policies see (ops_policy.c) */
+    char access_key[129]; /* the access key id the credentials name ("": anonymous) */
+    /* Temporary credentials whose session token verified (signatures checked), or NULL. The
+     * request acts as session->arn. Wiped and freed at completion. */
+    struct obj_session *session;
+    /* SigV4 credentials to verify once the buffered body is in (a JSON/Query service signs
+     * its body without x-amz-content-sha256), or NULL. Freed at completion. */
+    struct srv_auth *deferred_auth;
     struct srv_policy *policy; /* the bucket's parsed policy, or NULL; freed by ops_cleanup */
     struct srv_query query;
+    struct srv_query form; /* a Query protocol form body, once parsed (ops/query.h) */
+    bool form_parsed;
     struct srv_route route;
     const struct srv_op *op; /* the request's row of the operation table (ops/table.h) */
     char *region;            /* from the credential scope, else the configured default */

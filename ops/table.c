@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops/handlers.h"
+#include "ops/query.h"
 #include "s3/policy.h"
 #include "s3/tagging.h"
 #include "s3/xml.h"
@@ -56,9 +57,30 @@ static bool names_bucket_subresource(const struct srv_route *r)
     return false;
 }
 
-cof_err srv_optable_route(const char *method, const char *host, const char *raw_path,
-                          const struct srv_query *q, bool has_copy_source, const char *target,
-                          struct srv_route *out, const struct srv_op **out_op)
+/* The first row that matches r. */
+static cof_err match_rows(struct srv_route *r, const struct srv_op **out_op)
+{
+    cof_err err = COF_OK;
+    for (size_t i = 0; i < N_ROWS; i++) {
+        const struct srv_op *op = &table[i];
+        if (!srv_route_match(&op->match, r))
+            continue;
+        if ((op->match.cond & SRV_COND_BUCKET_SUBRESOURCE) != 0 && !names_bucket_subresource(r))
+            continue;
+        if ((op->match.cond & SRV_COND_PATH_PREFIX) != 0)
+            err = srv_route_stage(&op->match, r);
+        if (err != COF_OK)
+            return err;
+        *out_op = op;
+        return COF_OK;
+    }
+    COF_BUG("srv_optable_route: no row matched (the table must end in catch-all rows)");
+}
+
+cof_err srv_optable_route_signals(const char *method, const char *host, const char *raw_path,
+                                  const struct srv_query *q, bool has_copy_source,
+                                  const struct srv_route_signals *sig, struct srv_route *out,
+                                  const struct srv_op **out_op)
 {
     const struct srv_op *internal = NULL;
     *out_op = NULL;
@@ -67,25 +89,38 @@ cof_err srv_optable_route(const char *method, const char *host, const char *raw_
             internal = &table[i];
     }
     cof_err err =
-        srv_route_parse(method, host, raw_path, q, has_copy_source, target, internal != NULL, out);
+        srv_route_parse(method, host, raw_path, q, has_copy_source, sig, internal != NULL, out);
+    if (err == COF_OK)
+        err = match_rows(out, out_op);
     if (err != COF_OK)
-        return err;
-    for (size_t i = 0; i < N_ROWS; i++) {
-        const struct srv_op *op = &table[i];
-        if (!srv_route_match(&op->match, out))
-            continue;
-        if ((op->match.cond & SRV_COND_BUCKET_SUBRESOURCE) != 0 && !names_bucket_subresource(out))
-            continue;
-        if ((op->match.cond & SRV_COND_PATH_PREFIX) != 0)
-            err = srv_route_stage(&op->match, out);
-        if (err != COF_OK) {
-            srv_route_cleanup(out);
-            return err;
-        }
-        *out_op = op;
-        return COF_OK;
+        srv_route_cleanup(out);
+    return err;
+}
+
+cof_err srv_optable_route(const char *method, const char *host, const char *raw_path,
+                          const struct srv_query *q, bool has_copy_source, const char *target,
+                          struct srv_route *out, const struct srv_op **out_op)
+{
+    struct srv_route_signals sig = {target, false, NULL};
+    return srv_optable_route_signals(method, host, raw_path, q, has_copy_source, &sig, out, out_op);
+}
+
+const struct srv_op *srv_optable_rematch(struct srv_route *r, const char *action)
+{
+    const struct srv_op *op = NULL;
+    if (r->scope != SRV_SCOPE_TARGET || !r->action_in_body)
+        COF_BUG("srv_optable_rematch: the request has no Action pending");
+    r->action_in_body = false;
+    r->target = action;
+    if (action == NULL) {
+        /* No Action after all: the request is what its method and path say. */
+        r->scope = SRV_SCOPE_SERVICE;
+        r->query_action = false;
     }
-    COF_BUG("srv_optable_route: no row matched (the table must end in catch-all rows)");
+    /* Only TARGET and SERVICE rows can match now: no stage to decode, nothing to fail. */
+    if (match_rows(r, &op) != COF_OK)
+        COF_BUG("srv_optable_rematch: a service-level row failed to match");
+    return op;
 }
 
 void srv_optable_each(void (*fn)(const struct srv_op *op, void *arg), void *arg)

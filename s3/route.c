@@ -125,15 +125,36 @@ static cof_err s3_address(const char *host, const char *raw_path, struct srv_rou
         r->scope = SRV_SCOPE_SERVICE;
     else
         r->scope = r->key == NULL ? SRV_SCOPE_BUCKET : SRV_SCOPE_OBJECT;
-    /* A JSON (X-Amz-Target) or Query (Action=) protocol service is addressed at "/". */
-    if (r->scope == SRV_SCOPE_SERVICE && r->method == SRV_M_POST && r->target != NULL)
-        r->scope = SRV_SCOPE_TARGET;
     return COF_OK;
 }
 
+/* JSON (X-Amz-Target) and Query (Action=) protocol services are addressed at "/" only. */
+static void service_protocol(const struct srv_route_signals *sig, const struct srv_query *q,
+                             struct srv_route *r)
+{
+    const char *action = srv_query_get(q, "Action");
+    bool post = r->method == SRV_M_POST;
+    if (r->scope != SRV_SCOPE_SERVICE || sig == NULL)
+        return;
+    if (post && sig->target != NULL) {
+        r->target = sig->target;
+    } else if ((post || r->method == SRV_M_GET) && action != NULL) {
+        r->target = action;
+        r->query_action = true;
+    } else if (post &&
+               (sig->form_body || (sig->scope_service != NULL && sig->scope_service[0] != '\0' &&
+                                   strcmp(sig->scope_service, "s3") != 0))) {
+        r->query_action = true;
+        r->action_in_body = true;
+    } else {
+        return;
+    }
+    r->scope = SRV_SCOPE_TARGET;
+}
+
 cof_err srv_route_parse(const char *method, const char *host, const char *raw_path,
-                        const struct srv_query *q, bool has_copy_source, const char *target,
-                        bool internal, struct srv_route *out)
+                        const struct srv_query *q, bool has_copy_source,
+                        const struct srv_route_signals *sig, bool internal, struct srv_route *out)
 {
     cof_err err = COF_OK;
     struct srv_route r;
@@ -146,13 +167,12 @@ cof_err srv_route_parse(const char *method, const char *host, const char *raw_pa
     r.has_copy_source = has_copy_source;
     r.raw_path = raw_path;
     r.query = q;
-    r.target = target;
-    if (r.target == NULL && q != NULL)
-        r.target = srv_query_get(q, "Action");
-    if (internal)
+    if (internal) {
         r.scope = SRV_SCOPE_INTERNAL;
-    else
+    } else {
         err = s3_address(host, raw_path, &r);
+        service_protocol(sig, q, &r);
+    }
     if (err != COF_OK) {
         srv_route_cleanup(&r);
         return err;
@@ -178,6 +198,10 @@ bool srv_route_match(const struct srv_op_match *m, const struct srv_route *r)
         if (m->sub != NULL && !srv_route_internal_path(m, r->raw_path))
             return false;
     } else if (r->scope == SRV_SCOPE_TARGET) {
+        if (((m->cond & SRV_COND_ACTION) != 0) != r->query_action)
+            return false;
+        if ((m->cond & SRV_COND_ACTION_IN_BODY) != 0 && !r->action_in_body)
+            return false;
         if (m->sub != NULL && (r->target == NULL || strcmp(m->sub, r->target) != 0))
             return false;
     } else if (m->sub != NULL && !srv_query_has(r->query, m->sub)) {

@@ -37,11 +37,15 @@ enum srv_method {
 
 /* Extra conditions a row can put on a request. */
 enum srv_cond {
-    SRV_COND_COPY_SOURCE = 1 << 0,       /* x-amz-copy-source is present */
-    SRV_COND_PART_NUMBER = 1 << 1,       /* ?partNumber is present */
-    SRV_COND_LIST_V2 = 1 << 2,           /* ?list-type=2 */
-    SRV_COND_PATH_PREFIX = 1 << 3,       /* INTERNAL: sub is a path prefix, the rest a stage */
-    SRV_COND_BUCKET_SUBRESOURCE = 1 << 4 /* evaluated by the operation table, not here */
+    SRV_COND_COPY_SOURCE = 1 << 0,        /* x-amz-copy-source is present */
+    SRV_COND_PART_NUMBER = 1 << 1,        /* ?partNumber is present */
+    SRV_COND_LIST_V2 = 1 << 2,            /* ?list-type=2 */
+    SRV_COND_PATH_PREFIX = 1 << 3,        /* INTERNAL: sub is a path prefix, the rest a stage */
+    SRV_COND_BUCKET_SUBRESOURCE = 1 << 4, /* evaluated by the operation table, not here */
+    /* TARGET: the row is an AWS Query protocol action (Action= in the query or the form body),
+     * not an X-Amz-Target operation; each kind matches only rows of its kind */
+    SRV_COND_ACTION = 1 << 5,
+    SRV_COND_ACTION_IN_BODY = 1 << 6 /* TARGET: the Action is in a form body not read yet */
 };
 
 /* How an operation is recognised: one row of the operation table (ops/optable.def). */
@@ -64,8 +68,17 @@ struct srv_route {
     bool virtual_host;             /* the bucket came from the Host header */
     bool has_copy_source;          /* x-amz-copy-source was sent */
     const char *raw_path;          /* borrowed from the caller, valid while the request lives */
-    const char *target;            /* X-Amz-Target (borrowed), or NULL */
+    const char *target;            /* X-Amz-Target or Action (borrowed), or NULL */
+    bool query_action;             /* TARGET: target is a Query protocol Action (or will be) */
+    bool action_in_body;           /* TARGET: the Action is in the form body, not read yet */
     const struct srv_query *query; /* borrowed */
+};
+
+/* What a request says about the protocol it speaks, beyond its method and path. */
+struct srv_route_signals {
+    const char *target;        /* the X-Amz-Target header, or NULL */
+    bool form_body;            /* Content-Type: application/x-www-form-urlencoded */
+    const char *scope_service; /* the SigV4 credential scope's service ("sts"), or NULL */
 };
 
 /* Frees the strings; r is zeroed. Accepts NULL. */
@@ -76,19 +89,23 @@ unsigned srv_route_method(const char *method);
 
 /* Addresses a request. method: as sent; host: the Host header, may be NULL and may carry
  * ":port"; raw_path: percent-encoded, starts with '/', no query (borrowed into out); q: the
- * parsed query (borrowed); has_copy_source: x-amz-copy-source is present; target: the
- * X-Amz-Target header or NULL (borrowed); internal: whether raw_path is an emulator endpoint
- * (the operation table knows which; then nothing else is decoded).
+ * parsed query (borrowed); has_copy_source: x-amz-copy-source is present; sig: the protocol
+ * signals (borrowed; NULL: none); internal: whether raw_path is an emulator endpoint (the
+ * operation table knows which; then nothing else is decoded).
  * Addressing: "<bucket>.s3.<anything>" and "<bucket>.localhost" are virtual-host style,
- * everything else (IPs, localhost, s3.<domain>) is path style. A POST to "/" that carries
- * X-Amz-Target (or a query Action=) is SRV_SCOPE_TARGET. The key is decoded without
- * '+' -> space and must be valid UTF-8.
+ * everything else (IPs, localhost, s3.<domain>) is path style. Only "/" can be another
+ * service (SRV_SCOPE_TARGET): a POST with X-Amz-Target (JSON protocol); a GET or POST with a
+ * query Action= (Query protocol); a POST whose form body or credential scope (a service
+ * other than s3) says Query protocol, with its Action still in the body (action_in_body).
+ * A bucket or object path is always S3. The key is decoded without '+' -> space and must be
+ * valid UTF-8.
  * COF_ERR_INVALID: path not starting with '/', bad %-escape, NUL, empty bucket segment
  * ("//x"), key not valid UTF-8 (AWS: InvalidURI). COF_ERR_KEY_TOO_LONG: key over
  * SRV_MAX_KEY_LEN bytes. COF_ERR_NOMEM. On failure *out is zeroed. */
 COF_MUST_CHECK cof_err srv_route_parse(const char *method, const char *host, const char *raw_path,
                                        const struct srv_query *q, bool has_copy_source,
-                                       const char *target, bool internal, struct srv_route *out);
+                                       const struct srv_route_signals *sig, bool internal,
+                                       struct srv_route *out);
 
 /* Whether an internal endpoint row m addresses raw_path (exact path, or prefix with
  * SRV_COND_PATH_PREFIX). */

@@ -18,5 +18,12 @@
  * COF_ERR_SIGNATURE_MISMATCH, COF_ERR_EXPIRED, COF_ERR_TIME_SKEWED, COF_ERR_QUERY_AUTH,
  * COF_ERR_INVALID_REQUEST (recorded with AWS's message), COF_ERR_NOMEM. */
 COF_MUST_CHECK cof_err srv_authn_check(struct srv_req *req, const struct srv_auth *a, int64_t now);
+/* Same, for a body already buffered whose SHA-256 (lower-case hex) the caller computed: the
+ * signature covers it although the request sent no x-amz-content-sha256 (JSON and Query
+ * protocol services). Temporary credentials (an ASIA key with a session token) are verified
+ * in both: COF_ERR_TOKEN_INVALID / COF_ERR_TOKEN_EXPIRED (recorded in the service's words for
+ * JSON/Query rows), and req->session is set when the token opened. */
+COF_MUST_CHECK cof_err srv_authn_check_payload(struct srv_req *req, const struct srv_auth *a,
+                                               int64_t now, const char *body_sha);
 
 #endif

@@ -4,8 +4,10 @@
  * says, and calls the row's handlers. Knows no operation by name. */
 #include "server/dispatch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/hex.h"
@@ -49,6 +51,58 @@ static cof_err split_target(struct srv_req *req)
     return srv_query_parse(qm != NULL ? qm + 1 : "", &req->query);
 }
 
+static bool is_form(const char *ctype)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof(form) - 1;
+    return ctype != NULL && strncasecmp(ctype, form, n) == 0 &&
+           (ctype[n] == '\0' || ctype[n] == ';');
+}
+
+/* JSON and Query protocol clients sign the hash of their body without sending it as
+ * x-amz-content-sha256 (only S3 sends that header): such a request can be verified only once
+ * its (buffered, capped) body is in. */
+static bool signs_buffered_body(const struct srv_req *req, const struct srv_auth *a)
+{
+    return a->kind == SRV_AUTH_V4 && !a->presigned && req->op->body == SRV_BODY_BUFFER &&
+           (req->op->flags & (OPF_JSON | OPF_QUERY)) != 0 &&
+           srv_req_header(req, "x-amz-content-sha256") == NULL;
+}
+
+static cof_err defer_authn(struct srv_req *req, const struct srv_auth *a)
+{
+    req->deferred_auth = malloc(sizeof(*a));
+    if (req->deferred_auth == NULL)
+        return COF_ERR_NOMEM;
+    *req->deferred_auth = *a;
+    /* Nothing runs before the body is in and verified: no policy (these rows have no
+     * bucket), no stream begin (buffered rows have none). */
+    req->body_mode = SRV_BODY_BUFFER;
+    cof_buf_init(&req->body, req->op->body_cap);
+    return COF_OK;
+}
+
+/* The deferred verification, over the buffered body; then the request acts as its signer. */
+static cof_err finish_deferred_authn(struct srv_req *req)
+{
+    uint8_t h[CRY_SHA256_LEN];
+    char hex[2 * CRY_SHA256_LEN + 1];
+    if (req->body_err == COF_ERR_TOO_LARGE)
+        return srv_fail_service(req, 413, "RequestEntityTooLarge",
+                                "Request body must be at most 65536 bytes.");
+    if (req->body_err != COF_OK)
+        return req->body_err;
+    cof_err err = cry_digest_oneshot(
+        CRY_DIGEST_SHA256, req->body.data != NULL ? req->body.data : "", req->body.len, h);
+    if (err != COF_OK)
+        return err;
+    cof_hex_encode(h, sizeof(h), hex);
+    err = srv_authn_check_payload(req, req->deferred_auth, (int64_t)time(NULL), hex);
+    if (err == COF_OK)
+        ops_policy_set_principal(req, req->deferred_auth->access_key);
+    return err;
+}
+
 cof_err srv_dispatch_begin(struct srv_req *req)
 {
     cof_err err = split_target(req);
@@ -65,9 +119,13 @@ cof_err srv_dispatch_begin(struct srv_req *req)
     if (req->region == NULL)
         return COF_ERR_NOMEM;
 
-    err = srv_optable_route(req->method, srv_req_header(req, "Host"), req->raw_path, &req->query,
-                            srv_req_header(req, "x-amz-copy-source") != NULL,
-                            srv_req_header(req, "X-Amz-Target"), &req->route, &req->op);
+    snprintf(req->access_key, sizeof(req->access_key), "%s", auth.access_key);
+    struct srv_route_signals sig = {srv_req_header(req, "X-Amz-Target"),
+                                    is_form(srv_req_header(req, "Content-Type")),
+                                    auth.kind == SRV_AUTH_V4 ? auth.service : NULL};
+    err = srv_optable_route_signals(req->method, srv_req_header(req, "Host"), req->raw_path,
+                                    &req->query, srv_req_header(req, "x-amz-copy-source") != NULL,
+                                    &sig, &req->route, &req->op);
     if (err == COF_ERR_INVALID)
         return COF_ERR_INVALID_ARGUMENT;
     if (err != COF_OK)
@@ -75,7 +133,8 @@ cof_err srv_dispatch_begin(struct srv_req *req)
 
     const struct srv_op *op = req->op;
     bool internal = (op->flags & OPF_INTERNAL) != 0;
-    if (!internal)
+    bool other_service = (op->flags & (OPF_JSON | OPF_QUERY)) != 0;
+    if (!internal && !other_service)
         atomic_store(&req->ctx->s3_used, true);
     /* CORS headers first, so that every response to this request carries them, errors (a bad
      * signature included) and streamed bodies alike. A preflight answers CORS itself. */
@@ -95,6 +154,8 @@ cof_err srv_dispatch_begin(struct srv_req *req)
     }
     if ((!internal || admin) && (op->flags & OPF_UNSIGNED) == 0 &&
         req->ctx->cfg->verify_signatures) {
+        if (signs_buffered_body(req, &auth))
+            return defer_authn(req, &auth);
         err = srv_authn_check(req, &auth, (int64_t)time(NULL));
         if (err != COF_OK)
             return err;
@@ -128,6 +189,11 @@ cof_err srv_dispatch_body(struct srv_req *req, const char *data, size_t n)
 cof_err srv_dispatch_finish(struct srv_req *req)
 {
     const struct srv_op *op = req->op;
+    if (req->deferred_auth != NULL) {
+        cof_err err = finish_deferred_authn(req);
+        if (err != COF_OK)
+            return err;
+    }
     if (req->body_sha != NULL && req->body_err == COF_OK) {
         uint8_t h[CRY_SHA256_LEN];
         char hex[2 * CRY_SHA256_LEN + 1];

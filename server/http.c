@@ -32,6 +32,7 @@
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/tlscert.h"
+#include "object/session.h"
 #include "server/conns.h"
 #include "server/dispatch.h"
 #include "s3/s3err.h"
@@ -201,7 +202,13 @@ static void free_req(struct srv_req *req)
     cof_buf_cleanup(&req->body);
     srv_failure_cleanup(&req->fail);
     srv_query_cleanup(&req->query);
+    srv_query_cleanup(&req->form);
     srv_route_cleanup(&req->route);
+    free(req->deferred_auth);
+    if (req->session != NULL) {
+        cry_wipe(req->session, sizeof(*req->session));
+        free(req->session);
+    }
     free(req->region);
     free(req->raw_path);
     free(req->raw_uri);
