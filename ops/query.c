@@ -24,7 +24,9 @@ cof_err ops_query_parse_form(struct srv_req *req)
         return srv_fail_service(req, 413, "RequestEntityTooLarge",
                                 "Request body must be at most 65536 bytes.");
     req->form_parsed = true;
-    if (req->body.len == 0 || !is_form(req))
+    /* A body is a form when it says so, or when the request was routed here for the Action
+     * its body holds (a credential scope of another service than s3 says so too). */
+    if (req->body.len == 0 || (!is_form(req) && !req->route.action_in_body))
         return COF_OK;
     /* The buffer is NUL-terminated; a NUL inside would cut the form short unseen. */
     cof_err err = memchr(req->body.data, '\0', req->body.len) != NULL

@@ -12,9 +12,10 @@
 
 struct srv_xml;
 
-/* Parses the buffered body into req->form once (a form body only: any other is no
- * parameters). An over-cap body answers 413 RequestEntityTooLarge; a body that is not a form
- * (a bad escape, a NUL) 400 MalformedQueryString. Returns that recorded failure. */
+/* Parses the buffered body into req->form once (a form, or the body of a request routed for
+ * the Action in its body: any other body is no parameters). An over-cap body answers 413
+ * RequestEntityTooLarge; a body that is not a form (a bad escape, a NUL) 400 MalformedQueryString.
+ * Returns that recorded failure. */
 COF_MUST_CHECK cof_err ops_query_parse_form(struct srv_req *req);
 /* A parameter: the form body's, else the query string's; NULL when absent. Borrowed until the
  * request ends. ops_query_parse_form must have succeeded. */

@@ -111,6 +111,8 @@ static bool unverified_session(struct srv_req *req, struct obj_session *s)
     const char *tok = srv_req_header(req, "x-amz-security-token");
     if (tok == NULL)
         tok = srv_query_get(&req->query, "X-Amz-Security-Token");
+    if (tok == NULL)
+        tok = srv_query_get(&req->query, "x-amz-security-token");
     bool ok = tok != NULL &&
               obj_session_open(req->ctx->obj.kr, tok, (int64_t)time(NULL), s) == COF_OK &&
               strcmp(s->access_key, req->access_key) == 0;

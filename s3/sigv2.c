@@ -98,6 +98,8 @@ cof_err srv_sigv2_sign(const struct srv_sigv2_in *in, const char *secret, char o
     cof_err err = cof_buf_printf(&b, "%s\n%s\n%s\n%s\n", in->method, md5 ? md5 : "",
                                  ctype ? ctype : "", in->date);
     in->hdrs->each(in->hdrs->arg, collect, &amz);
+    for (size_t i = 0; in->query_amz && in->query != NULL && i < in->query->n; i++)
+        collect(&amz, in->query->params[i].name, in->query->params[i].value);
     /* Sort by name, keeping each name's values together ("name:v1,v2"). */
     size_t order[MAX_AMZ];
     for (size_t i = 0; i < amz.n; i++)

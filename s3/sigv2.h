@@ -17,6 +17,9 @@ struct srv_sigv2_in {
     const struct srv_query *query;
     const struct srv_hdr_view *hdrs;
     const char *date; /* Date header (or "" when x-amz-date is sent), or Expires */
+    /* Presigned: x-amz-* query parameters were headers when the URL was signed (e.g.
+     * x-amz-security-token), so they are signed as headers. */
+    bool query_amz;
 };
 
 /* The base64 signature (28 chars + NUL). */

@@ -56,6 +56,9 @@ static bool parse_rfc2822(const char *s, int64_t *out)
     return true;
 }
 
+static cof_err secret_for(struct srv_req *req, const struct srv_auth *a, int64_t now, char *secret,
+                          size_t n);
+
 /* SigV2 (legacy clients): header "AWS AK:sig" with Date (or x-amz-date) within 15 minutes, or
  * query AWSAccessKeyId/Signature/Expires. */
 static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a, int64_t now)
@@ -63,8 +66,9 @@ static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a,
     char secret[256], date[64] = "";
     char *resource = NULL;
     cof_err err = COF_OK;
-    if (!srv_config_secret_for(req->ctx->cfg->credentials, a->access_key, secret, sizeof(secret)))
-        return COF_ERR_INVALID_ACCESS_KEY;
+    cof_err serr = secret_for(req, a, now, secret, sizeof(secret));
+    if (serr != COF_OK)
+        return serr;
     if (a->presigned) {
         if (a->expires < 0 || a->signature[0] == '\0')
             err = COF_ERR_ACCESS_DENIED;
@@ -97,7 +101,8 @@ static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a,
             snprintf(resource, n, "%s", req->raw_path);
     }
     if (err == COF_OK) {
-        struct srv_sigv2_in in = {req->method, resource, &req->query, srv_req_headers(req), date};
+        struct srv_sigv2_in in = {req->method,          resource, &req->query,
+                                  srv_req_headers(req), date,     a->presigned};
         err = srv_sigv2_verify(&in, secret, a->signature);
     }
     free(resource);
@@ -135,8 +140,10 @@ static cof_err secret_for(struct srv_req *req, const struct srv_auth *a, int64_t
     if (srv_config_secret_for(req->ctx->cfg->credentials, a->access_key, secret, n))
         return COF_OK;
     const char *tok = srv_req_header(req, "x-amz-security-token");
-    if (tok == NULL)
+    if (tok == NULL) /* presigned: SigV4 spells it so, SigV2 (botocore) in lower case */
         tok = srv_query_get(&req->query, "X-Amz-Security-Token");
+    if (tok == NULL)
+        tok = srv_query_get(&req->query, "x-amz-security-token");
     if (tok == NULL)
         return credential_error(req, COF_ERR_INVALID_ACCESS_KEY);
     s = calloc(1, sizeof(*s));
