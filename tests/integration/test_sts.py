@@ -4,6 +4,7 @@ credentials at work when signatures are checked (token required and verified, pr
 the assumed role as the principal of bucket policies)."""
 import json
 import re
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -450,7 +451,7 @@ def test_cli_with_temporary_credentials(signed, tmp_path):
     out = json.loads(run_aws(signed.endpoint, "sts", "assume-role", "--role-arn", ROLE,
                              "--role-session-name", "cli", home=tmp_path).stdout)
     c = out["Credentials"]
-    import subprocess
+
     from conftest import AWS, aws_env
     env = aws_env(tmp_path)
     env.update({"AWS_ACCESS_KEY_ID": c["AccessKeyId"],
@@ -467,3 +468,27 @@ def test_cli_with_temporary_credentials(signed, tmp_path):
     p = subprocess.run([AWS, "--endpoint-url", signed.endpoint, "s3api", "list-buckets"],
                        env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and "InvalidToken" in p.stderr
+
+
+# ---- the JavaScript SDK ---------------------------------------------------------------------
+
+def test_js_sdk_sts_flow(signed):
+    from test_js_sdk import JS_DIR, node_binary
+    node = node_binary()
+    p = subprocess.run([node, "sts_flow.mjs", signed.endpoint, unique_name("js-sts")],
+                       cwd=JS_DIR, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["identity"] == {"account": "000000000000",
+                               "arn": "arn:aws:iam::000000000000:root",
+                               "userId": "AKIAIOSFODNN7EXAMPLE"}
+    a = out["assumed"]
+    assert re.fullmatch(r"ASIA[A-Z2-7]{16}", a["accessKeyId"]) and a["secretLength"] == 40
+    assert 1190 <= a["expiresIn"] <= 1201
+    assert a["arn"] == "arn:aws:sts::000000000000:assumed-role/js-role/js-session"
+    assert out["roleIdentity"] == {"account": "000000000000", "arn": a["arn"]}
+    assert out["s3Body"] == "from a role"
+    assert out["noToken"] == {"name": "InvalidAccessKeyId", "status": 403}
+    assert out["sessionTokenWithSession"] == {
+        "name": "AccessDenied", "status": 403,
+        "message": "Cannot call GetSessionToken with session credentials"}
