@@ -411,9 +411,96 @@ static void test_bucket_names(void)
     }
 }
 
+/* Other services on the port: which signals make "/" a JSON or Query protocol request, and
+ * that a bucket or object path never is one. */
+static void test_service_signals(void)
+{
+    static const struct {
+        const char *method, *path, *query, *target;
+        bool form;
+        const char *scope_service;
+        const char *op;
+        bool query_action, in_body;
+    } c[] = {
+        {"POST", "/", NULL, NULL, false, NULL, "MethodNotAllowed", false, false},
+        {"GET", "/", NULL, NULL, false, "sts", "ListBuckets", false, false},
+        {"GET", "/", NULL, NULL, true, NULL, "ListBuckets", false, false},
+        {"POST", "/", NULL, NULL, true, NULL, "QueryForm", true, true},
+        {"POST", "/", NULL, NULL, false, "sts", "QueryForm", true, true},
+        {"POST", "/", NULL, NULL, false, "s3", "MethodNotAllowed", false, false},
+        {"POST", "/", NULL, NULL, false, "", "MethodNotAllowed", false, false},
+        {"GET", "/", "Action=GetCallerIdentity", NULL, false, NULL, "GetCallerIdentity", true,
+         false},
+        {"POST", "/", "Action=AssumeRole", NULL, true, NULL, "AssumeRole", true, false},
+        {"GET", "/", "Action=Foo", NULL, false, NULL, "InvalidAction", true, false},
+        {"HEAD", "/", "Action=GetCallerIdentity", NULL, false, NULL, "MethodNotAllowed", false,
+         false},
+        {"DELETE", "/", "Action=GetCallerIdentity", NULL, false, NULL, "MethodNotAllowed", false,
+         false},
+        /* X-Amz-Target wins over a query Action, and is never taken for one. */
+        {"POST", "/", "Action=GetCallerIdentity", "GetCallerIdentity", true, NULL,
+         "MethodNotAllowed", false, false},
+        {"GET", "/", NULL, "TrentService.ListKeys", false, NULL, "ListBuckets", false, false},
+        /* S3 paths keep their meaning whatever the signals. */
+        {"POST", "/b1", "delete&Action=GetCallerIdentity", "GetCallerIdentity", true, "sts",
+         "DeleteObjects", false, false},
+        {"POST", "/b1", NULL, NULL, true, "sts", "PostObject", false, false},
+        {"GET", "/b1", "Action=GetCallerIdentity", NULL, false, "sts", "ListObjects", false, false},
+        {"POST", "/b1/k", "uploads&Action=AssumeRole", NULL, true, NULL, "CreateMultipartUpload",
+         false, false},
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct srv_query q = {NULL, 0};
+        struct srv_route r;
+        const struct srv_op *op = NULL;
+        struct srv_route_signals sig = {c[i].target, c[i].form, c[i].scope_service};
+        CHECK_EQ_INT(srv_query_parse(c[i].query, &q), COF_OK);
+        CHECK_EQ_INT(
+            srv_optable_route_signals(c[i].method, LH, c[i].path, &q, false, &sig, &r, &op),
+            COF_OK);
+        if (op == NULL || strcmp(op->name, c[i].op) != 0)
+            fprintf(stderr, "signals case %zu: got %s\n", i, op != NULL ? op->name : "None");
+        CHECK(op != NULL && strcmp(op->name, c[i].op) == 0);
+        CHECK_EQ_INT(r.query_action, c[i].query_action);
+        CHECK_EQ_INT(r.action_in_body, c[i].in_body);
+        srv_route_cleanup(&r);
+        srv_query_cleanup(&q);
+    }
+}
+
+/* The form body's Action decides the row; without one, POST / is what it always was. */
+static void test_rematch(void)
+{
+    static const struct {
+        const char *action, *op;
+    } c[] = {
+        {"GetCallerIdentity", "GetCallerIdentity"},
+        {"GetSessionToken", "GetSessionToken"},
+        {"Foo", "InvalidAction"},
+        {"", "InvalidAction"},
+        {"TrentService.ListKeys", "InvalidAction"},
+        {NULL, "MethodNotAllowed"},
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct srv_route r;
+        const struct srv_op *op = NULL;
+        struct srv_route_signals sig = {NULL, true, NULL};
+        CHECK_EQ_INT(srv_optable_route_signals("POST", LH, "/", NULL, false, &sig, &r, &op),
+                     COF_OK);
+        CHECK_EQ_STR(op->name, "QueryForm");
+        op = srv_optable_rematch(&r, c[i].action);
+        CHECK_EQ_STR(op->name, c[i].op);
+        CHECK(!r.action_in_body);
+        CHECK_EQ_INT(op->flags & OPF_QUERY ? 1 : 0, c[i].action != NULL ? 1 : 0);
+        srv_route_cleanup(&r);
+    }
+}
+
 int main(void)
 {
     test_table();
+    test_service_signals();
+    test_rematch();
     test_ls_init();
     test_key_length();
     test_rows();
