@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
       libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libisal-dev libjansson-dev)
 if [[ "${1:-}" == "--test" ]]; then
-    pkgs+=(python3 python3-boto3 python3-pytest awscli curl sqlite3 clang-format git openssl
+    pkgs+=(python3 python3-boto3 python3-pytest python3-cryptography awscli curl sqlite3 clang-format git openssl
            s3cmd rclone)
     # Headless browser for test_browser.py (driven by playwright-core, which never downloads one)
     pkgs+=(chromium)

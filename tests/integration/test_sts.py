@@ -492,3 +492,51 @@ def test_js_sdk_sts_flow(signed):
     assert out["sessionTokenWithSession"] == {
         "name": "AccessDenied", "status": 403,
         "message": "Cannot call GetSessionToken with session credentials"}
+
+
+# ---- the token format, written independently: a genuine token, then an expired one ---------
+
+def craft_token(root_key_file, ak, secret, expires, arn, account="000000000000",
+                user_id="AROAEXAMPLEEXAMPLE12:x"):
+    """A session token built from object/session.h's and crypto/token.h's documented format
+    with pyca/cryptography, under the server's active root key."""
+    import base64
+    import os
+    import struct
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    lines = open(root_key_file).read().split("\n")
+    assert lines[0] == "coffer-root-keyring v1"
+    key_id, key_hex = [l for l in lines[1:] if l.strip()][-1].split()
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"coffer-token-v1sts-session").derive(bytes.fromhex(key_hex))
+    header = bytes([1, len(key_id)]) + key_id.encode()
+    payload = (bytes([1]) + struct.pack(">q", expires) + ak.encode() + secret.encode()
+               + account.encode() + bytes([len(arn)]) + arn.encode()
+               + bytes([len(user_id)]) + user_id.encode())
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, payload,
+                                 b"coffer-token-v1sts-session\x00" + header)
+    return base64.urlsafe_b64encode(header + nonce + sealed).decode().rstrip("=")
+
+
+def test_crafted_and_expired_tokens(signed):
+    owner = s3_client(signed, ("test", "test"))
+    b = unique_name("exp")
+    owner.create_bucket(Bucket=b)
+    ak, secret = "ASIA" + "Q" * 16, "s" * 40
+    arn = "arn:aws:sts::000000000000:assumed-role/crafted/x"
+    good = craft_token(signed.root_key, ak, secret, int(time.time()) + 600, arn)
+    assert s3_client(signed, (ak, secret, good)).list_objects_v2(Bucket=b)["KeyCount"] == 0
+    assert sts_client(signed, ak, secret, good).get_caller_identity()["Arn"] == arn
+    expired = craft_token(signed.root_key, ak, secret, int(time.time()) - 1, arn)
+    assert client_error(s3_client(signed, (ak, secret, expired)).list_objects_v2, Bucket=b) == (
+        400, "ExpiredToken", "The provided token has expired.")
+    assert client_error(sts_client(signed, ak, secret, expired).get_caller_identity) == (
+        400, "ExpiredToken", "The security token included in the request is expired")
+    # A token for another access key does not lend its secret.
+    other = craft_token(signed.root_key, "ASIA" + "R" * 16, secret, int(time.time()) + 600, arn)
+    assert client_error(s3_client(signed, (ak, secret, other)).list_objects_v2, Bucket=b)[:2] == (
+        400, "InvalidToken")
+    owner.delete_bucket(Bucket=b)
