@@ -178,7 +178,10 @@ cof_err obj_session_open(struct srv_rootkeys *rk, const char *token, int64_t now
         cry_token_key_id(tok, tl, id) != COF_OK)
         return COF_ERR_TOKEN_INVALID;
     /* Only keys already loaded: an unknown id in a forged token must not make the server
-     * re-read its keyring file on every request. */
+     * re-read its keyring file on every request. Asking for the active key picks up a rotation
+     * or retirement by another process (a file check at most once a second). */
+    const char *active = NULL;
+    (void)srv_rootkeys_active(rk, &active);
     const struct cry_key *root = cry_keyring_find(srv_rootkeys_current(rk), id);
     if (root != NULL && cry_token_open(root, PURPOSE, tok, tl, pt, sizeof(pt), &pl) == COF_OK &&
         decode(pt, pl, out))
