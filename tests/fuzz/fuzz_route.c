@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 static void check_route(const char *method, const char *host, const char *path, const char *query,
-                        bool copy)
+                        bool copy, const struct srv_route_signals *sig)
 {
     struct srv_query q;
     struct srv_route r;
@@ -40,7 +40,7 @@ static void check_route(const char *method, const char *host, const char *path, 
         REQUIRE(q.params[i].name != NULL && q.params[i].value != NULL);
         REQUIRE(srv_query_has(&q, q.params[i].name));
     }
-    err = srv_optable_route(method, host, path, &q, copy, NULL, &r, &op);
+    err = srv_optable_route_signals(method, host, path, &q, copy, sig, &r, &op);
     if (err != COF_OK) {
         REQUIRE(op == NULL && r.bucket == NULL && r.key == NULL && r.ls_stage == NULL);
     } else {
@@ -49,6 +49,9 @@ static void check_route(const char *method, const char *host, const char *path, 
         REQUIRE(r.key == NULL || r.bucket != NULL);
         REQUIRE(!r.virtual_host || r.bucket != NULL);
         REQUIRE(r.ls_stage == NULL || strcmp(op->name, "LocalstackInit") == 0);
+        /* Only "/" can be another service; the body's Action is pending only without one. */
+        REQUIRE(r.scope != SRV_SCOPE_TARGET || r.bucket == NULL);
+        REQUIRE(!r.action_in_body || (r.target == NULL && r.query_action));
         if (r.bucket != NULL) {
             REQUIRE(r.bucket[0] != '\0');
             REQUIRE(srv_utf8_valid(r.bucket, strlen(r.bucket)));
@@ -70,8 +73,10 @@ static void check_route(const char *method, const char *host, const char *path, 
             free(dec);
             cof_buf_cleanup(&b);
         }
-        /* Without a bucket, only ListBuckets, a preflight, an emulator endpoint or a refusal. */
-        if (r.bucket == NULL && (op->flags & (OPF_REFUSED | OPF_INTERNAL)) == 0)
+        /* Without a bucket, only ListBuckets, a preflight, an emulator endpoint, a refusal, or
+         * another service's operation at "/". */
+        if (r.bucket == NULL && (op->flags & (OPF_REFUSED | OPF_INTERNAL)) == 0 &&
+            !(r.scope == SRV_SCOPE_TARGET && (op->flags & (OPF_JSON | OPF_QUERY)) != 0))
             REQUIRE(strcmp(op->name, "ListBuckets") == 0 ||
                     strcmp(op->name, "PreflightRequest") == 0);
         srv_route_cleanup(&r);
@@ -147,9 +152,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *query = nf > 3 ? field[3] : NULL;
     const char *header = nf > 4 ? field[4] : whole;
 
-    check_route(method, host, path, query, size > 0 && (data[0] & 1));
-    check_route("GET", NULL, whole, whole, false);
-    check_route("PUT", whole, "/", NULL, true);
+    /* The header field doubles as X-Amz-Target or credential scope service; the first
+     * byte's bits choose which signals a request carries. */
+    unsigned bits = size > 0 ? data[0] : 0;
+    struct srv_route_signals sig = {(bits & 2) ? header : NULL, (bits & 4) != 0,
+                                    (bits & 8) ? header : NULL};
+    check_route(method, host, path, query, (bits & 1) != 0, &sig);
+    check_route("GET", NULL, whole, whole, false, NULL);
+    check_route("PUT", whole, "/", NULL, true, NULL);
+    check_route("POST", NULL, "/", whole, false, &sig);
     check_header(header);
 
     if (srv_bucket_name_check(whole) == COF_OK)
