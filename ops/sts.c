@@ -276,46 +276,69 @@ static cof_err session_policy(struct srv_req *req, const char *policy, struct vi
     return COF_OK;
 }
 
-cof_err ops_sts_assume_role(struct srv_req *req)
+/* What AssumeRole asks for, once its parameters passed AWS's constraints. */
+struct assume_params {
+    const char *arn, *session;
+    char account[13];
+    const char *role_name; /* inside arn */
+    long duration;
+    long packed; /* PackedPolicySize, -1 without a session policy */
+};
+
+static void check_lengths(struct violations *v, const char *value, const char *member, size_t lo,
+                          size_t hi)
+{
+    char c[80];
+    size_t n = value != NULL ? strlen(value) : 0;
+    if (value == NULL)
+        violation(v, NULL, member, "Member must not be null");
+    else if (n < lo || n > hi) {
+        snprintf(c, sizeof(c), "Member must have length %s than or equal to %zu",
+                 n < lo ? "greater" : "less", n < lo ? lo : hi);
+        violation(v, value, member, c);
+    }
+}
+
+/* Reads and validates AssumeRole's parameters into p; records AWS's error otherwise. */
+static cof_err assume_role_params(struct srv_req *req, struct assume_params *p)
 {
     struct violations v = {0};
-    struct obj_session s;
-    struct srv_xml *x = NULL;
-    char account[13], rid[22];
-    const char *name = NULL;
-    long dur = 0, packed = -1;
-
-    cof_err err = ops_query_parse_form(req);
-    if (err != COF_OK)
-        return err;
-    const char *arn = ops_query_param(req, "RoleArn");
-    const char *sess = ops_query_param(req, "RoleSessionName");
-    if (arn == NULL)
-        violation(&v, NULL, "roleArn", "Member must not be null");
-    else if (strlen(arn) < 20 || strlen(arn) > 2048)
-        violation(&v, arn, "roleArn",
-                  strlen(arn) < 20 ? "Member must have length greater than or equal to 20"
-                                   : "Member must have length less than or equal to 2048");
-    if (sess == NULL)
-        violation(&v, NULL, "roleSessionName", "Member must not be null");
-    else if (strlen(sess) < 2 || strlen(sess) > 64)
-        violation(&v, sess, "roleSessionName",
-                  strlen(sess) < 2 ? "Member must have length greater than or equal to 2"
-                                   : "Member must have length less than or equal to 64");
-    else if (!session_name_ok(sess))
-        violation(&v, sess, "roleSessionName",
+    p->arn = ops_query_param(req, "RoleArn");
+    p->session = ops_query_param(req, "RoleSessionName");
+    check_lengths(&v, p->arn, "roleArn", 20, 2048);
+    size_t before = v.n;
+    check_lengths(&v, p->session, "roleSessionName", 2, 64);
+    if (v.n == before && !session_name_ok(p->session))
+        violation(&v, p->session, "roleSessionName",
                   "Member must satisfy regular expression pattern: [\\w+=,.@-]*");
-    (void)duration(req, 900, 43200, 3600, &v, &dur);
-    err = session_policy(req, ops_query_param(req, "Policy"), &v, &packed);
+    (void)duration(req, 900, 43200, 3600, &v, &p->duration);
+    cof_err err = session_policy(req, ops_query_param(req, "Policy"), &v, &p->packed);
     if (err != COF_OK)
         return err;
     if (v.n > 0)
         return fail_violations(req, &v);
-    if (!role_arn(arn, account, &name)) {
+    if (!role_arn(p->arn, p->account, &p->role_name)) {
         char msg[2100];
-        snprintf(msg, sizeof(msg), "%s is invalid", arn);
+        snprintf(msg, sizeof(msg), "%s is invalid", p->arn);
         return srv_fail_service(req, 400, "ValidationError", msg);
     }
+    return COF_OK;
+}
+
+cof_err ops_sts_assume_role(struct srv_req *req)
+{
+    struct assume_params p;
+    struct obj_session s;
+    struct srv_xml *x = NULL;
+    char rid[22];
+
+    cof_err err = ops_query_parse_form(req);
+    if (err == COF_OK)
+        err = assume_role_params(req, &p);
+    if (err != COF_OK)
+        return err;
+    const char *arn = p.arn, *sess = p.session, *name = p.role_name, *account = p.account;
+    long dur = p.duration, packed = p.packed;
     if (req->session != NULL && dur > CHAINED_MAX)
         return srv_fail_service(req, 400, "ValidationError",
                                 "The requested DurationSeconds exceeds the 1 hour session limit "
