@@ -113,7 +113,20 @@ static int vfs_device_characteristics(sqlite3_file *f)
 
 static int vfs_shm_map(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **out)
 {
-    return real_of(f)->pMethods->xShmMap(real_of(f), pg, pgsz, extend, out);
+    errno = 0;
+    int rc = real_of(f)->pMethods->xShmMap(real_of(f), pg, pgsz, extend, out);
+    int e = errno;
+    /* The unix VFS opens the -shm file read-only, silently, when it cannot open it for writing;
+     * the map then fails with SQLITE_READONLY_* and nothing says why. */
+    if (rc != SQLITE_OK && e != 0) {
+        char msg[128];
+        if (strerror_r(e, msg, sizeof(msg)) != 0)
+            snprintf(msg, sizeof(msg), "%s", sqlite3_errstr(rc));
+        const char *name = ((struct vfs_file *)f)->name;
+        cof_log_error(NULL, "sqlite: shared memory %s-shm: %s (SQLite code %d)",
+                      name ? name : "(temporary file)", msg, rc);
+    }
+    return rc;
 }
 
 static int vfs_shm_lock(sqlite3_file *f, int offset, int n, int flags)
@@ -168,9 +181,23 @@ static int vfs_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *f, int 
 {
     (void)v;
     struct vfs_file *p = (struct vfs_file *)f;
+    int got = 0;
     p->real = (sqlite3_file *)(p + 1);
     p->name = name;
-    int rc = root->xOpen(root, name, p->real, flags, out_flags);
+    errno = 0;
+    int rc = root->xOpen(root, name, p->real, flags, &got);
+    int e = errno;
+    if (out_flags != NULL)
+        *out_flags = got;
+    /* When it cannot open a file for writing, the unix VFS opens it read-only without a word,
+     * and the first write then fails as "attempt to write a readonly database". */
+    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_READWRITE) && (got & SQLITE_OPEN_READONLY)) {
+        char msg[128];
+        if (e == 0 || strerror_r(e, msg, sizeof(msg)) != 0)
+            snprintf(msg, sizeof(msg), "reason unknown");
+        cof_log_error(NULL, "sqlite: cannot open %s for writing (%s); opened read-only",
+                      name ? name : "(temporary file)", msg);
+    }
     /* SQLite calls xClose only when pMethods is set: leave it NULL if the real open left its
      * own NULL (nothing to close). */
     f->pMethods = p->real->pMethods != NULL ? &io_methods : NULL;
