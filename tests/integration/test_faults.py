@@ -656,7 +656,11 @@ def test_fault_sweep_key_rotation(rig):
             rig.survived += 1
         if fired:
             check_log(rig, where, p.stderr, cls, kind, p.returncode == 0)
-        rig.check_acked()  # the server reloads the keyring it finds
+        try:
+            rig.check_acked()  # the server reloads the keyring it finds
+        except ClientError as e:
+            pytest.fail(f"{where} (rotate exit {p.returncode}): then {e}\n{p.stderr[-3000:]}\n"
+                        f"server log:\n{rig.srv.logs(3000)}")
         assert key_dir_leftovers(rig) == [], f"{where}: left {key_dir_leftovers(rig)}"
         if p.returncode != 0:
             r = keys_cmd(rig, "rewrap")
