@@ -459,9 +459,12 @@ static cof_err rewrite(const char *path, const struct cry_keyring *kr, const cha
         err = COF_ERR_IO;
         goto out;
     }
-    if (rename(tmp, path) != 0 || sync_parent(path) != 0) {
-        cof_log_error(NULL, "keyring %s: replace: %s", path, strerror(errno));
+    if (rename(tmp, path) != 0) {
+        cof_log_error(NULL, "keyring %s: rename %s over it: %s", path, tmp, strerror(errno));
         unlink(tmp);
+        err = COF_ERR_IO;
+    } else if (sync_parent(path) != 0) {
+        cof_log_error(NULL, "keyring %s: fsync of directory: %s", path, strerror(errno));
         err = COF_ERR_IO;
     }
 out:

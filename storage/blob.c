@@ -25,9 +25,10 @@
 #define FILE_MODE 0600
 
 struct sto_blobs {
-    int data_fd;  /* DATA/ */
-    int blobs_fd; /* DATA/blobs/ */
-    int tmp_fd;   /* DATA/tmp/ */
+    char *data_dir; /* DATA, for log lines */
+    int data_fd;    /* DATA/ */
+    int blobs_fd;   /* DATA/blobs/ */
+    int tmp_fd;     /* DATA/tmp/ */
     bool fsync_full;
     /* Bit (xx << 8 | yy) set once blobs/xx/yy and its parents are known to be durable, so a
      * commit then needs to sync only its own directory. */
@@ -53,14 +54,35 @@ struct sto_blob_reader {
     uint64_t size;
 };
 
-/* Logs one line for a failed system call and returns COF_ERR_IO. */
+static void rel_path(const char *id, char out[6 + STO_BLOB_ID_HEX + 1]);
+
+/* Logs one line for a failed system call (what: the file, as a path) with strerror's text, and
+ * returns COF_ERR_IO. */
 static cof_err io_fail(const char *op, const char *what, int e)
 {
-    char msg[128];
-    if (strerror_r(e, msg, sizeof(msg)) != 0)
-        snprintf(msg, sizeof(msg), "errno %d", e);
+    char buf[128];
+    /* GNU strerror_r (this file needs _GNU_SOURCE): returns the text, not always in buf. */
+    const char *msg = strerror_r(e, buf, sizeof(buf));
     cof_log_error(NULL, "blob: %s %s: %s", op, what, msg);
     return COF_ERR_IO;
+}
+
+/* Room for "DATA/blobs/xx/yy/<id>" in a log line (a longer DATA is cut, the line still says
+ * what failed). */
+#define LOG_PATH 512
+
+/* DATA/<sub>/<id> (sub "tmp", "blobs"; id may be "") into out, for a log line; returns out. */
+static const char *log_path(const struct sto_blobs *bs, const char *sub, const char *id,
+                            char out[LOG_PATH])
+{
+    char rel[6 + STO_BLOB_ID_HEX + 1];
+    const char *leaf = id;
+    if (strcmp(sub, "blobs") == 0 && sto_blob_id_parse(id, NULL) == COF_OK) {
+        rel_path(id, rel);
+        leaf = rel;
+    }
+    snprintf(out, LOG_PATH, "%s/%s%s%s", bs->data_dir, sub, leaf[0] != '\0' ? "/" : "", leaf);
+    return out;
 }
 
 static void close_fd(int fd)
@@ -128,16 +150,18 @@ static cof_err fsync_fd(int fd, const char *what)
 }
 
 /* Unlinks every entry of tmp/: bodies whose writer died with the previous process. */
-static cof_err empty_tmp(int tmp_fd)
+static cof_err empty_tmp(const struct sto_blobs *bs)
 {
+    char what[LOG_PATH];
+    int tmp_fd = bs->tmp_fd;
     int fd = openat(tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return io_fail("open", "tmp/", errno);
+        return io_fail("open", log_path(bs, "tmp", "", what), errno);
     DIR *d = fdopendir(fd);
     if (d == NULL) {
         int e = errno;
         close_fd(fd);
-        return io_fail("opendir", "tmp/", e);
+        return io_fail("opendir", log_path(bs, "tmp", "", what), e);
     }
     cof_err err = COF_OK;
     for (;;) {
@@ -145,7 +169,7 @@ static cof_err empty_tmp(int tmp_fd)
         struct dirent *de = readdir(d);
         if (de == NULL) {
             if (errno != 0)
-                err = io_fail("readdir", "tmp/", errno);
+                err = io_fail("readdir", log_path(bs, "tmp", "", what), errno);
             break;
         }
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -155,7 +179,7 @@ static cof_err empty_tmp(int tmp_fd)
             if (errno == EISDIR)
                 cof_log_warn(NULL, "blob: ignoring directory tmp/%s", de->d_name);
             else
-                err = io_fail("unlink", "tmp/ entry", errno);
+                err = io_fail("unlink", log_path(bs, "tmp", de->d_name, what), errno);
         }
     }
     closedir(d);
@@ -165,21 +189,25 @@ static cof_err empty_tmp(int tmp_fd)
 /* Every open store holds a shared flock on tmp/ for its lifetime. tmp/ is emptied only by an
  * opener that first gets the lock exclusively, i.e. when no other live process (an online fsck
  * next to a running server, say) has DATA open: its bodies in flight are not leftovers. */
-static cof_err claim_tmp(int tmp_fd)
+static cof_err claim_tmp(const struct sto_blobs *bs)
 {
+    char what[LOG_PATH];
+    int tmp_fd = bs->tmp_fd;
     cof_err err = COF_OK;
     if (flock(tmp_fd, LOCK_EX | LOCK_NB) == 0) {
-        err = empty_tmp(tmp_fd);
+        err = empty_tmp(bs);
     } else if (errno == EWOULDBLOCK) {
         cof_log_info(NULL, "blob: data dir open in another process; tmp/ left as is");
     } else {
         /* No locking here (some network file systems): keep the documented behaviour. */
-        cof_log_warn(NULL, "blob: cannot lock tmp/ (errno %d); emptying it anyway", errno);
-        return empty_tmp(tmp_fd);
+        char buf[128];
+        cof_log_warn(NULL, "blob: cannot lock %s (%s); emptying it anyway",
+                     log_path(bs, "tmp", "", what), strerror_r(errno, buf, sizeof(buf)));
+        return empty_tmp(bs);
     }
     while (err == COF_OK && flock(tmp_fd, LOCK_SH) != 0) {
         if (errno != EINTR)
-            err = io_fail("lock", "tmp/", errno);
+            err = io_fail("lock", log_path(bs, "tmp", "", what), errno);
     }
     return err;
 }
@@ -196,6 +224,11 @@ cof_err sto_blobs_open(const char *data_dir, bool fsync_full, struct sto_blobs *
         return COF_ERR_NOMEM;
     bs->data_fd = bs->blobs_fd = bs->tmp_fd = -1;
     bs->fsync_full = fsync_full;
+    bs->data_dir = strdup(data_dir);
+    if (bs->data_dir == NULL) {
+        err = COF_ERR_NOMEM;
+        goto out;
+    }
 
     if (mkdir(data_dir, DIR_MODE) != 0 && errno != EEXIST) {
         err = io_fail("mkdir", data_dir, errno);
@@ -206,8 +239,9 @@ cof_err sto_blobs_open(const char *data_dir, bool fsync_full, struct sto_blobs *
         err = io_fail("open", data_dir, errno);
         goto out;
     }
-    bs->blobs_fd = open_subdir(bs->data_fd, "blobs", "blobs/");
-    bs->tmp_fd = open_subdir(bs->data_fd, "tmp", "tmp/");
+    char what[LOG_PATH];
+    bs->blobs_fd = open_subdir(bs->data_fd, "blobs", log_path(bs, "blobs", "", what));
+    bs->tmp_fd = open_subdir(bs->data_fd, "tmp", log_path(bs, "tmp", "", what));
     if (bs->blobs_fd < 0 || bs->tmp_fd < 0) {
         err = COF_ERR_IO;
         goto out;
@@ -215,7 +249,7 @@ cof_err sto_blobs_open(const char *data_dir, bool fsync_full, struct sto_blobs *
     if (fsync_full)
         err = fsync_fd(bs->data_fd, data_dir);
     if (err == COF_OK)
-        err = claim_tmp(bs->tmp_fd);
+        err = claim_tmp(bs);
 out:
     if (err != COF_OK) {
         sto_blobs_close(bs);
@@ -232,6 +266,7 @@ void sto_blobs_close(struct sto_blobs *bs)
     close_fd(bs->tmp_fd);
     close_fd(bs->blobs_fd);
     close_fd(bs->data_fd);
+    free(bs->data_dir);
     free(bs);
 }
 
@@ -246,8 +281,9 @@ cof_err sto_blob_create(struct sto_blobs *bs, const char *id, struct sto_blob_wr
     w->fd = openat(bs->tmp_fd, id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
     if (w->fd < 0) {
         int e = errno;
+        char what[LOG_PATH];
         free(w);
-        return io_fail("create", id, e);
+        return io_fail("create", log_path(bs, "tmp", id, what), e);
     }
     w->bs = bs;
     memcpy(w->id, id, sizeof(w->id));
@@ -263,7 +299,10 @@ cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n)
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            return io_fail("write", w->id, errno);
+            {
+                char what[LOG_PATH];
+                return io_fail("write", log_path(w->bs, "tmp", w->id, what), errno);
+            }
         }
         b += k;
         n -= (size_t)k;
@@ -290,8 +329,9 @@ void sto_blob_abort(struct sto_blob_writer **wp)
         return;
     struct sto_blob_writer *w = *wp;
     *wp = NULL;
+    char what[LOG_PATH];
     if (unlinkat(w->bs->tmp_fd, w->id, 0) != 0 && errno != ENOENT)
-        (void)io_fail("unlink tmp", w->id, errno);
+        (void)io_fail("unlink", log_path(w->bs, "tmp", w->id, what), errno);
     writer_free(w);
 }
 
@@ -303,31 +343,37 @@ cof_err sto_blob_commit(struct sto_blob_writer **wp)
     struct sto_blobs *bs = w->bs;
     char xx[3] = {w->id[0], w->id[1], '\0'};
     char yy[3] = {w->id[2], w->id[3], '\0'};
+    char xy_rel[6] = {xx[0], xx[1], '/', yy[0], yy[1], '\0'};
+    char tmp_path[LOG_PATH], blob_path[LOG_PATH], x_path[LOG_PATH], xy_path[LOG_PATH];
     int xfd = -1, yfd = -1;
     bool renamed = false;
     cof_err err = COF_OK;
     *wp = NULL;
+    log_path(bs, "tmp", w->id, tmp_path);
+    log_path(bs, "blobs", w->id, blob_path);
+    log_path(bs, "blobs", xx, x_path);
+    log_path(bs, "blobs", xy_rel, xy_path);
 
     /* The data must be on disk before the name that publishes it. fdatasync also writes the
      * file size; the other inode times are not needed. */
     if (bs->fsync_full && fdatasync(w->fd) != 0)
-        err = io_fail("fdatasync", w->id, errno);
+        err = io_fail("fdatasync", tmp_path, errno);
     if (err == COF_OK) {
         int fd = w->fd;
         w->fd = -1;
         if (close(fd) != 0)
-            err = io_fail("close", w->id, errno);
+            err = io_fail("close", tmp_path, errno);
     }
     if (err == COF_OK) {
-        xfd = open_subdir(bs->blobs_fd, xx, w->id);
+        xfd = open_subdir(bs->blobs_fd, xx, x_path);
         if (xfd >= 0)
-            yfd = open_subdir(xfd, yy, w->id);
+            yfd = open_subdir(xfd, yy, xy_path);
         if (yfd < 0)
             err = COF_ERR_IO;
     }
     if (err == COF_OK) {
         if (renameat(bs->tmp_fd, w->id, yfd, w->id) != 0)
-            err = io_fail("rename", w->id, errno);
+            err = io_fail("rename", tmp_path, errno);
         else
             renamed = true;
     }
@@ -340,20 +386,20 @@ cof_err sto_blob_commit(struct sto_blob_writer **wp)
         uint8_t bit = (uint8_t)(1u << (slot & 7));
         bool known = (atomic_load(&bs->dir_durable[slot >> 3]) & bit) != 0;
         if (err == COF_OK)
-            err = fsync_fd(yfd, w->id);
+            err = fsync_fd(yfd, xy_path);
         if (err == COF_OK && !known)
-            err = fsync_fd(xfd, w->id);
+            err = fsync_fd(xfd, x_path);
         if (err == COF_OK && !known)
-            err = fsync_fd(bs->blobs_fd, "blobs/");
+            err = fsync_fd(bs->blobs_fd, log_path(bs, "blobs", "", x_path));
         if (err == COF_OK && !known)
             atomic_fetch_or(&bs->dir_durable[slot >> 3], bit);
     }
     if (err != COF_OK) {
         /* Failure leaves nothing behind: no tmp file, and no blob the caller thinks is absent. */
         if (renamed && unlinkat(yfd, w->id, 0) != 0 && errno != ENOENT)
-            (void)io_fail("unlink", w->id, errno);
+            (void)io_fail("unlink", blob_path, errno);
         if (!renamed && unlinkat(bs->tmp_fd, w->id, 0) != 0 && errno != ENOENT)
-            (void)io_fail("unlink tmp", w->id, errno);
+            (void)io_fail("unlink", tmp_path, errno);
     }
     close_fd(yfd);
     close_fd(xfd);
@@ -373,12 +419,14 @@ cof_err sto_blob_open(struct sto_blobs *bs, const char *id, struct sto_blob_read
     if (fd < 0) {
         if (errno == ENOENT)
             return COF_ERR_NOT_FOUND;
-        return io_fail("open", id, errno);
+        char what[LOG_PATH];
+        return io_fail("open", log_path(bs, "blobs", id, what), errno);
     }
     if (fstat(fd, &st) != 0) {
         int e = errno;
+        char what[LOG_PATH];
         close_fd(fd);
-        return io_fail("stat", id, e);
+        return io_fail("stat", log_path(bs, "blobs", id, what), e);
     }
     struct sto_blob_reader *r = calloc(1, sizeof(*r));
     if (r == NULL) {
@@ -436,8 +484,10 @@ cof_err sto_blob_remove(struct sto_blobs *bs, const char *id)
     if (sto_blob_id_parse(id, NULL) != COF_OK)
         return COF_ERR_INVALID;
     rel_path(id, rel);
-    if (unlinkat(bs->blobs_fd, rel, 0) != 0 && errno != ENOENT)
-        return io_fail("unlink", id, errno);
+    if (unlinkat(bs->blobs_fd, rel, 0) != 0 && errno != ENOENT) {
+        char what[LOG_PATH];
+        return io_fail("unlink", log_path(bs, "blobs", id, what), errno);
+    }
     return COF_OK;
 }
 
@@ -448,8 +498,11 @@ cof_err sto_blob_mtime(struct sto_blobs *bs, const char *id, int64_t *out_epoch_
     if (sto_blob_id_parse(id, NULL) != COF_OK)
         return COF_ERR_INVALID;
     rel_path(id, rel);
-    if (fstatat(bs->blobs_fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return errno == ENOENT ? COF_ERR_NOT_FOUND : io_fail("stat", id, errno);
+    if (fstatat(bs->blobs_fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        char what[LOG_PATH];
+        return errno == ENOENT ? COF_ERR_NOT_FOUND
+                               : io_fail("stat", log_path(bs, "blobs", id, what), errno);
+    }
     *out_epoch_s = (int64_t)st.st_mtime;
     return COF_OK;
 }

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "storage/cfgcache.h"
 #include "storage/internal.h"
+#include "storage/sqlvfs.h"
 
 /* ---- schema ----------------------------------------------------------------------------------
  * migrations[i] takes PRAGMA user_version from i to i + 1, inside one IMMEDIATE transaction.
@@ -170,11 +171,65 @@ static const struct sto_sql q_journal_wal = STO_SQL(JOURNAL_WAL, "PRAGMA journal
 
 /* ---- statements ------------------------------------------------------------------------------ */
 
+/* The operating system's words for a file system failure behind rc, or NULL. SQLite keeps the
+ * errno of the last failed call per connection, except for a full disk: its unix VFS reports a
+ * short or ENOSPC write as SQLITE_FULL and clears the errno ("not a system error"). */
+static const char *os_error(sqlite3 *db, int rc, char *buf, size_t cap)
+{
+    int prim = rc & 0xff;
+    int e = db != NULL ? sqlite3_system_errno(db) : 0;
+    if (prim == SQLITE_FULL && e == 0)
+        e = ENOSPC;
+    if (e == 0 || (prim != SQLITE_IOERR && prim != SQLITE_FULL && prim != SQLITE_CANTOPEN))
+        return NULL;
+    if (strerror_r(e, buf, cap) != 0)
+        snprintf(buf, cap, "unknown error %d", e);
+    return buf;
+}
+
 cof_err sto_db_fail(sqlite3 *db, const char *what, int rc)
 {
-    cof_log_error(NULL, "meta: %s: %s (%d)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
-                  rc);
+    char buf[128];
+    const char *os = os_error(db, rc, buf, sizeof(buf));
+    const char *file = db != NULL ? sqlite3_db_filename(db, "main") : NULL;
+    if (os != NULL)
+        cof_log_error(NULL, "meta: %s: %s (or its -wal/-shm file): %s (%s, SQLite code %d)", what,
+                      file != NULL ? file : "database", os, sqlite3_errmsg(db), rc);
+    else
+        cof_log_error(NULL, "meta: %s: %s (SQLite code %d)", what,
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
     return (rc & 0xff) == SQLITE_NOMEM ? COF_ERR_NOMEM : COF_ERR_DB;
+}
+
+/* SQLite's own diagnostics (SQLITE_CONFIG_LOG): its unix VFS names the file and the strerror
+ * text of a failed fsync, open, truncate or unlink. Failures of the disk are errors; the rest
+ * (constraint checks coffer relies on, recovered WAL notices) is debug chatter. */
+static void sqlite_log(void *arg, int rc, const char *msg)
+{
+    (void)arg;
+    int prim = rc & 0xff;
+    if (prim != SQLITE_IOERR && prim != SQLITE_FULL && prim != SQLITE_CANTOPEN &&
+        prim != SQLITE_CORRUPT) {
+        cof_log_debug(NULL, "sqlite: %s (SQLite code %d)", msg, rc);
+        return;
+    }
+    /* "os_unix.c:LINE: (ERRNO) CALL(PATH) - TEXT": builds without strerror_r leave TEXT empty. */
+    int e = 0;
+    char text[128] = "";
+    if (sscanf(msg, "os_unix.c:%*d: (%d)", &e) == 1 && e > 0 &&
+        strerror_r(e, text, sizeof(text)) != 0)
+        text[0] = '\0';
+    cof_log_error(NULL, "sqlite: %s%s (SQLite code %d)", msg, text, rc);
+}
+
+static void install_sqlite_log(void)
+{
+    /* Must precede sqlite3_initialize (which the VFS lookup does); a host that initialised SQLite
+     * first keeps its own log. */
+    if (sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL) != SQLITE_OK)
+        cof_log_debug(NULL, "meta: SQLite's diagnostics stay off (SQLite already initialised)");
+    if (sto_sqlvfs_register() != COF_OK)
+        cof_log_warn(NULL, "meta: SQLite write failures will be logged without their file");
 }
 
 void sto_q_open(struct sto_q *q, struct sto_conn *c, const struct sto_sql *def, cof_err prior)
@@ -369,7 +424,7 @@ static cof_err exec_script(sqlite3 *db, const char *what, const char *sql)
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
         return COF_OK;
-    cof_log_error(NULL, "meta: %s: %s (%d)", what, msg ? msg : sqlite3_errstr(rc), rc);
+    cof_log_error(NULL, "meta: %s: %s (SQLite code %d)", what, msg ? msg : sqlite3_errstr(rc), rc);
     sqlite3_free(msg);
     return (rc & 0xff) == SQLITE_NOMEM ? COF_ERR_NOMEM : COF_ERR_DB;
 }
@@ -539,10 +594,12 @@ static cof_err set_wal(struct sto_conn *c)
 
 cof_err sto_meta_open(const char *db_path, bool durability_full, struct sto_meta **out)
 {
+    static pthread_once_t log_once = PTHREAD_ONCE_INIT;
     struct sto_meta *m = NULL;
     struct sto_conn *c = NULL;
     cof_err err = COF_OK;
     *out = NULL;
+    pthread_once(&log_once, install_sqlite_log);
     if (db_path == NULL)
         COF_BUG("sto_meta_open: db_path is NULL");
     m = calloc(1, sizeof(*m));
