@@ -81,6 +81,34 @@ static void collect_meta(void *arg, const char *name, const char *value)
         c->err = cof_buf_printf(c->b, ":%s\n", value);
 }
 
+/* Appends the Content-Encoding line for value v without its aws-chunked coding (AWS stores
+ * "gzip, aws-chunked" as "gzip", and no line at all for a bare "aws-chunked"). */
+static cof_err append_content_encoding(struct cof_buf *b, const char *v)
+{
+    cof_err err = COF_OK;
+    bool first = true;
+    while (*v != '\0' && err == COF_OK) {
+        const char *end = strchr(v, ',');
+        size_t len = end != NULL ? (size_t)(end - v) : strlen(v);
+        const char *tok = v;
+        size_t tl = len;
+        while (tl > 0 && (*tok == ' ' || *tok == '\t')) {
+            tok++;
+            tl--;
+        }
+        while (tl > 0 && (tok[tl - 1] == ' ' || tok[tl - 1] == '\t'))
+            tl--;
+        if (tl > 0 && !(tl == 11 && strncasecmp(tok, "aws-chunked", 11) == 0)) {
+            err = cof_buf_printf(b, "%s%.*s", first ? "Content-Encoding:" : ", ", (int)tl, tok);
+            first = false;
+        }
+        v += len + (end != NULL ? 1 : 0);
+    }
+    if (err == COF_OK && !first)
+        err = cof_buf_append(b, "\n", 1);
+    return err;
+}
+
 /* Builds the stored header block from the request (PUT, or COPY with REPLACE). */
 cof_err ops_headers_from_request(struct srv_req *req, char **out)
 {
@@ -94,9 +122,10 @@ cof_err ops_headers_from_request(struct srv_req *req, char **out)
         if (v == NULL)
             continue;
         /* aws-chunked is a transfer detail, never part of the stored Content-Encoding. */
-        if (i == 1 && strcasecmp(v, "aws-chunked") == 0)
-            continue;
-        err = cof_buf_printf(&b, "%s:%s\n", stored_headers[i], v);
+        if (i == 1)
+            err = append_content_encoding(&b, v);
+        else
+            err = cof_buf_printf(&b, "%s:%s\n", stored_headers[i], v);
     }
     struct collect c = {&b, 0, err};
     if (err == COF_OK)
@@ -459,12 +488,15 @@ cof_err ops_stream_begin(struct srv_req *req)
         return COF_ERR_MISSING_LENGTH;
     const char *ce = srv_req_header(req, "Content-Encoding");
     const char *sha = srv_req_header(req, "x-amz-content-sha256");
-    bool chunked = (ce != NULL && strstr(ce, "aws-chunked") != NULL) ||
+    const char *dl = srv_req_header(req, "x-amz-decoded-content-length");
+    /* aws-chunked framing: a STREAMING-* payload, or Content-Encoding aws-chunked with the decoded
+     * length. AWS takes Content-Encoding "gzip, aws-chunked" without that length and without a
+     * STREAMING-* payload as a plain body (stored with Content-Encoding gzip). */
+    bool chunked = (ce != NULL && strstr(ce, "aws-chunked") != NULL && dl != NULL) ||
                    (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0);
     uint64_t decoded = len;
     if (chunked) {
         /* The payload size is x-amz-decoded-content-length; Content-Length counts framing. */
-        const char *dl = srv_req_header(req, "x-amz-decoded-content-length");
         char *end = NULL;
         if (dl == NULL)
             return COF_ERR_MISSING_LENGTH;
