@@ -76,6 +76,7 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_KEY_ABSENT] = "COF_ERR_KEY_ABSENT",
     [COF_ERR_SLOW_DOWN] = "COF_ERR_SLOW_DOWN",
     [COF_ERR_ADMIN_DISABLED] = "COF_ERR_ADMIN_DISABLED",
+    [COF_ERR_CONDITIONAL_CONFLICT] = "COF_ERR_CONDITIONAL_CONFLICT",
 };
 
 const char *cof_err_name(cof_err e)

@@ -89,6 +89,8 @@ typedef enum {
                                keyring): 503 KMS.KeyUnavailableException, start-up refusal */
     COF_ERR_SLOW_DOWN,      /* 503 SlowDown: over a connection cap */
     COF_ERR_ADMIN_DISABLED, /* 403 AccessDenied: admin endpoints are off (saying how on) */
+    COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict: a write raced a conditional one
+                                   */
     COF_ERR__COUNT
 } cof_err;
 

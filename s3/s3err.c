@@ -133,6 +133,9 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                 "This endpoint changes the server state and is disabled. Start "
                                 "coffer with --admin-endpoints (config admin_endpoints = on, "
                                 "environment COFFER_ADMIN_ENDPOINTS=1) to enable it."},
+    [COF_ERR_CONDITIONAL_CONFLICT] = {409, "ConditionalRequestConflict",
+                                      "The conditional request cannot succeed due to a "
+                                      "conflicting operation against this resource."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},
