@@ -18,6 +18,9 @@ import base64
 import hashlib
 import http.client
 import os
+import json
+import shutil
+import subprocess
 import threading
 import uuid
 
@@ -457,6 +460,31 @@ def test_repeated_complete_with_if_none_match(c3):
     again = call(INM, c3.complete_multipart_upload, Bucket=b, Key="lock", UploadId=uid,
                  MultipartUpload=parts)
     assert again["ETag"] == first["ETag"]
+
+
+def test_js_sdk_native_conditions(server):
+    """The latest JavaScript SDK v3 has IfNoneMatch / IfMatch of its own (the aws CLI in Debian,
+    2.9, has no --if-none-match yet): the same answers through it."""
+    js_dir = os.path.join(os.path.dirname(__file__), "js")
+    if not os.path.exists(os.path.join(js_dir, "node_modules", "@aws-sdk", "client-s3")):
+        pytest.fail("npm dependencies missing: run `npm ci` in tests/integration/js "
+                    "(./test.sh does)")
+    node = shutil.which("node") or "/usr/bin/node"
+    p = subprocess.run([node, "conditional_flow.mjs", server.endpoint, unique_name("js")],
+                       cwd=js_dir, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    for name in ("lock", "cas"):
+        ok = [r for r in out[name] if r["ok"]]
+        assert len(ok) == 1, out[name]
+        assert [(r["status"], r["code"]) for r in out[name] if not r["ok"]] == \
+            [(412, "PreconditionFailed")] * 15
+    winner = next(i for i, r in enumerate(out["lock"]) if r["ok"])
+    assert out["lockBody"] == f"holder {winner}"
+    assert (out["casMissing"]["status"], out["casMissing"]["code"]) == (404, "NoSuchKey")
+    assert (out["copy"]["status"], out["copy"]["code"]) == (412, "PreconditionFailed")
+    assert out["complete"]["ok"] and out["completeAgain"]["ok"]
+    assert out["completeAgain"]["etag"] == out["complete"]["etag"]
 
 
 # --------------------------------------------------------------------------
