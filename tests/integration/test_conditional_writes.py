@@ -511,6 +511,12 @@ def test_empty_metadata_value_kept(server, c3):
     c3.complete_multipart_upload(Bucket=b, Key="m", UploadId=u["UploadId"], MultipartUpload={
         "Parts": [{"ETag": p["ETag"], "PartNumber": 1}]})
     assert c3.head_object(Bucket=b, Key="m")["Metadata"] == {"m": ""}
+    # POST Object (browser form): an empty x-amz-meta-* field.
+    from test_post_object import post_form
+    r = post_form(server.port, b, {"key": "form", "x-amz-meta-f": "", "x-amz-meta-g": "w"},
+                  b"form body")
+    assert r.status in (200, 204), r
+    assert c3.head_object(Bucket=b, Key="form")["Metadata"] == {"f": "", "g": "w"}
 
 
 # --------------------------------------------------------------------------
