@@ -826,6 +826,41 @@ static cof_err complete_again(struct srv_req *req, const char *upload_id)
     return err;
 }
 
+/* Whether upload u has ended (completed or aborted) since it was read. */
+static bool upload_gone(struct srv_req *req, const struct sto_upload *u)
+{
+    struct sto_upload now;
+    cof_err err = sto_meta_upload_get(req->ctx->obj.meta, u->bucket, u->key, u->upload_id, &now);
+    if (err == COF_OK)
+        sto_upload_cleanup(&now);
+    return err == COF_ERR_NO_SUCH_UPLOAD;
+}
+
+/* A Complete whose If-Match / If-None-Match fails. When the key was written (or, at the commit,
+ * its object deleted) while the upload was in progress, AWS answers 409
+ * ConditionalRequestConflict and the upload is over: "re-initiate the multipart upload with
+ * CreateMultipartUpload and re-upload each part" (its If-None-Match / If-Match documentation).
+ * A key that already failed the condition when the upload began: 412 (404 for If-Match on no
+ * object), and the upload stays. */
+static cof_err complete_cond_fail(struct srv_req *req, cof_err err, const struct sto_precond *pc,
+                                  const struct sto_upload *u, bool at_commit)
+{
+    struct sto_object cur;
+    bool during = err == COF_ERR_NO_OBJECT && at_commit;
+    if (err == COF_ERR_PRECONDITION &&
+        sto_meta_get_object(req->ctx->obj.meta, u->bucket, u->key, &cur) == COF_OK) {
+        during = cur.mtime_ms >= u->initiated_ms;
+        sto_object_cleanup(&cur);
+    }
+    if (!during || (err != COF_ERR_PRECONDITION && err != COF_ERR_NO_OBJECT))
+        return err == COF_ERR_NO_BUCKET ? ops_no_bucket(req)
+                                        : ops_precond_fail(req, err, pc, at_commit);
+    if (sto_meta_upload_abort(req->ctx->obj.meta, u->upload_id) == COF_OK)
+        (void)obj_gc_drain(&req->ctx->obj);
+    return srv_fail_elem(req, COF_ERR_CONDITIONAL_CONFLICT, NULL, "Condition",
+                         pc->if_none_match ? "If-None-Match" : "If-Match");
+}
+
 cof_err ops_complete_multipart(struct srv_req *req)
 {
     struct sto_upload u;
@@ -852,8 +887,11 @@ cof_err ops_complete_multipart(struct srv_req *req)
         return err;
     /* If-Match / If-None-Match on the key: checked now, and atomically with the publish. */
     err = ops_write_precond(req, &pc, if_etag, sizeof(if_etag));
-    if (err == COF_OK)
-        err = ops_write_precheck(req, &pc);
+    if (err == COF_OK) {
+        err = sto_meta_precond_check(req->ctx->obj.meta, u.bucket, u.key, &pc);
+        if (err != COF_OK)
+            err = complete_cond_fail(req, err, &pc, &u, false);
+    }
     if (err == COF_OK)
         err = srv_xml_parse_complete(req->body.data, req->body.len, &cr);
     if (err == COF_OK)
@@ -944,11 +982,11 @@ cof_err ops_complete_multipart(struct srv_req *req)
         if (err == COF_ERR_INVALID)
             err = COF_ERR_INVALID_PART;
         if (err == COF_ERR_PRECONDITION || err == COF_ERR_NO_OBJECT)
-            err = ops_precond_fail(req, err, &pc, true);
+            err = complete_cond_fail(req, err, &pc, &u, true);
     }
     /* Another Complete of this upload finished first (a client's retry racing its original):
-     * answered as a repeated Complete. */
-    if (err == COF_ERR_NO_SUCH_UPLOAD) {
+     * answered as a repeated Complete. Its parts may have gone while this one read them. */
+    if (err == COF_ERR_NO_SUCH_UPLOAD || (err == COF_ERR_INVALID_PART && upload_gone(req, &u))) {
         err = complete_again(req, u.upload_id);
         goto out;
     }

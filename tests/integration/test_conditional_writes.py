@@ -350,17 +350,44 @@ def test_complete_conditions(c3):
                    MultipartUpload=parts2)[0] == "ok"
 
 
+@pytest.mark.parametrize("cond", ["none-match", "match"])
+def test_complete_conflict_with_write_during_upload(c3, cond):
+    """The key is written while the upload is in progress: the conditional Complete is AWS's
+    409 ConditionalRequestConflict, and the upload must be started again (AWS: re-initiate
+    and re-upload each part)."""
+    b = new_bucket(c3)
+    etag = c3.put_object(Bucket=b, Key="k", Body=b"before")["ETag"]
+    uid, parts = upload(c3, b, "k")
+    c3.put_object(Bucket=b, Key="k", Body=b"during")
+    hdrs = INM if cond == "none-match" else if_match(etag)
+    st, code, err = outcome(hdrs, c3.complete_multipart_upload, Bucket=b, Key="k",
+                            UploadId=uid, MultipartUpload=parts)
+    assert (st, code) == (409, "ConditionalRequestConflict")
+    assert err["Condition"] == ("If-None-Match" if cond == "none-match" else "If-Match")
+    assert err["Message"] == ("The conditional request cannot succeed due to a conflicting "
+                              "operation against this resource.")
+    assert c3.get_object(Bucket=b, Key="k")["Body"].read() == b"during"
+    with pytest.raises(ClientError) as ei:
+        c3.list_parts(Bucket=b, Key="k", UploadId=uid)
+    assert error_of(ei) == (404, "NoSuchUpload")
+
+
 @pytest.mark.parametrize("versioned", [False, True], ids=["unversioned", "versioned"])
 def test_concurrent_conditional_completes_one_wins(server, c3, versioned):
     """16 uploads of one key, completed at once with If-None-Match: * (a lock taken with a
-    multipart object): exactly one object."""
+    multipart object): exactly one object. For the others the key was written while their
+    upload was in progress: AWS's 409 ConditionalRequestConflict, and the upload is over."""
     b = new_bucket(c3, versioned)
     ups = [upload(c3, b, "lock", sizes=(1,)) for _ in range(N_CLIENTS)]
     res = race(server, N_CLIENTS, lambda c, i: outcome(
         INM, c.complete_multipart_upload, Bucket=b, Key="lock", UploadId=ups[i][0],
         MultipartUpload=ups[i][1]))
     assert sum(r[0] == "ok" for r in res) == 1, res
-    assert sorted(r[:2] for r in res if r[0] != "ok") == [(412, "PreconditionFailed")] * 15
+    assert sorted((r[0], r[1], r[2]["Condition"]) for r in res if r[0] != "ok") == \
+        [(409, "ConditionalRequestConflict", "If-None-Match")] * 15
+    assert c3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
+    if versioned:
+        assert len(c3.list_object_versions(Bucket=b)["Versions"]) == 1
 
 
 # --------------------------------------------------------------------------
