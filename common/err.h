@@ -89,8 +89,9 @@ typedef enum {
                                keyring): 503 KMS.KeyUnavailableException, start-up refusal */
     COF_ERR_SLOW_DOWN,      /* 503 SlowDown: over a connection cap */
     COF_ERR_ADMIN_DISABLED, /* 403 AccessDenied: admin endpoints are off (saying how on) */
-    COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict: a write raced a conditional one
-                                   */
+    COF_ERR_SERVICE,        /* a JSON/Query service's own error: status and code text recorded with
+                             * srv_fail_service (ops/req.h); 400 InvalidRequest elsewhere */
+    COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict (a conditional write raced) */
     COF_ERR__COUNT
 } cof_err;
 

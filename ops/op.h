@@ -31,6 +31,9 @@ enum srv_op_flag {
     OPF_ADMIN = 1 << 9,             /* changes the server's state (LocalStack's resets): only
                                      * with admin_endpoints on, and signed whenever signatures
                                      * are checked, OPF_INTERNAL or not */
+    OPF_JSON = 1 << 10,             /* an AWS JSON 1.1 service (KMS): errors are
+                                     * {"__type", "message"} (ops/req.h) */
+    OPF_QUERY = 1 << 11,            /* an AWS Query service (STS): errors are ErrorResponse XML */
 };
 
 /* The functions of a streamed body: begin (headers in: validate, set up; may switch

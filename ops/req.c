@@ -3,6 +3,7 @@
  * while the body is still arriving is held and sent once the body has been read. */
 #include "ops/req.h"
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -123,11 +124,82 @@ cof_err srv_reply_xml(struct srv_req *req, unsigned status, char *xml, size_t le
     return queue(req, status, resp);
 }
 
+cof_err ops_reply_json(struct srv_req *req, unsigned status, char *doc)
+{
+    if (doc == NULL)
+        return COF_ERR_NOMEM;
+    srv_resp_add(req, "x-amzn-RequestId", req->rid);
+    cof_err err = srv_reply(req, status, "application/x-amz-json-1.1", doc, strlen(doc));
+    free(doc);
+    return err;
+}
+
+cof_err ops_reply_query(struct srv_req *req, unsigned status, char *xml, size_t len)
+{
+    srv_resp_add(req, "x-amzn-RequestId", req->rid);
+    cof_err err = srv_reply(req, status, "text/xml", xml, len);
+    free(xml);
+    return err;
+}
+
+static cof_err json_error(struct srv_req *req, unsigned status, const char *code,
+                          const char *message)
+{
+    /* S3 passes KMS's errors on as "KMS.<code>"; KMS itself names them bare. */
+    if (strncmp(code, "KMS.", 4) == 0)
+        code += 4;
+    json_t *o = json_pack("{s:s, s:s}", "__type", code, "message", message);
+    char *doc = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return ops_reply_json(req, status, doc);
+}
+
+static cof_err query_error(struct srv_req *req, unsigned status, const char *code,
+                           const char *message)
+{
+    struct srv_xml *x = NULL;
+    char *doc = NULL;
+    size_t len = 0;
+    cof_err err = srv_xml_new_ns("ErrorResponse", OPS_STS_XMLNS, &x);
+    if (err == COF_OK) {
+        srv_xml_open(x, "Error");
+        srv_xml_elem(x, "Type", status >= 500 ? "Receiver" : "Sender");
+        srv_xml_elem(x, "Code", code);
+        srv_xml_elem(x, "Message", message);
+        srv_xml_close(x);
+        srv_xml_elem(x, "RequestId", req->rid);
+        err = srv_xml_finish(x, &doc, &len);
+    }
+    srv_xml_free(x);
+    if (err != COF_OK)
+        return srv_reply(req, status, NULL, "", 0);
+    return ops_reply_query(req, status, doc, len);
+}
+
+cof_err ops_reply_service_error(struct srv_req *req, unsigned status, const char *code,
+                                const char *message)
+{
+    if (status >= 500)
+        cof_log_error(req->rid, "%s %s failed: %s", req->method, req->raw_uri, code);
+    else
+        cof_log_debug(req->rid, "%s %s -> %s", req->method, req->raw_uri, code);
+    if ((req->op->flags & OPF_JSON) != 0)
+        return json_error(req, status, code, message);
+    return query_error(req, status, code, message);
+}
+
 static cof_err reply_error(struct srv_req *req, cof_err e, const char *message,
                            const char *extra_name, const char *extra_value, const char *extra2_name,
                            const char *extra2_value)
 {
     const struct srv_s3err *se = srv_s3err_lookup(e);
+    if (req->op != NULL && (req->op->flags & (OPF_JSON | OPF_QUERY)) != 0) {
+        const struct srv_failure *f = &req->fail;
+        bool own = e == COF_ERR_SERVICE && f->code == COF_ERR_SERVICE && f->code_text != NULL;
+        return ops_reply_service_error(req, own ? f->status : se->status,
+                                       own ? f->code_text : se->code,
+                                       message != NULL ? message : se->message);
+    }
     if (se->status >= 500)
         cof_log_error(req->rid, "%s %s failed: %s", req->method, req->raw_uri, cof_err_name(e));
     else
@@ -207,8 +279,22 @@ cof_err srv_fail_problem(struct srv_req *req, const struct srv_problem *p)
     return srv_fail_elem2(req, p->code, p->message, p->name1, p->value1, p->name2, p->value2);
 }
 
+cof_err srv_fail_service(struct srv_req *req, unsigned status, const char *code,
+                         const char *message)
+{
+    struct srv_failure *f = &req->fail;
+    if (f->code != COF_OK)
+        return COF_ERR_SERVICE;
+    f->code = COF_ERR_SERVICE;
+    f->status = status;
+    f->code_text = dup_or_null(code);
+    f->message = dup_or_null(message);
+    return COF_ERR_SERVICE;
+}
+
 void srv_failure_cleanup(struct srv_failure *f)
 {
+    free(f->code_text);
     free(f->message);
     free(f->name1);
     free(f->value1);

@@ -57,6 +57,8 @@ struct srv_resp_header {
 struct srv_failure {
     cof_err code; /* COF_OK: none recorded */
     char *message;
+    unsigned status; /* COF_ERR_SERVICE: the HTTP status */
+    char *code_text; /* COF_ERR_SERVICE: the service's error code ("NotFoundException") */
     char *name1, *value1, *name2, *value2;
 };
 
@@ -167,6 +169,12 @@ COF_MUST_CHECK cof_err srv_fail_arg(struct srv_req *req, cof_err e, const char *
  * MalformedXML or NOMEM, no message, no element) is not recorded: the handler maps it, and
  * the dispatcher answers it with the table's message. */
 COF_MUST_CHECK cof_err srv_fail_problem(struct srv_req *req, const struct srv_problem *p);
+/* The one way a JSON or Query protocol operation (KMS, STS) fails with an error of its own
+ * service: records status, the service's code ("NotFoundException", "InvalidAction") and
+ * message, and returns COF_ERR_SERVICE. Other errors (srv_fail) are answered in the row's
+ * protocol too, with the S3 table's code (a "KMS." prefix dropped). */
+COF_MUST_CHECK cof_err srv_fail_service(struct srv_req *req, unsigned status, const char *code,
+                                        const char *message);
 /* Frees the recorded failure (request completion). */
 void srv_failure_cleanup(struct srv_failure *f);
 /* Queues the S3 error answer for e: the recorded failure when there is one, else e with the
@@ -181,6 +189,22 @@ const struct srv_hdr_view *srv_req_headers(struct srv_req *req);
  * ownership of cls (freed with free_fn when the response ends, even on failure). */
 COF_MUST_CHECK cof_err srv_reply_stream(struct srv_req *req, unsigned status, uint64_t size,
                                         srv_stream_fn fn, void *cls, srv_stream_free_fn free_fn);
+
+/* ---- replies of the services that share the port with S3, in their own protocols: AWS JSON
+ * 1.1 (KMS: application/x-amz-json-1.1, errors {"__type", "message"}) and AWS Query (STS: XML
+ * in the service's namespace, errors as <ErrorResponse>). */
+/* The STS namespace of Query protocol documents. */
+#define OPS_STS_XMLNS "https://sts.amazonaws.com/doc/2011-06-15/"
+
+/* Sends a JSON 1.1 document (takes ownership of doc, which was malloc'd, e.g. by json_dumps;
+ * NULL: COF_ERR_NOMEM) with x-amzn-RequestId. */
+COF_MUST_CHECK cof_err ops_reply_json(struct srv_req *req, unsigned status, char *doc);
+/* Sends a Query protocol XML document (takes ownership of xml, which was malloc'd). */
+COF_MUST_CHECK cof_err ops_reply_query(struct srv_req *req, unsigned status, char *xml, size_t len);
+/* Answers an error in the protocol of the request's row (OPF_JSON or OPF_QUERY): code is the
+ * service's error code; an S3 table code's "KMS." prefix is dropped. For ops/req.c. */
+cof_err ops_reply_service_error(struct srv_req *req, unsigned status, const char *code,
+                                const char *message);
 
 /* Finishes an S3 XML document and sends it with 200 (frees x in every case). */
 struct srv_xml;

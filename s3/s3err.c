@@ -133,6 +133,8 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                 "This endpoint changes the server state and is disabled. Start "
                                 "coffer with --admin-endpoints (config admin_endpoints = on, "
                                 "environment COFFER_ADMIN_ENDPOINTS=1) to enable it."},
+    /* answered in the service's own words (srv_fail_service); this row is only a fallback */
+    [COF_ERR_SERVICE] = {400, "InvalidRequest", "The request is not valid."},
     [COF_ERR_CONDITIONAL_CONFLICT] = {409, "ConditionalRequestConflict",
                                       "The conditional request cannot succeed due to a "
                                       "conflicting operation against this resource."},

@@ -45,7 +45,7 @@ static cof_err wrc(struct srv_xml *x, int rc)
     return x->err;
 }
 
-static cof_err start(const char *root, bool ns, struct srv_xml **out)
+static cof_err start(const char *root, const char *ns, struct srv_xml **out)
 {
     struct srv_xml *x = NULL;
     cof_err err = COF_OK;
@@ -68,9 +68,9 @@ static cof_err start(const char *root, bool ns, struct srv_xml **out)
     err = wrc(x, xmlTextWriterWriteRaw(x->w, (const xmlChar *)XML_DECL));
     if (err == COF_OK)
         err = wrc(x, xmlTextWriterStartElement(x->w, (const xmlChar *)root));
-    if (err == COF_OK && ns)
-        err = wrc(x, xmlTextWriterWriteAttribute(x->w, (const xmlChar *)"xmlns",
-                                                 (const xmlChar *)SRV_S3_XMLNS));
+    if (err == COF_OK && ns != NULL)
+        err = wrc(x,
+                  xmlTextWriterWriteAttribute(x->w, (const xmlChar *)"xmlns", (const xmlChar *)ns));
     if (err != COF_OK)
         goto out;
     x->depth = 1;
@@ -83,12 +83,17 @@ out:
 
 cof_err srv_xml_new(const char *root, struct srv_xml **out)
 {
-    return start(root, true, out);
+    return start(root, SRV_S3_XMLNS, out);
+}
+
+cof_err srv_xml_new_ns(const char *root, const char *ns, struct srv_xml **out)
+{
+    return start(root, ns, out);
 }
 
 cof_err srv_xml_new_plain(const char *root, struct srv_xml **out)
 {
-    return start(root, false, out);
+    return start(root, NULL, out);
 }
 
 void srv_xml_free(struct srv_xml *x)

@@ -34,6 +34,8 @@ struct srv_xml;
 /* Starts a document whose root element carries xmlns="http://s3.amazonaws.com/doc/2006-03-01/".
  * COF_ERR_NOMEM. Free with srv_xml_free. */
 COF_MUST_CHECK cof_err srv_xml_new(const char *root, struct srv_xml **out);
+/* Same with another service's namespace (STS's Query protocol documents). */
+COF_MUST_CHECK cof_err srv_xml_new_ns(const char *root, const char *ns, struct srv_xml **out);
 /* Same without xmlns (for <Error>). */
 COF_MUST_CHECK cof_err srv_xml_new_plain(const char *root, struct srv_xml **out);
 /* Opens a child element. */
