@@ -79,6 +79,7 @@ static const char *const names[COF_ERR__COUNT] = {
     [COF_ERR_SERVICE] = "COF_ERR_SERVICE",
     [COF_ERR_TOKEN_INVALID] = "COF_ERR_TOKEN_INVALID",
     [COF_ERR_TOKEN_EXPIRED] = "COF_ERR_TOKEN_EXPIRED",
+    [COF_ERR_CONDITIONAL_CONFLICT] = "COF_ERR_CONDITIONAL_CONFLICT",
 };
 
 const char *cof_err_name(cof_err e)

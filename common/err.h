@@ -93,6 +93,7 @@ typedef enum {
                              * srv_fail_service (ops/req.h); 400 InvalidRequest elsewhere */
     COF_ERR_TOKEN_INVALID,  /* 400 InvalidToken: a session token that does not open or match */
     COF_ERR_TOKEN_EXPIRED,  /* 400 ExpiredToken: a session token past its expiry */
+    COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict (a conditional write raced) */
     COF_ERR__COUNT
 } cof_err;
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/hex.h"
 #include "object/stored.h"
@@ -717,6 +718,149 @@ static cof_err object_checksum(struct srv_req *req, const struct sto_upload *u,
     return COF_OK;
 }
 
+/* The part list of a Complete as the completion record keeps it: "N:etag" lines. */
+static cof_err part_list_text(const struct srv_complete_req *cr, char **out)
+{
+    struct cof_buf b;
+    cof_buf_init(&b, SRV_MAX_XML_BODY);
+    cof_err err = cof_buf_printf(&b, "%s", "");
+    for (size_t i = 0; i < cr->n && err == COF_OK; i++)
+        err = cof_buf_printf(&b, "%d:%s\n", cr->parts[i].part_number, cr->parts[i].etag);
+    if (err == COF_OK)
+        err = cof_buf_steal(&b, out);
+    cof_buf_cleanup(&b);
+    return err;
+}
+
+/* Answers CompleteMultipartUploadResult for the object view (its SSE mode, KMS key, headers) made
+ * with etag (no quotes); ck: its checksum "ALG value", or "" for none. */
+static cof_err reply_completed(struct srv_req *req, const struct sto_object *view, const char *etag,
+                               char *ck, enum ops_versioning vst, const char *vid)
+{
+    struct srv_xml *x = NULL;
+    char location[2200], quoted[96];
+    const char *host = srv_req_header(req, "Host");
+    cof_err err = srv_xml_new("CompleteMultipartUploadResult", &x);
+    if (err != COF_OK)
+        return err;
+    snprintf(location, sizeof(location), "http://%s/%s/%s", host != NULL ? host : "localhost",
+             view->bucket, view->key);
+    snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+    srv_xml_elem(x, "Location", location);
+    srv_xml_elem(x, "Bucket", view->bucket);
+    srv_xml_elem(x, "Key", view->key);
+    srv_xml_elem(x, "ETag", quoted);
+    char *sp = strchr(ck, ' ');
+    if (sp != NULL) {
+        char elem[32];
+        *sp = '\0';
+        snprintf(elem, sizeof(elem), "Checksum%.16s", ck);
+        srv_xml_elem(x, elem, sp + 1);
+        /* a COMPOSITE checksum ends in -N; base64 has no '-' */
+        srv_xml_elem(x, "ChecksumType", strchr(sp + 1, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
+    }
+    ops_add_sse_headers(req, view, NULL);
+    ops_add_version_header(req, vst, vid);
+    return ops_reply_doc(req, x);
+}
+
+/* A Complete of an upload that is no longer in progress. AWS answers an SDK's retry of a
+ * Complete that succeeded with that Complete's result: so does coffer while the completion is
+ * recorded (STO_COMPLETED_KEEP_MS), the part list is the same, and the version it made is
+ * still there. Another part list is InvalidPart; anything else NoSuchUpload. */
+static cof_err complete_again(struct srv_req *req, const char *upload_id)
+{
+    struct sto_completed rec;
+    struct srv_complete_req cr;
+    struct sto_object o;
+    struct srv_ssec ssec;
+    struct read_keys rk;
+    struct srv_problem prob;
+    char *plist = NULL;
+    char ck[SRV_CKS_VALUE_MAX] = "";
+    enum ops_versioning vst = OPS_UNVERSIONED;
+    memset(&cr, 0, sizeof(cr));
+    memset(&o, 0, sizeof(o));
+    memset(&ssec, 0, sizeof(ssec));
+    memset(&rk, 0, sizeof(rk));
+    cof_err err = sto_meta_upload_completed(req->ctx->obj.meta, req->route.bucket, req->route.key,
+                                            upload_id, cof_now_ms(), &rec);
+    if (err == COF_OK)
+        err = srv_xml_parse_complete(req->body.data, req->body.len, &cr);
+    if (err == COF_OK)
+        err = part_list_text(&cr, &plist);
+    if (err == COF_OK && strcmp(plist, rec.parts) != 0)
+        err = COF_ERR_INVALID_PART;
+    if (err == COF_OK) {
+        err = sto_meta_get_version(req->ctx->obj.meta, rec.bucket, rec.key, rec.version_id, &o);
+        /* Overwritten (same null version, another object) or deleted since: no result to give. */
+        if (err == COF_ERR_NO_OBJECT ||
+            (err == COF_OK && (o.delete_marker || o.etag == NULL || strcmp(o.etag, rec.etag) != 0 ||
+                               o.mtime_ms != rec.completed_ms)))
+            err = COF_ERR_NO_SUCH_UPLOAD;
+    }
+    if (err == COF_OK) {
+        err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &ssec, &prob);
+        if (err != COF_OK)
+            err = srv_fail_problem(req, &prob);
+    }
+    /* The checksum as the first Complete gave it: sealed ones need the KMS key or, for SSE-C,
+     * the customer key the request carries (without it there is none, as the first time). */
+    bool ck_readable = o.sse_mode != CRY_MODE_SSE_C || ssec.key != NULL;
+    if (err == COF_OK && ck_readable)
+        err = ops_prepare_read_keys(req, &o, &ssec, &rk);
+    if (err == COF_OK && (!ck_readable || !srv_cks_object(&o, &rk.keys, ck, sizeof(ck))))
+        ck[0] = '\0';
+    if (err == COF_OK)
+        err = ops_versioning_get(req, rec.bucket, &vst);
+    if (err == COF_OK)
+        err = reply_completed(req, &o, rec.etag, ck, vst, rec.version_id);
+    if (err == COF_ERR_NO_SUCH_UPLOAD)
+        err = srv_fail_elem(req, err, NULL, "UploadId", upload_id);
+    srv_kms_key_cleanup(&rk.kms);
+    srv_ssec_cleanup(&ssec);
+    sto_object_cleanup(&o);
+    free(plist);
+    srv_complete_req_cleanup(&cr);
+    sto_completed_cleanup(&rec);
+    return err;
+}
+
+/* Whether upload u has ended (completed or aborted) since it was read. */
+static bool upload_gone(struct srv_req *req, const struct sto_upload *u)
+{
+    struct sto_upload now;
+    cof_err err = sto_meta_upload_get(req->ctx->obj.meta, u->bucket, u->key, u->upload_id, &now);
+    if (err == COF_OK)
+        sto_upload_cleanup(&now);
+    return err == COF_ERR_NO_SUCH_UPLOAD;
+}
+
+/* A Complete whose If-Match / If-None-Match fails. When the key was written (or, at the commit,
+ * its object deleted) while the upload was in progress, AWS answers 409
+ * ConditionalRequestConflict and the upload is over: "re-initiate the multipart upload with
+ * CreateMultipartUpload and re-upload each part" (its If-None-Match / If-Match documentation).
+ * A key that already failed the condition when the upload began: 412 (404 for If-Match on no
+ * object), and the upload stays. */
+static cof_err complete_cond_fail(struct srv_req *req, cof_err err, const struct sto_precond *pc,
+                                  const struct sto_upload *u, bool at_commit)
+{
+    struct sto_object cur;
+    bool during = err == COF_ERR_NO_OBJECT && at_commit;
+    if (err == COF_ERR_PRECONDITION &&
+        sto_meta_get_object(req->ctx->obj.meta, u->bucket, u->key, &cur) == COF_OK) {
+        during = cur.mtime_ms >= u->initiated_ms;
+        sto_object_cleanup(&cur);
+    }
+    if (!during || (err != COF_ERR_PRECONDITION && err != COF_ERR_NO_OBJECT))
+        return err == COF_ERR_NO_BUCKET ? ops_no_bucket(req)
+                                        : ops_precond_fail(req, err, pc, at_commit);
+    if (sto_meta_upload_abort(req->ctx->obj.meta, u->upload_id) == COF_OK)
+        (void)obj_gc_drain(&req->ctx->obj);
+    return srv_fail_elem(req, COF_ERR_CONDITIONAL_CONFLICT, NULL, "Condition",
+                         pc->if_none_match ? "If-None-Match" : "If-Match");
+}
+
 cof_err ops_complete_multipart(struct srv_req *req)
 {
     struct sto_upload u;
@@ -725,16 +869,33 @@ cof_err ops_complete_multipart(struct srv_req *req)
     struct sto_part *chosen = NULL;
     struct cry_digest *md5 = NULL;
     struct sto_object o;
-    struct srv_xml *x = NULL;
     struct upload_keys keys;
-    char etag[80], location[2200];
+    struct sto_precond pc;
+    char etag[80], if_etag[80];
+    char *plist = NULL;
     memset(&cr, 0, sizeof(cr));
     memset(&o, 0, sizeof(o));
     memset(&keys, 0, sizeof(keys));
-    cof_err err = get_upload(req, &u);
+    const char *id = srv_query_get(&req->query, "uploadId");
+    cof_err err = sto_meta_upload_get(req->ctx->obj.meta, req->route.bucket, req->route.key,
+                                      id != NULL ? id : "", &u);
+    if (err == COF_ERR_NO_SUCH_UPLOAD)
+        return complete_again(req, id != NULL ? id : "");
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
     if (err != COF_OK)
         return err;
-    err = srv_xml_parse_complete(req->body.data, req->body.len, &cr);
+    /* If-Match / If-None-Match on the key: checked now, and atomically with the publish. */
+    err = ops_write_precond(req, &pc, if_etag, sizeof(if_etag));
+    if (err == COF_OK) {
+        err = sto_meta_precond_check(req->ctx->obj.meta, u.bucket, u.key, &pc);
+        if (err != COF_OK)
+            err = complete_cond_fail(req, err, &pc, &u, false);
+    }
+    if (err == COF_OK)
+        err = srv_xml_parse_complete(req->body.data, req->body.len, &cr);
+    if (err == COF_OK)
+        err = part_list_text(&cr, &plist);
     if (err == COF_OK)
         err = sto_meta_parts_list(req->ctx->obj.meta, u.upload_id, 0, SRV_MAX_PARTS, collect_part,
                                   &all);
@@ -816,38 +977,35 @@ cof_err ops_complete_multipart(struct srv_req *req)
                                 .sse_mode = u.sse_mode,
                                 .kek_id = u.kek_id,
                                 .part_count = (unsigned)cr.n};
-        err = sto_meta_upload_complete(req->ctx->obj.meta, &o, u.upload_id, chosen, cr.n);
+        err =
+            sto_meta_upload_complete(req->ctx->obj.meta, &o, u.upload_id, chosen, cr.n, &pc, plist);
         if (err == COF_ERR_INVALID)
             err = COF_ERR_INVALID_PART;
-        if (err == COF_ERR_NO_SUCH_UPLOAD)
-            err = srv_fail_elem(req, err, NULL, "UploadId", u.upload_id);
+        if (err == COF_ERR_PRECONDITION || err == COF_ERR_NO_OBJECT)
+            err = complete_cond_fail(req, err, &pc, &u, true);
+    }
+    /* Another Complete of this upload finished first (a client's retry racing its original):
+     * answered as a repeated Complete. Its parts may have gone while this one read them. */
+    if (err == COF_ERR_NO_SUCH_UPLOAD || (err == COF_ERR_INVALID_PART && upload_gone(req, &u))) {
+        err = complete_again(req, u.upload_id);
+        goto out;
     }
     if (err == COF_OK)
         (void)obj_gc_drain(&req->ctx->obj);
-    if (err == COF_OK)
-        err = srv_xml_new("CompleteMultipartUploadResult", &x);
     if (err == COF_OK) {
-        char quoted[96];
-        const char *host = srv_req_header(req, "Host");
-        snprintf(location, sizeof(location), "http://%s/%s/%s", host != NULL ? host : "localhost",
-                 u.bucket, u.key);
-        snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
-        srv_xml_elem(x, "Location", location);
-        srv_xml_elem(x, "Bucket", u.bucket);
-        srv_xml_elem(x, "Key", u.key);
-        srv_xml_elem(x, "ETag", quoted);
-        if (composite[0] != '\0') {
-            char elem[32];
-            snprintf(elem, sizeof(elem), "Checksum%s", srv_cksum_name(ca));
-            srv_xml_elem(x, elem, composite);
-            srv_xml_elem(x, "ChecksumType", full ? "FULL_OBJECT" : "COMPOSITE");
-        }
-        struct sto_object view = {.sse_mode = u.sse_mode, .kek_id = u.kek_id, .headers = u.headers};
-        ops_add_sse_headers(req, &view, NULL);
-        ops_add_version_header(req, vst, vid);
-        err = ops_reply_doc(req, x);
+        char ck[SRV_CKS_VALUE_MAX] = "";
+        if (composite[0] != '\0')
+            snprintf(ck, sizeof(ck), "%s %s", srv_cksum_name(ca), composite);
+        struct sto_object view = {.bucket = u.bucket,
+                                  .key = u.key,
+                                  .sse_mode = u.sse_mode,
+                                  .kek_id = u.kek_id,
+                                  .headers = u.headers};
+        err = reply_completed(req, &view, etag, ck, vst, vid);
     }
+out:
     free(vid);
+    free(plist);
     upload_keys_cleanup(&keys);
     cry_digest_free(md5);
     free(new_headers);

@@ -108,11 +108,19 @@ static void strip_internal(char *block)
 static cof_err put_object_begin(struct srv_req *req)
 {
     char *tags = NULL;
+    char etag[80];
+    struct sto_precond pc;
     cof_err err = ops_bucket_must_exist(req, req->route.bucket);
     /* A bad x-amz-tagging is refused before the body is read. */
     if (err == COF_OK)
         err = ops_tagging_header(req, &tags);
     free(tags);
+    /* If-Match / If-None-Match: refused before the body when they already fail; checked again,
+     * atomically, when the object is published. */
+    if (err == COF_OK)
+        err = ops_write_precond(req, &pc, etag, sizeof(etag));
+    if (err == COF_OK)
+        err = ops_write_precheck(req, &pc);
     if (err == COF_OK)
         err = ops_stream_begin(req);
     if (err == COF_OK)
@@ -429,8 +437,16 @@ cof_err ops_copy_object(struct srv_req *req)
     memset(&rk, 0, sizeof(rk));
     memset(&ck, 0, sizeof(ck));
 
+    char dst_etag[80];
+    struct sto_precond pc;
     cof_err err =
         ops_parse_copy_source(srv_req_header(req, "x-amz-copy-source"), &sbucket, &skey, &sversion);
+    if (err != COF_OK)
+        goto out;
+    /* The destination's If-Match / If-None-Match (the source's are x-amz-copy-source-if-*). */
+    err = ops_write_precond(req, &pc, dst_etag, sizeof(dst_etag));
+    if (err == COF_OK)
+        err = ops_write_precheck(req, &pc);
     if (err != COF_OK)
         goto out;
     err = ops_plan_write_enc(req, &dst_enc);

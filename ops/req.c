@@ -77,8 +77,12 @@ static cof_err queue(struct srv_req *req, unsigned status, struct MHD_Response *
     MHD_add_response_header(resp, "x-amz-id-2", req->id2);
     MHD_add_response_header(resp, "x-localstack", SRV_VERSION_HEADER);
     MHD_add_response_header(resp, "Server", "coffer");
+    /* libmicrohttpd refuses an empty header value; a single space goes out instead, which every
+     * HTTP parser reads as the empty value (RFC 9110: optional whitespace around a field value is
+     * not part of it). AWS returns user metadata with an empty value (x-amz-meta-a:) as such. */
     for (size_t i = 0; i < req->n_hdrs; i++)
-        MHD_add_response_header(resp, req->hdrs[i].name, req->hdrs[i].value);
+        MHD_add_response_header(resp, req->hdrs[i].name,
+                                req->hdrs[i].value[0] != '\0' ? req->hdrs[i].value : " ");
     if (req->in_body) {
         if (req->held != NULL)
             MHD_destroy_response(req->held);

@@ -81,6 +81,34 @@ static void collect_meta(void *arg, const char *name, const char *value)
         c->err = cof_buf_printf(c->b, ":%s\n", value);
 }
 
+/* Appends the Content-Encoding line for value v without its aws-chunked coding (AWS stores
+ * "gzip, aws-chunked" as "gzip", and no line at all for a bare "aws-chunked"). */
+static cof_err append_content_encoding(struct cof_buf *b, const char *v)
+{
+    cof_err err = COF_OK;
+    bool first = true;
+    while (*v != '\0' && err == COF_OK) {
+        const char *end = strchr(v, ',');
+        size_t len = end != NULL ? (size_t)(end - v) : strlen(v);
+        const char *tok = v;
+        size_t tl = len;
+        while (tl > 0 && (*tok == ' ' || *tok == '\t')) {
+            tok++;
+            tl--;
+        }
+        while (tl > 0 && (tok[tl - 1] == ' ' || tok[tl - 1] == '\t'))
+            tl--;
+        if (tl > 0 && !(tl == 11 && strncasecmp(tok, "aws-chunked", 11) == 0)) {
+            err = cof_buf_printf(b, "%s%.*s", first ? "Content-Encoding:" : ", ", (int)tl, tok);
+            first = false;
+        }
+        v += len + (end != NULL ? 1 : 0);
+    }
+    if (err == COF_OK && !first)
+        err = cof_buf_append(b, "\n", 1);
+    return err;
+}
+
 /* Builds the stored header block from the request (PUT, or COPY with REPLACE). */
 cof_err ops_headers_from_request(struct srv_req *req, char **out)
 {
@@ -94,9 +122,10 @@ cof_err ops_headers_from_request(struct srv_req *req, char **out)
         if (v == NULL)
             continue;
         /* aws-chunked is a transfer detail, never part of the stored Content-Encoding. */
-        if (i == 1 && strcasecmp(v, "aws-chunked") == 0)
-            continue;
-        err = cof_buf_printf(&b, "%s:%s\n", stored_headers[i], v);
+        if (i == 1)
+            err = append_content_encoding(&b, v);
+        else
+            err = cof_buf_printf(&b, "%s:%s\n", stored_headers[i], v);
     }
     struct collect c = {&b, 0, err};
     if (err == COF_OK)
@@ -459,12 +488,15 @@ cof_err ops_stream_begin(struct srv_req *req)
         return COF_ERR_MISSING_LENGTH;
     const char *ce = srv_req_header(req, "Content-Encoding");
     const char *sha = srv_req_header(req, "x-amz-content-sha256");
-    bool chunked = (ce != NULL && strstr(ce, "aws-chunked") != NULL) ||
+    const char *dl = srv_req_header(req, "x-amz-decoded-content-length");
+    /* aws-chunked framing: a STREAMING-* payload, or Content-Encoding aws-chunked with the decoded
+     * length. AWS takes Content-Encoding "gzip, aws-chunked" without that length and without a
+     * STREAMING-* payload as a plain body (stored with Content-Encoding gzip). */
+    bool chunked = (ce != NULL && strstr(ce, "aws-chunked") != NULL && dl != NULL) ||
                    (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0);
     uint64_t decoded = len;
     if (chunked) {
         /* The payload size is x-amz-decoded-content-length; Content-Length counts framing. */
-        const char *dl = srv_req_header(req, "x-amz-decoded-content-length");
         char *end = NULL;
         if (dl == NULL)
             return COF_ERR_MISSING_LENGTH;
@@ -560,14 +592,82 @@ cof_err ops_put_object_body(struct srv_req *req, const char *data, size_t n)
     return chunk_data(req, data, n);
 }
 
+/* ---- conditional writes ---- */
+
+cof_err ops_write_precond(struct srv_req *req, struct sto_precond *pc, char *etag_buf, size_t cap)
+{
+    const char *inm = srv_req_header(req, "If-None-Match");
+    const char *im = srv_req_header(req, "If-Match");
+    memset(pc, 0, sizeof(*pc));
+    if (inm != NULL) {
+        while (*inm == ' ' || *inm == '\t')
+            inm++;
+        size_t n = strlen(inm);
+        while (n > 0 && (inm[n - 1] == ' ' || inm[n - 1] == '\t'))
+            n--;
+        /* AWS takes only * on a write (and answers anything else this way). */
+        if (n != 1 || inm[0] != '*') {
+            return srv_fail_elem(req, COF_ERR_NOT_IMPLEMENTED, NULL, "Header", "If-None-Match");
+        }
+        pc->if_none_match = true;
+    }
+    if (im != NULL) {
+        /* The stored ETag has no quotes; the header usually has them ("<etag>"). */
+        while (*im == ' ' || *im == '\t')
+            im++;
+        size_t n = strlen(im);
+        while (n > 0 && (im[n - 1] == ' ' || im[n - 1] == '\t'))
+            n--;
+        if (n >= 2 && im[0] == '"' && im[n - 1] == '"') {
+            im++;
+            n -= 2;
+        }
+        if (n >= cap)
+            n = cap - 1; /* longer than any ETag: compares unequal */
+        memcpy(etag_buf, im, n);
+        etag_buf[n] = '\0';
+        pc->if_match = etag_buf;
+    }
+    return COF_OK;
+}
+
+cof_err ops_precond_fail(struct srv_req *req, cof_err err, const struct sto_precond *pc,
+                         bool at_commit)
+{
+    /* storage checks If-None-Match first: with both headers, a live object fails that one */
+    if (err == COF_ERR_PRECONDITION) {
+        return srv_fail_elem(req, err, NULL, "Condition",
+                             pc->if_none_match ? "If-None-Match" : "If-Match");
+    }
+    if (err == COF_ERR_NO_OBJECT && at_commit)
+        return srv_fail_elem(req, COF_ERR_CONDITIONAL_CONFLICT, NULL, "Condition", "If-Match");
+    if (err == COF_ERR_NO_OBJECT)
+        return srv_fail_elem(req, err, NULL, "Key", req->route.key);
+    return err;
+}
+
+cof_err ops_write_precheck(struct srv_req *req, const struct sto_precond *pc)
+{
+    if (pc->if_match == NULL && !pc->if_none_match)
+        return COF_OK;
+    cof_err err = sto_meta_precond_check(req->ctx->obj.meta, req->route.bucket, req->route.key, pc);
+    if (err == COF_ERR_NO_BUCKET)
+        return ops_no_bucket(req);
+    return ops_precond_fail(req, err, pc, false);
+}
+
 /* Publishes o, then unlinks the blob it replaced (write protocol: publish, then unlink). */
 cof_err ops_publish(struct srv_req *req, struct sto_object *o)
 {
     char *replaced = NULL;
-    cof_err err = sto_meta_put_object(req->ctx->obj.meta, o, &replaced);
+    char etag[80];
+    struct sto_precond pc;
+    cof_err err = ops_write_precond(req, &pc, etag, sizeof(etag));
+    if (err == COF_OK)
+        err = sto_meta_put_object_if(req->ctx->obj.meta, o, &pc, &replaced);
     if (err != COF_OK) {
         obj_blob_discard(&req->ctx->obj, req->rid, o->blob_id, false);
-        return err;
+        return ops_precond_fail(req, err, &pc, true);
     }
     if (replaced != NULL) {
         obj_blob_discard(&req->ctx->obj, req->rid, replaced, true);
@@ -594,7 +694,6 @@ cof_err ops_finish_object(struct srv_req *req, struct objio_writer *w, char *hea
         err = ops_version_new(st, &o->version_id);
     if (err != COF_OK)
         return err;
-    ops_add_version_header(req, st, o->version_id);
     o->bucket = strdup(req->route.bucket);
     o->key = strdup(req->route.key);
     o->mtime_ms = cof_now_ms();
@@ -625,7 +724,10 @@ cof_err ops_finish_object(struct srv_req *req, struct objio_writer *w, char *hea
         obj_blob_discard(&req->ctx->obj, req->rid, o->blob_id, false);
         return COF_ERR_NOMEM;
     }
-    return ops_publish(req, o);
+    err = ops_publish(req, o);
+    if (err == COF_OK)
+        ops_add_version_header(req, st, o->version_id);
+    return err;
 }
 
 cof_err ops_put_commit(struct srv_req *req, struct sto_object *o)

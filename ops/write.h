@@ -99,7 +99,25 @@ void ops_add_write_sse_headers(struct srv_req *req, const struct sto_object *o,
                                const struct write_enc *e);
 /* Content-Length: *out_present, *out. COF_ERR_INVALID_ARGUMENT when malformed. */
 COF_MUST_CHECK cof_err ops_parse_length(struct srv_req *req, uint64_t *out, bool *out_present);
-/* Publishes a new object row and unlinks the blob it replaced. */
+/* The conditions of a write on its destination key (PutObject, CopyObject,
+ * CompleteMultipartUpload): If-Match (an ETag, quotes optional, or *) and If-None-Match (only *;
+ * anything else is AWS's 501 NotImplemented, replied here). pc points into etag_buf (cap bytes)
+ * and the request's headers. */
+COF_MUST_CHECK cof_err ops_write_precond(struct srv_req *req, struct sto_precond *pc,
+                                         char *etag_buf, size_t cap);
+/* Checks pc against the key's current version before the write's work (fail fast); replies as
+ * ops_precond_fail(.., false) and NoSuchBucket. The check that counts is the one inside the
+ * write's transaction. */
+COF_MUST_CHECK cof_err ops_write_precheck(struct srv_req *req, const struct sto_precond *pc);
+/* Answers a failed condition (err: COF_ERR_PRECONDITION or COF_ERR_NO_OBJECT from storage):
+ * 412 PreconditionFailed naming the condition; for If-Match on a key without a live version,
+ * 404 NoSuchKey, or at_commit (the pre-check had seen the object) 409
+ * ConditionalRequestConflict: it was deleted while the write ran (AWS's answer then). Other
+ * codes pass through. */
+COF_MUST_CHECK cof_err ops_precond_fail(struct srv_req *req, cof_err err,
+                                        const struct sto_precond *pc, bool at_commit);
+/* Publishes a new object row and unlinks the blob it replaced; the request's If-Match /
+ * If-None-Match are checked atomically with the publish (ops_precond_fail answers). */
 COF_MUST_CHECK cof_err ops_publish(struct srv_req *req, struct sto_object *o);
 /* Finishes writer w into a new object row for the request's bucket/key (takes headers), with
  * the version id, ETag and checksum line (calg/cval; SRV_CKSUM_NONE: none, sealed for SSE-C and

@@ -138,6 +138,9 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_TOKEN_INVALID] = {400, "InvalidToken",
                                "The provided token is malformed or otherwise invalid."},
     [COF_ERR_TOKEN_EXPIRED] = {400, "ExpiredToken", "The provided token has expired."},
+    [COF_ERR_CONDITIONAL_CONFLICT] = {409, "ConditionalRequestConflict",
+                                      "The conditional request cannot succeed due to a "
+                                      "conflicting operation against this resource."},
     [COF_ERR_BAD_ENCRYPTION_ALG] = {400, "InvalidEncryptionAlgorithmError",
                                     "The Encryption request you specified is not valid. Supported "
                                     "value: AES256."},

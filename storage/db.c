@@ -159,6 +159,19 @@ static const char *const migrations[] = {
     "  pending INTEGER NOT NULL DEFAULT 0,"
     "  recorded_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 7: completed multipart uploads, kept a while so that a repeated Complete (an SDK's retry)
+     * is answered with the first one's result: the object version it made and the part list
+     * ("N:etag" lines) it was asked for. */
+    "CREATE TABLE completed_uploads ("
+    "  upload_id TEXT PRIMARY KEY NOT NULL,"
+    "  bucket TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  version_id TEXT NOT NULL,"
+    "  etag TEXT NOT NULL,"
+    "  parts TEXT NOT NULL,"
+    "  completed_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX completed_uploads_ms ON completed_uploads(completed_ms);",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");

@@ -39,6 +39,8 @@ static const struct sto_sql q_reset_versions =
 static const struct sto_sql q_reset_objects = STO_SQL(RESET_OBJECTS, "DELETE FROM objects");
 static const struct sto_sql q_reset_configs = STO_SQL(RESET_CONFIGS, "DELETE FROM bucket_configs");
 static const struct sto_sql q_reset_buckets = STO_SQL(RESET_BUCKETS, "DELETE FROM buckets");
+static const struct sto_sql q_reset_completed =
+    STO_SQL(RESET_COMPLETED, "DELETE FROM completed_uploads");
 
 cof_err sto_gc_queue_unreferenced(struct sto_conn *c, char **old)
 {
@@ -102,8 +104,9 @@ cof_err sto_meta_reset(struct sto_meta *m)
 {
     /* Children before parents: the foreign keys are enforced. */
     static const struct sto_sql *const steps[] = {
-        &q_reset_queue,    &q_reset_parts,   &q_reset_uploads, &q_reset_object_parts,
-        &q_reset_versions, &q_reset_objects, &q_reset_configs, &q_reset_buckets,
+        &q_reset_queue,        &q_reset_parts,    &q_reset_uploads,
+        &q_reset_object_parts, &q_reset_versions, &q_reset_objects,
+        &q_reset_configs,      &q_reset_buckets,  &q_reset_completed,
     };
     struct sto_conn *c = NULL;
     cof_err err = sto_conn_get(m, &c);

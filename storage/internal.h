@@ -18,9 +18,10 @@
 
 struct sto_meta;
 struct sto_object;
+struct sto_precond;
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in db.c). */
-#define STO_META_SCHEMA_VERSION 6
+#define STO_META_SCHEMA_VERSION 7
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */
@@ -55,6 +56,7 @@ enum sto_q_id {
     /* object.c */
     STO_Q_OBJ_GET,
     STO_Q_OBJ_CUR,
+    STO_Q_OBJ_COND,
     STO_Q_OBJ_UPSERT,
     STO_Q_OBJ_DELETE,
     STO_Q_OBJ_DEMOTE,
@@ -88,6 +90,7 @@ enum sto_q_id {
     STO_Q_RESET_OBJECTS,
     STO_Q_RESET_CONFIGS,
     STO_Q_RESET_BUCKETS,
+    STO_Q_RESET_COMPLETED,
     /* kms.c */
     STO_Q_KMS_BY_ID,
     STO_Q_KMS_BY_ALIAS,
@@ -110,6 +113,9 @@ enum sto_q_id {
     STO_Q_UPLOAD_DELETE,
     STO_Q_COMPLETE_LINK_PART,
     STO_Q_COMPLETE_QUEUE_UNUSED,
+    STO_Q_COMPLETED_INSERT,
+    STO_Q_COMPLETED_PRUNE,
+    STO_Q_COMPLETED_GET,
     /* rekey.c */
     STO_Q_COUNT_BY_KEK,
     STO_Q_STALE_OBJECTS,
@@ -256,6 +262,9 @@ const char *sto_vid_or_null(const char *version_id);
  * Does not write o's parts. */
 COF_MUST_CHECK cof_err sto_object_publish(struct sto_meta *m, struct sto_conn *c,
                                           const struct sto_object *o, char **old);
+/* object.c: sto_meta_precond_check inside an open transaction on c. */
+COF_MUST_CHECK cof_err sto_precond_check(struct sto_conn *c, const char *bucket, const char *key,
+                                         const struct sto_precond *pc);
 /* gc.c: queues *old for unlinking unless a row still references it (a row that kept its blob, or
  * a blob shared by two rows); otherwise frees it and sets it to NULL. Inside a write
  * transaction. */

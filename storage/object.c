@@ -39,6 +39,8 @@ static const struct sto_sql q_obj_get =
 static const struct sto_sql q_obj_cur =
     STO_SQL(OBJ_CUR, "SELECT blob_id, version_id, delete_marker FROM objects WHERE bucket = ?1"
                      " AND key = ?2");
+static const struct sto_sql q_obj_cond =
+    STO_SQL(OBJ_COND, "SELECT etag, delete_marker FROM objects WHERE bucket = ?1 AND key = ?2");
 static const struct sto_sql q_obj_upsert =
     STO_SQL(OBJ_UPSERT, "INSERT INTO objects (" STO_OBJ_COLS ")"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
@@ -286,27 +288,81 @@ cof_err sto_object_publish(struct sto_meta *m, struct sto_conn *c, const struct 
     return err;
 }
 
+/* ---- conditional writes -------------------------------------------------------------------- */
+
+cof_err sto_precond_check(struct sto_conn *c, const char *bucket, const char *key,
+                          const struct sto_precond *pc)
+{
+    struct sto_q q;
+    char *etag = NULL;
+    bool live = false;
+    if (pc == NULL || (pc->if_match == NULL && !pc->if_none_match))
+        return COF_OK;
+    sto_q_open(&q, c, &q_obj_cond, COF_OK);
+    sto_q_text(&q, 1, bucket);
+    sto_q_text(&q, 2, key);
+    cof_err err = COF_OK;
+    if (sto_q_step(&q)) {
+        live = sqlite3_column_int(q.s, 1) == 0;
+        err = sto_col_text(q.s, 0, &etag);
+    }
+    err = sto_q_close(&q, err);
+    if (err == COF_OK && pc->if_none_match && live)
+        err = COF_ERR_PRECONDITION;
+    if (err == COF_OK && pc->if_match != NULL && !live)
+        err = COF_ERR_NO_OBJECT;
+    if (err == COF_OK && pc->if_match != NULL && strcmp(pc->if_match, "*") != 0 &&
+        (etag == NULL || strcmp(etag, pc->if_match) != 0))
+        err = COF_ERR_PRECONDITION;
+    free(etag);
+    return err;
+}
+
+cof_err sto_meta_precond_check(struct sto_meta *m, const char *bucket, const char *key,
+                               const struct sto_precond *pc)
+{
+    struct sto_conn *c = NULL;
+    cof_err err = sto_conn_get(m, &c);
+    if (err == COF_OK)
+        err = sto_bucket_exists(c, bucket);
+    if (err == COF_OK)
+        err = sto_precond_check(c, bucket, key, pc);
+    sto_conn_put(m, c);
+    return err;
+}
+
 /* ---- group commit of puts ------------------------------------------------------------------- */
 
 #define MAX_PUT_BATCH 64
 
 struct sto_put_job {
     const struct sto_object *o;
+    const struct sto_precond *pc;
     char *old;   /* result: replaced blob id */
     cof_err err; /* result */
     bool done;
     struct sto_put_job *next;
 };
 
-/* One put inside an open write transaction. NO_BUCKET leaves the transaction untouched. */
-static cof_err put_one(struct sto_meta *m, struct sto_conn *c, const struct sto_object *o,
+/* One put inside an open write transaction. NO_BUCKET and a failed precondition leave the
+ * transaction untouched (checked before anything is written). The jobs of a batch run in queue
+ * order, so a conditional put sees the puts batched before it. */
+static cof_err put_one(struct sto_meta *m, struct sto_conn *c, const struct sto_put_job *j,
                        char **old)
 {
     *old = NULL;
-    cof_err err = sto_bucket_exists(c, o->bucket);
+    cof_err err = sto_bucket_exists(c, j->o->bucket);
     if (err == COF_OK)
-        err = sto_object_publish(m, c, o, old);
+        err = sto_precond_check(c, j->o->bucket, j->o->key, j->pc);
+    if (err == COF_OK)
+        err = sto_object_publish(m, c, j->o, old);
     return err;
+}
+
+/* Failures of one job that leave the shared transaction as it was. */
+static bool fails_alone(cof_err err)
+{
+    return err == COF_ERR_NO_BUCKET || err == COF_ERR_PRECONDITION || err == COF_ERR_NO_OBJECT;
 }
 
 /* Publishes jobs [first, end) in one transaction. A job whose bucket is missing fails alone; any
@@ -320,8 +376,8 @@ static void run_batch(struct sto_meta *m, struct sto_put_job *first, struct sto_
         err = sto_tx_begin(m, c);
     if (err == COF_OK) {
         for (struct sto_put_job *j = first; j != end && err == COF_OK; j = j->next) {
-            j->err = put_one(m, c, j->o, &j->old);
-            if (j->err != COF_OK && j->err != COF_ERR_NO_BUCKET)
+            j->err = put_one(m, c, j, &j->old);
+            if (j->err != COF_OK && !fails_alone(j->err))
                 err = j->err;
         }
         err = sto_tx_end(m, c, err);
@@ -351,7 +407,13 @@ static void run_batch(struct sto_meta *m, struct sto_put_job *first, struct sto_
 cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
                             char **out_replaced_blob)
 {
-    struct sto_put_job job = {o, NULL, COF_OK, false, NULL};
+    return sto_meta_put_object_if(m, o, NULL, out_replaced_blob);
+}
+
+cof_err sto_meta_put_object_if(struct sto_meta *m, const struct sto_object *o,
+                               const struct sto_precond *pc, char **out_replaced_blob)
+{
+    struct sto_put_job job = {o, pc, NULL, COF_OK, false, NULL};
     if (out_replaced_blob != NULL)
         *out_replaced_blob = NULL;
     if (o == NULL || o->bucket == NULL || o->key == NULL ||

@@ -48,6 +48,26 @@ void sto_object_cleanup(struct sto_object *o);
  * by upload_complete); version_id NULL means "null". COF_ERR_TOO_LARGE if size > INT64_MAX. */
 COF_MUST_CHECK cof_err sto_meta_put_object(struct sto_meta *m, const struct sto_object *o,
                                            char **out_replaced_blob);
+
+/* A conditional write's precondition on the key's current version (S3's If-Match and
+ * If-None-Match on PutObject, CopyObject and CompleteMultipartUpload). A key whose current
+ * version is a delete marker, or that has none, has no live version. Strings borrowed. */
+struct sto_precond {
+    const char *if_match; /* a live version whose etag is this (no quotes), "*" any; NULL: none */
+    bool if_none_match;   /* no live version (If-None-Match: *) */
+};
+/* Whether the current version of (bucket, key) meets pc (NULL: always), as of now:
+ * COF_ERR_PRECONDITION (If-None-Match failed, or If-Match's etag differs), COF_ERR_NO_OBJECT
+ * (If-Match and no live version), COF_ERR_NO_BUCKET. A fast pre-check; only the one inside the
+ * write (sto_meta_put_object_if, sto_meta_upload_complete) is atomic with it. */
+COF_MUST_CHECK cof_err sto_meta_precond_check(struct sto_meta *m, const char *bucket,
+                                              const char *key, const struct sto_precond *pc);
+/* sto_meta_put_object, with pc checked in the same transaction, before anything is written:
+ * the check and the write are one step, so of concurrent writes with If-None-Match exactly one
+ * succeeds. Fails as sto_meta_precond_check, with nothing written. pc NULL: unconditional. */
+COF_MUST_CHECK cof_err sto_meta_put_object_if(struct sto_meta *m, const struct sto_object *o,
+                                              const struct sto_precond *pc,
+                                              char **out_replaced_blob);
 /* The current version; a key whose current version is a delete marker is COF_ERR_NO_OBJECT.
  * COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT; out filled on COF_OK (caller cleans up). */
 COF_MUST_CHECK cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *key,

@@ -66,6 +66,17 @@ static const struct sto_sql q_complete_queue_unused = STO_SQL(
                            " upload_id = ?1 AND blob_id NOT IN (SELECT blob_id FROM object_parts"
                            " WHERE bucket = ?2 AND key = ?3) ON CONFLICT DO NOTHING");
 
+static const struct sto_sql q_completed_insert =
+    STO_SQL(COMPLETED_INSERT, "INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key,"
+                              " version_id, etag, parts, completed_ms) VALUES (?1, ?2, ?3, ?4, ?5,"
+                              " ?6, ?7)");
+static const struct sto_sql q_completed_prune =
+    STO_SQL(COMPLETED_PRUNE, "DELETE FROM completed_uploads WHERE completed_ms < ?1");
+static const struct sto_sql q_completed_get =
+    STO_SQL(COMPLETED_GET, "SELECT bucket, key, version_id, etag, parts, completed_ms FROM"
+                           " completed_uploads WHERE upload_id = ?1 AND bucket = ?2 AND key = ?3"
+                           " AND completed_ms >= ?4");
+
 void sto_upload_cleanup(struct sto_upload *u)
 {
     if (u == NULL)
@@ -373,8 +384,79 @@ static cof_err link_parts(struct sto_conn *c, const struct sto_object *o, const 
     return err;
 }
 
+void sto_completed_cleanup(struct sto_completed *c)
+{
+    if (c == NULL)
+        return;
+    free(c->bucket);
+    free(c->key);
+    free(c->version_id);
+    free(c->etag);
+    free(c->parts);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Records the completion of upload_id as o and forgets records past their time. Inside the
+ * completing transaction. */
+static cof_err record_completion(struct sto_conn *c, const struct sto_object *o,
+                                 const char *upload_id, const char *part_list)
+{
+    struct sto_q q;
+    sto_q_open(&q, c, &q_completed_prune, COF_OK);
+    sto_q_int(&q, 1, o->mtime_ms - STO_COMPLETED_KEEP_MS);
+    (void)sto_q_step(&q);
+    cof_err err = sto_q_close(&q, COF_OK);
+    sto_q_open(&q, c, &q_completed_insert, err);
+    sto_q_text(&q, 1, upload_id);
+    sto_q_text(&q, 2, o->bucket);
+    sto_q_text(&q, 3, o->key);
+    sto_q_text(&q, 4, sto_vid_or_null(o->version_id));
+    sto_q_text(&q, 5, o->etag);
+    sto_q_text(&q, 6, part_list);
+    sto_q_int(&q, 7, o->mtime_ms);
+    (void)sto_q_step(&q);
+    return sto_q_close(&q, COF_OK);
+}
+
+cof_err sto_meta_upload_completed(struct sto_meta *m, const char *bucket, const char *key,
+                                  const char *upload_id, int64_t now_ms, struct sto_completed *out)
+{
+    struct sto_conn *c = NULL;
+    struct sto_q q;
+    memset(out, 0, sizeof(*out));
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    sto_q_open(&q, c, &q_completed_get, COF_OK);
+    sto_q_text(&q, 1, upload_id);
+    sto_q_text(&q, 2, bucket);
+    sto_q_text(&q, 3, key);
+    sto_q_int(&q, 4, now_ms - STO_COMPLETED_KEEP_MS);
+    bool row = sto_q_step(&q);
+    if (row) {
+        err = sto_col_text(q.s, 0, &out->bucket);
+        if (err == COF_OK)
+            err = sto_col_text(q.s, 1, &out->key);
+        if (err == COF_OK)
+            err = sto_col_text(q.s, 2, &out->version_id);
+        if (err == COF_OK)
+            err = sto_col_text(q.s, 3, &out->etag);
+        if (err == COF_OK)
+            err = sto_col_text(q.s, 4, &out->parts);
+        out->completed_ms = sqlite3_column_int64(q.s, 5);
+    }
+    err = sto_q_close(&q, err);
+    sto_conn_put(m, c);
+    if (err == COF_OK && !row)
+        err = COF_ERR_NO_SUCH_UPLOAD;
+    if (err != COF_OK)
+        sto_completed_cleanup(out);
+    return err;
+}
+
 cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
-                                 const char *upload_id, const struct sto_part *parts, size_t n)
+                                 const char *upload_id, const struct sto_part *parts, size_t n,
+                                 const struct sto_precond *pc, const char *part_list)
 {
     struct sto_conn *c = NULL;
     char *old = NULL;
@@ -389,6 +471,9 @@ cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
     err = upload_exists(c, upload_id);
     if (err == COF_OK)
         err = sto_bucket_exists(c, o->bucket);
+    /* The condition and the write are one step: nothing is written before it holds. */
+    if (err == COF_OK)
+        err = sto_precond_check(c, o->bucket, o->key, pc);
     /* A replaced version (single blob or parts) goes to the GC queue. */
     if (err == COF_OK)
         err = sto_object_publish(m, c, o, &old);
@@ -399,6 +484,8 @@ cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
         err = sto_q_run(c, &q_complete_queue_unused, upload_id, o->bucket, o->key, NULL);
     if (err == COF_OK)
         err = sto_q_run(c, &q_upload_delete, upload_id, NULL, NULL, NULL);
+    if (err == COF_OK)
+        err = record_completion(c, o, upload_id, part_list);
     err = sto_tx_end(m, c, err);
     sto_conn_put(m, c);
     free(old);

@@ -62,12 +62,35 @@ COF_MUST_CHECK cof_err sto_meta_object_parts(struct sto_meta *m, const char *buc
                                              sto_part_fn cb, void *arg);
 /* Removes an upload and queues its part blobs. COF_ERR_NO_SUCH_UPLOAD. */
 COF_MUST_CHECK cof_err sto_meta_upload_abort(struct sto_meta *m, const char *upload_id);
-/* In one transaction: publishes o (part_count = n, blob_id NULL) made of parts[i] (part_number
- * and blob_id as validated) with put_object's version rules, queues the replaced version's blobs
- * and the unused parts' blobs, and ends the upload. COF_ERR_NO_SUCH_UPLOAD; COF_ERR_INVALID when a
- * part changed since. */
+/* How long the record of a completed upload is kept (sto_meta_upload_completed): 24 hours. */
+#define STO_COMPLETED_KEEP_MS (24LL * 3600 * 1000)
+
+/* The record of a completed upload: what a repeated Complete is answered from. Strings owned. */
+struct sto_completed {
+    char *bucket;
+    char *key;
+    char *version_id; /* of the object version the upload made ("null" unversioned) */
+    char *etag;
+    char *parts;          /* the part list the Complete named, as the caller wrote it */
+    int64_t completed_ms; /* = that version's mtime_ms */
+};
+void sto_completed_cleanup(struct sto_completed *c);
+
+/* In one transaction: checks pc (NULL: none) against the key's current version
+ * (COF_ERR_PRECONDITION, COF_ERR_NO_OBJECT as sto_meta_put_object_if, nothing changed), publishes
+ * o (part_count = n, blob_id NULL) made of parts[i] (part_number and blob_id as validated) with
+ * put_object's version rules, queues the replaced version's blobs and the unused parts' blobs,
+ * ends the upload and records its completion (part_list: the parts as the caller names them),
+ * dropping records older than STO_COMPLETED_KEEP_MS. COF_ERR_NO_SUCH_UPLOAD; COF_ERR_INVALID when
+ * a part changed since. */
 COF_MUST_CHECK cof_err sto_meta_upload_complete(struct sto_meta *m, const struct sto_object *o,
                                                 const char *upload_id, const struct sto_part *parts,
-                                                size_t n);
+                                                size_t n, const struct sto_precond *pc,
+                                                const char *part_list);
+/* The record of upload_id, completed for (bucket, key) less than STO_COMPLETED_KEEP_MS before
+ * now_ms. COF_ERR_NO_SUCH_UPLOAD when there is none. */
+COF_MUST_CHECK cof_err sto_meta_upload_completed(struct sto_meta *m, const char *bucket,
+                                                 const char *key, const char *upload_id,
+                                                 int64_t now_ms, struct sto_completed *out);
 
 #endif

@@ -193,7 +193,7 @@ static void test_schema(const char *dir)
     m = open_meta(dir, true);
     CHECK(m != NULL);
     CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
-    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 11);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 12);
     CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
     CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
     sto_meta_close(m);
@@ -218,10 +218,13 @@ static void test_schema(const char *dir)
     m = (struct sto_meta *)(uintptr_t)1;
     CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
     CHECK(m == NULL);
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 6"), SQLITE_OK);
+    /* A database of schema 6 gains the completed-uploads table (step 7). */
+    CHECK_EQ_INT(raw_exec(path, "DROP TABLE completed_uploads; PRAGMA user_version = 6"),
+                 SQLITE_OK);
     m = open_meta(dir, true);
     CHECK(m != NULL);
     sto_meta_close(m);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM completed_uploads"), 0);
 
     /* A path that cannot be a database. */
     char bad[1024];
@@ -1582,15 +1585,153 @@ static void test_kms(struct sto_meta *m)
     CHECK_EQ_INT(n, 1);
 }
 
+/* ---- conditional writes and completed uploads ---------------------------------------------- */
+
+struct cond_worker {
+    struct sto_meta *m;
+    pthread_barrier_t *start;
+    char blob[33];
+    cof_err err;
+};
+
+static void *cond_put(void *arg)
+{
+    struct cond_worker *w = arg;
+    struct sto_object o;
+    struct sto_precond pc = {NULL, true};
+    obj_init(&o, "cond", "lock", w->blob, w->blob);
+    pthread_barrier_wait(w->start);
+    w->err = sto_meta_put_object_if(w->m, &o, &pc, NULL);
+    sto_object_cleanup(&o);
+    return NULL;
+}
+
+static void test_conditional(struct sto_meta *m)
+{
+    static const struct sto_precond none_match = {NULL, true};
+    static const struct sto_precond match_e1 = {"e1", false};
+    static const struct sto_precond match_any = {"*", false};
+    static const struct sto_precond match_e2 = {"e2", false};
+    struct sto_object o, dm, got;
+    char *b1 = new_id(), *b2 = new_id();
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "cond", "us-east-1", 1), COF_OK);
+    /* No object: If-None-Match holds, If-Match is NO_OBJECT; no bucket is NO_BUCKET. */
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", &none_match), COF_OK);
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", &match_any), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_precond_check(m, "nope", "k", &none_match), COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", NULL), COF_OK);
+    obj_init(&o, "cond", "k", b1, "e1");
+    CHECK_EQ_INT(sto_meta_put_object_if(m, &o, &match_e1, NULL), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_get_object(m, "cond", "k", &got), COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_put_object_if(m, &o, &none_match, NULL), COF_OK);
+    sto_object_cleanup(&o);
+    /* A live object: If-None-Match fails, If-Match compares the etag (or takes any: *). */
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", &none_match), COF_ERR_PRECONDITION);
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", &match_e2), COF_ERR_PRECONDITION);
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", &match_any), COF_OK);
+    obj_init(&o, "cond", "k", b2, "e2");
+    CHECK_EQ_INT(sto_meta_put_object_if(m, &o, &none_match, NULL), COF_ERR_PRECONDITION);
+    CHECK_EQ_INT(sto_meta_put_object_if(m, &o, &match_e2, NULL), COF_ERR_PRECONDITION);
+    CHECK_EQ_INT(sto_meta_get_object(m, "cond", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.etag, "e1"); /* nothing written by the failed puts */
+    sto_object_cleanup(&got);
+    char *rep = NULL;
+    CHECK_EQ_INT(sto_meta_put_object_if(m, &o, &match_e1, &rep), COF_OK);
+    CHECK_EQ_STR(rep, b1);
+    free(rep);
+    sto_object_cleanup(&o);
+    /* A delete marker is no live version. */
+    memset(&dm, 0, sizeof(dm));
+    dm.bucket = "cond";
+    dm.key = "k";
+    dm.version_id = "dm1";
+    dm.delete_marker = true;
+    CHECK_EQ_INT(sto_meta_put_object(m, &dm, NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", &none_match), COF_OK);
+    CHECK_EQ_INT(sto_meta_precond_check(m, "cond", "k", &match_any), COF_ERR_NO_OBJECT);
+
+    /* Concurrent If-None-Match puts of one key (group-committed together): one wins. */
+    enum { N = 16 };
+    struct cond_worker w[N];
+    pthread_t t[N];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, N);
+    for (int i = 0; i < N; i++) {
+        char *id = new_id();
+        w[i] = (struct cond_worker){m, &start, "", COF_ERR_INTERNAL};
+        snprintf(w[i].blob, sizeof(w[i].blob), "%s", id != NULL ? id : "");
+        free(id);
+        CHECK_EQ_INT(pthread_create(&t[i], NULL, cond_put, &w[i]), 0);
+    }
+    int ok = 0, failed = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].err == COF_OK;
+        failed += w[i].err == COF_ERR_PRECONDITION;
+    }
+    pthread_barrier_destroy(&start);
+    CHECK_EQ_INT(ok, 1);
+    CHECK_EQ_INT(failed, N - 1);
+
+    /* A completed upload: its record, kept STO_COMPLETED_KEEP_MS, for its bucket and key only. */
+    struct sto_upload u = {.upload_id = "up1", .bucket = "cond", .key = "mp", .sse_mode = 1};
+    static uint8_t wrapped[8] = {1};
+    struct sto_part p = {.part_number = 1,
+                         .size = 3,
+                         .etag = "pe1",
+                         .mtime_ms = 5,
+                         .blob_id = new_id(),
+                         .kek_id = "rk",
+                         .wrapped_dek = wrapped,
+                         .wrapped_len = sizeof(wrapped)};
+    struct sto_completed rec;
+    CHECK_EQ_INT(sto_meta_upload_create(m, &u), COF_OK);
+    CHECK_EQ_INT(sto_meta_part_put(m, "up1", &p, &rep), COF_OK);
+    CHECK(rep == NULL);
+    struct sto_object mo = {.bucket = "cond",
+                            .key = "mp",
+                            .version_id = "vmp",
+                            .size = 3,
+                            .etag = "abc-1",
+                            .mtime_ms = 1700000000000LL,
+                            .sse_mode = 1,
+                            .kek_id = "rk",
+                            .part_count = 1};
+    static const struct sto_precond match_zz = {"zz", false};
+    CHECK_EQ_INT(sto_meta_upload_complete(m, &mo, "up1", &p, 1, &match_zz, "1:pe1\n"),
+                 COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_upload_completed(m, "cond", "mp", "up1", mo.mtime_ms, &rec),
+                 COF_ERR_NO_SUCH_UPLOAD);
+    CHECK_EQ_INT(sto_meta_upload_complete(m, &mo, "up1", &p, 1, &none_match, "1:pe1\n"), COF_OK);
+    CHECK_EQ_INT(sto_meta_upload_complete(m, &mo, "up1", &p, 1, NULL, "1:pe1\n"),
+                 COF_ERR_NO_SUCH_UPLOAD);
+    CHECK_EQ_INT(sto_meta_upload_completed(m, "cond", "mp", "up1", mo.mtime_ms + 1, &rec), COF_OK);
+    CHECK_EQ_STR(rec.version_id, "vmp");
+    CHECK_EQ_STR(rec.etag, "abc-1");
+    CHECK_EQ_STR(rec.parts, "1:pe1\n");
+    CHECK(rec.completed_ms == mo.mtime_ms);
+    sto_completed_cleanup(&rec);
+    sto_completed_cleanup(NULL);
+    CHECK_EQ_INT(sto_meta_upload_completed(m, "cond", "other", "up1", mo.mtime_ms, &rec),
+                 COF_ERR_NO_SUCH_UPLOAD);
+    CHECK_EQ_INT(sto_meta_upload_completed(m, "cond", "mp", "up1",
+                                           mo.mtime_ms + STO_COMPLETED_KEEP_MS + 1, &rec),
+                 COF_ERR_NO_SUCH_UPLOAD);
+    free(p.blob_id);
+    free(b1);
+    free(b2);
+}
+
 int main(void)
 {
     static const struct {
         const char *tag;
         void (*fn)(struct sto_meta *);
     } with_meta[] = {
-        {"buckets", test_buckets}, {"configs", test_configs}, {"objects", test_objects},
-        {"list", test_list},       {"kms", test_kms},         {"versions", test_versions},
-        {"list", test_list},       {"kms", test_kms},         {"hdr", test_set_headers},
+        {"buckets", test_buckets},  {"configs", test_configs}, {"objects", test_objects},
+        {"list", test_list},        {"kms", test_kms},         {"versions", test_versions},
+        {"list", test_list},        {"kms", test_kms},         {"hdr", test_set_headers},
+        {"cond", test_conditional},
     };
     static const struct {
         const char *tag;

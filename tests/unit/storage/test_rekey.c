@@ -224,7 +224,9 @@ static void test_migration(const char *dir)
     free(old);
     sto_meta_close(m);
 
-    CHECK_EQ_INT(raw_exec(path, "DROP TABLE root_keys; PRAGMA user_version = 5"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "DROP TABLE root_keys; DROP TABLE completed_uploads;"
+                                " PRAGMA user_version = 5"),
+                 SQLITE_OK);
     m = open_meta(dir);
     if (m == NULL)
         return;
