@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import random
+import socket
 import subprocess
 import threading
 import time
@@ -23,7 +24,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import COFFER_BIN, error_of, make_s3, server_env
+from conftest import COFFER_BIN, error_of, make_s3, raw_request, server_env, sigv4_headers
 
 SECONDS = float(os.environ.get("COFFER_CONCURRENCY_SECONDS", "4"))
 SEG = 64 * 1024  # coffer's encryption segment
@@ -263,10 +264,28 @@ def test_same_keys_mixed_load(srv):
         if not isinstance(r, str):
             reg.check_body("denied/x", r["Body"].read())
 
+    def churner(c, rng, n):
+        """Connections that come and go: a request line cut short, a PUT whose body stops
+        halfway (that object must never appear), one request per connection."""
+        key = rng.choice(KEYS)
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+            s.sendall(f"GET /{bucket}/{key} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode())
+        body = body_for(f"{key}|cut|{n}", 200_000)  # never registered: must never be read
+        host = f"127.0.0.1:{srv.port}"
+        h = sigv4_headers("PUT", host, f"/{bucket}/{key}", {"Content-Length": str(len(body))}, body)
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+            head = "".join(f"{k}: {v}\r\n" for k, v in h.items())
+            s.sendall(f"PUT /{bucket}/{key} HTTP/1.1\r\n{head}\r\n".encode() + body[:70_000])
+        r = raw_request(srv.port, "GET", f"/{bucket}/{key}", headers={"Connection": "close"})
+        assert r.status in (200, 404), r
+        if r.status == 200:
+            reg.check_body(key, r.body)
+
     for w in range(3):
         load.add(f"writer{w}", writer(w))
     for i in range(2):
         load.add(f"reader{i}", reader)
+    load.add("churn", churner)
     load.add("ranged", ranged_reader)
     load.add("deleter", deleter)
     load.add("lister", lister)
