@@ -41,6 +41,32 @@ def fd_count(pid):
         return None
 
 
+def fd_kinds(pid):
+    """Open descriptors by kind: socket, pipe, anon_inode:[eventfd], sqlite db/wal/shm, file."""
+    kinds = {}
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return kinds
+    for n in names:
+        try:
+            t = os.readlink(f"/proc/{pid}/fd/{n}")
+        except OSError:
+            continue
+        if t.startswith(("socket:", "pipe:")):
+            k = t.split(":")[0]
+        elif t.startswith("anon_inode:"):
+            k = t
+        elif t.endswith(("-wal", "-shm", "-journal")):
+            k = "sqlite " + t.rsplit("-", 1)[1]
+        elif t.endswith(".db") or t.endswith(".sqlite"):
+            k = "sqlite db"
+        else:
+            k = "other: " + os.path.basename(t)
+        kinds[k] = kinds.get(k, 0) + 1
+    return dict(sorted(kinds.items()))
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
@@ -259,6 +285,7 @@ def main():
     ep = B.Endpoint("coffer", "127.0.0.1", srv.port, "bench", args.loadgen,
                     creds=("test", "test", "us-east-1"))
     rows, problems = [], []
+    kinds_start = kinds_end = {}
     try:
         r = ep.lg("req", "--method", "PUT", "--path", "/bench")
         if r is None or r["status"] != 200:
@@ -271,6 +298,7 @@ def main():
         start = sampler.take()
         B.log(f"soak: coffer pid {pid}, {args.intervals} x {args.interval_s:.0f} s; after the "
               f"preload RSS {start[1] / 1024:.1f} MiB, {start[2]} fds, {start[3]} threads")
+        kinds_start = fd_kinds(pid)
         sampler.start()
         print(HEADER, flush=True)
         for i in range(args.intervals):
@@ -283,6 +311,7 @@ def main():
             for f in row["failures"][:5]:
                 B.log(f"interval {row['interval']}: {f}")
         sampler.stop_evt.set()
+        kinds_end = fd_kinds(pid)
     finally:
         rc, stop_s = srv.stop()
     if rc != 0:
@@ -296,10 +325,14 @@ def main():
     print(f"\nfirst {args.window} vs last {args.window} intervals (mean; ratio last/first):")
     for k, v in summary.items():
         print(f"  {k:14s} {v['first']:10.2f} -> {v['last']:10.2f}   x{v['ratio']}")
+    if rows:
+        print(f"descriptors after the preload: {kinds_start}")
+        print(f"descriptors after the last interval: {kinds_end}")
     print("problems: " + ("; ".join(problems) if problems else "none"), flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": vars(args), "rows": rows, "summary": summary,
+                       "fds_start": kinds_start, "fds_end": kinds_end,
                        "problems": problems, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                        "cpus": os.cpu_count()}, f, indent=1)
     return 1 if problems else 0
