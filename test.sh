@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command: install dependencies and test clients, build, and run every test suite (unit,
 # fuzz corpus replay, integration with boto3 / aws CLI / curl), first in a normal build and
-# then in an ASan+UBSan build. Exits non-zero on any failure.
+# then in an ASan+UBSan build, then the unit suite and the concurrency test under ThreadSanitizer.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh --test
@@ -52,6 +53,9 @@ run_suite build-test -Dwerror=true
 echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 COFFER_ASAN=1 run_suite build-asan -Db_sanitize=address,undefined -Dwerror=true
+
+echo "== ThreadSanitizer: unit suite and the concurrency test (~2-5 min)"
+scripts/test-tsan.sh build-tsan
 
 echo "== all suites passed"
 echo "$passed passed, $failed failed, $skipped skipped"

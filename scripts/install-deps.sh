@@ -7,6 +7,8 @@ pkgs=(build-essential meson ninja-build pkg-config
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(python3 python3-boto3 python3-pytest python3-cryptography awscli curl sqlite3 clang-format git openssl
            s3cmd rclone)
+    # ThreadSanitizer runtime for scripts/test-tsan.sh (gcc's; normally already there with gcc)
+    pkgs+=(libtsan2)
     # Headless browser for test_browser.py (driven by playwright-core, which never downloads one)
     pkgs+=(chromium)
     # The container image and its tests (test_container.py, scripts/build-image.sh): podman with

@@ -68,7 +68,7 @@ def server_env(extra=None):
         "LANG": "C.UTF-8",
         "HOME": os.environ.get("HOME", "/tmp"),
     }
-    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "MSAN_OPTIONS"):
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "MSAN_OPTIONS", "TSAN_OPTIONS"):
         if k in os.environ:
             env[k] = os.environ[k]
     if extra:
@@ -193,9 +193,10 @@ class CofferServer:
         return self.start(**kw)
 
     def check_sanitizers(self):
+        err = self.stderr_path.read_text(errors="replace")
+        assert "WARNING: ThreadSanitizer" not in err, err[-8000:]  # the TSan build
         if not ASAN:
             return
-        err = self.stderr_path.read_text(errors="replace")
         assert "ERROR: AddressSanitizer" not in err, err[-8000:]
         assert "runtime error:" not in err, err[-8000:]
         assert "ERROR: LeakSanitizer" not in err, err[-8000:]
