@@ -178,7 +178,10 @@ bool srv_route_match(const struct srv_op_match *m, const struct srv_route *r)
         if (m->sub != NULL && !srv_route_internal_path(m, r->raw_path))
             return false;
     } else if (r->scope == SRV_SCOPE_TARGET) {
-        if (m->sub != NULL && (r->target == NULL || strcmp(m->sub, r->target) != 0))
+        bool prefix = (m->cond & SRV_COND_TARGET_PREFIX) != 0;
+        if (m->sub != NULL &&
+            (r->target == NULL || (prefix ? strncmp(m->sub, r->target, strlen(m->sub))
+                                          : strcmp(m->sub, r->target)) != 0))
             return false;
     } else if (m->sub != NULL && !srv_query_has(r->query, m->sub)) {
         return false;

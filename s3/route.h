@@ -37,11 +37,13 @@ enum srv_method {
 
 /* Extra conditions a row can put on a request. */
 enum srv_cond {
-    SRV_COND_COPY_SOURCE = 1 << 0,       /* x-amz-copy-source is present */
-    SRV_COND_PART_NUMBER = 1 << 1,       /* ?partNumber is present */
-    SRV_COND_LIST_V2 = 1 << 2,           /* ?list-type=2 */
-    SRV_COND_PATH_PREFIX = 1 << 3,       /* INTERNAL: sub is a path prefix, the rest a stage */
-    SRV_COND_BUCKET_SUBRESOURCE = 1 << 4 /* evaluated by the operation table, not here */
+    SRV_COND_COPY_SOURCE = 1 << 0,        /* x-amz-copy-source is present */
+    SRV_COND_PART_NUMBER = 1 << 1,        /* ?partNumber is present */
+    SRV_COND_LIST_V2 = 1 << 2,            /* ?list-type=2 */
+    SRV_COND_PATH_PREFIX = 1 << 3,        /* INTERNAL: sub is a path prefix, the rest a stage */
+    SRV_COND_BUCKET_SUBRESOURCE = 1 << 4, /* evaluated by the operation table, not here */
+    SRV_COND_TARGET_PREFIX = 1 << 5       /* TARGET: sub is a prefix of the target (a service's
+                                           * catch-all row, e.g. "TrentService.") */
 };
 
 /* How an operation is recognised: one row of the operation table (ops/optable.def). */

@@ -193,7 +193,7 @@ static void test_schema(const char *dir)
     m = open_meta(dir, true);
     CHECK(m != NULL);
     CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
-    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 11);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 13);
     CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
     CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
     sto_meta_close(m);
@@ -218,7 +218,9 @@ static void test_schema(const char *dir)
     m = (struct sto_meta *)(uintptr_t)1;
     CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
     CHECK(m == NULL);
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 6"), SQLITE_OK);
+    char restore[64];
+    snprintf(restore, sizeof(restore), "PRAGMA user_version = %d", STO_META_SCHEMA_VERSION);
+    CHECK_EQ_INT(raw_exec(path, restore), SQLITE_OK);
     m = open_meta(dir, true);
     CHECK(m != NULL);
     sto_meta_close(m);
@@ -1570,9 +1572,9 @@ static void test_kms(struct sto_meta *m)
     CHECK_EQ_STR(got.state, "Disabled");
     sto_kms_key_cleanup(&got);
 
-    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa"), COF_OK);
-    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa"), COF_ERR_EXISTS);
-    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/three", "missing"), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa", 5), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa", 5), COF_ERR_EXISTS);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/three", "missing", 5), COF_ERR_NOT_FOUND);
     CHECK_EQ_INT(sto_meta_kms_get(m, "1111-aaaa", &got), COF_OK);
     CHECK(got.aliases != NULL && strstr(got.aliases, "alias/two") != NULL);
     sto_kms_key_cleanup(&got);
