@@ -149,8 +149,13 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
         srv_kms_key_cleanup(&k);
         return 0;
     }
-    if (strcmp(cmd, "list") == 0)
-        return sto_meta_kms_each(ctx->obj.meta, print_cb, ctx) == COF_OK ? 0 : 1;
+    if (strcmp(cmd, "list") == 0) {
+        /* Keys past their deletion date are deleted first, as the server does on access. */
+        cof_err err = srv_kms_sweep(&ctx->obj);
+        if (err == COF_OK)
+            err = sto_meta_kms_each(ctx->obj.meta, print_cb, ctx);
+        return err == COF_OK ? 0 : 1;
+    }
     if (arg1 == NULL) {
         srv_admin_usage();
         return 2;
