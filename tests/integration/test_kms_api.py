@@ -667,3 +667,31 @@ def test_signatures_in_the_aws_profile(coffer_factory):
     kid = kms.create_key()["KeyMetadata"]["KeyId"]
     blob = kms.encrypt(KeyId=kid, Plaintext=b"signed")["CiphertextBlob"]
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"signed"
+
+
+def test_data_dir_from_before_the_kms_api(coffer_factory):
+    """A data dir whose schema predates the KMS API (its keys: one material version, no
+    policy, tags or rotations) upgrades in place: old objects read, keys rotate."""
+    srv = coffer_factory(env={"S3_SKIP_KMS_KEY_VALIDATION": "0"})
+    s3 = srv.client()
+    s3.create_bucket(Bucket="old-dir")
+    s3.put_object(Bucket="old-dir", Key="o", Body=b"written before", ServerSideEncryption="aws:kms")
+    srv.stop()
+    db = sqlite3.connect(str(srv.data_dir / "coffer.db"))
+    db.executescript(
+        "DROP TABLE kms_tags; DROP TABLE kms_rotations; DROP INDEX kms_aliases_key;"
+        "ALTER TABLE kms_keys DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN rotation_days;"
+        "ALTER TABLE kms_keys DROP COLUMN rotated_ms; ALTER TABLE kms_aliases DROP COLUMN"
+        " created_ms; ALTER TABLE kms_aliases DROP COLUMN updated_ms; PRAGMA user_version = 6;")
+    db.close()
+    srv.start()
+    kms, s3 = kms_client(srv), srv.client()
+    md = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert md["KeyManager"] == "AWS"
+    aliases = kms.list_aliases(KeyId=md["KeyId"])["Aliases"]
+    assert aliases[0]["AliasName"] == "alias/aws/s3"
+    assert aliases[0]["CreationDate"].timestamp() == md["CreationDate"].timestamp()
+    call(srv, "RotateKeyOnDemand", {"KeyId": md["KeyId"]})
+    s3.put_object(Bucket="old-dir", Key="n", Body=b"written after", ServerSideEncryption="aws:kms")
+    assert s3.get_object(Bucket="old-dir", Key="o")["Body"].read() == b"written before"
+    assert s3.get_object(Bucket="old-dir", Key="n")["Body"].read() == b"written after"
