@@ -42,8 +42,9 @@ enum srv_cond {
     SRV_COND_LIST_V2 = 1 << 2,            /* ?list-type=2 */
     SRV_COND_PATH_PREFIX = 1 << 3,        /* INTERNAL: sub is a path prefix, the rest a stage */
     SRV_COND_BUCKET_SUBRESOURCE = 1 << 4, /* evaluated by the operation table, not here */
-    SRV_COND_TARGET_PREFIX = 1 << 5       /* TARGET: sub is a prefix of the target (a service's
-                                           * catch-all row, e.g. "TrentService.") */
+    /* TARGET: sub is a prefix of the target (a service's catch-all row, "TrentService."); bit 7
+     * leaves 5 and 6 to the STS branch's Query conditions */
+    SRV_COND_TARGET_PREFIX = 1 << 7
 };
 
 /* How an operation is recognised: one row of the operation table (ops/optable.def). */
