@@ -650,9 +650,10 @@ def test_js_sdk_kms_flow(server):
 def test_signatures_in_the_aws_profile(coffer_factory):
     srv = coffer_factory(extra_args=["--profile", "aws"])
     r = raw_kms(srv.port, "ListKeys", {}, auth=None)
-    assert r.status in (400, 403), r
+    assert r.status == 400, r
     assert r.header("Content-Type") == "application/x-amz-json-1.1"
-    assert json.loads(r.body)["__type"] in ("AccessDenied", "MissingAuthenticationTokenException")
+    assert json.loads(r.body) == {"__type": "MissingAuthenticationTokenException",
+                                  "message": "Missing Authentication Token"}
     bad = boto3.client("kms", endpoint_url=srv.endpoint, aws_access_key_id="test",
                        aws_secret_access_key="wrong", region_name="us-east-1",
                        config=Config(retries={"total_max_attempts": 1}))
@@ -662,7 +663,7 @@ def test_signatures_in_the_aws_profile(coffer_factory):
     if "x-amz-content-sha256" in msg:
         pytest.skip("signed JSON bodies are verified once buffered on the sts branch "
                     "(remove this skip when both are merged)")
-    assert st in (400, 403) and code in ("SignatureDoesNotMatch", "InvalidSignatureException")
+    assert (st, code) == (400, "InvalidSignatureException")
     kms = kms_client(srv)
     kid = kms.create_key()["KeyMetadata"]["KeyId"]
     blob = kms.encrypt(KeyId=kid, Plaintext=b"signed")["CiphertextBlob"]
