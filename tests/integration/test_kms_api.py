@@ -730,3 +730,37 @@ def test_aws_profile_key_via_api_then_sse_kms_over_tls(coffer_factory, tmp_path)
     with pytest.raises(ClientError) as ei:
         s3.get_object(Bucket="tls-kms", Key="o")
     assert ei.value.response["Error"]["Code"] == "KMS.DisabledException"
+
+
+def test_root_key_rotation_rewraps_every_material_version(coffer_factory):
+    """`coffer keys rotate` moves all of a KMS key's material versions to the new root key at
+    once; `keys retire` of the old root key then succeeds, and old and new data still read."""
+    srv = coffer_factory()
+    kms, s3 = kms_client(srv), srv.client()
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    s3.create_bucket(Bucket="rk-rot")
+    s3.put_object(Bucket="rk-rot", Key="v0", Body=b"zero", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=kid)
+    b0 = kms.encrypt(KeyId=kid, Plaintext=b"blob zero")["CiphertextBlob"]
+    call(srv, "RotateKeyOnDemand", {"KeyId": kid})
+    s3.put_object(Bucket="rk-rot", Key="v1", Body=b"one", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=kid)
+    b1 = kms.encrypt(KeyId=kid, Plaintext=b"blob one")["CiphertextBlob"]
+    srv.stop()
+
+    def keys(*args):
+        p = subprocess.run([COFFER_BIN, "keys", *args, "--data-dir", str(srv.data_dir),
+                            "--root-key-file", str(srv.root_key)], capture_output=True,
+                           text=True, env=server_env(), timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        return p.stdout
+
+    old_root = srv.root_key.read_text().splitlines()[1].split()[0]
+    keys("rotate")
+    keys("retire", old_root)
+    srv.start()
+    kms, s3 = kms_client(srv), srv.client()
+    assert s3.get_object(Bucket="rk-rot", Key="v0")["Body"].read() == b"zero"
+    assert s3.get_object(Bucket="rk-rot", Key="v1")["Body"].read() == b"one"
+    assert kms.decrypt(CiphertextBlob=b0)["Plaintext"] == b"blob zero"
+    assert kms.decrypt(CiphertextBlob=b1)["Plaintext"] == b"blob one"
