@@ -31,7 +31,7 @@ static void check_ctx(const struct cry_wrap_ctx *c)
         c->blob_id == NULL)
         COF_BUG("cry_env: incomplete wrap context");
     if (c->mode != CRY_MODE_SSE_S3 && c->mode != CRY_MODE_SSE_KMS && c->mode != CRY_MODE_SSE_C &&
-        c->mode != CRY_MODE_KMS_MATERIAL)
+        c->mode != CRY_MODE_KMS_MATERIAL && c->mode != CRY_MODE_KMS_MESSAGE)
         COF_BUG("cry_env: unknown mode");
 }
 
@@ -320,6 +320,61 @@ cof_err cry_env_open_value(const struct cry_key *kek, const struct cry_wrap_ctx 
             gcm_oneshot_n(0, k, in + WRAP_OFF_NONCE, aad, aad_len, in + WRAP_OFF_CT, pl, out, tag);
     OPENSSL_cleanse(k, sizeof(k));
     free(aad);
+    if (err == COF_OK)
+        *out_len = pl;
+    return err;
+}
+
+/* Sealed messages (format in envelope.h): the sealed-value layout with its own KDF label, longer
+ * plaintexts and the caller's AAD. */
+#define MSG_KDF_LABEL "coffer-kms-msg-v1"
+
+cof_err cry_env_seal_msg(const struct cry_key *kek, const uint8_t *aad, size_t aad_len,
+                         const uint8_t *pt, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t k[CRY_KEY_LEN];
+    if (kek == NULL || (pt == NULL && n > 0) || (aad == NULL && aad_len > 0) || out == NULL ||
+        out_len == NULL)
+        COF_BUG("cry_env_seal_msg: NULL argument");
+    *out_len = 0;
+    if (n > CRY_MSG_MAX || cap < CRY_SEALED_LEN(n))
+        return COF_ERR_TOO_LARGE;
+    out[0] = VALUE_VERSION;
+    cof_err err = cry_random(out + WRAP_OFF_SALT, WRAP_SALT_LEN + CRY_NONCE_LEN);
+    if (err == COF_OK)
+        err = derive_kek_labelled(kek, MSG_KDF_LABEL, CRY_MODE_KMS_MESSAGE, out + WRAP_OFF_SALT, k);
+    if (err == COF_OK)
+        err = gcm_oneshot_n(1, k, out + WRAP_OFF_NONCE, aad, aad_len, pt, n, out + WRAP_OFF_CT,
+                            out + WRAP_OFF_CT + n);
+    OPENSSL_cleanse(k, sizeof(k));
+    if (err == COF_OK)
+        *out_len = CRY_SEALED_LEN(n);
+    else
+        OPENSSL_cleanse(out, CRY_SEALED_LEN(n));
+    return err;
+}
+
+cof_err cry_env_open_msg(const struct cry_key *kek, const uint8_t *aad, size_t aad_len,
+                         const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t k[CRY_KEY_LEN];
+    uint8_t tag[CRY_TAG_LEN];
+    if (kek == NULL || (in == NULL && n > 0) || (aad == NULL && aad_len > 0) || out == NULL ||
+        out_len == NULL)
+        COF_BUG("cry_env_open_msg: NULL argument");
+    *out_len = 0;
+    if (n < CRY_SEALED_LEN(0) || n > CRY_SEALED_LEN(CRY_MSG_MAX) || in[0] != VALUE_VERSION)
+        return COF_ERR_INTEGRITY;
+    size_t pl = n - CRY_SEALED_LEN(0);
+    if (cap < pl)
+        return COF_ERR_TOO_LARGE;
+    memcpy(tag, in + WRAP_OFF_CT + pl, CRY_TAG_LEN);
+    cof_err err =
+        derive_kek_labelled(kek, MSG_KDF_LABEL, CRY_MODE_KMS_MESSAGE, in + WRAP_OFF_SALT, k);
+    if (err == COF_OK)
+        err =
+            gcm_oneshot_n(0, k, in + WRAP_OFF_NONCE, aad, aad_len, in + WRAP_OFF_CT, pl, out, tag);
+    OPENSSL_cleanse(k, sizeof(k));
     if (err == COF_OK)
         *out_len = pl;
     return err;

@@ -152,7 +152,7 @@ cof_err ops_create_multipart(struct srv_req *req)
     u.sse_mode = enc.ssec.key != NULL ? CRY_MODE_SSE_C
                  : enc.kms_used       ? CRY_MODE_SSE_KMS
                                       : CRY_MODE_SSE_S3;
-    u.kek_id = enc.ssec.key != NULL ? "customer" : enc.kms_used ? enc.kms.id : "";
+    u.kek_id = enc.ssec.key != NULL ? "customer" : enc.kms_used ? enc.kms.ref : "";
     if (err == COF_OK && enc.ssec.key != NULL) {
         struct cry_wrap_ctx wc;
         check_ctx(req->route.bucket, req->route.key, &wc);
@@ -317,7 +317,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
             err = ops_kms_fail(req, err, msg);
         if (!obj_stored_value(u->headers, OBJ_STORED_CONTEXT, context, sizeof(context)))
             context[0] = '\0';
-        objio_seal_sse_kms(kms.material, kms.id, context[0] ? context : NULL, &seal);
+        objio_seal_sse_kms(kms.material, kms.ref, context[0] ? context : NULL, &seal);
     } else {
         objio_seal_sse_s3(&req->ctx->obj, &seal);
     }
@@ -592,7 +592,7 @@ static cof_err get_upload_keys(struct srv_req *req, const struct sto_upload *u,
             k->context[0] = '\0';
         k->keys.kms_material = k->kms.material;
         k->keys.enc_context = k->context[0] != '\0' ? k->context : NULL;
-        objio_seal_sse_kms(k->kms.material, k->kms.id, k->keys.enc_context, &k->seal);
+        objio_seal_sse_kms(k->kms.material, k->kms.ref, k->keys.enc_context, &k->seal);
     } else if (u->sse_mode == CRY_MODE_SSE_C) {
         err = srv_ssec_parse(srv_req_headers(req), SRV_SSE_OBJECT, false, &k->ssec, &prob);
         if (err != COF_OK)

@@ -142,12 +142,36 @@ cof_err ops_reply_query(struct srv_req *req, unsigned status, char *xml, size_t 
     return err;
 }
 
+/* How AWS's JSON 1.1 services (KMS) name what S3 calls a signature or credential failure. */
+static const struct {
+    const char *s3;
+    unsigned status;
+    const char *json;
+    const char *message; /* NULL: keep the S3 table's */
+} json_auth_errors[] = {
+    {"AccessDenied", 400, "MissingAuthenticationTokenException", "Missing Authentication Token"},
+    {"SignatureDoesNotMatch", 400, "InvalidSignatureException", NULL},
+    {"RequestTimeTooSkewed", 400, "InvalidSignatureException", "Signature expired."},
+    {"InvalidAccessKeyId", 400, "UnrecognizedClientException",
+     "The security token included in the request is invalid."},
+    {"AuthorizationHeaderMalformed", 400, "IncompleteSignatureException", NULL},
+};
+
 static cof_err json_error(struct srv_req *req, unsigned status, const char *code,
                           const char *message)
 {
     /* S3 passes KMS's errors on as "KMS.<code>"; KMS itself names them bare. */
     if (strncmp(code, "KMS.", 4) == 0)
         code += 4;
+    for (size_t i = 0; i < sizeof(json_auth_errors) / sizeof(json_auth_errors[0]); i++) {
+        if (strcmp(code, json_auth_errors[i].s3) == 0) {
+            status = json_auth_errors[i].status;
+            if (json_auth_errors[i].message != NULL)
+                message = json_auth_errors[i].message;
+            code = json_auth_errors[i].json;
+            break;
+        }
+    }
     json_t *o = json_pack("{s:s, s:s}", "__type", code, "message", message);
     char *doc = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);

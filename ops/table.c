@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops/handlers.h"
+#include "ops/kmsjson.h"
 #include "ops/query.h"
 #include "s3/policy.h"
 #include "s3/tagging.h"

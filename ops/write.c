@@ -308,7 +308,7 @@ void ops_seal_for(struct srv_req *req, const struct write_enc *e, struct objio_s
     if (e->ssec.key != NULL)
         objio_seal_sse_c(e->ssec.key, seal);
     else if (e->kms_used)
-        objio_seal_sse_kms(e->kms.material, e->kms.id, e->context, seal);
+        objio_seal_sse_kms(e->kms.material, e->kms.ref, e->context, seal);
     else
         objio_seal_sse_s3(&req->ctx->obj, seal);
 }

@@ -202,7 +202,10 @@ bool srv_route_match(const struct srv_op_match *m, const struct srv_route *r)
             return false;
         if ((m->cond & SRV_COND_ACTION_IN_BODY) != 0 && !r->action_in_body)
             return false;
-        if (m->sub != NULL && (r->target == NULL || strcmp(m->sub, r->target) != 0))
+        bool prefix = (m->cond & SRV_COND_TARGET_PREFIX) != 0;
+        if (m->sub != NULL &&
+            (r->target == NULL || (prefix ? strncmp(m->sub, r->target, strlen(m->sub))
+                                          : strcmp(m->sub, r->target)) != 0))
             return false;
     } else if (m->sub != NULL && !srv_query_has(r->query, m->sub)) {
         return false;

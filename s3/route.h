@@ -45,7 +45,9 @@ enum srv_cond {
     /* TARGET: the row is an AWS Query protocol action (Action= in the query or the form body),
      * not an X-Amz-Target operation; each kind matches only rows of its kind */
     SRV_COND_ACTION = 1 << 5,
-    SRV_COND_ACTION_IN_BODY = 1 << 6 /* TARGET: the Action is in a form body not read yet */
+    SRV_COND_ACTION_IN_BODY = 1 << 6, /* TARGET: the Action is in a form body not read yet */
+    /* TARGET: sub is a prefix of the target (a service's catch-all row, "TrentService.") */
+    SRV_COND_TARGET_PREFIX = 1 << 7
 };
 
 /* How an operation is recognised: one row of the operation table (ops/optable.def). */

@@ -139,7 +139,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
             fprintf(stderr, "coffer kms: an alias starts with alias/\n");
             return 2;
         }
-        cof_err err = srv_kms_create(&ctx->obj, NULL, a->alias, a->description, &k);
+        cof_err err = srv_kms_create(&ctx->obj, NULL, a->alias, a->description, NULL, &k);
         if (err != COF_OK) {
             fprintf(stderr, "coffer kms: %s\n",
                     err == COF_ERR_EXISTS ? "alias already exists" : cof_err_name(err));
@@ -149,8 +149,13 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
         srv_kms_key_cleanup(&k);
         return 0;
     }
-    if (strcmp(cmd, "list") == 0)
-        return sto_meta_kms_each(ctx->obj.meta, print_cb, ctx) == COF_OK ? 0 : 1;
+    if (strcmp(cmd, "list") == 0) {
+        /* Keys past their deletion date are deleted first, as the server does on access. */
+        cof_err err = srv_kms_sweep(&ctx->obj);
+        if (err == COF_OK)
+            err = sto_meta_kms_each(ctx->obj.meta, print_cb, ctx);
+        return err == COF_OK ? 0 : 1;
+    }
     if (arg1 == NULL) {
         srv_admin_usage();
         return 2;
@@ -183,7 +188,7 @@ int srv_admin_kms(struct srv_ctx *ctx, const struct srv_admin_args *a)
         }
         if (find_key(ctx, arg2, &k) != 0)
             return 1;
-        cof_err err = sto_meta_kms_set_alias(ctx->obj.meta, arg1, k.id);
+        cof_err err = sto_meta_kms_set_alias(ctx->obj.meta, arg1, k.id, cof_now_ms());
         sto_kms_key_cleanup(&k);
         if (err != COF_OK) {
             fprintf(stderr, "coffer kms: %s\n",

@@ -98,6 +98,13 @@ static cof_err check_object(const struct sto_object *o, void *arg)
         bool own = o->sse_mode == CRY_MODE_SSE_S3 && o->part_count == 0 && o->kek_id != NULL;
         printf("key absent: s3://%s/%s: root key %s is not in the keyring\n", o->bucket, o->key,
                own ? o->kek_id : "(of its KMS key or a part: see coffer keys list)");
+    } else if (err == COF_ERR_KMS_NOT_FOUND) {
+        /* Its KMS key was deleted after its waiting period: the material is gone for good. */
+        w->rep->damaged++;
+        printf("key deleted: s3://%s/%s: KMS key %.*s no longer exists (deleted after its "
+               "waiting period; the object cannot be decrypted)\n",
+               o->bucket, o->key, (int)strcspn(o->kek_id != NULL ? o->kek_id : "", "#"),
+               o->kek_id != NULL ? o->kek_id : "");
     } else if (err != COF_OK) {
         w->rep->damaged++;
         printf("damaged: s3://%s/%s (%s): %s\n", o->bucket, o->key,

@@ -172,6 +172,33 @@ static const char *const migrations[] = {
     "  completed_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;"
     "CREATE INDEX completed_uploads_ms ON completed_uploads(completed_ms);",
+    /* 8: the KMS API. A key gets its policy (NULL: the default one), its automatic rotation
+     * period (0: off) and last rotation; its material column now holds every material version,
+     * oldest first (object/kms.c: existing keys hold one, version 0, and keep it). Aliases get
+     * their dates, keys their tags and their rotation history (versions 1...). */
+    "ALTER TABLE kms_keys ADD COLUMN policy TEXT;"
+    "ALTER TABLE kms_keys ADD COLUMN rotation_days INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE kms_keys ADD COLUMN rotated_ms INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE kms_keys SET rotated_ms = created_ms;"
+    "ALTER TABLE kms_aliases ADD COLUMN created_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE kms_aliases ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE kms_aliases SET created_ms = (SELECT k.created_ms FROM kms_keys k WHERE"
+    "  k.id = kms_aliases.key_id), updated_ms = (SELECT k.created_ms FROM kms_keys k WHERE"
+    "  k.id = kms_aliases.key_id);"
+    "CREATE INDEX kms_aliases_key ON kms_aliases(key_id);"
+    "CREATE TABLE kms_tags ("
+    "  key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,"
+    "  tag_key TEXT NOT NULL,"
+    "  tag_value TEXT NOT NULL,"
+    "  PRIMARY KEY (key_id, tag_key)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE kms_rotations ("
+    "  key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL,"
+    "  rotated_ms INTEGER NOT NULL,"
+    "  on_demand INTEGER NOT NULL,"
+    "  PRIMARY KEY (key_id, version)"
+    ") WITHOUT ROWID;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");

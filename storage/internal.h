@@ -21,7 +21,7 @@ struct sto_object;
 struct sto_precond;
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in db.c). */
-#define STO_META_SCHEMA_VERSION 7
+#define STO_META_SCHEMA_VERSION 8
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */
@@ -99,6 +99,23 @@ enum sto_q_id {
     STO_Q_KMS_SET_STATE,
     STO_Q_KMS_SET_ALIAS,
     STO_Q_KMS_EACH,
+    STO_Q_KMS_SET_POLICY,
+    STO_Q_KMS_SET_DESCRIPTION,
+    STO_Q_KMS_SET_ROTATION,
+    STO_Q_KMS_ADD_MATERIAL,
+    STO_Q_KMS_ROTATION_INSERT,
+    STO_Q_KMS_ROTATION_EACH,
+    STO_Q_KMS_ALIAS_EACH,
+    STO_Q_KMS_ALIAS_EACH_KEY,
+    STO_Q_KMS_ALIAS_DELETE,
+    STO_Q_KMS_ALIAS_UPDATE,
+    STO_Q_KMS_TAG_SET,
+    STO_Q_KMS_TAG_DELETE,
+    STO_Q_KMS_TAG_EACH,
+    STO_Q_KMS_DELETE_ALIASES,
+    STO_Q_KMS_DELETE_TAGS,
+    STO_Q_KMS_DELETE_ROTATIONS,
+    STO_Q_KMS_DELETE_KEY,
     /* upload.c */
     STO_Q_UPLOAD_INSERT,
     STO_Q_UPLOAD_GET,

@@ -34,7 +34,7 @@ static const struct sto_sql q_ver_rewrap =
                         " bucket = ?3 AND kek_id = ?4 AND key = ?5 AND blob_id = ?6");
 static const struct sto_sql q_kms_rewrap =
     STO_SQL(KMS_REWRAP, "UPDATE kms_keys SET material = ?1, kek_id = ?2 WHERE id = ?3 AND"
-                        " kek_id = ?4");
+                        " kek_id = ?4 AND length(material) = length(?1)");
 static const struct sto_sql q_stale_parts = STO_SQL(
     STALE_PARTS, "SELECT 0, p.bucket, p.key, NULL, p.part_index, p.blob_id, p.kek_id,"
                  " p.wrapped_dek FROM object_parts p JOIN " STO_ALL_VERSIONS " o ON o.bucket ="

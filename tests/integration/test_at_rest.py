@@ -210,3 +210,52 @@ def test_wrong_root_key(coffer_factory, tmp_path):
     # the right key still works
     srv.start()
     assert srv.client().get_object(Bucket="wrongkey", Key="obj")["Body"].read() == plaintext
+
+
+def test_kms_api_secrets_never_on_disk(coffer_factory, tmp_path):
+    """KMS API plaintexts (Encrypt's input, GenerateDataKey's data keys, GenerateRandom) are
+    nowhere under the data dir or in the log, and each stored key material version is a
+    wrapped one (93 bytes: version 1, salt, nonce, sealed key, tag), never the raw 32 bytes."""
+    import base64
+    import sqlite3
+
+    import boto3
+    from botocore.config import Config
+
+    srv = coffer_factory(workdir=tmp_path / "w")
+    kms = boto3.client("kms", endpoint_url=srv.endpoint, aws_access_key_id="test",
+                       aws_secret_access_key="test", region_name="us-east-1",
+                       config=Config(retries={"total_max_attempts": 1}))
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    canary = b"KMS-CANARY-" + os.urandom(16).hex().encode()
+    blob = kms.encrypt(KeyId=kid, Plaintext=canary)["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == canary
+    data_keys = [kms.generate_data_key(KeyId=kid, KeySpec="AES_256")["Plaintext"]]
+    from test_kms_api import raw_kms
+    assert raw_kms(srv.port, "RotateKeyOnDemand", {"KeyId": kid}).status == 200
+    data_keys.append(kms.generate_data_key(KeyId=kid, NumberOfBytes=64)["Plaintext"])
+    wp = kms.generate_data_key_without_plaintext(KeyId=kid, KeySpec="AES_256")
+    data_keys.append(kms.decrypt(CiphertextBlob=wp["CiphertextBlob"])["Plaintext"])
+    random = kms.generate_random(NumberOfBytes=64)["Plaintext"]
+    c = srv.client()
+    c.create_bucket(Bucket="kms-at-rest")
+    c.put_object(Bucket="kms-at-rest", Key="o", Body=canary, ServerSideEncryption="aws:kms",
+                 SSEKMSKeyId=kid)
+    srv.stop()
+
+    needles = {"canary": canary, "canary[:16]": canary[:16], "random": random}
+    for i, k in enumerate(data_keys):
+        needles[f"data key {i}"] = k[:16]
+        needles[f"data key {i} base64"] = base64.b64encode(k)[:16]
+    for f in all_files(srv.data_dir):
+        data = f.read_bytes()
+        for name, needle in needles.items():
+            assert needle not in data, f"{name} found in {f}"
+    logs = srv.stdout_path.read_bytes() + srv.stderr_path.read_bytes()
+    for name, needle in needles.items():
+        assert needle not in logs, f"{name} found in the server log"
+    db = sqlite3.connect(str(srv.data_dir / "coffer.db"))
+    (material,) = db.execute("SELECT material FROM kms_keys WHERE id = ?", (kid,)).fetchone()
+    db.close()
+    assert len(material) == 2 * 93, len(material)      # versions 0 and 1
+    assert material[0] == 1 and material[93] == 1

@@ -293,8 +293,47 @@ static void test_sealed_value(void)
     cry_key_free(kek2);
 }
 
+/* Sealed messages: round trip up to CRY_MSG_MAX, the AAD bound, every byte flipped. */
+static void test_sealed_msg(void)
+{
+    struct cry_key *kek = key_of(1), *kek2 = key_of(2);
+    static uint8_t pt[CRY_MSG_MAX + 1], s[CRY_SEALED_LEN(CRY_MSG_MAX + 1)], out[CRY_MSG_MAX];
+    const uint8_t aad[] = "hdr|ctx";
+    size_t sl = 0, ol = 0;
+    for (size_t i = 0; i < sizeof(pt); i++)
+        pt[i] = (uint8_t)(i * 7);
+    CHECK_EQ_INT(cry_env_seal_msg(kek, aad, sizeof(aad), pt, CRY_MSG_MAX, s, sizeof(s), &sl),
+                 COF_OK);
+    CHECK_EQ_INT(sl, CRY_SEALED_LEN(CRY_MSG_MAX));
+    CHECK_EQ_INT(cry_env_open_msg(kek, aad, sizeof(aad), s, sl, out, sizeof(out), &ol), COF_OK);
+    CHECK(ol == CRY_MSG_MAX && memcmp(out, pt, ol) == 0);
+    CHECK_EQ_INT(cry_env_seal_msg(kek, aad, sizeof(aad), pt, CRY_MSG_MAX + 1, s, sizeof(s), &sl),
+                 COF_ERR_TOO_LARGE);
+    /* a short message: wrong key, wrong AAD, a DEK-wrap-labelled key, each flipped byte */
+    CHECK_EQ_INT(cry_env_seal_msg(kek, aad, sizeof(aad), pt, 40, s, sizeof(s), &sl), COF_OK);
+    CHECK_EQ_INT(cry_env_open_msg(kek2, aad, sizeof(aad), s, sl, out, sizeof(out), &ol),
+                 COF_ERR_KEY);
+    CHECK_EQ_INT(cry_env_open_msg(kek, aad, sizeof(aad) - 1, s, sl, out, sizeof(out), &ol),
+                 COF_ERR_KEY);
+    CHECK_EQ_INT(cry_env_open_msg(kek, NULL, 0, s, sl, out, sizeof(out), &ol), COF_ERR_KEY);
+    CHECK_EQ_INT(cry_env_open_msg(kek, aad, sizeof(aad), s, sl, out, 39, &ol), COF_ERR_TOO_LARGE);
+    for (size_t i = 0; i < sl; i++) {
+        s[i] ^= 0x40;
+        cof_err err = cry_env_open_msg(kek, aad, sizeof(aad), s, sl, out, sizeof(out), &ol);
+        CHECK_EQ_INT(err, i == 0 ? COF_ERR_INTEGRITY : COF_ERR_KEY);
+        CHECK(ol == 0);
+        s[i] ^= 0x40;
+    }
+    CHECK_EQ_INT(
+        cry_env_open_msg(kek, aad, sizeof(aad), s, CRY_SEALED_LEN(0) - 1, out, sizeof(out), &ol),
+        COF_ERR_INTEGRITY);
+    cry_key_free(kek);
+    cry_key_free(kek2);
+}
+
 int main(void)
 {
+    test_sealed_msg();
     test_sealed_value();
     test_kat();
     test_round_trip();

@@ -193,7 +193,7 @@ static void test_schema(const char *dir)
     m = open_meta(dir, true);
     CHECK(m != NULL);
     CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
-    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 12);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 14);
     CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
     CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
     sto_meta_close(m);
@@ -218,9 +218,9 @@ static void test_schema(const char *dir)
     m = (struct sto_meta *)(uintptr_t)1;
     CHECK_EQ_INT(sto_meta_open(path, true, &m), COF_ERR_DB);
     CHECK(m == NULL);
-    /* A database of schema 6 gains the completed-uploads table (step 7). */
-    CHECK_EQ_INT(raw_exec(path, "DROP TABLE completed_uploads; PRAGMA user_version = 6"),
-                 SQLITE_OK);
+    char restore[64];
+    snprintf(restore, sizeof(restore), "PRAGMA user_version = %d", STO_META_SCHEMA_VERSION);
+    CHECK_EQ_INT(raw_exec(path, restore), SQLITE_OK);
     m = open_meta(dir, true);
     CHECK(m != NULL);
     sto_meta_close(m);
@@ -1573,9 +1573,9 @@ static void test_kms(struct sto_meta *m)
     CHECK_EQ_STR(got.state, "Disabled");
     sto_kms_key_cleanup(&got);
 
-    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa"), COF_OK);
-    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa"), COF_ERR_EXISTS);
-    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/three", "missing"), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa", 5), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/two", "1111-aaaa", 5), COF_ERR_EXISTS);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/three", "missing", 5), COF_ERR_NOT_FOUND);
     CHECK_EQ_INT(sto_meta_kms_get(m, "1111-aaaa", &got), COF_OK);
     CHECK(got.aliases != NULL && strstr(got.aliases, "alias/two") != NULL);
     sto_kms_key_cleanup(&got);
@@ -1722,15 +1722,127 @@ static void test_conditional(struct sto_meta *m)
     free(b2);
 }
 
+static cof_err collect_alias(const struct sto_kms_alias *a, void *arg)
+{
+    char *out = arg;
+    snprintf(out + strlen(out), 256 - strlen(out), "%s>%s@%lld/%lld;", a->alias, a->key_id,
+             (long long)a->created_ms, (long long)a->updated_ms);
+    return COF_OK;
+}
+
+static cof_err collect_tag(const char *k, const char *v, void *arg)
+{
+    char *out = arg;
+    snprintf(out + strlen(out), 256 - strlen(out), "%s=%s;", k, v);
+    return COF_OK;
+}
+
+static cof_err collect_rotation(int64_t version, int64_t ms, bool on_demand, void *arg)
+{
+    char *out = arg;
+    snprintf(out + strlen(out), 256 - strlen(out), "%lld@%lld%s;", (long long)version,
+             (long long)ms, on_demand ? "d" : "a");
+    return COF_OK;
+}
+
+/* What the KMS API adds: policy, description, rotation settings, material versions with a
+ * compare-and-swap, aliases with dates, tags, and deleting a key with all of it. */
+static void test_kms_api_rows(struct sto_meta *m)
+{
+    uint8_t material[93] = {1}, two[186] = {1};
+    struct sto_kms_key k = {.id = "k1",
+                            .state = "Enabled",
+                            .created_ms = 100,
+                            .kek_id = "rk1",
+                            .material = material,
+                            .material_len = sizeof(material),
+                            .policy = "{\"p\":1}"};
+    struct sto_kms_key got;
+    char buf[256] = "";
+    CHECK_EQ_INT(sto_meta_kms_create(m, &k, "alias/a", false, &got), COF_OK);
+    CHECK_EQ_STR(got.policy, "{\"p\":1}");
+    CHECK_EQ_INT(got.rotation_days, 0);
+    CHECK_EQ_INT(got.rotated_ms, 100);
+    sto_kms_key_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_kms_set_policy(m, "k1", NULL), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_set_policy(m, "nope", "{}"), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_set_description(m, "k1", "new"), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_set_rotation(m, "k1", 90, 200), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_set_rotation(m, "nope", 90, 200), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_get(m, "k1", &got), COF_OK);
+    CHECK(got.policy == NULL);
+    CHECK_EQ_STR(got.description, "new");
+    CHECK_EQ_INT(got.rotation_days, 90);
+    CHECK_EQ_INT(got.rotated_ms, 200);
+    sto_kms_key_cleanup(&got);
+
+    /* a new version only over the material as read: wrong length or root key is refused */
+    CHECK_EQ_INT(sto_meta_kms_add_material(m, "k1", "rk1", 186, two, 279, 2, 300, true),
+                 COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_add_material(m, "k1", "rk2", 93, two, 186, 1, 300, true),
+                 COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_add_material(m, "k1", "rk1", 93, two, 186, 1, 300, true), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_add_material(m, "k1", "rk1", 93, two, 186, 1, 301, false),
+                 COF_ERR_NOT_FOUND); /* a second rotation from the same read */
+    CHECK_EQ_INT(sto_meta_kms_get(m, "k1", &got), COF_OK);
+    CHECK_EQ_INT(got.material_len, 186);
+    CHECK_EQ_INT(got.rotated_ms, 300);
+    sto_kms_key_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_kms_rotations_each(m, "k1", collect_rotation, buf), COF_OK);
+    CHECK_EQ_STR(buf, "1@300d;");
+
+    /* aliases: dates, retarget, delete */
+    struct sto_kms_key k2 = k;
+    k2.id = "k2";
+    CHECK_EQ_INT(sto_meta_kms_create(m, &k2, NULL, false, &got), COF_OK);
+    sto_kms_key_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_kms_set_alias(m, "alias/b", "k1", 150), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_alias_update(m, "alias/b", "k2", 160), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_alias_update(m, "alias/b", "missing", 170), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_alias_update(m, "alias/none", "k2", 170), COF_ERR_NOT_FOUND);
+    buf[0] = '\0';
+    CHECK_EQ_INT(sto_meta_kms_alias_each(m, NULL, collect_alias, buf), COF_OK);
+    CHECK_EQ_STR(buf, "alias/a>k1@100/100;alias/b>k2@150/160;");
+    buf[0] = '\0';
+    CHECK_EQ_INT(sto_meta_kms_alias_each(m, "k1", collect_alias, buf), COF_OK);
+    CHECK_EQ_STR(buf, "alias/a>k1@100/100;");
+    CHECK_EQ_INT(sto_meta_kms_alias_delete(m, "alias/b"), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_alias_delete(m, "alias/b"), COF_ERR_NOT_FOUND);
+
+    /* tags: set replaces, delete ignores absent keys, an unknown key id is refused whole */
+    const char *keys[] = {"b", "a"}, *vals[] = {"2", "1"}, *vals2[] = {"3"};
+    CHECK_EQ_INT(sto_meta_kms_tags_set(m, "k1", 2, keys, vals), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_tags_set(m, "k1", 1, keys, vals2), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_tags_set(m, "nope", 1, keys, vals), COF_ERR_NOT_FOUND);
+    const char *gone[] = {"a", "zz"};
+    CHECK_EQ_INT(sto_meta_kms_tags_delete(m, "k1", 2, gone), COF_OK);
+    buf[0] = '\0';
+    CHECK_EQ_INT(sto_meta_kms_tags_each(m, "k1", collect_tag, buf), COF_OK);
+    CHECK_EQ_STR(buf, "b=3;");
+
+    /* deletion takes the key with its aliases, tags and rotations */
+    CHECK_EQ_INT(sto_meta_kms_delete(m, "k1"), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_delete(m, "k1"), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_get(m, "k1", &got), COF_ERR_NOT_FOUND);
+    CHECK_EQ_INT(sto_meta_kms_get(m, "alias/a", &got), COF_ERR_NOT_FOUND);
+    buf[0] = '\0';
+    CHECK_EQ_INT(sto_meta_kms_tags_each(m, "k1", collect_tag, buf), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_rotations_each(m, "k1", collect_rotation, buf), COF_OK);
+    CHECK_EQ_INT(sto_meta_kms_alias_each(m, "k1", collect_alias, buf), COF_OK);
+    CHECK_EQ_STR(buf, "");
+}
+
 int main(void)
 {
     static const struct {
         const char *tag;
         void (*fn)(struct sto_meta *);
     } with_meta[] = {
-        {"buckets", test_buckets},  {"configs", test_configs}, {"objects", test_objects},
-        {"list", test_list},        {"kms", test_kms},         {"versions", test_versions},
-        {"list", test_list},        {"kms", test_kms},         {"hdr", test_set_headers},
+        {"buckets", test_buckets},  {"configs", test_configs},
+        {"objects", test_objects},  {"list", test_list},
+        {"kms", test_kms},          {"versions", test_versions},
+        {"list", test_list},        {"kms", test_kms},
+        {"hdr", test_set_headers},  {"kms-api", test_kms_api_rows},
         {"cond", test_conditional},
     };
     static const struct {
