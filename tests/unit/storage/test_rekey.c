@@ -224,14 +224,18 @@ static void test_migration(const char *dir)
     free(old);
     sto_meta_close(m);
 
-    /* Back to version 5: undo migrations 6 (root_keys), 7 (completed_uploads) and 8 (the KMS API's columns). */
-    CHECK_EQ_INT(raw_exec(path, "DROP TABLE root_keys; DROP TABLE completed_uploads; DROP TABLE kms_tags; DROP TABLE"
-                                " kms_rotations; DROP INDEX kms_aliases_key; ALTER TABLE kms_keys"
-                                " DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN"
-                                " rotation_days; ALTER TABLE kms_keys DROP COLUMN rotated_ms;"
-                                " ALTER TABLE kms_aliases DROP COLUMN created_ms; ALTER TABLE"
-                                " kms_aliases DROP COLUMN updated_ms; PRAGMA user_version = 5"),
-                 SQLITE_OK);
+    /* Back to version 5: undo migrations 6 (root_keys), 7 (completed_uploads) and 8 (the KMS API's
+     * columns). */
+    CHECK_EQ_INT(
+        raw_exec(
+            path,
+            "DROP TABLE root_keys; DROP TABLE completed_uploads; DROP TABLE kms_tags; DROP TABLE"
+            " kms_rotations; DROP INDEX kms_aliases_key; ALTER TABLE kms_keys"
+            " DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN"
+            " rotation_days; ALTER TABLE kms_keys DROP COLUMN rotated_ms;"
+            " ALTER TABLE kms_aliases DROP COLUMN created_ms; ALTER TABLE"
+            " kms_aliases DROP COLUMN updated_ms; PRAGMA user_version = 5"),
+        SQLITE_OK);
     m = open_meta(dir);
     if (m == NULL)
         return;
