@@ -715,7 +715,7 @@ FSCK_RE = re.compile(r"^fsck: (\d+) objects checked .*?, (\d+) damaged, (\d+) un
 
 class Campaign:
     def __init__(self, binary, workdir, seed, workers=6, log=print, snapshots=3, inject=None,
-                 cover_modes=True):
+                 cover_modes=True, load_seconds=None):
         self.server = Server(binary, workdir)
         self.workdir = Path(workdir)
         self.seed = seed
@@ -738,6 +738,8 @@ class Campaign:
         self.rotation = {"phase": "rotate", "since": 0.0}
         self.cli_proc = None
         self.cover_modes = cover_modes
+        self.load_seconds = load_seconds  # (lo, hi): the load's length before a kill, if fixed
+        self.load_started = 0.0
         self.log_offset = 0
         self.inject = inject  # None, or a damage to do on purpose (to test the harness)
         self.times = {}
@@ -1091,6 +1093,7 @@ class Campaign:
         if self.cover_modes and self.cycle <= len(MODES):
             mode = MODES[-self.cycle]  # a short campaign still has one cycle of each
         stop = threading.Event()
+        self.load_started = time.time()
         for w in self.workers:
             w.client = make_client(self.server.endpoint, self.session)
         threads = [threading.Thread(target=w.run, args=(stop,)) for w in self.workers]
@@ -1100,6 +1103,8 @@ class Campaign:
             t.start()
         delay = self.rng.choice([self.rng.uniform(0, 0.3), self.rng.uniform(0.2, 0.8),
                                  self.rng.uniform(0.2, 0.8), self.rng.uniform(0.8, 2)])
+        if self.load_seconds:
+            delay = self.rng.uniform(*self.load_seconds)
         if mode == "rotate":
             time.sleep(delay / 2)
             proc = self.server.cli_popen("keys", "rotate")
@@ -1154,7 +1159,9 @@ class Campaign:
         acknowledged writes of the last cycle)."""
         d = self.server.data_dir
         if self.inject == "blob":
-            blobs = sorted(p for p in (d / "blobs").rglob("*") if p.is_file())
+            # one that was there before this cycle's load (so referenced: fsck removes the others)
+            blobs = sorted(p for p in (d / "blobs").rglob("*")
+                           if p.is_file() and p.stat().st_mtime < self.load_started)
             if blobs:
                 self.rng.choice(blobs).unlink()
         elif self.inject == "rollback":

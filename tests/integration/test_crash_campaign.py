@@ -53,9 +53,10 @@ def test_campaign_notices_damage(tmp_path, damage):
     acknowledged writes) are both reported."""
     if ASAN:
         pytest.skip("the crash campaign runs once per test command, in the normal build's pass")
-    camp = crashlib.Campaign(COFFER_BIN, tmp_path / "crash", seed=7, log=lambda m: None,
-                             snapshots=0, inject=damage)
-    s = camp.run(3, progress_every=0)
+    camp = crashlib.Campaign(COFFER_BIN, tmp_path / "crash", seed=7, workers=2,
+                             log=lambda m: None, snapshots=0, inject=damage,
+                             load_seconds=(1.0, 1.5))
+    s = camp.run(2, progress_every=0)
     assert s["failures"] > 0, s
     msgs = "\n".join(s["failure messages"])
     if damage == "blob":
