@@ -1231,7 +1231,8 @@ class Campaign:
     def summary(self):
         return {"seed": self.seed, "cycles": self.cycle, **self.stats,
                 "op mix (acknowledged)": self.op_mix(),
-                "seconds per phase": {k: round(v, 1) for k, v in self.times.items()}, "failures": len(self.failures),
+                "seconds per phase": {k: round(v, 1) for k, v in self.times.items()},
+                "failures": len(self.failures),
                 "failure messages": self.failures[:50]}
 
 
