@@ -18,6 +18,7 @@ server) part-way, and some kill the server during its start-up; afterwards every
 still be readable and fsck clean.
 """
 
+import collections
 import dataclasses
 import hashlib
 import os
@@ -305,6 +306,7 @@ class Worker:
         self.pending = {}     # (bucket, key) -> the other state the key may be in
         self.blocked = set()  # keys with a pending write while the server still runs
         self.touched = set()  # keys written since the last verification
+        self.history = collections.deque(maxlen=400)  # (cycle, op, key, outcome) for reports
         self.counter = 0
         self.client = None
         self.acked = 0        # acknowledged writes this cycle
@@ -326,14 +328,27 @@ class Worker:
 
     def call(self, fn, **kw):
         """One request. ClientError (an HTTP answer) propagates; no answer -> ServerGone."""
+        keys = kw.get("Key") or ",".join(o["Key"] for o in kw.get("Delete", {}).get("Objects", []))
+        what = (self.c.cycle, fn.__name__, keys, kw.get("UploadId") or kw.get("VersionId"))
         try:
-            return fn(**kw)
-        except ClientError:
+            resp = fn(**kw)
+        except ClientError as e:
+            self.history.append(what + (f"HTTP {http_status(e)}",))
             raise
         except EndpointConnectionError as e:  # refused: the request never left
+            self.history.append(what + ("refused",))
             raise ServerGone(repr(e), never_sent=True) from e
         except Exception as e:  # connection reset or closed, read timeout: no answer
+            self.history.append(what + (type(e).__name__,))
             raise ServerGone(repr(e)) from e
+        self.history.append(what + ("ok",))
+        return resp
+
+    def story(self, key):
+        """The recent requests on key, for a failure report."""
+        return "; ".join(f"c{c} {op} {k} {ref or ''} -> {out}"
+                         for c, op, k, ref, out in self.history
+                         if k and key in k.split(","))[-3000:]
 
     def write(self, name, bucket, key, new_state, fn, **kw):
         """Issues a write that turns (bucket, key) into new_state when it happens."""
@@ -709,6 +724,9 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSa
 KEYS_LIST_RE = re.compile(r"^(\S+)\t(active|inactive)\t(\d+) objects\t(\d+) KMS keys$")
 # what a `keys rotate` killed before it wrote its key leaves (nothing needs it; a start forgets it)
 KEYS_PENDING_RE = re.compile(r"^\S+\tPENDING ROTATION \(.*\)\t0 objects\t0 KMS keys$")
+# what a `keys retire` killed between forgetting the record and rewriting the key file leaves
+# (an idle key in the keyring; the next start records it again)
+KEYS_UNRECORDED_RE = re.compile(r"^\S+\tinactive\t0 objects\t0 KMS keys\tnot recorded yet$")
 FSCK_RE = re.compile(r"^fsck: (\d+) objects checked .*?, (\d+) damaged, (\d+) unreferenced "
                      r"blobs .*?, (\d+) with a root key absent", re.M)
 
@@ -872,7 +890,7 @@ class Campaign:
             return seen if bucket == PLAIN else fill(pending, seen)
         alt = "" if pending == "none" else f" (or, the write in flight, {describe(pending)})"
         self.failure(f"s3://{bucket}/{key}: expected {describe(confirmed)}{alt}; "
-                     f"the server has {describe(seen)}")
+                     f"the server has {describe(seen)}; requests: {w.story(key)}")
         return seen
 
     def verify_worker(self, w, client, full):
@@ -919,7 +937,8 @@ class Campaign:
                 if completed != gone:
                     self.failure(f"upload {up.upload_id} of s3://{bucket}/{key}: object "
                                  f"{'completed' if completed else 'not completed'} but the "
-                                 f"upload is {'gone' if gone else 'still there'}")
+                                 f"upload is {'gone' if gone else 'still there'}; model "
+                                 f"{describe(w.state(bucket, key))}; requests: {w.story(key)}")
                 if gone:
                     del w.uploads[(bucket, key)]
                     continue
@@ -928,7 +947,7 @@ class Campaign:
                 continue
             elif gone:
                 self.failure(f"upload {up.upload_id} of s3://{bucket}/{key} (acknowledged "
-                             f"with parts {sorted(up.done)}) is gone")
+                             f"with parts {sorted(up.done)}) is gone; requests: {w.story(key)}")
                 del w.uploads[(bucket, key)]
                 continue
             up.pending_end = None
@@ -1008,7 +1027,7 @@ class Campaign:
             self.failure(f"fsck exit {p.returncode}:\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
         p = self.server.cli("keys", "list")
         bad = [ln for ln in p.stdout.splitlines()
-               if not KEYS_LIST_RE.match(ln) and not KEYS_PENDING_RE.match(ln)]
+               if not any(r.match(ln) for r in (KEYS_LIST_RE, KEYS_PENDING_RE, KEYS_UNRECORDED_RE))]
         if p.returncode != 0 or bad:
             self.failure(f"keys list exit {p.returncode}: {bad} {p.stderr[-2000:]}")
         return p.stdout
