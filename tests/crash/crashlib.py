@@ -643,6 +643,9 @@ class Worker:
                 self.c.failure(f"UploadPart {bucket}/{key} #{n}: HTTP {http_status(e)} "
                                f"{error_code(e)}")
                 raise
+            except ServerGone:
+                self.blocked.add((bucket, key))  # nothing more on this upload until verified
+                raise
             up.pending_part = None
             want = '"' + hashlib.md5(body).hexdigest() + '"'
             if resp["ETag"] != want:
@@ -660,6 +663,11 @@ class Worker:
                           UploadId=up.upload_id)
             except ClientError as e:
                 self.c.failure(f"AbortMultipartUpload {bucket}/{key}: HTTP {http_status(e)}")
+                raise
+            except ServerGone:
+                # The abort may have happened: no complete may follow (and overwrite
+                # pending_end) before the verifier has looked.
+                self.blocked.add((bucket, key))
                 raise
             del self.uploads[(bucket, key)]
             self.acked += 1
