@@ -341,7 +341,7 @@ struct missing_walk {
 static cof_err each_missing(const struct sto_root_key *r, void *arg)
 {
     struct missing_walk *w = arg;
-    return cry_keyring_find(w->kr, r->id) == NULL ? w->cb(r->id, w->arg) : COF_OK;
+    return cry_keyring_find(w->kr, r->id) == NULL ? w->cb(r->id, r->pending, w->arg) : COF_OK;
 }
 
 cof_err obj_keyguard_each_missing(struct sto_meta *meta, struct srv_rootkeys *rk,

@@ -43,8 +43,9 @@ enum obj_keyguard_state {
 /* Tells the state of id (a key of rk's keyring, or a recorded or referenced id). */
 COF_MUST_CHECK cof_err obj_keyguard_state(struct sto_meta *meta, struct srv_rootkeys *rk,
                                           const char *id, enum obj_keyguard_state *out);
-/* Calls cb for each recorded id that rk's keyring lacks. */
-typedef cof_err (*obj_keyguard_id_fn)(const char *id, void *arg);
+/* Calls cb for each recorded id that rk's keyring lacks; pending: recorded by a rotation that has
+ * not written the key to the keyring (it was interrupted, or is under way). */
+typedef cof_err (*obj_keyguard_id_fn)(const char *id, bool pending, void *arg);
 COF_MUST_CHECK cof_err obj_keyguard_each_missing(struct sto_meta *meta, struct srv_rootkeys *rk,
                                                  obj_keyguard_id_fn cb, void *arg);
 

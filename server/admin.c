@@ -229,14 +229,18 @@ static cof_err count_cb(const char *kek_id, uint64_t objects, uint64_t kms_keys,
 }
 
 /* A recorded key the keyring lacks that wraps nothing (those that wrap something were listed
- * with their counts). */
-static cof_err print_missing(const char *id, void *arg)
+ * with their counts). A rotation killed before it wrote its key leaves such a record, pending:
+ * nothing needs that key, and the next start forgets it, so it is not reported missing. */
+static cof_err print_missing(const char *id, bool pending, void *arg)
 {
     struct srv_ctx *ctx = arg;
     struct kek_counts c = {id, 0, 0, false, NULL};
     cof_err err = sto_meta_count_by_kek(ctx->obj.meta, count_cb, &c);
     if (err == COF_OK && c.objects == 0 && c.kms == 0)
-        printf("%s\tMISSING FROM KEYRING\t0 objects\t0 KMS keys\n", id);
+        printf("%s\t%s\t0 objects\t0 KMS keys\n", id,
+               pending ? "PENDING ROTATION (never written to the keyring; the next start forgets "
+                         "it)"
+                       : "MISSING FROM KEYRING");
     return err;
 }
 

@@ -9,6 +9,7 @@ the key, and never takes the active key."""
 import hashlib
 import os
 import re
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -417,6 +418,35 @@ def test_missing_root_key_reported_by_list(coffer_factory, tmp_path):
     out = keys_ok(srv, "list")
     assert re.search("^" + k1 + r"\tMISSING FROM KEYRING\t1 objects\t0 KMS keys$", out, re.M), out
     assert re.search("^" + k2 + r"\tactive\t1 objects\t0 KMS keys$", out, re.M), out
+
+
+def test_interrupted_rotation_listed_as_pending_not_missing(coffer_factory):
+    """`keys rotate` killed between recording its new key and writing it to the key file (found
+    by the crash campaign, tests/crash/) leaves a pending record nothing depends on: `keys list`
+    says so rather than MISSING FROM KEYRING, fsck is clean, and the next start forgets it."""
+    srv = coffer_factory()
+    c = srv.client()
+    c.create_bucket(Bucket="cut")
+    c.put_object(Bucket="cut", Key="k", Body=b"kept")
+    srv.stop()
+    k1 = root_key_ids(srv.root_key)[0]
+    ghost = "rk-00000000deadbeef"
+    with sqlite3.connect(srv.data_dir / "coffer.db") as db:  # what the killed rotation left
+        db.execute("INSERT INTO root_keys (id, kcv, pending, recorded_ms) VALUES (?, ?, 1, 0)",
+                   (ghost, bytes(8)))
+    db.close()
+    out = keys_ok(srv, "list")
+    assert out.splitlines() == [
+        f"{k1}\tactive\t1 objects\t0 KMS keys",
+        f"{ghost}\tPENDING ROTATION (never written to the keyring; the next start forgets it)"
+        "\t0 objects\t0 KMS keys"], out
+    p = subprocess.run([COFFER_BIN, "fsck", "--data-dir", str(srv.data_dir), "--root-key-file",
+                        str(srv.root_key)], capture_output=True, text=True, env=server_env())
+    assert p.returncode == 0, p
+    srv.start()
+    assert "recorded by a rotation that did not write it" in srv.stderr_text()
+    assert srv.client().get_object(Bucket="cut", Key="k")["Body"].read() == b"kept"
+    assert key_list(srv) == {k1: ("active", 1, 0)}
 
 
 @pytest.mark.parametrize("args", [["frobnicate"], ["retire"]])
