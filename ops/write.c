@@ -395,7 +395,7 @@ static cof_err chunk_data(void *arg, const char *p, size_t n)
 /* Which checksum the request carries (header, trailer, or x-amz-sdk-checksum-algorithm), else
  * the default CRC64NVME computed for the record. fails with AWS's message itself (srv_fail) on
  * error. */
-static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
+cof_err ops_plan_checksum(struct srv_req *req, struct ops_put *p)
 {
     const char *trailer = srv_req_header(req, "x-amz-trailer");
     const char *sdk = srv_req_header(req, "x-amz-sdk-checksum-algorithm");
@@ -447,10 +447,12 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
     return srv_cksum_init(&p->cksum, p->cksum_alg);
 }
 
-cof_err ops_stream_begin(struct srv_req *req)
+cof_err ops_body_framing(struct srv_req *req, bool *out_chunked, uint64_t *out_decoded)
 {
     uint64_t len = 0;
     bool have_len = false;
+    *out_chunked = false;
+    *out_decoded = 0;
     cof_err err = ops_parse_length(req, &len, &have_len);
     if (err != COF_OK)
         return err;
@@ -474,6 +476,18 @@ cof_err ops_stream_begin(struct srv_req *req)
     }
     if (decoded > SRV_MAX_OBJECT_SIZE)
         return COF_ERR_ENTITY_TOO_LARGE;
+    *out_chunked = chunked;
+    *out_decoded = decoded;
+    return COF_OK;
+}
+
+cof_err ops_stream_begin(struct srv_req *req)
+{
+    bool chunked = false;
+    uint64_t decoded = 0;
+    cof_err err = ops_body_framing(req, &chunked, &decoded);
+    if (err != COF_OK)
+        return err;
     err = ops_put_start(req, chunked);
     if (err != COF_OK)
         return err;
@@ -503,7 +517,7 @@ cof_err ops_put_start(struct srv_req *req, bool chunked)
             return COF_ERR_INVALID_DIGEST;
         p->have_md5 = true;
     }
-    cof_err err = plan_checksum(req, p);
+    cof_err err = ops_plan_checksum(req, p);
     if (err == COF_OK)
         err = objio_writer_new(&req->ctx->obj, req->rid, &p->w);
     return err;
