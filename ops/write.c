@@ -61,12 +61,19 @@ struct collect {
     cof_err err;
 };
 
+/* The stored block is one "name:value" line per header: a value with a line break (only POST
+ * Object's form fields can carry one) would add lines of its own, internal ones included. */
+static bool one_line(const char *value)
+{
+    return strpbrk(value, "\r\n") == NULL;
+}
+
 static void collect_meta(void *arg, const char *name, const char *value)
 {
     struct collect *c = arg;
     if (c->err != COF_OK || strncasecmp(name, "x-amz-meta-", 11) != 0)
         return;
-    if (strchr(value, '\n') != NULL || strchr(value, '\r') != NULL)
+    if (!one_line(value))
         return;
     c->meta_bytes += strlen(name) - 11 + strlen(value);
     if (c->meta_bytes > MAX_USER_META) {
@@ -89,6 +96,8 @@ cof_err ops_headers_from_request(struct srv_req *req, char **out)
     cof_err err = COF_OK;
     for (size_t i = 0; i < N_STORED && err == COF_OK; i++) {
         const char *v = srv_req_header(req, stored_headers[i]);
+        if (v != NULL && !one_line(v))
+            v = NULL; /* dropped, as user metadata values with a line break are */
         if (i == 0 && (v == NULL || *v == '\0'))
             v = "binary/octet-stream";
         if (v == NULL)
