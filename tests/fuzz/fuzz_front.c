@@ -11,7 +11,8 @@
  *     aws-chunked, x-amz-decoded-content-length), the checksum plan (x-amz-checksum-*,
  *     x-amz-trailer, x-amz-sdk-checksum-algorithm), SSE-C for object and copy source,
  *     x-amz-tagging, x-amz-copy-source, conditional headers (both sets), Range, Content-MD5,
- *     and the stored header block.
+ *     and the stored header block, also from values with line breaks (as POST Object's form
+ *     fields, which stand in for headers, may carry; "\\n" and "\\r" in a value here).
  * Invariants: every refusal is a 4xx S3 error (never 500), with AWS's message where the code
  * records one; what is accepted is well formed (see each check). */
 #include <stdint.h>
@@ -297,19 +298,69 @@ static void check_other_headers(const struct head *h)
         REQUIRE(n == 0);
 }
 
-/* The stored header block: "name:value\n" lines, Content-Type first. */
-static void check_stored_headers(struct srv_req *req)
+static bool is_stored_name(const char *name, size_t len)
+{
+    static const char *const names[] = {"Content-Type",
+                                        "Content-Encoding",
+                                        "Content-Disposition",
+                                        "Content-Language",
+                                        "Cache-Control",
+                                        "Expires",
+                                        "x-amz-website-redirect-location"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+            return true;
+    return len > 11 && strncmp(name, "x-amz-meta-", 11) == 0;
+}
+
+/* The stored header block: one "name:value\n" line per stored header or user metadata header,
+ * Content-Type first, never an internal ("coffer-") line. */
+static void check_stored_headers(struct srv_req *req, size_t n_headers)
 {
     char *block = NULL;
     if (ops_headers_from_request(req, &block) != COF_OK)
         return;
     REQUIRE(strncmp(block, "Content-Type:", 13) == 0);
-    for (const char *line = block; *line != '\0';) {
+    size_t lines = 0;
+    for (const char *line = block; *line != '\0'; lines++) {
         const char *nl = strchr(line, '\n');
-        REQUIRE(nl != NULL && memchr(line, ':', (size_t)(nl - line)) != NULL);
+        REQUIRE(nl != NULL);
+        const char *colon = memchr(line, ':', (size_t)(nl - line));
+        REQUIRE(colon != NULL && is_stored_name(line, (size_t)(colon - line)));
         line = nl + 1;
     }
+    REQUIRE(lines <= n_headers + 1);
     free(block);
+}
+
+/* POST Object's form fields stand in for headers and, unlike headers, may hold line breaks:
+ * the same headers with "\\n" and "\\r" in values turned into LF and CR. */
+static void check_stored_form_fields(struct srv_req *req, const struct head *h)
+{
+    struct head form = *h;
+    char *copies[MAX_HEADERS] = {NULL};
+    for (size_t i = 0; i < h->n; i++) {
+        if (strchr(h->value[i], '\\') == NULL || (copies[i] = strdup(h->value[i])) == NULL)
+            continue;
+        char *w = copies[i];
+        for (const char *r = h->value[i]; *r != '\0'; r++) {
+            if (r[0] == '\\' && (r[1] == 'n' || r[1] == 'r')) {
+                *w++ = r[1] == 'n' ? '\n' : '\r';
+                r++;
+            } else {
+                *w++ = *r;
+            }
+        }
+        *w = '\0';
+        form.value[i] = copies[i];
+    }
+    const struct srv_hdr_view view = {head_get, head_each, &form};
+    const struct srv_hdr_view *saved = req->hdr_view;
+    req->hdr_view = &view;
+    check_stored_headers(req, h->n);
+    req->hdr_view = saved;
+    for (size_t i = 0; i < h->n; i++)
+        free(copies[i]);
 }
 
 static void cleanup_req(struct srv_req *req)
@@ -360,7 +411,8 @@ static void run_front(struct head *h)
         check_authn(&req, &auth);
         forget_failure(&req);
         check_write_headers(&req);
-        check_stored_headers(&req);
+        check_stored_headers(&req, h->n);
+        check_stored_form_fields(&req, h);
     }
     check_ssec(&view);
     check_conditions(h);
