@@ -310,7 +310,8 @@ static bool is_stored_name(const char *name, size_t len)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
             return true;
-    return len > 11 && strncmp(name, "x-amz-meta-", 11) == 0;
+    /* "x-amz-meta-" alone is stored too (a header "x-amz-meta-: v" is metadata named ""). */
+    return len >= 11 && strncmp(name, "x-amz-meta-", 11) == 0;
 }
 
 /* The stored header block: one "name:value\n" line per stored header or user metadata header,
