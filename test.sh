@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command: install dependencies and test clients, build, and run every test suite (unit,
 # fuzz corpus replay, integration with boto3 / aws CLI / curl), first in a normal build and
-# then in an ASan+UBSan build, then the unit suite and the concurrency test under ThreadSanitizer.
+# then in an ASan+UBSan build, with the libFuzzer build and a short run of each fuzzer in
+# between, then the unit suite and the concurrency test under ThreadSanitizer.
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -49,6 +50,10 @@ print(ok, bad, skip)' "$dir/meson-logs/testlog.json" "$dir/tests/integration/pyt
 
 echo "== build and test (debugoptimized, -Dwerror=true)"
 run_suite build-test -Dwerror=true
+
+echo "== libFuzzer variant (clang, instrumented, ASan+UBSan): build, and 5 s of each fuzzer"
+fuzzers=$(scripts/test-fuzz-build.sh build-fuzz) # fails the run on any failure (set -e)
+passed=$((passed + fuzzers))
 
 echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

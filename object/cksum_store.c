@@ -95,7 +95,7 @@ bool srv_cks_object(const struct sto_object *o, const struct objio_keys *keys, c
     if (!obj_stored_value(o->headers, LINE_SEALED, b64, sizeof(b64)))
         return false;
     /* A multipart object's checksum is bound to no blob (parts are separate blobs). */
-    return open_sealed(o->sse_mode, keys, o->bucket, o->key, LABEL_OBJECT,
+    return open_sealed((enum cry_mode)o->sse_mode, keys, o->bucket, o->key, LABEL_OBJECT,
                        o->part_count > 0 ? NULL : o->blob_id, b64, out, cap);
 }
 

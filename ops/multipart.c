@@ -621,7 +621,7 @@ static bool part_checksum(const struct sto_upload *u, const struct upload_keys *
     char v[SRV_CKS_VALUE_MAX];
     const char *name = srv_cksum_name(alg);
     size_t nl = strlen(name);
-    return srv_cks_part(u->sse_mode, &k->keys, u->bucket, u->key, p, v, sizeof(v)) &&
+    return srv_cks_part((enum cry_mode)u->sse_mode, &k->keys, u->bucket, u->key, p, v, sizeof(v)) &&
            strncmp(v, name, nl) == 0 && v[nl] == ' ' &&
            srv_base64_decode(v + nl + 1, raw, SRV_CKSUM_MAX_LEN + 4, out_len) == COF_OK &&
            *out_len == srv_cksum_len(alg);
@@ -940,7 +940,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
     for (size_t i = 0; err == COF_OK && i < cr.n; i++) {
         char stored[SRV_CKS_VALUE_MAX];
         if (cr.parts[i].checksum != NULL &&
-            srv_cks_part(u.sse_mode, &keys.keys, u.bucket, u.key, &chosen[i], stored,
+            srv_cks_part((enum cry_mode)u.sse_mode, &keys.keys, u.bucket, u.key, &chosen[i], stored,
                          sizeof(stored)) &&
             strcmp(stored, cr.parts[i].checksum) != 0)
             err = COF_ERR_INVALID_PART;
@@ -1120,10 +1120,10 @@ cof_err ops_list_parts(struct srv_req *req)
             srv_xml_elem(x, "ETag", etag);
             srv_xml_elem_u64(x, "Size", pl.v[i].size);
             char ck[SRV_CKS_VALUE_MAX];
-            const char *sp =
-                srv_cks_part(u.sse_mode, &keys.keys, u.bucket, u.key, &pl.v[i], ck, sizeof(ck))
-                    ? strchr(ck, ' ')
-                    : NULL;
+            const char *sp = srv_cks_part((enum cry_mode)u.sse_mode, &keys.keys, u.bucket, u.key,
+                                          &pl.v[i], ck, sizeof(ck))
+                                 ? strchr(ck, ' ')
+                                 : NULL;
             if (sp != NULL && (size_t)(sp - ck) < 16) {
                 char elem[32];
                 snprintf(elem, sizeof(elem), "Checksum%.*s", (int)(sp - ck), ck);

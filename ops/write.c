@@ -61,12 +61,19 @@ struct collect {
     cof_err err;
 };
 
+/* The stored block is one "name:value" line per header: a value with a line break (only POST
+ * Object's form fields can carry one) would add lines of its own, internal ones included. */
+static bool one_line(const char *value)
+{
+    return strpbrk(value, "\r\n") == NULL;
+}
+
 static void collect_meta(void *arg, const char *name, const char *value)
 {
     struct collect *c = arg;
     if (c->err != COF_OK || strncasecmp(name, "x-amz-meta-", 11) != 0)
         return;
-    if (strchr(value, '\n') != NULL || strchr(value, '\r') != NULL)
+    if (!one_line(value))
         return;
     c->meta_bytes += strlen(name) - 11 + strlen(value);
     if (c->meta_bytes > MAX_USER_META) {
@@ -117,6 +124,8 @@ cof_err ops_headers_from_request(struct srv_req *req, char **out)
     cof_err err = COF_OK;
     for (size_t i = 0; i < N_STORED && err == COF_OK; i++) {
         const char *v = srv_req_header(req, stored_headers[i]);
+        if (v != NULL && !one_line(v))
+            v = NULL; /* dropped, as user metadata values with a line break are */
         if (i == 0 && (v == NULL || *v == '\0'))
             v = "binary/octet-stream";
         if (v == NULL)
@@ -424,7 +433,7 @@ static cof_err chunk_data(void *arg, const char *p, size_t n)
 /* Which checksum the request carries (header, trailer, or x-amz-sdk-checksum-algorithm), else
  * the default CRC64NVME computed for the record. fails with AWS's message itself (srv_fail) on
  * error. */
-static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
+cof_err ops_plan_checksum(struct srv_req *req, struct ops_put *p)
 {
     const char *trailer = srv_req_header(req, "x-amz-trailer");
     const char *sdk = srv_req_header(req, "x-amz-sdk-checksum-algorithm");
@@ -476,10 +485,12 @@ static cof_err plan_checksum(struct srv_req *req, struct ops_put *p)
     return srv_cksum_init(&p->cksum, p->cksum_alg);
 }
 
-cof_err ops_stream_begin(struct srv_req *req)
+cof_err ops_body_framing(struct srv_req *req, bool *out_chunked, uint64_t *out_decoded)
 {
     uint64_t len = 0;
     bool have_len = false;
+    *out_chunked = false;
+    *out_decoded = 0;
     cof_err err = ops_parse_length(req, &len, &have_len);
     if (err != COF_OK)
         return err;
@@ -506,6 +517,18 @@ cof_err ops_stream_begin(struct srv_req *req)
     }
     if (decoded > SRV_MAX_OBJECT_SIZE)
         return COF_ERR_ENTITY_TOO_LARGE;
+    *out_chunked = chunked;
+    *out_decoded = decoded;
+    return COF_OK;
+}
+
+cof_err ops_stream_begin(struct srv_req *req)
+{
+    bool chunked = false;
+    uint64_t decoded = 0;
+    cof_err err = ops_body_framing(req, &chunked, &decoded);
+    if (err != COF_OK)
+        return err;
     err = ops_put_start(req, chunked);
     if (err != COF_OK)
         return err;
@@ -535,7 +558,7 @@ cof_err ops_put_start(struct srv_req *req, bool chunked)
             return COF_ERR_INVALID_DIGEST;
         p->have_md5 = true;
     }
-    cof_err err = plan_checksum(req, p);
+    cof_err err = ops_plan_checksum(req, p);
     if (err == COF_OK)
         err = objio_writer_new(&req->ctx->obj, req->rid, &p->w);
     return err;

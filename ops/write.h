@@ -54,6 +54,17 @@ struct ops_put {
  * Content-MD5, and an encrypting writer in req->put. */
 COF_MUST_CHECK cof_err ops_stream_begin(struct srv_req *req);
 
+/* How a streamed object body is framed, from the headers alone: Content-Length (or
+ * Transfer-Encoding: chunked), aws-chunked (Content-Encoding or a STREAMING-* payload hash) with
+ * x-amz-decoded-content-length, and the 5 GiB cap. COF_ERR_MISSING_LENGTH,
+ * COF_ERR_INVALID_ARGUMENT or COF_ERR_ENTITY_TOO_LARGE. */
+COF_MUST_CHECK cof_err ops_body_framing(struct srv_req *req, bool *out_chunked,
+                                        uint64_t *out_decoded);
+/* The checksum plan of a write from x-amz-checksum-*, x-amz-trailer (only with p->chunked)
+ * and x-amz-sdk-checksum-algorithm into p (cksum_alg, cksum_want, cksum_in_trailer,
+ * cksum_explicit; CRC64NVME when none is named) and starts p->cksum (release it with
+ * srv_cksum_cleanup). Fails with AWS's message itself (srv_fail) for a bad checksum header. */
+COF_MUST_CHECK cof_err ops_plan_checksum(struct srv_req *req, struct ops_put *p);
 /* Allocates req->put for a streamed object body: Content-MD5, the checksum plan (fails with AWS's
  * message itself (srv_fail) for a bad checksum header) and an encrypting writer. Reads
  * srv_req_header, so a header view (POST Object's form fields) is honoured. The caller plans

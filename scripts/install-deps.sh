@@ -9,6 +9,10 @@ if [[ "${1:-}" == "--test" ]]; then
            s3cmd rclone)
     # ThreadSanitizer runtime for scripts/test-tsan.sh (gcc's; normally already there with gcc)
     pkgs+=(libtsan2)
+    # The libFuzzer variant of the fuzz targets (scripts/test-fuzz-build.sh): clang, its
+    # sanitizer and libFuzzer runtimes (libclang-rt-14-dev, a recommendation only) and
+    # libFuzzer itself; 14 is Debian 12's clang.
+    pkgs+=(clang libclang-rt-14-dev libfuzzer-14-dev)
     # Headless browser for test_browser.py (driven by playwright-core, which never downloads one)
     pkgs+=(chromium)
     # The container image and its tests (test_container.py, scripts/build-image.sh): podman with

@@ -103,7 +103,7 @@ static cof_err finish_deferred_authn(struct srv_req *req)
     return err;
 }
 
-cof_err srv_dispatch_begin(struct srv_req *req)
+cof_err srv_dispatch_parse(struct srv_req *req, struct srv_auth *auth)
 {
     cof_err err = split_target(req);
     if (err == COF_ERR_TOO_LARGE || err == COF_ERR_INVALID)
@@ -111,23 +111,27 @@ cof_err srv_dispatch_begin(struct srv_req *req)
     if (err != COF_OK)
         return err;
 
-    struct srv_auth auth;
-    err = srv_auth_parse(srv_req_header(req, "Authorization"), &req->query, &auth);
+    err = srv_auth_parse(srv_req_header(req, "Authorization"), &req->query, auth);
     if (err != COF_OK)
         return err;
-    req->region = strdup(auth.region[0] != '\0' ? auth.region : req->ctx->cfg->region);
+    req->region = strdup(auth->region[0] != '\0' ? auth->region : req->ctx->cfg->region);
     if (req->region == NULL)
         return COF_ERR_NOMEM;
 
-    snprintf(req->access_key, sizeof(req->access_key), "%s", auth.access_key);
+    snprintf(req->access_key, sizeof(req->access_key), "%s", auth->access_key);
     struct srv_route_signals sig = {srv_req_header(req, "X-Amz-Target"),
                                     is_form(srv_req_header(req, "Content-Type")),
-                                    auth.kind == SRV_AUTH_V4 ? auth.service : NULL};
+                                    auth->kind == SRV_AUTH_V4 ? auth->service : NULL};
     err = srv_optable_route_signals(req->method, srv_req_header(req, "Host"), req->raw_path,
                                     &req->query, srv_req_header(req, "x-amz-copy-source") != NULL,
                                     &sig, &req->route, &req->op);
-    if (err == COF_ERR_INVALID)
-        return COF_ERR_INVALID_ARGUMENT;
+    return err == COF_ERR_INVALID ? COF_ERR_INVALID_ARGUMENT : err;
+}
+
+cof_err srv_dispatch_begin(struct srv_req *req)
+{
+    struct srv_auth auth;
+    cof_err err = srv_dispatch_parse(req, &auth);
     if (err != COF_OK)
         return err;
 

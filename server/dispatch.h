@@ -10,6 +10,13 @@
 #include "common/err.h"
 #include "ops/req.h"
 
+struct srv_auth;
+
+/* The request front, without I/O: splits the target into path and query, parses the
+ * credentials (Authorization header or presigned query) into *auth, sets req->region, and
+ * finds the request's row of the operation table (req->route, req->op). Called by
+ * srv_dispatch_begin; the fuzz target of the front (tests/fuzz/fuzz_front.c) calls it alone. */
+COF_MUST_CHECK cof_err srv_dispatch_parse(struct srv_req *req, struct srv_auth *auth);
 /* Routes the request (its row of the operation table), authenticates it, applies bucket
  * policies and sets up how its body is received. */
 COF_MUST_CHECK cof_err srv_dispatch_begin(struct srv_req *req);

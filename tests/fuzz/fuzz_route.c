@@ -73,6 +73,10 @@ static void check_route(const char *method, const char *host, const char *path, 
             free(dec);
             cof_buf_cleanup(&b);
         }
+        /* A CORS preflight is answered as one on every path, the service root included. */
+        if (strcmp(method, "OPTIONS") == 0)
+            REQUIRE(strcmp(op->name, "PreflightRequest") == 0 ||
+                    strcmp(op->name, "LocalstackPreflight") == 0);
         /* Without a bucket, only ListBuckets, a preflight, an emulator endpoint, a refusal, or
          * another service's operation at "/". */
         if (r.bucket == NULL && (op->flags & (OPF_REFUSED | OPF_INTERNAL)) == 0 &&

@@ -93,7 +93,7 @@ static void check_refused(const struct srv_tagset *t, const struct srv_problem *
         REQUIRE(e->message == NULL && e->name1 == NULL && e->name2 == NULL);
         break;
     default:
-        REQUIRE(!"unexpected code");
+        REQUIRE(0 && "unexpected code");
     }
 }
 

@@ -159,6 +159,27 @@ def test_headers_and_metadata(server, s3, bucket):
     assert h["Metadata"] == {"owner": "eric"}
 
 
+def test_line_breaks_in_header_fields_are_dropped(server, s3, bucket):
+    # Form fields, unlike HTTP headers, can carry line breaks: such a value must not add lines
+    # (user metadata, or coffer's internal lines) to the object's stored headers.
+    r = post_form(server.port, bucket, [
+        ("key", "crlf"),
+        ("Content-Type", "text/plain\r\nx-amz-meta-injected:yes"),
+        ("Cache-Control", "no-cache\ncoffer-checksum:CRC32 AAAAAA=="),
+        ("Content-Language", "en"),
+        ("x-amz-meta-note", "a\nb"),
+        ("x-amz-meta-kept", "ok"),
+    ], b"body")
+    assert r.status == 204, r
+    h = s3.head_object(Bucket=bucket, Key="crlf", ChecksumMode="ENABLED")
+    assert h["ContentType"] == "binary/octet-stream"
+    assert "CacheControl" not in h
+    assert h["ContentLanguage"] == "en"
+    assert h["Metadata"] == {"kept": "ok"}
+    assert "ChecksumCRC32" not in h
+    assert s3.get_object(Bucket=bucket, Key="crlf")["Body"].read() == b"body"
+
+
 def test_success_action_status_201(server, s3, bucket):
     url, fields = presign(s3, bucket, "key-${filename}", fields={"success_action_status": "201"},
                           conditions=[{"success_action_status": "201"}])
