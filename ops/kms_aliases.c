@@ -181,7 +181,7 @@ static cof_err add_alias(const struct sto_kms_alias *a, void *arg)
 
 cof_err ops_kms_list_aliases(struct srv_req *req)
 {
-    json_t *body = NULL, *doc = NULL;
+    json_t *body = NULL;
     const char *ref = NULL;
     struct sto_kms_key key;
     struct alias_page p = {req, json_array(), 0, 0, 0};
@@ -198,16 +198,8 @@ cof_err ops_kms_list_aliases(struct srv_req *req)
     if (err == COF_OK)
         err =
             sto_meta_kms_alias_each(req->ctx->obj.meta, ref != NULL ? key.id : NULL, add_alias, &p);
-    if (err == COF_OK) {
-        doc = json_pack("{s:O}", "Aliases", p.list);
-        size_t end = p.offset + p.limit < p.index ? p.offset + p.limit : p.index;
-        err = doc != NULL ? ops_kms_page_end(doc, end, p.index) : COF_ERR_NOMEM;
-    }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    if (err == COF_OK)
+        err = ops_kms_reply_page(req, "Aliases", p.list, p.offset, p.limit, p.index);
     json_decref(p.list);
     sto_kms_key_cleanup(&key);
     json_decref(body);

@@ -285,27 +285,17 @@ static cof_err add_key(const struct sto_kms_key *k, void *arg)
 
 cof_err ops_kms_list_keys(struct srv_req *req)
 {
-    json_t *body = NULL, *doc = NULL;
-    struct key_page p = {req, NULL, 0, 0, 0};
-    cof_err err = ops_kms_body(req, &body);
+    json_t *body = NULL;
+    struct key_page p = {req, json_array(), 0, 0, 0};
+    cof_err err = p.list != NULL ? ops_kms_body(req, &body) : COF_ERR_NOMEM;
     if (err == COF_OK)
         err = ops_kms_page(req, body, &p.offset, &p.limit);
     if (err == COF_OK)
         err = srv_kms_sweep(&req->ctx->obj);
-    if (err == COF_OK) {
-        p.list = json_array();
-        doc = json_pack("{s:O}", "Keys", p.list);
-        err = doc != NULL ? sto_meta_kms_each(req->ctx->obj.meta, add_key, &p) : COF_ERR_NOMEM;
-    }
-    if (err == COF_OK) {
-        size_t end = p.offset + p.limit < p.index ? p.offset + p.limit : p.index;
-        err = ops_kms_page_end(doc, end, p.index);
-    }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    if (err == COF_OK)
+        err = sto_meta_kms_each(req->ctx->obj.meta, add_key, &p);
+    if (err == COF_OK)
+        err = ops_kms_reply_page(req, "Keys", p.list, p.offset, p.limit, p.index);
     json_decref(p.list);
     json_decref(body);
     return err;
@@ -549,7 +539,7 @@ static cof_err add_tag(const char *k, const char *v, void *arg)
 
 cof_err ops_kms_list_resource_tags(struct srv_req *req)
 {
-    json_t *body = NULL, *doc = NULL;
+    json_t *body = NULL;
     struct sto_kms_key key;
     struct tag_page p = {json_array(), 0, 0, 0};
     cof_err err = body_and_key(req, OPS_KMS_ANY, &body, &key);
@@ -557,16 +547,8 @@ cof_err ops_kms_list_resource_tags(struct srv_req *req)
         err = ops_kms_page(req, body, &p.offset, &p.limit);
     if (err == COF_OK)
         err = sto_meta_kms_tags_each(req->ctx->obj.meta, key.id, add_tag, &p);
-    if (err == COF_OK) {
-        doc = json_pack("{s:O}", "Tags", p.list);
-        size_t end = p.offset + p.limit < p.index ? p.offset + p.limit : p.index;
-        err = doc != NULL ? ops_kms_page_end(doc, end, p.index) : COF_ERR_NOMEM;
-    }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    if (err == COF_OK)
+        err = ops_kms_reply_page(req, "Tags", p.list, p.offset, p.limit, p.index);
     json_decref(p.list);
     sto_kms_key_cleanup(&key);
     json_decref(body);
@@ -683,7 +665,7 @@ static cof_err add_rotation(int64_t version, int64_t rotated_ms, bool on_demand,
 
 cof_err ops_kms_list_key_rotations(struct srv_req *req)
 {
-    json_t *body = NULL, *doc = NULL;
+    json_t *body = NULL;
     struct sto_kms_key key;
     char arn[200];
     struct rotation_page p = {arn, json_array(), 0, 0, 0};
@@ -694,16 +676,8 @@ cof_err ops_kms_list_key_rotations(struct srv_req *req)
     }
     if (err == COF_OK)
         err = sto_meta_kms_rotations_each(req->ctx->obj.meta, key.id, add_rotation, &p);
-    if (err == COF_OK) {
-        doc = json_pack("{s:O}", "Rotations", p.list);
-        size_t end = p.offset + p.limit < p.index ? p.offset + p.limit : p.index;
-        err = doc != NULL ? ops_kms_page_end(doc, end, p.index) : COF_ERR_NOMEM;
-    }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    if (err == COF_OK)
+        err = ops_kms_reply_page(req, "Rotations", p.list, p.offset, p.limit, p.index);
     json_decref(p.list);
     sto_kms_key_cleanup(&key);
     json_decref(body);

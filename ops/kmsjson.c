@@ -260,16 +260,19 @@ cof_err ops_kms_page(struct srv_req *req, json_t *body, size_t *offset, size_t *
     return err;
 }
 
-cof_err ops_kms_page_end(json_t *doc, size_t end, size_t total)
+cof_err ops_kms_reply_page(struct srv_req *req, const char *field, json_t *list, size_t offset,
+                           size_t limit, size_t total)
 {
     char next[32];
+    size_t end = offset + limit < total ? offset + limit : total;
     bool more = end < total;
-    if (json_object_set_new(doc, "Truncated", json_boolean(more)) != 0)
-        return COF_ERR_NOMEM;
-    if (!more)
-        return COF_OK;
     snprintf(next, sizeof(next), "%zu", end);
-    return json_object_set_new(doc, "NextMarker", json_string(next)) == 0 ? COF_OK : COF_ERR_NOMEM;
+    json_t *doc = json_pack("{s:O, s:b}", field, list, "Truncated", more);
+    if (doc != NULL && more && json_object_set_new(doc, "NextMarker", json_string(next)) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return ops_kms_reply(req, doc);
 }
 
 cof_err ops_kms_reply(struct srv_req *req, json_t *doc)

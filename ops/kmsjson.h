@@ -73,9 +73,10 @@ COF_MUST_CHECK cof_err ops_kms_set_b64(json_t *doc, const char *name, const uint
 /* Limit (1..1000, default 100) and Marker (an offset this server issued) of a list call. */
 COF_MUST_CHECK cof_err ops_kms_page(struct srv_req *req, json_t *body, size_t *offset,
                                     size_t *limit);
-/* Adds Truncated (and NextMarker when more follow) for a page that ended at item `end` of
- * `total`. */
-COF_MUST_CHECK cof_err ops_kms_page_end(json_t *doc, size_t end, size_t total);
+/* Sends {field: list, "Truncated": ..., "NextMarker": ...} for the page of limit items from
+ * offset, out of total (list is borrowed). */
+COF_MUST_CHECK cof_err ops_kms_reply_page(struct srv_req *req, const char *field, json_t *list,
+                                          size_t offset, size_t limit, size_t total);
 
 /* Sends doc (taken, even on failure; NULL: COF_ERR_NOMEM) with 200. */
 COF_MUST_CHECK cof_err ops_kms_reply(struct srv_req *req, json_t *doc);

@@ -755,3 +755,47 @@ def test_root_key_rotation_rewraps_every_material_version(coffer_factory):
     assert s3.get_object(Bucket="rk-rot", Key="v1")["Body"].read() == b"one"
     assert kms.decrypt(CiphertextBlob=b0)["Plaintext"] == b"blob zero"
     assert kms.decrypt(CiphertextBlob=b1)["Plaintext"] == b"blob one"
+
+
+# ---- paging of the list calls ----------------------------------------------------------------------
+
+def test_list_calls_page_with_limit_and_marker(coffer_factory):
+    """ListKeys, ListAliases, ListResourceTags and ListKeyRotations return Limit items, then
+    Truncated with a NextMarker that continues exactly where the page ended; a marker this
+    server did not issue is InvalidMarkerException."""
+    srv = coffer_factory()
+    kms = kms_client(srv)
+    ids = [kms.create_key(Tags=[{"TagKey": f"t{i}", "TagValue": "v"} for i in range(3)])
+           ["KeyMetadata"]["KeyId"] for _ in range(3)]
+    for i, kid in enumerate(ids):
+        kms.create_alias(AliasName=f"alias/page-{i}", TargetKeyId=kid)
+    for _ in range(3):
+        call(srv, "RotateKeyOnDemand", {"KeyId": ids[0]})
+
+    def walk(op, field, extra):
+        seen, marker, pages = [], None, 0
+        while True:
+            body = dict(extra, Limit=2)
+            if marker is not None:
+                body["Marker"] = marker
+            doc = call(srv, op, body)
+            pages += 1
+            assert len(doc[field]) <= 2
+            seen += doc[field]
+            if not doc["Truncated"]:
+                assert "NextMarker" not in doc
+                return seen, pages
+            assert len(doc[field]) == 2
+            marker = doc["NextMarker"]
+
+    keys, pages = walk("ListKeys", "Keys", {})
+    assert sorted(k["KeyId"] for k in keys) == sorted(ids) and pages == 2
+    aliases, _ = walk("ListAliases", "Aliases", {})
+    assert {a["AliasName"] for a in aliases} >= {"alias/page-0", "alias/page-1", "alias/page-2"}
+    assert len(aliases) == len({a["AliasName"] for a in aliases})
+    tags, pages = walk("ListResourceTags", "Tags", {"KeyId": ids[1]})
+    assert sorted(t["TagKey"] for t in tags) == ["t0", "t1", "t2"] and pages == 2
+    rotations, pages = walk("ListKeyRotations", "Rotations", {"KeyId": ids[0]})
+    assert len(rotations) == 3 and pages == 2
+    for op, extra in (("ListKeys", {}), ("ListResourceTags", {"KeyId": ids[1]})):
+        assert call_error(srv, op, dict(extra, Marker="not-ours"))[0] == "InvalidMarkerException"
