@@ -178,11 +178,7 @@ cof_err ops_kms_encrypt(struct srv_req *req)
         err = doc != NULL ? ops_kms_set_b64(doc, "CiphertextBlob", w->out, w->out_len)
                           : COF_ERR_NOMEM;
     }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    err = ops_kms_finish(req, err, doc);
     srv_kms_key_cleanup(&k);
     work_free(w);
     json_decref(body);
@@ -218,11 +214,7 @@ cof_err ops_kms_decrypt(struct srv_req *req)
         doc = json_pack("{s:s, s:s}", "KeyId", k.arn, "EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
         err = doc != NULL ? ops_kms_set_b64(doc, "Plaintext", w->pt, w->pt_len) : COF_ERR_NOMEM;
     }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    err = ops_kms_finish(req, err, doc);
     srv_kms_key_cleanup(&k);
     work_free(w);
     json_decref(body);
@@ -271,11 +263,7 @@ cof_err ops_kms_re_encrypt(struct srv_req *req)
         err = doc != NULL ? ops_kms_set_b64(doc, "CiphertextBlob", w->out, w->out_len)
                           : COF_ERR_NOMEM;
     }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    err = ops_kms_finish(req, err, doc);
     srv_kms_key_cleanup(&src);
     srv_kms_key_cleanup(&dst);
     work_free(w);
@@ -346,11 +334,7 @@ static cof_err generate_data_key(struct srv_req *req, bool with_plaintext)
     }
     if (err == COF_OK && with_plaintext)
         err = ops_kms_set_b64(doc, "Plaintext", w->pt, w->pt_len);
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    err = ops_kms_finish(req, err, doc);
     srv_kms_key_cleanup(&k);
     work_free(w);
     json_decref(body);

@@ -574,11 +574,7 @@ cof_err ops_kms_get_key_rotation_status(struct srv_req *req)
                 err = COF_ERR_NOMEM;
         }
     }
-    if (err == COF_OK) {
-        err = ops_kms_reply(req, doc);
-        doc = NULL;
-    }
-    json_decref(doc);
+    err = ops_kms_finish(req, err, doc);
     sto_kms_key_cleanup(&key);
     json_decref(body);
     return err;

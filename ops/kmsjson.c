@@ -283,3 +283,11 @@ cof_err ops_kms_reply(struct srv_req *req, json_t *doc)
     json_decref(doc);
     return ops_reply_json(req, 200, text);
 }
+
+cof_err ops_kms_finish(struct srv_req *req, cof_err err, json_t *doc)
+{
+    if (err == COF_OK)
+        return ops_kms_reply(req, doc);
+    json_decref(doc);
+    return err;
+}

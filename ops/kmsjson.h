@@ -80,5 +80,8 @@ COF_MUST_CHECK cof_err ops_kms_reply_page(struct srv_req *req, const char *field
 
 /* Sends doc (taken, even on failure; NULL: COF_ERR_NOMEM) with 200. */
 COF_MUST_CHECK cof_err ops_kms_reply(struct srv_req *req, json_t *doc);
+/* A handler's last step: sends doc with 200 when err is COF_OK, else drops it and returns err.
+ * Takes doc in every case. */
+COF_MUST_CHECK cof_err ops_kms_finish(struct srv_req *req, cof_err err, json_t *doc);
 
 #endif
