@@ -760,7 +760,7 @@ static cof_err reply_completed(struct srv_req *req, const struct sto_object *vie
         srv_xml_elem(x, "ChecksumType", strchr(sp + 1, '-') != NULL ? "COMPOSITE" : "FULL_OBJECT");
     }
     ops_add_sse_headers(req, view, NULL);
-    ops_add_version_header(req, vst, vid);
+    ops_add_write_version_header(req, vst, vid);
     return ops_reply_doc(req, x);
 }
 

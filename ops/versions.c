@@ -82,6 +82,12 @@ void ops_add_version_header(struct srv_req *req, enum ops_versioning st, const c
         srv_resp_add(req, "x-amz-version-id", vid);
 }
 
+void ops_add_write_version_header(struct srv_req *req, enum ops_versioning st, const char *vid)
+{
+    if (st == OPS_VERSIONING_ENABLED && vid != NULL)
+        srv_resp_add(req, "x-amz-version-id", vid);
+}
+
 cof_err ops_request_version(struct srv_req *req, const char **out)
 {
     const char *v = srv_query_get(&req->query, "versionId");

@@ -26,6 +26,9 @@ bool ops_version_id_valid(const char *v);
 /* x-amz-version-id of an object version: sent when it has a real id or its bucket has a
  * versioning state. */
 void ops_add_version_header(struct srv_req *req, enum ops_versioning st, const char *vid);
+/* x-amz-version-id of a write (PUT, copy, POST, Complete): only while versioning is Enabled.
+ * AWS sends none for the null version a Suspended bucket writes. */
+void ops_add_write_version_header(struct srv_req *req, enum ops_versioning st, const char *vid);
 /* The ?versionId of the request: NULL when absent; replies 400 InvalidArgument itself (and
  * returns that error) when it cannot be a version id. */
 COF_MUST_CHECK cof_err ops_request_version(struct srv_req *req, const char **out);

@@ -749,7 +749,7 @@ cof_err ops_finish_object(struct srv_req *req, struct objio_writer *w, char *hea
     }
     err = ops_publish(req, o);
     if (err == COF_OK)
-        ops_add_version_header(req, st, o->version_id);
+        ops_add_write_version_header(req, st, o->version_id);
     return err;
 }
 

@@ -153,10 +153,20 @@ def test_suspended_null_version(s3):
     try:
         v1 = s3.put_object(Bucket=b, Key="k", Body=b"v1")["VersionId"]
         s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
+        # AWS sends x-amz-version-id on writes only while versioning is Enabled: none for the
+        # null version a suspended bucket writes (PUT, copy, Complete); reads still name it.
         r = s3.put_object(Bucket=b, Key="k", Body=b"null-1")
-        assert r["VersionId"] == "null"
+        assert "x-amz-version-id" not in r["ResponseMetadata"]["HTTPHeaders"]
+        r = s3.copy_object(Bucket=b, Key="k", CopySource={"Bucket": b, "Key": "k"},
+                           MetadataDirective="REPLACE")
+        assert "x-amz-version-id" not in r["ResponseMetadata"]["HTTPHeaders"]
+        up = s3.create_multipart_upload(Bucket=b, Key="k")["UploadId"]
+        etag = s3.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=1, Body=b"mp")["ETag"]
+        r = s3.complete_multipart_upload(Bucket=b, Key="k", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": etag}]})
+        assert "x-amz-version-id" not in r["ResponseMetadata"]["HTTPHeaders"]
         r = s3.put_object(Bucket=b, Key="k", Body=b"null-2")
-        assert r["VersionId"] == "null"
+        assert "VersionId" not in r
         vs = s3.list_object_versions(Bucket=b)["Versions"]
         assert [(v["VersionId"], v["IsLatest"]) for v in vs] == [("null", True), (v1, False)]
         assert s3.get_object(Bucket=b, Key="k", VersionId="null")["Body"].read() == b"null-2"
