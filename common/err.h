@@ -94,6 +94,8 @@ typedef enum {
     COF_ERR_TOKEN_INVALID,  /* 400 InvalidToken: a session token that does not open or match */
     COF_ERR_TOKEN_EXPIRED,  /* 400 ExpiredToken: a session token past its expiry */
     COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict (a conditional write raced) */
+    COF_ERR_EXPIRES_NEGATIVE,     /* 400 AuthorizationQueryParametersError: X-Amz-Expires < 0 */
+    COF_ERR_EXPIRES_TOO_LONG,     /* 400 AuthorizationQueryParametersError: over a week */
     COF_ERR__COUNT
 } cof_err;
 

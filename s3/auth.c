@@ -121,8 +121,10 @@ cof_err srv_auth_parse(const char *authz, const struct srv_query *q, struct srv_
         if (exp != NULL) {
             char *end = NULL;
             out->expires = strtoll(exp, &end, 10);
-            if (end == exp || *end != '\0' || out->expires < 0)
+            if (end == exp || *end != '\0')
                 return COF_ERR_QUERY_AUTH;
+            if (out->expires < 0)
+                return COF_ERR_EXPIRES_NEGATIVE;
         }
         return COF_OK;
     }

@@ -135,6 +135,11 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                 "environment COFFER_ADMIN_ENDPOINTS=1) to enable it."},
     /* answered in the service's own words (srv_fail_service); this row is only a fallback */
     [COF_ERR_SERVICE] = {400, "InvalidRequest", "The request is not valid."},
+    [COF_ERR_EXPIRES_NEGATIVE] = {400, "AuthorizationQueryParametersError",
+                                  "X-Amz-Expires must be non-negative"},
+    [COF_ERR_EXPIRES_TOO_LONG] = {400, "AuthorizationQueryParametersError",
+                                  "X-Amz-Expires must be less than a week (in seconds) that is "
+                                  "604800"},
     [COF_ERR_TOKEN_INVALID] = {400, "InvalidToken",
                                "The provided token is malformed or otherwise invalid."},
     [COF_ERR_TOKEN_EXPIRED] = {400, "ExpiredToken", "The provided token has expired."},

@@ -79,7 +79,8 @@ static cof_err check_signature_v2(struct srv_req *req, const struct srv_auth *a,
         const char *xd = srv_req_header(req, "x-amz-date");
         const char *d = xd != NULL ? xd : srv_req_header(req, "Date");
         int64_t t = 0;
-        if (d == NULL || (srv_http_date_parse(d, &t) != COF_OK && !parse_rfc2822(d, &t)))
+        /* AWS answers a date before the epoch AccessDenied, not RequestTimeTooSkewed. */
+        if (d == NULL || (srv_http_date_parse(d, &t) != COF_OK && !parse_rfc2822(d, &t)) || t < 0)
             err = COF_ERR_ACCESS_DENIED;
         else if (now - t > 900 || t - now > 900)
             err = COF_ERR_TIME_SKEWED;
@@ -189,10 +190,10 @@ cof_err srv_authn_check_payload(struct srv_req *req, const struct srv_auth *a, i
                          a->signature[0] == '\0' || a->expires < 0))
         err = COF_ERR_QUERY_AUTH;
     else if (a->presigned && a->expires > 604800)
-        err = COF_ERR_QUERY_AUTH;
+        err = COF_ERR_EXPIRES_TOO_LONG;
     else if (!parse_amz_date(amz_date, &t))
         err = COF_ERR_ACCESS_DENIED;
-    else if (a->presigned && now > t + a->expires)
+    else if (a->presigned && (a->expires == 0 || now > t + a->expires)) /* AWS's minimum: 1 */
         err = COF_ERR_EXPIRED;
     else if (!a->presigned && (now - t > 900 || t - now > 900))
         err = COF_ERR_TIME_SKEWED;

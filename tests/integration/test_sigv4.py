@@ -175,7 +175,61 @@ def test_presigned_expires_over_a_week(checking):
     with pytest.raises(urllib.error.HTTPError) as ei:
         urllib.request.urlopen(url)
     assert ei.value.code == 400
-    assert b"AuthorizationQueryParametersError" in ei.value.read()
+    body = ei.value.read()
+    assert b"<Code>AuthorizationQueryParametersError</Code>" in body
+    assert (b"<Message>X-Amz-Expires must be less than a week (in seconds) that is 604800"
+            b"</Message>") in body
+
+
+def test_presigned_expires_negative_and_zero(checking):
+    """AWS's messages for a negative X-Amz-Expires; 0 is below AWS's minimum of 1, so such a URL
+    is never served (it has expired the moment it was signed)."""
+    s3 = client(checking)
+    s3.create_bucket(Bucket="sig-exp")
+    s3.put_object(Bucket="sig-exp", Key="k", Body=b"x")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "sig-exp", "Key": "k"},
+                                    ExpiresIn=3600)
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(url.replace("X-Amz-Expires=3600", "X-Amz-Expires=-5"))
+    body = ei.value.read()
+    assert ei.value.code == 400
+    assert b"<Code>AuthorizationQueryParametersError</Code>" in body
+    assert b"<Message>X-Amz-Expires must be non-negative</Message>" in body
+    # SDKs refuse to sign for 0 s (botocore's CRT signer asserts > 0): botocore's own signer.
+    from botocore.awsrequest import AWSRequest
+    req = AWSRequest(method="GET", url=f"{checking.endpoint}/sig-exp/k")
+    botocore.auth.S3SigV4QueryAuth(Credentials("test", "test"), "s3", "us-east-1",
+                                   expires=0).add_auth(req)
+    zero = req.url
+    assert "X-Amz-Expires=0" in zero
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(zero)
+    body = ei.value.read()
+    assert ei.value.code == 403
+    assert b"<Code>AccessDenied</Code>" in body and b"Request has expired" in body
+    assert urllib.request.urlopen(url).read() == b"x"  # the same URL with 3600 is served
+
+
+def test_sigv2_date_before_1970_is_access_denied(checking):
+    """A SigV2 request whose x-amz-date lies before the epoch: AWS answers 403 AccessDenied,
+    not RequestTimeTooSkewed (which a date far in the past within the epoch gets)."""
+    import base64
+    import hmac
+
+    def v2_get(date):
+        # AWS's rule: with x-amz-date, the Date line of the string to sign is empty (botocore's
+        # HmacV1Auth would sign a Date line of its own, so the signature is made here).
+        to_sign = f"GET\n\n\n\nx-amz-date:{date}\n/"
+        sig = base64.b64encode(hmac.new(b"test", to_sign.encode(), hashlib.sha1).digest())
+        return raw_request(checking.port, "GET", "/", headers={"x-amz-date": date},
+                           auth=f"AWS test:{sig.decode()}")
+
+    r = v2_get("Wed, 31 Dec 1969 23:59:59 GMT")
+    assert r.status == 403 and r.xml().findtext("Code") == "AccessDenied", r
+    r = v2_get("Thu, 01 Jan 1970 00:00:01 GMT")
+    assert r.status == 403 and r.xml().findtext("Code") == "RequestTimeTooSkewed", r
+    r = v2_get(time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
+    assert r.status == 200, r
 
 
 def signed(port, method, path, body=b"", headers=None, when=None, send_body=None):
