@@ -57,6 +57,20 @@ cof_err ops_list_buckets(struct srv_req *req)
     return ops_reply_doc(req, x);
 }
 
+/* AWS's legacy rule: re-creating a bucket you own in us-east-1, with no other constraint, is
+ * 200 OK (and changes nothing); other regions answer 409 BucketAlreadyOwnedByYou. */
+static bool recreate_is_ok(struct srv_req *req, const char *region)
+{
+    struct sto_bucket b;
+    memset(&b, 0, sizeof(b));
+    if (strcmp(region, "us-east-1") != 0 ||
+        sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, &b) != COF_OK)
+        return false;
+    bool ok = b.region != NULL && strcmp(b.region, "us-east-1") == 0;
+    sto_bucket_cleanup(&b);
+    return ok;
+}
+
 cof_err ops_create_bucket(struct srv_req *req)
 {
     char *location = NULL;
@@ -81,6 +95,8 @@ cof_err ops_create_bucket(struct srv_req *req)
         goto out;
     }
     err = sto_meta_create_bucket(req->ctx->obj.meta, req->route.bucket, region, cof_now_ms());
+    if (err == COF_ERR_BUCKET_EXISTS && recreate_is_ok(req, region))
+        err = COF_OK;
     if (err == COF_ERR_BUCKET_EXISTS) {
         err = srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);
         goto out;

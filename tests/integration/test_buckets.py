@@ -124,23 +124,28 @@ def test_create_bucket_twice_other_region(s3):
 
 
 def test_create_bucket_twice_us_east_1(s3):
-    """AWS docs: in us-east-1 re-creating an owned bucket is 200 (legacy);
-    LocalStack/most emulators answer 409 BucketAlreadyOwnedByYou.  Either is
-    accepted; the existing bucket and its objects must be unharmed."""
+    """AWS (and LocalStack): in us-east-1 re-creating a bucket you own is 200 OK (the legacy
+    rule), with its Location, and changes nothing; a bucket of another region named again
+    without a constraint is still 409."""
     name = unique_name("twice1")
+    other = unique_name("twice-eu")
     try:
         s3.create_bucket(Bucket=name)
         s3.put_object(Bucket=name, Key="k", Body=b"keep me")
-        try:
-            r = s3.create_bucket(Bucket=name)
-            assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
-        except ClientError as e:
-            assert error_of(e) == (409, "BucketAlreadyOwnedByYou")
+        r = s3.create_bucket(Bucket=name)
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert r["Location"] == f"/{name}"
+        s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        with pytest.raises(ClientError) as ei:
+            s3.create_bucket(Bucket=other)
+        assert error_of(ei) == (409, "BucketAlreadyOwnedByYou")
+        assert s3.get_bucket_location(Bucket=other)["LocationConstraint"] == "eu-west-1"
         assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"keep me"
         names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
         assert names.count(name) == 1
     finally:
         empty_and_delete(s3, name)
+        empty_and_delete(s3, other)
 
 
 def test_head_bucket(s3, bucket, raw):
