@@ -21,6 +21,7 @@
 #include "s3/policy.h"
 #include "s3/uri.h"
 #include "server/authn.h"
+#include "storage/bucket.h"
 
 static cof_err split_target(struct srv_req *req)
 {
@@ -128,6 +129,19 @@ cof_err srv_dispatch_parse(struct srv_req *req, struct srv_auth *auth)
     return err == COF_ERR_INVALID ? COF_ERR_INVALID_ARGUMENT : err;
 }
 
+/* An anonymous request that signatures refuse: AWS answers 404 NoSuchBucket when it names a
+ * bucket that does not exist (an operation on a bucket, not its creation), else 403. */
+static cof_err anonymous_refusal(struct srv_req *req)
+{
+    struct sto_bucket b;
+    if (req->route.bucket == NULL || req->op->action == NULL)
+        return COF_ERR_ACCESS_DENIED;
+    memset(&b, 0, sizeof(b));
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, &b);
+    sto_bucket_cleanup(&b);
+    return err == COF_ERR_NO_BUCKET ? COF_ERR_NO_BUCKET : COF_ERR_ACCESS_DENIED;
+}
+
 cof_err srv_dispatch_begin(struct srv_req *req)
 {
     struct srv_auth auth;
@@ -161,6 +175,8 @@ cof_err srv_dispatch_begin(struct srv_req *req)
         if (signs_buffered_body(req, &auth))
             return defer_authn(req, &auth);
         err = srv_authn_check(req, &auth, (int64_t)time(NULL));
+        if (err == COF_ERR_ACCESS_DENIED && auth.kind == SRV_AUTH_NONE)
+            return anonymous_refusal(req);
         if (err != COF_OK)
             return err;
     }

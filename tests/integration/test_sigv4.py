@@ -72,6 +72,23 @@ def test_anonymous_is_denied(checking):
     assert r.status == 403 and r.xml().findtext("Code") == "AccessDenied"
 
 
+def test_anonymous_request_to_a_missing_bucket_is_404(checking):
+    """AWS answers an anonymous request for a bucket that does not exist 404 NoSuchBucket; for
+    a bucket that exists, and for creating one, 403 AccessDenied."""
+    for method, path in (("GET", "/no-such-bkt"), ("GET", "/no-such-bkt/k"),
+                         ("PUT", "/no-such-bkt/k"), ("HEAD", "/no-such-bkt")):
+        r = raw_request(checking.port, method, path, auth=None)
+        assert r.status == 404, (method, path, r)
+        if method != "HEAD":
+            assert r.xml().findtext("Code") == "NoSuchBucket"
+            assert r.xml().findtext("BucketName") == "no-such-bkt"
+    client(checking).create_bucket(Bucket="anon-exists")
+    for method, path in (("GET", "/anon-exists"), ("GET", "/anon-exists/k"),
+                         ("PUT", "/new-anon-bucket")):
+        r = raw_request(checking.port, method, path, auth=None)
+        assert r.status == 403 and r.xml().findtext("Code") == "AccessDenied", (method, path, r)
+
+
 def v2_client(srv, sk="test"):
     return boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id="test",
                         aws_secret_access_key=sk, region_name="us-east-1",
