@@ -40,6 +40,27 @@ static cof_err check_blob_size(struct fsck_walk *w, const char *blob_id, uint64_
     return err;
 }
 
+static bool same_string(const char *a, const char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Online only: the walk reads one snapshot while the server goes on writing, so a row it saw
+ * may have been overwritten or deleted since, and its blob reclaimed. A failure counts as
+ * damage only if the row is still the one that failed. */
+static bool row_changed_since(struct fsck_walk *w, const struct sto_object *o)
+{
+    struct sto_object now;
+    memset(&now, 0, sizeof(now));
+    cof_err err = sto_meta_get_version(w->ctx->obj.meta, o->bucket, o->key, o->version_id, &now);
+    bool changed = err == COF_ERR_NO_OBJECT || err == COF_ERR_NO_BUCKET ||
+                   (err == COF_OK &&
+                    (!same_string(now.blob_id, o->blob_id) || !same_string(now.etag, o->etag) ||
+                     now.mtime_ms != o->mtime_ms || now.part_count != o->part_count));
+    sto_object_cleanup(&now);
+    return changed;
+}
+
 static cof_err check_object(const struct sto_object *o, void *arg)
 {
     struct fsck_walk *w = arg;
@@ -92,6 +113,10 @@ static cof_err check_object(const struct sto_object *o, void *arg)
     part_list_cleanup(&pl);
     if (err == COF_ERR_NOMEM || err == COF_ERR_DB)
         return err;
+    if (err != COF_OK && w->online && row_changed_since(w, o)) {
+        w->rep->changed++;
+        return COF_OK;
+    }
     if (err == COF_ERR_KEY_ABSENT) {
         /* Not damage: the data is intact, the keyring lacks its key (see `coffer keys list`). */
         w->rep->key_absent++;

@@ -17,6 +17,7 @@ struct srv_fsck_report {
     unsigned long unreferenced;   /* blob files no object uses */
     unsigned long removed;
     unsigned long skipped_young; /* unreferenced but possibly in flight (server running) */
+    unsigned long changed;       /* overwritten or deleted while checked (server running) */
 };
 
 /* online: a server may be writing; unreferenced blobs younger than an hour are left alone. */

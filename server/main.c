@@ -333,9 +333,12 @@ static int fsck_main(struct app *a, bool dry_run)
     }
     printf("fsck: %lu objects checked (%lu with customer keys: presence and size only), "
            "%lu damaged, %lu unreferenced blobs (%lu removed%s), %lu with a root key absent "
-           "from the keyring\n",
+           "from the keyring",
            rep.objects, rep.customer_keyed, rep.damaged, rep.unreferenced, rep.removed,
            rep.skipped_young ? ", recent ones left while the server runs" : "", rep.key_absent);
+    if (rep.changed > 0)
+        printf(", %lu overwritten or deleted while checked (the server is running)", rep.changed);
+    putchar('\n');
     return rep.damaged > 0 || rep.key_absent > 0 ? 1 : 0;
 }
 

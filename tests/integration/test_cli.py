@@ -6,6 +6,7 @@ import select
 import shutil
 import stat
 import subprocess
+import threading
 import time
 import uuid
 
@@ -176,6 +177,53 @@ def test_fsck_reports_corrupt_blob(coffer_factory, tmp_path):
     rc, out = fsck(srv, tmp_path)
     assert rc != 0, out
     assert victim.name in out or "beta" in out or re.search(r"\b1 (damaged|missing)", out), out
+
+
+def test_fsck_online_while_objects_are_overwritten(coffer_factory, tmp_path):
+    """fsck --dry-run beside a running server that keeps overwriting and deleting: a row that
+    changed after fsck's snapshot (its old blob reclaimed) is not damage."""
+    srv = coffer_factory(workdir=tmp_path / "w")
+    c = srv.client()
+    c.create_bucket(Bucket="live")
+    body = os.urandom(256 * 1024)
+    for i in range(8):
+        c.put_object(Bucket="live", Key=f"k{i}", Body=body)
+    stop = threading.Event()
+    errors = []
+
+    def churn(seed):
+        w = srv.client()
+        n = seed
+        while not stop.is_set():
+            try:
+                key = f"k{n % 8}"
+                if n % 5 == 0:
+                    w.delete_object(Bucket="live", Key=key)
+                w.put_object(Bucket="live", Key=key, Body=body)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+                return
+            n += 3
+
+    threads = [threading.Thread(target=churn, args=(s,)) for s in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        outs = []
+        for _ in range(12):
+            p = coffer("fsck", "--dry-run", "--data-dir", str(srv.data_dir), "--root-key-file",
+                       str(srv.root_key), cwd=str(tmp_path), timeout=120)
+            outs.append(p.stdout + p.stderr)
+            assert p.returncode == 0, p.stdout + p.stderr
+            assert re.search(r"\b0 damaged, ", p.stdout), p.stdout
+            assert "damaged:" not in p.stdout, p.stdout
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert not errors, errors
+    for i in range(8):
+        assert c.get_object(Bucket="live", Key=f"k{i}")["Body"].read() == body
 
 
 def test_fsck_wrong_root_key(coffer_factory, tmp_path):
