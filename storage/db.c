@@ -199,6 +199,9 @@ static const char *const migrations[] = {
     "  on_demand INTEGER NOT NULL,"
     "  PRIMARY KEY (key_id, version)"
     ") WITHOUT ROWID;",
+    /* 9: bucket owners: the account that created the bucket (12 digits). Buckets made before
+     * belong to LocalStack's default account, as they did. */
+    "ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT '000000000000';",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");
