@@ -422,6 +422,13 @@ cof_err sto_write_close(struct sto_meta *m, struct sto_q *q, int *out_changes)
     return err;
 }
 
+cof_err sto_write_close_one(struct sto_meta *m, struct sto_q *q)
+{
+    int changes = 0;
+    cof_err err = sto_write_close(m, q, &changes);
+    return err == COF_OK && changes == 0 ? COF_ERR_NOT_FOUND : err;
+}
+
 cof_err sto_col_text(sqlite3_stmt *s, int i, char **out)
 {
     *out = NULL;

@@ -215,6 +215,9 @@ COF_MUST_CHECK cof_err sto_q_run(struct sto_conn *c, const struct sto_sql *def, 
  * *out_changes (may be NULL) gets the number of rows changed. */
 void sto_write_open(struct sto_meta *m, const struct sto_sql *def, struct sto_q *q);
 COF_MUST_CHECK cof_err sto_write_close(struct sto_meta *m, struct sto_q *q, int *out_changes);
+/* sto_write_close for a statement meant to change one row: COF_ERR_NOT_FOUND when none changed
+ * (an UPDATE or DELETE of a row that is not there). */
+COF_MUST_CHECK cof_err sto_write_close_one(struct sto_meta *m, struct sto_q *q);
 
 /* Copies column i (TEXT or NULL) into a malloc'd string / (BLOB or NULL) into a malloc'd buffer
  * (never NULL for a BLOB, even an empty one). */
