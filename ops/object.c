@@ -2,6 +2,8 @@
 /* Object operations: PutObject (streamed, encrypted), GetObject/HeadObject (ranges,
  * conditionals, response-* overrides, streamed decryption), DeleteObject, CopyObject. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -656,6 +658,107 @@ static bool attrs_valid(const char *list)
     return any;
 }
 
+/* GetObjectAttributes' paging of ObjectParts: x-amz-max-parts and x-amz-part-number-marker. */
+struct parts_page {
+    size_t max;  /* 0..1000 (more is taken as 1000, as ListParts does) */
+    long marker; /* parts after this number are listed */
+};
+
+#define ATTR_MAX_PARTS 1000u
+
+/* A non-negative integer header (absent: *out untouched). AWS: InvalidArgument naming it. */
+static cof_err count_header(struct srv_req *req, const char *name, long *out)
+{
+    const char *v = srv_req_header(req, name);
+    if (v == NULL)
+        return COF_OK;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || errno == ERANGE || n > INT32_MAX || n < INT32_MIN) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "Provided %s not an integer or within integer range", name);
+        return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, msg, name, v);
+    }
+    if (n < 0) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "Argument %s must be an integer between 0 and 2147483647", name);
+        return srv_fail_arg(req, COF_ERR_INVALID_ARGUMENT, msg, name, v);
+    }
+    *out = n;
+    return COF_OK;
+}
+
+static cof_err parse_parts_page(struct srv_req *req, struct parts_page *out)
+{
+    long max = ATTR_MAX_PARTS;
+    out->marker = 0;
+    cof_err err = count_header(req, "x-amz-max-parts", &max);
+    if (err == COF_OK)
+        err = count_header(req, "x-amz-part-number-marker", &out->marker);
+    out->max = max > (long)ATTR_MAX_PARTS ? ATTR_MAX_PARTS : (size_t)max;
+    return err;
+}
+
+/* One Part: its number, size and, when it was uploaded with one, its checksum. */
+static void add_part(struct srv_xml *x, const struct sto_object *o, const struct objio_keys *keys,
+                     const struct sto_part *p)
+{
+    char ck[SRV_CKS_VALUE_MAX];
+    srv_xml_open(x, "Part");
+    srv_xml_elem_u64(x, "PartNumber", (uint64_t)p->part_number + 1);
+    srv_xml_elem_u64(x, "Size", p->size);
+    const char *sp =
+        srv_cks_part((enum cry_mode)o->sse_mode, keys, o->bucket, o->key, p, ck, sizeof(ck))
+            ? strchr(ck, ' ')
+            : NULL;
+    if (sp != NULL && (size_t)(sp - ck) < 16) {
+        char elem[32];
+        snprintf(elem, sizeof(elem), "Checksum%.*s", (int)(sp - ck), ck);
+        srv_xml_elem(x, elem, sp + 1);
+    }
+    srv_xml_close(x);
+}
+
+/* ObjectParts of a multipart object. AWS lists the parts (paged like ListParts) only for an
+ * object uploaded with an additional checksum (COMPOSITE or FULL_OBJECT: its parts carry one
+ * each); otherwise it answers the count alone ("if an additional checksum isn't applied to the
+ * object ..., the response doesn't return the Part element"). */
+static cof_err add_object_parts(struct srv_req *req, struct srv_xml *x, const struct sto_object *o,
+                                const struct objio_keys *keys, const struct parts_page *pg)
+{
+    struct part_list pl = {NULL, 0, 0};
+    cof_err err = COF_OK;
+    char alg[32];
+    /* The upload's declared algorithm (CreateMultipartUpload's x-amz-checksum-algorithm), kept
+     * in the object's headers; AWS's default CRC64NVME of an upload without one does not count. */
+    bool listed = obj_stored_value(o->headers, OBJ_STORED_MPU_CHECKSUM, alg, sizeof(alg));
+    if (listed)
+        err = sto_meta_object_parts(req->ctx->obj.meta, o->bucket, o->key, o->version_id,
+                                    collect_part, &pl);
+    if (err != COF_OK)
+        goto out;
+    srv_xml_open(x, "ObjectParts");
+    srv_xml_elem_u64(x, "PartsCount", o->part_count); /* TotalPartsCount in the API */
+    if (listed) {
+        size_t first = pg->marker < (long)pl.n ? (size_t)pg->marker : pl.n;
+        size_t shown = pl.n - first < pg->max ? pl.n - first : pg->max;
+        char num[24];
+        snprintf(num, sizeof(num), "%ld", pg->marker);
+        srv_xml_elem(x, "PartNumberMarker", num);
+        if (shown > 0)
+            srv_xml_elem_u64(x, "NextPartNumberMarker", first + shown);
+        srv_xml_elem_u64(x, "MaxParts", pg->max);
+        srv_xml_elem(x, "IsTruncated", first + shown < pl.n ? "true" : "false");
+        for (size_t i = first; i < first + shown; i++)
+            add_part(x, o, keys, &pl.v[i]);
+    }
+    srv_xml_close(x);
+out:
+    part_list_cleanup(&pl);
+    return err;
+}
+
 cof_err ops_get_object_attributes(struct srv_req *req)
 {
     struct sto_object o;
@@ -675,6 +778,10 @@ cof_err ops_get_object_attributes(struct srv_req *req)
         err = srv_fail_problem(req, &prob);
         goto out;
     }
+    struct parts_page paging;
+    err = parse_parts_page(req, &paging);
+    if (err != COF_OK)
+        goto out;
     const char *version_id = NULL;
     err = ops_request_version(req, &version_id);
     if (err != COF_OK)
@@ -691,9 +798,10 @@ cof_err ops_get_object_attributes(struct srv_req *req)
     if (attr_wanted(want, "ETag"))
         srv_xml_elem(x, "ETag", o.etag);
     char ck[96];
-    if (attr_wanted(want, "Checksum") && o.sse_mode == CRY_MODE_SSE_KMS &&
-        rk.keys.kms_material == NULL) {
-        err = ops_prepare_read_keys(req, &o, &ssec, &rk); /* for the sealed checksum */
+    if ((attr_wanted(want, "Checksum") || attr_wanted(want, "ObjectParts")) &&
+        o.sse_mode != CRY_MODE_SSE_S3 && rk.keys.kms_material == NULL &&
+        rk.keys.customer_key == NULL) {
+        err = ops_prepare_read_keys(req, &o, &ssec, &rk); /* for the sealed checksums */
         if (err != COF_OK)
             goto out;
     }
@@ -711,25 +819,7 @@ cof_err ops_get_object_attributes(struct srv_req *req)
         }
     }
     if (attr_wanted(want, "ObjectParts") && o.part_count > 0) {
-        struct part_list pl = {NULL, 0, 0};
-        err = sto_meta_object_parts(req->ctx->obj.meta, o.bucket, o.key, o.version_id, collect_part,
-                                    &pl);
-        if (err == COF_OK) {
-            srv_xml_open(x, "ObjectParts");
-            srv_xml_elem_u64(x, "PartsCount", o.part_count); /* TotalPartsCount in the API */
-            srv_xml_elem(x, "PartNumberMarker", "0");
-            srv_xml_elem_u64(x, "NextPartNumberMarker", pl.n);
-            srv_xml_elem(x, "MaxParts", "1000");
-            srv_xml_elem(x, "IsTruncated", pl.n > 1000 ? "true" : "false");
-            for (size_t i = 0; i < pl.n && i < 1000; i++) {
-                srv_xml_open(x, "Part");
-                srv_xml_elem_u64(x, "PartNumber", i + 1);
-                srv_xml_elem_u64(x, "Size", pl.v[i].size);
-                srv_xml_close(x);
-            }
-            srv_xml_close(x);
-        }
-        part_list_cleanup(&pl);
+        err = add_object_parts(req, x, &o, &rk.keys, &paging);
         if (err != COF_OK)
             goto out;
     }

@@ -202,6 +202,9 @@ static const char *const migrations[] = {
     /* 9: bucket owners: the account that created the bucket (12 digits). Buckets made before
      * belong to LocalStack's default account, as they did. */
     "ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT '000000000000';",
+    /* 10: a completed object's parts keep the checksum each part was uploaded with (as the parts
+     * table holds it: clear or sealed), for GetObjectAttributes' ObjectParts. */
+    "ALTER TABLE object_parts ADD COLUMN checksum TEXT;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");

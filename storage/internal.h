@@ -21,7 +21,7 @@ struct sto_object;
 struct sto_precond;
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in db.c). */
-#define STO_META_SCHEMA_VERSION 9
+#define STO_META_SCHEMA_VERSION 10
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */

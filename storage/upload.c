@@ -46,8 +46,8 @@ static const struct sto_sql q_part_list =
                        " part_number > ?2 ORDER BY part_number LIMIT ?3");
 /* part_index in the part_number column; etag and mtime are not kept per object part. */
 static const struct sto_sql q_object_parts =
-    STO_SQL(OBJECT_PARTS, "SELECT part_index, size, '', 0, blob_id, kek_id, wrapped_dek FROM"
-                          " object_parts WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"
+    STO_SQL(OBJECT_PARTS, "SELECT part_index, size, '', 0, blob_id, kek_id, wrapped_dek, checksum"
+                          " FROM object_parts WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"
                           " ORDER BY part_index");
 static const struct sto_sql q_upload_queue_parts =
     STO_SQL(UPLOAD_QUEUE_PARTS, "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM parts WHERE"
@@ -57,9 +57,9 @@ static const struct sto_sql q_upload_delete =
 /* Each chosen part must still be the one validated (same blob). */
 static const struct sto_sql q_complete_link_part = STO_SQL(
     COMPLETE_LINK_PART, "INSERT INTO object_parts (bucket, key, version_id, part_index, size,"
-                        " blob_id, kek_id, wrapped_dek) SELECT ?1, ?2, ?7, ?3, size, blob_id,"
-                        " kek_id, wrapped_dek FROM parts WHERE upload_id = ?4 AND"
-                        " part_number = ?5 AND blob_id = ?6");
+                        " blob_id, kek_id, wrapped_dek, checksum) SELECT ?1, ?2, ?7, ?3, size,"
+                        " blob_id, kek_id, wrapped_dek, checksum FROM parts WHERE upload_id = ?4"
+                        " AND part_number = ?5 AND blob_id = ?6");
 /* Parts uploaded but not listed are garbage. */
 static const struct sto_sql q_complete_queue_unused = STO_SQL(
     COMPLETE_QUEUE_UNUSED, "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM parts WHERE"

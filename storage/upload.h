@@ -32,7 +32,7 @@ struct sto_part {
     char *kek_id;
     uint8_t *wrapped_dek;
     size_t wrapped_len;
-    char *checksum; /* opaque ("ALG base64") or NULL; upload parts only */
+    char *checksum; /* opaque ("ALG base64") or NULL; upload and object parts */
 };
 void sto_upload_cleanup(struct sto_upload *u);
 void sto_part_cleanup(struct sto_part *p);

@@ -681,7 +681,8 @@ def test_data_dir_from_before_the_kms_api(coffer_factory):
         "ALTER TABLE kms_keys DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN rotation_days;"
         "ALTER TABLE kms_keys DROP COLUMN rotated_ms; ALTER TABLE kms_aliases DROP COLUMN"
         " created_ms; ALTER TABLE kms_aliases DROP COLUMN updated_ms;"
-        "ALTER TABLE buckets DROP COLUMN owner; PRAGMA user_version = 7;")
+        "ALTER TABLE buckets DROP COLUMN owner; ALTER TABLE object_parts DROP COLUMN checksum;"
+        " PRAGMA user_version = 7;")
     db.close()
     srv.start()
     kms, s3 = kms_client(srv), srv.client()

@@ -32,9 +32,9 @@ def test_multipart_object_parts(s3, bucket, tmp_path):
         multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024))
     a = s3.get_object_attributes(Bucket=bucket, Key="mp",
                                  ObjectAttributes=["ObjectParts", "ObjectSize", "ETag"])
-    assert a["ObjectParts"]["TotalPartsCount"] == 3
-    assert [p["Size"] for p in a["ObjectParts"]["Parts"]] == [5 * 1024 * 1024,
-                                                              5 * 1024 * 1024, 1024 * 1024]
+    # uploaded without an additional checksum: AWS gives the count, no Part elements
+    # (test_object_attributes_parts.py has the listed and paged parts)
+    assert a["ObjectParts"] == {"TotalPartsCount": 3}
     assert a["ETag"].endswith("-3")
 
 

@@ -225,7 +225,7 @@ static void test_migration(const char *dir)
     sto_meta_close(m);
 
     /* Back to version 5: undo migrations 6 (root_keys), 7 (completed_uploads), 8 (the KMS API's
-     * columns) and 9 (bucket owners). */
+     * columns), 9 (bucket owners) and 10 (object part checksums). */
     CHECK_EQ_INT(
         raw_exec(
             path,
@@ -235,7 +235,7 @@ static void test_migration(const char *dir)
             " rotation_days; ALTER TABLE kms_keys DROP COLUMN rotated_ms;"
             " ALTER TABLE kms_aliases DROP COLUMN created_ms; ALTER TABLE"
             " kms_aliases DROP COLUMN updated_ms; ALTER TABLE buckets DROP COLUMN owner;"
-            " PRAGMA user_version = 5"),
+            " ALTER TABLE object_parts DROP COLUMN checksum; PRAGMA user_version = 5"),
         SQLITE_OK);
     m = open_meta(dir);
     if (m == NULL)
