@@ -97,6 +97,9 @@ typedef enum {
     COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict (a conditional write raced) */
     COF_ERR_EXPIRES_NEGATIVE,     /* 400 AuthorizationQueryParametersError: X-Amz-Expires < 0 */
     COF_ERR_EXPIRES_TOO_LONG,     /* 400 AuthorizationQueryParametersError: over a week */
+    COF_ERR_NO_WEBSITE,           /* 404 NoSuchWebsiteConfiguration */
+    COF_ERR_NO_REPLICATION,       /* 404 ReplicationConfigurationNotFoundError */
+    COF_ERR_BAD_LOG_TARGET,       /* 400 InvalidTargetBucketForLogging */
     COF_ERR__COUNT
 } cof_err;
 

@@ -315,18 +315,3 @@ cof_err ops_delete_objects(struct srv_req *req)
     }
     return ops_reply_doc(req, x);
 }
-
-/* GetBucketAccelerateConfiguration: coffer has no transfer acceleration, so every bucket
- * answers as an AWS bucket that never had it configured: an empty AccelerateConfiguration. */
-cof_err ops_get_bucket_accelerate(struct srv_req *req)
-{
-    struct srv_xml *x = NULL;
-    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, NULL);
-    if (err == COF_ERR_NO_BUCKET)
-        return ops_no_bucket(req);
-    if (err == COF_OK)
-        err = srv_xml_new("AccelerateConfiguration", &x);
-    if (err != COF_OK)
-        return err;
-    return ops_reply_doc(req, x);
-}

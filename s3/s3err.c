@@ -161,6 +161,12 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_MALFORMED_POLICY] = {400, "MalformedPolicy", "This policy contains invalid Json"},
     [COF_ERR_NO_SUCH_POLICY] = {404, "NoSuchBucketPolicy", "The bucket policy does not exist"},
     [COF_ERR_NO_CORS] = {404, "NoSuchCORSConfiguration", "The CORS configuration does not exist"},
+    [COF_ERR_NO_WEBSITE] = {404, "NoSuchWebsiteConfiguration",
+                            "The specified bucket does not have a website configuration"},
+    [COF_ERR_NO_REPLICATION] = {404, "ReplicationConfigurationNotFoundError",
+                                "The replication configuration was not found"},
+    [COF_ERR_BAD_LOG_TARGET] = {400, "InvalidTargetBucketForLogging",
+                                "The target bucket for logging does not exist"},
     [COF_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden",
                                 "CORSResponse: This CORS request is not allowed. This is usually "
                                 "because the evalution of Origin, request method / "

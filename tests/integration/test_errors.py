@@ -20,14 +20,14 @@ def _day():
 
 def test_unimplemented_operation_boto3(s3, bucket):
     with pytest.raises(ClientError) as ei:
-        s3.get_bucket_website(Bucket=bucket)
+        s3.list_bucket_inventory_configurations(Bucket=bucket)
     assert error_of(ei) == (501, "NotImplemented")
     # the server is still fine afterwards
     assert s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 def test_unimplemented_operation_xml(raw, bucket):
-    r = raw("GET", f"/{bucket}?website")
+    r = raw("GET", f"/{bucket}?inventory")
     assert r.status == 501
     assert r.header("Content-Type", "").startswith("application/xml")
     root = r.xml()
