@@ -29,7 +29,8 @@ struct srv_subres_doc {
     char *xml; /* the canonical document, NUL-terminated; owned */
     size_t len;
     bool empty;     /* nothing configured (no LoggingEnabled, no notification target) */
-    bool targets;   /* notification: it names SQS/SNS/Lambda/EventBridge targets */
+    bool targets;   /* notification: it names SQS/SNS/Lambda/EventBridge targets (not examined,
+                       left out of xml: such a document is refused, never stored) */
     char **buckets; /* bucket names it refers to (logging target, replication destinations,
                        from arn:aws:s3:::NAME); owned */
     size_t n_buckets;
