@@ -21,7 +21,6 @@
     "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names"
 #define REPL_VERSIONING_MSG                                                                        \
     "Versioning must be 'Enabled' on the bucket to apply a replication configuration"
-#define REPL_DEST_MISSING_MSG    "Destination bucket must exist."
 #define REPL_DEST_VERSIONING_MSG "Destination bucket must have versioning enabled."
 #define NOTIFY_TARGETS_MSG                                                                         \
     "coffer does not deliver event notifications: a NotificationConfiguration with SQS, SNS, "     \
@@ -53,11 +52,13 @@ static cof_err check_replication(struct srv_req *req, const struct srv_subres_do
     enum ops_versioning st = OPS_UNVERSIONED;
     cof_err err = ops_versioning_get(req, req->route.bucket, &st);
     if (err == COF_OK && st != OPS_VERSIONING_ENABLED)
-        return srv_fail(req, COF_ERR_INVALID_REQUEST, REPL_VERSIONING_MSG);
+        return srv_fail_elem(req, COF_ERR_INVALID_REQUEST, REPL_VERSIONING_MSG, "BucketName",
+                             req->route.bucket);
+    /* AWS answers a destination that does not exist as one that is not versioned. */
     for (size_t i = 0; err == COF_OK && i < d->n_buckets; i++) {
         err = sto_meta_get_bucket(req->ctx->obj.meta, d->buckets[i], NULL);
         if (err == COF_ERR_NO_BUCKET)
-            return srv_fail(req, COF_ERR_INVALID_REQUEST, REPL_DEST_MISSING_MSG);
+            return srv_fail(req, COF_ERR_INVALID_REQUEST, REPL_DEST_VERSIONING_MSG);
         if (err == COF_OK)
             err = ops_versioning_get(req, d->buckets[i], &st);
         if (err == COF_OK && st != OPS_VERSIONING_ENABLED)

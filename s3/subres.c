@@ -306,10 +306,9 @@ static bool protocol_ok(struct srv_problem *prob, const char *p)
 {
     if (p == NULL || value_allowed(protocols, p))
         return true;
-    srv_problem_arg(prob, COF_ERR_INVALID_ARGUMENT,
+    srv_problem_set(prob, COF_ERR_INVALID_REQUEST,
                     "Invalid protocol, protocol can be http or https. If not defined the "
-                    "protocol will be selected automatically.",
-                    "RedirectAllRequestsTo", srv_problem_keep(prob, "%.200s", p));
+                    "protocol will be selected automatically.");
     return false;
 }
 
@@ -375,7 +374,7 @@ static cof_err check_website(const struct node *root, struct srv_problem *prob)
     if (suffix[0] == '\0' || strchr(suffix, '/') != NULL)
         return srv_problem_arg(prob, COF_ERR_INVALID_ARGUMENT,
                                "The IndexDocument Suffix is not well formed", "IndexDocument",
-                               srv_problem_keep(prob, "%.200s", suffix));
+                               suffix[0] != '\0' ? srv_problem_keep(prob, "%.200s", suffix) : NULL);
     const struct node *rules = kid(root, "RoutingRules");
     for (size_t i = 0; rules != NULL && i < rules->n; i++) {
         cof_err err = check_routing_rule(&rules->kids[i], prob);

@@ -209,7 +209,7 @@ def test_website_redirect_all(s3, bucket):
      ("InvalidArgument", "RedirectAllRequestsTo cannot be provided in conjunction with other "
       "Routing Rules.")),
     ({"RedirectAllRequestsTo": {"HostName": "h", "Protocol": "ftp"}},
-     ("InvalidArgument", "Invalid protocol, protocol can be http or https. If not defined the "
+     ("InvalidRequest", "Invalid protocol, protocol can be http or https. If not defined the "
       "protocol will be selected automatically.")),
     ({"IndexDocument": {"Suffix": "i.html"}, "RoutingRules": [
         {"Condition": {}, "Redirect": {"HostName": "h"}}]},
@@ -257,20 +257,27 @@ def repl(dest, **rule):
     return {"Role": "arn:aws:iam::000000000000:role/replication", "Rules": [r]}
 
 
+REPL_XML = ("<ReplicationConfiguration><Role>r</Role><Rule><Status>Enabled</Status><Destination>"
+            "<Bucket>arn:aws:s3:::{dest}</Bucket></Destination></Rule></ReplicationConfiguration>")
+
+
 def test_replication(s3, raw, bucket, versioned):
     st, code, msg = fails(s3.get_bucket_replication, Bucket=bucket)
     assert (st, code, msg) == (404, "ReplicationConfigurationNotFoundError",
                                "The replication configuration was not found")
     assert raw("GET", f"/{bucket}?replication").xml().findtext("BucketName") == bucket
+    r = put_raw(raw, f"/{bucket}?replication", REPL_XML.format(dest=versioned).encode())
+    assert r.xml().findtext("BucketName") == bucket
     # the source must be versioned
     assert fails(s3.put_bucket_replication, Bucket=bucket,
                  ReplicationConfiguration=repl(versioned)) == (
         400, "InvalidRequest",
         "Versioning must be 'Enabled' on the bucket to apply a replication configuration")
     # the destination must exist and be versioned
+    # AWS answers a destination that does not exist as one that is not versioned
     assert fails(s3.put_bucket_replication, Bucket=versioned,
                  ReplicationConfiguration=repl(unique_name("gone"))) == (
-        400, "InvalidRequest", "Destination bucket must exist.")
+        400, "InvalidRequest", "Destination bucket must have versioning enabled.")
     assert fails(s3.put_bucket_replication, Bucket=versioned,
                  ReplicationConfiguration=repl(bucket)) == (
         400, "InvalidRequest", "Destination bucket must have versioning enabled.")
