@@ -47,7 +47,7 @@ static const struct spec key_format[] = {{"SimplePrefix", LEAF | EMPTY_OK, NULL,
                                          {"PartitionedPrefix", 0, partitioned, NULL},
                                          END};
 static const struct spec logging_enabled[] = {{"TargetBucket", LEAF | REQ, NULL, NULL},
-                                              {"TargetPrefix", LEAF | REQ | EMPTY_OK, NULL, NULL},
+                                              {"TargetPrefix", LEAF | EMPTY_OK, NULL, NULL},
                                               {"TargetObjectKeyFormat", 0, key_format, NULL},
                                               END};
 static const struct spec logging[] = {{"LoggingEnabled", 0, logging_enabled, NULL}, END};
@@ -288,12 +288,34 @@ static cof_err add_bucket(struct srv_subres_doc *d, const char *name)
     return COF_OK;
 }
 
-static cof_err check_logging(const struct node *root, struct srv_subres_doc *d)
+/* Appends a leaf of spec sp with an empty text to nd. */
+static cof_err add_empty_leaf(struct node *nd, const struct spec *sp)
 {
-    const struct node *le = kid(root, "LoggingEnabled");
+    struct node *v = realloc(nd->kids, (nd->n + 1) * sizeof(*v));
+    if (v == NULL)
+        return COF_ERR_NOMEM;
+    nd->kids = v;
+    memset(&v[nd->n], 0, sizeof(v[nd->n]));
+    v[nd->n].spec = sp;
+    v[nd->n].text = strdup("");
+    nd->n++;
+    return v[nd->n - 1].text != NULL ? COF_OK : COF_ERR_NOMEM;
+}
+
+static cof_err check_logging(struct node *root, struct srv_subres_doc *d)
+{
+    struct node *le = NULL;
+    for (size_t i = 0; i < root->n; i++)
+        le = &root->kids[i]; /* LoggingEnabled is the only kid the schema allows */
     d->empty = le == NULL;
     if (le == NULL)
         return COF_OK;
+    /* S3 takes a missing TargetPrefix as an empty one. */
+    if (kid(le, "TargetPrefix") == NULL) {
+        cof_err err = add_empty_leaf(le, &logging_enabled[1]);
+        if (err != COF_OK)
+            return err;
+    }
     const struct node *fmt = kid(le, "TargetObjectKeyFormat");
     /* S3: exactly one of SimplePrefix and PartitionedPrefix. */
     if (fmt != NULL &&
@@ -412,7 +434,7 @@ static cof_err check_replication(const struct node *root, struct srv_subres_doc 
     return COF_OK;
 }
 
-static cof_err check_kind(enum srv_subres kind, const struct node *root, struct srv_subres_doc *d,
+static cof_err check_kind(enum srv_subres kind, struct node *root, struct srv_subres_doc *d,
                           struct srv_problem *prob)
 {
     switch (kind) {

@@ -125,6 +125,12 @@ def test_logging(s3, raw, bucket):
     assert raw_error(r) == (400, "InvalidTargetBucketForLogging",
                             "The target bucket for logging does not exist")
     assert r.xml().findtext("TargetBucket") == missing
+    # a missing TargetPrefix is an empty one
+    assert put_raw(raw, f"/{bucket}?logging",
+                   f"<BucketLoggingStatus><LoggingEnabled><TargetBucket>{bucket}</TargetBucket>"
+                   f"</LoggingEnabled></BucketLoggingStatus>".encode()).status == 200
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"] == {
+        "TargetBucket": bucket, "TargetPrefix": ""}
     for bad in (b"<BucketLoggingStatus><LoggingEnabled><TargetPrefix>p</TargetPrefix>"
                 b"</LoggingEnabled></BucketLoggingStatus>",
                 b"<BucketLoggingStatus><Bogus/></BucketLoggingStatus>",

@@ -68,7 +68,7 @@ static const struct bad_case bad_cases[] = {
      COF_ERR_MALFORMED_XML, NULL, NULL, NULL},
     /* logging */
     {SRV_SUBRES_LOGGING,
-     "<BucketLoggingStatus><LoggingEnabled><TargetBucket>b</TargetBucket></LoggingEnabled>"
+     "<BucketLoggingStatus><LoggingEnabled><TargetPrefix>p</TargetPrefix></LoggingEnabled>"
      "</BucketLoggingStatus>",
      COF_ERR_MALFORMED_XML, NULL, NULL, NULL},
     {SRV_SUBRES_LOGGING,
@@ -255,6 +255,11 @@ static const struct good_case good_cases[] = {
      "<BucketLoggingStatus " XMLNS "><LoggingEnabled><TargetBucket>logs</TargetBucket>"
      "<TargetPrefix></TargetPrefix><TargetObjectKeyFormat><SimplePrefix></SimplePrefix>"
      "</TargetObjectKeyFormat></LoggingEnabled></BucketLoggingStatus>"},
+    {SRV_SUBRES_LOGGING,
+     "<BucketLoggingStatus><LoggingEnabled><TargetBucket>b</TargetBucket></LoggingEnabled>"
+     "</BucketLoggingStatus>",
+     "<BucketLoggingStatus " XMLNS "><LoggingEnabled><TargetBucket>b</TargetBucket>"
+     "<TargetPrefix></TargetPrefix></LoggingEnabled></BucketLoggingStatus>"},
     {SRV_SUBRES_WEBSITE,
      WEB(RULE("<Condition><KeyPrefixEquals>a/</KeyPrefixEquals></Condition>",
               "<ReplaceKeyPrefixWith>b/</ReplaceKeyPrefixWith><HttpRedirectCode>302"
