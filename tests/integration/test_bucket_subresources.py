@@ -407,3 +407,14 @@ def test_policy_actions(s3, bucket):
         except ClientError as e:  # allowed now: only AWS's own answers remain
             assert error_of(e)[1] in ("NoSuchWebsiteConfiguration",
                                       "ReplicationConfigurationNotFoundError"), action
+
+
+def test_website_with_the_cli(aws, bucket):
+    aws("s3", "website", f"s3://{bucket}/", "--index-document", "index.html",
+        "--error-document", "error.html")
+    got = json.loads(aws("s3api", "get-bucket-website", "--bucket", bucket).stdout)
+    assert got == {"IndexDocument": {"Suffix": "index.html"},
+                   "ErrorDocument": {"Key": "error.html"}}
+    aws("s3api", "delete-bucket-website", "--bucket", bucket)
+    r = aws("s3api", "get-bucket-website", "--bucket", bucket, check=False)
+    assert r.returncode != 0 and "NoSuchWebsiteConfiguration" in r.stderr
