@@ -232,14 +232,22 @@ static cof_err build(const xmlNode *el, const struct spec *kids, struct node *ou
     return err;
 }
 
-/* The first kid named name, or NULL. */
+/* The index of the first kid named name, nd->n when there is none. */
+static size_t kid_index(const struct node *nd, const char *name)
+{
+    size_t i = 0;
+    while (i < nd->n && strcmp(nd->kids[i].spec->name, name) != 0)
+        i++;
+    return i;
+}
+
+/* The first kid named name, or NULL (also when nd is NULL). */
 static const struct node *kid(const struct node *nd, const char *name)
 {
-    for (size_t i = 0; nd != NULL && i < nd->n; i++) {
-        if (strcmp(nd->kids[i].spec->name, name) == 0)
-            return &nd->kids[i];
-    }
-    return NULL;
+    if (nd == NULL)
+        return NULL;
+    size_t i = kid_index(nd, name);
+    return i < nd->n ? &nd->kids[i] : NULL;
 }
 
 static const char *kid_text(const struct node *nd, const char *name)
@@ -304,9 +312,8 @@ static cof_err add_empty_leaf(struct node *nd, const struct spec *sp)
 
 static cof_err check_logging(struct node *root, struct srv_subres_doc *d)
 {
-    struct node *le = NULL;
-    for (size_t i = 0; i < root->n; i++)
-        le = &root->kids[i]; /* LoggingEnabled is the only kid the schema allows */
+    size_t i = kid_index(root, "LoggingEnabled");
+    struct node *le = i < root->n ? &root->kids[i] : NULL;
     d->empty = le == NULL;
     if (le == NULL)
         return COF_OK;
