@@ -96,6 +96,10 @@ typedef enum {
     COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict (a conditional write raced) */
     COF_ERR_EXPIRES_NEGATIVE,     /* 400 AuthorizationQueryParametersError: X-Amz-Expires < 0 */
     COF_ERR_EXPIRES_TOO_LONG,     /* 400 AuthorizationQueryParametersError: over a week */
+    COF_ERR_OBJECT_LOCKED,        /* 403 AccessDenied: the version is under Object Lock */
+    COF_ERR_NO_LOCK_CONFIG,       /* 404 ObjectLockConfigurationNotFoundError */
+    COF_ERR_NO_OBJECT_LOCK,       /* 404 NoSuchObjectLockConfiguration (a version's) */
+    COF_ERR_INVALID_BUCKET_STATE, /* 409 InvalidBucketState */
     COF_ERR__COUNT
 } cof_err;
 

@@ -199,6 +199,15 @@ static const char *const migrations[] = {
     "  on_demand INTEGER NOT NULL,"
     "  PRIMARY KEY (key_id, version)"
     ") WITHOUT ROWID;",
+    /* 9: Object Lock on each version row (not a side table): the retention mode (0 none,
+     * 1 GOVERNANCE, 2 COMPLIANCE) and its retain-until time, and the legal hold (0 never set,
+     * 1 OFF, 2 ON). They move with the row when it is demoted or promoted. */
+    "ALTER TABLE objects ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE object_versions ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE object_versions ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE object_versions ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");
