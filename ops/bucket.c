@@ -13,6 +13,7 @@
 #include "ops/handlers.h"
 #include "ops/bodycheck.h"
 #include "ops/bucketcfg.h"
+#include "ops/objlock.h"
 #include "ops/delete.h"
 #include "ops/listparams.h"
 #include "ops/versions.h"
@@ -95,6 +96,9 @@ cof_err ops_create_bucket(struct srv_req *req)
         goto out;
     }
     err = sto_meta_create_bucket(req->ctx->obj.meta, req->route.bucket, region, cof_now_ms());
+    /* x-amz-bucket-object-lock-enabled applies to a bucket this request created only. */
+    if (err == COF_OK)
+        err = ops_lock_enable_on_create(req);
     if (err == COF_ERR_BUCKET_EXISTS && recreate_is_ok(req, region))
         err = COF_OK;
     if (err == COF_ERR_BUCKET_EXISTS) {
