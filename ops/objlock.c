@@ -77,6 +77,9 @@ static cof_err lock_from_headers(struct srv_req *req, const struct srv_lock_conf
     *explicit = ops_lock_headers_present(req);
     if (!*explicit)
         return COF_OK;
+    /* AWS names the missing configuration before any bad value. */
+    if (!c->enabled)
+        return srv_fail(req, COF_ERR_INVALID_REQUEST, "Bucket is missing ObjectLockConfiguration");
     srv_problem_init(&prob);
     cof_err err = srv_objlock_check_headers(
         srv_req_header(req, "x-amz-object-lock-mode"),
@@ -84,8 +87,6 @@ static cof_err lock_from_headers(struct srv_req *req, const struct srv_lock_conf
         srv_req_header(req, "x-amz-object-lock-legal-hold"), now_ms, &mode, &until, &hold, &prob);
     if (err != COF_OK)
         return srv_fail_problem(req, &prob);
-    if (!c->enabled)
-        return srv_fail(req, COF_ERR_INVALID_REQUEST, "Bucket is missing ObjectLockConfiguration");
     out->mode = mode;
     out->until_ms = until;
     out->legal_hold = hold;

@@ -95,6 +95,13 @@ def test_bucket_without_lock(s3, bucket):
     st, code, msg = err(s3.put_object, Bucket=bucket, Key="k", Body=b"x",
                         ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=future())
     assert (st, code, msg) == (400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration")
+    # the missing configuration is named before a bad value (AWS)
+    st, code, msg = err(s3.put_object, Bucket=bucket, Key="k", Body=b"x",
+                        ObjectLockLegalHoldStatus="MAYBE")
+    assert (st, code, msg) == (400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration")
+    st, code, msg = err(s3.create_multipart_upload, Bucket=bucket, Key="k",
+                        ObjectLockLegalHoldStatus="ON")
+    assert (st, code, msg) == (400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration")
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     for call in (lambda: s3.get_object_retention(Bucket=bucket, Key="k"),
                  lambda: s3.get_object_legal_hold(Bucket=bucket, Key="k"),
@@ -672,3 +679,30 @@ def test_lock_survives_restart_and_expires(coffer_factory):
     assert s3.get_object_retention(Bucket=b, Key="k")["Retention"]["Mode"] == "COMPLIANCE"
     s3.delete_object(Bucket=b, Key="k", VersionId=v)
     s3.delete_bucket(Bucket=b)
+
+
+# ---- POST Object ----------------------------------------------------------------------------------
+
+def test_post_object_form_fields(server, s3):
+    from test_post_object import post_form, presign
+    b = lock_bucket(s3)
+    until = iso(future(2))
+    lock = {"x-amz-object-lock-mode": "COMPLIANCE", "x-amz-object-lock-retain-until-date": until,
+            "x-amz-object-lock-legal-hold": "ON"}
+    url, fields = presign(s3, b, "form", fields=dict(lock),
+                          conditions=[{k: v} for k, v in lock.items()])
+    r = post_form(server.port, b, fields, b"from a form")
+    assert r.status == 204, r
+    h = s3.head_object(Bucket=b, Key="form")
+    assert h["ObjectLockMode"] == "COMPLIANCE"
+    assert h["ObjectLockLegalHoldStatus"] == "ON"
+    assert err(s3.delete_object, Bucket=b, Key="form", VersionId=h["VersionId"])[:2] == (
+        403, "AccessDenied")
+    # a bad field is refused as the header would be, and nothing is stored
+    bad = {"x-amz-object-lock-mode": "FOREVER", "x-amz-object-lock-retain-until-date": until}
+    url, fields = presign(s3, b, "bad", fields=dict(bad),
+                          conditions=[{k: v} for k, v in bad.items()])
+    r = post_form(server.port, b, fields, b"x")
+    assert r.status == 400, r
+    assert r.xml().findtext("Message") == "Unknown wormMode directive."
+    assert err(s3.head_object, Bucket=b, Key="bad")[0] == 404
