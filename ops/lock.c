@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "ops/bodycheck.h"
 #include "ops/bucketcfg.h"
 #include "ops/handlers.h"
 #include "ops/objlock.h"
@@ -32,6 +33,8 @@ cof_err ops_put_object_lock_configuration(struct srv_req *req)
     char stored[64];
     srv_problem_init(&prob);
     cof_err err = ops_bucket_must_exist(req, req->route.bucket);
+    if (err == COF_OK)
+        err = ops_check_body_md5(req);
     if (err != COF_OK)
         return err;
     err = srv_objlock_parse_config(req->body.data, req->body.len, &c, &prob);
@@ -115,7 +118,9 @@ cof_err ops_put_object_retention(struct srv_req *req)
     cof_err err = lock_target(req, &vid, &o);
     if (err != COF_OK)
         return err;
-    err = srv_objlock_parse_retention(req->body.data, req->body.len, &mode, &until);
+    err = ops_check_body_md5(req);
+    if (err == COF_OK)
+        err = srv_objlock_parse_retention(req->body.data, req->body.len, &mode, &until);
     if (err == COF_ERR_TOO_LARGE)
         err = COF_ERR_MALFORMED_XML;
     if (err == COF_OK && mode != SRV_LOCK_NONE && until <= now)
@@ -163,7 +168,9 @@ cof_err ops_put_object_legal_hold(struct srv_req *req)
     cof_err err = lock_target(req, &vid, &o);
     if (err != COF_OK)
         return err;
-    err = srv_objlock_parse_legal_hold(req->body.data, req->body.len, &on);
+    err = ops_check_body_md5(req);
+    if (err == COF_OK)
+        err = srv_objlock_parse_legal_hold(req->body.data, req->body.len, &on);
     if (err == COF_ERR_TOO_LARGE)
         err = COF_ERR_MALFORMED_XML;
     if (err == COF_OK)

@@ -187,6 +187,24 @@ def test_lock_configuration_validation(s3, raw, body, status, code, msg):
         "ObjectLockEnabled": "Enabled"}
 
 
+@pytest.mark.parametrize("path,body", [
+    ("", _cfg("<ObjectLockEnabled>Enabled</ObjectLockEnabled>")),
+    ("k?retention", b"<Retention/>"),
+    ("k?legal-hold", b"<LegalHold><Status>ON</Status></LegalHold>"),
+])
+def test_lock_bodies_check_content_md5(s3, raw, path, body):
+    b = lock_bucket(s3)
+    s3.put_object(Bucket=b, Key="k", Body=b"x")
+    url = f"/{b}/{path}" if path else f"/{b}?object-lock"
+    r = raw("PUT", url, body=body, headers={"Content-MD5": md5_b64(body + b" ")})
+    assert r.status == 400 and r.xml().findtext("Code") == "BadDigest", r
+    r = raw("PUT", url, body=body, headers={"Content-MD5": "not-md5"})
+    assert r.status == 400 and r.xml().findtext("Code") == "InvalidDigest", r
+    assert "ObjectLockLegalHoldStatus" not in s3.head_object(Bucket=b, Key="k")
+    r = raw("PUT", url, body=body, headers={"Content-MD5": md5_b64(body)})
+    assert r.status == 200, r
+
+
 def test_lock_routes_refuse_other_methods(s3, raw):
     b = lock_bucket(s3)
     s3.put_object(Bucket=b, Key="k", Body=b"x")
@@ -505,6 +523,16 @@ def test_multipart_under_default_retention(s3):
     # the legal hold keeps it even with the bypass
     assert err(s3.delete_object, Bucket=b, Key="mp2", VersionId=v2,
                BypassGovernanceRetention=True)[:2] == (403, "AccessDenied")
+    # another upload completed onto the same key is a new version; the locked one is untouched
+    up = s3.create_multipart_upload(Bucket=b, Key="mp2")
+    p1 = s3.upload_part(Bucket=b, Key="mp2", UploadId=up["UploadId"], PartNumber=1, Body=b"two")
+    v3 = s3.complete_multipart_upload(
+        Bucket=b, Key="mp2", UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]}]})["VersionId"]
+    assert v3 != v2
+    assert s3.get_object(Bucket=b, Key="mp2", VersionId=v2)["Body"].read() == b"one"
+    assert s3.get_object(Bucket=b, Key="mp2")["Body"].read() == b"two"
+    assert s3.head_object(Bucket=b, Key="mp2", VersionId=v2)["ObjectLockLegalHoldStatus"] == "ON"
     # a bucket holding locked versions is not empty
     st, code, _ = err(s3.delete_bucket, Bucket=b)
     assert (st, code) == (409, "BucketNotEmpty")
