@@ -49,11 +49,13 @@ static bool parse_zone(const char *p, long *off_s)
     if (*p != '+' && *p != '-')
         return false;
     int oh = two(p + 1);
+    if (oh < 0 || oh > 23)
+        return false; /* (two() stops at a NUL: nothing past it is read) */
     const char *q = p + 3;
     if (*q == ':')
         q++;
     int om = two(q);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59 || q[2] != '\0')
+    if (om < 0 || om > 59 || q[2] != '\0')
         return false;
     *off_s = (p[0] == '+' ? 1 : -1) * (long)(oh * 3600 + om * 60);
     return true;
