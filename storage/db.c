@@ -199,7 +199,10 @@ static const char *const migrations[] = {
     "  on_demand INTEGER NOT NULL,"
     "  PRIMARY KEY (key_id, version)"
     ") WITHOUT ROWID;",
-    /* 9: Object Lock on each version row (not a side table): the retention mode (0 none,
+    /* 9: bucket owners: the account that created the bucket (12 digits). Buckets made before
+     * belong to LocalStack's default account, as they did. */
+    "ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT '000000000000';",
+    /* 10: Object Lock on each version row (not a side table): the retention mode (0 none,
      * 1 GOVERNANCE, 2 COMPLIANCE) and its retain-until time, and the legal hold (0 never set,
      * 1 OFF, 2 ON). They move with the row when it is demoted or promoted. */
     "ALTER TABLE objects ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;"
@@ -426,6 +429,13 @@ cof_err sto_write_close(struct sto_meta *m, struct sto_q *q, int *out_changes)
         sto_conn_put(m, c);
     }
     return err;
+}
+
+cof_err sto_write_close_one(struct sto_meta *m, struct sto_q *q)
+{
+    int changes = 0;
+    cof_err err = sto_write_close(m, q, &changes);
+    return err == COF_OK && changes == 0 ? COF_ERR_NOT_FOUND : err;
 }
 
 cof_err sto_col_text(sqlite3_stmt *s, int i, char **out)

@@ -681,7 +681,8 @@ def test_data_dir_from_before_the_kms_api(coffer_factory):
         "ALTER TABLE kms_keys DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN rotation_days;"
         "ALTER TABLE kms_keys DROP COLUMN rotated_ms; ALTER TABLE kms_aliases DROP COLUMN"
         " created_ms; ALTER TABLE kms_aliases DROP COLUMN updated_ms;"
-        # step 9 (Object Lock columns) undone too
+        "ALTER TABLE buckets DROP COLUMN owner;"
+        # step 10 (Object Lock columns) undone too
         "ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN lock_until_ms;"
         "ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE object_versions DROP COLUMN"
         " lock_mode; ALTER TABLE object_versions DROP COLUMN lock_until_ms; ALTER TABLE"

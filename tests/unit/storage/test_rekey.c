@@ -225,7 +225,7 @@ static void test_migration(const char *dir)
     sto_meta_close(m);
 
     /* Back to version 5: undo migrations 6 (root_keys), 7 (completed_uploads), 8 (the KMS API's
-     * columns) and 9 (Object Lock columns). */
+     * columns), 9 (bucket owners) and 10 (Object Lock columns). */
     CHECK_EQ_INT(
         raw_exec(
             path,
@@ -234,7 +234,7 @@ static void test_migration(const char *dir)
             " DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN"
             " rotation_days; ALTER TABLE kms_keys DROP COLUMN rotated_ms;"
             " ALTER TABLE kms_aliases DROP COLUMN created_ms; ALTER TABLE"
-            " kms_aliases DROP COLUMN updated_ms;"
+            " kms_aliases DROP COLUMN updated_ms; ALTER TABLE buckets DROP COLUMN owner;"
             " ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN"
             " lock_until_ms; ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE"
             " object_versions DROP COLUMN lock_mode; ALTER TABLE object_versions DROP COLUMN"
