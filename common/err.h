@@ -100,6 +100,10 @@ typedef enum {
     COF_ERR_NO_WEBSITE,           /* 404 NoSuchWebsiteConfiguration */
     COF_ERR_NO_REPLICATION,       /* 404 ReplicationConfigurationNotFoundError */
     COF_ERR_BAD_LOG_TARGET,       /* 400 InvalidTargetBucketForLogging */
+    COF_ERR_OBJECT_LOCKED,        /* 403 AccessDenied: the version is under Object Lock */
+    COF_ERR_NO_LOCK_CONFIG,       /* 404 ObjectLockConfigurationNotFoundError */
+    COF_ERR_NO_OBJECT_LOCK,       /* 404 NoSuchObjectLockConfiguration (a version's) */
+    COF_ERR_INVALID_BUCKET_STATE, /* 409 InvalidBucketState */
     COF_ERR__COUNT
 } cof_err;
 

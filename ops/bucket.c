@@ -13,6 +13,7 @@
 #include "ops/handlers.h"
 #include "ops/bodycheck.h"
 #include "ops/bucketcfg.h"
+#include "ops/objlock.h"
 #include "ops/delete.h"
 #include "ops/listparams.h"
 #include "ops/versions.h"
@@ -119,7 +120,10 @@ cof_err ops_create_bucket(struct srv_req *req)
     ops_request_account(req, account);
     err = sto_meta_create_bucket_for(req->ctx->obj.meta, req->route.bucket, region, account,
                                      cof_now_ms());
-    if (err == COF_ERR_BUCKET_EXISTS)
+    /* x-amz-bucket-object-lock-enabled applies to a bucket this request created only. */
+    if (err == COF_OK)
+        err = ops_lock_enable_on_create(req);
+    else if (err == COF_ERR_BUCKET_EXISTS)
         err = bucket_taken(req, region, account);
     if (err == COF_ERR_BUCKET_EXISTS || err == COF_ERR_BUCKET_TAKEN) {
         err = srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);

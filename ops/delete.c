@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "object/gc.h"
+#include "ops/objlock.h"
 #include "ops/versions.h"
 #include "storage/meta.h"
 
@@ -24,8 +25,10 @@ cof_err ops_delete_version(struct srv_req *req, const char *bucket, const char *
     memset(out, 0, sizeof(*out));
     cof_err err = COF_OK;
     if (version_id != NULL) {
-        /* A version id deletes that version for good; deleting a missing one succeeds. */
-        err = sto_meta_delete_version(req->ctx->obj.meta, bucket, key, version_id, &out->marker);
+        /* A version id deletes that version for good; deleting a missing one succeeds. Storage
+         * refuses a version under Object Lock (GOVERNANCE gives way to an allowed bypass). */
+        err = sto_meta_delete_version_lock(req->ctx->obj.meta, bucket, key, version_id,
+                                           cof_now_ms(), ops_lock_bypass(req, key), &out->marker);
         if (err == COF_OK || err == COF_ERR_NO_OBJECT)
             snprintf(out->version_id, sizeof(out->version_id), "%s", version_id);
         if (err == COF_OK)

@@ -17,7 +17,9 @@ struct ops_deleted {
 };
 /* DeleteObject's semantics (also per key of DeleteObjects): version_id removes that version;
  * else an unversioned bucket removes the object and a versioned one adds a delete marker.
- * Deleting what does not exist succeeds. COF_ERR_NO_BUCKET. Does not reply. */
+ * Deleting what does not exist succeeds. A version under Object Lock stays:
+ * COF_ERR_OBJECT_LOCKED (x-amz-bypass-governance-retention with s3:BypassGovernanceRetention
+ * lifts a GOVERNANCE retention). COF_ERR_NO_BUCKET. Does not reply. */
 COF_MUST_CHECK cof_err ops_delete_version(struct srv_req *req, const char *bucket, const char *key,
                                           const char *version_id, struct ops_deleted *out);
 

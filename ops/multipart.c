@@ -19,6 +19,7 @@
 #include "s3/httpfmt.h"
 #include "ops/handlers.h"
 #include "ops/bucketcfg.h"
+#include "ops/objlock.h"
 #include "ops/copysrc.h"
 #include "ops/listparams.h"
 #include "ops/read.h"
@@ -122,6 +123,9 @@ cof_err ops_create_multipart(struct srv_req *req)
     if (err == COF_OK && tags != NULL)
         err = ops_set_tagging_line(&headers, tags);
     free(tags);
+    /* x-amz-object-lock-*: checked now, applied by Complete. */
+    if (err == COF_OK)
+        err = ops_lock_for_upload(req, req->route.bucket, &headers);
     enum srv_cksum_alg mpu_alg = SRV_CKSUM_NONE;
     bool full_object = false;
     if (err == COF_OK)
@@ -960,6 +964,11 @@ cof_err ops_complete_multipart(struct srv_req *req)
         err = ops_versioning_get(req, u.bucket, &vst);
     if (err == COF_OK)
         err = ops_version_new(vst, &vid);
+    /* Object Lock: what the upload asked for, else the bucket's default as of now. */
+    int64_t now_ms = cof_now_ms();
+    struct sto_lock lock;
+    if (err == COF_OK)
+        err = ops_lock_for_complete(req, u.bucket, u.headers, now_ms, &lock);
     if (err == COF_OK) {
         uint8_t digest[CRY_MD5_LEN];
         char hex[2 * CRY_MD5_LEN + 1];
@@ -971,12 +980,13 @@ cof_err ops_complete_multipart(struct srv_req *req)
                                 .version_id = vid,
                                 .size = total,
                                 .etag = etag,
-                                .mtime_ms = cof_now_ms(),
+                                .mtime_ms = now_ms,
                                 .headers = new_headers != NULL ? new_headers : u.headers,
                                 .blob_id = NULL,
                                 .sse_mode = u.sse_mode,
                                 .kek_id = u.kek_id,
-                                .part_count = (unsigned)cr.n};
+                                .part_count = (unsigned)cr.n,
+                                .lock = lock};
         err =
             sto_meta_upload_complete(req->ctx->obj.meta, &o, u.upload_id, chosen, cr.n, &pc, plist);
         if (err == COF_ERR_INVALID)

@@ -25,6 +25,7 @@
 #include "ops/bucketcfg.h"
 #include "ops/copysrc.h"
 #include "ops/delete.h"
+#include "ops/objlock.h"
 #include "ops/read.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
@@ -73,6 +74,7 @@ static void add_object_headers(struct srv_req *req, const struct sto_object *o,
     srv_resp_add(req, "ETag", etag);
     srv_resp_add(req, "Accept-Ranges", "bytes");
     ops_add_sse_headers(req, o, ssec);
+    ops_lock_add_headers(req, o);
     obj_stored_each(o->headers, add_stored, req);
     /* AWS: "The number of tags, if any, on the object" (GetObject, HeadObject). */
     char *tags = NULL;
@@ -123,8 +125,17 @@ static cof_err put_object_begin(struct srv_req *req)
         err = ops_write_precond(req, &pc, etag, sizeof(etag));
     if (err == COF_OK)
         err = ops_write_precheck(req, &pc);
+    /* Object Lock headers: checked before the body, again when the version is published. */
+    struct sto_lock lock;
+    if (err == COF_OK)
+        err = ops_lock_for_write(req, req->route.bucket, cof_now_ms(), &lock);
     if (err == COF_OK)
         err = ops_stream_begin(req);
+    if (err == COF_OK && ops_lock_headers_present(req) && !req->put->have_md5 &&
+        req->put->cksum_want[0] == '\0' && !req->put->cksum_in_trailer)
+        err = srv_fail(req, COF_ERR_INVALID_REQUEST,
+                       "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object "
+                       "requests with Object Lock parameters");
     if (err == COF_OK)
         err = ops_plan_write_enc(req, &req->put->enc);
     if (err != COF_OK)

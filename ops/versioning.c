@@ -10,6 +10,7 @@
 #include "s3/httpfmt.h"
 #include "ops/handlers.h"
 #include "ops/listparams.h"
+#include "ops/objlock.h"
 #include "ops/versions.h"
 #include "ops/req.h"
 #include "s3/xml.h"
@@ -34,6 +35,16 @@ cof_err ops_put_bucket_versioning(struct srv_req *req)
     if (mfa != NULL && strcmp(mfa, "Enabled") == 0)
         return srv_fail_elem(req, COF_ERR_INVALID_REQUEST,
                              "MFA Delete is not supported by this server.", NULL, NULL);
+    /* Object Lock keeps versioning Enabled for good (AWS). */
+    struct srv_lock_config lock;
+    err = ops_lock_config_get(req, req->route.bucket, &lock);
+    if (err != COF_OK)
+        return err;
+    if (lock.enabled && status != NULL && strcmp(status, "Enabled") != 0)
+        return srv_fail_elem(req, COF_ERR_INVALID_BUCKET_STATE,
+                             "An Object Lock configuration is present on this bucket, so the "
+                             "versioning state cannot be changed.",
+                             "BucketName", req->route.bucket);
     if (status != NULL) {
         /* Suspending a never-versioned bucket records the state (AWS reports Suspended). */
         err = sto_meta_set_bucket_config(req->ctx->obj.meta, req->route.bucket,

@@ -23,6 +23,7 @@
 #include "object/cksum_store.h"
 #include "object/gc.h"
 #include "object/stored.h"
+#include "ops/objlock.h"
 #include "ops/read.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
@@ -686,6 +687,9 @@ cof_err ops_publish(struct srv_req *req, struct sto_object *o)
     char etag[80];
     struct sto_precond pc;
     cof_err err = ops_write_precond(req, &pc, etag, sizeof(etag));
+    /* The new version's Object Lock: the request's headers or the bucket's default. */
+    if (err == COF_OK)
+        err = ops_lock_for_write(req, o->bucket, o->mtime_ms, &o->lock);
     if (err == COF_OK)
         err = sto_meta_put_object_if(req->ctx->obj.meta, o, &pc, &replaced);
     if (err != COF_OK) {

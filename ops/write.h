@@ -128,7 +128,9 @@ COF_MUST_CHECK cof_err ops_write_precheck(struct srv_req *req, const struct sto_
 COF_MUST_CHECK cof_err ops_precond_fail(struct srv_req *req, cof_err err,
                                         const struct sto_precond *pc, bool at_commit);
 /* Publishes a new object row and unlinks the blob it replaced; the request's If-Match /
- * If-None-Match are checked atomically with the publish (ops_precond_fail answers). */
+ * If-None-Match are checked atomically with the publish (ops_precond_fail answers). The row
+ * gets its Object Lock from the request (ops_lock_for_write); a locked version it would
+ * replace in place is refused (COF_ERR_OBJECT_LOCKED). */
 COF_MUST_CHECK cof_err ops_publish(struct srv_req *req, struct sto_object *o);
 /* Finishes writer w into a new object row for the request's bucket/key (takes headers), with
  * the version id, ETag and checksum line (calg/cval; SRV_CKSUM_NONE: none, sealed for SSE-C and

@@ -144,6 +144,15 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_EXPIRES_TOO_LONG] = {400, "AuthorizationQueryParametersError",
                                   "X-Amz-Expires must be less than a week (in seconds) that is "
                                   "604800"},
+    [COF_ERR_OBJECT_LOCKED] = {403, "AccessDenied",
+                               "Access Denied because object protected by object lock."},
+    [COF_ERR_NO_LOCK_CONFIG] = {404, "ObjectLockConfigurationNotFoundError",
+                                "Object Lock configuration does not exist for this bucket"},
+    [COF_ERR_NO_OBJECT_LOCK] = {404, "NoSuchObjectLockConfiguration",
+                                "The specified object does not have a ObjectLock configuration"},
+    [COF_ERR_INVALID_BUCKET_STATE] = {409, "InvalidBucketState",
+                                      "The request is not valid with the current state of the "
+                                      "bucket."},
     [COF_ERR_TOKEN_INVALID] = {400, "InvalidToken",
                                "The provided token is malformed or otherwise invalid."},
     [COF_ERR_TOKEN_EXPIRED] = {400, "ExpiredToken", "The provided token has expired."},

@@ -205,6 +205,15 @@ static const char *const migrations[] = {
     /* 10: a completed object's parts keep the checksum each part was uploaded with (as the parts
      * table holds it: clear or sealed), for GetObjectAttributes' ObjectParts. */
     "ALTER TABLE object_parts ADD COLUMN checksum TEXT;",
+    /* 11: Object Lock on each version row (not a side table): the retention mode (0 none,
+     * 1 GOVERNANCE, 2 COMPLIANCE) and its retain-until time, and the legal hold (0 never set,
+     * 1 OFF, 2 ON). They move with the row when it is demoted or promoted. */
+    "ALTER TABLE objects ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE object_versions ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE object_versions ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE object_versions ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");

@@ -21,7 +21,7 @@ struct sto_object;
 struct sto_precond;
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in db.c). */
-#define STO_META_SCHEMA_VERSION 10
+#define STO_META_SCHEMA_VERSION 11
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */
@@ -68,6 +68,12 @@ enum sto_q_id {
     STO_Q_VER_PROMOTE,
     STO_Q_VER_SEQ,
     STO_Q_VER_SET_HEADERS,
+    STO_Q_OBJ_LOCK_GET,
+    STO_Q_VER_LOCK_GET,
+    STO_Q_OBJ_SET_RETENTION,
+    STO_Q_VER_SET_RETENTION,
+    STO_Q_OBJ_SET_HOLD,
+    STO_Q_VER_SET_HOLD,
     STO_Q_OPARTS_QUEUE,
     STO_Q_OPARTS_DELETE,
     STO_Q_OBJ_LIST_GT,
@@ -265,7 +271,7 @@ COF_MUST_CHECK cof_err sto_tx_end(struct sto_meta *m, struct sto_conn *c, cof_er
 /* Columns of an object row, in the order sto_row_object reads them. */
 #define STO_OBJ_COLS                                                                               \
     "bucket, key, version_id, size, etag, mtime_ms, headers, blob_id, sse_mode, kek_id, "          \
-    "wrapped_dek, part_count, delete_marker"
+    "wrapped_dek, part_count, delete_marker, lock_mode, lock_until_ms, legal_hold"
 /* Every version of every key, current or not, as one table (rare scans: fsck, key rotation). */
 #define STO_ALL_VERSIONS                                                                           \
     "(SELECT " STO_OBJ_COLS " FROM objects UNION ALL SELECT " STO_OBJ_COLS " FROM "                \

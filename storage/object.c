@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "storage/internal.h"
 
 /* Listing: ?1 bucket, ?2 lower bound, ?3 upper bound (prefix successor), ?4 limit. The range
@@ -37,13 +38,14 @@
 static const struct sto_sql q_obj_get =
     STO_SQL(OBJ_GET, "SELECT " STO_OBJ_COLS " FROM objects WHERE bucket = ?1 AND key = ?2");
 static const struct sto_sql q_obj_cur =
-    STO_SQL(OBJ_CUR, "SELECT blob_id, version_id, delete_marker FROM objects WHERE bucket = ?1"
-                     " AND key = ?2");
+    STO_SQL(OBJ_CUR, "SELECT blob_id, version_id, delete_marker, lock_mode, lock_until_ms,"
+                     " legal_hold FROM objects WHERE bucket = ?1 AND key = ?2");
 static const struct sto_sql q_obj_cond =
     STO_SQL(OBJ_COND, "SELECT etag, delete_marker FROM objects WHERE bucket = ?1 AND key = ?2");
 static const struct sto_sql q_obj_upsert =
     STO_SQL(OBJ_UPSERT, "INSERT INTO objects (" STO_OBJ_COLS ")"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                        " ?14, ?15, ?16)"
                         " ON CONFLICT (bucket, key) DO UPDATE SET"
                         " version_id = excluded.version_id, size = excluded.size,"
                         " etag = excluded.etag, mtime_ms = excluded.mtime_ms,"
@@ -51,7 +53,10 @@ static const struct sto_sql q_obj_upsert =
                         " sse_mode = excluded.sse_mode, kek_id = excluded.kek_id,"
                         " wrapped_dek = excluded.wrapped_dek,"
                         " part_count = excluded.part_count,"
-                        " delete_marker = excluded.delete_marker");
+                        " delete_marker = excluded.delete_marker,"
+                        " lock_mode = excluded.lock_mode,"
+                        " lock_until_ms = excluded.lock_until_ms,"
+                        " legal_hold = excluded.legal_hold");
 static const struct sto_sql q_obj_delete =
     STO_SQL(OBJ_DELETE, "DELETE FROM objects WHERE bucket = ?1 AND key = ?2");
 /* The current row becomes the newest noncurrent version of its key. */
@@ -64,8 +69,9 @@ static const struct sto_sql q_ver_get =
     STO_SQL(VER_GET, "SELECT " STO_OBJ_COLS " FROM object_versions WHERE bucket = ?1"
                      " AND key = ?2 AND version_id = ?3");
 static const struct sto_sql q_ver_blob =
-    STO_SQL(VER_BLOB, "SELECT blob_id, version_id, delete_marker FROM object_versions WHERE"
-                      " bucket = ?1 AND key = ?2 AND version_id = ?3");
+    STO_SQL(VER_BLOB, "SELECT blob_id, version_id, delete_marker, lock_mode, lock_until_ms,"
+                      " legal_hold FROM object_versions WHERE bucket = ?1 AND key = ?2"
+                      " AND version_id = ?3");
 static const struct sto_sql q_ver_delete = STO_SQL(
     VER_DELETE, "DELETE FROM object_versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3");
 static const struct sto_sql q_ver_newest =
@@ -79,6 +85,20 @@ static const struct sto_sql q_ver_seq =
                      " AND version_id = ?3");
 static const struct sto_sql q_ver_set_headers =
     STO_SQL(VER_SET_HEADERS, SET_HEADERS("object_versions"));
+/* Object Lock of one version row: ?1 bucket, ?2 key, ?3 version id. */
+#define LOCK_WHERE " WHERE bucket = ?1 AND key = ?2 AND version_id = ?3 AND delete_marker = 0"
+static const struct sto_sql q_obj_lock_get =
+    STO_SQL(OBJ_LOCK_GET, "SELECT lock_mode, lock_until_ms, legal_hold FROM objects" LOCK_WHERE);
+static const struct sto_sql q_ver_lock_get = STO_SQL(
+    VER_LOCK_GET, "SELECT lock_mode, lock_until_ms, legal_hold FROM object_versions" LOCK_WHERE);
+static const struct sto_sql q_obj_set_retention =
+    STO_SQL(OBJ_SET_RETENTION, "UPDATE objects SET lock_mode = ?4, lock_until_ms = ?5" LOCK_WHERE);
+static const struct sto_sql q_ver_set_retention = STO_SQL(
+    VER_SET_RETENTION, "UPDATE object_versions SET lock_mode = ?4, lock_until_ms = ?5" LOCK_WHERE);
+static const struct sto_sql q_obj_set_hold =
+    STO_SQL(OBJ_SET_HOLD, "UPDATE objects SET legal_hold = ?4" LOCK_WHERE);
+static const struct sto_sql q_ver_set_hold =
+    STO_SQL(VER_SET_HOLD, "UPDATE object_versions SET legal_hold = ?4" LOCK_WHERE);
 /* A replaced or deleted multipart object's part blobs go to the GC queue. */
 static const struct sto_sql q_oparts_queue =
     STO_SQL(OPARTS_QUEUE, "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM object_parts"
@@ -132,6 +152,9 @@ cof_err sto_row_object(sqlite3_stmt *s, struct sto_object *o)
     }
     o->part_count = (unsigned)sqlite3_column_int(s, 11);
     o->delete_marker = sqlite3_column_int(s, 12) != 0;
+    o->lock.mode = sqlite3_column_int(s, 13);
+    o->lock.until_ms = sqlite3_column_int64(s, 14);
+    o->lock.legal_hold = sqlite3_column_int(s, 15);
     if (err != COF_OK)
         sto_object_cleanup(o);
     return err;
@@ -165,6 +188,7 @@ struct row_ref {
     bool delete_marker;
     char *blob_id; /* malloc'd or NULL */
     char *version_id;
+    struct sto_object lockview; /* only .lock and .delete_marker filled */
 };
 
 static void row_ref_cleanup(struct row_ref *r)
@@ -192,8 +216,13 @@ static cof_err row_lookup(struct sto_conn *c, const char *bucket, const char *ke
         err = sto_col_text(q.s, 0, &out->blob_id);
     if (err == COF_OK && out->found)
         err = sto_col_text(q.s, 1, &out->version_id);
-    if (err == COF_OK && out->found)
+    if (err == COF_OK && out->found) {
         out->delete_marker = sqlite3_column_int(q.s, 2) != 0;
+        out->lockview.delete_marker = out->delete_marker;
+        out->lockview.lock.mode = sqlite3_column_int(q.s, 3);
+        out->lockview.lock.until_ms = sqlite3_column_int64(q.s, 4);
+        out->lockview.lock.legal_hold = sqlite3_column_int(q.s, 5);
+    }
     err = sto_q_close(&q, err);
     if (err != COF_OK)
         row_ref_cleanup(out);
@@ -219,6 +248,9 @@ static cof_err object_upsert(struct sto_conn *c, const struct sto_object *o)
     sto_q_blob(&q, 11, o->wrapped_dek, o->wrapped_len);
     sto_q_int(&q, 12, (int64_t)o->part_count);
     sto_q_int(&q, 13, o->delete_marker ? 1 : 0);
+    sto_q_int(&q, 14, o->delete_marker ? 0 : o->lock.mode);
+    sto_q_int(&q, 15, o->delete_marker ? 0 : o->lock.until_ms);
+    sto_q_int(&q, 16, o->delete_marker ? 0 : o->lock.legal_hold);
     (void)sto_q_step(&q);
     return sto_q_close(&q, COF_OK);
 }
@@ -265,6 +297,17 @@ cof_err sto_object_publish(struct sto_meta *m, struct sto_conn *c, const struct 
     cof_err err = row_lookup(c, o->bucket, o->key, NULL, &cur);
     bool replace = err == COF_OK && cur.found && null_write && cur.version_id != NULL &&
                    strcmp(cur.version_id, "null") == 0;
+    /* Object Lock: a null write must not replace a locked null version, current or not. Checked
+     * before anything is written (the batch's other puts go on). */
+    if (err == COF_OK && replace && sto_version_is_locked(&cur.lockview, cof_now_ms(), false))
+        err = COF_ERR_OBJECT_LOCKED;
+    if (err == COF_OK && null_write && !replace) {
+        err = row_lookup(c, o->bucket, o->key, "null", &gone);
+        if (err == COF_OK && gone.found &&
+            sto_version_is_locked(&gone.lockview, cof_now_ms(), false))
+            err = COF_ERR_OBJECT_LOCKED;
+        row_ref_cleanup(&gone);
+    }
     if (err == COF_OK && replace) {
         err = drop_object_parts(m, c, o->bucket, o->key, "null");
         *old = cur.blob_id;
@@ -362,7 +405,8 @@ static cof_err put_one(struct sto_meta *m, struct sto_conn *c, const struct sto_
 /* Failures of one job that leave the shared transaction as it was. */
 static bool fails_alone(cof_err err)
 {
-    return err == COF_ERR_NO_BUCKET || err == COF_ERR_PRECONDITION || err == COF_ERR_NO_OBJECT;
+    return err == COF_ERR_NO_BUCKET || err == COF_ERR_PRECONDITION || err == COF_ERR_NO_OBJECT ||
+           err == COF_ERR_OBJECT_LOCKED;
 }
 
 /* Publishes jobs [first, end) in one transaction. A job whose bucket is missing fails alone; any
@@ -520,6 +564,12 @@ cof_err sto_meta_get_object(struct sto_meta *m, const char *bucket, const char *
 
 /* ---- deletes -------------------------------------------------------------------------------- */
 
+/* The clock and bypass a delete judges Object Lock with. */
+struct lock_check {
+    int64_t now_ms;
+    bool bypass;
+};
+
 /* The newest noncurrent version of bucket/key becomes current, if there is one. */
 static cof_err promote_newest(struct sto_conn *c, const char *bucket, const char *key)
 {
@@ -544,7 +594,8 @@ static cof_err promote_newest(struct sto_conn *c, const char *bucket, const char
  * the newest noncurrent one. version_id NULL: the current version. *old gets the current
  * version's blob when queued; a noncurrent version's blob is queued behind the GC hint. */
 static cof_err remove_version(struct sto_meta *m, struct sto_conn *c, const char *bucket,
-                              const char *key, const char *version_id, bool *was_marker, char **old)
+                              const char *key, const char *version_id, const struct lock_check *lc,
+                              bool *was_marker, char **old)
 {
     struct row_ref cur = {0}, gone = {0};
     *old = NULL;
@@ -554,7 +605,22 @@ static cof_err remove_version(struct sto_meta *m, struct sto_conn *c, const char
         err = row_lookup(c, bucket, key, NULL, &cur);
     if (err != COF_OK)
         goto out;
-    if (cur.found && (version_id == NULL || strcmp(cur.version_id, version_id) == 0)) {
+    bool is_cur = cur.found && (version_id == NULL || strcmp(cur.version_id, version_id) == 0);
+    /* Object Lock: the version to remove is looked at before anything is written. */
+    if (is_cur && sto_version_is_locked(&cur.lockview, lc->now_ms, lc->bypass)) {
+        err = COF_ERR_OBJECT_LOCKED;
+        goto out;
+    }
+    if (!is_cur && version_id != NULL) {
+        err = row_lookup(c, bucket, key, version_id, &gone);
+        if (err == COF_OK && gone.found &&
+            sto_version_is_locked(&gone.lockview, lc->now_ms, lc->bypass))
+            err = COF_ERR_OBJECT_LOCKED;
+        row_ref_cleanup(&gone);
+        if (err != COF_OK)
+            goto out;
+    }
+    if (is_cur) {
         *was_marker = cur.delete_marker;
         err = drop_object_parts(m, c, bucket, key, cur.version_id);
         if (err == COF_OK)
@@ -585,7 +651,8 @@ out:
 
 /* Runs remove_version in its own transaction. */
 static cof_err remove_in_tx(struct sto_meta *m, const char *bucket, const char *key,
-                            const char *version_id, bool *was_marker, char **old)
+                            const char *version_id, const struct lock_check *lc, bool *was_marker,
+                            char **old)
 {
     struct sto_conn *c = NULL;
     cof_err err = sto_conn_get(m, &c);
@@ -593,7 +660,7 @@ static cof_err remove_in_tx(struct sto_meta *m, const char *bucket, const char *
         return err;
     err = sto_tx_begin(m, c);
     if (err == COF_OK) {
-        err = remove_version(m, c, bucket, key, version_id, was_marker, old);
+        err = remove_version(m, c, bucket, key, version_id, lc, was_marker, old);
         err = sto_tx_end(m, c, err);
     }
     sto_conn_put(m, c);
@@ -609,7 +676,8 @@ cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket, const cha
 {
     char *old = NULL;
     bool marker = false;
-    cof_err err = remove_in_tx(m, bucket, key, NULL, &marker, &old);
+    struct lock_check lc = {cof_now_ms(), false};
+    cof_err err = remove_in_tx(m, bucket, key, NULL, &lc, &marker, &old);
     if (out_removed_blob != NULL)
         *out_removed_blob = old;
     else
@@ -620,9 +688,18 @@ cof_err sto_meta_delete_object(struct sto_meta *m, const char *bucket, const cha
 cof_err sto_meta_delete_version(struct sto_meta *m, const char *bucket, const char *key,
                                 const char *version_id, bool *out_was_marker)
 {
+    return sto_meta_delete_version_lock(m, bucket, key, version_id, cof_now_ms(), false,
+                                        out_was_marker);
+}
+
+cof_err sto_meta_delete_version_lock(struct sto_meta *m, const char *bucket, const char *key,
+                                     const char *version_id, int64_t now_ms, bool bypass_governance,
+                                     bool *out_was_marker)
+{
     char *old = NULL;
     bool marker = false;
-    cof_err err = remove_in_tx(m, bucket, key, version_id, &marker, &old);
+    struct lock_check lc = {now_ms, bypass_governance};
+    cof_err err = remove_in_tx(m, bucket, key, version_id, &lc, &marker, &old);
     if (old != NULL)
         atomic_fetch_add(&m->gc_hint, 1); /* left queued for the drain */
     free(old);
@@ -808,7 +885,7 @@ cof_err sto_meta_list_versions(struct sto_meta *m, const char *bucket, const cha
     if (ulen > 0)
         sto_q_bytes(&q, 3, upper, ulen);
     while (err == COF_OK && sto_q_step(&q)) {
-        int64_t seq = sqlite3_column_int64(q.s, 13);
+        int64_t seq = sqlite3_column_int64(q.s, 16);
         if (key_marker != NULL) {
             const char *k = (const char *)sqlite3_column_text(q.s, 1);
             size_t klen = (size_t)sqlite3_column_bytes(q.s, 1);
@@ -844,4 +921,135 @@ cof_err sto_meta_each_object(struct sto_meta *m, sto_object_fn cb, void *arg)
     err = feed_objects(&q, cb, arg);
     sto_conn_put(m, c);
     return err;
+}
+
+/* ---- Object Lock ----------------------------------------------------------------------------- */
+
+bool sto_version_is_locked(const struct sto_object *o, int64_t now_ms, bool bypass_governance)
+{
+    if (o == NULL || o->delete_marker)
+        return false;
+    if (o->lock.legal_hold == STO_HOLD_ON)
+        return true;
+    if (o->lock.until_ms <= now_ms)
+        return false; /* retention over (or none) */
+    if (o->lock.mode == STO_LOCK_COMPLIANCE)
+        return true;
+    return o->lock.mode == STO_LOCK_GOVERNANCE && !bypass_governance;
+}
+
+bool sto_lock_retention_change_allowed(const struct sto_lock *old, int mode, int64_t until_ms,
+                                       int64_t now_ms, bool bypass_governance)
+{
+    bool active = old->mode != STO_LOCK_NONE && old->until_ms > now_ms;
+    if (!active)
+        return true;
+    bool weaker = mode == STO_LOCK_NONE || until_ms < old->until_ms ||
+                  (old->mode == STO_LOCK_COMPLIANCE && mode != STO_LOCK_COMPLIANCE);
+    if (!weaker)
+        return true;
+    return old->mode == STO_LOCK_GOVERNANCE && bypass_governance;
+}
+
+/* Reads the lock of version_id from objects (cur) or object_versions inside an open
+ * transaction; *found false when neither holds it (or it is a delete marker). */
+static cof_err lock_read(struct sto_conn *c, const char *bucket, const char *key,
+                         const char *version_id, bool cur, struct sto_lock *out, bool *found)
+{
+    struct sto_q q;
+    memset(out, 0, sizeof(*out));
+    sto_q_open(&q, c, cur ? &q_obj_lock_get : &q_ver_lock_get, COF_OK);
+    sto_q_text(&q, 1, bucket);
+    sto_q_text(&q, 2, key);
+    sto_q_text(&q, 3, version_id);
+    *found = sto_q_step(&q);
+    if (*found) {
+        out->mode = sqlite3_column_int(q.s, 0);
+        out->until_ms = sqlite3_column_int64(q.s, 1);
+        out->legal_hold = sqlite3_column_int(q.s, 2);
+    }
+    return sto_q_close(&q, COF_OK);
+}
+
+/* What a lock update writes, and the retention rule it is held to (retention only). */
+struct lock_update {
+    bool retention; /* else a legal hold */
+    int mode;
+    int64_t until_ms;
+    int hold;
+    int64_t now_ms;
+    bool bypass;
+};
+
+static cof_err lock_write(struct sto_conn *c, const char *bucket, const char *key,
+                          const char *version_id, bool cur, const struct lock_update *u)
+{
+    struct sto_q q;
+    const struct sto_sql *def = u->retention ? (cur ? &q_obj_set_retention : &q_ver_set_retention)
+                                             : (cur ? &q_obj_set_hold : &q_ver_set_hold);
+    sto_q_open(&q, c, def, COF_OK);
+    sto_q_text(&q, 1, bucket);
+    sto_q_text(&q, 2, key);
+    sto_q_text(&q, 3, version_id);
+    sto_q_int(&q, 4, u->retention ? u->mode : u->hold);
+    if (u->retention)
+        sto_q_int(&q, 5, u->mode != STO_LOCK_NONE ? u->until_ms : 0);
+    (void)sto_q_step(&q);
+    return sto_q_close(&q, COF_OK);
+}
+
+/* Finds the version's row (current first), checks the rule and updates it, in one
+ * transaction. */
+static cof_err lock_update(struct sto_meta *m, const char *bucket, const char *key,
+                           const char *version_id, const struct lock_update *u)
+{
+    struct sto_conn *c = NULL;
+    struct sto_lock old;
+    bool found = false, cur = true;
+    if (version_id == NULL)
+        COF_BUG("sto_meta_set_retention/legal_hold: version_id is NULL");
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = sto_tx_begin(m, c);
+    if (err != COF_OK) {
+        sto_conn_put(m, c);
+        return err;
+    }
+    err = sto_bucket_exists(c, bucket);
+    if (err == COF_OK)
+        err = lock_read(c, bucket, key, version_id, true, &old, &found);
+    if (err == COF_OK && !found) {
+        cur = false;
+        err = lock_read(c, bucket, key, version_id, false, &old, &found);
+    }
+    if (err == COF_OK && !found)
+        err = COF_ERR_NO_OBJECT;
+    if (err == COF_OK && u->retention &&
+        !sto_lock_retention_change_allowed(&old, u->mode, u->until_ms, u->now_ms, u->bypass))
+        err = COF_ERR_OBJECT_LOCKED;
+    if (err == COF_OK)
+        err = lock_write(c, bucket, key, version_id, cur, u);
+    err = sto_tx_end(m, c, err);
+    sto_conn_put(m, c);
+    return err;
+}
+
+cof_err sto_meta_set_retention(struct sto_meta *m, const char *bucket, const char *key,
+                               const char *version_id, int mode, int64_t until_ms, int64_t now_ms,
+                               bool bypass_governance)
+{
+    struct lock_update u = {.retention = true,
+                            .mode = mode,
+                            .until_ms = until_ms,
+                            .now_ms = now_ms,
+                            .bypass = bypass_governance};
+    return lock_update(m, bucket, key, version_id, &u);
+}
+
+cof_err sto_meta_set_legal_hold(struct sto_meta *m, const char *bucket, const char *key,
+                                const char *version_id, int hold)
+{
+    struct lock_update u = {.retention = false, .hold = hold};
+    return lock_update(m, bucket, key, version_id, &u);
 }

@@ -11,6 +11,16 @@
 #include "common/err.h"
 #include "storage/db.h"
 
+/* Object Lock state of one version (S3 Object Lock), kept on the version's row. */
+enum sto_lock_mode { STO_LOCK_NONE = 0, STO_LOCK_GOVERNANCE = 1, STO_LOCK_COMPLIANCE = 2 };
+/* A legal hold that was never set reads back as absent (AWS: NoSuchObjectLockConfiguration). */
+enum sto_legal_hold { STO_HOLD_UNSET = 0, STO_HOLD_OFF = 1, STO_HOLD_ON = 2 };
+struct sto_lock {
+    int mode;         /* enum sto_lock_mode */
+    int64_t until_ms; /* retain until (Unix ms); meaningful with a mode */
+    int legal_hold;   /* enum sto_legal_hold */
+};
+
 /* One object row. Strings are owned by the struct (sto_object_cleanup frees them); when passed
  * to put, they are borrowed. */
 struct sto_object {
@@ -26,9 +36,10 @@ struct sto_object {
     char *kek_id;         /* id of the key that wraps the DEK (root key id for SSE-S3) */
     uint8_t *wrapped_dek; /* opaque wrapped data key */
     size_t wrapped_len;
-    unsigned part_count; /* > 0: a multipart object stored as parts (blob_id NULL) */
-    bool delete_marker;  /* a delete marker: no blob, size 0 */
-    bool is_latest;      /* filled by reads: the current version of its key */
+    unsigned part_count;  /* > 0: a multipart object stored as parts (blob_id NULL) */
+    bool delete_marker;   /* a delete marker: no blob, size 0 */
+    bool is_latest;       /* filled by reads: the current version of its key */
+    struct sto_lock lock; /* Object Lock; all zero: none (delete markers never have one) */
 };
 
 /* Frees the members of o (not the struct itself) and zeroes them. Accepts NULL. */
@@ -83,10 +94,47 @@ COF_MUST_CHECK cof_err sto_meta_delete_object(struct sto_meta *m, const char *bu
                                               const char *key, char **out_removed_blob);
 /* Permanently removes one version and its blobs (queued; drain with sto_meta_gc_each). When it
  * was the current one, the newest noncurrent version becomes current. *out_was_marker (may be
- * NULL) tells whether it was a delete marker. COF_ERR_NO_BUCKET, COF_ERR_NO_OBJECT. */
+ * NULL) tells whether it was a delete marker. A version under Object Lock (as of now, no
+ * bypass: sto_version_is_locked) is kept: COF_ERR_OBJECT_LOCKED. COF_ERR_NO_BUCKET,
+ * COF_ERR_NO_OBJECT. Every caller (DeleteObject, DeleteObjects, lifecycle) gets the check. */
 COF_MUST_CHECK cof_err sto_meta_delete_version(struct sto_meta *m, const char *bucket,
                                                const char *key, const char *version_id,
                                                bool *out_was_marker);
+/* Same, as of now_ms and with bypass_governance (a request that carried
+ * x-amz-bypass-governance-retention: true and holds s3:BypassGovernanceRetention): a GOVERNANCE
+ * retention then no longer keeps the version; COMPLIANCE and a legal hold still do. */
+COF_MUST_CHECK cof_err sto_meta_delete_version_lock(struct sto_meta *m, const char *bucket,
+                                                    const char *key, const char *version_id,
+                                                    int64_t now_ms, bool bypass_governance,
+                                                    bool *out_was_marker);
+
+/* ---- Object Lock ---------------------------------------------------------------------------
+ * The rules live here, with the rows they protect, so that no write path can step around them:
+ * a locked version is never removed (sto_meta_delete_*), and never replaced in place (a "null"
+ * write over a locked null version fails with COF_ERR_OBJECT_LOCKED). */
+
+/* Whether version o may NOT be removed at now_ms: a legal hold ON, or a retention whose date is
+ * still ahead (GOVERNANCE only while !bypass_governance). Pure; for lifecycle's sweeper and
+ * every other code deciding whether a version may go. Delete markers are never locked. */
+bool sto_version_is_locked(const struct sto_object *o, int64_t now_ms, bool bypass_governance);
+/* Whether a version's retention may go from old to new at now_ms (S3's rules): an expired or
+ * absent retention may become anything; a COMPLIANCE one only keeps its mode and keeps or
+ * extends its date; a GOVERNANCE one may be extended or turned into COMPLIANCE (no earlier
+ * date), and shortened or removed only with bypass_governance. Pure. */
+bool sto_lock_retention_change_allowed(const struct sto_lock *old, int mode, int64_t until_ms,
+                                       int64_t now_ms, bool bypass_governance);
+/* Sets the retention (mode, until_ms; STO_LOCK_NONE removes it) of the version version_id
+ * (not NULL) of bucket/key, checked against its current one with
+ * sto_lock_retention_change_allowed in the same transaction. COF_ERR_OBJECT_LOCKED (refused),
+ * COF_ERR_NO_OBJECT (no such version, or a delete marker), COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err sto_meta_set_retention(struct sto_meta *m, const char *bucket,
+                                              const char *key, const char *version_id, int mode,
+                                              int64_t until_ms, int64_t now_ms,
+                                              bool bypass_governance);
+/* Sets the legal hold (STO_HOLD_ON / STO_HOLD_OFF) of the version version_id (not NULL).
+ * COF_ERR_NO_OBJECT (no such version, or a delete marker), COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err sto_meta_set_legal_hold(struct sto_meta *m, const char *bucket,
+                                               const char *key, const char *version_id, int hold);
 
 /* Replaces the stored header block of the row (bucket, key, version_id), current or noncurrent,
  * with headers, but only if that row is still the one the caller read: same blob_id, etag,

@@ -682,7 +682,11 @@ def test_data_dir_from_before_the_kms_api(coffer_factory):
         "ALTER TABLE kms_keys DROP COLUMN rotated_ms; ALTER TABLE kms_aliases DROP COLUMN"
         " created_ms; ALTER TABLE kms_aliases DROP COLUMN updated_ms;"
         "ALTER TABLE buckets DROP COLUMN owner; ALTER TABLE object_parts DROP COLUMN checksum;"
-        " PRAGMA user_version = 7;")
+        # step 11 (Object Lock columns) undone too
+        "ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN lock_until_ms;"
+        "ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE object_versions DROP COLUMN"
+        " lock_mode; ALTER TABLE object_versions DROP COLUMN lock_until_ms; ALTER TABLE"
+        " object_versions DROP COLUMN legal_hold; PRAGMA user_version = 7;")
     db.close()
     srv.start()
     kms, s3 = kms_client(srv), srv.client()

@@ -3,6 +3,7 @@
  * ranges, the list query plan on 100k keys, reset, concurrency, and the write protocol's crash
  * points (together with storage/blob). */
 #include "check.h"
+#include "common/clock.h"
 #include "storage/blob.h"
 #include "storage/internal.h"
 #include "storage/meta.h"
@@ -1832,6 +1833,128 @@ static void test_kms_api_rows(struct sto_meta *m)
     CHECK_EQ_STR(buf, "");
 }
 
+/* Object Lock: the rules (a table), and storage refusing to remove or replace a locked
+ * version, whichever call asks. */
+#define LOCK_NOW 1800000000000LL
+static void test_lock_rules(void)
+{
+    static const struct {
+        struct sto_lock old;
+        int mode;
+        int64_t until;
+        bool bypass, ok;
+    } change[] = {
+        {{STO_LOCK_NONE, 0, 0}, STO_LOCK_COMPLIANCE, LOCK_NOW + 1, false, true},
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW - 1, 0}, STO_LOCK_NONE, 0, false, true}, /* expired */
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW + 10, 0}, STO_LOCK_COMPLIANCE, LOCK_NOW + 10, false, true},
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW + 10, 0}, STO_LOCK_COMPLIANCE, LOCK_NOW + 20, false, true},
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW + 10, 0}, STO_LOCK_COMPLIANCE, LOCK_NOW + 9, true, false},
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW + 10, 0}, STO_LOCK_GOVERNANCE, LOCK_NOW + 20, true, false},
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW + 10, 0}, STO_LOCK_NONE, 0, true, false},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 10, 0}, STO_LOCK_GOVERNANCE, LOCK_NOW + 20, false, true},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 10, 0}, STO_LOCK_COMPLIANCE, LOCK_NOW + 10, false, true},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 10, 0}, STO_LOCK_COMPLIANCE, LOCK_NOW + 9, false, false},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 10, 0}, STO_LOCK_GOVERNANCE, LOCK_NOW + 9, false, false},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 10, 0}, STO_LOCK_GOVERNANCE, LOCK_NOW + 9, true, true},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 10, 0}, STO_LOCK_NONE, 0, false, false},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 10, 0}, STO_LOCK_NONE, 0, true, true},
+    };
+    for (size_t i = 0; i < sizeof(change) / sizeof(change[0]); i++)
+        CHECK_EQ_INT(sto_lock_retention_change_allowed(&change[i].old, change[i].mode,
+                                                       change[i].until, LOCK_NOW, change[i].bypass),
+                     change[i].ok);
+    static const struct {
+        struct sto_lock lock;
+        bool marker, bypass, locked;
+    } held[] = {
+        {{STO_LOCK_NONE, 0, STO_HOLD_UNSET}, false, false, false},
+        {{STO_LOCK_NONE, 0, STO_HOLD_OFF}, false, false, false},
+        {{STO_LOCK_NONE, 0, STO_HOLD_ON}, false, true, true},
+        {{STO_LOCK_NONE, 0, STO_HOLD_ON}, true, false, false}, /* a delete marker */
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 1, 0}, false, false, true},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW + 1, 0}, false, true, false},
+        {{STO_LOCK_GOVERNANCE, LOCK_NOW, 0}, false, false, false}, /* expired at its date */
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW + 1, 0}, false, true, true},
+        {{STO_LOCK_COMPLIANCE, LOCK_NOW - 1, STO_HOLD_OFF}, false, false, false},
+    };
+    for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+        struct sto_object o;
+        memset(&o, 0, sizeof(o));
+        o.lock = held[i].lock;
+        o.delete_marker = held[i].marker;
+        CHECK_EQ_INT(sto_version_is_locked(&o, LOCK_NOW, held[i].bypass), held[i].locked);
+    }
+    CHECK(!sto_version_is_locked(NULL, LOCK_NOW, false));
+}
+
+static void test_lock_storage(struct sto_meta *m)
+{
+    struct sto_object o, got;
+    int64_t now = cof_now_ms();
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "lk", "us-east-1", 1000), COF_OK);
+    /* a null version under COMPLIANCE, then a versioned one under GOVERNANCE on top */
+    obj_init(&o, "lk", "k", "b1", "e1");
+    o.lock = (struct sto_lock){STO_LOCK_COMPLIANCE, now + 3600000, STO_HOLD_UNSET};
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, NULL), COF_OK);
+    sto_object_cleanup(&o);
+    /* a null write cannot replace the locked null version in place */
+    obj_init(&o, "lk", "k", "b2", "e2");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, NULL), COF_ERR_OBJECT_LOCKED);
+    sto_object_cleanup(&o);
+    CHECK_EQ_INT(sto_meta_get_object(m, "lk", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.blob_id, "b1");
+    CHECK_EQ_INT(got.lock.mode, STO_LOCK_COMPLIANCE);
+    sto_object_cleanup(&got);
+    obj_init(&o, "lk", "k", "b3", "e3");
+    free(o.version_id);
+    o.version_id = xstrdup("v3");
+    o.lock = (struct sto_lock){STO_LOCK_GOVERNANCE, now + 3600000, STO_HOLD_OFF};
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, NULL), COF_OK);
+    sto_object_cleanup(&o);
+    /* demoted, the null version keeps its lock, and a null write still cannot replace it */
+    CHECK_EQ_INT(sto_meta_get_version(m, "lk", "k", "null", &got), COF_OK);
+    CHECK_EQ_INT(got.lock.mode, STO_LOCK_COMPLIANCE);
+    CHECK(!got.is_latest);
+    sto_object_cleanup(&got);
+    obj_init(&o, "lk", "k", "b4", "e4");
+    CHECK_EQ_INT(sto_meta_put_object(m, &o, NULL), COF_ERR_OBJECT_LOCKED);
+    sto_object_cleanup(&o);
+    /* no delete call removes them (unversioned delete, version delete, with or without bypass) */
+    CHECK_EQ_INT(sto_meta_delete_object(m, "lk", "k", NULL), COF_ERR_OBJECT_LOCKED);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "lk", "k", "v3", NULL), COF_ERR_OBJECT_LOCKED);
+    CHECK_EQ_INT(sto_meta_delete_version(m, "lk", "k", "null", NULL), COF_ERR_OBJECT_LOCKED);
+    CHECK_EQ_INT(sto_meta_delete_version_lock(m, "lk", "k", "null", now, true, NULL),
+                 COF_ERR_OBJECT_LOCKED);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "lk"), COF_ERR_BUCKET_NOT_EMPTY);
+    /* retention changes follow the rules, in either table */
+    CHECK_EQ_INT(sto_meta_set_retention(m, "lk", "k", "null", STO_LOCK_NONE, 0, now, true),
+                 COF_ERR_OBJECT_LOCKED);
+    CHECK_EQ_INT(sto_meta_set_retention(m, "lk", "k", "v3", STO_LOCK_NONE, 0, now, false),
+                 COF_ERR_OBJECT_LOCKED);
+    CHECK_EQ_INT(sto_meta_set_retention(m, "lk", "k", "nope", STO_LOCK_NONE, 0, now, true),
+                 COF_ERR_NO_OBJECT);
+    CHECK_EQ_INT(sto_meta_set_retention(m, "nob", "k", "v3", STO_LOCK_NONE, 0, now, true),
+                 COF_ERR_NO_BUCKET);
+    CHECK_EQ_INT(sto_meta_set_legal_hold(m, "lk", "k", "v3", STO_HOLD_ON), COF_OK);
+    /* the bypass lifts GOVERNANCE, not the legal hold */
+    CHECK_EQ_INT(sto_meta_delete_version_lock(m, "lk", "k", "v3", now, true, NULL),
+                 COF_ERR_OBJECT_LOCKED);
+    CHECK_EQ_INT(sto_meta_set_legal_hold(m, "lk", "k", "v3", STO_HOLD_OFF), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_version(m, "lk", "k", "v3", &got), COF_OK);
+    CHECK_EQ_INT(got.lock.legal_hold, STO_HOLD_OFF);
+    CHECK_EQ_INT(got.lock.mode, STO_LOCK_GOVERNANCE);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_delete_version_lock(m, "lk", "k", "v3", now, true, NULL), COF_OK);
+    /* the null version, promoted to current, still holds; once its date passes it may go */
+    CHECK_EQ_INT(sto_meta_get_object(m, "lk", "k", &got), COF_OK);
+    CHECK_EQ_STR(got.version_id, "null");
+    CHECK_EQ_INT(got.lock.mode, STO_LOCK_COMPLIANCE);
+    sto_object_cleanup(&got);
+    CHECK_EQ_INT(sto_meta_delete_version_lock(m, "lk", "k", "null", now + 3600001, false, NULL),
+                 COF_OK);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "lk"), COF_OK);
+}
+
 int main(void)
 {
     static const struct {
@@ -1843,7 +1966,7 @@ int main(void)
         {"kms", test_kms},          {"versions", test_versions},
         {"list", test_list},        {"kms", test_kms},
         {"hdr", test_set_headers},  {"kms-api", test_kms_api_rows},
-        {"cond", test_conditional},
+        {"cond", test_conditional}, {"lock", test_lock_storage},
     };
     static const struct {
         const char *tag;
@@ -1854,6 +1977,7 @@ int main(void)
     };
 
     test_prefix_successor();
+    test_lock_rules();
     for (size_t i = 0; i < sizeof(with_meta) / sizeof(with_meta[0]); i++) {
         char *dir = tmpdir_new(with_meta[i].tag);
         CHECK(dir != NULL);

@@ -225,7 +225,7 @@ static void test_migration(const char *dir)
     sto_meta_close(m);
 
     /* Back to version 5: undo migrations 6 (root_keys), 7 (completed_uploads), 8 (the KMS API's
-     * columns), 9 (bucket owners) and 10 (object part checksums). */
+     * columns), 9 (bucket owners), 10 (object part checksums) and 11 (Object Lock columns). */
     CHECK_EQ_INT(
         raw_exec(
             path,
@@ -235,7 +235,12 @@ static void test_migration(const char *dir)
             " rotation_days; ALTER TABLE kms_keys DROP COLUMN rotated_ms;"
             " ALTER TABLE kms_aliases DROP COLUMN created_ms; ALTER TABLE"
             " kms_aliases DROP COLUMN updated_ms; ALTER TABLE buckets DROP COLUMN owner;"
-            " ALTER TABLE object_parts DROP COLUMN checksum; PRAGMA user_version = 5"),
+            " ALTER TABLE object_parts DROP COLUMN checksum;"
+            " ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN"
+            " lock_until_ms; ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE"
+            " object_versions DROP COLUMN lock_mode; ALTER TABLE object_versions DROP COLUMN"
+            " lock_until_ms; ALTER TABLE object_versions DROP COLUMN legal_hold;"
+            " PRAGMA user_version = 5"),
         SQLITE_OK);
     m = open_meta(dir);
     if (m == NULL)
