@@ -96,6 +96,7 @@ typedef enum {
     COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict (a conditional write raced) */
     COF_ERR_EXPIRES_NEGATIVE,     /* 400 AuthorizationQueryParametersError: X-Amz-Expires < 0 */
     COF_ERR_EXPIRES_TOO_LONG,     /* 400 AuthorizationQueryParametersError: over a week */
+    COF_ERR_NO_LIFECYCLE,         /* 404 NoSuchLifecycleConfiguration */
     COF_ERR__COUNT
 } cof_err;
 

@@ -23,6 +23,7 @@
 #include "ops/bucketcfg.h"
 #include "ops/copysrc.h"
 #include "ops/delete.h"
+#include "ops/expiration.h"
 #include "ops/read.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
@@ -279,6 +280,8 @@ static cof_err get_object(struct srv_req *req, int head)
     if (err != COF_OK)
         goto out;
     err = add_read_version_header(req, &o);
+    if (err == COF_OK && o.is_latest)
+        ops_lifecycle_add_expiration(req, &o);
     if (err != COF_OK)
         goto out;
     err = ops_eval_conditions(srv_req_header(req, "If-Match"), srv_req_header(req, "If-None-Match"),

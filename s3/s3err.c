@@ -157,6 +157,8 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_MALFORMED_POLICY] = {400, "MalformedPolicy", "This policy contains invalid Json"},
     [COF_ERR_NO_SUCH_POLICY] = {404, "NoSuchBucketPolicy", "The bucket policy does not exist"},
     [COF_ERR_NO_CORS] = {404, "NoSuchCORSConfiguration", "The CORS configuration does not exist"},
+    [COF_ERR_NO_LIFECYCLE] = {404, "NoSuchLifecycleConfiguration",
+                              "The lifecycle configuration does not exist"},
     [COF_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden",
                                 "CORSResponse: This CORS request is not allowed. This is usually "
                                 "because the evalution of Origin, request method / "
