@@ -488,7 +488,7 @@ cof_err ops_lc_run(struct obj_ctx *ctx, int64_t now_ms, struct ops_lc_counts *co
     bool done = false;
     cof_err err = COF_OK;
     while (err == COF_OK && !done)
-        err = ops_lc_step(ctx, &cur, now_ms, 1000, counts, &done);
+        err = ops_lc_step(ctx, &cur, now_ms, OPS_LC_BUDGET, counts, &done);
     ops_lc_cursor_cleanup(&cur);
     return err;
 }

@@ -15,6 +15,10 @@
 
 struct sto_object;
 
+/* Versions or uploads a step looks at (a key's versions are never split): what one step holds
+ * up, and how many removed blobs wait for the drain at its end. */
+#define OPS_LC_BUDGET 200u
+
 /* What a sweep did. */
 struct ops_lc_counts {
     unsigned long expired; /* current versions deleted (unversioned) or hidden by a delete marker */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The background lifecycle sweeper: a pass every interval, as steps of SWEEP_BUDGET rows with a
+/* The background lifecycle sweeper: a pass every interval, as steps of OPS_LC_BUDGET rows with a
  * pause after each, stopped between steps. */
 #include "server/lcthread.h"
 
@@ -13,8 +13,7 @@
 #include "common/log.h"
 #include "ops/lcsweep.h"
 
-#define SWEEP_BUDGET   200 /* versions or uploads looked at per step */
-#define SWEEP_PAUSE_MS 20  /* between two steps: requests get the database to themselves */
+#define SWEEP_PAUSE_MS 20 /* between two steps: requests get the database to themselves */
 
 struct srv_lcthread {
     struct srv_ctx *ctx;
@@ -54,7 +53,7 @@ static bool one_pass(struct srv_lcthread *t)
     int64_t started = now_ms;
     bool done = false, stopped = false;
     while (!done && !stopped) {
-        cof_err err = ops_lc_step(&t->ctx->obj, &cur, now_ms, SWEEP_BUDGET, &n, &done);
+        cof_err err = ops_lc_step(&t->ctx->obj, &cur, now_ms, OPS_LC_BUDGET, &n, &done);
         if (err != COF_OK) {
             cof_log_warn("lifecycle", "sweep step failed: %s (retried next pass)",
                          cof_err_name(err));
