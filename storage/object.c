@@ -650,8 +650,9 @@ static cof_err still_same(struct sto_conn *c, const struct sto_object *e, bool l
         err = read_row(c, e->bucket, e->key, e->version_id, &row, &found);
     }
     if (err == COF_OK && found)
-        *same = row.mtime_ms == e->mtime_ms && row.delete_marker == e->delete_marker &&
-                same_text(row.etag, e->etag) && same_text(row.blob_id, e->blob_id);
+        *same = current == e->is_latest && row.mtime_ms == e->mtime_ms &&
+                row.delete_marker == e->delete_marker && same_text(row.etag, e->etag) &&
+                same_text(row.blob_id, e->blob_id);
     sto_object_cleanup(&row);
     if (err == COF_OK && *same && lone) {
         struct sto_q q;

@@ -91,6 +91,7 @@ COF_MUST_CHECK cof_err sto_meta_delete_version(struct sto_meta *m, const char *b
 /* Lifecycle's removal of one version: as sto_meta_delete_version (blobs queued; drain with
  * sto_meta_gc_each), but only while that version is still the row the caller read: same
  * version_id, mtime_ms, etag, blob_id and delete_marker as *expected (bucket and key name it),
+ * still current when expected->is_latest and still noncurrent when not,
  * and, when lone, only while it is the key's current version and the key has no other one.
  * *out_removed is false when it changed, vanished or is not alone (nothing done), so a sweep never
  * removes what a client wrote after it looked. COF_ERR_NO_BUCKET. */
