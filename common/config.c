@@ -94,8 +94,9 @@ static const struct opt opts[] = {
      "seconds requests in flight may take to finish after SIGTERM; idle connections close at "
      "once (default 8)"},
     {"lifecycle_interval", "COFFER_LIFECYCLE_INTERVAL", "--lifecycle-interval", OPT_UINT,
-     "seconds between the starts of two lifecycle sweeps (bucket lifecycle rules applied in the "
-     "background; default 3600; 0: never, `coffer lifecycle run` only)"},
+     "seconds from the end of one lifecycle sweep (bucket lifecycle rules applied in the "
+     "background) to the start of the next; the first starts that long after start-up (default "
+     "3600; 0: none, only `coffer lifecycle run` and POST /_coffer/lifecycle/run)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},

@@ -261,6 +261,11 @@ static cof_err sweep_key(struct bucket_state *bs, struct sto_object *v, size_t n
     return err;
 }
 
+static unsigned long changes(const struct ops_lc_counts *c)
+{
+    return c->expired + c->removed + c->aborted;
+}
+
 /* ---- uploads -----------------------------------------------------------------------------------
  */
 
@@ -318,7 +323,11 @@ static cof_err sweep_uploads(struct bucket_state *bs, struct ops_lc_cursor *cur,
     cof_err err = sto_meta_uploads_list(bs->ctx->meta, bs->bucket, NULL, cur->key, cur->upload_id,
                                         budget, collect_upload, &b);
     *more = err == COF_OK && b.n >= budget;
-    for (size_t i = 0; err == COF_OK && i < b.n; i++) {
+    size_t done = 0;
+    unsigned long before = changes(bs->counts);
+    for (size_t i = 0; err == COF_OK && i < b.n && changes(bs->counts) - before < OPS_LC_CHANGES;
+         i++) {
+        done = i + 1;
         bs->counts->scanned++;
         if (!upload_due(bs, &b.v[i]))
             continue;
@@ -331,11 +340,12 @@ static cof_err sweep_uploads(struct bucket_state *bs, struct ops_lc_cursor *cur,
         if (err == COF_ERR_NO_SUCH_UPLOAD)
             err = COF_OK; /* completed or aborted meanwhile */
     }
-    if (err == COF_OK && b.n > 0) {
+    *more = *more || (err == COF_OK && done < b.n);
+    if (err == COF_OK && done > 0) {
         free(cur->key);
         free(cur->upload_id);
-        cur->key = strdup(b.v[b.n - 1].key);
-        cur->upload_id = strdup(b.v[b.n - 1].upload_id);
+        cur->key = strdup(b.v[done - 1].key);
+        cur->upload_id = strdup(b.v[done - 1].upload_id);
         if (cur->key == NULL || cur->upload_id == NULL)
             err = COF_ERR_NOMEM;
     }
@@ -348,10 +358,15 @@ static cof_err sweep_uploads(struct bucket_state *bs, struct ops_lc_cursor *cur,
 /* ---- versions ----------------------------------------------------------------------------------
  */
 
+/* Keys after the cursor: up to budget versions looked at, and at most OPS_LC_CHANGES changes
+ * made (the cursor then stops after the last key done, so that a step never holds the writer
+ * for long). */
 static cof_err sweep_versions(struct bucket_state *bs, struct ops_lc_cursor *cur, size_t budget,
                               bool *more)
 {
     struct batch b = {NULL, 0, 0, budget, false, COF_OK};
+    unsigned long before = changes(bs->counts);
+    size_t done = 0; /* rows of the keys swept */
     cof_err err =
         sto_meta_list_versions(bs->ctx->meta, bs->bucket, NULL, cur->key, NULL, collect, &b);
     size_t start = 0;
@@ -360,11 +375,14 @@ static cof_err sweep_versions(struct bucket_state *bs, struct ops_lc_cursor *cur
             continue;
         err = sweep_key(bs, &b.v[start], i - start);
         start = i;
+        done = i;
+        if (changes(bs->counts) - before >= OPS_LC_CHANGES)
+            break;
     }
-    *more = b.more;
-    if (err == COF_OK && b.n > 0) {
+    *more = b.more || done < b.n;
+    if (err == COF_OK && done > 0) {
         free(cur->key);
-        cur->key = strdup(b.v[b.n - 1].key);
+        cur->key = strdup(b.v[done - 1].key);
         if (cur->key == NULL)
             err = COF_ERR_NOMEM;
     }

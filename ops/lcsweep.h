@@ -18,6 +18,9 @@ struct sto_object;
 /* Versions or uploads a step looks at (a key's versions are never split): what one step holds
  * up, and how many removed blobs wait for the drain at its end. */
 #define OPS_LC_BUDGET 200u
+/* Changes (removals, delete markers, aborts) a step makes at most: each is a transaction of
+ * its own, and a short step lets client writes in between. */
+#define OPS_LC_CHANGES 16u
 
 /* What a sweep did. */
 struct ops_lc_counts {
@@ -38,11 +41,11 @@ struct ops_lc_cursor {
 void ops_lc_cursor_cleanup(struct ops_lc_cursor *c);
 
 /* One step: looks at about `budget` versions or uploads (a key's versions are never split)
- * from the cursor on, applies the rules as of now_ms, and advances the cursor. *out_done when
- * the step ended a full pass over every bucket (the cursor is back at the start). Counts are
- * added to *counts. A bucket that vanishes or whose configuration is unreadable is skipped.
- * Thread-safe with respect to requests: each removal is its own transaction and checks that the
- * row is unchanged since it was read. */
+ * from the cursor on, makes at most OPS_LC_CHANGES changes (finishing the key it is on), applies
+ * the rules as of now_ms, and advances the cursor. *out_done when the step ended a full pass over
+ * every bucket (the cursor is back at the start). Counts are added to *counts. A bucket that
+ * vanishes or whose configuration is unreadable is skipped. Thread-safe with respect to requests:
+ * each removal is its own transaction and checks that the row is unchanged since it was read. */
 COF_MUST_CHECK cof_err ops_lc_step(struct obj_ctx *ctx, struct ops_lc_cursor *cur, int64_t now_ms,
                                    size_t budget, struct ops_lc_counts *counts, bool *out_done);
 /* A whole pass (steps until done). */

@@ -736,8 +736,18 @@ cof_err ops_get_object_attributes(struct srv_req *req)
         if (err != COF_OK)
             goto out;
     }
-    if (attr_wanted(want, "StorageClass"))
-        srv_xml_elem(x, "StorageClass", "STANDARD");
+    if (attr_wanted(want, "StorageClass")) {
+        struct ops_lc_rules lc;
+        char *tags = NULL;
+        ops_lc_rules_load(req, o.bucket, &lc);
+        err = lc.cfg.n > 0 ? srv_tagging_from_block(o.headers, &tags) : COF_OK;
+        if (err == COF_OK)
+            srv_xml_elem(x, "StorageClass", ops_lc_storage_class(&lc, &o, tags));
+        free(tags);
+        ops_lc_rules_cleanup(&lc);
+        if (err != COF_OK)
+            goto out;
+    }
     if (attr_wanted(want, "ObjectSize"))
         srv_xml_elem_u64(x, "ObjectSize", o.size);
     char date[32];

@@ -803,6 +803,28 @@ bool srv_lc_expiry(const struct srv_lc_config *c, const char *key, uint64_t size
     return found;
 }
 
+const char *srv_lc_storage_class(const struct srv_lc_config *c, const char *key, uint64_t size,
+                                 const char *tags_canon, int64_t created_ms, int64_t now_ms)
+{
+    const char *cls = NULL;
+    int64_t latest = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct srv_lc_rule *r = &c->rules[i];
+        if (!r->enabled || r->n_tr == 0 ||
+            !srv_lc_filter_matches(&r->filter, key, size, tags_canon))
+            continue;
+        for (size_t k = 0; k < r->n_tr; k++) {
+            const struct srv_lc_transition *t = &r->tr[k];
+            int64_t due = t->days >= 0 ? srv_lc_due(created_ms, t->days) : t->date;
+            if (due * 1000 <= now_ms && (cls == NULL || due >= latest)) {
+                cls = t->storage_class;
+                latest = due;
+            }
+        }
+    }
+    return cls;
+}
+
 void srv_lc_expiration_header(int64_t due_s, const char *rule_id, char *out, size_t out_len)
 {
     char date[32];

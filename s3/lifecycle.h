@@ -107,6 +107,11 @@ int64_t srv_lc_due(int64_t created_ms, long days);
 bool srv_lc_expiry(const struct srv_lc_config *c, const char *key, uint64_t size,
                    const char *tags_canon, int64_t created_ms, int64_t *out_due,
                    const struct srv_lc_rule **out_rule);
+/* The storage class a current version reports under c's enabled Transition rules as of now_ms:
+ * that of the due transition (Days counted as for expiry, or Date reached) that came last; NULL
+ * when none is due (STANDARD). Borrowed from c. One tier: nothing moves, only the name. */
+const char *srv_lc_storage_class(const struct srv_lc_config *c, const char *key, uint64_t size,
+                                 const char *tags_canon, int64_t created_ms, int64_t now_ms);
 /* The x-amz-expiration value: expiry-date="<RFC 1123 date>", rule-id="<id>". out_len >= 400. */
 void srv_lc_expiration_header(int64_t due_s, const char *rule_id, char *out, size_t out_len);
 

@@ -53,21 +53,24 @@ static bool one_pass(struct srv_lcthread *t)
     int64_t started = now_ms;
     bool done = false, stopped = false;
     while (!done && !stopped) {
+        int64_t t0 = cof_now_ms();
         cof_err err = ops_lc_step(&t->ctx->obj, &cur, now_ms, OPS_LC_BUDGET, &n, &done);
         if (err != COF_OK) {
             cof_log_warn("lifecycle", "sweep step failed: %s (retried next pass)",
                          cof_err_name(err));
             break;
         }
-        stopped = pause_for(t, SWEEP_PAUSE_MS);
+        /* At most half of the time: a step's writes compete with the clients' for the
+         * database, so it pauses at least as long as it ran. */
+        int64_t took = cof_now_ms() - t0;
+        stopped = pause_for(t, took > SWEEP_PAUSE_MS ? took : SWEEP_PAUSE_MS);
     }
     ops_lc_cursor_cleanup(&cur);
-    if (n.expired + n.removed + n.aborted > 0 || done)
-        cof_log_info("lifecycle",
-                     "sweep: %lu looked at, %lu expired, %lu removed, %lu uploads aborted "
-                     "(%lld ms)",
-                     n.scanned, n.expired, n.removed, n.aborted,
-                     (long long)(cof_now_ms() - started));
+    /* A pass that changed nothing is logged at debug level only: it runs every interval. */
+    bool acted = n.expired + n.removed + n.aborted > 0;
+    cof_log(acted ? COF_LOG_INFO : COF_LOG_DEBUG, "lifecycle",
+            "sweep: %lu looked at, %lu expired, %lu removed, %lu uploads aborted (%lld ms)",
+            n.scanned, n.expired, n.removed, n.aborted, (long long)(cof_now_ms() - started));
     return stopped;
 }
 

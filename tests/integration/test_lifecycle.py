@@ -672,3 +672,29 @@ def test_kill_during_sweep_loses_nothing(coffer_factory, tmp_path):
     assert len(blob_files(s)) == n_keep  # no orphan left behind
     s.start()
     purge(s.client(), name)
+
+
+def test_transitions_change_only_the_reported_storage_class(s3, bkt):
+    s3.put_object(Bucket=bkt, Key="cold/a", Body=b"frozen", Tagging="t=1")
+    s3.put_object(Bucket=bkt, Key="warm/b", Body=b"warm")
+    s3.put_bucket_lifecycle_configuration(Bucket=bkt, LifecycleConfiguration=rules(
+        {"ID": "past", "Status": "Enabled", "Filter": {"Prefix": "cold/"},
+         "Transitions": [{"Date": datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc),
+                          "StorageClass": "STANDARD_IA"},
+                         {"Date": datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc),
+                          "StorageClass": "GLACIER"}]},
+        {"ID": "future", "Status": "Enabled", "Filter": {"Prefix": "warm/"},
+         "Transitions": [{"Days": 30, "StorageClass": "DEEP_ARCHIVE"}]}))
+    head = s3.head_object(Bucket=bkt, Key="cold/a")
+    assert head["StorageClass"] == "GLACIER"  # the latest due transition
+    assert "StorageClass" not in s3.head_object(Bucket=bkt, Key="warm/b")
+    # one tier: the object is still read as before
+    assert s3.get_object(Bucket=bkt, Key="cold/a")["Body"].read() == b"frozen"
+    listed = {o["Key"]: o["StorageClass"] for o in s3.list_objects_v2(Bucket=bkt)["Contents"]}
+    assert listed == {"cold/a": "GLACIER", "warm/b": "STANDARD"}
+    listed = {o["Key"]: o["StorageClass"] for o in s3.list_objects(Bucket=bkt)["Contents"]}
+    assert listed == {"cold/a": "GLACIER", "warm/b": "STANDARD"}
+    attrs = s3.get_object_attributes(Bucket=bkt, Key="cold/a", ObjectAttributes=["StorageClass"])
+    assert attrs["StorageClass"] == "GLACIER"
+    s3.delete_bucket_lifecycle(Bucket=bkt)
+    assert "StorageClass" not in s3.head_object(Bucket=bkt, Key="cold/a")
