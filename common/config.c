@@ -93,6 +93,10 @@ static const struct opt opts[] = {
     {"shutdown_grace", "COFFER_SHUTDOWN_GRACE", "--shutdown-grace", OPT_UINT,
      "seconds requests in flight may take to finish after SIGTERM; idle connections close at "
      "once (default 8)"},
+    {"lifecycle_interval", "COFFER_LIFECYCLE_INTERVAL", "--lifecycle-interval", OPT_UINT,
+     "seconds from the end of one lifecycle sweep (bucket lifecycle rules applied in the "
+     "background) to the start of the next; the first starts that long after start-up (default "
+     "3600; 0: none, only `coffer lifecycle run` and POST /_coffer/lifecycle/run)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
@@ -205,6 +209,7 @@ static unsigned *uint_field(struct srv_config *c, const char *key, unsigned long
         {"max_connections", &c->max_connections, 1, 1u << 20},
         {"max_connections_per_client", &c->max_connections_per_client, 0, 1u << 20},
         {"shutdown_grace", &c->shutdown_grace, 0, 3600},
+        {"lifecycle_interval", &c->lifecycle_interval, 0, 7u * 86400},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (strcmp(t[i].key, key) == 0) {
@@ -489,6 +494,7 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     c->max_connections = 8192;
     c->max_connections_per_client = 1024;
     c->shutdown_grace = 8;
+    c->lifecycle_interval = 3600;
     cof_err err = set_str(&c->listen_host, "127.0.0.1");
     if (err == COF_OK)
         err = set_str(&c->region, "us-east-1");

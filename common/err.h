@@ -104,6 +104,7 @@ typedef enum {
     COF_ERR_NO_LOCK_CONFIG,       /* 404 ObjectLockConfigurationNotFoundError */
     COF_ERR_NO_OBJECT_LOCK,       /* 404 NoSuchObjectLockConfiguration (a version's) */
     COF_ERR_INVALID_BUCKET_STATE, /* 409 InvalidBucketState */
+    COF_ERR_NO_LIFECYCLE,         /* 404 NoSuchLifecycleConfiguration */
     COF_ERR__COUNT
 } cof_err;
 

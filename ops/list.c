@@ -9,6 +9,7 @@
 
 #include "s3/httpfmt.h"
 #include "ops/handlers.h"
+#include "ops/expiration.h"
 #include "ops/listparams.h"
 #include "ops/req.h"
 #include "s3/xml.h"
@@ -21,6 +22,7 @@ struct list_entry {
     char *etag;
     uint64_t size;
     int64_t mtime_ms;
+    const char *storage_class; /* borrowed from the page's rules, or a literal */
 };
 
 struct list_page {
@@ -38,6 +40,7 @@ struct list_page {
     size_t n_prefixes;
     bool fetch_owner;
     bool url;
+    struct ops_lc_rules rules; /* lifecycle transitions change the reported class */
     cof_err err;
 };
 
@@ -123,9 +126,19 @@ static cof_err on_row(const struct sto_object *o, void *arg)
     e->etag = strdup(o->etag);
     e->size = o->size;
     e->mtime_ms = o->mtime_ms;
+    e->storage_class = "STANDARD";
     pg->n_keys++;
     if (e->key == NULL || e->etag == NULL)
         return pg->err = COF_ERR_NOMEM;
+    if (pg->rules.cfg.n > 0) {
+        char *tags = NULL;
+        pg->err = srv_tagging_from_block(o->headers, &tags);
+        if (pg->err == COF_OK)
+            e->storage_class = ops_lc_storage_class(&pg->rules, o, tags);
+        free(tags);
+        if (pg->err != COF_OK)
+            return pg->err;
+    }
     pg->count++;
     return COF_OK;
 }
@@ -146,7 +159,7 @@ static void write_entry(struct list_page *pg, struct srv_xml *x, const struct li
         srv_xml_elem(x, "DisplayName", SRV_OWNER_NAME);
         srv_xml_close(x);
     }
-    srv_xml_elem(x, "StorageClass", "STANDARD");
+    srv_xml_elem(x, "StorageClass", e->storage_class);
     srv_xml_close(x);
 }
 
@@ -263,6 +276,7 @@ static cof_err list_objects(struct srv_req *req, int version)
         after = NULL;
     pg.marker = after;
 
+    ops_lc_rules_load(req, req->route.bucket, &pg.rules);
     pg.keys = calloc(pg.max + 1, sizeof(*pg.keys));
     pg.prefixes = calloc(pg.max + 1, sizeof(*pg.prefixes));
     err = pg.keys != NULL && pg.prefixes != NULL ? COF_OK : COF_ERR_NOMEM;
@@ -321,6 +335,7 @@ out:
         free(pg.prefixes[i]);
     free(pg.keys);
     free(pg.prefixes);
+    ops_lc_rules_cleanup(&pg.rules);
     free(doc);
     free(next_token);
     free(cursor);

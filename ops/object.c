@@ -26,6 +26,7 @@
 #include "ops/copysrc.h"
 #include "ops/delete.h"
 #include "ops/objlock.h"
+#include "ops/expiration.h"
 #include "ops/read.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
@@ -292,6 +293,8 @@ static cof_err get_object(struct srv_req *req, int head)
     if (err != COF_OK)
         goto out;
     err = add_read_version_header(req, &o);
+    if (err == COF_OK && o.is_latest)
+        ops_lifecycle_add_expiration(req, &o);
     if (err != COF_OK)
         goto out;
     err = ops_eval_conditions(srv_req_header(req, "If-Match"), srv_req_header(req, "If-None-Match"),
@@ -834,8 +837,18 @@ cof_err ops_get_object_attributes(struct srv_req *req)
         if (err != COF_OK)
             goto out;
     }
-    if (attr_wanted(want, "StorageClass"))
-        srv_xml_elem(x, "StorageClass", "STANDARD");
+    if (attr_wanted(want, "StorageClass")) {
+        struct ops_lc_rules lc;
+        char *tags = NULL;
+        ops_lc_rules_load(req, o.bucket, &lc);
+        err = lc.cfg.n > 0 ? srv_tagging_from_block(o.headers, &tags) : COF_OK;
+        if (err == COF_OK)
+            srv_xml_elem(x, "StorageClass", ops_lc_storage_class(&lc, &o, tags));
+        free(tags);
+        ops_lc_rules_cleanup(&lc);
+        if (err != COF_OK)
+            goto out;
+    }
     if (attr_wanted(want, "ObjectSize"))
         srv_xml_elem_u64(x, "ObjectSize", o.size);
     char date[32];

@@ -8,6 +8,7 @@
 #include "ops/kmsjson.h"
 #include "ops/query.h"
 #include "s3/policy.h"
+#include "s3/lifecycle.h"
 #include "s3/tagging.h"
 #include "s3/xml.h"
 

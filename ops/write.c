@@ -24,6 +24,7 @@
 #include "object/gc.h"
 #include "object/stored.h"
 #include "ops/objlock.h"
+#include "ops/expiration.h"
 #include "ops/read.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
@@ -754,6 +755,8 @@ cof_err ops_finish_object(struct srv_req *req, struct objio_writer *w, char *hea
     err = ops_publish(req, o);
     if (err == COF_OK)
         ops_add_write_version_header(req, st, o->version_id);
+    if (err == COF_OK)
+        ops_lifecycle_add_expiration(req, o);
     return err;
 }
 

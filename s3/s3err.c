@@ -176,6 +176,8 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                 "The replication configuration was not found"},
     [COF_ERR_BAD_LOG_TARGET] = {400, "InvalidTargetBucketForLogging",
                                 "The target bucket for logging does not exist"},
+    [COF_ERR_NO_LIFECYCLE] = {404, "NoSuchLifecycleConfiguration",
+                              "The lifecycle configuration does not exist"},
     [COF_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden",
                                 "CORSResponse: This CORS request is not allowed. This is usually "
                                 "because the evalution of Origin, request method / "

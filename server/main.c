@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* coffer's only main(): options, data dir and keyring set-up, the listening socket, signals,
- * and the fsck subcommand. */
+ * and the fsck and lifecycle subcommands. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,9 @@
 #include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
+#include "server/lcthread.h"
+#include "ops/lcsweep.h"
+#include "s3/lifecycle.h"
 #include "ops/req.h"
 #include "server/notify.h"
 #include "s3/xml.h"
@@ -300,6 +303,10 @@ static int serve(struct app *a)
     cry_tls_identity_cleanup(&tls);
     if (started != COF_OK)
         return 1; /* the listener is closed by then */
+    struct srv_lcthread *sweeper = NULL;
+    if (srv_lcthread_start(&a->ctx, a->cfg.lifecycle_interval, &sweeper) != COF_OK)
+        cof_log_error(NULL, "lifecycle sweeper not started: lifecycle rules apply only on "
+                            "`coffer lifecycle run`");
     cof_log_info(NULL,
                  "coffer serving http and https on %s:%u (data %s, profile %s, durability %s)",
                  a->cfg.listen_host, port, a->cfg.data_dir,
@@ -316,6 +323,7 @@ static int serve(struct app *a)
     srv_notify("STOPPING=1");
     cof_log_info(NULL, "signal %d: finishing requests in flight", sig);
     (void)run_stage(a, COF_HOOK_SHUTDOWN, port);
+    srv_lcthread_stop(sweeper);
     srv_http_stop(h, a->cfg.shutdown_grace * 1000u);
     cof_log_info(NULL, "stopped");
     return 0;
@@ -342,6 +350,54 @@ static int fsck_main(struct app *a, bool dry_run)
     return rep.damaged > 0 || rep.key_absent > 0 ? 1 : 0;
 }
 
+/* coffer lifecycle run [--now T]: one sweep of every bucket's rules as of T (default: now).
+ * Safe while a server runs on the same data dir, as fsck is. */
+static int lifecycle_main(struct app *a, const char *now)
+{
+    struct ops_lc_counts n = {0, 0, 0, 0};
+    int64_t now_ms = cof_now_ms();
+    if (now != NULL && srv_lc_parse_time(now, &now_ms) != COF_OK) {
+        fprintf(stderr,
+                "coffer lifecycle run: --now wants an ISO 8601 time such as "
+                "2030-01-31T00:00:00Z, not %s\n",
+                now);
+        return 2;
+    }
+    if (open_store(a, true, true) != COF_OK)
+        return 2;
+    cof_err err = ops_lc_run(&a->ctx.obj, now_ms, &n);
+    if (err != COF_OK) {
+        fprintf(stderr, "coffer lifecycle run: %s\n", cof_err_name(err));
+        return 1;
+    }
+    printf("lifecycle: %lu looked at, %lu expired, %lu removed, %lu uploads aborted\n", n.scanned,
+           n.expired, n.removed, n.aborted);
+    return 0;
+}
+
+/* Takes `run` and `--now T` / `--now=T` out of argv (from first on); returns the new argc, or
+ * -1 on a usage error. */
+static int take_lifecycle_args(int argc, char **argv, int first, const char **now)
+{
+    int j = first;
+    bool run = false;
+    for (int i = first; i < argc; i++) {
+        if (!run && strcmp(argv[i], "run") == 0)
+            run = true;
+        else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc)
+            *now = argv[++i];
+        else if (strncmp(argv[i], "--now=", 6) == 0)
+            *now = argv[i] + 6;
+        else
+            argv[j++] = argv[i];
+    }
+    if (!run) {
+        fprintf(stderr, "usage: coffer lifecycle run [--now <ISO 8601 time>] [options]\n");
+        return -1;
+    }
+    return j;
+}
+
 int main(int argc, char **argv)
 {
     struct app a;
@@ -350,9 +406,16 @@ int main(int argc, char **argv)
     bool fsck = argc > 1 && strcmp(argv[1], "fsck") == 0;
     bool kms = argc > 1 && strcmp(argv[1], "kms") == 0;
     bool keys = argc > 1 && strcmp(argv[1], "keys") == 0;
+    bool lifecycle = argc > 1 && strcmp(argv[1], "lifecycle") == 0;
     bool dry_run = false;
+    const char *lc_now = NULL;
     struct srv_admin_args admin;
-    int first = fsck || kms || keys ? 2 : 1;
+    int first = fsck || kms || keys || lifecycle ? 2 : 1;
+    if (lifecycle) {
+        argc = take_lifecycle_args(argc, argv, first, &lc_now);
+        if (argc < 0)
+            return 2;
+    }
     if (kms || keys) {
         argc = srv_admin_take_args(argc, argv, first, &admin);
         if (argc < 0)
@@ -397,6 +460,8 @@ int main(int argc, char **argv)
             rc = srv_admin_kms(&a.ctx, &admin);
         else
             rc = srv_admin_keys(&a.ctx, a.cfg.root_key_file, &admin);
+    } else if (lifecycle) {
+        rc = lifecycle_main(&a, lc_now);
     } else {
         rc = fsck ? fsck_main(&a, dry_run) : serve(&a);
     }

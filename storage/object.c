@@ -708,6 +708,70 @@ cof_err sto_meta_delete_version_lock(struct sto_meta *m, const char *bucket, con
     return err;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether the version e names is still the row e was read from (and, lone, the key's only
+ * version) and is not under Object Lock now (a retention or legal hold set since the sweep read
+ * it counts); inside the removal's transaction. */
+static cof_err still_same(struct sto_conn *c, const struct sto_object *e, bool lone, bool *same)
+{
+    struct sto_object row = {0};
+    bool found = false, current = false;
+    *same = false;
+    cof_err err = read_row(c, e->bucket, e->key, NULL, &row, &found);
+    current = err == COF_OK && found && strcmp(row.version_id, e->version_id) == 0;
+    if (err == COF_OK && !current) {
+        sto_object_cleanup(&row);
+        err = read_row(c, e->bucket, e->key, e->version_id, &row, &found);
+    }
+    if (err == COF_OK && found)
+        *same = current == e->is_latest && row.mtime_ms == e->mtime_ms &&
+                row.delete_marker == e->delete_marker && same_text(row.etag, e->etag) &&
+                same_text(row.blob_id, e->blob_id) &&
+                !sto_version_is_locked(&row, cof_now_ms(), false);
+    sto_object_cleanup(&row);
+    if (err == COF_OK && *same && lone) {
+        struct sto_q q;
+        sto_q_open(&q, c, &q_ver_newest, COF_OK);
+        sto_q_text(&q, 1, e->bucket);
+        sto_q_text(&q, 2, e->key);
+        *same = current && !sto_q_step(&q);
+        err = sto_q_close(&q, COF_OK);
+    }
+    return err;
+}
+
+cof_err sto_meta_expire_version(struct sto_meta *m, const struct sto_object *expected, bool lone,
+                                bool *out_removed)
+{
+    struct sto_conn *c = NULL;
+    char *old = NULL;
+    bool marker = false, same = false;
+    *out_removed = false;
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = sto_tx_begin(m, c);
+    if (err == COF_OK) {
+        err = sto_bucket_exists(c, expected->bucket);
+        if (err == COF_OK)
+            err = still_same(c, expected, lone, &same);
+        if (err == COF_OK && same)
+            err = remove_version(m, c, expected->bucket, expected->key, expected->version_id,
+                                 &marker, &old);
+        err = sto_tx_end(m, c, err);
+    }
+    sto_conn_put(m, c);
+    if (err == COF_OK && old != NULL)
+        atomic_fetch_add(&m->gc_hint, 1); /* left queued for the drain */
+    free(old);
+    *out_removed = err == COF_OK && same;
+    return err;
+}
+
 /* Replaces the headers of the current row, or failing that of a noncurrent version (each a
  * transaction of its own, as the row cannot be both). */
 cof_err sto_meta_object_set_headers(struct sto_meta *m, const char *bucket, const char *key,

@@ -136,6 +136,17 @@ COF_MUST_CHECK cof_err sto_meta_set_retention(struct sto_meta *m, const char *bu
 COF_MUST_CHECK cof_err sto_meta_set_legal_hold(struct sto_meta *m, const char *bucket,
                                                const char *key, const char *version_id, int hold);
 
+/* Lifecycle's removal of one version: as sto_meta_delete_version (blobs queued; drain with
+ * sto_meta_gc_each), but only while that version is still the row the caller read: same
+ * version_id, mtime_ms, etag, blob_id and delete_marker as *expected (bucket and key name it),
+ * still current when expected->is_latest and still noncurrent when not,
+ * and, when lone, only while it is the key's current version and the key has no other one.
+ * *out_removed is false when it changed, vanished or is not alone (nothing done), so a sweep never
+ * removes what a client wrote after it looked. COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err sto_meta_expire_version(struct sto_meta *m,
+                                               const struct sto_object *expected, bool lone,
+                                               bool *out_removed);
+
 /* Replaces the stored header block of the row (bucket, key, version_id), current or noncurrent,
  * with headers, but only if that row is still the one the caller read: same blob_id, etag,
  * mtime_ms, part_count and headers as *expected (NULLs compare equal to NULLs). The caller's

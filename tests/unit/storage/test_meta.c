@@ -697,6 +697,64 @@ static void test_versions(struct sto_meta *m)
         free(b[i]);
 }
 
+/* sto_meta_expire_version: lifecycle's removal, only of the row as it was read (and, lone,
+ * only of a key's one and only version). */
+static void test_expire_version(struct sto_meta *m)
+{
+    struct sto_object cur, old;
+    char *b[3] = {new_id(), new_id(), new_id()};
+    char *rep = NULL;
+    bool removed = true;
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "ver", "us-east-1", 1), COF_OK);
+    CHECK_EQ_INT(putv(m, "k", "v1", b[0], &rep), COF_OK);
+    CHECK_EQ_INT(putv(m, "k", "v2", b[1], &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", "v1", &old), COF_OK);
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", NULL, &cur), COF_OK);
+
+    /* A stale read (another time) removes nothing. */
+    old.mtime_ms++;
+    CHECK_EQ_INT(sto_meta_expire_version(m, &old, false, &removed), COF_OK);
+    CHECK(!removed);
+    old.mtime_ms--;
+    /* Lone: the current version is not alone (v1 lies under it); v1 is not current. */
+    CHECK_EQ_INT(sto_meta_expire_version(m, &cur, true, &removed), COF_OK);
+    CHECK(!removed);
+    CHECK_EQ_INT(sto_meta_expire_version(m, &old, true, &removed), COF_OK);
+    CHECK(!removed);
+    /* As read: the noncurrent version goes, its blob queued. */
+    CHECK_EQ_INT(sto_meta_expire_version(m, &old, false, &removed), COF_OK);
+    CHECK(removed);
+    CHECK(queued(m, b[0]));
+    CHECK_EQ_INT(sto_meta_expire_version(m, &old, false, &removed), COF_OK);
+    CHECK(!removed); /* gone already */
+    /* Superseded since it was read as current: it stays (now noncurrent). */
+    CHECK_EQ_INT(putv(m, "k", "v3", b[2], &rep), COF_OK);
+    CHECK_EQ_INT(sto_meta_expire_version(m, &cur, false, &removed), COF_OK);
+    CHECK(!removed);
+    cur.is_latest = false; /* read again: noncurrent now */
+    CHECK_EQ_INT(sto_meta_expire_version(m, &cur, false, &removed), COF_OK);
+    CHECK(removed);
+    CHECK(queued(m, b[1]));
+    sto_object_cleanup(&cur);
+    /* Now alone and as read: lone removal works; the bucket is empty. */
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", NULL, &cur), COF_OK);
+    CHECK_EQ_INT(sto_meta_expire_version(m, &cur, true, &removed), COF_OK);
+    CHECK(removed);
+    CHECK(queued(m, b[2]));
+    struct sto_object got;
+    CHECK_EQ_INT(sto_meta_get_version(m, "ver", "k", NULL, &got), COF_ERR_NO_OBJECT);
+    /* A missing bucket is an error, not a silent no-op. */
+    free(cur.bucket);
+    cur.bucket = xstrdup("nope");
+    CHECK_EQ_INT(sto_meta_expire_version(m, &cur, false, &removed), COF_ERR_NO_BUCKET);
+    CHECK(!removed);
+    sto_object_cleanup(&cur);
+    sto_object_cleanup(&old);
+    CHECK_EQ_INT(sto_meta_delete_bucket(m, "ver"), COF_OK);
+    for (int i = 0; i < 3; i++)
+        free(b[i]);
+}
+
 /* sto_meta_object_set_headers: a compare-and-swap on the row the caller read. */
 static void test_set_headers(struct sto_meta *m)
 {
@@ -1967,6 +2025,7 @@ int main(void)
         {"list", test_list},        {"kms", test_kms},
         {"hdr", test_set_headers},  {"kms-api", test_kms_api_rows},
         {"cond", test_conditional}, {"lock", test_lock_storage},
+        {"expire", test_expire_version},
     };
     static const struct {
         const char *tag;
