@@ -750,6 +750,7 @@ cof_err sto_meta_expire_version(struct sto_meta *m, const struct sto_object *exp
     struct sto_conn *c = NULL;
     char *old = NULL;
     bool marker = false, same = false;
+    struct lock_check lc = {cof_now_ms(), false};
     *out_removed = false;
     cof_err err = sto_conn_get(m, &c);
     if (err != COF_OK)
@@ -760,7 +761,7 @@ cof_err sto_meta_expire_version(struct sto_meta *m, const struct sto_object *exp
         if (err == COF_OK)
             err = still_same(c, expected, lone, &same);
         if (err == COF_OK && same)
-            err = remove_version(m, c, expected->bucket, expected->key, expected->version_id,
+            err = remove_version(m, c, expected->bucket, expected->key, expected->version_id, &lc,
                                  &marker, &old);
         err = sto_tx_end(m, c, err);
     }

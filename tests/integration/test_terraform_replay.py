@@ -302,7 +302,6 @@ def test_read_with_acl(s3):
         s3.delete_bucket(Bucket=b)
 
 
-@pytest.mark.xfail(strict=True, reason="lands with the lifecycle configuration")
 def test_read_with_lifecycle(s3):
     b = create_bucket(s3)
     try:
@@ -311,7 +310,6 @@ def test_read_with_lifecycle(s3):
         s3.delete_bucket(Bucket=b)
 
 
-@pytest.mark.xfail(strict=True, reason="lands with the Object Lock configuration")
 def test_read_with_object_lock(s3):
     b = create_bucket(s3)
     try:
@@ -367,7 +365,6 @@ def test_public_access_block_resource(s3):
         s3.delete_bucket(Bucket=b)
 
 
-@pytest.mark.xfail(strict=True, reason="lands with the lifecycle configuration")
 def test_lifecycle_configuration_resource(s3):
     b = create_bucket(s3)
     rules = [{"ID": "expire", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled",
@@ -381,7 +378,6 @@ def test_lifecycle_configuration_resource(s3):
         s3.delete_bucket(Bucket=b)
 
 
-@pytest.mark.xfail(strict=True, reason="lands with the Object Lock configuration")
 def test_object_lock_configuration_resource(s3):
     b = unique_name("tf")
     s3.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True)

@@ -2019,12 +2019,18 @@ int main(void)
         const char *tag;
         void (*fn)(struct sto_meta *);
     } with_meta[] = {
-        {"buckets", test_buckets},  {"configs", test_configs},
-        {"objects", test_objects},  {"list", test_list},
-        {"kms", test_kms},          {"versions", test_versions},
-        {"list", test_list},        {"kms", test_kms},
-        {"hdr", test_set_headers},  {"kms-api", test_kms_api_rows},
-        {"cond", test_conditional}, {"lock", test_lock_storage},
+        {"buckets", test_buckets},
+        {"configs", test_configs},
+        {"objects", test_objects},
+        {"list", test_list},
+        {"kms", test_kms},
+        {"versions", test_versions},
+        {"list", test_list},
+        {"kms", test_kms},
+        {"hdr", test_set_headers},
+        {"kms-api", test_kms_api_rows},
+        {"cond", test_conditional},
+        {"lock", test_lock_storage},
         {"expire", test_expire_version},
     };
     static const struct {
