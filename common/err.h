@@ -96,6 +96,14 @@ typedef enum {
     COF_ERR_CONDITIONAL_CONFLICT, /* 409 ConditionalRequestConflict (a conditional write raced) */
     COF_ERR_EXPIRES_NEGATIVE,     /* 400 AuthorizationQueryParametersError: X-Amz-Expires < 0 */
     COF_ERR_EXPIRES_TOO_LONG,     /* 400 AuthorizationQueryParametersError: over a week */
+    COF_ERR_ACL_NOT_SUPPORTED,    /* 400 AccessControlListNotSupported (BucketOwnerEnforced) */
+    COF_ERR_ACL_OWNERSHIP,        /* 400 InvalidBucketAclWithObjectOwnership */
+    COF_ERR_MALFORMED_ACL,        /* 400 MalformedACLError */
+    COF_ERR_NO_OWNERSHIP,         /* 404 OwnershipControlsNotFoundError */
+    COF_ERR_NO_PUBLIC_BLOCK,      /* 404 NoSuchPublicAccessBlockConfiguration */
+    COF_ERR_MISSING_SECURITY_HDR, /* 400 MissingSecurityHeader (PutBucketAcl without an ACL) */
+    COF_ERR_UNEXPECTED_CONTENT,   /* 400 UnexpectedContent (an ACL both in headers and body) */
+    COF_ERR_UNRESOLVABLE_EMAIL,   /* 400 UnresolvableGrantByEmailAddress */
     COF_ERR__COUNT
 } cof_err;
 

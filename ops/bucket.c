@@ -10,6 +10,7 @@
 #include "crypto/digest.h"
 #include "s3/httpfmt.h"
 #include "object/gc.h"
+#include "ops/access.h"
 #include "ops/handlers.h"
 #include "ops/bodycheck.h"
 #include "ops/bucketcfg.h"
@@ -74,6 +75,7 @@ static bool recreate_is_ok(struct srv_req *req, const char *region)
 cof_err ops_create_bucket(struct srv_req *req)
 {
     char *location = NULL;
+    struct ops_bucket_access access = {false, SRV_OWN_ENFORCED, NULL};
     cof_err err = srv_bucket_name_check(req->route.bucket);
     if (err != COF_OK)
         return srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);
@@ -94,7 +96,13 @@ cof_err ops_create_bucket(struct srv_req *req)
         err = COF_ERR_LOCATION_MISMATCH;
         goto out;
     }
+    /* x-amz-object-ownership and the ACL headers: refused before the bucket exists. */
+    err = ops_bucket_access_plan(req, &access);
+    if (err != COF_OK)
+        goto out;
     err = sto_meta_create_bucket(req->ctx->obj.meta, req->route.bucket, region, cof_now_ms());
+    if (err == COF_OK)
+        err = ops_bucket_access_store(req, &access);
     if (err == COF_ERR_BUCKET_EXISTS && recreate_is_ok(req, region))
         err = COF_OK;
     if (err == COF_ERR_BUCKET_EXISTS) {
@@ -108,6 +116,7 @@ cof_err ops_create_bucket(struct srv_req *req)
         err = srv_reply(req, 200, NULL, "", 0);
     }
 out:
+    ops_bucket_access_cleanup(&access);
     free(location);
     return err;
 }

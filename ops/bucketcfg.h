@@ -17,4 +17,13 @@ COF_MUST_CHECK cof_err ops_bucket_must_exist(struct srv_req *req, const char *bu
  * when there was none), NoSuchBucket when the bucket is missing. */
 COF_MUST_CHECK cof_err ops_delete_bucket_config(struct srv_req *req, const char *name);
 
+/* ---- bucket owners (issue 12 section 2; ops/owner_stub.c stands in until it lands) ---- */
+/* The bucket's owner account id (12 digits) into account. COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err ops_bucket_owner(struct srv_req *req, const char *bucket, char account[13]);
+/* The canonical user id and DisplayName S3 shows for account (000000000000: SRV_OWNER_ID,
+ * SRV_OWNER_NAME). *display_name is static. */
+void ops_canonical_user(const char *account, char id[65], const char **display_name);
+/* The account of the request's principal (req->principal). */
+void ops_request_account(const struct srv_req *req, char account[13]);
+
 #endif

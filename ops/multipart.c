@@ -22,6 +22,7 @@
 #include "ops/copysrc.h"
 #include "ops/listparams.h"
 #include "ops/read.h"
+#include "ops/access.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
 #include "ops/write.h"
@@ -122,6 +123,13 @@ cof_err ops_create_multipart(struct srv_req *req)
     if (err == COF_OK && tags != NULL)
         err = ops_set_tagging_line(&headers, tags);
     free(tags);
+    /* x-amz-acl / x-amz-grant-*: so does the ACL. */
+    char *acl = NULL;
+    if (err == COF_OK)
+        err = ops_acl_for_write(req, req->route.bucket, &acl);
+    if (err == COF_OK && acl != NULL)
+        err = ops_set_acl_line(&headers, acl);
+    free(acl);
     enum srv_cksum_alg mpu_alg = SRV_CKSUM_NONE;
     bool full_object = false;
     if (err == COF_OK)
