@@ -59,6 +59,9 @@ static const char *view_get(void *arg, const char *name)
     /* The form's tagging document stands in for PutObject's x-amz-tagging header. */
     if (strcasecmp(name, "x-amz-tagging") == 0)
         return p->tags;
+    /* So does the acl field for x-amz-acl. */
+    if (strcasecmp(name, "x-amz-acl") == 0)
+        return srv_post_fields_get(&p->fields, "acl");
     return srv_post_fields_get(&p->fields, name);
 }
 

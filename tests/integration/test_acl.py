@@ -645,3 +645,16 @@ def test_aws_cli(server, fresh, tmp_path):
     doc = json.loads(run_aws(server.endpoint, "s3api", "get-public-access-block", "--bucket",
                              fresh, home=tmp_path).stdout)
     assert doc["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is False
+
+
+def test_post_object_acl_field(server, s3, fresh):
+    from test_post_object import post_form
+    r = post_form(server.port, fresh, [("key", "p"), ("acl", "public-read")], b"x")
+    assert r.status == 400, r
+    assert ET.fromstring(r.body).findtext("Code") == "AccessControlListNotSupported"
+    r = post_form(server.port, fresh, [("key", "p"), ("acl", "private")], b"x")
+    assert r.status == 204, r
+    acls_on(s3, fresh)
+    r = post_form(server.port, fresh, [("key", "p"), ("acl", "public-read")], b"x")
+    assert r.status == 204, r
+    assert grants(s3.get_object_acl(Bucket=fresh, Key="p"))[-1] == ("Group", ALL_USERS, "READ")
