@@ -658,3 +658,19 @@ def test_post_object_acl_field(server, s3, fresh):
     r = post_form(server.port, fresh, [("key", "p"), ("acl", "public-read")], b"x")
     assert r.status == 204, r
     assert grants(s3.get_object_acl(Bucket=fresh, Key="p"))[-1] == ("Group", ALL_USERS, "READ")
+
+
+def test_anonymous_form_upload_needs_public_write(signed):
+    from test_post_object import post_form
+    s3 = client(signed)
+    b = unique_name("acl")
+    s3.create_bucket(Bucket=b, ObjectOwnership="ObjectWriter")
+    r = post_form(signed.port, b, [("key", "anon")], b"x")
+    assert r.status == 403, r
+    s3.put_bucket_acl(Bucket=b, ACL="public-read-write")
+    r = post_form(signed.port, b, [("key", "anon")], b"from a form")
+    assert r.status == 204, r
+    assert s3.get_object(Bucket=b, Key="anon")["Body"].read() == b"from a form"
+    s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=dict(
+        OPEN_PAB, IgnorePublicAcls=True))
+    assert post_form(signed.port, b, [("key", "anon2")], b"x").status == 403
