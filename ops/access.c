@@ -141,7 +141,7 @@ cof_err ops_object_acl(struct srv_req *req, const char *owner_id, const char *he
 /* ---- the ACL a request asks for --------------------------------------------------------- */
 
 cof_err ops_acl_from_headers(struct srv_req *req, enum srv_acl_scope scope, const char *owner_id,
-                             struct srv_acl *out, bool *out_present)
+                             const char *bucket_owner_id, struct srv_acl *out, bool *out_present)
 {
     struct srv_problem prob;
     const char *canned = srv_req_header(req, "x-amz-acl");
@@ -153,7 +153,7 @@ cof_err ops_acl_from_headers(struct srv_req *req, enum srv_acl_scope scope, cons
         return srv_fail(req, COF_ERR_INVALID_REQUEST,
                         "Specifying both Canned ACLs and Header Grants is not allowed");
     if (canned != NULL) {
-        cof_err err = srv_acl_canned(canned, scope, owner_id, owner_id, out, &prob);
+        cof_err err = srv_acl_canned(canned, scope, owner_id, bucket_owner_id, out, &prob);
         return err == COF_OK ? COF_OK : srv_fail_problem(req, &prob);
     }
     memset(out, 0, sizeof(*out));
@@ -188,23 +188,49 @@ cof_err ops_acl_settable(struct srv_req *req, const char *bucket, const struct s
     return err;
 }
 
+/* Who owns an object the request writes (S3 Object Ownership): the bucket owner while ACLs are
+ * disabled, under BucketOwnerPreferred when the writer grants bucket-owner-full-control, and for
+ * an anonymous writer; otherwise the writer's account. */
+static void object_owner(struct srv_req *req, enum srv_ownership own, const char *bucket_owner,
+                         char out[65])
+{
+    const char *canned = srv_req_header(req, "x-amz-acl");
+    const char *name = NULL;
+    char account[13];
+    bool to_bucket_owner = canned != NULL && strcmp(canned, "bucket-owner-full-control") == 0;
+    if (own == SRV_OWN_ENFORCED || req->anonymous ||
+        (own == SRV_OWN_PREFERRED && to_bucket_owner)) {
+        snprintf(out, 65, "%s", bucket_owner);
+        return;
+    }
+    ops_request_account(req, account);
+    ops_canonical_user(account, out, &name);
+}
+
 cof_err ops_acl_for_write(struct srv_req *req, const char *bucket, char **out_line)
 {
-    char id[65];
+    char id[65], writer[65];
+    enum srv_ownership own;
     bool present = false;
     *out_line = NULL;
-    struct srv_acl *acl = malloc(sizeof(*acl));
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
     if (acl == NULL)
         return COF_ERR_NOMEM;
     cof_err err = owner_id_of(req, bucket, id, NULL);
+    if (err == COF_OK)
+        err = ops_bucket_ownership(req, bucket, &own, NULL);
     if (err == COF_ERR_NO_BUCKET)
         err = srv_fail_elem(req, err, NULL, "BucketName", bucket);
-    if (err == COF_OK)
-        err = ops_acl_from_headers(req, SRV_ACL_OBJECT, id, acl, &present);
+    if (err == COF_OK) {
+        object_owner(req, own, id, writer);
+        err = ops_acl_from_headers(req, SRV_ACL_OBJECT, writer, id, acl, &present);
+    }
     if (err == COF_OK && present)
         err = ops_acl_settable(req, bucket, acl);
-    /* The owner's FULL_CONTROL alone is the default: nothing to store. */
-    if (err == COF_OK && present && !srv_acl_is_owner_only(acl))
+    if (err == COF_OK && !present)
+        owner_only(acl, writer);
+    /* The bucket owner's FULL_CONTROL alone is the default: nothing to store. */
+    if (err == COF_OK && !(srv_acl_is_owner_only(acl) && strcmp(acl->owner, id) == 0))
         err = srv_acl_encode(acl, out_line);
     free(acl);
     return err;
@@ -262,13 +288,13 @@ cof_err ops_bucket_access_plan(struct srv_req *req, struct ops_bucket_access *ou
         }
         out->ownership_set = true;
     }
-    struct srv_acl *acl = malloc(sizeof(*acl));
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
     if (acl == NULL)
         return COF_ERR_NOMEM;
     /* The bucket does not exist yet: its owner will be the caller's account. */
     ops_request_account(req, account);
     ops_canonical_user(account, id, &name);
-    cof_err err = ops_acl_from_headers(req, SRV_ACL_BUCKET, id, acl, &present);
+    cof_err err = ops_acl_from_headers(req, SRV_ACL_BUCKET, id, id, acl, &present);
     bool enforced = !out->ownership_set || out->ownership == SRV_OWN_ENFORCED;
     if (err == COF_OK && present && enforced && !srv_acl_is_owner_only(acl))
         err = srv_fail(req, COF_ERR_ACL_OWNERSHIP, NULL);
@@ -362,7 +388,7 @@ bool ops_acl_allows(struct srv_req *req, const char *action, const char *bucket,
         ops_bucket_pab(req, bucket, &pab, NULL, &enforced) != COF_OK ||
         owner_id_of(req, bucket, owner, NULL) != COF_OK)
         return false;
-    struct srv_acl *acl = malloc(sizeof(*acl));
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
     if (acl == NULL)
         return false;
     bool have = on_object ? object_acl_of(req, bucket, key, owner, acl)

@@ -45,11 +45,12 @@ COF_MUST_CHECK cof_err ops_object_acl(struct srv_req *req, const char *owner_id,
                                       const char *headers, struct srv_acl *out);
 
 /* The ACL the request's headers ask for (x-amz-acl, or the x-amz-grant-* headers) for scope,
- * with owner_id owning it; *out_present false when it names none. Fails with AWS's error
- * (srv_fail: InvalidArgument, InvalidRequest for both kinds at once, ...). */
+ * with owner_id owning it (bucket_owner_id: the bucket's owner, whom bucket-owner-read and
+ * bucket-owner-full-control name); *out_present false when it names none. Fails with AWS's
+ * error (srv_fail: InvalidArgument, InvalidRequest for both kinds at once, ...). */
 COF_MUST_CHECK cof_err ops_acl_from_headers(struct srv_req *req, enum srv_acl_scope scope,
-                                            const char *owner_id, struct srv_acl *out,
-                                            bool *out_present);
+                                            const char *owner_id, const char *bucket_owner_id,
+                                            struct srv_acl *out, bool *out_present);
 
 /* Whether an ACL may be set on the bucket's resources now: with ACLs disabled
  * (BucketOwnerEnforced) only the owner's FULL_CONTROL (AccessControlListNotSupported); with a
@@ -60,7 +61,9 @@ COF_MUST_CHECK cof_err ops_acl_settable(struct srv_req *req, const char *bucket,
 
 /* For PutObject, CopyObject, CreateMultipartUpload and POST Object: checks the request's ACL
  * headers against the bucket (as ops_acl_settable) and gives the header line to store in
- * *out_line (malloc'd "coffer-acl" value), or NULL when the object gets the default. */
+ * *out_line (malloc'd "coffer-acl" value), or NULL when the object gets the default (the bucket
+ * owner's FULL_CONTROL). With ObjectWriter (and BucketOwnerPreferred without
+ * bucket-owner-full-control) the writer's account owns the object, as in S3. */
 COF_MUST_CHECK cof_err ops_acl_for_write(struct srv_req *req, const char *bucket, char **out_line);
 /* Sets (line non-NULL) or removes the ACL line of a header block. Takes *block (replaced on
  * success, untouched on failure). */

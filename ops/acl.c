@@ -42,12 +42,12 @@ static cof_err reply_acl(struct srv_req *req, const struct srv_acl *acl, const c
 /* The ACL a Put*Acl request sets: its headers, or its AccessControlPolicy body (not both:
  * UnexpectedContent; neither: MissingSecurityHeader). */
 static cof_err requested_acl(struct srv_req *req, enum srv_acl_scope scope, const char *owner_id,
-                             struct srv_acl *out)
+                             const char *bucket_owner_id, struct srv_acl *out)
 {
     struct srv_problem prob;
     bool present = false;
     bool body = req->body.len > 0;
-    cof_err err = ops_acl_from_headers(req, scope, owner_id, out, &present);
+    cof_err err = ops_acl_from_headers(req, scope, owner_id, bucket_owner_id, out, &present);
     if (err != COF_OK)
         return err;
     if (present && body)
@@ -82,7 +82,7 @@ cof_err ops_get_bucket_acl(struct srv_req *req)
     cof_err err = bucket_owner_id(req, id, &name);
     if (err != COF_OK)
         return err;
-    struct srv_acl *acl = malloc(sizeof(*acl));
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
     if (acl == NULL)
         return COF_ERR_NOMEM;
     err = ops_bucket_acl(req, req->route.bucket, acl);
@@ -102,10 +102,10 @@ cof_err ops_put_bucket_acl(struct srv_req *req)
     cof_err err = bucket_owner_id(req, id, &name);
     if (err != COF_OK)
         return err;
-    struct srv_acl *acl = malloc(sizeof(*acl));
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
     if (acl == NULL)
         return COF_ERR_NOMEM;
-    err = requested_acl(req, SRV_ACL_BUCKET, id, acl);
+    err = requested_acl(req, SRV_ACL_BUCKET, id, id, acl);
     if (err == COF_OK)
         err = ops_acl_settable(req, req->route.bucket, acl);
     /* The owner's FULL_CONTROL alone is the default: stored as no document. */
@@ -127,6 +127,18 @@ cof_err ops_put_bucket_acl(struct srv_req *req)
 
 /* ---- object ----------------------------------------------------------------------------- */
 
+/* The object's ACL as S3 shows it: while ACLs are disabled the bucket owner owns every object
+ * with FULL_CONTROL, whatever ACL it was written with before. */
+static cof_err current_object_acl(struct srv_req *req, const char *bucket_owner,
+                                  const char *headers, struct srv_acl *out)
+{
+    enum srv_ownership own;
+    cof_err err = ops_bucket_ownership(req, req->route.bucket, &own, NULL);
+    if (err == COF_OK)
+        err = ops_object_acl(req, bucket_owner, own == SRV_OWN_ENFORCED ? NULL : headers, out);
+    return err;
+}
+
 static void add_version_header(struct srv_req *req, const struct sto_object *o)
 {
     if (o->version_id != NULL && strcmp(o->version_id, "null") != 0)
@@ -142,16 +154,17 @@ cof_err ops_get_object_acl(struct srv_req *req)
     cof_err err = bucket_owner_id(req, id, &name);
     if (err != COF_OK)
         return err;
-    struct srv_acl *acl = malloc(sizeof(*acl));
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
     if (acl == NULL)
         return COF_ERR_NOMEM;
     err = ops_object_version(req, req->route.bucket, req->route.key,
                              srv_query_get(&req->query, "versionId"), &o);
     if (err == COF_OK)
-        err = ops_object_acl(req, id, o.headers, acl);
+        err = current_object_acl(req, id, o.headers, acl);
     if (err == COF_OK) {
         add_version_header(req, &o);
-        err = reply_acl(req, acl, name);
+        /* Another account's object: coffer knows its canonical id, not its DisplayName. */
+        err = reply_acl(req, acl, strcmp(acl->owner, id) == 0 ? name : NULL);
     }
     free(acl);
     sto_object_cleanup(&o);
@@ -187,25 +200,29 @@ static cof_err set_object_acl(struct srv_req *req, const char *line, struct sto_
 cof_err ops_put_object_acl(struct srv_req *req)
 {
     struct sto_object o;
-    char id[65];
+    char id[65], owner[65] = "";
     const char *name = NULL;
     char *line = NULL;
     memset(&o, 0, sizeof(o));
     cof_err err = bucket_owner_id(req, id, &name);
     if (err != COF_OK)
         return err;
-    struct srv_acl *acl = malloc(sizeof(*acl));
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
     if (acl == NULL)
         return COF_ERR_NOMEM;
-    /* Bucket and key first: AWS answers NoSuchKey before looking at the ACL. */
+    /* Bucket and key first: AWS answers NoSuchKey before looking at the ACL. The object keeps
+     * its owner (the bucket owner, or the writer of another account under ObjectWriter). */
     err = ops_object_version(req, req->route.bucket, req->route.key,
                              srv_query_get(&req->query, "versionId"), &o);
+    if (err == COF_OK)
+        err = current_object_acl(req, id, o.headers, acl);
+    snprintf(owner, sizeof(owner), "%s", acl->owner);
     sto_object_cleanup(&o);
     if (err == COF_OK)
-        err = requested_acl(req, SRV_ACL_OBJECT, id, acl);
+        err = requested_acl(req, SRV_ACL_OBJECT, owner, id, acl);
     if (err == COF_OK)
         err = ops_acl_settable(req, req->route.bucket, acl);
-    if (err == COF_OK && !srv_acl_is_owner_only(acl))
+    if (err == COF_OK && !(srv_acl_is_owner_only(acl) && strcmp(acl->owner, id) == 0))
         err = srv_acl_encode(acl, &line);
     if (err == COF_OK)
         err = set_object_acl(req, line, &o);

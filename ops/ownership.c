@@ -28,7 +28,7 @@ cof_err ops_put_bucket_ownership_controls(struct srv_req *req)
         err = COF_ERR_MALFORMED_XML;
     /* AWS: ACLs cannot be disabled while the bucket's own ACL grants anyone but its owner. */
     if (err == COF_OK && own == SRV_OWN_ENFORCED) {
-        acl = malloc(sizeof(*acl));
+        acl = calloc(1, sizeof(*acl));
         err = acl != NULL ? ops_bucket_acl(req, req->route.bucket, acl) : COF_ERR_NOMEM;
         if (err == COF_OK && !srv_acl_is_owner_only(acl))
             err = srv_fail(req, COF_ERR_ACL_OWNERSHIP, NULL);

@@ -349,7 +349,8 @@ cof_err srv_acl_write_xml(const struct srv_acl *acl, const char *owner_name, cha
         return err;
     srv_xml_open(x, "Owner");
     srv_xml_elem(x, "ID", acl->owner);
-    srv_xml_elem(x, "DisplayName", owner_name);
+    if (owner_name != NULL)
+        srv_xml_elem(x, "DisplayName", owner_name);
     srv_xml_close(x);
     srv_xml_open(x, "AccessControlList");
     for (size_t i = 0; i < acl->n; i++) {
@@ -360,7 +361,7 @@ cof_err srv_acl_write_xml(const struct srv_acl *acl, const char *owner_name, cha
         srv_xml_attr(x, "xmlns:xsi", XSI_NS);
         srv_xml_attr(x, "xsi:type", user ? "CanonicalUser" : "Group");
         srv_xml_elem(x, user ? "ID" : "URI", g->value);
-        if (user && strcmp(g->value, acl->owner) == 0)
+        if (user && owner_name != NULL && strcmp(g->value, acl->owner) == 0)
             srv_xml_elem(x, "DisplayName", owner_name);
         srv_xml_close(x);
         srv_xml_elem(x, "Permission", perm_name(g->perm));

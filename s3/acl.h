@@ -76,7 +76,8 @@ COF_MUST_CHECK cof_err srv_acl_parse_xml(const char *body, size_t n, struct srv_
                                          struct srv_problem *prob);
 
 /* The GetBucketAcl / GetObjectAcl document. owner_name is the DisplayName of the owner, also
- * written for a user grantee that is the owner; other users have none. *out is the caller's. */
+ * written for a user grantee that is the owner (NULL: none); other users have none. *out is
+ * the caller's. */
 COF_MUST_CHECK cof_err srv_acl_write_xml(const struct srv_acl *acl, const char *owner_name,
                                          char **out, size_t *out_len);
 

@@ -674,3 +674,44 @@ def test_anonymous_form_upload_needs_public_write(signed):
     s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=dict(
         OPEN_PAB, IgnorePublicAcls=True))
     assert post_form(signed.port, b, [("key", "anon2")], b"x").status == 403
+
+
+def test_object_writer_owns_its_objects(signed):
+    s3 = client(signed)
+    alice = client(signed, "AKALICE", "alicesecret")
+    b = unique_name("acl")
+    s3.create_bucket(Bucket=b, ObjectOwnership="ObjectWriter")
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{b}/*"}]}))
+    alice.put_object(Bucket=b, Key="a", Body=b"alice's")
+    acl = s3.get_object_acl(Bucket=b, Key="a")
+    writer = acl["Owner"]["ID"]
+    assert writer != OWNER_ID and len(writer) == 64 and "DisplayName" not in acl["Owner"]
+    assert grants(acl) == [("CanonicalUser", writer, "FULL_CONTROL")]
+    # Her object's ACL lets her read it; the policy alone would not.
+    assert alice.get_object(Bucket=b, Key="a")["Body"].read() == b"alice's"
+    alice.put_object(Bucket=b, Key="b", Body=b"x", ACL="bucket-owner-full-control")
+    acl = s3.get_object_acl(Bucket=b, Key="b")
+    assert acl["Owner"]["ID"] == writer
+    assert grants(acl) == [("CanonicalUser", writer, "FULL_CONTROL"),
+                           ("CanonicalUser", OWNER_ID, "FULL_CONTROL")]
+    # BucketOwnerPreferred: bucket-owner-full-control hands the object to the bucket owner.
+    s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    alice.put_object(Bucket=b, Key="c", Body=b"x", ACL="bucket-owner-full-control")
+    acl = s3.get_object_acl(Bucket=b, Key="c")
+    assert acl["Owner"] == {"ID": OWNER_ID, "DisplayName": "webfile"}
+    assert grants(acl) == owner_fc()
+    alice.put_object(Bucket=b, Key="d", Body=b"x")
+    assert s3.get_object_acl(Bucket=b, Key="d")["Owner"]["ID"] == writer
+    # PutObjectAcl keeps the object's owner.
+    s3.put_object_acl(Bucket=b, Key="d", ACL="public-read")
+    assert grants(s3.get_object_acl(Bucket=b, Key="d")) == [
+        ("CanonicalUser", writer, "FULL_CONTROL"), ("Group", ALL_USERS, "READ")]
+    # BucketOwnerEnforced: the bucket owner owns everything and the ACLs stop counting.
+    s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    assert grants(s3.get_object_acl(Bucket=b, Key="a")) == owner_fc()
+    assert err(alice.get_object, Bucket=b, Key="a")[:2] == (403, "AccessDenied")
+    assert anon(signed, "GET", f"/{b}/d").status == 403
