@@ -209,6 +209,11 @@ static void test_write_and_store(void)
                                      "<Permission>FULL_CONTROL</Permission>") != NULL);
     CHECK(doc != NULL && strstr(doc, "xsi:type=\"Group\"><URI>" SRV_ACL_LOG_DELIVERY
                                      "</URI></Grantee><Permission>READ_ACP</Permission>") != NULL);
+    char *anon_doc = NULL;
+    size_t anon_len = 0;
+    CHECK_EQ_INT(srv_acl_write_xml(a, NULL, &anon_doc, &anon_len), COF_OK);
+    CHECK(anon_doc != NULL && strstr(anon_doc, "DisplayName") == NULL);
+    free(anon_doc);
     /* What GetBucketAcl writes, PutBucketAcl reads back. */
     CHECK_EQ_INT(srv_acl_parse_xml(doc, len, b, &prob), COF_OK);
     CHECK_EQ_INT(b->n, 3);
