@@ -29,6 +29,7 @@ typedef enum {
     COF_ERR_NO_BUCKET,
     COF_ERR_NO_OBJECT,
     COF_ERR_BUCKET_EXISTS, /* owned by us: BucketAlreadyOwnedByYou */
+    COF_ERR_BUCKET_TAKEN,  /* owned by another account: BucketAlreadyExists */
     COF_ERR_BUCKET_NOT_EMPTY,
     /* request outcomes (server) */
     COF_ERR_BAD_BUCKET_NAME,

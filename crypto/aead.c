@@ -245,3 +245,38 @@ cof_err cry_aead_open(struct cry_aead *a, uint64_t idx, bool final, const uint8_
     }
     return err;
 }
+
+cof_err cry_gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN], const uint8_t nonce[CRY_NONCE_LEN],
+                        const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n,
+                        uint8_t *out, uint8_t tag[CRY_TAG_LEN])
+{
+    EVP_CIPHER_CTX *ctx = NULL;
+    uint8_t fin[16];
+    int len = 0;
+    cof_err err = COF_ERR_INTERNAL;
+
+    if (aad_len > INT32_MAX)
+        return COF_ERR_TOO_LARGE;
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        goto out;
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
+        EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||
+        (n > 0 && (EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1 || len != (int)n)))
+        goto out;
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)CRY_TAG_LEN, tag) != 1)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, fin, &len) != 1) {
+        if (!enc)
+            err = COF_ERR_KEY;
+        goto out;
+    }
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, (int)CRY_TAG_LEN, tag) != 1)
+        goto out;
+    err = COF_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    if (err != COF_OK && n > 0)
+        OPENSSL_cleanse(out, n);
+    return err;
+}

@@ -69,4 +69,12 @@ COF_MUST_CHECK cof_err cry_aead_seal(struct cry_aead *a, uint64_t idx, bool fina
 COF_MUST_CHECK cof_err cry_aead_open(struct cry_aead *a, uint64_t idx, bool final,
                                      const uint8_t *in, size_t n, uint8_t *out);
 
+/* One-shot AES-256-GCM over n bytes (a data key, a sealed value or token) under key with the
+ * 12-byte nonce and aad. enc: writes n bytes of ciphertext to out and the tag to tag; otherwise
+ * checks tag and writes the plaintext, COF_ERR_KEY if it does not verify (out wiped). */
+COF_MUST_CHECK cof_err cry_gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN],
+                                       const uint8_t nonce[CRY_NONCE_LEN], const uint8_t *aad,
+                                       size_t aad_len, const uint8_t *in, size_t n, uint8_t *out,
+                                       uint8_t tag[CRY_TAG_LEN]);
+
 #endif

@@ -132,49 +132,12 @@ static cof_err build_aad(const struct cry_wrap_ctx *c, uint8_t **out, size_t *ou
     return COF_OK;
 }
 
-/* One-shot AES-256-GCM over n bytes (a DEK, or a sealed value). enc: writes ct and tag;
- * otherwise checks tag and writes the plaintext, COF_ERR_KEY if it does not verify. */
-static cof_err gcm_oneshot_n(int enc, const uint8_t key[CRY_KEY_LEN],
-                             const uint8_t nonce[CRY_NONCE_LEN], const uint8_t *aad, size_t aad_len,
-                             const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[CRY_TAG_LEN])
-{
-    EVP_CIPHER_CTX *ctx = NULL;
-    uint8_t fin[16];
-    int len = 0;
-    cof_err err = COF_ERR_INTERNAL;
-
-    if (aad_len > INT32_MAX)
-        return COF_ERR_TOO_LARGE;
-    ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL)
-        goto out;
-    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
-        EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||
-        (n > 0 && (EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1 || len != (int)n)))
-        goto out;
-    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)CRY_TAG_LEN, tag) != 1)
-        goto out;
-    if (EVP_CipherFinal_ex(ctx, fin, &len) != 1) {
-        if (!enc)
-            err = COF_ERR_KEY;
-        goto out;
-    }
-    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, (int)CRY_TAG_LEN, tag) != 1)
-        goto out;
-    err = COF_OK;
-out:
-    EVP_CIPHER_CTX_free(ctx);
-    if (err != COF_OK && n > 0)
-        OPENSSL_cleanse(out, n);
-    return err;
-}
-
 static cof_err gcm_oneshot(int enc, const uint8_t key[CRY_KEY_LEN],
                            const uint8_t nonce[CRY_NONCE_LEN], const uint8_t *aad, size_t aad_len,
                            const uint8_t in[CRY_KEY_LEN], uint8_t out[CRY_KEY_LEN],
                            uint8_t tag[CRY_TAG_LEN])
 {
-    return gcm_oneshot_n(enc, key, nonce, aad, aad_len, in, CRY_KEY_LEN, out, tag);
+    return cry_gcm_oneshot(enc, key, nonce, aad, aad_len, in, CRY_KEY_LEN, out, tag);
 }
 
 /* Seals dek into out using the salt and nonce already in out[1..45). Split from cry_env_wrap
@@ -282,8 +245,8 @@ cof_err cry_env_seal_value(const struct cry_key *kek, const struct cry_wrap_ctx 
     if (err == COF_OK)
         err = build_aad(c, &aad, &aad_len);
     if (err == COF_OK)
-        err = gcm_oneshot_n(1, k, out + WRAP_OFF_NONCE, aad, aad_len, pt, n, out + WRAP_OFF_CT,
-                            out + WRAP_OFF_CT + n);
+        err = cry_gcm_oneshot(1, k, out + WRAP_OFF_NONCE, aad, aad_len, pt, n, out + WRAP_OFF_CT,
+                              out + WRAP_OFF_CT + n);
     OPENSSL_cleanse(k, sizeof(k));
     free(aad);
     if (err == COF_OK)
@@ -316,8 +279,8 @@ cof_err cry_env_open_value(const struct cry_key *kek, const struct cry_wrap_ctx 
     if (err == COF_OK)
         err = build_aad(c, &aad, &aad_len);
     if (err == COF_OK)
-        err =
-            gcm_oneshot_n(0, k, in + WRAP_OFF_NONCE, aad, aad_len, in + WRAP_OFF_CT, pl, out, tag);
+        err = cry_gcm_oneshot(0, k, in + WRAP_OFF_NONCE, aad, aad_len, in + WRAP_OFF_CT, pl, out,
+                              tag);
     OPENSSL_cleanse(k, sizeof(k));
     free(aad);
     if (err == COF_OK)
@@ -344,8 +307,8 @@ cof_err cry_env_seal_msg(const struct cry_key *kek, const uint8_t *aad, size_t a
     if (err == COF_OK)
         err = derive_kek_labelled(kek, MSG_KDF_LABEL, CRY_MODE_KMS_MESSAGE, out + WRAP_OFF_SALT, k);
     if (err == COF_OK)
-        err = gcm_oneshot_n(1, k, out + WRAP_OFF_NONCE, aad, aad_len, pt, n, out + WRAP_OFF_CT,
-                            out + WRAP_OFF_CT + n);
+        err = cry_gcm_oneshot(1, k, out + WRAP_OFF_NONCE, aad, aad_len, pt, n, out + WRAP_OFF_CT,
+                              out + WRAP_OFF_CT + n);
     OPENSSL_cleanse(k, sizeof(k));
     if (err == COF_OK)
         *out_len = CRY_SEALED_LEN(n);
@@ -372,8 +335,8 @@ cof_err cry_env_open_msg(const struct cry_key *kek, const uint8_t *aad, size_t a
     cof_err err =
         derive_kek_labelled(kek, MSG_KDF_LABEL, CRY_MODE_KMS_MESSAGE, in + WRAP_OFF_SALT, k);
     if (err == COF_OK)
-        err =
-            gcm_oneshot_n(0, k, in + WRAP_OFF_NONCE, aad, aad_len, in + WRAP_OFF_CT, pl, out, tag);
+        err = cry_gcm_oneshot(0, k, in + WRAP_OFF_NONCE, aad, aad_len, in + WRAP_OFF_CT, pl, out,
+                              tag);
     OPENSSL_cleanse(k, sizeof(k));
     if (err == COF_OK)
         *out_len = pl;

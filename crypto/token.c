@@ -66,39 +66,6 @@ static size_t build_aad(const char *purpose, const uint8_t *hdr, size_t hdr_len,
     return ll + pl + 1 + hdr_len;
 }
 
-/* One-shot AES-256-GCM. enc: writes ct and tag; else checks tag, COF_ERR_INTEGRITY if bad. */
-static cof_err gcm(int enc, const uint8_t key[CRY_KEY_LEN], const uint8_t *nonce,
-                   const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out,
-                   uint8_t *tag)
-{
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    uint8_t fin[16];
-    int len = 0;
-    cof_err err = COF_ERR_INTERNAL;
-
-    if (ctx == NULL)
-        goto out;
-    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1 ||
-        EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||
-        (n > 0 && (EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1 || len != (int)n)))
-        goto out;
-    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)CRY_TAG_LEN, tag) != 1)
-        goto out;
-    if (EVP_CipherFinal_ex(ctx, fin, &len) != 1) {
-        if (!enc)
-            err = COF_ERR_INTEGRITY;
-        goto out;
-    }
-    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, (int)CRY_TAG_LEN, tag) != 1)
-        goto out;
-    err = COF_OK;
-out:
-    EVP_CIPHER_CTX_free(ctx);
-    if (err != COF_OK && n > 0)
-        OPENSSL_cleanse(out, n);
-    return err;
-}
-
 cof_err cry_token_seal(const struct cry_key *root, const char *key_id, const char *purpose,
                        const uint8_t *pt, size_t n, uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -121,7 +88,8 @@ cof_err cry_token_seal(const struct cry_key *root, const char *key_id, const cha
         err = derive(root, purpose, key);
     if (err == COF_OK) {
         size_t al = build_aad(purpose, out, 2 + il, aad);
-        err = gcm(1, key, nonce, aad, al, pt, n, nonce + CRY_NONCE_LEN, nonce + CRY_NONCE_LEN + n);
+        err = cry_gcm_oneshot(1, key, nonce, aad, al, pt, n, nonce + CRY_NONCE_LEN,
+                              nonce + CRY_NONCE_LEN + n);
     }
     OPENSSL_cleanse(key, sizeof(key));
     if (err != COF_OK) {
@@ -166,7 +134,9 @@ cof_err cry_token_open(const struct cry_key *root, const char *purpose, const ui
     err = derive(root, purpose, key);
     if (err == COF_OK) {
         size_t al = build_aad(purpose, in, 2 + il, aad);
-        err = gcm(0, key, nonce, aad, al, nonce + CRY_NONCE_LEN, pn, out, tag);
+        err = cry_gcm_oneshot(0, key, nonce, aad, al, nonce + CRY_NONCE_LEN, pn, out, tag);
+        if (err == COF_ERR_KEY)
+            err = COF_ERR_INTEGRITY; /* a token that does not open: altered or not ours */
     }
     OPENSSL_cleanse(key, sizeof(key));
     if (err == COF_OK)

@@ -17,10 +17,11 @@
 
 #define SET_RETRIES 8 /* rounds of read-modify-write lost to concurrent writers */
 
-/* The bucket owner's canonical id and DisplayName. Fails with NoSuchBucket. */
-static cof_err bucket_owner_id(struct srv_req *req, char id[65], const char **name)
+/* The bucket owner's account, canonical id and DisplayName (which may point into account).
+ * Fails with NoSuchBucket. */
+static cof_err bucket_owner_id(struct srv_req *req, char account[13], char id[65],
+                               const char **name)
 {
-    char account[13];
     cof_err err = ops_bucket_owner(req, req->route.bucket, account);
     if (err == COF_ERR_NO_BUCKET)
         return ops_no_bucket(req);
@@ -77,9 +78,9 @@ static cof_err requested_acl(struct srv_req *req, enum srv_acl_scope scope, cons
 
 cof_err ops_get_bucket_acl(struct srv_req *req)
 {
-    char id[65];
+    char id[65], account[13];
     const char *name = NULL;
-    cof_err err = bucket_owner_id(req, id, &name);
+    cof_err err = bucket_owner_id(req, account, id, &name);
     if (err != COF_OK)
         return err;
     struct srv_acl *acl = calloc(1, sizeof(*acl));
@@ -96,10 +97,10 @@ cof_err ops_get_bucket_acl(struct srv_req *req)
 
 cof_err ops_put_bucket_acl(struct srv_req *req)
 {
-    char id[65];
+    char id[65], account[13];
     const char *name = NULL;
     char *line = NULL;
-    cof_err err = bucket_owner_id(req, id, &name);
+    cof_err err = bucket_owner_id(req, account, id, &name);
     if (err != COF_OK)
         return err;
     struct srv_acl *acl = calloc(1, sizeof(*acl));
@@ -148,10 +149,10 @@ static void add_version_header(struct srv_req *req, const struct sto_object *o)
 cof_err ops_get_object_acl(struct srv_req *req)
 {
     struct sto_object o;
-    char id[65];
+    char id[65], account[13];
     const char *name = NULL;
     memset(&o, 0, sizeof(o));
-    cof_err err = bucket_owner_id(req, id, &name);
+    cof_err err = bucket_owner_id(req, account, id, &name);
     if (err != COF_OK)
         return err;
     struct srv_acl *acl = calloc(1, sizeof(*acl));
@@ -200,11 +201,11 @@ static cof_err set_object_acl(struct srv_req *req, const char *line, struct sto_
 cof_err ops_put_object_acl(struct srv_req *req)
 {
     struct sto_object o;
-    char id[65], owner[65] = "";
+    char id[65], owner[65] = "", account[13];
     const char *name = NULL;
     char *line = NULL;
     memset(&o, 0, sizeof(o));
-    cof_err err = bucket_owner_id(req, id, &name);
+    cof_err err = bucket_owner_id(req, account, id, &name);
     if (err != COF_OK)
         return err;
     struct srv_acl *acl = calloc(1, sizeof(*acl));

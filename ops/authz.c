@@ -18,14 +18,14 @@
 #include "object/kms.h"
 #include "object/session.h"
 #include "ops/access.h"
+#include "ops/bucketcfg.h"
 #include "ops/copysrc.h"
 #include "s3/policy.h"
 #include "s3/tagging.h"
 #include "storage/meta.h"
 
-/* LocalStack's default account; every bucket here belongs to it. */
-#define OWNER_ACCOUNT "000000000000"
-#define OWNER_ROOT    "arn:aws:iam::" OWNER_ACCOUNT ":root"
+/* LocalStack's default account: the caller when nothing names another. */
+#define DEFAULT_ROOT "arn:aws:iam::" STO_DEFAULT_OWNER ":root"
 
 /* The action of this request: its operation's (ops/optable.def), or the *Version one when it
  * names a version. NULL: bucket policies do not apply. */
@@ -73,14 +73,20 @@ void ops_policy_set_principal(struct srv_req *req, const char *access_key)
         req->principal[0] = '\0';
         return;
     }
-    /* Only a verified signature proves who is asking; unsigned (LocalStack default) requests
-     * are all the account itself, as LocalStack treats them. Verified temporary credentials
-     * act as the session they were issued for (the assumed role). */
+    /* Verified temporary credentials act as the session they were issued for (the assumed
+     * role); a verified key as its --principals mapping. Otherwise a request is an account's
+     * root: as in LocalStack, an access key of 12 digits names that account, any other key the
+     * default one. Unverified (LocalStack default) requests only pick the account that way. */
     if (cfg->verify_signatures && req->session != NULL)
         snprintf(req->principal, sizeof(req->principal), "%s", req->session->arn);
-    else if (!cfg->verify_signatures ||
-             !ops_principal_of(cfg, access_key, req->principal, sizeof(req->principal)))
-        snprintf(req->principal, sizeof(req->principal), "%s", OWNER_ROOT);
+    else if (cfg->verify_signatures &&
+             ops_principal_of(cfg, access_key, req->principal, sizeof(req->principal)))
+        return;
+    else if (access_key != NULL && strlen(access_key) == 12 &&
+             strspn(access_key, "0123456789") == 12)
+        snprintf(req->principal, sizeof(req->principal), "arn:aws:iam::%s:root", access_key);
+    else
+        snprintf(req->principal, sizeof(req->principal), "%s", DEFAULT_ROOT);
 }
 
 /* ---- condition keys of the request ---- */
@@ -291,10 +297,30 @@ static bool lookup_key(void *arg, const char *name, struct srv_policy_values *ou
 
 /* ---- loading and checking ---- */
 
-static bool same_account(const char *principal)
+/* What IAM decides when no policy statement applies: the bucket owner's principals are allowed
+ * (their identity permissions are everything here), other accounts' are denied. With signatures
+ * unchecked nobody's identity is proven, so no account is kept out (as LocalStack, which does
+ * not enforce IAM by default). */
+static bool allowed_by_default(struct srv_req *req, const char *bucket)
 {
-    return strncmp(principal, "arn:aws:iam::" OWNER_ACCOUNT ":", 26) == 0 ||
-           strncmp(principal, "arn:aws:sts::" OWNER_ACCOUNT ":", 26) == 0;
+    char owner[13], mine[13];
+    if (!req->ctx->cfg->verify_signatures)
+        return true;
+    if (ops_bucket_owner(req, bucket, owner) != COF_OK)
+        return false;
+    ops_request_account(req, mine);
+    return strcmp(owner, mine) == 0 && (strncmp(req->principal, "arn:aws:iam::", 13) == 0 ||
+                                        strncmp(req->principal, "arn:aws:sts::", 13) == 0);
+}
+
+/* The root of the bucket's owner account, who can always manage its policy. */
+static bool is_owner_root(struct srv_req *req, const char *bucket)
+{
+    char owner[13], root[64];
+    if (ops_bucket_owner(req, bucket, owner) != COF_OK)
+        return false;
+    snprintf(root, sizeof(root), "arn:aws:iam::%s:root", owner);
+    return strcmp(req->principal, root) == 0;
 }
 
 /* Parsed policies, keyed by bucket and the exact stored text. Parsing a 1 KB policy costs
@@ -401,7 +427,7 @@ static bool allowed(struct srv_req *req, const struct srv_policy *p, const char 
                     const char *bucket, const char *key)
 {
     if (p == NULL)
-        return same_account(req->principal) || ops_acl_allows(req, action, bucket, key);
+        return allowed_by_default(req, bucket) || ops_acl_allows(req, action, bucket, key);
     size_t n = strlen(bucket) + (key != NULL ? strlen(key) : 0) + 16;
     char *res = malloc(n);
     if (res == NULL)
@@ -424,7 +450,7 @@ static bool allowed(struct srv_req *req, const struct srv_policy *p, const char 
     free(res);
     if (d == SRV_POLICY_DENY)
         return false;
-    if (same_account(req->principal))
+    if (allowed_by_default(req, bucket))
         return true;
     /* RestrictPublicBuckets: a public policy lets no one outside the owner's account in. */
     if (d == SRV_POLICY_ALLOW && !restricted_public(req, p, bucket))
@@ -453,6 +479,25 @@ cof_err ops_policy_check_action(struct srv_req *req, const char *action, const c
     return COF_ERR_ACCESS_DENIED;
 }
 
+/* x-amz-expected-bucket-owner (x-amz-source-expected-bucket-owner for a copy's source): when
+ * the bucket exists and another account owns it, AWS answers 403 AccessDenied. */
+static cof_err expected_owner_check(struct srv_req *req, const char *header, const char *bucket)
+{
+    const char *want = srv_req_header(req, header);
+    char owner[13];
+    if (want == NULL || bucket == NULL)
+        return COF_OK;
+    cof_err err = ops_bucket_owner(req, bucket, owner);
+    if (err == COF_ERR_NO_BUCKET)
+        return COF_OK; /* the operation answers NoSuchBucket */
+    if (err != COF_OK)
+        return err;
+    if (strcmp(want, owner) == 0)
+        return COF_OK;
+    cof_log_info(req->rid, "%s %s is not the owner of %s", header, want, bucket);
+    return COF_ERR_ACCESS_DENIED;
+}
+
 cof_err ops_policy_check(struct srv_req *req)
 {
     const char *action = request_action(req);
@@ -460,11 +505,16 @@ cof_err ops_policy_check(struct srv_req *req)
     struct srv_policy *src_policy = NULL;
     cof_err err = COF_OK;
 
+    if (req->route.bucket != NULL && (req->op->flags & (OPF_JSON | OPF_QUERY)) == 0) {
+        err = expected_owner_check(req, "x-amz-expected-bucket-owner", req->route.bucket);
+        if (err != COF_OK)
+            return err;
+    }
     if (req->route.bucket == NULL || (action == NULL && (req->op->flags & OPF_POLICY_PER_KEY) == 0))
         return COF_OK;
     /* AWS: the account root can always manage the bucket policy, so a policy can never lock
      * its owner out of fixing it. */
-    if ((req->op->flags & OPF_POLICY_ADMIN) != 0 && strcmp(req->principal, OWNER_ROOT) == 0)
+    if ((req->op->flags & OPF_POLICY_ADMIN) != 0 && is_owner_root(req, req->route.bucket))
         return COF_OK;
     err = ops_policy_load(req, req->route.bucket, &req->policy);
     if (err == COF_ERR_NO_BUCKET)
@@ -481,7 +531,9 @@ cof_err ops_policy_check(struct srv_req *req)
     if ((req->op->flags & OPF_READS_COPY_SOURCE) != 0 && cs != NULL &&
         ops_parse_copy_source(cs, &src_bucket, &src_key, &src_version) == COF_OK) {
         const char *read = src_version != NULL ? "s3:GetObjectVersion" : "s3:GetObject";
-        err = ops_policy_load(req, src_bucket, &src_policy);
+        err = expected_owner_check(req, "x-amz-source-expected-bucket-owner", src_bucket);
+        if (err == COF_OK)
+            err = ops_policy_load(req, src_bucket, &src_policy);
         if (err == COF_ERR_NO_BUCKET)
             err = COF_OK; /* the copy answers NoSuchBucket itself */
         else if (err == COF_OK && !allowed(req, src_policy, read, src_bucket, src_key)) {

@@ -26,10 +26,18 @@
 
 #define CONFIG_ENCRYPTION "encryption"
 
+struct bucket_listing {
+    struct srv_xml *x;
+    char account[13]; /* the caller's: ListBuckets lists only the buckets it owns */
+};
+
 static cof_err add_bucket(const struct sto_bucket *b, void *arg)
 {
-    struct srv_xml *x = arg;
+    struct bucket_listing *l = arg;
+    struct srv_xml *x = l->x;
     char iso[32];
+    if (b->owner == NULL || strcmp(b->owner, l->account) != 0)
+        return COF_OK;
     srv_iso8601_format(b->created_ms, iso);
     srv_xml_open(x, "Bucket");
     srv_xml_elem(x, "Name", b->name);
@@ -41,15 +49,21 @@ static cof_err add_bucket(const struct sto_bucket *b, void *arg)
 cof_err ops_list_buckets(struct srv_req *req)
 {
     struct srv_xml *x = NULL;
+    struct bucket_listing l;
+    char id[65];
+    const char *name = NULL;
     cof_err err = srv_xml_new("ListAllMyBucketsResult", &x);
     if (err != COF_OK)
         return err;
+    l.x = x;
+    ops_request_account(req, l.account);
+    ops_canonical_user(l.account, id, &name);
     srv_xml_open(x, "Owner");
-    srv_xml_elem(x, "ID", SRV_OWNER_ID);
-    srv_xml_elem(x, "DisplayName", SRV_OWNER_NAME);
+    srv_xml_elem(x, "ID", id);
+    srv_xml_elem(x, "DisplayName", name);
     srv_xml_close(x);
     srv_xml_open(x, "Buckets");
-    err = sto_meta_list_buckets(req->ctx->obj.meta, add_bucket, x);
+    err = sto_meta_list_buckets(req->ctx->obj.meta, add_bucket, &l);
     if (err != COF_OK) {
         srv_xml_free(x);
         return err;
@@ -58,18 +72,25 @@ cof_err ops_list_buckets(struct srv_req *req)
     return ops_reply_doc(req, x);
 }
 
-/* AWS's legacy rule: re-creating a bucket you own in us-east-1, with no other constraint, is
- * 200 OK (and changes nothing); other regions answer 409 BucketAlreadyOwnedByYou. */
-static bool recreate_is_ok(struct srv_req *req, const char *region)
+/* A name that is taken: BucketAlreadyExists when another account owns it; for the caller's own
+ * bucket AWS's legacy rule: re-creating it in us-east-1, with no other constraint, is 200 OK
+ * (and changes nothing); other regions answer 409 BucketAlreadyOwnedByYou. */
+static cof_err bucket_taken(struct srv_req *req, const char *region, const char *account)
 {
     struct sto_bucket b;
     memset(&b, 0, sizeof(b));
-    if (strcmp(region, "us-east-1") != 0 ||
-        sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, &b) != COF_OK)
-        return false;
-    bool ok = b.region != NULL && strcmp(b.region, "us-east-1") == 0;
+    cof_err err = sto_meta_get_bucket(req->ctx->obj.meta, req->route.bucket, &b);
+    if (err == COF_ERR_NO_BUCKET) /* deleted meanwhile: taken a moment ago all the same */
+        err = COF_ERR_BUCKET_EXISTS;
+    else if (err == COF_OK && (b.owner == NULL || strcmp(b.owner, account) != 0))
+        err = COF_ERR_BUCKET_TAKEN;
+    else if (err == COF_OK && strcmp(region, "us-east-1") == 0 && b.region != NULL &&
+             strcmp(b.region, "us-east-1") == 0)
+        err = COF_OK;
+    else if (err == COF_OK)
+        err = COF_ERR_BUCKET_EXISTS;
     sto_bucket_cleanup(&b);
-    return ok;
+    return err;
 }
 
 cof_err ops_create_bucket(struct srv_req *req)
@@ -96,16 +117,19 @@ cof_err ops_create_bucket(struct srv_req *req)
         err = COF_ERR_LOCATION_MISMATCH;
         goto out;
     }
+    char account[13];
+    ops_request_account(req, account);
     /* x-amz-object-ownership and the ACL headers: refused before the bucket exists. */
     err = ops_bucket_access_plan(req, &access);
     if (err != COF_OK)
         goto out;
-    err = sto_meta_create_bucket(req->ctx->obj.meta, req->route.bucket, region, cof_now_ms());
+    err = sto_meta_create_bucket_for(req->ctx->obj.meta, req->route.bucket, region, account,
+                                     cof_now_ms());
     if (err == COF_OK)
         err = ops_bucket_access_store(req, &access);
-    if (err == COF_ERR_BUCKET_EXISTS && recreate_is_ok(req, region))
-        err = COF_OK;
-    if (err == COF_ERR_BUCKET_EXISTS) {
+    if (err == COF_ERR_BUCKET_EXISTS)
+        err = bucket_taken(req, region, account);
+    if (err == COF_ERR_BUCKET_EXISTS || err == COF_ERR_BUCKET_TAKEN) {
         err = srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);
         goto out;
     }

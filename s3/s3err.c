@@ -28,6 +28,10 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
     [COF_ERR_BUCKET_EXISTS] = {409, "BucketAlreadyOwnedByYou",
                                "Your previous request to create the named bucket succeeded and you "
                                "already own it."},
+    [COF_ERR_BUCKET_TAKEN] = {409, "BucketAlreadyExists",
+                              "The requested bucket name is not available. The bucket namespace "
+                              "is shared by all users of the system. Please select a different "
+                              "name and try again."},
     [COF_ERR_BUCKET_NOT_EMPTY] = {409, "BucketNotEmpty",
                                   "The bucket you tried to delete is not empty"},
     [COF_ERR_BAD_BUCKET_NAME] = {400, "InvalidBucketName", "The specified bucket is not valid."},

@@ -4,6 +4,7 @@
 #include "storage/bucket.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +12,10 @@
 #include "storage/internal.h"
 
 static const struct sto_sql q_bucket_insert =
-    STO_SQL(BUCKET_INSERT, "INSERT INTO buckets (name, region, created_ms) VALUES (?1, ?2, ?3)"
-                           " ON CONFLICT (name) DO NOTHING");
+    STO_SQL(BUCKET_INSERT, "INSERT INTO buckets (name, region, created_ms, owner)"
+                           " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING");
 static const struct sto_sql q_bucket_get =
-    STO_SQL(BUCKET_GET, "SELECT name, region, created_ms FROM buckets WHERE name = ?1");
+    STO_SQL(BUCKET_GET, "SELECT name, region, created_ms, owner FROM buckets WHERE name = ?1");
 static const struct sto_sql q_bucket_exists =
     STO_SQL(BUCKET_EXISTS, "SELECT 1 FROM buckets WHERE name = ?1");
 /* Uploads in progress keep a bucket from being deleted, like objects. */
@@ -26,7 +27,7 @@ static const struct sto_sql q_bucket_has_objects =
 static const struct sto_sql q_bucket_delete =
     STO_SQL(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1");
 static const struct sto_sql q_bucket_list =
-    STO_SQL(BUCKET_LIST, "SELECT name, region, created_ms FROM buckets ORDER BY name");
+    STO_SQL(BUCKET_LIST, "SELECT name, region, created_ms, owner FROM buckets ORDER BY name");
 static const struct sto_sql q_config_get =
     STO_SQL(CONFIG_GET, "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2");
 static const struct sto_sql q_config_set =
@@ -51,6 +52,8 @@ static cof_err row_bucket(sqlite3_stmt *s, struct sto_bucket *b)
     if (err == COF_OK)
         err = sto_col_text(s, 1, &b->region);
     b->created_ms = sqlite3_column_int64(s, 2);
+    if (err == COF_OK)
+        err = sto_col_text(s, 3, &b->owner);
     if (err != COF_OK)
         sto_bucket_cleanup(b);
     return err;
@@ -62,6 +65,7 @@ void sto_bucket_cleanup(struct sto_bucket *b)
         return;
     free(b->name);
     free(b->region);
+    free(b->owner);
     memset(b, 0, sizeof(*b));
 }
 
@@ -70,14 +74,21 @@ void sto_bucket_cleanup(struct sto_bucket *b)
 cof_err sto_meta_create_bucket(struct sto_meta *m, const char *name, const char *region,
                                int64_t created_ms)
 {
+    return sto_meta_create_bucket_for(m, name, region, STO_DEFAULT_OWNER, created_ms);
+}
+
+cof_err sto_meta_create_bucket_for(struct sto_meta *m, const char *name, const char *region,
+                                   const char *owner, int64_t created_ms)
+{
     struct sto_q q;
     int changes = 0;
-    if (name == NULL || region == NULL)
-        COF_BUG("sto_meta_create_bucket: NULL name or region");
+    if (name == NULL || region == NULL || owner == NULL)
+        COF_BUG("sto_meta_create_bucket: NULL name, region or owner");
     sto_write_open(m, &q_bucket_insert, &q);
     sto_q_text(&q, 1, name);
     sto_q_text(&q, 2, region);
     sto_q_int(&q, 3, created_ms);
+    sto_q_text(&q, 4, owner);
     /* ON CONFLICT DO NOTHING: a name already taken changes no row. */
     cof_err err = sto_write_close(m, &q, &changes);
     if (err == COF_OK && changes == 0)
@@ -148,6 +159,32 @@ cof_err sto_meta_list_buckets(struct sto_meta *m, sto_bucket_fn cb, void *arg)
     }
     err = sto_q_close(&q, err);
     sto_conn_put(m, c);
+    return err;
+}
+
+/* Cached like the config documents (every request on a bucket asks), under a name no
+ * document can have. */
+#define OWNER_CACHE_NAME " owner"
+
+cof_err sto_meta_bucket_owner(struct sto_meta *m, const char *bucket, char owner[13])
+{
+    char *cached = NULL;
+    cof_err err = COF_OK;
+    if (!cfg_cache_get(m->cfg, bucket, OWNER_CACHE_NAME, &err, &cached)) {
+        uint64_t gen = cfg_cache_gen(m->cfg);
+        struct sto_bucket b;
+        err = sto_meta_get_bucket(m, bucket, &b);
+        if (err == COF_OK) {
+            cached = b.owner;
+            b.owner = NULL;
+        }
+        sto_bucket_cleanup(&b);
+        if (err == COF_OK || err == COF_ERR_NO_BUCKET)
+            cfg_cache_put(m->cfg, gen, bucket, OWNER_CACHE_NAME, err, cached);
+    }
+    if (err == COF_OK)
+        snprintf(owner, 13, "%s", cached != NULL ? cached : STO_DEFAULT_OWNER);
+    free(cached);
     return err;
 }
 

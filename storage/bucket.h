@@ -13,15 +13,26 @@ struct sto_bucket {
     char *name;
     char *region;
     int64_t created_ms; /* Unix epoch milliseconds */
+    char *owner;        /* the owner's account id, 12 digits */
 };
+
+/* The account that owns buckets made without one (LocalStack's default account). */
+#define STO_DEFAULT_OWNER "000000000000"
 
 /* Frees the members of b (not the struct itself) and zeroes them. Accepts NULL. */
 void sto_bucket_cleanup(struct sto_bucket *b);
 
 /* Buckets */
-/* COF_ERR_BUCKET_EXISTS if the name is taken. */
+/* COF_ERR_BUCKET_EXISTS if the name is taken (by whichever owner). create_bucket makes it for
+ * STO_DEFAULT_OWNER, create_bucket_for for the account owner (12 digits). */
 COF_MUST_CHECK cof_err sto_meta_create_bucket(struct sto_meta *m, const char *name,
                                               const char *region, int64_t created_ms);
+COF_MUST_CHECK cof_err sto_meta_create_bucket_for(struct sto_meta *m, const char *name,
+                                                  const char *region, const char *owner,
+                                                  int64_t created_ms);
+/* The bucket's owner account into owner (read from a cache). COF_ERR_NO_BUCKET. */
+COF_MUST_CHECK cof_err sto_meta_bucket_owner(struct sto_meta *m, const char *bucket,
+                                             char owner[13]);
 /* COF_ERR_NO_BUCKET. out filled on COF_OK (caller cleans up); out may be NULL (existence). */
 COF_MUST_CHECK cof_err sto_meta_get_bucket(struct sto_meta *m, const char *name,
                                            struct sto_bucket *out);

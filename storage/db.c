@@ -199,6 +199,9 @@ static const char *const migrations[] = {
     "  on_demand INTEGER NOT NULL,"
     "  PRIMARY KEY (key_id, version)"
     ") WITHOUT ROWID;",
+    /* 9: bucket owners: the account that created the bucket (12 digits). Buckets made before
+     * belong to LocalStack's default account, as they did. */
+    "ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT '000000000000';",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");
@@ -417,6 +420,13 @@ cof_err sto_write_close(struct sto_meta *m, struct sto_q *q, int *out_changes)
         sto_conn_put(m, c);
     }
     return err;
+}
+
+cof_err sto_write_close_one(struct sto_meta *m, struct sto_q *q)
+{
+    int changes = 0;
+    cof_err err = sto_write_close(m, q, &changes);
+    return err == COF_OK && changes == 0 ? COF_ERR_NOT_FOUND : err;
 }
 
 cof_err sto_col_text(sqlite3_stmt *s, int i, char **out)

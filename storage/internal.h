@@ -21,7 +21,7 @@ struct sto_object;
 struct sto_precond;
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in db.c). */
-#define STO_META_SCHEMA_VERSION 8
+#define STO_META_SCHEMA_VERSION 9
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */
@@ -215,6 +215,9 @@ COF_MUST_CHECK cof_err sto_q_run(struct sto_conn *c, const struct sto_sql *def, 
  * *out_changes (may be NULL) gets the number of rows changed. */
 void sto_write_open(struct sto_meta *m, const struct sto_sql *def, struct sto_q *q);
 COF_MUST_CHECK cof_err sto_write_close(struct sto_meta *m, struct sto_q *q, int *out_changes);
+/* sto_write_close for a statement meant to change one row: COF_ERR_NOT_FOUND when none changed
+ * (an UPDATE or DELETE of a row that is not there). */
+COF_MUST_CHECK cof_err sto_write_close_one(struct sto_meta *m, struct sto_q *q);
 
 /* Copies column i (TEXT or NULL) into a malloc'd string / (BLOB or NULL) into a malloc'd buffer
  * (never NULL for a BLOB, even an empty one). */

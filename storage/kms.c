@@ -205,34 +205,29 @@ cof_err sto_meta_kms_create(struct sto_meta *m, const struct sto_kms_key *k, con
     return err;
 }
 
+/* One row changed by def with parameters (?1 text, ?2 text, ?3 integer); COF_ERR_NOT_FOUND
+ * when none was. */
+static cof_err write_texts_int(struct sto_meta *m, const struct sto_sql *def, const char *a,
+                               const char *b, int64_t n)
+{
+    struct sto_q q;
+    sto_write_open(m, def, &q);
+    sto_q_text(&q, 1, a);
+    sto_q_text(&q, 2, b);
+    sto_q_int(&q, 3, n);
+    return sto_write_close_one(m, &q);
+}
+
 cof_err sto_meta_kms_set_state(struct sto_meta *m, const char *id, const char *state,
                                int64_t deletion_ms)
 {
-    struct sto_q q;
-    int changes = 0;
-    sto_write_open(m, &q_kms_set_state, &q);
-    sto_q_text(&q, 1, id);
-    sto_q_text(&q, 2, state);
-    sto_q_int(&q, 3, deletion_ms);
-    cof_err err = sto_write_close(m, &q, &changes);
-    if (err == COF_OK && changes == 0)
-        err = COF_ERR_NOT_FOUND;
-    return err;
+    return write_texts_int(m, &q_kms_set_state, id, state, deletion_ms);
 }
 
 cof_err sto_meta_kms_set_alias(struct sto_meta *m, const char *alias, const char *key_id,
                                int64_t now_ms)
 {
-    struct sto_q q;
-    int changes = 0;
-    sto_write_open(m, &q_kms_set_alias, &q);
-    sto_q_text(&q, 1, alias);
-    sto_q_text(&q, 2, key_id);
-    sto_q_int(&q, 3, now_ms);
-    cof_err err = sto_write_close(m, &q, &changes);
-    if (err == COF_OK && changes == 0)
-        err = COF_ERR_NOT_FOUND;
-    return err;
+    return write_texts_int(m, &q_kms_set_alias, alias, key_id, now_ms);
 }
 
 cof_err sto_meta_kms_each(struct sto_meta *m, sto_kms_key_fn cb, void *arg)
@@ -260,14 +255,10 @@ static cof_err update_text(struct sto_meta *m, const struct sto_sql *def, const 
                            const char *value)
 {
     struct sto_q q;
-    int changes = 0;
     sto_write_open(m, def, &q);
     sto_q_text(&q, 1, id);
     sto_q_text(&q, 2, value);
-    cof_err err = sto_write_close(m, &q, &changes);
-    if (err == COF_OK && changes == 0)
-        err = COF_ERR_NOT_FOUND;
-    return err;
+    return sto_write_close_one(m, &q);
 }
 
 cof_err sto_meta_kms_set_policy(struct sto_meta *m, const char *id, const char *policy)
@@ -283,15 +274,11 @@ cof_err sto_meta_kms_set_description(struct sto_meta *m, const char *id, const c
 cof_err sto_meta_kms_set_rotation(struct sto_meta *m, const char *id, int64_t days, int64_t from_ms)
 {
     struct sto_q q;
-    int changes = 0;
     sto_write_open(m, &q_kms_set_rotation, &q);
     sto_q_text(&q, 1, id);
     sto_q_int(&q, 2, days);
     sto_q_int(&q, 3, from_ms);
-    cof_err err = sto_write_close(m, &q, &changes);
-    if (err == COF_OK && changes == 0)
-        err = COF_ERR_NOT_FOUND;
-    return err;
+    return sto_write_close_one(m, &q);
 }
 
 /* Runs a write statement in an open transaction; *changes gets the rows it changed. */
@@ -415,28 +402,15 @@ cof_err sto_meta_kms_alias_each(struct sto_meta *m, const char *key_id, sto_kms_
 cof_err sto_meta_kms_alias_delete(struct sto_meta *m, const char *alias)
 {
     struct sto_q q;
-    int changes = 0;
     sto_write_open(m, &q_kms_alias_delete, &q);
     sto_q_text(&q, 1, alias);
-    cof_err err = sto_write_close(m, &q, &changes);
-    if (err == COF_OK && changes == 0)
-        err = COF_ERR_NOT_FOUND;
-    return err;
+    return sto_write_close_one(m, &q);
 }
 
 cof_err sto_meta_kms_alias_update(struct sto_meta *m, const char *alias, const char *key_id,
                                   int64_t now_ms)
 {
-    struct sto_q q;
-    int changes = 0;
-    sto_write_open(m, &q_kms_alias_update, &q);
-    sto_q_text(&q, 1, alias);
-    sto_q_text(&q, 2, key_id);
-    sto_q_int(&q, 3, now_ms);
-    cof_err err = sto_write_close(m, &q, &changes);
-    if (err == COF_OK && changes == 0)
-        err = COF_ERR_NOT_FOUND;
-    return err;
+    return write_texts_int(m, &q_kms_alias_update, alias, key_id, now_ms);
 }
 
 /* Sets (values != NULL) or deletes n tags of key id in one transaction. */

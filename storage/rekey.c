@@ -211,13 +211,9 @@ cof_err sto_meta_root_key_record(struct sto_meta *m, const char *id, const uint8
 static cof_err change_root_key(struct sto_meta *m, const struct sto_sql *def, const char *id)
 {
     struct sto_q q;
-    int changes = 0;
     sto_write_open(m, def, &q);
     sto_q_text(&q, 1, id);
-    cof_err err = sto_write_close(m, &q, &changes);
-    if (err == COF_OK && changes == 0)
-        err = COF_ERR_NOT_FOUND;
-    return err;
+    return sto_write_close_one(m, &q);
 }
 
 cof_err sto_meta_root_key_confirm(struct sto_meta *m, const char *id)

@@ -680,7 +680,8 @@ def test_data_dir_from_before_the_kms_api(coffer_factory):
         "DROP TABLE kms_tags; DROP TABLE kms_rotations; DROP INDEX kms_aliases_key;"
         "ALTER TABLE kms_keys DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN rotation_days;"
         "ALTER TABLE kms_keys DROP COLUMN rotated_ms; ALTER TABLE kms_aliases DROP COLUMN"
-        " created_ms; ALTER TABLE kms_aliases DROP COLUMN updated_ms; PRAGMA user_version = 7;")
+        " created_ms; ALTER TABLE kms_aliases DROP COLUMN updated_ms;"
+        "ALTER TABLE buckets DROP COLUMN owner; PRAGMA user_version = 7;")
     db.close()
     srv.start()
     kms, s3 = kms_client(srv), srv.client()

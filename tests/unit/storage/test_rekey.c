@@ -224,8 +224,8 @@ static void test_migration(const char *dir)
     free(old);
     sto_meta_close(m);
 
-    /* Back to version 5: undo migrations 6 (root_keys), 7 (completed_uploads) and 8 (the KMS API's
-     * columns). */
+    /* Back to version 5: undo migrations 6 (root_keys), 7 (completed_uploads), 8 (the KMS API's
+     * columns) and 9 (bucket owners). */
     CHECK_EQ_INT(
         raw_exec(
             path,
@@ -234,7 +234,8 @@ static void test_migration(const char *dir)
             " DROP COLUMN policy; ALTER TABLE kms_keys DROP COLUMN"
             " rotation_days; ALTER TABLE kms_keys DROP COLUMN rotated_ms;"
             " ALTER TABLE kms_aliases DROP COLUMN created_ms; ALTER TABLE"
-            " kms_aliases DROP COLUMN updated_ms; PRAGMA user_version = 5"),
+            " kms_aliases DROP COLUMN updated_ms; ALTER TABLE buckets DROP COLUMN owner;"
+            " PRAGMA user_version = 5"),
         SQLITE_OK);
     m = open_meta(dir);
     if (m == NULL)
