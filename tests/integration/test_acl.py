@@ -715,3 +715,25 @@ def test_object_writer_owns_its_objects(signed):
     assert grants(s3.get_object_acl(Bucket=b, Key="a")) == owner_fc()
     assert err(alice.get_object, Bucket=b, Key="a")[:2] == (403, "AccessDenied")
     assert anon(signed, "GET", f"/{b}/d").status == 403
+
+
+def test_grants_across_accounts(signed):
+    owner = client(signed)
+    alice = client(signed, "AKALICE", "alicesecret")
+    b = unique_name("acl")
+    alice.create_bucket(Bucket=b, ObjectOwnership="ObjectWriter",
+                        GrantRead=f'id="{OWNER_ID}"', GrantFullControl=f'id="{OTHER_ID}"')
+    acl = alice.get_bucket_acl(Bucket=b)
+    alice_id = acl["Owner"]["ID"]
+    assert alice_id != OWNER_ID and acl["Owner"]["DisplayName"] == "111122223333"
+    assert grants(acl) == [("CanonicalUser", OWNER_ID, "READ"),
+                           ("CanonicalUser", OTHER_ID, "FULL_CONTROL")]
+    alice.put_object(Bucket=b, Key="k", Body=b"x")
+    # The 000000000000 account may list alice's bucket through the grant, not read her object.
+    assert [o["Key"] for o in owner.list_objects_v2(Bucket=b)["Contents"]] == ["k"]
+    assert err(owner.get_object, Bucket=b, Key="k")[:2] == (403, "AccessDenied")
+    assert err(owner.get_bucket_acl, Bucket=b)[:2] == (403, "AccessDenied")
+    alice.put_object_acl(Bucket=b, Key="k", GrantRead=f'id="{OWNER_ID}"',
+                         GrantFullControl=f'id="{alice_id}"')
+    assert owner.get_object(Bucket=b, Key="k")["Body"].read() == b"x"
+    assert err(owner.put_object, Bucket=b, Key="k2", Body=b"x")[:2] == (403, "AccessDenied")
