@@ -105,6 +105,14 @@ typedef enum {
     COF_ERR_NO_OBJECT_LOCK,       /* 404 NoSuchObjectLockConfiguration (a version's) */
     COF_ERR_INVALID_BUCKET_STATE, /* 409 InvalidBucketState */
     COF_ERR_NO_LIFECYCLE,         /* 404 NoSuchLifecycleConfiguration */
+    COF_ERR_ACL_NOT_SUPPORTED,    /* 400 AccessControlListNotSupported (BucketOwnerEnforced) */
+    COF_ERR_ACL_OWNERSHIP,        /* 400 InvalidBucketAclWithObjectOwnership */
+    COF_ERR_MALFORMED_ACL,        /* 400 MalformedACLError */
+    COF_ERR_NO_OWNERSHIP,         /* 404 OwnershipControlsNotFoundError */
+    COF_ERR_NO_PUBLIC_BLOCK,      /* 404 NoSuchPublicAccessBlockConfiguration */
+    COF_ERR_MISSING_SECURITY_HDR, /* 400 MissingSecurityHeader (PutBucketAcl without an ACL) */
+    COF_ERR_UNEXPECTED_CONTENT,   /* 400 UnexpectedContent (an ACL both in headers and body) */
+    COF_ERR_UNRESOLVABLE_EMAIL,   /* 400 UnresolvableGrantByEmailAddress */
     COF_ERR__COUNT
 } cof_err;
 

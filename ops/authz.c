@@ -17,6 +17,7 @@
 #include "crypto/envelope.h"
 #include "object/kms.h"
 #include "object/session.h"
+#include "ops/access.h"
 #include "ops/bucketcfg.h"
 #include "ops/copysrc.h"
 #include "s3/policy.h"
@@ -67,6 +68,11 @@ bool ops_principal_of(const struct srv_config *cfg, const char *access_key, char
 void ops_policy_set_principal(struct srv_req *req, const char *access_key)
 {
     const struct srv_config *cfg = req->ctx->cfg;
+    /* An anonymous request is no principal at all: only "*" and public ACL grants match. */
+    if (req->anonymous) {
+        req->principal[0] = '\0';
+        return;
+    }
     /* Verified temporary credentials act as the session they were issued for (the assumed
      * role); a verified key as its --principals mapping. Otherwise a request is an account's
      * root: as in LocalStack, an access key of 12 digits names that account, any other key the
@@ -404,6 +410,16 @@ cof_err ops_policy_load(struct srv_req *req, const char *bucket, struct srv_poli
     return err;
 }
 
+/* Whether the bucket's public access block restricts its policy p, a public one. */
+static bool restricted_public(struct srv_req *req, const struct srv_policy *p, const char *bucket)
+{
+    struct srv_pab pab;
+    bool enforced = false;
+    return srv_policy_is_public(p) &&
+           ops_bucket_pab(req, bucket, &pab, NULL, &enforced) == COF_OK && enforced &&
+           pab.restrict_buckets;
+}
+
 /* One action on bucket[/key] under policy p (NULL: no policy). IAM: an explicit Deny wins; an
  * Allow grants; with neither, the bucket owner's account is allowed (its identity permissions
  * are implicitly everything here) and any other account is denied. */
@@ -411,7 +427,7 @@ static bool allowed(struct srv_req *req, const struct srv_policy *p, const char 
                     const char *bucket, const char *key)
 {
     if (p == NULL)
-        return allowed_by_default(req, bucket);
+        return allowed_by_default(req, bucket) || ops_acl_allows(req, action, bucket, key);
     size_t n = strlen(bucket) + (key != NULL ? strlen(key) : 0) + 16;
     char *res = malloc(n);
     if (res == NULL)
@@ -434,7 +450,12 @@ static bool allowed(struct srv_req *req, const struct srv_policy *p, const char 
     free(res);
     if (d == SRV_POLICY_DENY)
         return false;
-    return d == SRV_POLICY_ALLOW || allowed_by_default(req, bucket);
+    if (allowed_by_default(req, bucket))
+        return true;
+    /* RestrictPublicBuckets: a public policy lets no one outside the owner's account in. */
+    if (d == SRV_POLICY_ALLOW && !restricted_public(req, p, bucket))
+        return true;
+    return ops_acl_allows(req, action, bucket, key);
 }
 
 bool ops_policy_allows(struct srv_req *req, const char *action, const char *key)

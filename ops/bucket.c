@@ -10,6 +10,7 @@
 #include "crypto/digest.h"
 #include "s3/httpfmt.h"
 #include "object/gc.h"
+#include "ops/access.h"
 #include "ops/handlers.h"
 #include "ops/bodycheck.h"
 #include "ops/bucketcfg.h"
@@ -96,6 +97,7 @@ static cof_err bucket_taken(struct srv_req *req, const char *region, const char 
 cof_err ops_create_bucket(struct srv_req *req)
 {
     char *location = NULL;
+    struct ops_bucket_access access = {false, SRV_OWN_ENFORCED, NULL};
     cof_err err = srv_bucket_name_check(req->route.bucket);
     if (err != COF_OK)
         return srv_fail_elem(req, err, NULL, "BucketName", req->route.bucket);
@@ -118,8 +120,14 @@ cof_err ops_create_bucket(struct srv_req *req)
     }
     char account[13];
     ops_request_account(req, account);
+    /* x-amz-object-ownership and the ACL headers: refused before the bucket exists. */
+    err = ops_bucket_access_plan(req, &access);
+    if (err != COF_OK)
+        goto out;
     err = sto_meta_create_bucket_for(req->ctx->obj.meta, req->route.bucket, region, account,
                                      cof_now_ms());
+    if (err == COF_OK)
+        err = ops_bucket_access_store(req, &access);
     /* x-amz-bucket-object-lock-enabled applies to a bucket this request created only. */
     if (err == COF_OK)
         err = ops_lock_enable_on_create(req);
@@ -136,6 +144,7 @@ cof_err ops_create_bucket(struct srv_req *req)
         err = srv_reply(req, 200, NULL, "", 0);
     }
 out:
+    ops_bucket_access_cleanup(&access);
     free(location);
     return err;
 }

@@ -23,6 +23,7 @@
 #include "ops/copysrc.h"
 #include "ops/listparams.h"
 #include "ops/read.h"
+#include "ops/access.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
 #include "ops/write.h"
@@ -126,6 +127,13 @@ cof_err ops_create_multipart(struct srv_req *req)
     /* x-amz-object-lock-*: checked now, applied by Complete. */
     if (err == COF_OK)
         err = ops_lock_for_upload(req, req->route.bucket, &headers);
+    /* x-amz-acl / x-amz-grant-*: so does the ACL. */
+    char *acl = NULL;
+    if (err == COF_OK)
+        err = ops_acl_for_write(req, req->route.bucket, &acl);
+    if (err == COF_OK && acl != NULL)
+        err = ops_set_acl_line(&headers, acl);
+    free(acl);
     enum srv_cksum_alg mpu_alg = SRV_CKSUM_NONE;
     bool full_object = false;
     if (err == COF_OK)

@@ -28,6 +28,7 @@
 #include "ops/objlock.h"
 #include "ops/expiration.h"
 #include "ops/read.h"
+#include "ops/access.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
 #include "ops/write.h"
@@ -119,6 +120,10 @@ static cof_err put_object_begin(struct srv_req *req)
     /* A bad x-amz-tagging is refused before the body is read. */
     if (err == COF_OK)
         err = ops_tagging_header(req, &tags);
+    free(tags);
+    /* So is an ACL the bucket does not allow. */
+    if (err == COF_OK)
+        err = ops_acl_for_write(req, req->route.bucket, &tags);
     free(tags);
     /* If-Match / If-None-Match: refused before the body when they already fail; checked again,
      * atomically, when the object is published. */
@@ -432,7 +437,7 @@ static cof_err copy_checksum_alg(struct srv_req *req, const struct sto_object *s
 cof_err ops_copy_object(struct srv_req *req)
 {
     char *sbucket = NULL, *skey = NULL, *sversion = NULL, *headers = NULL, *doc = NULL,
-         *tags = NULL;
+         *tags = NULL, *acl = NULL;
     struct sto_object src, dst;
     struct objio_reader *r = NULL;
     struct objio_writer *w = NULL;
@@ -505,6 +510,9 @@ cof_err ops_copy_object(struct srv_req *req)
             goto out;
     }
     err = ops_bucket_must_exist(req, req->route.bucket);
+    /* The copy's ACL is the request's (x-amz-acl, x-amz-grant-*), never the source's. */
+    if (err == COF_OK)
+        err = ops_acl_for_write(req, req->route.bucket, &acl);
     if (err != COF_OK)
         goto out;
     err = ops_open_object(req, sbucket, skey, sversion, &src_key, &rk, &src, &r);
@@ -552,6 +560,8 @@ cof_err ops_copy_object(struct srv_req *req)
         err = srv_tagging_from_block(src.headers, &tags);
     if (err == COF_OK)
         err = ops_set_tagging_line(&headers, tags);
+    if (err == COF_OK)
+        err = ops_set_acl_line(&headers, acl);
     if (err != COF_OK)
         goto out;
 
@@ -617,6 +627,7 @@ out:
     objio_reader_free(r);
     free(headers);
     free(tags);
+    free(acl);
     sto_object_cleanup(&src);
     sto_object_cleanup(&dst);
     free(sbucket);

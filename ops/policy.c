@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "crypto/envelope.h"
+#include "ops/access.h"
 #include "ops/handlers.h"
 #include "ops/bodycheck.h"
 #include "ops/bucketcfg.h"
@@ -25,6 +26,27 @@
 #include "storage/meta.h"
 
 /* ---- the policy operations ---- */
+
+/* Whether the bucket's public access block refuses public policies (BlockPublicPolicy). */
+static bool public_policy_blocked(struct srv_req *req)
+{
+    struct srv_pab pab;
+    bool enforced = false;
+    if (ops_bucket_pab(req, req->route.bucket, &pab, NULL, &enforced) != COF_OK || !enforced ||
+        !pab.block_policy)
+        return false;
+    cof_log_info(req->rid, "public policy refused on %s: BlockPublicPolicy", req->route.bucket);
+    return true;
+}
+
+/* RestrictPublicBuckets: a public policy no longer makes the bucket public. */
+static bool public_restricted(struct srv_req *req)
+{
+    struct srv_pab pab;
+    bool enforced = false;
+    return ops_bucket_pab(req, req->route.bucket, &pab, NULL, &enforced) == COF_OK && enforced &&
+           pab.restrict_buckets;
+}
 
 cof_err ops_put_bucket_policy(struct srv_req *req)
 {
@@ -52,7 +74,10 @@ cof_err ops_put_bucket_policy(struct srv_req *req)
     }
     if (err != COF_OK)
         return err;
+    bool pub = srv_policy_is_public(p);
     srv_policy_free(p);
+    if (pub && public_policy_blocked(req))
+        return srv_fail(req, COF_ERR_ACCESS_DENIED, NULL);
     if (odd)
         cof_log_warn(req->rid,
                      "policy of %s has a Version AWS rejects (only 2012-10-17 and 2008-10-17); "
@@ -113,7 +138,7 @@ cof_err ops_get_bucket_policy_status(struct srv_req *req)
         return err;
     if (p == NULL)
         return srv_fail_elem(req, COF_ERR_NO_SUCH_POLICY, NULL, "BucketName", req->route.bucket);
-    bool pub = srv_policy_is_public(p);
+    bool pub = srv_policy_is_public(p) && !public_restricted(req);
     srv_policy_free(p);
     err = srv_xml_new("PolicyStatus", &x);
     if (err == COF_OK)

@@ -59,6 +59,9 @@ static const char *view_get(void *arg, const char *name)
     /* The form's tagging document stands in for PutObject's x-amz-tagging header. */
     if (strcasecmp(name, "x-amz-tagging") == 0)
         return p->tags;
+    /* So does the acl field for x-amz-acl. */
+    if (strcasecmp(name, "x-amz-acl") == 0)
+        return srv_post_fields_get(&p->fields, "acl");
     return srv_post_fields_get(&p->fields, name);
 }
 
@@ -187,10 +190,13 @@ static cof_err check_auth(struct ops_post *p, const char *policy)
     for (size_t i = 0; i < 2; i++)
         is_v2 = is_v2 || srv_post_fields_get(f, v2[i]) != NULL;
     if (!is_v4 && !is_v2) {
-        /* No credentials: only a publicly writable bucket takes it (AWS); coffer has no ACLs,
-         * so it depends on whether signatures are checked. */
-        if (req->ctx->cfg->verify_signatures)
-            return fail(p, COF_ERR_ACCESS_DENIED, NULL, NULL, NULL, NULL, NULL);
+        /* No credentials: with signatures checked the form is anonymous, and only a bucket
+         * policy or ACL that lets everyone write takes it (AWS); otherwise it is the account's,
+         * as every unsigned request is. */
+        if (req->ctx->cfg->verify_signatures) {
+            req->anonymous = true;
+            ops_policy_set_principal(req, NULL);
+        }
         return COF_OK;
     }
     const char *const *need = is_v4 ? v4 : v2;

@@ -99,6 +99,7 @@ struct srv_req {
     bool tls;      /* arrived over TLS */
     char peer[48]; /* client IP address as text ("" when unknown); IPv4-mapped shown as IPv4 */
     char principal[256];  /* who bucket policies see (ops_policy.c) */
+    bool anonymous;       /* unsigned while signatures are checked: only public grants apply */
     char access_key[129]; /* the access key id the credentials name ("": anonymous) */
     /* Temporary credentials whose session token verified (signatures checked), or NULL. The
      * request acts as session->arn. Wiped and freed at completion. */

@@ -26,6 +26,7 @@
 #include "ops/objlock.h"
 #include "ops/expiration.h"
 #include "ops/read.h"
+#include "ops/access.h"
 #include "ops/tags.h"
 #include "ops/versions.h"
 #include "s3/httpfmt.h"
@@ -779,6 +780,12 @@ cof_err ops_put_commit(struct srv_req *req, struct sto_object *o)
     if (err == COF_OK && tags != NULL)
         err = ops_set_tagging_line(&headers, tags);
     free(tags);
+    char *acl = NULL;
+    if (err == COF_OK)
+        err = ops_acl_for_write(req, req->route.bucket, &acl); /* checked at begin */
+    if (err == COF_OK && acl != NULL)
+        err = ops_set_acl_line(&headers, acl);
+    free(acl);
     /* The checksum is derived from the plaintext: ops_finish_object seals it for SSE-C and SSE-KMS
      * objects (cksum_store.h). */
     struct objio_seal seal;

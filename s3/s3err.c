@@ -178,6 +178,25 @@ static const struct srv_s3err table[COF_ERR__COUNT] = {
                                 "The target bucket for logging does not exist"},
     [COF_ERR_NO_LIFECYCLE] = {404, "NoSuchLifecycleConfiguration",
                               "The lifecycle configuration does not exist"},
+    [COF_ERR_ACL_NOT_SUPPORTED] = {400, "AccessControlListNotSupported",
+                                   "The bucket does not allow ACLs"},
+    [COF_ERR_ACL_OWNERSHIP] = {400, "InvalidBucketAclWithObjectOwnership",
+                               "Bucket cannot have ACLs set with ObjectOwnership's "
+                               "BucketOwnerEnforced setting"},
+    [COF_ERR_MALFORMED_ACL] = {400, "MalformedACLError",
+                               "The XML you provided was not well-formed or did not validate "
+                               "against our published schema"},
+    [COF_ERR_NO_OWNERSHIP] = {404, "OwnershipControlsNotFoundError",
+                              "The bucket ownership controls were not found"},
+    [COF_ERR_NO_PUBLIC_BLOCK] = {404, "NoSuchPublicAccessBlockConfiguration",
+                                 "The public access block configuration was not found"},
+    [COF_ERR_MISSING_SECURITY_HDR] = {400, "MissingSecurityHeader",
+                                      "Your request was missing a required header"},
+    [COF_ERR_UNEXPECTED_CONTENT] = {400, "UnexpectedContent",
+                                    "This request does not support content"},
+    [COF_ERR_UNRESOLVABLE_EMAIL] = {400, "UnresolvableGrantByEmailAddress",
+                                    "The e-mail address you provided does not match any account "
+                                    "on record."},
     [COF_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden",
                                 "CORSResponse: This CORS request is not allowed. This is usually "
                                 "because the evalution of Origin, request method / "

@@ -125,6 +125,17 @@ cof_err srv_xml_open(struct srv_xml *x, const char *name)
     return x->err;
 }
 
+cof_err srv_xml_attr(struct srv_xml *x, const char *name, const char *value)
+{
+    check_usable(x, name);
+    if (x->err != COF_OK)
+        return x->err;
+    if (x->depth == 0)
+        COF_BUG("srv_xml_attr: no open element");
+    wrc(x, xmlTextWriterWriteAttribute(x->w, (const xmlChar *)name, (const xmlChar *)value));
+    return x->err;
+}
+
 cof_err srv_xml_close(struct srv_xml *x)
 {
     if (x == NULL)

@@ -42,6 +42,8 @@ COF_MUST_CHECK cof_err srv_xml_new_plain(const char *root, struct srv_xml **out)
 cof_err srv_xml_open(struct srv_xml *x, const char *name);
 /* Closes the innermost open element (closing the root is allowed; closing more is a bug). */
 cof_err srv_xml_close(struct srv_xml *x);
+/* Adds an attribute to the element just opened (before any child). */
+cof_err srv_xml_attr(struct srv_xml *x, const char *name, const char *value);
 /* Writes <name>text</name>; text NULL or "" gives <name></name>. */
 cof_err srv_xml_elem(struct srv_xml *x, const char *name, const char *text);
 /* Writes <name>decimal</name>. */

@@ -176,7 +176,14 @@ cof_err srv_dispatch_begin(struct srv_req *req)
             return defer_authn(req, &auth);
         err = srv_authn_check(req, &auth, (int64_t)time(NULL));
         if (err == COF_ERR_ACCESS_DENIED && auth.kind == SRV_AUTH_NONE)
-            return anonymous_refusal(req);
+            err = anonymous_refusal(req);
+        /* An anonymous request to an existing bucket goes on as no one: a public policy or a
+         * public ACL grant may still let it in (ops_policy_check). */
+        if (err == COF_ERR_ACCESS_DENIED && auth.kind == SRV_AUTH_NONE &&
+            req->route.bucket != NULL && op->action != NULL) {
+            req->anonymous = true;
+            err = COF_OK;
+        }
         if (err != COF_OK)
             return err;
     }

@@ -14,9 +14,8 @@ GetBucketLifecycleConfiguration (NoSuchLifecycleConfiguration), GetBucketReplica
 GetBucketTagging (NoSuchTagSet). A step that answers anything else fails the apply, as it
 fails the provider. Each companion resource's create, read and delete calls come after.
 
-Steps that need features built elsewhere (bucket ACLs, ownership controls, public access block,
-Object Lock configuration, lifecycle) are in their own strict-xfail tests, so that each turns
-into a failure (to flip) when its feature lands."""
+The steps of bucket ACLs, ownership controls, public access block, Object Lock configuration
+and lifecycle are tests of their own."""
 import json
 
 import pytest
@@ -293,7 +292,6 @@ def test_bucket_with_companion_resources(s3):
 
 # ---- steps whose feature another branch builds -------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="lands with bucket ACLs (GetBucketAcl)")
 def test_read_with_acl(s3):
     b = create_bucket(s3)
     try:
@@ -318,7 +316,6 @@ def test_read_with_object_lock(s3):
         s3.delete_bucket(Bucket=b)
 
 
-@pytest.mark.xfail(strict=True, reason="lands with bucket ACLs (aws_s3_bucket_acl)")
 def test_bucket_acl_resource(s3):
     b = create_bucket(s3)
     try:
@@ -331,7 +328,6 @@ def test_bucket_acl_resource(s3):
         s3.delete_bucket(Bucket=b)
 
 
-@pytest.mark.xfail(strict=True, reason="lands with ownership controls")
 def test_ownership_controls_resource(s3):
     b = create_bucket(s3)
     try:
@@ -349,7 +345,6 @@ def test_ownership_controls_resource(s3):
         s3.delete_bucket(Bucket=b)
 
 
-@pytest.mark.xfail(strict=True, reason="lands with the public access block")
 def test_public_access_block_resource(s3):
     b = create_bucket(s3)
     flags = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
