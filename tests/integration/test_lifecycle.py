@@ -346,6 +346,9 @@ def test_expiration_header_on_put_head_get(s3, bkt):
     head = s3.head_object(Bucket=bkt, Key="logs/b")
     assert head["Expiration"] == 'expiry-date="%s", rule-id="day"' % expected_expiry(
         head["LastModified"], 1)
+    # a copy into the rule's prefix is a write like a PUT
+    cp = s3.copy_object(Bucket=bkt, Key="logs/copy", CopySource={"Bucket": bkt, "Key": "logs/a"})
+    assert EXP_RE.match(cp["Expiration"]).group(2) == "week"
     # no matching enabled rule: no header
     put = s3.put_object(Bucket=bkt, Key="other", Body=b"x")
     assert "Expiration" not in put
