@@ -349,6 +349,13 @@ def test_expiration_header_on_put_head_get(s3, bkt):
     # a copy into the rule's prefix is a write like a PUT
     cp = s3.copy_object(Bucket=bkt, Key="logs/copy", CopySource={"Bucket": bkt, "Key": "logs/a"})
     assert EXP_RE.match(cp["Expiration"]).group(2) == "week"
+    # and so is a completed multipart upload
+    up = s3.create_multipart_upload(Bucket=bkt, Key="logs/mp")["UploadId"]
+    part = s3.upload_part(Bucket=bkt, Key="logs/mp", UploadId=up, PartNumber=1, Body=b"p")
+    done = s3.complete_multipart_upload(
+        Bucket=bkt, Key="logs/mp", UploadId=up,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert EXP_RE.match(done["Expiration"]).group(2) == "week"
     # no matching enabled rule: no header
     put = s3.put_object(Bucket=bkt, Key="other", Body=b"x")
     assert "Expiration" not in put
