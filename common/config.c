@@ -373,8 +373,10 @@ void srv_config_usage(const char *prog)
            "       %s fsck [OPTIONS] [--dry-run]   check the data dir; remove unreferenced blobs\n"
            "       %s kms SUBCOMMAND [OPTIONS]     manage the local KMS keys (kms --help)\n"
            "       %s keys list|rotate|rewrap|retire ID [OPTIONS]   manage the root keyring\n"
+           "       %s lifecycle run [--now TIME] [OPTIONS]   apply the buckets' lifecycle "
+           "rules now\n"
            "\nOptions (config file key / environment variable in brackets):\n",
-           prog, prog, prog, prog);
+           prog, prog, prog, prog, prog);
     for (size_t i = 0; i < N_OPTS; i++) {
         const char *arg = opts[i].kind == OPT_BOOL ? "" : " VALUE";
         printf("  %s%s\n      %s [%s / %s]\n", opts[i].flag, arg, opts[i].help, opts[i].key,
@@ -415,7 +417,8 @@ static void print_man(void)
          "[\\fIOPTIONS\\fR] [\\fB\\-\\-dry\\-run\\fR]\n.br\n.B coffer kms\n"
          "\\fISUBCOMMAND\\fR [\\fIOPTIONS\\fR]\n.br\n.B coffer keys\n"
          "\\fBlist\\fR|\\fBrotate\\fR|\\fBrewrap\\fR|\\fBretire\\fR \\fIID\\fR "
-         "[\\fIOPTIONS\\fR]\n"
+         "[\\fIOPTIONS\\fR]\n.br\n.B coffer lifecycle run\n"
+         "[\\fB\\-\\-now\\fR \\fITIME\\fR] [\\fIOPTIONS\\fR]\n"
          ".SH DESCRIPTION\n"
          "coffer serves the S3 API on one port, plain HTTP and TLS alike, and keeps every object "
          "on disk as AES\\-256\\-GCM ciphertext under its own data key, wrapped by a root key "
@@ -425,7 +428,9 @@ static void print_man(void)
          ".PP\n\\fBcoffer fsck\\fR decrypts every object end to end, reports damaged ones "
          "(exit status 1) and removes blob files no object references. \\fBcoffer kms\\fR "
          "manages the local KMS keys and \\fBcoffer keys\\fR the root keyring "
-         "(\\fBrotate\\fR adds a new active root key and re\\-wraps every data key under it).\n"
+         "(\\fBrotate\\fR adds a new active root key and re\\-wraps every data key under it). "
+         "\\fBcoffer lifecycle run\\fR applies every bucket's lifecycle rules once, as of "
+         "\\fITIME\\fR (ISO 8601; default now), beside a running server or not.\n"
          ".SH OPTIONS\n"
          "Each option can be given on the command line, in the configuration file (key in "
          "brackets) or in the environment (variable in brackets). Precedence: built\\-in "

@@ -17,6 +17,7 @@
 #include "object/gc.h"
 #include "object/cksum_store.h"
 #include "s3/httpfmt.h"
+#include "ops/expiration.h"
 #include "ops/handlers.h"
 #include "ops/bucketcfg.h"
 #include "ops/objlock.h"
@@ -1019,6 +1020,7 @@ cof_err ops_complete_multipart(struct srv_req *req)
                                   .sse_mode = u.sse_mode,
                                   .kek_id = u.kek_id,
                                   .headers = u.headers};
+        ops_lifecycle_add_expiration(req, &o);
         err = reply_completed(req, &view, etag, ck, vst, vid);
     }
 out:

@@ -181,7 +181,8 @@ static cof_err leaf_date(const xmlNode *el, int64_t *out, struct srv_problem *pr
     char *s = NULL;
     int64_t ms = 0;
     cof_err err = srv_xmltree_leaf_text(el, true, &s);
-    if (err == COF_OK && srv_lc_parse_time(s, &ms) != COF_OK)
+    /* Dates before 1970 cannot matter to an object and are refused with the malformed ones. */
+    if (err == COF_OK && (srv_lc_parse_time(s, &ms) != COF_OK || ms < 0))
         err = COF_ERR_MALFORMED_XML;
     if (err == COF_OK && ms % ((int64_t)SRV_LC_DAY_S * 1000) != 0)
         err = srv_problem_set(prob, COF_ERR_INVALID_ARGUMENT, "'Date' must be at midnight GMT");

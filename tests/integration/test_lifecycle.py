@@ -346,6 +346,16 @@ def test_expiration_header_on_put_head_get(s3, bkt):
     head = s3.head_object(Bucket=bkt, Key="logs/b")
     assert head["Expiration"] == 'expiry-date="%s", rule-id="day"' % expected_expiry(
         head["LastModified"], 1)
+    # a copy into the rule's prefix is a write like a PUT
+    cp = s3.copy_object(Bucket=bkt, Key="logs/copy", CopySource={"Bucket": bkt, "Key": "logs/a"})
+    assert EXP_RE.match(cp["Expiration"]).group(2) == "week"
+    # and so is a completed multipart upload
+    up = s3.create_multipart_upload(Bucket=bkt, Key="logs/mp")["UploadId"]
+    part = s3.upload_part(Bucket=bkt, Key="logs/mp", UploadId=up, PartNumber=1, Body=b"p")
+    done = s3.complete_multipart_upload(
+        Bucket=bkt, Key="logs/mp", UploadId=up,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert EXP_RE.match(done["Expiration"]).group(2) == "week"
     # no matching enabled rule: no header
     put = s3.put_object(Bucket=bkt, Key="other", Body=b"x")
     assert "Expiration" not in put
@@ -698,3 +708,61 @@ def test_transitions_change_only_the_reported_storage_class(s3, bkt):
     assert attrs["StorageClass"] == "GLACIER"
     s3.delete_bucket_lifecycle(Bucket=bkt)
     assert "StorageClass" not in s3.head_object(Bucket=bkt, Key="cold/a")
+
+
+def test_kill_cli_during_noncurrent_sweep(coffer_factory, tmp_path):
+    """coffer lifecycle run killed part-way through a versioned bucket's noncurrent versions:
+    every current version intact, each old one whole or gone, fsck clean, no orphan."""
+    n_keys, n_versions = 150, 3
+    s = coffer_factory(data_dir=tmp_path / "data", root_key=tmp_path / "root.key",
+                       extra_args=["--lifecycle-interval", "0", "--durability", "relaxed"])
+    c = s.client()
+    name = unique_name("lcvkill")
+    c.create_bucket(Bucket=name)
+    c.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+    def body(k, v):
+        return hashlib.sha256(f"{k}/{v}".encode()).digest() * 50
+
+    def put_keys(ks):
+        for v in range(n_versions):
+            for k in ks:
+                c.put_object(Bucket=name, Key=k, Body=body(k, v))
+    keys = [f"k{i:04d}" for i in range(n_keys)]
+    threads = [threading.Thread(target=put_keys, args=(keys[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    c.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=rules(
+        {"ID": "nc", "Status": "Enabled", "Filter": {},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}))
+    s.stop()
+    blobs = len(blob_files(s))
+    assert blobs == n_keys * n_versions
+    # durability full (the default): a sync per removal, long enough to be killed part-way
+    proc = subprocess.Popen([COFFER_BIN, "lifecycle", "run", "--now", days_ahead(3),
+                             "--data-dir", str(s.data_dir), "--root-key-file", str(s.root_key)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=server_env())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(blob_files(s)) > blobs - 40 and proc.poll() is None:
+        time.sleep(0.005)
+    proc.kill()
+    proc.communicate()
+    assert proc.returncode == -9, "the sweep finished before the kill"
+    objects, damaged, _ = fsck(s)
+    assert damaged == 0 and n_keys < objects < n_keys * n_versions
+    s.start()
+    c = s.client()
+    for k in keys:
+        vs = c.list_object_versions(Bucket=name, Prefix=k)["Versions"]
+        assert vs[0]["IsLatest"]
+        assert c.get_object(Bucket=name, Key=k)["Body"].read() == body(k, n_versions - 1)
+        for v in vs[1:]:
+            data = c.get_object(Bucket=name, Key=k, VersionId=v["VersionId"])["Body"].read()
+            assert data in (body(k, 0), body(k, 1))
+    n = run_now(s, days_ahead(3))
+    assert n["removed"] == objects - n_keys and n["expired"] == 0
+    s.stop()
+    assert fsck(s) == (n_keys, 0, 0)
+    assert len(blob_files(s)) == n_keys

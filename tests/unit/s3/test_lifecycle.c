@@ -66,6 +66,8 @@ static const struct parse_case bad_cases[] = {
      COF_ERR_MALFORMED_XML, NULL},
     {DOC(RULE(ON ALL "<Expiration><Date>tomorrow</Date></Expiration>")), COF_ERR_MALFORMED_XML,
      NULL},
+    {DOC(RULE(ON ALL "<Expiration><Date>0960-01-01T00:00:00Z</Date></Expiration>")),
+     COF_ERR_MALFORMED_XML, NULL}, /* found by fuzzing: before 1970 */
     {DOC(RULE(ON ALL "<NoncurrentVersionExpiration></NoncurrentVersionExpiration>")),
      COF_ERR_MALFORMED_XML, NULL},
     {DOC(RULE(ON ALL "<AbortIncompleteMultipartUpload></AbortIncompleteMultipartUpload>")),
