@@ -766,3 +766,36 @@ def test_kill_cli_during_noncurrent_sweep(coffer_factory, tmp_path):
     s.stop()
     assert fsck(s) == (n_keys, 0, 0)
     assert len(blob_files(s)) == n_keys
+
+
+def test_locked_versions_are_never_expired(srv, s3):
+    """Object Lock wins over lifecycle: a retention still ahead by the real clock (even in a run
+    told a later `now`) or a legal hold keeps a version; unlocked ones go as usual."""
+    b = unique_name("lclock")
+    s3.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True)
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    governed = s3.put_object(Bucket=b, Key="k", Body=b"governed", ObjectLockMode="GOVERNANCE",
+                             ObjectLockRetainUntilDate=until)["VersionId"]
+    held = s3.put_object(Bucket=b, Key="k", Body=b"held",
+                         ObjectLockLegalHoldStatus="ON")["VersionId"]
+    plain = s3.put_object(Bucket=b, Key="k", Body=b"plain")["VersionId"]
+    current = s3.put_object(Bucket=b, Key="k", Body=b"current")["VersionId"]
+    s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration=rules(
+        {"ID": "nc", "Status": "Enabled", "Filter": {},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}))
+    n = run_now(srv, days_ahead(30))
+    assert n["removed"] == 1, n
+    left = sorted(v[1] for v in versions_of(s3, b))
+    assert left == sorted([governed, held, current])
+    assert plain not in left
+    for vid, body in ((governed, b"governed"), (held, b"held")):
+        assert s3.get_object(Bucket=b, Key="k", VersionId=vid)["Body"].read() == body
+    # once unlocked, the next run takes them
+    s3.put_object_legal_hold(Bucket=b, Key="k", VersionId=held, LegalHold={"Status": "OFF"})
+    s3.put_object_retention(Bucket=b, Key="k", VersionId=governed, Retention={},
+                            BypassGovernanceRetention=True)
+    assert run_now(srv, days_ahead(30))["removed"] == 2
+    assert [v[1] for v in versions_of(s3, b)] == [current]
+    s3.delete_bucket_lifecycle(Bucket=b)
+    s3.delete_object(Bucket=b, Key="k", VersionId=current)
+    s3.delete_bucket(Bucket=b)
