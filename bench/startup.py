@@ -193,16 +193,17 @@ def report(binaries, res, stp):
     ref = binaries[1] if len(binaries) > 1 else None
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     print("\n| binary | fresh start ms (median; runs) | restart ms (median; runs) | idle VmRSS KiB | "
-          "VmHWM KiB | threads |")
-    print("|---|---|---|---|---|---|")
+          "RssAnon KiB | RssFile KiB | threads |")
+    print("|---|---|---|---|---|---|---|")
     for b in binaries:
         r = res[b]
         rss = med([m[0]["VmRSS"] for m in r["mem"]])
-        hwm = med([m[0]["VmHWM"] for m in r["mem"]])
+        anon = med([m[0]["RssAnon"] for m in r["mem"]])
+        fil = med([m[0]["RssFile"] for m in r["mem"]])
         thr = med([m[0]["Threads"] for m in r["mem"]])
         print(f"| {b} | {med(r['fresh']):.1f}; {', '.join('%.1f' % x for x in r['fresh'])} | "
               f"{med(r['restart']):.1f}; {', '.join('%.1f' % x for x in r['restart'])} | "
-              f"{rss:.0f} | {hwm:.0f} | {thr:.0f} |")
+              f"{rss:.0f} | {anon:.0f} | {fil:.0f} | {thr:.0f} |")
     if ref:
         a, b = res[binaries[0]], res[ref]
         print(f"\nratio {binaries[0]} / {ref}: fresh {med(a['fresh']) / med(b['fresh']):.2f}, "

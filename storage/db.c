@@ -509,9 +509,9 @@ static cof_err conn_open(struct sto_meta *m, struct sto_conn **out)
      * RSS 37 -> 31 MiB under the 4 KiB benchmark, same GET rate). */
     err = exec_script(c->db, "pragmas",
                       m->full ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
-                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -512"
+                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -128"
                               : "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
-                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -512");
+                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -128");
 out:
     if (err != COF_OK) {
         conn_close(c);
