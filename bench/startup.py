@@ -45,6 +45,7 @@ def smaps_groups(pid):
     """RSS in KiB per mapping group."""
     groups = collections.Counter()
     name = None
+    exe = os.path.realpath(f"/proc/{pid}/exe")
     with open(f"/proc/{pid}/smaps") as f:
         for line in f:
             m = re.match(r"^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$", line)
@@ -54,6 +55,8 @@ def smaps_groups(pid):
                     name = "anonymous (thread stacks, malloc arenas)"
                 elif path.startswith("["):
                     name = path
+                elif os.path.realpath(path) == exe:
+                    name = "the coffer executable"
                 else:
                     name = os.path.basename(path)
                     name = re.sub(r"\.so[.0-9]*$", ".so", name)
