@@ -8,15 +8,16 @@
  * data key sealed by objio (SSE-S3, the active root key), the DEK wrapped for (bucket, key,
  * "null"), and the row published by sto_meta_put_object. The stored header block (content type,
  * the default CRC64NVME checksum line...) is copied from TEMPLATE_KEY, an object the caller PUT
- * over HTTP with the same BODY, so every row is what the server would have written (the ETag is
- * recomputed and must equal the template's). The server must not run on DATA_DIR meanwhile.
- * Durability is relaxed (no fsync): a benchmark fixture, not data. */
+ * over HTTP with the same BODY, so every row is what the server would have written (BODY's MD5
+ * must be the template's ETag, checked before anything is written). The server must not run on
+ * DATA_DIR meanwhile. Durability is relaxed (no fsync): a benchmark fixture, not data. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/hex.h"
+#include "crypto/digest.h"
 #include "object/keyguard.h"
 #include "object/objio.h"
 #include "object/rootkeys.h"
@@ -45,14 +46,8 @@ static cof_err put_one(struct obj_ctx *ctx, const struct sto_object *tmpl, const
         err = objio_write(w, body, strlen(body));
     if (err == COF_OK)
         err = objio_writer_finish(w, &o, &seal, md5);
-    if (err == COF_OK) {
+    if (err == COF_OK)
         cof_hex_encode(md5, CRY_MD5_LEN, hex);
-        if (strcmp(hex, tmpl->etag) != 0) {
-            fprintf(stderr, "coffer-ingest: ETag %s differs from the template's %s\n", hex,
-                    tmpl->etag);
-            err = COF_ERR_INTERNAL;
-        }
-    }
     if (err == COF_OK && (o.etag = strdup(hex)) == NULL)
         err = COF_ERR_NOMEM;
     if (err == COF_OK)
@@ -60,6 +55,23 @@ static cof_err put_one(struct obj_ctx *ctx, const struct sto_object *tmpl, const
     objio_writer_free(w);
     sto_object_cleanup(&o);
     return err;
+}
+
+/* The template's stored headers hold BODY's checksum: refuse another body before writing. */
+static cof_err same_body(const struct sto_object *tmpl, const char *body)
+{
+    uint8_t md5[CRY_MD5_LEN];
+    char hex[2 * CRY_MD5_LEN + 1];
+    cof_err err = cry_digest_oneshot(CRY_DIGEST_MD5, body, strlen(body), md5);
+    if (err != COF_OK)
+        return err;
+    cof_hex_encode(md5, CRY_MD5_LEN, hex);
+    if (tmpl->etag == NULL || strcmp(hex, tmpl->etag) != 0) {
+        fprintf(stderr, "coffer-ingest: BODY's MD5 %s is not the template's ETag %s\n", hex,
+                tmpl->etag != NULL ? tmpl->etag : "(none)");
+        return COF_ERR_INTERNAL;
+    }
+    return COF_OK;
 }
 
 int main(int argc, char **argv)
@@ -87,6 +99,7 @@ int main(int argc, char **argv)
         err = sto_blobs_open(dir, false, &ctx.blobs);
     if (err == COF_OK)
         err = sto_meta_get_object(ctx.meta, bucket, tkey, &tmpl);
+    err = err == COF_OK ? same_body(&tmpl, body) : err;
     double t0 = (double)cof_now_ms();
     for (long i = 0; err == COF_OK && i < count; i++) {
         char key[64];
