@@ -90,6 +90,7 @@ def cases(count, per_dir):
 def measure(servers, reps):
     """servers: list of (label, srv, count, per_dir). Returns {label: {case: [ms...]}}."""
     out = {s[0]: {} for s in servers}
+    counts = {s[0]: {} for s in servers}
     conns = {s[0]: http.client.HTTPConnection("127.0.0.1", s[1].port, timeout=120) for s in servers}
     for _ in range(reps):
         for label, _srv, count, per_dir in servers:
@@ -101,9 +102,11 @@ def measure(servers, reps):
                 if method == "GET" and path.count("?") and b"<KeyCount>0<" in data:
                     raise RuntimeError(f"{label} {path}: empty listing")
                 out[label].setdefault(name, []).append(ms)
+                m = re.search(rb"<KeyCount>(\d+)</KeyCount>", data)
+                counts[label][name] = int(m.group(1)) if m else None
     for c in conns.values():
         c.close()
-    return out
+    return out, counts
 
 
 def sql_statements(root):
@@ -185,20 +188,24 @@ def main():
     try:
         servers = [(label, start(binary, d, k, work, label), count, per_dir)
                    for label, count, per_dir, d, k, _ in sets]
-        res = measure(servers, args.reps)
+        res, counts = measure(servers, args.reps)
     finally:
         for s in locals().get("servers", []):
             s[1].stop()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
           f"{args.reps} repetitions, alternating between the two buckets\n")
     small, large = sets[0], sets[1]
-    print(f"| request | {small[1]:,} keys: median (max) ms | {large[1]:,} keys: median (max) ms | "
-          f"ratio of medians |")
+    print(f"| request | {small[1]:,} keys: median (max) ms [entries listed] | {large[1]:,} keys: "
+          f"median (max) ms [entries listed] | ratio of medians |")
     print("|---|---|---|---|")
+
+    def entries(label, name):
+        n = counts[label].get(name)
+        return f" [{n}]" if n is not None else ""
     for name in res["small"]:
         a, b = res["small"][name], res["large"][name]
-        print(f"| {name} | {statistics.median(a):.2f} ({max(a):.1f}) | "
-              f"{statistics.median(b):.2f} ({max(b):.1f}) | "
+        print(f"| {name} | {statistics.median(a):.2f} ({max(a):.1f}){entries('small', name)} | "
+              f"{statistics.median(b):.2f} ({max(b):.1f}){entries('large', name)} | "
               f"{statistics.median(b) / statistics.median(a):.2f} |")
     print()
     for label, count, per_dir, d, k, secs in sets:
