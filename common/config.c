@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Option parsing: defaults, then "key = value" config file, then environment, then argv.
  * Each option is one table row naming its config key, environment variable and flag. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "common/config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -50,7 +53,7 @@ static const struct opt opts[] = {
     {"region", "DEFAULT_REGION", "--region", OPT_STR,
      "region assumed for unsigned requests (default us-east-1; AWS_DEFAULT_REGION honoured)"},
     {"threads", "COFFER_THREADS", "--threads", OPT_UINT,
-     "worker threads serving connections (default 16)"},
+     "worker threads serving connections (default 4 per usable CPU, at least 16, at most 64)"},
     {"credentials", "COFFER_CREDENTIALS", "--credentials", OPT_STR,
      "ACCESS_KEY:SECRET[,...] accepted when signatures are checked (default test:test)"},
     {"principals", "COFFER_PRINCIPALS", "--principals", OPT_STR,
@@ -485,6 +488,23 @@ static const struct opt *find_flag(const char *arg, const char **out_inline)
     return NULL;
 }
 
+/* Workers block in fsync and in the SQLite commit, and group commit needs several writers in
+ * flight, so there are more workers than CPUs: 4 per CPU this process may run on (its affinity
+ * mask: a container's cpuset), at least 16, at most 64. The floor is measured: on 2 CPUs, 8
+ * workers served about 30% fewer durable 4 KiB PUTs at 16 connections than 16 (bench/README.md). */
+static unsigned default_threads(void)
+{
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 4)
+        return 16;
+    return n >= 16 ? 64 : (unsigned)n * 4;
+}
+
 cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config *c, bool *out_help)
 {
     memset(c, 0, sizeof(*c));
@@ -492,7 +512,7 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     c->listen_port = 4566;
     c->durability_full = true;
     c->log_level = COF_LOG_INFO;
-    c->threads = 16;
+    c->threads = default_threads();
     c->header_timeout = 15;
     c->keepalive_timeout = 60;
     c->body_timeout = 60;

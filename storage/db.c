@@ -523,14 +523,16 @@ static cof_err conn_open(struct sto_meta *m, struct sto_conn **out)
         err = sto_db_fail(c->db, "configure", rc);
         goto out;
     }
-    /* No mmap and a 512 KiB page cache per pooled connection: pages come from the kernel's
-     * page cache either way, and mapped pages would count in the process's RSS (measured: peak
-     * RSS 37 -> 31 MiB under the 4 KiB benchmark, same GET rate). */
+    /* No mmap and a 128 KiB page cache per pooled connection: pages come from the kernel's
+     * page cache either way, and mapped or cached pages count in the process's RSS, once per
+     * busy worker (measured: peak RSS 37 -> 31 MiB under the 4 KiB benchmark without mmap, 25 ->
+     * 21 MiB from 512 to 128 KiB of cache; same instructions and preads per GET and listing,
+     * bench/README.md). */
     err = exec_script(c->db, "pragmas",
                       m->full ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
-                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -512"
+                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -128"
                               : "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; "
-                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -512");
+                                "PRAGMA mmap_size = 0; PRAGMA cache_size = -128");
 out:
     if (err != COF_OK) {
         conn_close(c);
