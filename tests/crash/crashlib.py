@@ -27,6 +27,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -1186,9 +1187,16 @@ class Campaign:
         acknowledged writes of the last cycle)."""
         d = self.server.data_dir
         if self.inject == "blob":
-            # one that was there before this cycle's load (so referenced: fsck removes the others)
-            blobs = sorted(p for p in (d / "blobs").rglob("*")
-                           if p.is_file() and p.stat().st_mtime < self.load_started)
+            # one that an object refers to (an unreferenced one, e.g. the old blob of an
+            # overwrite the kill left unreclaimed, would be no damage); the server is down
+            db = sqlite3.connect(str(d / "coffer.db"))
+            try:
+                used = {r[0] for r in db.execute(
+                    "SELECT blob_id FROM objects UNION SELECT blob_id FROM object_versions"
+                    " UNION SELECT blob_id FROM object_parts") if r[0]}
+            finally:
+                db.close()
+            blobs = sorted(p for p in (d / "blobs").rglob("*") if p.is_file() and p.name in used)
             if blobs:
                 self.rng.choice(blobs).unlink()
         elif self.inject == "rollback":

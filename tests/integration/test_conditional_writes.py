@@ -20,6 +20,7 @@ import http.client
 import os
 import json
 import shutil
+import socket
 import subprocess
 import threading
 import uuid
@@ -196,7 +197,9 @@ def test_put_conditions_raw(server):
 
 def test_put_if_match_object_deleted_during_upload(server, c3):
     """The pre-check saw the object, the commit does not: a delete won while the body
-    streamed. AWS answers 409 ConditionalRequestConflict then."""
+    streamed. AWS answers 409 ConditionalRequestConflict then. The body waits for the server's
+    100 Continue, which comes only once the pre-check has passed, so the delete always lands
+    between the two."""
     b = new_bucket(c3)
     etag = c3.put_object(Bucket=b, Key="k", Body=b"old")["ETag"]
     body = os.urandom(2 * MIB)
@@ -204,19 +207,22 @@ def test_put_if_match_object_deleted_during_upload(server, c3):
     path = f"/{b}/k"
     headers = sigv4_headers("PUT", host, path, {"If-Match": etag,
                                                  "Content-Length": str(len(body))}, body)
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    try:
-        conn.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
-        for k, v in headers.items():
-            conn.putheader(k, v)
-        conn.endheaders()
-        conn.send(body[:MIB])
+    head = f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    head += "Expect: 100-continue\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+        sock.sendall(head.encode())
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            chunk = sock.recv(4096)
+            assert chunk, interim
+            interim += chunk
+        assert interim.startswith(b"HTTP/1.1 100 "), interim
+        sock.sendall(body[:MIB])
         c3.delete_object(Bucket=b, Key="k")
-        conn.send(body[MIB:])
-        resp = conn.getresponse()
+        sock.sendall(body[MIB:])
+        resp = http.client.HTTPResponse(sock, method="PUT")
+        resp.begin()
         data = resp.read()
-    finally:
-        conn.close()
     assert resp.status == 409, data
     assert b"<Code>ConditionalRequestConflict</Code>" in data
     assert b"<Condition>If-Match</Condition>" in data

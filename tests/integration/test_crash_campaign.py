@@ -62,4 +62,6 @@ def test_campaign_notices_damage(tmp_path, damage):
     if damage == "blob":
         assert "blob file missing" in msgs, msgs
     else:
-        assert "expected Obj(" in msgs, msgs
+        # the lost writes read back old (or, when the rolled-back rows name blobs reclaimed
+        # since, fail to read and fsck reports them): either way the campaign notices
+        assert "expected Obj(" in msgs or ("fsck exit" in msgs and "reading s3://" in msgs), msgs
