@@ -156,7 +156,10 @@ def status_code(fn, *allowed, **kw):
 
 
 def read_body(s3, bucket, key, registry, keys=None, **kw):
-    r = status_code(s3.get_object, "NoSuchKey", "NoSuchVersion", Bucket=bucket, Key=key, **kw)
+    # A listed "null" version may meanwhile have become a delete marker (a DELETE while
+    # versioning is Suspended replaces it): GET of a marker's version id is 405, as in AWS.
+    gone = ("NoSuchKey", "NoSuchVersion") + (("MethodNotAllowed",) if "VersionId" in kw else ())
+    r = status_code(s3.get_object, *gone, Bucket=bucket, Key=key, **kw)
     if isinstance(r, str):
         return r
     body = r["Body"].read()
