@@ -100,6 +100,10 @@ static const struct opt opts[] = {
      "seconds from the end of one lifecycle sweep (bucket lifecycle rules applied in the "
      "background) to the start of the next; the first starts that long after start-up (default "
      "3600; 0: none, only `coffer lifecycle run` and POST /_coffer/lifecycle/run)"},
+    {"inline_max", "COFFER_INLINE_MAX", "--inline-max", OPT_UINT,
+     "bodies of at most this many bytes are stored inline in the metadata store (encrypted the "
+     "same way), not as blob files: a durable small PUT is then one shared commit (default "
+     "32768; at most 65536; 0: every body is a file)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
@@ -213,6 +217,7 @@ static unsigned *uint_field(struct srv_config *c, const char *key, unsigned long
         {"max_connections_per_client", &c->max_connections_per_client, 0, 1u << 20},
         {"shutdown_grace", &c->shutdown_grace, 0, 3600},
         {"lifecycle_interval", &c->lifecycle_interval, 0, 7u * 86400},
+        {"inline_max", &c->inline_max, 0, 65536},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (strcmp(t[i].key, key) == 0) {
@@ -520,6 +525,7 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     c->max_connections_per_client = 1024;
     c->shutdown_grace = 8;
     c->lifecycle_interval = 3600;
+    c->inline_max = 32768;
     cof_err err = set_str(&c->listen_host, "127.0.0.1");
     if (err == COF_OK)
         err = set_str(&c->region, "us-east-1");

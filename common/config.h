@@ -46,6 +46,7 @@ struct srv_config {
     unsigned max_connections_per_client; /* admitted from one address; 0 = no cap */
     unsigned shutdown_grace;             /* requests in flight may finish this long at stop */
     unsigned lifecycle_interval;         /* seconds from one sweep's end to the next; 0: none */
+    unsigned inline_max;                 /* bodies up to this many bytes stored inline; 0: none */
     /* LocalStack init hooks: <init_dir>/{boot,start,ready,shutdown}.d; NULL: none */
     char *init_dir;
 };

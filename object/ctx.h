@@ -4,6 +4,8 @@
 #ifndef OBJ_CTX_H
 #define OBJ_CTX_H
 
+#include <stddef.h>
+
 struct sto_meta;
 struct sto_blobs;
 struct srv_rootkeys;
@@ -13,6 +15,7 @@ struct obj_ctx {
     struct sto_blobs *blobs;
     struct srv_rootkeys *kr; /* root keyring, reloaded after rotation */
     const char *region;      /* the configured region (KMS key ARNs) */
+    size_t inline_max;       /* bodies up to this many bytes are stored inline; 0: none */
 };
 
 #endif

@@ -118,7 +118,15 @@ struct objio_writer {
     uint8_t *spare;        /* the other plaintext buffer, possibly with the hasher */
     uint8_t *ct;           /* sealed segment */
     struct hasher *hasher; /* started at the first full segment; NULL for small bodies */
+    bool file_only;        /* objio_writer_keep_file: never inline */
 };
+
+/* Stored size of the largest body kept inline. */
+static size_t inline_stored_max(const struct obj_ctx *ctx)
+{
+    size_t n = ctx->inline_max < CRY_SEG_SIZE ? ctx->inline_max : CRY_SEG_SIZE;
+    return (size_t)cry_blob_stored_size(n);
+}
 
 cof_err objio_writer_new(struct obj_ctx *ctx, const char *rid, struct objio_writer **out)
 {
@@ -144,7 +152,11 @@ cof_err objio_writer_new(struct obj_ctx *ctx, const char *rid, struct objio_writ
         err = cry_aead_new(w->dek, &w->hdr, &w->aead);
     if (err == COF_OK)
         err = cry_digest_new(CRY_DIGEST_MD5, &w->md5);
-    if (err == COF_OK)
+    /* A body that may end up inline is held in memory until it outgrows that: no file is made
+     * for it unless it does. */
+    if (err == COF_OK && ctx->inline_max > 0)
+        err = sto_blob_create_held(ctx->blobs, w->blob_id, inline_stored_max(ctx), &w->bw);
+    else if (err == COF_OK)
         err = sto_blob_create(ctx->blobs, w->blob_id, &w->bw);
     if (err == COF_OK) {
         cry_blob_hdr_encode(&w->hdr, hdr);
@@ -244,7 +256,10 @@ cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
     uint8_t wrapped[CRY_WRAPPED_LEN];
     const char *kek_id = seal->kek_id;
     cof_err err = flush_segment(w, true);
-    if (err == COF_OK)
+    bool inline_body = err == COF_OK && !w->file_only && sto_blob_is_held(w->bw);
+    if (inline_body)
+        sto_blob_take_held(&w->bw, &o->inline_body, &o->inline_len);
+    else if (err == COF_OK)
         err = sto_blob_commit(&w->bw);
     if (err == COF_OK) {
         const struct cry_key *root = seal->kek;
@@ -277,6 +292,11 @@ cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
     if (err != COF_OK)
         cof_log_error(w->rid, "cannot finish blob %s: %s", w->blob_id, cof_err_name(err));
     return err;
+}
+
+void objio_writer_keep_file(struct objio_writer *w)
+{
+    w->file_only = true;
 }
 
 void objio_writer_free(struct objio_writer *w)
@@ -385,6 +405,22 @@ cof_err objio_check_key(struct obj_ctx *ctx, const struct sto_object *o,
                               rid);
 }
 
+cof_err objio_blob_open(struct obj_ctx *ctx, const char *blob_id, uint64_t stored_size,
+                        struct sto_blob_reader **out)
+{
+    *out = NULL;
+    if (ctx->meta != NULL && stored_size <= STO_BLOB_HELD_MAX) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        cof_err err = sto_meta_inline_get(ctx->meta, blob_id, &bytes, &len);
+        if (err == COF_OK)
+            return sto_blob_reader_of_bytes(bytes, len, out);
+        if (err != COF_ERR_NOT_FOUND)
+            return err;
+    }
+    return sto_blob_open(ctx->blobs, blob_id, out);
+}
+
 /* Opens one blob: unwraps its DEK, opens the file, checks its size and header. */
 static cof_err open_part(struct obj_ctx *ctx, const struct sto_object *o,
                          const struct wrapped_blob *b, uint64_t size, const struct objio_keys *keys,
@@ -404,7 +440,7 @@ static cof_err open_part(struct obj_ctx *ctx, const struct sto_object *o,
     memcpy(p->blob_id, b->blob_id, STO_BLOB_ID_HEX + 1);
     err = unwrap_dek(ctx, o, b, raw, keys, rid, &dek);
     if (err == COF_OK)
-        err = sto_blob_open(ctx->blobs, b->blob_id, &p->br);
+        err = objio_blob_open(ctx, b->blob_id, cry_blob_stored_size(size), &p->br);
     if (err == COF_OK && sto_blob_reader_size(p->br) != cry_blob_stored_size(size)) {
         cof_log_error(rid, "blob %s has %llu bytes, expected %llu", b->blob_id,
                       (unsigned long long)sto_blob_reader_size(p->br),

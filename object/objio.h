@@ -18,6 +18,7 @@
 
 struct objio_writer;
 struct objio_reader;
+struct sto_blob_reader;
 
 /* Starts a new blob with a fresh DEK. rid tags log lines (may be NULL). */
 COF_MUST_CHECK cof_err objio_writer_new(struct obj_ctx *ctx, const char *rid,
@@ -51,15 +52,27 @@ void objio_seal_sse_c(const struct cry_key *customer_key, struct objio_seal *out
 void objio_seal_sse_kms(const struct cry_key *material, const char *key_id, const char *enc_context,
                         struct objio_seal *out);
 
-/* Seals the last segment, commits the blob, wraps the DEK for (o->bucket, o->key,
+/* Seals the last segment, commits the blob (a body of at most ctx->inline_max bytes is not
+ * written to a file: its bytes go to o->inline_body, for sto_meta_put_object to store with the
+ * row), wraps the DEK for (o->bucket, o->key,
  * o->version_id) per seal and fills o->size, blob_id, kek_id, wrapped_dek, sse_mode (o's
  * strings from then on are owned by o). md5_out gets the plaintext MD5.
  * After COF_OK the blob exists: if publishing fails the caller removes it. */
 COF_MUST_CHECK cof_err objio_writer_finish(struct objio_writer *w, struct sto_object *o,
                                            const struct objio_seal *seal,
                                            uint8_t md5_out[CRY_MD5_LEN]);
+/* The body is to be a blob file even if it is small (a multipart part: parts are rows of their
+ * own, not objects). Call before objio_writer_finish. */
+void objio_writer_keep_file(struct objio_writer *w);
 /* Frees; an unfinished blob is aborted (tmp file removed). Accepts NULL. */
 void objio_writer_free(struct objio_writer *w);
+
+/* Opens a committed blob's bytes wherever they are: inline in the metadata store (a body of at
+ * most ctx->inline_max bytes written since inline storage exists), else its file. stored_size is
+ * what the blob should hold (cry_blob_stored_size): only blobs that small are looked for inline.
+ * COF_ERR_NOT_FOUND when neither exists. */
+COF_MUST_CHECK cof_err objio_blob_open(struct obj_ctx *ctx, const char *blob_id,
+                                       uint64_t stored_size, struct sto_blob_reader **out);
 
 /* Opens o's blob: unwraps its DEK (keys->customer_key for SSE-C, keys->kms_material for
  * SSE-KMS, else the root key named by o->kek_id; COF_ERR_KEY on failure, COF_ERR_KEY_ABSENT

@@ -339,6 +339,7 @@ static cof_err store_part(struct srv_req *req, const struct sto_upload *u, int p
     tmp.version_id = strdup("null");
     if (err == COF_OK && (tmp.bucket == NULL || tmp.key == NULL || tmp.version_id == NULL))
         err = COF_ERR_NOMEM;
+    objio_writer_keep_file(w); /* parts stay files: inline bodies belong to object rows */
     if (err == COF_OK)
         err = objio_writer_finish(w, &tmp, &seal, md5);
     if (err == COF_OK && want_md5 != NULL && memcmp(md5, want_md5, CRY_MD5_LEN) != 0) {

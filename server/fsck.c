@@ -32,8 +32,9 @@ struct fsck_walk {
 static cof_err check_blob_size(struct fsck_walk *w, const char *blob_id, uint64_t size)
 {
     struct sto_blob_reader *br = NULL;
-    cof_err err =
-        blob_id != NULL ? sto_blob_open(w->ctx->obj.blobs, blob_id, &br) : COF_ERR_INTEGRITY;
+    cof_err err = blob_id != NULL
+                      ? objio_blob_open(&w->ctx->obj, blob_id, cry_blob_stored_size(size), &br)
+                      : COF_ERR_INTEGRITY;
     if (err == COF_OK && sto_blob_reader_size(br) != cry_blob_stored_size(size))
         err = COF_ERR_INTEGRITY;
     sto_blob_close(br);
@@ -168,6 +169,28 @@ static cof_err check_blob(const char *id, void *arg)
     return err;
 }
 
+/* An inline blob no row references: left by no write path (the row and its blob share one
+ * transaction), so it can only come from outside; removed like an unreferenced file. */
+static cof_err check_inline(const char *id, void *arg)
+{
+    struct fsck_walk *w = arg;
+    bool used = false, removed = false;
+    cof_err err = sto_meta_blob_referenced(w->ctx->obj.meta, id, &used);
+    if (err != COF_OK || used)
+        return err;
+    w->rep->unreferenced++;
+    if (w->dry_run) {
+        printf("unreferenced: inline blob %s\n", id);
+        return COF_OK;
+    }
+    err = sto_meta_inline_remove_orphan(w->ctx->obj.meta, id, &removed);
+    if (err == COF_OK && removed) {
+        w->rep->removed++;
+        printf("unreferenced, removed: inline blob %s\n", id);
+    }
+    return err;
+}
+
 cof_err srv_fsck_run(struct srv_ctx *ctx, bool dry_run, bool online, struct srv_fsck_report *out)
 {
     memset(out, 0, sizeof(*out));
@@ -177,6 +200,8 @@ cof_err srv_fsck_run(struct srv_ctx *ctx, bool dry_run, bool online, struct srv_
     cof_err err = sto_meta_each_object(ctx->obj.meta, check_object, &w);
     if (err == COF_OK)
         err = sto_blob_each(ctx->obj.blobs, check_blob, &w);
+    if (err == COF_OK)
+        err = sto_meta_inline_each(ctx->obj.meta, check_inline, &w);
     free(w.buf);
     return err;
 }

@@ -449,6 +449,7 @@ int main(int argc, char **argv)
     srv_xml_global_init();
     a.ctx.cfg = &a.cfg;
     a.ctx.obj.region = a.cfg.region;
+    a.ctx.obj.inline_max = a.cfg.inline_max;
     a.ctx.start_ms = cof_now_ms();
     make_session_id(a.ctx.session_id);
     int rc = 0;

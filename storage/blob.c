@@ -37,10 +37,13 @@ struct sto_blobs {
 
 struct sto_blob_writer {
     struct sto_blobs *bs;
-    int fd;
+    int fd; /* -1 while the bytes are held in memory */
     char id[STO_BLOB_ID_HEX + 1];
     uint64_t written; /* bytes written so far */
     uint64_t kicked;  /* bytes already handed to writeback */
+    uint8_t *held;    /* held bytes (sto_blob_create_held), NULL once in a file */
+    size_t held_len;
+    size_t held_max;
 };
 
 /* With durability full, writeback of a large blob starts every WRITEBACK_CHUNK bytes, so the
@@ -50,7 +53,8 @@ struct sto_blob_writer {
 #define WRITEBACK_CHUNK (1u * 1024 * 1024)
 
 struct sto_blob_reader {
-    int fd;
+    int fd;       /* -1 for a reader of bytes in memory */
+    uint8_t *mem; /* sto_blob_reader_of_bytes: owned */
     uint64_t size;
 };
 
@@ -270,7 +274,19 @@ void sto_blobs_close(struct sto_blobs *bs)
     free(bs);
 }
 
-cof_err sto_blob_create(struct sto_blobs *bs, const char *id, struct sto_blob_writer **out)
+/* Creates tmp/<id> for w. */
+static cof_err open_tmp(struct sto_blob_writer *w)
+{
+    w->fd = openat(w->bs->tmp_fd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
+    if (w->fd < 0) {
+        char what[LOG_PATH];
+        return io_fail("create", log_path(w->bs, "tmp", w->id, what), errno);
+    }
+    return COF_OK;
+}
+
+static cof_err writer_new(struct sto_blobs *bs, const char *id, size_t hold_max,
+                          struct sto_blob_writer **out)
 {
     *out = NULL;
     if (sto_blob_id_parse(id, NULL) != COF_OK)
@@ -278,22 +294,74 @@ cof_err sto_blob_create(struct sto_blobs *bs, const char *id, struct sto_blob_wr
     struct sto_blob_writer *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return COF_ERR_NOMEM;
-    w->fd = openat(bs->tmp_fd, id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
-    if (w->fd < 0) {
-        int e = errno;
-        char what[LOG_PATH];
-        free(w);
-        return io_fail("create", log_path(bs, "tmp", id, what), e);
-    }
     w->bs = bs;
+    w->fd = -1;
     memcpy(w->id, id, sizeof(w->id));
+    cof_err err = COF_OK;
+    if (hold_max > 0) {
+        w->held_max = hold_max;
+        w->held = malloc(hold_max);
+        err = w->held != NULL ? COF_OK : COF_ERR_NOMEM;
+    } else {
+        err = open_tmp(w);
+    }
+    if (err != COF_OK) {
+        free(w->held);
+        free(w);
+        return err;
+    }
     *out = w;
     return COF_OK;
 }
 
-cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n)
+cof_err sto_blob_create(struct sto_blobs *bs, const char *id, struct sto_blob_writer **out)
 {
-    const uint8_t *b = p;
+    return writer_new(bs, id, 0, out);
+}
+
+cof_err sto_blob_create_held(struct sto_blobs *bs, const char *id, size_t hold_max,
+                             struct sto_blob_writer **out)
+{
+    if (hold_max > STO_BLOB_HELD_MAX)
+        hold_max = STO_BLOB_HELD_MAX;
+    return writer_new(bs, id, hold_max, out);
+}
+
+bool sto_blob_is_held(const struct sto_blob_writer *w)
+{
+    return w->held != NULL;
+}
+
+void sto_blob_take_held(struct sto_blob_writer **wp, uint8_t **bytes, size_t *len)
+{
+    struct sto_blob_writer *w = *wp;
+    if (w == NULL || w->held == NULL)
+        COF_BUG("sto_blob_take_held: not a held writer");
+    *wp = NULL;
+    *bytes = w->held;
+    *len = w->held_len;
+    free(w);
+}
+
+static cof_err write_fd(struct sto_blob_writer *w, const uint8_t *b, size_t n);
+
+/* Moves held bytes into tmp/<id>: the blob outgrew memory, or is to be a file after all. */
+static cof_err spill(struct sto_blob_writer *w)
+{
+    cof_err err = open_tmp(w);
+    uint8_t *held = w->held;
+    size_t n = w->held_len;
+    w->held = NULL;
+    w->held_len = 0;
+    w->written = 0;
+    if (err == COF_OK)
+        err = write_fd(w, held, n);
+    free(held);
+    return err;
+}
+
+static cof_err write_fd(struct sto_blob_writer *w, const uint8_t *b, size_t n)
+{
     while (n > 0) {
         ssize_t k = write(w->fd, b, n);
         if (k < 0) {
@@ -317,9 +385,26 @@ cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n)
     return COF_OK;
 }
 
+cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n)
+{
+    if (w->held != NULL && n <= w->held_max - w->held_len) {
+        memcpy(w->held + w->held_len, p, n);
+        w->held_len += n;
+        w->written += n;
+        return COF_OK;
+    }
+    if (w->held != NULL) {
+        cof_err err = spill(w);
+        if (err != COF_OK)
+            return err;
+    }
+    return write_fd(w, p, n);
+}
+
 static void writer_free(struct sto_blob_writer *w)
 {
     close_fd(w->fd);
+    free(w->held);
     free(w);
 }
 
@@ -330,7 +415,7 @@ void sto_blob_abort(struct sto_blob_writer **wp)
     struct sto_blob_writer *w = *wp;
     *wp = NULL;
     char what[LOG_PATH];
-    if (unlinkat(w->bs->tmp_fd, w->id, 0) != 0 && errno != ENOENT)
+    if (w->fd >= 0 && unlinkat(w->bs->tmp_fd, w->id, 0) != 0 && errno != ENOENT)
         (void)io_fail("unlink", log_path(w->bs, "tmp", w->id, what), errno);
     writer_free(w);
 }
@@ -353,10 +438,12 @@ cof_err sto_blob_commit(struct sto_blob_writer **wp)
     log_path(bs, "blobs", w->id, blob_path);
     log_path(bs, "blobs", xx, x_path);
     log_path(bs, "blobs", xy_rel, xy_path);
+    if (w->held != NULL)
+        err = spill(w);
 
     /* The data must be on disk before the name that publishes it. fdatasync also writes the
      * file size; the other inode times are not needed. */
-    if (bs->fsync_full && fdatasync(w->fd) != 0)
+    if (err == COF_OK && bs->fsync_full && fdatasync(w->fd) != 0)
         err = io_fail("fdatasync", tmp_path, errno);
     if (err == COF_OK) {
         int fd = w->fd;
@@ -439,6 +526,21 @@ cof_err sto_blob_open(struct sto_blobs *bs, const char *id, struct sto_blob_read
     return COF_OK;
 }
 
+cof_err sto_blob_reader_of_bytes(uint8_t *bytes, size_t len, struct sto_blob_reader **out)
+{
+    struct sto_blob_reader *r = calloc(1, sizeof(*r));
+    *out = NULL;
+    if (r == NULL) {
+        free(bytes);
+        return COF_ERR_NOMEM;
+    }
+    r->fd = -1;
+    r->mem = bytes;
+    r->size = len;
+    *out = r;
+    return COF_OK;
+}
+
 cof_err sto_blob_pread(struct sto_blob_reader *r, void *buf, size_t n, uint64_t off, size_t *out_n)
 {
     uint8_t *b = buf;
@@ -450,6 +552,11 @@ cof_err sto_blob_pread(struct sto_blob_reader *r, void *buf, size_t n, uint64_t 
         return COF_OK;
     if (n > r->size - off)
         n = (size_t)(r->size - off);
+    if (r->mem != NULL) {
+        memcpy(b, r->mem + off, n);
+        *out_n = n;
+        return COF_OK;
+    }
     while (got < n) {
         ssize_t k = pread(r->fd, b + got, n - got, (off_t)(off + got));
         if (k < 0) {
@@ -475,6 +582,7 @@ void sto_blob_close(struct sto_blob_reader *r)
     if (r == NULL)
         return;
     close_fd(r->fd);
+    free(r->mem);
     free(r);
 }
 

@@ -40,9 +40,28 @@ COF_MUST_CHECK cof_err sto_blob_id_parse(const char *id, uint8_t raw[16]);
  * id checks it before it becomes a path), COF_ERR_IO (also when tmp/<id> exists). */
 COF_MUST_CHECK cof_err sto_blob_create(struct sto_blobs *bs, const char *id,
                                        struct sto_blob_writer **out);
+/* Largest blob a writer holds in memory (sto_blob_create_held): one 64 KiB segment sealed, with
+ * the header, and room to spare. Readers look for a blob in the metadata store only when its
+ * stored size is at most this. */
+#define STO_BLOB_HELD_MAX (80u * 1024)
+
+/* Starts a blob whose bytes stay in memory while they total at most hold_max (capped at
+ * STO_BLOB_HELD_MAX): no file is made for it until it outgrows that, then tmp/<id> is created and
+ * it goes on as sto_blob_create's. A blob still held at the end is either taken
+ * (sto_blob_take_held: the caller stores it elsewhere, e.g. inline in its metadata row) or
+ * committed as a file like any other. COF_ERR_INVALID, COF_ERR_NOMEM. */
+COF_MUST_CHECK cof_err sto_blob_create_held(struct sto_blobs *bs, const char *id, size_t hold_max,
+                                            struct sto_blob_writer **out);
+/* Whether w still holds all its bytes in memory (no file exists for it). */
+bool sto_blob_is_held(const struct sto_blob_writer *w);
+/* Hands over a held writer's bytes (*bytes malloc'd, caller frees) and frees the writer, setting
+ * *w to NULL. Only for a writer that sto_blob_is_held. */
+void sto_blob_take_held(struct sto_blob_writer **w, uint8_t **bytes, size_t *len);
+
 /* Appends n bytes (loops over short writes). COF_ERR_IO. */
 COF_MUST_CHECK cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n);
-/* fsync (per durability), rename into blobs/xx/yy/<id>, fsync the directory. Takes ownership of
+/* fsync (per durability), rename into blobs/xx/yy/<id>, fsync the directory (a held writer's
+ * bytes are written to tmp/<id> first). Takes ownership of
  * *w and sets it to NULL, even on failure (the tmp file is removed on failure). */
 COF_MUST_CHECK cof_err sto_blob_commit(struct sto_blob_writer **w);
 /* Removes the tmp file and frees. Takes ownership of *w, sets it to NULL. Accepts NULL, *w NULL. */
@@ -51,6 +70,10 @@ void sto_blob_abort(struct sto_blob_writer **w);
 /* Opens a committed blob for reading. COF_ERR_NOT_FOUND if absent, COF_ERR_IO. */
 COF_MUST_CHECK cof_err sto_blob_open(struct sto_blobs *bs, const char *id,
                                      struct sto_blob_reader **out);
+/* A reader of a blob kept elsewhere than in a file (inline in the metadata store): takes bytes
+ * (freed with the reader, or at once on failure). COF_ERR_NOMEM. */
+COF_MUST_CHECK cof_err sto_blob_reader_of_bytes(uint8_t *bytes, size_t len,
+                                                struct sto_blob_reader **out);
 /* Reads up to n bytes at off; *out_n < n only at end of file (off at or past the end: 0 bytes,
  * COF_OK). Committed blobs are immutable: reads are bounded by the size seen at open.
  * COF_ERR_IO. */

@@ -214,6 +214,13 @@ static const char *const migrations[] = {
     "ALTER TABLE object_versions ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE object_versions ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE object_versions ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;",
+    /* 12: small blobs inline (storage/inline.h): the bytes a blob file would hold, keyed by blob
+     * id. A rowid table, not WITHOUT ROWID: its rows are up to 80 KiB. Blob files written before
+     * stay where they are. */
+    "CREATE TABLE inline_blobs ("
+    "  blob_id TEXT PRIMARY KEY,"
+    "  body BLOB NOT NULL"
+    ");",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");

@@ -22,6 +22,9 @@ static const struct sto_sql q_gc_insert =
 static const struct sto_sql q_gc_each =
     STO_SQL(GC_EACH, "SELECT blob_id FROM gc_blobs ORDER BY blob_id");
 static const struct sto_sql q_gc_done = STO_SQL(GC_DONE, "DELETE FROM gc_blobs WHERE blob_id = ?1");
+/* A queued blob may be inline (queued in bulk: a dropped upload's parts, a multipart object's). */
+static const struct sto_sql q_gc_done_inline =
+    STO_SQL(GC_DONE_INLINE, "DELETE FROM inline_blobs WHERE blob_id = ?1");
 /* "WHERE true": an upsert clause after a compound SELECT needs a WHERE to parse. */
 static const struct sto_sql q_reset_queue =
     STO_SQL(RESET_QUEUE, "INSERT INTO gc_blobs (blob_id) SELECT blob_id FROM objects"
@@ -41,16 +44,21 @@ static const struct sto_sql q_reset_configs = STO_SQL(RESET_CONFIGS, "DELETE FRO
 static const struct sto_sql q_reset_buckets = STO_SQL(RESET_BUCKETS, "DELETE FROM buckets");
 static const struct sto_sql q_reset_completed =
     STO_SQL(RESET_COMPLETED, "DELETE FROM completed_uploads");
+static const struct sto_sql q_reset_inline = STO_SQL(RESET_INLINE, "DELETE FROM inline_blobs");
 
 cof_err sto_gc_queue_unreferenced(struct sto_conn *c, char **old)
 {
     bool referenced = false;
     if (*old == NULL)
         return COF_OK;
+    bool was_inline = false;
     cof_err err = sto_q_run(c, &q_blob_referenced, *old, NULL, NULL, &referenced);
+    /* An inline blob goes with this transaction: there is no file to unlink later. */
     if (err == COF_OK && !referenced)
+        err = sto_inline_drop(c, *old, &was_inline);
+    if (err == COF_OK && !referenced && !was_inline)
         err = sto_q_run(c, &q_gc_insert, *old, NULL, NULL, NULL);
-    if (err != COF_OK || referenced) {
+    if (err != COF_OK || referenced || was_inline) {
         free(*old);
         *old = NULL;
     }
@@ -89,10 +97,19 @@ cof_err sto_meta_gc_each(struct sto_meta *m, sto_blob_id_fn cb, void *arg)
 
 cof_err sto_meta_gc_done(struct sto_meta *m, const char *blob_id)
 {
-    struct sto_q q;
-    sto_write_open(m, &q_gc_done, &q);
-    sto_q_text(&q, 1, blob_id);
-    return sto_write_close(m, &q, NULL);
+    struct sto_conn *c = NULL;
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = sto_tx_begin(m, c);
+    if (err == COF_OK) {
+        err = sto_q_run(c, &q_gc_done_inline, blob_id, NULL, NULL, NULL);
+        if (err == COF_OK)
+            err = sto_q_run(c, &q_gc_done, blob_id, NULL, NULL, NULL);
+        err = sto_tx_end(m, c, err);
+    }
+    sto_conn_put(m, c);
+    return err;
 }
 
 bool sto_meta_gc_hint(struct sto_meta *m)
@@ -104,9 +121,9 @@ cof_err sto_meta_reset(struct sto_meta *m)
 {
     /* Children before parents: the foreign keys are enforced. */
     static const struct sto_sql *const steps[] = {
-        &q_reset_queue,        &q_reset_parts,    &q_reset_uploads,
-        &q_reset_object_parts, &q_reset_versions, &q_reset_objects,
-        &q_reset_configs,      &q_reset_buckets,  &q_reset_completed,
+        &q_reset_queue,     &q_reset_parts,   &q_reset_uploads, &q_reset_object_parts,
+        &q_reset_versions,  &q_reset_objects, &q_reset_configs, &q_reset_buckets,
+        &q_reset_completed, &q_reset_inline,
     };
     struct sto_conn *c = NULL;
     cof_err err = sto_conn_get(m, &c);

@@ -21,7 +21,7 @@ struct sto_object;
 struct sto_precond;
 
 /* PRAGMA user_version of a fully migrated coffer.db (= number of migration steps in db.c). */
-#define STO_META_SCHEMA_VERSION 11
+#define STO_META_SCHEMA_VERSION 12
 
 /* The SQL sto_meta_list_objects runs for a lower bound that is inclusive (>=) or not (>), with or
  * without an exclusive upper bound (the prefix successor). For EXPLAIN QUERY PLAN tests. */
@@ -153,6 +153,13 @@ enum sto_q_id {
     STO_Q_ROOT_KEY_DELETE,
     STO_Q_ROOT_KEY_EACH,
     STO_Q_FRESH,
+    STO_Q_INLINE_INSERT,
+    STO_Q_INLINE_GET,
+    STO_Q_INLINE_DROP,
+    STO_Q_INLINE_EACH,
+    STO_Q_INLINE_DROP_ORPHAN,
+    STO_Q_GC_DONE_INLINE,
+    STO_Q_RESET_INLINE,
     STO_Q__COUNT
 };
 
@@ -295,5 +302,10 @@ COF_MUST_CHECK cof_err sto_precond_check(struct sto_conn *c, const char *bucket,
  * a blob shared by two rows); otherwise frees it and sets it to NULL. Inside a write
  * transaction. */
 COF_MUST_CHECK cof_err sto_gc_queue_unreferenced(struct sto_conn *c, char **old);
+/* Inline blobs (inline.c), inside the caller's write transaction: stores one / drops one
+ * (*out_dropped: whether it was inline). */
+COF_MUST_CHECK cof_err sto_inline_insert(struct sto_conn *c, const char *blob_id,
+                                         const uint8_t *bytes, size_t len);
+COF_MUST_CHECK cof_err sto_inline_drop(struct sto_conn *c, const char *blob_id, bool *out_dropped);
 
 #endif

@@ -12,6 +12,7 @@
 #include "storage/bucket.h" /* buckets, bucket configs */
 #include "storage/db.h"     /* sto_meta_open, sto_meta_close */
 #include "storage/gc.h"     /* blob GC queue, state reset */
+#include "storage/inline.h" /* small blobs inline in the metadata store */
 #include "storage/kms.h"    /* local KMS keys and aliases */
 #include "storage/object.h" /* objects, versions, listing */
 #include "storage/rekey.h"  /* root key rotation */

@@ -172,6 +172,7 @@ void sto_object_cleanup(struct sto_object *o)
     free(o->blob_id);
     free(o->kek_id);
     free(o->wrapped_dek);
+    free(o->inline_body);
     memset(o, 0, sizeof(*o));
 }
 
@@ -320,6 +321,8 @@ cof_err sto_object_publish(struct sto_meta *m, struct sto_conn *c, const struct 
         err = drop_noncurrent(m, c, o->bucket, o->key, "null", &gone);
     if (err == COF_OK)
         err = object_upsert(c, o);
+    if (err == COF_OK && o->inline_body != NULL)
+        err = sto_inline_insert(c, o->blob_id, o->inline_body, o->inline_len);
     if (err == COF_OK)
         err = sto_gc_queue_unreferenced(c, old);
     if (err != COF_OK) {

@@ -40,6 +40,10 @@ struct sto_object {
     bool delete_marker;   /* a delete marker: no blob, size 0 */
     bool is_latest;       /* filled by reads: the current version of its key */
     struct sto_lock lock; /* Object Lock; all zero: none (delete markers never have one) */
+    /* Put only: the blob's bytes, to be stored inline (storage/inline.h) in the same transaction
+     * as the row, instead of a blob file; NULL for a blob that is a file. Reads leave it NULL. */
+    uint8_t *inline_body;
+    size_t inline_len;
 };
 
 /* Frees the members of o (not the struct itself) and zeroes them. Accepts NULL. */

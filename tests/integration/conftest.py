@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -28,6 +29,31 @@ pytest_plugins = ["podmanlib"]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+
+BLOB_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def inline_blob_ids(data_dir):
+    """Ids of the blobs kept inline in the metadata store (bodies up to --inline-max bytes)."""
+    db = Path(data_dir) / "coffer.db"
+    if not db.exists():
+        return set()
+    con = sqlite3.connect(str(db), timeout=30)
+    try:
+        return {r[0] for r in con.execute("SELECT blob_id FROM inline_blobs")}
+    except sqlite3.OperationalError:  # a schema from before inline storage
+        return set()
+    finally:
+        con.close()
+
+
+def stored_blob_ids(data_dir):
+    """Every stored blob's id, wherever it is: blob files under blobs/, and inline rows."""
+    files = {p.name for p in (Path(data_dir) / "blobs").rglob("*")
+             if p.is_file() and BLOB_ID_RE.match(p.name)}
+    return sorted(files | inline_blob_ids(data_dir))
+
+
 def _default_bin():
     top = REPO / "build" / "coffer"
     nested = REPO / "build" / "server" / "coffer"     # where meson puts server/'s executable

@@ -25,8 +25,8 @@ def test_data_dir_layout(coffer_factory, tmp_path):
     srv = coffer_factory(workdir=tmp_path / "w")
     c = srv.client()
     c.create_bucket(Bucket="lay")
-    c.put_object(Bucket="lay", Key="KEYNAME-marker/with/slashes", Body=b"x" * 1000)
-    c.put_object(Bucket="lay", Key="second", Body=b"")
+    c.put_object(Bucket="lay", Key="KEYNAME-marker/with/slashes", Body=b"x" * 100_000)
+    c.put_object(Bucket="lay", Key="second", Body=b"")  # small: inline in coffer.db
     srv.stop()
     data = srv.data_dir
     assert (data / "coffer.db").is_file()

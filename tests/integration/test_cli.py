@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from conftest import COFFER_BIN, free_port, server_env
+from conftest import COFFER_BIN, free_port, inline_blob_ids, server_env
 
 BLOB_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -127,7 +127,9 @@ def test_fsck_healthy(coffer_factory, tmp_path):
     srv = _store(coffer_factory, tmp_path)
     rc, out = fsck(srv, tmp_path)
     assert rc == 0, out
-    assert len(_blobs(srv.data_dir)) == 2
+    # beta (192 KiB) is a blob file; alpha (100 bytes) is kept inline in the metadata store
+    assert len(_blobs(srv.data_dir)) == 1
+    assert len(inline_blob_ids(srv.data_dir)) == 1
 
 
 def test_fsck_removes_unreferenced_blob(coffer_factory, tmp_path):

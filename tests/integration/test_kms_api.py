@@ -669,8 +669,9 @@ def test_signatures_in_the_aws_profile(coffer_factory):
 
 def test_data_dir_from_before_the_kms_api(coffer_factory):
     """A data dir whose schema predates the KMS API (its keys: one material version, no
-    policy, tags or rotations) upgrades in place: old objects read, keys rotate."""
-    srv = coffer_factory(env={"S3_SKIP_KMS_KEY_VALIDATION": "0"})
+    policy, tags or rotations) upgrades in place: old objects read, keys rotate. (Its objects are
+    blob files: inline storage came later.)"""
+    srv = coffer_factory(env={"S3_SKIP_KMS_KEY_VALIDATION": "0"}, extra_args=["--inline-max", "0"])
     s3 = srv.client()
     s3.create_bucket(Bucket="old-dir")
     s3.put_object(Bucket="old-dir", Key="o", Body=b"written before", ServerSideEncryption="aws:kms")
@@ -686,7 +687,8 @@ def test_data_dir_from_before_the_kms_api(coffer_factory):
         "ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN lock_until_ms;"
         "ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE object_versions DROP COLUMN"
         " lock_mode; ALTER TABLE object_versions DROP COLUMN lock_until_ms; ALTER TABLE"
-        " object_versions DROP COLUMN legal_hold; PRAGMA user_version = 7;")
+        " object_versions DROP COLUMN legal_hold; DROP TABLE inline_blobs;"
+        " PRAGMA user_version = 7;")
     db.close()
     srv.start()
     kms, s3 = kms_client(srv), srv.client()

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import (COFFER_BIN, CofferServer, error_of, raw_request, run_aws, server_env,
-                      unique_name)
+                      stored_blob_ids, unique_name)
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 BODY = b"lifecycle body " * 100  # every object has a blob file of its own
@@ -38,7 +38,8 @@ def run_now(srv, now=None):
 
 
 def blob_files(srv):
-    return sorted(p.name for p in (srv.data_dir / "blobs").rglob("*") if p.is_file())
+    """Ids of the stored blobs: files, and small bodies kept inline."""
+    return stored_blob_ids(srv.data_dir)
 
 
 def keys_of(s3, bucket):

@@ -25,7 +25,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from conftest import (COFFER_BIN, empty_and_delete, etag_of, hdrs, run_aws, server_env,
-                      unique_name)
+                      stored_blob_ids, unique_name)
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -198,8 +198,8 @@ def complete_xml(parts):
 
 
 def blob_files(data_dir):
-    return [p for p in (Path(data_dir) / "blobs").rglob("*")
-            if p.is_file() and BLOB_RE.match(p.name)]
+    """Ids of the stored blobs: part files, and small object bodies kept inline."""
+    return stored_blob_ids(data_dir)
 
 
 def wait_blob_count(data_dir, want, timeout=1.0):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import COFFER_BIN, error_of, unique_name
+from conftest import COFFER_BIN, error_of, stored_blob_ids, unique_name
 
 VID_RE = re.compile(r"^[A-Za-z0-9._]{32}$")
 
@@ -35,7 +35,8 @@ def wipe(s3, bucket):
 
 
 def blob_files(data_dir):
-    return sorted(p for p in Path(data_dir, "blobs").rglob("*") if p.is_file())
+    """Ids of the stored blobs: files, and small bodies kept inline."""
+    return stored_blob_ids(data_dir)
 
 
 def ssec_args(key):

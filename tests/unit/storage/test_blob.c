@@ -386,6 +386,92 @@ static void test_open_errors(const char *dir)
     CHECK(bs == NULL);
 }
 
+/* Held writers: a small blob stays in memory (no file at all) and is handed over; one that
+ * outgrows its limit, or is committed, becomes an ordinary file. Readers of bytes. */
+static void test_held(const char *dir)
+{
+    struct sto_blobs *bs = NULL;
+    struct sto_blob_writer *w = NULL;
+    struct sto_blob_reader *r = NULL;
+    char id[STO_BLOB_ID_HEX + 1], rel[128];
+    uint8_t big[5000], buf[16], *bytes = NULL;
+    size_t len = 0, got = 0;
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)((i * 7 + 3) & 0xff);
+    CHECK_EQ_INT(sto_blobs_open(dir, true, &bs), COF_OK);
+    if (bs == NULL)
+        return;
+
+    /* Up to the limit: held, no tmp file, bytes handed over whole. */
+    CHECK_EQ_INT(sto_blob_new_id(id, NULL), COF_OK);
+    snprintf(rel, sizeof(rel), "tmp/%s", id);
+    CHECK_EQ_INT(sto_blob_create_held(bs, "NOT-AN-ID", 100, &w), COF_ERR_INVALID);
+    CHECK_EQ_INT(sto_blob_create_held(bs, id, 100, &w), COF_OK);
+    CHECK_EQ_INT(sto_blob_write(w, big, 60), COF_OK);
+    CHECK_EQ_INT(sto_blob_write(w, big + 60, 40), COF_OK);
+    CHECK(sto_blob_is_held(w));
+    CHECK_EQ_INT(path_mode(dir, rel), -1);
+    sto_blob_take_held(&w, &bytes, &len);
+    CHECK(w == NULL);
+    CHECK(len == 100 && bytes != NULL && memcmp(bytes, big, 100) == 0);
+    CHECK_EQ_INT(sto_blob_open(bs, id, &r), COF_ERR_NOT_FOUND);
+    /* A reader of those bytes: bounded reads like a file's. */
+    CHECK_EQ_INT(sto_blob_reader_of_bytes(bytes, len, &r), COF_OK);
+    CHECK(sto_blob_reader_size(r) == 100);
+    CHECK_EQ_INT(sto_blob_pread(r, buf, sizeof(buf), 90, &got), COF_OK);
+    CHECK(got == 10 && memcmp(buf, big + 90, 10) == 0);
+    CHECK_EQ_INT(sto_blob_pread(r, buf, sizeof(buf), 100, &got), COF_OK);
+    CHECK(got == 0);
+    sto_blob_close(r);
+    r = NULL;
+
+    /* One byte past the limit: spilled into tmp/<id>, committed as a file with every byte. */
+    CHECK_EQ_INT(sto_blob_new_id(id, NULL), COF_OK);
+    snprintf(rel, sizeof(rel), "tmp/%s", id);
+    CHECK_EQ_INT(sto_blob_create_held(bs, id, 100, &w), COF_OK);
+    CHECK_EQ_INT(sto_blob_write(w, big, 100), COF_OK);
+    CHECK_EQ_INT(sto_blob_write(w, big + 100, 1), COF_OK);
+    CHECK(!sto_blob_is_held(w));
+    CHECK_EQ_INT(path_mode(dir, rel), 0600);
+    CHECK_EQ_INT(sto_blob_write(w, big + 101, sizeof(big) - 101), COF_OK);
+    CHECK_EQ_INT(sto_blob_commit(&w), COF_OK);
+    CHECK_EQ_INT(path_mode(dir, rel), -1);
+    CHECK_EQ_INT(sto_blob_open(bs, id, &r), COF_OK);
+    uint8_t *back = malloc(sizeof(big));
+    CHECK(back != NULL);
+    if (r != NULL && back != NULL) {
+        CHECK(sto_blob_reader_size(r) == sizeof(big));
+        CHECK_EQ_INT(sto_blob_pread(r, back, sizeof(big), 0, &got), COF_OK);
+        CHECK(got == sizeof(big) && memcmp(back, big, sizeof(big)) == 0);
+    }
+    sto_blob_close(r);
+    r = NULL;
+
+    /* A held blob committed (a part: always a file) is written out then; an aborted one leaves
+     * nothing. */
+    CHECK_EQ_INT(sto_blob_new_id(id, NULL), COF_OK);
+    CHECK_EQ_INT(sto_blob_create_held(bs, id, 100, &w), COF_OK);
+    CHECK_EQ_INT(sto_blob_write(w, big, 7), COF_OK);
+    CHECK_EQ_INT(sto_blob_commit(&w), COF_OK);
+    CHECK_EQ_INT(sto_blob_open(bs, id, &r), COF_OK);
+    if (r != NULL && back != NULL) {
+        CHECK(sto_blob_reader_size(r) == 7);
+        CHECK_EQ_INT(sto_blob_pread(r, back, 7, 0, &got), COF_OK);
+        CHECK(got == 7 && memcmp(back, big, 7) == 0);
+    }
+    sto_blob_close(r);
+    CHECK_EQ_INT(sto_blob_new_id(id, NULL), COF_OK);
+    snprintf(rel, sizeof(rel), "tmp/%s", id);
+    CHECK_EQ_INT(sto_blob_create_held(bs, id, 100, &w), COF_OK);
+    CHECK_EQ_INT(sto_blob_write(w, big, 7), COF_OK);
+    sto_blob_abort(&w);
+    CHECK(w == NULL);
+    CHECK_EQ_INT(path_mode(dir, rel), -1);
+    CHECK_EQ_INT(sto_blob_open(bs, id, &r), COF_ERR_NOT_FOUND);
+    free(back);
+    sto_blobs_close(bs);
+}
+
 int main(void)
 {
     test_ids();
@@ -393,10 +479,8 @@ int main(void)
         const char *tag;
         void (*fn)(const char *);
     } cases[] = {
-        {"tmp", test_tmp_recovery},
-        {"shared", test_shared_open},
-        {"each", test_each},
-        {"open", test_open_errors},
+        {"tmp", test_tmp_recovery}, {"shared", test_shared_open}, {"each", test_each},
+        {"open", test_open_errors}, {"held", test_held},
     };
     for (int full = 0; full <= 1; full++) {
         char *dir = tmpdir_new("blob");

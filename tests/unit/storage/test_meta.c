@@ -194,7 +194,7 @@ static void test_schema(const char *dir)
     m = open_meta(dir, true);
     CHECK(m != NULL);
     CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
-    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 14);
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"), 15);
     CHECK_EQ_INT(path_mode(dir, "coffer.db"), 0600);
     CHECK_EQ_INT(path_mode(dir, "coffer.db-wal"), 0600);
     sto_meta_close(m);
@@ -578,6 +578,115 @@ static bool queued(struct sto_meta *m, const char *blob)
     bool found = names_has(&s, blob);
     names_free(&s);
     return found;
+}
+
+/* ---- inline blobs ---------------------------------------------------------------------------- */
+
+/* Publishes s3://<bucket>/<key> version vid with blob_id stored inline as body. */
+static cof_err put_inline(struct sto_meta *m, const char *bucket, const char *key, const char *vid,
+                          const char *blob_id, const char *body, char **replaced)
+{
+    struct sto_object o;
+    obj_init(&o, bucket, key, blob_id, "etag");
+    free(o.version_id);
+    o.version_id = xstrdup(vid);
+    o.size = strlen(body);
+    o.inline_len = strlen(body);
+    o.inline_body = malloc(o.inline_len + 1);
+    if (o.inline_body != NULL)
+        memcpy(o.inline_body, body, o.inline_len + 1);
+    cof_err err = sto_meta_put_object(m, &o, replaced);
+    sto_object_cleanup(&o);
+    return err;
+}
+
+/* Whether inline blob id holds want (want NULL: there is no such inline blob). */
+static bool inline_is(struct sto_meta *m, const char *id, const char *want)
+{
+    uint8_t *b = NULL;
+    size_t n = 0;
+    cof_err err = sto_meta_inline_get(m, id, &b, &n);
+    bool ok = want == NULL ? err == COF_ERR_NOT_FOUND
+                           : err == COF_OK && n == strlen(want) && memcmp(b, want, n) == 0;
+    free(b);
+    return ok;
+}
+
+static void test_inline(const char *dir)
+{
+    char path[1024], sql[256];
+    char *replaced = NULL;
+    char *id[7];
+    bool removed = false;
+    struct names seen = {0};
+    db_path(dir, path);
+    struct sto_meta *m = open_meta(dir, true);
+    CHECK(m != NULL);
+    if (m == NULL)
+        return;
+    for (int i = 0; i < 7; i++)
+        id[i] = new_id();
+    CHECK_EQ_INT(sto_meta_create_bucket(m, "inl", "us-east-1", 1), COF_OK);
+
+    /* Stored with its row, read back by blob id. */
+    CHECK_EQ_INT(put_inline(m, "inl", "k", "null", id[0], "AAAA", &replaced), COF_OK);
+    CHECK(replaced == NULL);
+    CHECK(inline_is(m, id[0], "AAAA"));
+    CHECK(inline_is(m, id[1], NULL));
+    /* Overwritten: the old row goes in the same transaction; nothing to unlink, nothing queued. */
+    CHECK_EQ_INT(put_inline(m, "inl", "k", "null", id[1], "BB", &replaced), COF_OK);
+    CHECK(replaced == NULL);
+    CHECK(inline_is(m, id[0], NULL));
+    CHECK(!queued(m, id[0]));
+    CHECK(inline_is(m, id[1], "BB"));
+    /* A file replacing an inline blob, and an inline blob replacing a file (returned to unlink). */
+    CHECK_EQ_INT(put(m, "inl", "k", id[2], &replaced), COF_OK);
+    CHECK(replaced == NULL);
+    CHECK(inline_is(m, id[1], NULL));
+    CHECK_EQ_INT(put_inline(m, "inl", "k", "null", id[3], "", &replaced), COF_OK);
+    CHECK(replaced != NULL && strcmp(replaced, id[2]) == 0);
+    free(replaced);
+    replaced = NULL;
+    CHECK(inline_is(m, id[3], "")); /* an empty body is still a row */
+    /* A noncurrent version keeps its inline blob until that version is deleted. */
+    CHECK_EQ_INT(put_inline(m, "inl", "k", "v1", id[4], "EEE", &replaced), COF_OK);
+    CHECK(replaced == NULL);
+    CHECK(inline_is(m, id[3], ""));
+    CHECK_EQ_INT(sto_meta_delete_version(m, "inl", "k", "null", NULL), COF_OK);
+    CHECK(inline_is(m, id[3], NULL));
+    CHECK(!queued(m, id[3]));
+    CHECK(inline_is(m, id[4], "EEE"));
+    /* A put that fails stores nothing. */
+    CHECK_EQ_INT(put_inline(m, "nope", "k", "null", id[5], "FF", &replaced), COF_ERR_NO_BUCKET);
+    CHECK(inline_is(m, id[5], NULL));
+
+    /* fsck's view: every id, and only unreferenced ones are removed. */
+    snprintf(sql, sizeof(sql), "INSERT INTO inline_blobs VALUES ('%s', x'00')", id[6]);
+    CHECK_EQ_INT(raw_exec(path, sql), SQLITE_OK);
+    CHECK_EQ_INT(sto_meta_inline_each(m, on_blob, &seen), COF_OK);
+    CHECK_EQ_INT(seen.n, 2);
+    CHECK(names_has(&seen, id[4]) && names_has(&seen, id[6]));
+    names_free(&seen);
+    CHECK_EQ_INT(sto_meta_inline_remove_orphan(m, id[4], &removed), COF_OK);
+    CHECK(!removed);
+    CHECK_EQ_INT(sto_meta_inline_remove_orphan(m, id[6], &removed), COF_OK);
+    CHECK(removed);
+    CHECK(inline_is(m, id[6], NULL));
+    /* A blob queued in bulk (a dropped upload's parts) may be inline: gc_done drops its row. */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO inline_blobs VALUES ('%s', x'01'); INSERT INTO gc_blobs VALUES ('%s')",
+             id[6], id[6]);
+    CHECK_EQ_INT(raw_exec(path, sql), SQLITE_OK);
+    CHECK_EQ_INT(sto_meta_gc_done(m, id[6]), COF_OK);
+    CHECK(inline_is(m, id[6], NULL));
+    CHECK(!queued(m, id[6]));
+    /* The LocalStack reset drops every inline blob. */
+    CHECK_EQ_INT(sto_meta_reset(m), COF_OK);
+    CHECK(inline_is(m, id[4], NULL));
+    CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM inline_blobs"), 0);
+    for (int i = 0; i < 7; i++)
+        free(id[i]);
+    sto_meta_close(m);
 }
 
 static void test_versions(struct sto_meta *m)
@@ -2039,6 +2148,7 @@ int main(void)
     } with_dir[] = {
         {"schema", test_schema},    {"big", test_big},      {"reset", test_reset},
         {"conc", test_concurrency}, {"bench", bench_small}, {"crash", test_crash},
+        {"inline", test_inline},
     };
 
     test_prefix_successor();

@@ -240,7 +240,7 @@ static void test_migration(const char *dir)
             " lock_until_ms; ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE"
             " object_versions DROP COLUMN lock_mode; ALTER TABLE object_versions DROP COLUMN"
             " lock_until_ms; ALTER TABLE object_versions DROP COLUMN legal_hold;"
-            " PRAGMA user_version = 5"),
+            " DROP TABLE inline_blobs; PRAGMA user_version = 5"),
         SQLITE_OK);
     m = open_meta(dir);
     if (m == NULL)
