@@ -549,6 +549,13 @@ static cof_err load_segment(struct objio_reader *r, size_t pi, uint64_t idx)
     return COF_OK;
 }
 
+cof_err objio_preload(struct objio_reader *r, uint64_t pos)
+{
+    uint8_t one;
+    size_t n = 0;
+    return objio_read(r, pos, &one, 1, &n);
+}
+
 cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max, size_t *out_n)
 {
     *out_n = 0;

@@ -101,6 +101,11 @@ COF_MUST_CHECK cof_err objio_check_key(struct obj_ctx *ctx, const struct sto_obj
  * COF_ERR_INTEGRITY if the segment fails authentication (buf then holds nothing of it). */
 COF_MUST_CHECK cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max,
                                   size_t *out_n);
+/* Decrypts and authenticates the segment holding pos now (kept for the objio_read that follows,
+ * so it costs nothing extra): a GET of a one-segment object checks it before it answers, so a
+ * damaged small object is a clean error rather than a response cut short. COF_ERR_INTEGRITY; pos at or
+ * past the end is COF_OK. */
+COF_MUST_CHECK cof_err objio_preload(struct objio_reader *r, uint64_t pos);
 /* Accepts NULL. */
 void objio_reader_free(struct objio_reader *r);
 

@@ -297,6 +297,12 @@ static cof_err get_object(struct srv_req *req, int head)
                           head ? NULL : &g->r);
     if (err != COF_OK)
         goto out;
+    /* An object of one segment (every inline one) is authenticated whole before the status line
+     * goes out: damage is then a clean 500, not a response cut short. */
+    if (g->r != NULL && o.size > 0 && o.size <= CRY_SEG_SIZE && objio_preload(g->r, 0) != COF_OK) {
+        err = COF_ERR_INTEGRITY;
+        goto out;
+    }
     err = add_read_version_header(req, &o);
     if (err == COF_OK && o.is_latest)
         ops_lifecycle_add_expiration(req, &o);

@@ -74,10 +74,15 @@ def new_key_id(out):
 
 
 def blob_hashes(data_dir):
+    """Hash of every stored blob: the files, and the bodies kept inline in coffer.db."""
     out = {}
     for p in sorted((Path(data_dir) / "blobs").rglob("*")):
         if p.is_file():
             out[str(p.relative_to(data_dir))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    con = sqlite3.connect(str(Path(data_dir) / "coffer.db"))
+    for blob_id, body in con.execute("SELECT blob_id, body FROM inline_blobs"):
+        out["inline:" + blob_id] = hashlib.sha256(body).hexdigest()
+    con.close()
     return out
 
 
