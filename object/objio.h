@@ -103,8 +103,8 @@ COF_MUST_CHECK cof_err objio_read(struct objio_reader *r, uint64_t pos, void *bu
                                   size_t *out_n);
 /* Decrypts and authenticates the segment holding pos now (kept for the objio_read that follows,
  * so it costs nothing extra): a GET of a one-segment object checks it before it answers, so a
- * damaged small object is a clean error rather than a response cut short. COF_ERR_INTEGRITY; pos at or
- * past the end is COF_OK. */
+ * damaged small object is a clean error rather than a response cut short. COF_ERR_INTEGRITY; pos at
+ * or past the end is COF_OK. */
 COF_MUST_CHECK cof_err objio_preload(struct objio_reader *r, uint64_t pos);
 /* Accepts NULL. */
 void objio_reader_free(struct objio_reader *r);
