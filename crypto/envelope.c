@@ -7,11 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
+
+#include "crypto/hkdf.h"
 
 #define WRAP_VERSION   1u
 #define WRAP_SALT_LEN  32u
@@ -38,46 +37,15 @@ static void check_ctx(const struct cry_wrap_ctx *c)
 /* KEK = HKDF-SHA256(ikm = wrapping key, salt, info = label || mode byte) (RFC 5869). The label
  * separates DEK wraps from sealed values: the two never share a key. */
 static cof_err derive_kek_labelled(const struct cry_key *wk, const char *label, enum cry_mode mode,
-                                   const uint8_t salt_in[WRAP_SALT_LEN], uint8_t kek[CRY_KEY_LEN])
+                                   const uint8_t salt[WRAP_SALT_LEN], uint8_t kek[CRY_KEY_LEN])
 {
-    static char digest[] = "SHA256";
-    uint8_t ikm[CRY_KEY_LEN];
-    uint8_t salt[WRAP_SALT_LEN];
     uint8_t info[32]; /* label without its NUL, then the mode byte */
     size_t ll = strlen(label);
-    EVP_KDF *kdf = NULL;
-    EVP_KDF_CTX *kctx = NULL;
-    OSSL_PARAM params[5];
-    cof_err err = COF_ERR_INTERNAL;
-
-    /* OSSL_PARAM wants non-const pointers: hand it stack copies rather than casting. */
-    memcpy(ikm, cry_key_bytes(wk), CRY_KEY_LEN);
-    memcpy(salt, salt_in, WRAP_SALT_LEN);
     if (ll + 1 > sizeof(info))
         COF_BUG("cry_env: KDF label too long");
     memcpy(info, label, ll);
     info[ll] = (uint8_t)mode;
-
-    kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
-    if (kdf == NULL)
-        goto out;
-    kctx = EVP_KDF_CTX_new(kdf);
-    if (kctx == NULL)
-        goto out;
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, sizeof(ikm));
-    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof(salt));
-    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, ll + 1);
-    params[4] = OSSL_PARAM_construct_end();
-    if (EVP_KDF_derive(kctx, kek, CRY_KEY_LEN, params) == 1)
-        err = COF_OK;
-out:
-    EVP_KDF_CTX_free(kctx);
-    EVP_KDF_free(kdf);
-    OPENSSL_cleanse(ikm, sizeof(ikm));
-    if (err != COF_OK)
-        OPENSSL_cleanse(kek, CRY_KEY_LEN);
-    return err;
+    return cry_hkdf_sha256(cry_key_bytes(wk), salt, WRAP_SALT_LEN, info, ll + 1, kek);
 }
 
 static cof_err derive_kek(const struct cry_key *wk, enum cry_mode mode,

@@ -5,13 +5,11 @@
 
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "crypto/aead.h"
+#include "crypto/hkdf.h"
 
 #define TOKEN_VERSION 1u
 #define TOKEN_LABEL   "coffer-token-v1"
@@ -21,37 +19,14 @@
  * fixed function of the root key, so that any process holding the keyring can open a token). */
 static cof_err derive(const struct cry_key *root, const char *purpose, uint8_t key[CRY_KEY_LEN])
 {
-    static char digest[] = "SHA256";
-    uint8_t ikm[CRY_KEY_LEN];
     uint8_t info[sizeof(TOKEN_LABEL) - 1 + PURPOSE_MAX];
     size_t pl = strlen(purpose);
     size_t ll = sizeof(TOKEN_LABEL) - 1;
-    EVP_KDF *kdf = NULL;
-    EVP_KDF_CTX *kctx = NULL;
-    OSSL_PARAM params[4];
-    cof_err err = COF_ERR_INTERNAL;
-
     if (pl == 0 || pl > PURPOSE_MAX)
         COF_BUG("cry_token: purpose label length");
-    memcpy(ikm, cry_key_bytes(root), CRY_KEY_LEN);
     memcpy(info, TOKEN_LABEL, ll);
     memcpy(info + ll, purpose, pl);
-    kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
-    kctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
-    if (kctx != NULL) {
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-        params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, sizeof(ikm));
-        params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, ll + pl);
-        params[3] = OSSL_PARAM_construct_end();
-        if (EVP_KDF_derive(kctx, key, CRY_KEY_LEN, params) == 1)
-            err = COF_OK;
-    }
-    EVP_KDF_CTX_free(kctx);
-    EVP_KDF_free(kdf);
-    OPENSSL_cleanse(ikm, sizeof(ikm));
-    if (err != COF_OK)
-        OPENSSL_cleanse(key, CRY_KEY_LEN);
-    return err;
+    return cry_hkdf_sha256(cry_key_bytes(root), NULL, 0, info, ll + pl, key);
 }
 
 /* AAD = label || purpose || 0x00 || header (hdr_len bytes). */

@@ -42,8 +42,12 @@ MIB = 1024 * 1024
 MIN_PART = 5 * MIB  # every multipart part but the last (AWS, ops/multipart.c)
 
 # PUT sizes around the segment boundaries (and 0 bytes), plus a random one now and then.
-BOUNDARY_SIZES = [0, 1, SEG - 1, SEG, SEG + 1, 2 * SEG - 1, 2 * SEG, 2 * SEG + 1, 3 * SEG,
-                  4 * SEG + 1, 16 * SEG - 1, 16 * SEG, 16 * SEG + 1]
+# 4096, INLINE_MAX and one past it: bodies up to coffer's default --inline-max are stored inline
+# in coffer.db (in the object row's transaction), the others as blob files.
+INLINE_MAX = 32768
+BOUNDARY_SIZES = [0, 1, 4096, INLINE_MAX, INLINE_MAX + 1, SEG - 1, SEG, SEG + 1, 2 * SEG - 1,
+                  2 * SEG, 2 * SEG + 1, 3 * SEG, 4 * SEG + 1, 16 * SEG - 1, 16 * SEG,
+                  16 * SEG + 1]
 PART_SIZES = [MIN_PART, MIN_PART + 1, MIN_PART + SEG - 1, MIN_PART + SEG]
 LAST_PART_SIZES = [1, SEG - 1, SEG, SEG + 1, 3 * SEG + 7]
 
@@ -1183,7 +1187,7 @@ class Campaign:
 
     def injure(self):
         """Damage on purpose, so that a test can see the harness notice: "blob" removes one
-        blob file, "rollback" puts back the database as it was one cycle ago (losing the
+        blob file, "inline" one inline blob (a row of inline_blobs), "rollback" puts back the database as it was one cycle ago (losing the
         acknowledged writes of the last cycle)."""
         d = self.server.data_dir
         if self.inject == "blob":
@@ -1199,6 +1203,18 @@ class Campaign:
             blobs = sorted(p for p in (d / "blobs").rglob("*") if p.is_file() and p.name in used)
             if blobs:
                 self.rng.choice(blobs).unlink()
+        elif self.inject == "inline":
+            db = sqlite3.connect(str(d / "coffer.db"))
+            try:
+                with db:
+                    ids = sorted(r[0] for r in db.execute(
+                        "SELECT blob_id FROM inline_blobs WHERE blob_id IN (SELECT blob_id FROM"
+                        " objects UNION SELECT blob_id FROM object_versions)"))
+                    if ids:
+                        db.execute("DELETE FROM inline_blobs WHERE blob_id = ?",
+                                   (self.rng.choice(ids),))
+            finally:
+                db.close()
         elif self.inject == "rollback":
             saved = self.workdir / "rollback"
             if saved.exists():

@@ -47,10 +47,10 @@ def test_short_crash_campaign(campaign):
         assert mix.get(op, 0) > 0, (op, mix)
 
 
-@pytest.mark.parametrize("damage", ["blob", "rollback"])
+@pytest.mark.parametrize("damage", ["blob", "inline", "rollback"])
 def test_campaign_notices_damage(tmp_path, damage):
-    """The harness itself: a removed blob file and a database rolled back one cycle (lost
-    acknowledged writes) are both reported."""
+    """The harness itself: a removed blob file, a removed inline blob and a database rolled back
+    one cycle (lost acknowledged writes) are all reported."""
     if ASAN:
         pytest.skip("the crash campaign runs once per test command, in the normal build's pass")
     camp = crashlib.Campaign(COFFER_BIN, tmp_path / "crash", seed=7, workers=2,
@@ -59,7 +59,7 @@ def test_campaign_notices_damage(tmp_path, damage):
     s = camp.run(2, progress_every=0)
     assert s["failures"] > 0, s
     msgs = "\n".join(s["failure messages"])
-    if damage == "blob":
+    if damage in ("blob", "inline"):
         assert "blob file missing" in msgs, msgs
     else:
         # the lost writes read back old (or, when the rolled-back rows name blobs reclaimed
