@@ -103,7 +103,7 @@ static const struct opt opts[] = {
     {"inline_max", "COFFER_INLINE_MAX", "--inline-max", OPT_UINT,
      "bodies of at most this many bytes are stored inline in the metadata store (encrypted the "
      "same way), not as blob files: a durable small PUT is then one shared commit (default "
-     "32768; at most 65536; 0: every body is a file)"},
+     "16384; at most 65536; 0: every body is a file)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
@@ -525,7 +525,7 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     c->max_connections_per_client = 1024;
     c->shutdown_grace = 8;
     c->lifecycle_interval = 3600;
-    c->inline_max = 32768;
+    c->inline_max = 16384;
     cof_err err = set_str(&c->listen_host, "127.0.0.1");
     if (err == COF_OK)
         err = set_str(&c->region, "us-east-1");

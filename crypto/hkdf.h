@@ -11,7 +11,7 @@
 #include "crypto/key.h"
 
 /* out = HKDF-SHA256(ikm, salt, info), CRY_KEY_LEN bytes. salt may be NULL (no salt: RFC 5869's
- * zero salt); info_len at most 64. COF_ERR_INTERNAL (out wiped) if OpenSSL fails. */
+ * zero salt); info_len at most 64. COF_ERR_INTERNAL (out wiped) if OpenSSL fails. Thread-safe. */
 COF_MUST_CHECK cof_err cry_hkdf_sha256(const uint8_t ikm[CRY_KEY_LEN], const uint8_t *salt,
                                        size_t salt_len, const uint8_t *info, size_t info_len,
                                        uint8_t out[CRY_KEY_LEN]);

@@ -44,7 +44,7 @@ MIN_PART = 5 * MIB  # every multipart part but the last (AWS, ops/multipart.c)
 # PUT sizes around the segment boundaries (and 0 bytes), plus a random one now and then.
 # 4096, INLINE_MAX and one past it: bodies up to coffer's default --inline-max are stored inline
 # in coffer.db (in the object row's transaction), the others as blob files.
-INLINE_MAX = 32768
+INLINE_MAX = 16384
 BOUNDARY_SIZES = [0, 1, 4096, INLINE_MAX, INLINE_MAX + 1, SEG - 1, SEG, SEG + 1, 2 * SEG - 1,
                   2 * SEG, 2 * SEG + 1, 3 * SEG, 4 * SEG + 1, 16 * SEG - 1, 16 * SEG,
                   16 * SEG + 1]

@@ -1,4 +1,4 @@
-"""Small objects inline in the metadata store (--inline-max, default 32 KiB): a body that small
+"""Small objects inline in the metadata store (--inline-max, default 16 KiB): a body that small
 is sealed exactly as a blob file would be (header, one AES-256-GCM segment, its tag, under its
 own data key) and stored in an inline_blobs row of coffer.db written in the same transaction as
 the object row, so no file is made for it. Checked here: where each size goes, that reads,
@@ -22,7 +22,7 @@ from conftest import COFFER_BIN, error_of, inline_blob_ids, server_env
 
 HDR = 40        # crypto/aead.h: blob header
 TAG = 16        # GCM tag per segment
-LIMIT = 32768   # default --inline-max
+LIMIT = 16384   # default --inline-max
 
 
 @pytest.fixture
