@@ -140,15 +140,26 @@ cof_err ops_object_acl(struct srv_req *req, const char *owner_id, const char *he
 
 /* ---- the ACL a request asks for --------------------------------------------------------- */
 
+/* Whether the request carries x-amz-acl or an x-amz-grant-* header. */
+static bool acl_headers_sent(struct srv_req *req)
+{
+    bool sent = srv_req_header(req, "x-amz-acl") != NULL;
+    for (size_t i = 0; i < 5 && !sent; i++)
+        sent = srv_req_header(req, srv_acl_grant_headers[i]) != NULL;
+    return sent;
+}
+
 cof_err ops_acl_from_headers(struct srv_req *req, enum srv_acl_scope scope, const char *owner_id,
                              const char *bucket_owner_id, struct srv_acl *out, bool *out_present)
 {
     struct srv_problem prob;
     const char *canned = srv_req_header(req, "x-amz-acl");
-    bool grants = false;
-    for (size_t i = 0; i < 5; i++)
-        grants = grants || srv_req_header(req, srv_acl_grant_headers[i]) != NULL;
-    *out_present = canned != NULL || grants;
+    *out_present = acl_headers_sent(req);
+    bool grants = *out_present && canned == NULL;
+    if (canned != NULL) {
+        for (size_t i = 0; i < 5 && !grants; i++)
+            grants = srv_req_header(req, srv_acl_grant_headers[i]) != NULL;
+    }
     if (canned != NULL && grants)
         return srv_fail(req, COF_ERR_INVALID_REQUEST,
                         "Specifying both Canned ACLs and Header Grants is not allowed");
@@ -213,18 +224,22 @@ cof_err ops_acl_for_write(struct srv_req *req, const char *bucket, char **out_li
     enum srv_ownership own;
     bool present = false;
     *out_line = NULL;
-    struct srv_acl *acl = calloc(1, sizeof(*acl));
-    if (acl == NULL)
-        return COF_ERR_NOMEM;
     cof_err err = owner_id_of(req, bucket, id, NULL);
     if (err == COF_OK)
         err = ops_bucket_ownership(req, bucket, &own, NULL);
     if (err == COF_ERR_NO_BUCKET)
         err = srv_fail_elem(req, err, NULL, "BucketName", bucket);
-    if (err == COF_OK) {
-        object_owner(req, own, id, writer);
-        err = ops_acl_from_headers(req, SRV_ACL_OBJECT, writer, id, acl, &present);
-    }
+    if (err != COF_OK)
+        return err;
+    object_owner(req, own, id, writer);
+    /* Most writes: no ACL header, and the bucket owner owns the object. That is the default
+     * ACL, stored as nothing; no ACL (100 grants' worth of memory) needs building. */
+    if (!acl_headers_sent(req) && strcmp(writer, id) == 0)
+        return COF_OK;
+    struct srv_acl *acl = calloc(1, sizeof(*acl));
+    if (acl == NULL)
+        return COF_ERR_NOMEM;
+    err = ops_acl_from_headers(req, SRV_ACL_OBJECT, writer, id, acl, &present);
     if (err == COF_OK && present)
         err = ops_acl_settable(req, bucket, acl);
     if (err == COF_OK && !present)
