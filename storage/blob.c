@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,11 @@ struct sto_blob_writer {
     struct sto_blobs *bs;
     int fd; /* -1 while the bytes are held in memory */
     char id[STO_BLOB_ID_HEX + 1];
-    uint64_t written; /* bytes written so far */
-    uint64_t kicked;  /* bytes already handed to writeback */
-    uint8_t *held;    /* held bytes (sto_blob_create_held), NULL once in a file */
+    uint64_t written;        /* bytes written so far */
+    uint64_t kicked;         /* bytes already handed to writeback */
+    uint64_t flushed_at;     /* bytes written when the last background flush was asked for */
+    struct flusher *flusher; /* started at the first WRITEBACK_FLUSH bytes; NULL before */
+    uint8_t *held;           /* held bytes (sto_blob_create_held), NULL once in a file */
     size_t held_len;
     size_t held_max;
 };
@@ -51,6 +54,11 @@ struct sto_blob_writer {
  * an 8 MiB multipart part then commits in about 3 ms instead of about 9 (measured), and every
  * part's commit is on the client's critical path when parts go over one connection. */
 #define WRITEBACK_CHUNK (1u * 1024 * 1024)
+/* ... and every WRITEBACK_FLUSH bytes a helper thread fdatasyncs what is written so far, while
+ * the body goes on arriving: the device's cache flush is the slow part of a large durable PUT
+ * on the VMs measured (160 ms after the last byte of a 256 MiB PUT when all of it was left to
+ * the final fdatasync; flushing in line every 32 MiB moved that time into the upload). */
+#define WRITEBACK_FLUSH (4u * 1024 * 1024)
 
 struct sto_blob_reader {
     int fd;       /* -1 for a reader of bytes in memory */
@@ -274,6 +282,88 @@ void sto_blobs_close(struct sto_blobs *bs)
     free(bs);
 }
 
+/* The helper thread of WRITEBACK_FLUSH. A flush asked for while one runs is skipped (the next
+ * one covers it). A failed flush is kept and reported by the commit: the kernel reports a
+ * writeback error to one fdatasync per open file only, so the final one would not see it. */
+struct flusher {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int fd;
+    bool asked;
+    bool busy;
+    bool stop;
+    int err; /* errno of the first failed flush, 0 if none */
+};
+
+static void *flusher_main(void *arg)
+{
+    struct flusher *f = arg;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->asked && !f->stop)
+            pthread_cond_wait(&f->cv, &f->mu);
+        if (!f->asked)
+            break;
+        f->asked = false;
+        f->busy = true;
+        pthread_mutex_unlock(&f->mu);
+        int e = fdatasync(f->fd) == 0 ? 0 : errno;
+        pthread_mutex_lock(&f->mu);
+        if (f->err == 0)
+            f->err = e;
+        f->busy = false;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* NULL if the thread cannot start: the final fdatasync then does all the work. */
+static struct flusher *flusher_new(int fd)
+{
+    struct flusher *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return NULL;
+    f->fd = fd;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    if (pthread_create(&f->th, NULL, flusher_main, f) != 0) {
+        pthread_mutex_destroy(&f->mu);
+        pthread_cond_destroy(&f->cv);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void flusher_ask(struct flusher *f)
+{
+    pthread_mutex_lock(&f->mu);
+    if (!f->busy) {
+        f->asked = true;
+        pthread_cond_signal(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Lets the flush asked for or running finish, joins the thread; returns the errno of a failed flush
+ * (0: none). Accepts NULL. */
+static int flusher_free(struct flusher *f)
+{
+    if (f == NULL)
+        return 0;
+    pthread_mutex_lock(&f->mu);
+    f->stop = true; /* a flush asked for still runs: each blob makes the same calls every time */
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->th, NULL);
+    int err = f->err;
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+    return err;
+}
+
 /* Creates tmp/<id> for w. */
 static cof_err open_tmp(struct sto_blob_writer *w)
 {
@@ -381,6 +471,13 @@ static cof_err write_fd(struct sto_blob_writer *w, const uint8_t *b, size_t n)
         (void)sync_file_range(w->fd, (off_t)w->kicked, (off_t)(w->written - w->kicked),
                               SYNC_FILE_RANGE_WRITE);
         w->kicked = w->written;
+        if (w->kicked >= w->flushed_at + WRITEBACK_FLUSH) {
+            if (w->flusher == NULL)
+                w->flusher = flusher_new(w->fd);
+            if (w->flusher != NULL)
+                flusher_ask(w->flusher);
+            w->flushed_at = w->kicked;
+        }
     }
     return COF_OK;
 }
@@ -403,6 +500,7 @@ cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n)
 
 static void writer_free(struct sto_blob_writer *w)
 {
+    (void)flusher_free(w->flusher); /* before the descriptor it flushes is closed */
     close_fd(w->fd);
     free(w->held);
     free(w);
@@ -443,6 +541,10 @@ cof_err sto_blob_commit(struct sto_blob_writer **wp)
 
     /* The data must be on disk before the name that publishes it. fdatasync also writes the
      * file size; the other inode times are not needed. */
+    int flush_errno = flusher_free(w->flusher);
+    w->flusher = NULL;
+    if (err == COF_OK && flush_errno != 0)
+        err = io_fail("fdatasync", tmp_path, flush_errno);
     if (err == COF_OK && bs->fsync_full && fdatasync(w->fd) != 0)
         err = io_fail("fdatasync", tmp_path, errno);
     if (err == COF_OK) {

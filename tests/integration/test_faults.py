@@ -614,6 +614,34 @@ def test_fault_sweep(rig, op_cls):
         [p.split("\n", 1)[0] for p in rig.log_problems] + rig.log_problems[:3])
 
 
+class PutLarge(PutNew):
+    """A 6 MiB body: with durability full its blob is flushed by a helper thread while it still
+    arrives (storage/blob.c, every 4 MiB), so its sync calls include that background flush."""
+    name = "put-large"
+
+    def prepare(self):
+        return {"key": self.r.name("big"), "data": body(6 * 1024 * 1024, self.r.name("d"))}
+
+
+@needs_shim
+def test_fault_sweep_large_put_syncs(rig):
+    """Each sync call of a large PUT, the background flush first, fails in turn with ENOSPC and
+    EIO: the PUT answers 500 with nothing published (a failed background flush is reported by
+    the commit: the kernel tells only one fdatasync per open file of a writeback error), the log
+    names the file, and nothing acknowledged is lost."""
+    rig.log_problems.clear()
+    op = PutLarge(rig)
+    counts = count_calls(rig, op)
+    assert counts["sync"] >= 4, counts  # background flush, blob, its directory, the WAL
+    failed0 = rig.failed_requests
+    for n in range(1, counts["sync"] + 1):
+        for kind in KINDS["sync"]:
+            one_point(rig, op, "sync", n, kind)
+    assert rig.failed_requests - failed0 >= 4  # at least the flushes of the blob, both kinds
+    assert not rig.log_problems, "\n".join(rig.log_problems[:3])
+    rig.fsck()
+
+
 # --------------------------------------------------------------------------
 # key rotation: `coffer keys rotate` next to the running server
 # --------------------------------------------------------------------------
