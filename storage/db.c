@@ -225,10 +225,82 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STO_META_SCHEMA_VERSION,
                "one migration step per schema version");
 
+/* The schema the steps above lead to, as SQLite stores it (sqlite_schema.sql of a migrated
+ * database), created in one go on a new, empty database: replaying the steps there cost about
+ * 25 M instructions (each ALTER TABLE makes SQLite re-read the whole schema), most of a fresh
+ * start-up. tests/unit/storage/test_meta.c checks that both paths give the same sqlite_schema:
+ * a new step goes here too, as SQLite would store its result. */
+static const char *const fresh_schema[] = {
+    "CREATE TABLE buckets (  name TEXT PRIMARY KEY NOT NULL,  region TEXT NOT NULL, "
+    " created_ms INTEGER NOT NULL, owner TEXT NOT NULL DEFAULT '000000000000') WITHOUT ROWID;",
+    "CREATE TABLE bucket_configs (  bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE"
+    " CASCADE,  name TEXT NOT NULL,  value TEXT NOT NULL,  PRIMARY KEY (bucket, name))"
+    " WITHOUT ROWID;",
+    "CREATE TABLE objects (  bucket TEXT NOT NULL REFERENCES buckets(name),  key TEXT NOT"
+    " NULL,  version_id TEXT,  size INTEGER NOT NULL,  etag TEXT,  mtime_ms INTEGER NOT"
+    " NULL,  headers TEXT,  blob_id TEXT,  sse_mode INTEGER NOT NULL,  kek_id TEXT, "
+    " wrapped_dek BLOB, part_count INTEGER NOT NULL DEFAULT 0, delete_marker INTEGER NOT"
+    " NULL DEFAULT 0, lock_mode INTEGER NOT NULL DEFAULT 0, lock_until_ms INTEGER NOT NULL"
+    " DEFAULT 0, legal_hold INTEGER NOT NULL DEFAULT 0,  PRIMARY KEY (bucket, key)) WITHOUT"
+    " ROWID;",
+    "CREATE INDEX objects_blob ON objects(blob_id);",
+    "CREATE TABLE gc_blobs (  blob_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;",
+    "CREATE TABLE kms_keys (  id TEXT PRIMARY KEY NOT NULL,  state TEXT NOT NULL, "
+    " description TEXT NOT NULL DEFAULT '',  created_ms INTEGER NOT NULL,  deletion_ms"
+    " INTEGER NOT NULL DEFAULT 0,  kek_id TEXT NOT NULL,  material BLOB NOT NULL, policy"
+    " TEXT, rotation_days INTEGER NOT NULL DEFAULT 0, rotated_ms INTEGER NOT NULL DEFAULT 0)"
+    " WITHOUT ROWID;",
+    "CREATE TABLE kms_aliases (  alias TEXT PRIMARY KEY NOT NULL,  key_id TEXT NOT NULL"
+    " REFERENCES kms_keys(id), created_ms INTEGER NOT NULL DEFAULT 0, updated_ms INTEGER NOT"
+    " NULL DEFAULT 0) WITHOUT ROWID;",
+    "CREATE INDEX objects_kek ON objects(kek_id);",
+    "CREATE TABLE uploads (  upload_id TEXT PRIMARY KEY NOT NULL,  bucket TEXT NOT NULL"
+    " REFERENCES buckets(name),  key TEXT NOT NULL,  initiated_ms INTEGER NOT NULL,  headers"
+    " TEXT,  sse_mode INTEGER NOT NULL,  kek_id TEXT,  check_wrap BLOB) WITHOUT ROWID;",
+    "CREATE INDEX uploads_bucket_key ON uploads(bucket, key, initiated_ms);",
+    "CREATE TABLE parts (  upload_id TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE"
+    " CASCADE,  part_number INTEGER NOT NULL,  size INTEGER NOT NULL,  etag TEXT NOT NULL, "
+    " mtime_ms INTEGER NOT NULL,  blob_id TEXT NOT NULL,  kek_id TEXT,  wrapped_dek BLOB NOT"
+    " NULL, checksum TEXT,  PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;",
+    "CREATE INDEX parts_blob ON parts(blob_id);",
+    "CREATE TABLE object_versions (  bucket TEXT NOT NULL REFERENCES buckets(name),  key"
+    " TEXT NOT NULL,  version_id TEXT NOT NULL,  size INTEGER NOT NULL,  etag TEXT, "
+    " mtime_ms INTEGER NOT NULL,  headers TEXT,  blob_id TEXT,  sse_mode INTEGER NOT NULL, "
+    " kek_id TEXT,  wrapped_dek BLOB,  part_count INTEGER NOT NULL DEFAULT 0,  delete_marker"
+    " INTEGER NOT NULL DEFAULT 0,  seq INTEGER NOT NULL, lock_mode INTEGER NOT NULL DEFAULT"
+    " 0, lock_until_ms INTEGER NOT NULL DEFAULT 0, legal_hold INTEGER NOT NULL DEFAULT 0, "
+    " PRIMARY KEY (bucket, key, version_id)) WITHOUT ROWID;",
+    "CREATE INDEX object_versions_seq ON object_versions(bucket, key, seq DESC);",
+    "CREATE INDEX object_versions_blob ON object_versions(blob_id);",
+    "CREATE INDEX object_versions_kek ON object_versions(kek_id);",
+    "CREATE TABLE \"object_parts\" (  bucket TEXT NOT NULL,  key TEXT NOT NULL,  version_id"
+    " TEXT NOT NULL,  part_index INTEGER NOT NULL,  size INTEGER NOT NULL,  blob_id TEXT NOT"
+    " NULL,  kek_id TEXT,  wrapped_dek BLOB NOT NULL, checksum TEXT,  PRIMARY KEY (bucket,"
+    " key, version_id, part_index)) WITHOUT ROWID;",
+    "CREATE INDEX object_parts_blob ON object_parts(blob_id);",
+    "CREATE TABLE root_keys (  id TEXT PRIMARY KEY NOT NULL,  kcv BLOB NOT NULL,  pending"
+    " INTEGER NOT NULL DEFAULT 0,  recorded_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    "CREATE TABLE completed_uploads (  upload_id TEXT PRIMARY KEY NOT NULL,  bucket TEXT NOT"
+    " NULL,  key TEXT NOT NULL,  version_id TEXT NOT NULL,  etag TEXT NOT NULL,  parts TEXT"
+    " NOT NULL,  completed_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    "CREATE INDEX completed_uploads_ms ON completed_uploads(completed_ms);",
+    "CREATE INDEX kms_aliases_key ON kms_aliases(key_id);",
+    "CREATE TABLE kms_tags (  key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE"
+    " CASCADE,  tag_key TEXT NOT NULL,  tag_value TEXT NOT NULL,  PRIMARY KEY (key_id,"
+    " tag_key)) WITHOUT ROWID;",
+    "CREATE TABLE kms_rotations (  key_id TEXT NOT NULL REFERENCES kms_keys(id) ON DELETE"
+    " CASCADE,  version INTEGER NOT NULL,  rotated_ms INTEGER NOT NULL,  on_demand INTEGER"
+    " NOT NULL,  PRIMARY KEY (key_id, version)) WITHOUT ROWID;",
+    "CREATE TABLE inline_blobs (  blob_id TEXT PRIMARY KEY,  body BLOB NOT NULL);",
+};
+
 static const struct sto_sql q_begin_write = STO_SQL(BEGIN_WRITE, "BEGIN IMMEDIATE");
 static const struct sto_sql q_commit = STO_SQL(COMMIT, "COMMIT");
 static const struct sto_sql q_rollback = STO_SQL(ROLLBACK, "ROLLBACK");
 static const struct sto_sql q_user_version = STO_SQL(USER_VERSION, "PRAGMA user_version");
+/* A row when the database has no schema at all (a new file). */
+static const struct sto_sql q_schema_empty =
+    STO_SQL(SCHEMA_EMPTY, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM sqlite_schema)");
 static const struct sto_sql q_journal_wal = STO_SQL(JOURNAL_WAL, "PRAGMA journal_mode = WAL");
 
 /* ---- statements ------------------------------------------------------------------------------ */
@@ -626,7 +698,13 @@ static cof_err migrate(struct sto_conn *c)
                       version, STO_META_SCHEMA_VERSION);
         err = COF_ERR_DB;
     }
-    for (int v = version; err == COF_OK && v < STO_META_SCHEMA_VERSION; v++) {
+    bool empty = false;
+    if (err == COF_OK && version == 0)
+        err = sto_q_run(c, &q_schema_empty, NULL, NULL, NULL, &empty);
+    for (size_t i = 0; err == COF_OK && empty && i < sizeof(fresh_schema) / sizeof(*fresh_schema);
+         i++)
+        err = exec_script(c->db, "schema", fresh_schema[i]);
+    for (int v = version; err == COF_OK && !empty && v < STO_META_SCHEMA_VERSION; v++) {
         char what[32];
         snprintf(what, sizeof(what), "migration %d", v + 1);
         err = exec_script(c->db, what, migrations[v]);

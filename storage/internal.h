@@ -160,6 +160,7 @@ enum sto_q_id {
     STO_Q_INLINE_DROP_ORPHAN,
     STO_Q_GC_DONE_INLINE,
     STO_Q_RESET_INLINE,
+    STO_Q_SCHEMA_EMPTY,
     STO_Q__COUNT
 };
 

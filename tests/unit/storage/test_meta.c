@@ -186,6 +186,62 @@ static struct sto_meta *open_meta(const char *dir, bool full)
 
 /* ---- schema --------------------------------------------------------------------------------- */
 
+/* The schema of a database as text: one "type|name|table|sql" line per object but skip. */
+static char *schema_text(const char *path, const char *skip)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *out = calloc(1, cap);
+    if (out != NULL && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT type || '|' || name || '|' || tbl_name || '|' || "
+                           "coalesce(sql, '') FROM sqlite_schema WHERE name <> ?1 ORDER BY name",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, skip, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *line = (const char *)sqlite3_column_text(st, 0);
+            int k = snprintf(out + n, cap - n, "%s\n", line != NULL ? line : "");
+            n = k > 0 && (size_t)k < cap - n ? n + (size_t)k : n;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* A new database gets the final schema in one go (db.c's fresh_schema); one that holds anything
+ * replays every migration step. Both must end up with the same sqlite_schema. */
+static void test_fresh_schema(const char *dir)
+{
+    char fresh[900], stepped[900], seeded[1000];
+    snprintf(fresh, sizeof(fresh), "%s/fresh", dir);
+    snprintf(stepped, sizeof(stepped), "%s/stepped", dir);
+    CHECK_EQ_INT(mkdir(fresh, 0700), 0);
+    CHECK_EQ_INT(mkdir(stepped, 0700), 0);
+    snprintf(seeded, sizeof(seeded), "%s/coffer.db", stepped);
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(seeded, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "CREATE TABLE seed (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    struct sto_meta *a = open_meta(fresh, true), *b = open_meta(stepped, true);
+    CHECK(a != NULL && b != NULL);
+    sto_meta_close(a);
+    sto_meta_close(b);
+    char pa[1024], pb[1024];
+    db_path(fresh, pa);
+    db_path(stepped, pb);
+    CHECK_EQ_INT(raw_int(pa, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
+    CHECK_EQ_INT(raw_int(pb, "PRAGMA user_version"), STO_META_SCHEMA_VERSION);
+    char *sa = schema_text(pa, "seed"), *sb = schema_text(pb, "seed");
+    CHECK(sa != NULL && sb != NULL && strlen(sa) > 1000);
+    if (sa != NULL && sb != NULL && strcmp(sa, sb) != 0)
+        fprintf(stderr, "fresh schema:\n%s\nmigrated schema:\n%s\n", sa, sb);
+    CHECK(sa != NULL && sb != NULL && strcmp(sa, sb) == 0);
+    free(sa);
+    free(sb);
+}
+
 static void test_schema(const char *dir)
 {
     char path[1024];
@@ -2146,9 +2202,10 @@ int main(void)
         const char *tag;
         void (*fn)(const char *);
     } with_dir[] = {
-        {"schema", test_schema},    {"big", test_big},      {"reset", test_reset},
-        {"conc", test_concurrency}, {"bench", bench_small}, {"crash", test_crash},
-        {"inline", test_inline},
+        {"schema", test_schema}, {"big", test_big},
+        {"reset", test_reset},   {"conc", test_concurrency},
+        {"bench", bench_small},  {"crash", test_crash},
+        {"inline", test_inline}, {"fresh", test_fresh_schema},
     };
 
     test_prefix_successor();
