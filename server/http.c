@@ -54,6 +54,9 @@ struct side {
 /* A refused request announcing at most this much body is answered after reading it, so that
  * the client reads the 503 instead of a reset. */
 #define REFUSE_DRAIN_MAX (64 * 1024)
+#ifndef CONN_POOL_BYTES
+#define CONN_POOL_BYTES (128 * 1024)
+#endif
 
 /* A connection accepted but not yet handed over: waiting for its first byte. */
 struct pending {
@@ -492,15 +495,16 @@ static struct MHD_Daemon *start_daemon(struct srv_http *h, struct side *sd, unsi
             threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, sd, MHD_OPTION_NOTIFY_COMPLETED,
             on_completed, sd, MHD_OPTION_NOTIFY_CONNECTION, on_connection, sd,
             MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)(128 * 1024), MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+            (size_t)(CONN_POOL_BYTES), MHD_OPTION_CONNECTION_TIMEOUT, timeout,
             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_HTTPS_MEM_KEY, tls->key_pem,
             MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem, MHD_OPTION_END);
-    return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, sd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, sd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, sd,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, sd, MHD_OPTION_CONNECTION_LIMIT, limit,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
-        timeout, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, sd, MHD_OPTION_THREAD_POOL_SIZE,
+                            threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, sd,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, sd,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, sd,
+                            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)(CONN_POOL_BYTES), MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
 }
 
 /* libmicrohttpd's connection limit for a daemon of `threads` workers: each worker's share is

@@ -520,6 +520,23 @@ cof_err sto_write_close_one(struct sto_meta *m, struct sto_q *q)
     return err == COF_OK && changes == 0 ? COF_ERR_NOT_FOUND : err;
 }
 
+cof_err sto_write_steps(struct sto_meta *m, const struct sto_sql *const *steps, size_t n,
+                        const char *a)
+{
+    struct sto_conn *c = NULL;
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    err = sto_tx_begin(m, c);
+    if (err == COF_OK) {
+        for (size_t i = 0; err == COF_OK && i < n; i++)
+            err = sto_q_run(c, steps[i], a, NULL, NULL, NULL);
+        err = sto_tx_end(m, c, err);
+    }
+    sto_conn_put(m, c);
+    return err;
+}
+
 cof_err sto_col_text(sqlite3_stmt *s, int i, char **out)
 {
     *out = NULL;

@@ -97,19 +97,8 @@ cof_err sto_meta_gc_each(struct sto_meta *m, sto_blob_id_fn cb, void *arg)
 
 cof_err sto_meta_gc_done(struct sto_meta *m, const char *blob_id)
 {
-    struct sto_conn *c = NULL;
-    cof_err err = sto_conn_get(m, &c);
-    if (err != COF_OK)
-        return err;
-    err = sto_tx_begin(m, c);
-    if (err == COF_OK) {
-        err = sto_q_run(c, &q_gc_done_inline, blob_id, NULL, NULL, NULL);
-        if (err == COF_OK)
-            err = sto_q_run(c, &q_gc_done, blob_id, NULL, NULL, NULL);
-        err = sto_tx_end(m, c, err);
-    }
-    sto_conn_put(m, c);
-    return err;
+    static const struct sto_sql *const steps[] = {&q_gc_done_inline, &q_gc_done};
+    return sto_write_steps(m, steps, sizeof(steps) / sizeof(steps[0]), blob_id);
 }
 
 bool sto_meta_gc_hint(struct sto_meta *m)
@@ -125,17 +114,7 @@ cof_err sto_meta_reset(struct sto_meta *m)
         &q_reset_versions,  &q_reset_objects, &q_reset_configs, &q_reset_buckets,
         &q_reset_completed, &q_reset_inline,
     };
-    struct sto_conn *c = NULL;
-    cof_err err = sto_conn_get(m, &c);
-    if (err != COF_OK)
-        return err;
-    err = sto_tx_begin(m, c);
-    if (err == COF_OK) {
-        for (size_t i = 0; err == COF_OK && i < sizeof(steps) / sizeof(steps[0]); i++)
-            err = sto_q_run(c, steps[i], NULL, NULL, NULL, NULL);
-        err = sto_tx_end(m, c, err);
-        cfg_cache_invalidate(m->cfg);
-    }
-    sto_conn_put(m, c);
+    cof_err err = sto_write_steps(m, steps, sizeof(steps) / sizeof(steps[0]), NULL);
+    cfg_cache_invalidate(m->cfg);
     return err;
 }

@@ -232,6 +232,10 @@ COF_MUST_CHECK cof_err sto_write_close(struct sto_meta *m, struct sto_q *q, int 
 /* sto_write_close for a statement meant to change one row: COF_ERR_NOT_FOUND when none changed
  * (an UPDATE or DELETE of a row that is not there). */
 COF_MUST_CHECK cof_err sto_write_close_one(struct sto_meta *m, struct sto_q *q);
+/* Runs steps[0..n) in order, each with text parameter ?1 = a (may be NULL), in one write
+ * transaction of their own; the first failure rolls all of them back. */
+COF_MUST_CHECK cof_err sto_write_steps(struct sto_meta *m, const struct sto_sql *const *steps,
+                                       size_t n, const char *a);
 
 /* Copies column i (TEXT or NULL) into a malloc'd string / (BLOB or NULL) into a malloc'd buffer
  * (never NULL for a BLOB, even an empty one). */
