@@ -410,3 +410,29 @@ def test_data_dir_from_before_inline_storage(coffer_factory):
     con = db(srv.data_dir)
     assert con.execute("PRAGMA user_version").fetchone()[0] == 12
     con.close()
+
+
+def test_lowering_the_limit_keeps_inline_objects_readable(coffer_factory):
+    """Objects stored inline stay readable after a restart with --inline-max 0 (reads look for a
+    small blob inline whatever the setting); new small bodies then go to files, and an overwrite
+    drops the old inline row."""
+    srv = coffer_factory()
+    c = srv.client()
+    c.create_bucket(Bucket="lower")
+    bodies = {f"k{i}": os.urandom(100 * i + 1) for i in range(4)}
+    for k, v in bodies.items():
+        c.put_object(Bucket="lower", Key=k, Body=v)
+    assert len(inline_blob_ids(srv.data_dir)) == 4
+    srv.stop()
+    srv.extra_args = ["--inline-max", "0"]
+    srv.start()
+    c = srv.client()
+    for k, v in bodies.items():
+        assert c.get_object(Bucket="lower", Key=k)["Body"].read() == v
+    assert put_and_locate(srv, c, "lower", "new", b"small")[0] == "file"
+    c.put_object(Bucket="lower", Key="k1", Body=b"over")
+    assert len(inline_blob_ids(srv.data_dir)) == 3
+    assert c.get_object(Bucket="lower", Key="k1")["Body"].read() == b"over"
+    srv.stop()
+    p = fsck(srv)
+    assert p.returncode == 0 and "5 objects checked" in p.stdout, p.stdout
