@@ -104,6 +104,28 @@ static const struct opt opts[] = {
      "bodies of at most this many bytes are stored inline in the metadata store (encrypted the "
      "same way), not as blob files: a durable small PUT is then one shared commit (default "
      "16384; at most 65536; 0: every body is a file)"},
+    {"blob_store", "COFFER_BLOB_STORE", "--blob-store", OPT_STR,
+     "where blobs (the encrypted bodies) are kept: file (DATA/blobs; default) or "
+     "s3://BUCKET[/PREFIX] on an S3-compatible store (Ceph RGW, MinIO, AWS S3); keys and "
+     "metadata stay in DATA. Upstream credentials: COFFER_BLOB_STORE_ACCESS_KEY_ID and "
+     "COFFER_BLOB_STORE_SECRET_ACCESS_KEY, or --blob-store-credentials-file"},
+    {"blob_store_endpoint", "COFFER_BLOB_STORE_ENDPOINT", "--blob-store-endpoint", OPT_STR,
+     "http(s)://HOST[:PORT] of the upstream store (required with s3://)"},
+    {"blob_store_region", "COFFER_BLOB_STORE_REGION", "--blob-store-region", OPT_STR,
+     "region the upstream requests are signed for (default us-east-1)"},
+    {"blob_store_credentials_file", "COFFER_BLOB_STORE_CREDENTIALS_FILE",
+     "--blob-store-credentials-file", OPT_STR,
+     "file with the upstream access key and secret: lines access_key_id = ... and "
+     "secret_access_key = ... (aws_ prefixed names and [sections] accepted)"},
+    {"blob_store_ca_file", "COFFER_BLOB_STORE_CA_FILE", "--blob-store-ca-file", OPT_STR,
+     "PEM CA bundle that verifies the upstream's TLS certificate (default: the system's)"},
+    {"blob_store_part_size", "COFFER_BLOB_STORE_PART_SIZE", "--blob-store-part-size", OPT_UINT,
+     "bytes per upstream part: a blob up to this size is one PUT, a larger one a multipart "
+     "upload made as it streams in (default 8388608; at least 5242880)"},
+    {"blob_store_retry_seconds", "COFFER_BLOB_STORE_RETRY_SECONDS", "--blob-store-retry-seconds",
+     OPT_UINT,
+     "how long one upstream call retries (backoff with jitter) before the request fails with "
+     "503 (default 10)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
@@ -218,6 +240,8 @@ static unsigned *uint_field(struct srv_config *c, const char *key, unsigned long
         {"shutdown_grace", &c->shutdown_grace, 0, 3600},
         {"lifecycle_interval", &c->lifecycle_interval, 0, 7u * 86400},
         {"inline_max", &c->inline_max, 0, 65536},
+        {"blob_store_part_size", &c->blob_store_part_size, 5u * 1024 * 1024, 1u << 30},
+        {"blob_store_retry_seconds", &c->blob_store_retry_seconds, 0, 3600},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (strcmp(t[i].key, key) == 0) {
@@ -257,6 +281,16 @@ static cof_err apply(struct srv_config *c, const struct opt *o, const char *v, c
             err = set_str(&c->tls_cert, v); /* "" (an empty env var): self-signed */
         else if (strcmp(o->key, "init_dir") == 0)
             err = set_str(&c->init_dir, v);
+        else if (strcmp(o->key, "blob_store") == 0)
+            err = set_str(&c->blob_store, v);
+        else if (strcmp(o->key, "blob_store_endpoint") == 0)
+            err = set_str(&c->blob_store_endpoint, v);
+        else if (strcmp(o->key, "blob_store_region") == 0)
+            err = set_str(&c->blob_store_region, v);
+        else if (strcmp(o->key, "blob_store_credentials_file") == 0)
+            err = set_str(&c->blob_store_credentials_file, v);
+        else if (strcmp(o->key, "blob_store_ca_file") == 0)
+            err = set_str(&c->blob_store_ca_file, v);
         break;
     case OPT_LISTEN:
         err = parse_listen(c, v);
@@ -526,6 +560,8 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     c->shutdown_grace = 8;
     c->lifecycle_interval = 3600;
     c->inline_max = 16384;
+    c->blob_store_part_size = 8u * 1024 * 1024;
+    c->blob_store_retry_seconds = 10;
     cof_err err = set_str(&c->listen_host, "127.0.0.1");
     if (err == COF_OK)
         err = set_str(&c->region, "us-east-1");
@@ -646,6 +682,11 @@ void srv_config_cleanup(struct srv_config *c)
     free(c->cors_extra_expose);
     free(c->tls_cert);
     free(c->init_dir);
+    free(c->blob_store);
+    free(c->blob_store_endpoint);
+    free(c->blob_store_region);
+    free(c->blob_store_credentials_file);
+    free(c->blob_store_ca_file);
     memset(c, 0, sizeof(*c));
 }
 

@@ -47,6 +47,14 @@ struct srv_config {
     unsigned shutdown_grace;             /* requests in flight may finish this long at stop */
     unsigned lifecycle_interval;         /* seconds from one sweep's end to the next; 0: none */
     unsigned inline_max;                 /* bodies up to this many bytes stored inline; 0: none */
+    /* Where blobs are kept: NULL or "file" (DATA/blobs), or "s3://BUCKET[/PREFIX]" upstream */
+    char *blob_store;
+    char *blob_store_endpoint;         /* "http(s)://host[:port]" of the upstream */
+    char *blob_store_region;           /* its signing region; NULL: us-east-1 */
+    char *blob_store_credentials_file; /* access key and secret (else the environment) */
+    char *blob_store_ca_file;          /* CA bundle for TLS to the upstream; NULL: the system's */
+    unsigned blob_store_part_size;     /* bytes per upstream part (a PUT up to it is one PUT) */
+    unsigned blob_store_retry_seconds; /* how long one upstream call keeps retrying */
     /* LocalStack init hooks: <init_dir>/{boot,start,ready,shutdown}.d; NULL: none */
     char *init_dir;
 };

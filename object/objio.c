@@ -418,7 +418,7 @@ cof_err objio_blob_open(struct obj_ctx *ctx, const char *blob_id, uint64_t store
         if (err != COF_ERR_NOT_FOUND)
             return err;
     }
-    return sto_blob_open(ctx->blobs, blob_id, out);
+    return sto_blob_open_sized(ctx->blobs, blob_id, stored_size, out);
 }
 
 /* Opens one blob: unwraps its DEK, opens the file, checks its size and header. */
@@ -587,6 +587,21 @@ cof_err objio_read(struct objio_reader *r, uint64_t pos, void *buf, size_t max, 
     memcpy(buf, r->pt + in_seg, n);
     *out_n = n;
     return COF_OK;
+}
+
+void objio_reader_want(struct objio_reader *r, uint64_t first, uint64_t last)
+{
+    for (size_t i = 0; i < r->n_parts; i++) {
+        struct rpart *p = &r->parts[i];
+        if (p->size == 0 || p->offset > last || p->offset + p->size <= first)
+            continue;
+        uint64_t a = first > p->offset ? first - p->offset : 0;
+        uint64_t b = last - p->offset < p->size - 1 ? last - p->offset : p->size - 1;
+        uint64_t sa = a / CRY_SEG_SIZE, sb = b / CRY_SEG_SIZE;
+        uint64_t off = CRY_BLOB_HDR_LEN + sa * (uint64_t)CRY_SEG_STORED;
+        uint64_t end = CRY_BLOB_HDR_LEN + sb * (uint64_t)CRY_SEG_STORED + CRY_SEG_STORED;
+        sto_blob_reader_want(p->br, off, end - off); /* clipped to the blob's end */
+    }
 }
 
 void objio_reader_free(struct objio_reader *r)

@@ -107,6 +107,9 @@ COF_MUST_CHECK cof_err objio_read(struct objio_reader *r, uint64_t pos, void *bu
  * or past the end is COF_OK. */
 COF_MUST_CHECK cof_err objio_preload(struct objio_reader *r, uint64_t pos);
 /* Accepts NULL. */
+/* Hint: the reads to come cover plaintext bytes first..last (inclusive), in order. A blob store
+ * that fetches over the network then asks for just those segments. */
+void objio_reader_want(struct objio_reader *r, uint64_t first, uint64_t last);
 void objio_reader_free(struct objio_reader *r);
 
 #endif

@@ -299,10 +299,9 @@ static cof_err get_object(struct srv_req *req, int head)
         goto out;
     /* An object of one segment (every inline one) is authenticated whole before the status line
      * goes out: damage is then a clean 500, not a response cut short. */
-    if (g->r != NULL && o.size > 0 && o.size <= CRY_SEG_SIZE && objio_preload(g->r, 0) != COF_OK) {
-        err = COF_ERR_INTEGRITY;
+    if (g->r != NULL && o.size > 0 && o.size <= CRY_SEG_SIZE &&
+        (err = objio_preload(g->r, 0)) != COF_OK)
         goto out;
-    }
     err = add_read_version_header(req, &o);
     if (err == COF_OK && o.is_latest)
         ops_lifecycle_add_expiration(req, &o);
@@ -357,6 +356,8 @@ static cof_err get_object(struct srv_req *req, int head)
     }
     uint64_t len = o.size == 0 ? 0 : last - first + 1;
     g->first = first;
+    if (g->r != NULL && len > 0)
+        objio_reader_want(g->r, first, last);
     add_object_headers(req, &o, &ssec);
     const char *mode = srv_req_header(req, "x-amz-checksum-mode");
     char ck[96];

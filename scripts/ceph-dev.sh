@@ -8,6 +8,8 @@
 #   scripts/ceph-dev.sh stop [DIR]       stop it (RGW and mgr, then the OSD, then the mon; SIGTERM,
 #                                        SIGKILL after 10 s) and remove DIR
 #   scripts/ceph-dev.sh status [DIR]     which recorded daemons still run
+#   scripts/ceph-dev.sh rgw-stop [DIR]   stop the gateway only (an upstream outage, for fault tests)
+#   scripts/ceph-dev.sh rgw-start [DIR]  start it again; returns when it answers
 # Environment: CEPH_RGW_PORT (7480), CEPH_OSD_SIZE (10G, a sparse file), CEPH_S3_KEY/SECRET
 # (test/test). Facts behind the settings: ../shared/reference/ceph-one-node.md.
 set -euo pipefail
@@ -195,13 +197,21 @@ status() {
     done
 }
 
+rgw_start() {
+    [[ -d $dir/pids ]] || { log "no cluster in $dir"; exit 1; }
+    spawn rgw.x radosgw -c "$conf" -n client.rgw.x -f
+    wait_for "RGW" 60 curl -sf "http://127.0.0.1:$port/"
+}
+
 case "${1:-}" in
 install) install_packages ;;
 start) start ;;
 stop) stop ;;
 status) status ;;
+rgw-stop) stop_one rgw.x ;;
+rgw-start) rgw_start ;;
 *)
-    sed -n '2,13p' "$0" >&2
+    sed -n '2,15p' "$0" >&2
     exit 2
     ;;
 esac

@@ -26,6 +26,7 @@
 #include "object/keyguard.h"
 #include "object/rootkeys.h"
 #include "server/admin.h"
+#include "server/blobstore.h"
 #include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
@@ -131,7 +132,7 @@ static cof_err open_store(struct app *a, bool for_fsck, bool inspect)
                                 inspect ? OBJ_KEYGUARD_INSPECT : OBJ_KEYGUARD_SERVE,
                                 c->profile == SRV_PROFILE_AWS, &a->ctx.obj.kr);
     if (err == COF_OK)
-        err = sto_blobs_open(c->data_dir, c->durability_full, &a->ctx.obj.blobs);
+        err = srv_blobstore_open(c, &a->ctx.obj.blobs);
     if (err == COF_OK)
         err = obj_gc_drain(&a->ctx.obj);
 out:

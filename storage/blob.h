@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Blob files under DATA/: bodies are written to tmp/<id>, fsynced (durability full), renamed
- * into blobs/xx/yy/<id>. Stores opaque bytes (ciphertext); never sees plaintext or keys.
+/* Blobs: opaque bytes (ciphertext) stored by id, never plaintext or keys. By default they are
+ * files under DATA/ (written to tmp/<id>, fsynced with durability full, renamed into
+ * blobs/xx/yy/<id>); a store may also keep them upstream (storage/blobstore.h: the backend
+ * interface). Callers never know which.
  * Blob ids are 32 lowercase hex chars (128 random bits); nothing a client sends is a path.
  * All functions are thread-safe; a writer or reader is used by one thread at a time. */
 #ifndef STO_BLOB_H
@@ -27,6 +29,8 @@ COF_MUST_CHECK cof_err sto_blobs_open(const char *data_dir, bool fsync_full,
                                       struct sto_blobs **out);
 /* Accepts NULL. */
 void sto_blobs_close(struct sto_blobs *bs);
+/* The backend's name ("file", "s3"), for log lines and fsck's report. */
+const char *sto_blobs_kind(const struct sto_blobs *bs);
 
 /* Fills out with a new random id (getrandom): 32 lowercase hex chars + NUL, and raw (may be
  * NULL) holds the same 16 bytes. COF_ERR_IO. */
@@ -58,7 +62,8 @@ bool sto_blob_is_held(const struct sto_blob_writer *w);
  * *w to NULL. Only for a writer that sto_blob_is_held. */
 void sto_blob_take_held(struct sto_blob_writer **w, uint8_t **bytes, size_t *len);
 
-/* Appends n bytes (loops over short writes). COF_ERR_IO. */
+/* Appends n bytes (loops over short writes). COF_ERR_IO, COF_ERR_SLOW_DOWN (an upstream store
+ * cannot be reached). */
 COF_MUST_CHECK cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n);
 /* fsync (per durability), rename into blobs/xx/yy/<id>, fsync the directory (a held writer's
  * bytes are written to tmp/<id> first). Takes ownership of
@@ -67,9 +72,18 @@ COF_MUST_CHECK cof_err sto_blob_commit(struct sto_blob_writer **w);
 /* Removes the tmp file and frees. Takes ownership of *w, sets it to NULL. Accepts NULL, *w NULL. */
 void sto_blob_abort(struct sto_blob_writer **w);
 
-/* Opens a committed blob for reading. COF_ERR_NOT_FOUND if absent, COF_ERR_IO. */
+/* Opens a committed blob for reading. COF_ERR_NOT_FOUND if absent, COF_ERR_IO,
+ * COF_ERR_SERVICE_UNAVAILABLE (an upstream store cannot be reached). */
 COF_MUST_CHECK cof_err sto_blob_open(struct sto_blobs *bs, const char *id,
                                      struct sto_blob_reader **out);
+/* The same for a blob whose stored size the caller knows (from its metadata): an upstream store
+ * then needs no round trip to open it, and a blob of another size fails its reads with
+ * COF_ERR_INTEGRITY. The reader's size is expect_size. */
+COF_MUST_CHECK cof_err sto_blob_open_sized(struct sto_blobs *bs, const char *id,
+                                           uint64_t expect_size, struct sto_blob_reader **out);
+/* Hint: the reads to come are sequential within [off, off + len) (an upstream store fetches that
+ * range in one request). Without it a reader fetches from the first read to the end. */
+void sto_blob_reader_want(struct sto_blob_reader *r, uint64_t off, uint64_t len);
 /* A reader of a blob kept elsewhere than in a file (inline in the metadata store): takes bytes
  * (freed with the reader, or at once on failure). COF_ERR_NOMEM. */
 COF_MUST_CHECK cof_err sto_blob_reader_of_bytes(uint8_t *bytes, size_t len,

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Layering lint (STYLE.md 3.1), from the #include lines of every source file:
 - arrows point down only: server -> ops -> object -> storage, crypto; ops and object -> s3;
+  server -> upstream -> storage, s3 (the upstream blob backend, chosen by server/main.c);
   everything -> common (a folder may include only itself and the folders below it);
 - storage/, crypto/, common/ and s3/ include neither libmicrohttpd nor each other's
   forbidden libraries;
@@ -18,9 +19,10 @@ ALLOWED = {
     "crypto": {"common"},
     "storage": {"common"},
     "s3": {"common", "crypto"},
+    "upstream": {"common", "crypto", "storage", "s3"},
     "object": {"common", "crypto", "storage", "s3"},
     "ops": {"common", "crypto", "storage", "s3", "object"},
-    "server": {"common", "crypto", "storage", "s3", "object", "ops"},
+    "server": {"common", "crypto", "storage", "s3", "object", "ops", "upstream"},
 }
 # Libraries a folder must not use.
 FORBIDDEN_LIBS = {
@@ -29,6 +31,7 @@ FORBIDDEN_LIBS = {
     "storage": ["microhttpd", "libxml/", "openssl/"],
     "s3": ["microhttpd", "sqlite3"],
     "object": ["microhttpd", "libxml/"],
+    "upstream": ["microhttpd", "sqlite3"],
 }
 
 inc_re = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

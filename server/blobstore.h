@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Opens the blob store the configuration names: local files under DATA (the default) or an
+ * S3-compatible upstream (blob_store = s3://BUCKET/PREFIX), with the upstream's credentials
+ * from the environment or a credentials file. Nothing else in the server knows which. */
+#ifndef SRV_BLOBSTORE_H
+#define SRV_BLOBSTORE_H
+
+#include "common/config.h"
+#include "common/err.h"
+
+struct sto_blobs;
+
+/* COF_ERR_CONFIG (printed: what is wrong, never a secret), COF_ERR_IO,
+ * COF_ERR_SERVICE_UNAVAILABLE (the upstream does not answer), COF_ERR_NOMEM. */
+COF_MUST_CHECK cof_err srv_blobstore_open(const struct srv_config *c, struct sto_blobs **out);
+
+#endif

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The upstream blob backend (storage/blobstore.h over upstream/s3client.h). */
+#include "upstream/blobs3.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "storage/blobstore.h"
+
+/* The first read of a reader that does not fall in its wanted window (a blob's header) fetches
+ * this much exactly: a whole small blob, or the header and the first segment of a large one. */
+#define FIRST_FETCH (64u * 1024 + 64)
+
+struct bs3 {
+    struct up_s3 *s;
+    char *prefix; /* "<prefix>blobs/" */
+    size_t part_size;
+};
+
+struct bs3_writer {
+    struct bs3 *b;
+    char key[1024];
+    uint8_t *buf; /* the part being filled */
+    size_t len, cap;
+    char *upload_id; /* once the blob outgrew one part */
+    char **etags;
+    unsigned n_parts, cap_parts;
+};
+
+struct bs3_reader {
+    struct bs3 *b;
+    char key[1024];
+    uint64_t size;
+    uint64_t expect;       /* size the metadata records, or STO_BLOB_SIZE_UNKNOWN */
+    uint64_t win_a, win_b; /* the wanted window */
+    struct up_s3_get *g;   /* the stream over part of the window, or NULL */
+    uint8_t *fetched;      /* bytes of an exact fetch */
+    uint64_t fetched_off;
+    size_t fetched_len;
+};
+
+static cof_err blob_key(const struct bs3 *b, const char *id, char out[1024])
+{
+    int n = snprintf(out, 1024, "%s%s", b->prefix, id);
+    return n > 0 && n < 1024 ? COF_OK : COF_ERR_TOO_LARGE;
+}
+
+/* Writes fail with SlowDown when the upstream cannot be reached: the client should retry. */
+static cof_err write_err(cof_err err)
+{
+    return err == COF_ERR_SERVICE_UNAVAILABLE ? COF_ERR_SLOW_DOWN : err;
+}
+
+static cof_err bs3_create(void *impl, const char *id, void **out)
+{
+    struct bs3 *b = impl;
+    *out = NULL;
+    struct bs3_writer *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return COF_ERR_NOMEM;
+    w->b = b;
+    cof_err err = blob_key(b, id, w->key);
+    if (err != COF_OK) {
+        free(w);
+        return err;
+    }
+    *out = w;
+    return COF_OK;
+}
+
+/* Uploads the part in buf (starting the multipart upload first if need be). */
+static cof_err flush_part(struct bs3_writer *w)
+{
+    cof_err err = COF_OK;
+    if (w->upload_id == NULL)
+        err = up_s3_mpu_start(w->b->s, w->key, &w->upload_id);
+    if (err == COF_OK && w->n_parts == w->cap_parts) {
+        unsigned cap = w->cap_parts > 0 ? w->cap_parts * 2 : 16;
+        char **t = realloc(w->etags, cap * sizeof(*t));
+        if (t == NULL)
+            return COF_ERR_NOMEM;
+        w->etags = t;
+        w->cap_parts = cap;
+    }
+    if (err == COF_OK && w->n_parts >= 10000) {
+        cof_log_error(NULL, "upstream: %s needs more than 10000 parts; raise blob_store_part_size",
+                      w->key);
+        err = COF_ERR_TOO_LARGE;
+    }
+    if (err == COF_OK)
+        err = up_s3_mpu_part(w->b->s, w->key, w->upload_id, w->n_parts + 1, w->buf, w->len,
+                             &w->etags[w->n_parts]);
+    if (err == COF_OK) {
+        w->n_parts++;
+        w->len = 0;
+    }
+    return write_err(err);
+}
+
+static cof_err bs3_write(void *wp, const uint8_t *p, size_t n)
+{
+    struct bs3_writer *w = wp;
+    size_t part = w->b->part_size;
+    while (n > 0) {
+        if (w->len == w->cap) {
+            /* Grows by doubling up to one part: a small blob holds little. */
+            size_t cap = w->cap > 0 ? w->cap * 2 : 256u * 1024;
+            if (cap > part)
+                cap = part;
+            uint8_t *t = realloc(w->buf, cap);
+            if (t == NULL)
+                return COF_ERR_NOMEM;
+            w->buf = t;
+            w->cap = cap;
+        }
+        size_t k = w->cap - w->len < n ? w->cap - w->len : n;
+        memcpy(w->buf + w->len, p, k);
+        w->len += k;
+        p += k;
+        n -= k;
+        if (w->len == part) {
+            cof_err err = flush_part(w);
+            if (err != COF_OK)
+                return err;
+        }
+    }
+    return COF_OK;
+}
+
+static void writer_free(struct bs3_writer *w)
+{
+    for (unsigned i = 0; i < w->n_parts; i++)
+        free(w->etags[i]);
+    free(w->etags);
+    free(w->upload_id);
+    free(w->buf);
+    free(w);
+}
+
+static void bs3_abort(void *wp)
+{
+    struct bs3_writer *w = wp;
+    if (w->upload_id != NULL)
+        up_s3_mpu_abort(w->b->s, w->key, w->upload_id);
+    writer_free(w);
+}
+
+static cof_err bs3_commit(void *wp)
+{
+    struct bs3_writer *w = wp;
+    cof_err err = COF_OK;
+    if (w->upload_id == NULL) {
+        err = write_err(up_s3_put(w->b->s, w->key, w->buf, w->len));
+        writer_free(w);
+        return err;
+    }
+    if (w->len > 0)
+        err = flush_part(w);
+    if (err == COF_OK)
+        err = write_err(up_s3_mpu_complete(w->b->s, w->key, w->upload_id, w->etags, w->n_parts));
+    if (err != COF_OK) {
+        bs3_abort(w);
+        return err;
+    }
+    writer_free(w);
+    return COF_OK;
+}
+
+static cof_err bs3_open(void *impl, const char *id, uint64_t expect_size, void **out,
+                        uint64_t *out_size)
+{
+    struct bs3 *b = impl;
+    *out = NULL;
+    struct bs3_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return COF_ERR_NOMEM;
+    r->b = b;
+    r->expect = expect_size;
+    cof_err err = blob_key(b, id, r->key);
+    if (err == COF_OK && expect_size == STO_BLOB_SIZE_UNKNOWN)
+        err = up_s3_head(b->s, r->key, &r->size, NULL);
+    else
+        r->size = expect_size;
+    if (err != COF_OK) {
+        free(r);
+        return err;
+    }
+    r->win_a = 0;
+    r->win_b = r->size;
+    *out_size = r->size;
+    *out = r;
+    return COF_OK;
+}
+
+static void bs3_want(void *rp, uint64_t off, uint64_t len)
+{
+    struct bs3_reader *r = rp;
+    r->win_a = off;
+    r->win_b = off + len;
+    if (r->g != NULL && (up_s3_get_pos(r->g) < off || up_s3_get_pos(r->g) >= off + len)) {
+        up_s3_get_close(r->g);
+        r->g = NULL;
+    }
+}
+
+/* Reads n bytes from the stream (fewer only where the blob ends early). */
+static cof_err read_stream(struct bs3_reader *r, uint8_t *buf, size_t n, size_t *out_n)
+{
+    size_t got = 0;
+    while (got < n) {
+        size_t k = 0;
+        cof_err err = up_s3_get_read(r->g, buf + got, n - got, &k);
+        if (err != COF_OK)
+            return err;
+        if (k == 0)
+            break;
+        got += k;
+    }
+    *out_n = got;
+    return COF_OK;
+}
+
+/* Fetches [off, end) whole into r->fetched. */
+static cof_err fetch_exact(struct bs3_reader *r, uint64_t off, uint64_t end)
+{
+    struct up_s3_get *g = NULL;
+    size_t n = (size_t)(end - off);
+    uint8_t *buf = malloc(n > 0 ? n : 1);
+    if (buf == NULL)
+        return COF_ERR_NOMEM;
+    cof_err err = up_s3_get_open(r->b->s, r->key, off, end, r->expect, &g);
+    size_t got = 0;
+    if (err == COF_OK) {
+        struct up_s3_get *keep = r->g;
+        r->g = g;
+        err = read_stream(r, buf, n, &got);
+        r->g = keep;
+    }
+    up_s3_get_close(g);
+    if (err != COF_OK) {
+        free(buf);
+        return err;
+    }
+    free(r->fetched);
+    r->fetched = buf;
+    r->fetched_off = off;
+    r->fetched_len = got;
+    return COF_OK;
+}
+
+static cof_err bs3_pread(void *rp, void *buf, size_t n, uint64_t off, size_t *out_n)
+{
+    struct bs3_reader *r = rp;
+    *out_n = 0;
+    if (r->fetched != NULL && off >= r->fetched_off && off + n <= r->fetched_off + r->fetched_len) {
+        memcpy(buf, r->fetched + (off - r->fetched_off), n);
+        *out_n = n;
+        return COF_OK;
+    }
+    if (r->g != NULL && up_s3_get_pos(r->g) != off) {
+        up_s3_get_close(r->g);
+        r->g = NULL;
+    }
+    if (r->g == NULL && off >= r->win_a && off < r->win_b && !(off == 0 && n < FIRST_FETCH)) {
+        cof_err err = up_s3_get_open(r->b->s, r->key, off, r->win_b, r->expect, &r->g);
+        if (err != COF_OK)
+            return err;
+    }
+    if (r->g != NULL)
+        return read_stream(r, buf, n, out_n);
+    /* Outside the window (or the header read): one exact fetch, which may cover what follows. */
+    uint64_t end = off + (n > FIRST_FETCH ? n : FIRST_FETCH);
+    if (end > r->size)
+        end = r->size;
+    cof_err err = fetch_exact(r, off, end);
+    if (err != COF_OK)
+        return err;
+    size_t k = r->fetched_len < n ? r->fetched_len : n;
+    memcpy(buf, r->fetched, k);
+    *out_n = k;
+    return COF_OK;
+}
+
+static void bs3_close(void *rp)
+{
+    struct bs3_reader *r = rp;
+    up_s3_get_close(r->g);
+    free(r->fetched);
+    free(r);
+}
+
+static cof_err bs3_remove(void *impl, const char *id)
+{
+    struct bs3 *b = impl;
+    char key[1024];
+    cof_err err = blob_key(b, id, key);
+    return err == COF_OK ? up_s3_delete(b->s, key) : err;
+}
+
+static cof_err bs3_mtime(void *impl, const char *id, int64_t *out_epoch_s)
+{
+    struct bs3 *b = impl;
+    char key[1024];
+    cof_err err = blob_key(b, id, key);
+    return err == COF_OK ? up_s3_head(b->s, key, NULL, out_epoch_s) : err;
+}
+
+struct each_arg {
+    size_t prefix_len;
+    sto_blob_visit_fn cb;
+    void *arg;
+};
+
+static cof_err each_key(const char *key, int64_t mtime, void *arg)
+{
+    const struct each_arg *a = arg;
+    (void)mtime;
+    const char *id = key + a->prefix_len;
+    /* Only names an id can address: anything else under the prefix is not ours to report. */
+    if (strlen(key) < a->prefix_len || sto_blob_id_parse(id, NULL) != COF_OK)
+        return COF_OK;
+    return a->cb(id, a->arg);
+}
+
+static cof_err bs3_each(void *impl, sto_blob_visit_fn cb, void *arg)
+{
+    struct bs3 *b = impl;
+    struct each_arg a = {strlen(b->prefix), cb, arg};
+    return up_s3_list(b->s, b->prefix, 0, each_key, &a);
+}
+
+static void bs3_free(void *impl)
+{
+    struct bs3 *b = impl;
+    if (b == NULL)
+        return;
+    up_s3_free(b->s);
+    free(b->prefix);
+    free(b);
+}
+
+static const struct sto_blob_backend bs3_backend = {
+    .name = "s3",
+    .create = bs3_create,
+    .write = bs3_write,
+    .commit = bs3_commit,
+    .abort = bs3_abort,
+    .open = bs3_open,
+    .pread = bs3_pread,
+    .want = bs3_want,
+    .close = bs3_close,
+    .remove = bs3_remove,
+    .mtime = bs3_mtime,
+    .each = bs3_each,
+    .free = bs3_free,
+};
+
+cof_err up_blobs_parse_url(const char *url, char **bucket, char **prefix)
+{
+    *bucket = *prefix = NULL;
+    if (url == NULL || strncmp(url, "s3://", 5) != 0)
+        return COF_ERR_CONFIG;
+    const char *p = url + 5;
+    size_t bl = strcspn(p, "/");
+    /* S3 bucket names: 3-63 of [a-z0-9.-]. */
+    if (bl < 3 || bl > 63 || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789.-") < bl)
+        return COF_ERR_CONFIG;
+    const char *rest = p[bl] == '/' ? p + bl + 1 : "";
+    size_t rl = strlen(rest);
+    if (rl > 512 || strstr(rest, "//") != NULL || rest[0] == '/')
+        return COF_ERR_CONFIG;
+    *bucket = strndup(p, bl);
+    /* "a/b" -> "a/b/"; "" stays "". */
+    *prefix = malloc(rl + 2);
+    if (*bucket == NULL || *prefix == NULL) {
+        free(*bucket);
+        free(*prefix);
+        *bucket = *prefix = NULL;
+        return COF_ERR_NOMEM;
+    }
+    memcpy(*prefix, rest, rl + 1);
+    if (rl > 0 && rest[rl - 1] != '/')
+        strcat(*prefix, "/");
+    return COF_OK;
+}
+
+static cof_err probe_key(const char *key, int64_t mtime, void *arg)
+{
+    (void)key;
+    (void)mtime;
+    (void)arg;
+    return COF_OK;
+}
+
+cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out)
+{
+    *out = NULL;
+    size_t part = c->part_size > 0 ? c->part_size : UP_PART_SIZE_DEFAULT;
+    if (part < UP_PART_SIZE_MIN)
+        return COF_ERR_CONFIG;
+    struct bs3 *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return COF_ERR_NOMEM;
+    b->part_size = part;
+    const char *pre = c->prefix != NULL ? c->prefix : "";
+    size_t pl = strlen(pre);
+    b->prefix = malloc(pl + sizeof("/blobs/"));
+    cof_err err = b->prefix != NULL ? COF_OK : COF_ERR_NOMEM;
+    if (err == COF_OK)
+        snprintf(b->prefix, pl + sizeof("/blobs/"), "%s%sblobs/", pre,
+                 pl > 0 && pre[pl - 1] != '/' ? "/" : "");
+    if (err == COF_OK)
+        err = up_s3_new(&c->s3, &b->s);
+    if (err == COF_OK)
+        err = up_s3_list(b->s, b->prefix, 1, probe_key, NULL);
+    if (err != COF_OK) {
+        bs3_free(b);
+        return err;
+    }
+    return sto_blobs_new(&bs3_backend, b, out);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The upstream blob backend: blobs kept as objects <prefix>blobs/<id> of one bucket of an
+ * S3-compatible store. The store sees random ids and ciphertext only: no bucket names, object
+ * keys, metadata, tags or content types of coffer's own objects.
+ * - A blob up to part_size bytes is one PUT; a larger one is a multipart upload made as it
+ *   streams in, so a writer holds one part at most.
+ * - A reader fetches a range of segments with one ranged GET, streamed.
+ * - An upstream that cannot be reached within the retry time: writes fail with
+ *   COF_ERR_SLOW_DOWN, reads with COF_ERR_SERVICE_UNAVAILABLE. */
+#ifndef UP_BLOBS3_H
+#define UP_BLOBS3_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "storage/blob.h"
+#include "upstream/s3client.h"
+
+#define UP_PART_SIZE_MIN     (5u * 1024 * 1024) /* S3's smallest part but the last */
+#define UP_PART_SIZE_DEFAULT (8u * 1024 * 1024)
+
+struct up_blobs_config {
+    struct up_s3_config s3;
+    const char *prefix; /* "" or "some/prefix/" (a missing final '/' is added) */
+    size_t part_size;   /* 0: UP_PART_SIZE_DEFAULT; at least UP_PART_SIZE_MIN */
+};
+
+/* Parses "s3://BUCKET[/PREFIX]" into *bucket and *prefix (both malloc'd). COF_ERR_CONFIG. */
+COF_MUST_CHECK cof_err up_blobs_parse_url(const char *url, char **bucket, char **prefix);
+
+/* A blob store over the upstream bucket. Checks that the bucket answers (a listing of one key)
+ * so that a wrong endpoint, bucket or credential fails at start-up, not at the first PUT.
+ * COF_ERR_CONFIG, COF_ERR_IO, COF_ERR_SERVICE_UNAVAILABLE, COF_ERR_NOMEM. */
+COF_MUST_CHECK cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A small client of one bucket on an S3-compatible store (Ceph RGW, MinIO, AWS S3): the calls the
+ * upstream blob backend needs, signed with coffer's own SigV4 signer (s3/sigv4.h) over libcurl,
+ * path-style, with UNSIGNED-PAYLOAD (the bodies are ciphertext that authenticates itself).
+ *
+ * Connections are kept alive in a pool shared by all threads. Every call retries on connection
+ * failures, timeouts, 5xx and SlowDown, with exponential backoff and full jitter, until the
+ * configured retry time is spent; then it fails with COF_ERR_SERVICE_UNAVAILABLE. Other failures:
+ * COF_ERR_NOT_FOUND (404), COF_ERR_IO (any other answer, logged with its status and <Code>). */
+#ifndef UP_S3CLIENT_H
+#define UP_S3CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct up_s3_config {
+    const char *endpoint; /* "http://127.0.0.1:7480", "https://s3.example" (no path) */
+    const char *region;   /* signing region, e.g. "us-east-1" */
+    const char *bucket;
+    const char *access_key;
+    const char *secret_key;
+    const char *ca_file; /* CA bundle for TLS; NULL: the system's */
+    unsigned retry_ms;   /* how long one call may keep retrying */
+};
+
+struct up_s3;
+struct up_s3_get;
+
+/* Copies what it needs from c. COF_ERR_CONFIG (endpoint not http(s)://host[:port]),
+ * COF_ERR_NOMEM. */
+COF_MUST_CHECK cof_err up_s3_new(const struct up_s3_config *c, struct up_s3 **out);
+/* Accepts NULL. */
+void up_s3_free(struct up_s3 *s);
+
+/* PUT of a whole object from memory. */
+COF_MUST_CHECK cof_err up_s3_put(struct up_s3 *s, const char *key, const uint8_t *body, size_t n);
+/* Multipart upload: start (*upload_id malloc'd), parts numbered from 1 (*etag malloc'd, quoted as
+ * the store gave it), complete with every part's ETag in order, abort (best effort). */
+COF_MUST_CHECK cof_err up_s3_mpu_start(struct up_s3 *s, const char *key, char **upload_id);
+COF_MUST_CHECK cof_err up_s3_mpu_part(struct up_s3 *s, const char *key, const char *upload_id,
+                                      unsigned part, const uint8_t *body, size_t n, char **etag);
+COF_MUST_CHECK cof_err up_s3_mpu_complete(struct up_s3 *s, const char *key, const char *upload_id,
+                                          char *const *etags, unsigned n);
+void up_s3_mpu_abort(struct up_s3 *s, const char *key, const char *upload_id);
+/* DELETE; an absent object is COF_OK. */
+COF_MUST_CHECK cof_err up_s3_delete(struct up_s3 *s, const char *key);
+/* HEAD: size and Last-Modified (either pointer may be NULL). COF_ERR_NOT_FOUND. */
+COF_MUST_CHECK cof_err up_s3_head(struct up_s3 *s, const char *key, uint64_t *size, int64_t *mtime);
+/* ListObjectsV2 under prefix: every page, or with max_keys > 0 the first max_keys keys only. cb
+ * gets each key and its Last-Modified (0 if the store left it out); a code other than COF_OK
+ * from cb stops the listing and is returned. */
+typedef cof_err (*up_s3_list_fn)(const char *key, int64_t mtime, void *arg);
+COF_MUST_CHECK cof_err up_s3_list(struct up_s3 *s, const char *prefix, unsigned max_keys,
+                                  up_s3_list_fn cb, void *arg);
+
+/* A streamed ranged GET of bytes [first, end) of key. expect_total, when not UINT64_MAX, is
+ * the object size the caller believes in: another size in the answer is COF_ERR_INTEGRITY.
+ * The body is pulled by up_s3_get_read into a bounded buffer: the upstream connection is paused
+ * while the caller does not read. A connection lost midway is resumed where it broke, within the
+ * retry time. */
+COF_MUST_CHECK cof_err up_s3_get_open(struct up_s3 *s, const char *key, uint64_t first,
+                                      uint64_t end, uint64_t expect_total, struct up_s3_get **out);
+/* Reads up to n bytes; fewer (0 at the end) only at end of range or of the object. */
+COF_MUST_CHECK cof_err up_s3_get_read(struct up_s3_get *g, void *buf, size_t n, size_t *out_n);
+/* Offset of the next byte up_s3_get_read returns. */
+uint64_t up_s3_get_pos(const struct up_s3_get *g);
+/* Accepts NULL. Drops the rest of the body (the connection is not reused if bytes remain). */
+void up_s3_get_close(struct up_s3_get *g);
+
+#endif
