@@ -3,7 +3,8 @@
 # Skips apt-get entirely when everything is already installed.
 set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
-      libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libisal-dev libjansson-dev)
+      libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libisal-dev libjansson-dev
+      libcurl4-openssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(python3 python3-boto3 python3-pytest python3-cryptography awscli curl sqlite3 clang-format git openssl
            s3cmd rclone)
@@ -19,6 +20,9 @@ if [[ "${1:-}" == "--test" ]]; then
     # runc (crun refuses hybrid cgroup layouts) and netavark networking, debootstrap for the
     # base, Debian's docker-compose against podman's Docker-compatible socket.
     pkgs+=(podman runc netavark aardvark-dns iptables debootstrap docker-compose)
+    # A one-node Ceph cluster with the RADOS Gateway (scripts/ceph-dev.sh) for the upstream blob
+    # store tests (test_upstream.py).
+    pkgs+=(ceph ceph-mon ceph-mgr ceph-osd radosgw)
     # The JavaScript SDK tests need node and npm; use the machine's when present.
     command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
