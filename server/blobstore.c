@@ -2,15 +2,116 @@
 #include "server/blobstore.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "storage/blob.h"
 #include "upstream/blobs3.h"
 
-#define CRED_MAX 256
+#define CRED_MAX  256
+#define STORE_MAX 600
+
+/* DATA/blob-store: which store a data dir's blobs are in, and its claim on an upstream prefix.
+ * Absent: the local files (every data dir from before upstream stores). */
+#define STORE_FILE  "blob-store"
+#define STORE_MAGIC "coffer-blob-store v1"
+
+struct store_record {
+    char store[STORE_MAX]; /* "s3://bucket/prefix" */
+    char owner[33];
+};
+
+static char *data_path(const char *data_dir, const char *name)
+{
+    size_t n = strlen(data_dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", data_dir, name);
+    return p;
+}
+
+/* Reads DATA/blob-store: COF_OK (found), COF_ERR_NOT_FOUND, COF_ERR_CONFIG (unreadable). */
+static cof_err read_record(const char *data_dir, struct store_record *r)
+{
+    char *path = data_path(data_dir, STORE_FILE);
+    if (path == NULL)
+        return COF_ERR_NOMEM;
+    FILE *f = fopen(path, "r");
+    cof_err err = COF_OK;
+    if (f == NULL) {
+        err = errno == ENOENT ? COF_ERR_NOT_FOUND : COF_ERR_CONFIG;
+    } else {
+        char l1[64], l2[STORE_MAX + 16], l3[64];
+        memset(r, 0, sizeof(*r));
+        if (fgets(l1, sizeof(l1), f) == NULL || fgets(l2, sizeof(l2), f) == NULL ||
+            fgets(l3, sizeof(l3), f) == NULL || strcmp(l1, STORE_MAGIC "\n") != 0 ||
+            strncmp(l2, "store ", 6) != 0 || sscanf(l3, "owner %32[0-9a-f]", r->owner) != 1 ||
+            strlen(r->owner) != 32)
+            err = COF_ERR_CONFIG;
+        else
+            snprintf(r->store, sizeof(r->store), "%.*s", (int)strcspn(l2 + 6, "\n"), l2 + 6);
+        fclose(f);
+    }
+    if (err == COF_ERR_CONFIG)
+        fprintf(stderr, "coffer: %s is unreadable or damaged\n", path);
+    free(path);
+    return err;
+}
+
+/* Writes DATA/blob-store durably (temporary file, fsync, rename, fsync of DATA). */
+static cof_err write_record(const char *data_dir, const struct store_record *r)
+{
+    char *path = data_path(data_dir, STORE_FILE);
+    char *tmp = data_path(data_dir, STORE_FILE ".tmp");
+    cof_err err = path != NULL && tmp != NULL ? COF_OK : COF_ERR_NOMEM;
+    int fd = err == COF_OK ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+    if (err == COF_OK && fd >= 0) {
+        char buf[STORE_MAX + 128];
+        int n =
+            snprintf(buf, sizeof(buf), STORE_MAGIC "\nstore %s\nowner %s\n", r->store, r->owner);
+        if (n < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) != 0)
+            err = COF_ERR_IO;
+    } else if (err == COF_OK) {
+        err = COF_ERR_IO;
+    }
+    if (fd >= 0 && close(fd) != 0)
+        err = COF_ERR_IO;
+    if (err == COF_OK && rename(tmp, path) != 0)
+        err = COF_ERR_IO;
+    if (err == COF_OK) {
+        int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) != 0)
+            err = COF_ERR_IO;
+        if (dfd >= 0)
+            close(dfd);
+    }
+    if (err == COF_ERR_IO)
+        cof_log_error(NULL, "cannot write %s: %s", path, strerror(errno));
+    free(path);
+    free(tmp);
+    return err;
+}
+
+/* Whether DATA/blobs holds anything (blobs of the local file store). */
+static bool has_blob_files(const char *data_dir)
+{
+    char *path = data_path(data_dir, "blobs");
+    DIR *d = path != NULL ? opendir(path) : NULL;
+    bool any = false;
+    struct dirent *de;
+    while (d != NULL && !any && (de = readdir(d)) != NULL)
+        any = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    if (d != NULL)
+        closedir(d);
+    free(path);
+    return any;
+}
 
 /* Reads "name = value" lines of a credentials file into ak and sk. Accepts both coffer's names
  * and the aws CLI's (aws_access_key_id, aws_secret_access_key); [sections] and # comments are
@@ -55,7 +156,28 @@ static cof_err open_upstream(const struct srv_config *c, struct sto_blobs **out)
 {
     char ak[CRED_MAX] = "", sk[CRED_MAX] = "";
     char *bucket = NULL, *prefix = NULL;
-    cof_err err = up_blobs_parse_url(c->blob_store, &bucket, &prefix);
+    struct store_record rec;
+    bool claim = false;
+    cof_err err = read_record(c->data_dir, &rec);
+    if (err == COF_OK && strcmp(rec.store, c->blob_store) != 0) {
+        fprintf(stderr, "coffer: %s keeps its blobs in %s, not %s\n", c->data_dir, rec.store,
+                c->blob_store);
+        err = COF_ERR_CONFIG;
+    } else if (err == COF_ERR_NOT_FOUND && has_blob_files(c->data_dir)) {
+        fprintf(stderr,
+                "coffer: %s keeps its blobs in local files (DATA/blobs); start it "
+                "without --blob-store\n",
+                c->data_dir);
+        err = COF_ERR_CONFIG;
+    } else if (err == COF_ERR_NOT_FOUND) {
+        /* A data dir new to the upstream: it claims the prefix with a fresh random id. */
+        uint8_t raw[16];
+        err = sto_blob_new_id(rec.owner, raw);
+        snprintf(rec.store, sizeof(rec.store), "%s", c->blob_store);
+        claim = true;
+    }
+    if (err == COF_OK)
+        err = up_blobs_parse_url(c->blob_store, &bucket, &prefix);
     if (err == COF_ERR_CONFIG)
         fprintf(stderr, "coffer: --blob-store must be file or s3://BUCKET[/PREFIX], not '%s'\n",
                 c->blob_store);
@@ -91,19 +213,30 @@ static cof_err open_upstream(const struct srv_config *c, struct sto_blobs **out)
                    .retry_ms = c->blob_store_retry_seconds * 1000u},
             .prefix = prefix,
             .part_size = c->blob_store_part_size,
+            .owner = rec.owner,
+            .claim = claim,
         };
         err = up_blobs_open(&uc, out);
+        if (err == COF_OK && claim)
+            err = write_record(c->data_dir, &rec);
+        if (err == COF_ERR_ACCESS_DENIED)
+            fprintf(stderr, "coffer: %s is not this data dir's prefix (see the log)\n",
+                    c->blob_store);
         if (err == COF_ERR_CONFIG)
             fprintf(stderr,
                     "coffer: --blob-store-endpoint must be http(s)://HOST[:PORT], not "
                     "'%s'\n",
                     c->blob_store_endpoint);
-        else if (err != COF_OK)
+        else if (err != COF_OK && err != COF_ERR_ACCESS_DENIED)
             cof_log_error(NULL, "blob store %s at %s does not answer: %s", c->blob_store,
                           c->blob_store_endpoint, cof_err_name(err));
         else
             cof_log_info(NULL, "blobs kept upstream in %s at %s", c->blob_store,
                          c->blob_store_endpoint);
+    }
+    if (err != COF_OK && *out != NULL) {
+        sto_blobs_close(*out);
+        *out = NULL;
     }
     memset(sk, 0, sizeof(sk));
     free(bucket);
@@ -114,7 +247,18 @@ static cof_err open_upstream(const struct srv_config *c, struct sto_blobs **out)
 cof_err srv_blobstore_open(const struct srv_config *c, struct sto_blobs **out)
 {
     *out = NULL;
-    if (c->blob_store == NULL || c->blob_store[0] == '\0' || strcmp(c->blob_store, "file") == 0)
-        return sto_blobs_open(c->data_dir, c->durability_full, out);
-    return open_upstream(c, out);
+    if (c->blob_store != NULL && c->blob_store[0] != '\0' && strcmp(c->blob_store, "file") != 0)
+        return open_upstream(c, out);
+    struct store_record rec;
+    cof_err err = read_record(c->data_dir, &rec);
+    if (err == COF_OK) {
+        fprintf(stderr,
+                "coffer: %s keeps its blobs in %s: start it with --blob-store %s (and "
+                "its endpoint and credentials)\n",
+                c->data_dir, rec.store, rec.store);
+        return COF_ERR_CONFIG;
+    }
+    if (err != COF_ERR_NOT_FOUND)
+        return err;
+    return sto_blobs_open(c->data_dir, c->durability_full, out);
 }

@@ -395,6 +395,35 @@ static cof_err probe_key(const char *key, int64_t mtime, void *arg)
     return COF_OK;
 }
 
+#define OWNER_MAGIC "coffer-blob-store-owner v1 "
+
+/* Checks <prefix>owner against c->owner; writes it when absent and c->claim. */
+static cof_err check_owner(struct bs3 *b, const struct up_blobs_config *c, const char *prefix)
+{
+    char key[1024], want[128], got[128];
+    size_t n = 0;
+    snprintf(key, sizeof(key), "%sowner", prefix);
+    int wl = snprintf(want, sizeof(want), OWNER_MAGIC "%s\n", c->owner);
+    cof_err err = up_s3_get_small(b->s, key, got, sizeof(got), &n);
+    if (err == COF_ERR_NOT_FOUND && c->claim)
+        return up_s3_put(b->s, key, (const uint8_t *)want, (size_t)wl);
+    if (err == COF_ERR_NOT_FOUND) {
+        cof_log_error(NULL,
+                      "upstream: %s is missing: this data dir's blobs are not under that "
+                      "prefix (wrong --blob-store?)",
+                      key);
+        return COF_ERR_ACCESS_DENIED;
+    }
+    if (err == COF_ERR_TOO_LARGE || (err == COF_OK && (n != (size_t)wl || memcmp(got, want, n)))) {
+        cof_log_error(NULL,
+                      "upstream: %s belongs to another coffer data dir; give each data dir "
+                      "its own prefix",
+                      key);
+        return COF_ERR_ACCESS_DENIED;
+    }
+    return err;
+}
+
 cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out)
 {
     *out = NULL;
@@ -416,6 +445,13 @@ cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out)
         err = up_s3_new(&c->s3, &b->s);
     if (err == COF_OK)
         err = up_s3_list(b->s, b->prefix, 1, probe_key, NULL);
+    if (err == COF_OK && c->owner != NULL) {
+        /* The claim sits beside blobs/, where listings of blobs never see it. */
+        size_t base = strlen(b->prefix) - strlen("blobs/");
+        char owner_prefix[600];
+        snprintf(owner_prefix, sizeof(owner_prefix), "%.*s", (int)base, b->prefix);
+        err = check_owner(b, c, owner_prefix);
+    }
     if (err != COF_OK) {
         bs3_free(b);
         return err;

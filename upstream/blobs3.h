@@ -10,6 +10,7 @@
 #ifndef UP_BLOBS3_H
 #define UP_BLOBS3_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -23,14 +24,21 @@ struct up_blobs_config {
     struct up_s3_config s3;
     const char *prefix; /* "" or "some/prefix/" (a missing final '/' is added) */
     size_t part_size;   /* 0: UP_PART_SIZE_DEFAULT; at least UP_PART_SIZE_MIN */
+    /* The data dir's claim on the prefix (32 hex chars): kept upstream as <prefix>owner. A
+     * prefix claimed by another data dir is refused, so that one dir's fsck never removes the
+     * other's blobs as orphans. NULL: no check (tests of the client). */
+    const char *owner;
+    bool claim; /* the data dir is new to this prefix: write the claim if there is none */
 };
 
 /* Parses "s3://BUCKET[/PREFIX]" into *bucket and *prefix (both malloc'd). COF_ERR_CONFIG. */
 COF_MUST_CHECK cof_err up_blobs_parse_url(const char *url, char **bucket, char **prefix);
 
 /* A blob store over the upstream bucket. Checks that the bucket answers (a listing of one key)
- * so that a wrong endpoint, bucket or credential fails at start-up, not at the first PUT.
- * COF_ERR_CONFIG, COF_ERR_IO, COF_ERR_SERVICE_UNAVAILABLE, COF_ERR_NOMEM. */
+ * so that a wrong endpoint, bucket or credential fails at start-up, not at the first PUT, and
+ * checks (or, with claim, makes) the owner claim. COF_ERR_CONFIG, COF_ERR_IO,
+ * COF_ERR_SERVICE_UNAVAILABLE, COF_ERR_NOMEM, COF_ERR_ACCESS_DENIED (the prefix is another data
+ * dir's, or unclaimed while the data dir thinks it claimed it: logged). */
 COF_MUST_CHECK cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out);
 
 #endif

@@ -669,6 +669,21 @@ void up_s3_mpu_abort(struct up_s3 *s, const char *key, const char *upload_id)
     cof_buf_cleanup(&r.resp);
 }
 
+cof_err up_s3_get_small(struct up_s3 *s, const char *key, void *buf, size_t cap, size_t *out_n)
+{
+    struct req r = {.method = "GET", .key = key};
+    *out_n = 0;
+    cof_err err = perform(s, &r);
+    if (err == COF_OK && r.resp.len > cap)
+        err = COF_ERR_TOO_LARGE;
+    if (err == COF_OK && r.resp.len > 0) {
+        memcpy(buf, r.resp.data, r.resp.len);
+        *out_n = r.resp.len;
+    }
+    cof_buf_cleanup(&r.resp);
+    return err;
+}
+
 cof_err up_s3_delete(struct up_s3 *s, const char *key)
 {
     struct req r = {.method = "DELETE", .key = key};

@@ -44,6 +44,10 @@ COF_MUST_CHECK cof_err up_s3_mpu_part(struct up_s3 *s, const char *key, const ch
 COF_MUST_CHECK cof_err up_s3_mpu_complete(struct up_s3 *s, const char *key, const char *upload_id,
                                           char *const *etags, unsigned n);
 void up_s3_mpu_abort(struct up_s3 *s, const char *key, const char *upload_id);
+/* GET of a small object whole: up to cap bytes into buf (*out_n: how many; a longer object is
+ * COF_ERR_TOO_LARGE). COF_ERR_NOT_FOUND. */
+COF_MUST_CHECK cof_err up_s3_get_small(struct up_s3 *s, const char *key, void *buf, size_t cap,
+                                       size_t *out_n);
 /* DELETE; an absent object is COF_OK. */
 COF_MUST_CHECK cof_err up_s3_delete(struct up_s3 *s, const char *key);
 /* HEAD: size and Last-Modified (either pointer may be NULL). COF_ERR_NOT_FOUND. */

@@ -60,10 +60,10 @@ class Store:
                     if p.is_file() and ID_RE.match(p.name)}
         return {k[len(self.prefix) + len("blobs/"):] for k in self.up_keys()}
 
-    def up_keys(self):
+    def up_keys(self, sub="blobs/"):
         keys = []
         for page in self.up.get_paginator("list_objects_v2").paginate(Bucket=UP_BUCKET,
-                                                                      Prefix=self.prefix):
+                                                                      Prefix=self.prefix + sub):
             keys += [o["Key"] for o in page.get("Contents", [])]
         return keys
 
@@ -352,10 +352,10 @@ def test_upstream_sees_only_ids_and_ciphertext(s3store):
     c.complete_multipart_upload(Bucket=bucket, Key=key + ".m", UploadId=up["UploadId"],
                                 MultipartUpload={"Parts": [{"PartNumber": 1,
                                                             "ETag": r["ETag"]}]})
-    keys = store.up_keys()
-    assert len(keys) == 4
+    keys = store.up_keys(sub="")
+    assert len(keys) == 5
     for k in keys:
-        assert re.fullmatch(re.escape(store.prefix) + r"blobs/[0-9a-f]{32}", k), k
+        assert re.fullmatch(re.escape(store.prefix) + r"(blobs/[0-9a-f]{32}|owner)", k), k
     needles = [canary, bucket.encode(), key.encode(), b"object-key-name", b"text/secret-type",
                b"meta-value-7", b"tagvalue8", b"tagval9", ssec_key.encode(),
                base64.b64encode(ssec_key.encode()), canary[:16]]
@@ -518,3 +518,43 @@ def test_wrong_upstream_secret_fails_at_start(upstream, tmp_path):
     assert p.returncode != 0
     assert "HTTP 403 SignatureDoesNotMatch" in p.stderr, p.stderr
     assert "not-the-secret" not in p.stdout + p.stderr
+
+
+def test_a_data_dir_keeps_to_its_store(upstream, coffer_factory, tmp_path):
+    """A prefix is claimed by the data dir that first used it; a data dir remembers its store."""
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    args = ["--blob-store", f"s3://{UP_BUCKET}/{prefix}", "--blob-store-endpoint", RGW]
+    a = coffer_factory(extra_args=args, env=up_env())
+    a.client().create_bucket(Bucket="mine")
+    a.client().put_object(Bucket="mine", Key="k", Body=body_of(100_000))
+    claim = upstream.get_object(Bucket=UP_BUCKET, Key=f"{prefix}/owner")["Body"].read()
+    assert re.fullmatch(rb"coffer-blob-store-owner v1 [0-9a-f]{32}\n", claim), claim
+    # another data dir on the same prefix is refused: its fsck would take a's blobs for orphans
+    p = run_coffer(["--data-dir", str(tmp_path / "other"), "--listen", "127.0.0.1:0", *args],
+                   up_env())
+    assert p.returncode != 0
+    assert "belongs to another coffer data dir" in p.stderr, p.stderr
+    a.stop()
+    # a's data dir without its store, or with another one, is refused
+    base = ["--data-dir", str(a.data_dir), "--root-key-file", str(a.root_key),
+            "--listen", "127.0.0.1:0"]
+    p = run_coffer(base, up_env())
+    assert p.returncode != 0
+    assert f"keeps its blobs in s3://{UP_BUCKET}/{prefix}: start it with --blob-store" in p.stderr
+    p = run_coffer(base + ["--blob-store", f"s3://{UP_BUCKET}/elsewhere",
+                           "--blob-store-endpoint", RGW], up_env())
+    assert p.returncode != 0
+    assert f"not s3://{UP_BUCKET}/elsewhere" in p.stderr, p.stderr
+    a.start()
+    assert a.client().get_object(Bucket="mine", Key="k")["Body"].read() == body_of(100_000)
+    # a data dir of the file store, with blob files, is not started over an upstream
+    f = coffer_factory()
+    f.client().create_bucket(Bucket="files")
+    f.client().put_object(Bucket="files", Key="k", Body=body_of(100_000))
+    f.stop()
+    p = run_coffer(["--data-dir", str(f.data_dir), "--root-key-file", str(f.root_key),
+                    "--listen", "127.0.0.1:0", "--blob-store",
+                    f"s3://{UP_BUCKET}/t-{uuid.uuid4().hex[:12]}", "--blob-store-endpoint", RGW],
+                   up_env())
+    assert p.returncode != 0
+    assert "keeps its blobs in local files" in p.stderr, p.stderr
