@@ -2,6 +2,7 @@
 /* The upstream blob backend (storage/blobstore.h over upstream/s3client.h). */
 #include "upstream/blobs3.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +21,30 @@ struct bs3 {
     size_t part_size;
 };
 
+/* A large blob's parts go up from a helper thread while the next part fills: the body keeps
+ * arriving during each upload (two parts in memory at most). */
+struct uploader {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct bs3_writer *w;
+    uint8_t *buf; /* the part being uploaded, NULL when idle */
+    size_t len;
+    unsigned num;
+    bool stop;
+    cof_err err; /* of the first failed upload */
+};
+
 struct bs3_writer {
     struct bs3 *b;
     char key[1024];
     uint8_t *buf; /* the part being filled */
     size_t len, cap;
+    uint8_t *spare;  /* the other part buffer, handed back by the uploader */
     char *upload_id; /* once the blob outgrew one part */
     char **etags;
-    unsigned n_parts, cap_parts;
+    unsigned n_parts, cap_parts; /* parts handed to the uploader or uploaded */
+    struct uploader *up;
 };
 
 struct bs3_reader {
@@ -71,32 +88,140 @@ static cof_err bs3_create(void *impl, const char *id, void **out)
     return COF_OK;
 }
 
-/* Uploads the part in buf (starting the multipart upload first if need be). */
+static void *uploader_main(void *arg)
+{
+    struct uploader *u = arg;
+    struct bs3_writer *w = u->w;
+    pthread_mutex_lock(&u->mu);
+    for (;;) {
+        while (u->buf == NULL && !u->stop)
+            pthread_cond_wait(&u->cv, &u->mu);
+        if (u->buf == NULL)
+            break;
+        uint8_t *buf = u->buf;
+        size_t len = u->len;
+        unsigned num = u->num;
+        pthread_mutex_unlock(&u->mu);
+        /* etags has room for num: the writer grows it only while nothing is in flight. */
+        cof_err err =
+            up_s3_mpu_part(w->b->s, w->key, w->upload_id, num, buf, len, &w->etags[num - 1]);
+        pthread_mutex_lock(&u->mu);
+        if (u->err == COF_OK)
+            u->err = err;
+        u->buf = NULL;
+        w->spare = buf;
+        pthread_cond_broadcast(&u->cv);
+    }
+    pthread_mutex_unlock(&u->mu);
+    return NULL;
+}
+
+/* Waits until no part is in flight; returns the first upload failure. */
+static cof_err uploader_wait(struct uploader *u)
+{
+    if (u == NULL)
+        return COF_OK;
+    pthread_mutex_lock(&u->mu);
+    while (u->buf != NULL)
+        pthread_cond_wait(&u->cv, &u->mu);
+    cof_err err = u->err;
+    pthread_mutex_unlock(&u->mu);
+    return err;
+}
+
+static void uploader_free(struct uploader *u)
+{
+    if (u == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->stop = true;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    pthread_join(u->th, NULL);
+    pthread_mutex_destroy(&u->mu);
+    pthread_cond_destroy(&u->cv);
+    free(u);
+}
+
+static cof_err uploader_start(struct bs3_writer *w)
+{
+    struct uploader *u = calloc(1, sizeof(*u));
+    if (u == NULL)
+        return COF_ERR_NOMEM;
+    u->w = w;
+    pthread_mutex_init(&u->mu, NULL);
+    pthread_cond_init(&u->cv, NULL);
+    if (pthread_create(&u->th, NULL, uploader_main, u) != 0) {
+        pthread_mutex_destroy(&u->mu);
+        pthread_cond_destroy(&u->cv);
+        free(u);
+        return COF_ERR_NOMEM;
+    }
+    w->up = u;
+    return COF_OK;
+}
+
+/* Room for one more ETag; only while no part is in flight. */
+static cof_err grow_etags(struct bs3_writer *w)
+{
+    if (w->n_parts >= 10000) {
+        cof_log_error(NULL, "upstream: %s needs more than 10000 parts; raise blob_store_part_size",
+                      w->key);
+        return COF_ERR_TOO_LARGE;
+    }
+    if (w->n_parts < w->cap_parts)
+        return COF_OK;
+    unsigned cap = w->cap_parts > 0 ? w->cap_parts * 2 : 16;
+    char **t = realloc(w->etags, cap * sizeof(*t));
+    if (t == NULL)
+        return COF_ERR_NOMEM;
+    memset(t + w->cap_parts, 0, (cap - w->cap_parts) * sizeof(*t));
+    w->etags = t;
+    w->cap_parts = cap;
+    return COF_OK;
+}
+
+/* Hands the full part in buf to the uploader (starting the multipart upload first if need be)
+ * and goes on with the spare buffer. */
 static cof_err flush_part(struct bs3_writer *w)
 {
     cof_err err = COF_OK;
     if (w->upload_id == NULL)
         err = up_s3_mpu_start(w->b->s, w->key, &w->upload_id);
-    if (err == COF_OK && w->n_parts == w->cap_parts) {
-        unsigned cap = w->cap_parts > 0 ? w->cap_parts * 2 : 16;
-        char **t = realloc(w->etags, cap * sizeof(*t));
-        if (t == NULL)
-            return COF_ERR_NOMEM;
-        w->etags = t;
-        w->cap_parts = cap;
-    }
-    if (err == COF_OK && w->n_parts >= 10000) {
-        cof_log_error(NULL, "upstream: %s needs more than 10000 parts; raise blob_store_part_size",
-                      w->key);
-        err = COF_ERR_TOO_LARGE;
-    }
+    if (err == COF_OK && w->up == NULL)
+        err = uploader_start(w);
+    if (err == COF_OK)
+        err = uploader_wait(w->up);
+    if (err == COF_OK)
+        err = grow_etags(w);
+    if (err != COF_OK)
+        return write_err(err);
+    struct uploader *u = w->up;
+    uint8_t *next = w->spare;
+    w->spare = NULL;
+    pthread_mutex_lock(&u->mu);
+    u->buf = w->buf;
+    u->len = w->len;
+    u->num = ++w->n_parts;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    w->buf = next; /* NULL at the first part: bs3_write allocates */
+    w->cap = next != NULL ? w->b->part_size : 0;
+    w->len = 0;
+    return COF_OK;
+}
+
+/* Uploads the last part in the writer's own thread (nothing else to overlap with). */
+static cof_err last_part(struct bs3_writer *w)
+{
+    cof_err err = uploader_wait(w->up);
+    if (err == COF_OK)
+        err = grow_etags(w);
     if (err == COF_OK)
         err = up_s3_mpu_part(w->b->s, w->key, w->upload_id, w->n_parts + 1, w->buf, w->len,
                              &w->etags[w->n_parts]);
-    if (err == COF_OK) {
+    if (err == COF_OK)
         w->n_parts++;
-        w->len = 0;
-    }
     return write_err(err);
 }
 
@@ -106,8 +231,9 @@ static cof_err bs3_write(void *wp, const uint8_t *p, size_t n)
     size_t part = w->b->part_size;
     while (n > 0) {
         if (w->len == w->cap) {
-            /* Grows by doubling up to one part: a small blob holds little. */
-            size_t cap = w->cap > 0 ? w->cap * 2 : 256u * 1024;
+            /* Grows by doubling up to one part: a small blob holds little. Once the blob is
+             * known to be large, whole parts. */
+            size_t cap = w->n_parts > 0 ? part : w->cap > 0 ? w->cap * 2 : 256u * 1024;
             if (cap > part)
                 cap = part;
             uint8_t *t = realloc(w->buf, cap);
@@ -132,8 +258,10 @@ static cof_err bs3_write(void *wp, const uint8_t *p, size_t n)
 
 static void writer_free(struct bs3_writer *w)
 {
-    for (unsigned i = 0; i < w->n_parts; i++)
+    uploader_free(w->up); /* lets an upload in flight finish */
+    for (unsigned i = 0; i < w->cap_parts; i++)
         free(w->etags[i]);
+    free(w->spare);
     free(w->etags);
     free(w->upload_id);
     free(w->buf);
@@ -143,6 +271,8 @@ static void writer_free(struct bs3_writer *w)
 static void bs3_abort(void *wp)
 {
     struct bs3_writer *w = wp;
+    uploader_free(w->up); /* no part may land after the abort */
+    w->up = NULL;
     if (w->upload_id != NULL)
         up_s3_mpu_abort(w->b->s, w->key, w->upload_id);
     writer_free(w);
@@ -157,8 +287,7 @@ static cof_err bs3_commit(void *wp)
         writer_free(w);
         return err;
     }
-    if (w->len > 0)
-        err = flush_part(w);
+    err = w->len > 0 ? last_part(w) : write_err(uploader_wait(w->up));
     if (err == COF_OK)
         err = write_err(up_s3_mpu_complete(w->b->s, w->key, w->upload_id, w->etags, w->n_parts));
     if (err != COF_OK) {
