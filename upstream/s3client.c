@@ -715,13 +715,12 @@ static int64_t parse_iso8601(const char *t)
     return (int64_t)timegm(&tm);
 }
 
-/* One ListObjectsV2 page: calls cb per Contents/Key; *next is the continuation token (malloc'd)
- * when the listing is truncated, else NULL. */
-static cof_err parse_list_page(const struct cof_buf *b, up_s3_list_fn cb, void *arg, char **next)
+cof_err up_s3_parse_list_page(const char *body, size_t len, up_s3_list_fn cb, void *arg,
+                              char **next)
 {
     xmlDocPtr doc = NULL;
     *next = NULL;
-    cof_err err = srv_xmltree_parse(b->data != NULL ? b->data : "", b->len, RESP_BODY_MAX, &doc);
+    cof_err err = srv_xmltree_parse(body != NULL ? body : "", len, RESP_BODY_MAX, &doc);
     if (err != COF_OK)
         return COF_ERR_IO;
     xmlNode *root = xmlDocGetRootElement(doc);
@@ -787,7 +786,7 @@ cof_err up_s3_list(struct up_s3 *s, const char *prefix, unsigned max_keys, up_s3
             err = COF_ERR_IO;
         }
         if (err == COF_OK)
-            err = parse_list_page(&r.resp, cb, arg, &token);
+            err = up_s3_parse_list_page(r.resp.data, r.resp.len, cb, arg, &token);
         cof_buf_cleanup(&r.resp);
     } while (err == COF_OK && token != NULL && max_keys == 0);
     free(token);

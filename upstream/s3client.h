@@ -59,6 +59,13 @@ typedef cof_err (*up_s3_list_fn)(const char *key, int64_t mtime, void *arg);
 COF_MUST_CHECK cof_err up_s3_list(struct up_s3 *s, const char *prefix, unsigned max_keys,
                                   up_s3_list_fn cb, void *arg);
 
+/* One ListObjectsV2 answer: cb per Contents (Key, LastModified); *next is the continuation
+ * token (malloc'd) when IsTruncated is true, else NULL. COF_ERR_IO for a document that is not
+ * well-formed XML, carries a DOCTYPE, or is truncated without a token. (The parser of
+ * up_s3_list, exposed for its tests.) */
+COF_MUST_CHECK cof_err up_s3_parse_list_page(const char *body, size_t n, up_s3_list_fn cb,
+                                             void *arg, char **next);
+
 /* A streamed ranged GET of bytes [first, end) of key. expect_total, when not UINT64_MAX, is
  * the object size the caller believes in: another size in the answer is COF_ERR_INTEGRITY.
  * The body is pulled by up_s3_get_read into a bounded buffer: the upstream connection is paused

@@ -454,6 +454,8 @@ def test_gateway_outage_gives_503_and_recovers(s3store):
             c.head_object(Bucket="out", Key="new")
         assert error_of(ei)[0] == 404
         assert c.head_object(Bucket="out", Key="big")["ContentLength"] == PART + 77
+        assert [o["Key"] for o in c.list_objects_v2(Bucket="out")["Contents"]] == ["big",
+                                                                                  "small"]
         assert c.get_object(Bucket="out", Key="small")["Body"].read() == b"inline bytes"
     finally:
         ceph("rgw-start")
