@@ -126,6 +126,10 @@ static const struct opt opts[] = {
      OPT_UINT,
      "how long one upstream call retries (backoff with jitter) before the request fails with "
      "503 (default 10)"},
+    {"backup_interval", "COFFER_BACKUP_INTERVAL", "--backup-interval", OPT_UINT,
+     "with --blob-store s3://...: seconds between two sealed metadata backups written to the "
+     "store (as `coffer backup` does; the first one interval after start-up); 0: none "
+     "(default 0)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
@@ -242,6 +246,7 @@ static unsigned *uint_field(struct srv_config *c, const char *key, unsigned long
         {"inline_max", &c->inline_max, 0, 65536},
         {"blob_store_part_size", &c->blob_store_part_size, 5u * 1024 * 1024, 1u << 30},
         {"blob_store_retry_seconds", &c->blob_store_retry_seconds, 0, 3600},
+        {"backup_interval", &c->backup_interval, 0, 7u * 86400},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (strcmp(t[i].key, key) == 0) {
@@ -417,8 +422,12 @@ void srv_config_usage(const char *prog)
            "       %s keys list|rotate|rewrap|retire ID [OPTIONS]   manage the root keyring\n"
            "       %s lifecycle run [--now TIME] [OPTIONS]   apply the buckets' lifecycle "
            "rules now\n"
+           "       %s backup [--output FILE] [OPTIONS]   seal a snapshot of the metadata into "
+           "the upstream store (or FILE)\n"
+           "       %s restore [--input FILE] [--backup NAME] [OPTIONS]   rebuild a new data dir "
+           "from the latest backup\n"
            "\nOptions (config file key / environment variable in brackets):\n",
-           prog, prog, prog, prog, prog);
+           prog, prog, prog, prog, prog, prog, prog);
     for (size_t i = 0; i < N_OPTS; i++) {
         const char *arg = opts[i].kind == OPT_BOOL ? "" : " VALUE";
         printf("  %s%s\n      %s [%s / %s]\n", opts[i].flag, arg, opts[i].help, opts[i].key,

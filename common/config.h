@@ -55,6 +55,7 @@ struct srv_config {
     char *blob_store_ca_file;          /* CA bundle for TLS to the upstream; NULL: the system's */
     unsigned blob_store_part_size;     /* bytes per upstream part (a PUT up to it is one PUT) */
     unsigned blob_store_retry_seconds; /* how long one upstream call keeps retrying */
+    unsigned backup_interval;          /* seconds between metadata backups upstream; 0: none */
     /* LocalStack init hooks: <init_dir>/{boot,start,ready,shutdown}.d; NULL: none */
     char *init_dir;
 };

@@ -152,14 +152,17 @@ static cof_err read_credentials(const char *path, char ak[CRED_MAX], char sk[CRE
     return COF_OK;
 }
 
-static cof_err open_upstream(const struct srv_config *c, struct sto_blobs **out)
+/* unclaimed: no record, no claim check (coffer restore, which reads the claim instead). */
+static cof_err open_upstream(const struct srv_config *c, bool unclaimed, struct sto_blobs **out)
 {
     char ak[CRED_MAX] = "", sk[CRED_MAX] = "";
     char *bucket = NULL, *prefix = NULL;
     struct store_record rec;
     bool claim = false;
-    cof_err err = read_record(c->data_dir, &rec);
-    if (err == COF_OK && strcmp(rec.store, c->blob_store) != 0) {
+    cof_err err = unclaimed ? COF_OK : read_record(c->data_dir, &rec);
+    if (unclaimed) {
+        /* nothing to check against */
+    } else if (err == COF_OK && strcmp(rec.store, c->blob_store) != 0) {
         fprintf(stderr, "coffer: %s keeps its blobs in %s, not %s\n", c->data_dir, rec.store,
                 c->blob_store);
         err = COF_ERR_CONFIG;
@@ -213,7 +216,7 @@ static cof_err open_upstream(const struct srv_config *c, struct sto_blobs **out)
                    .retry_ms = c->blob_store_retry_seconds * 1000u},
             .prefix = prefix,
             .part_size = c->blob_store_part_size,
-            .owner = rec.owner,
+            .owner = unclaimed ? NULL : rec.owner,
             .claim = claim,
         };
         err = up_blobs_open(&uc, out);
@@ -248,7 +251,7 @@ cof_err srv_blobstore_open(const struct srv_config *c, struct sto_blobs **out)
 {
     *out = NULL;
     if (c->blob_store != NULL && c->blob_store[0] != '\0' && strcmp(c->blob_store, "file") != 0)
-        return open_upstream(c, out);
+        return open_upstream(c, false, out);
     struct store_record rec;
     cof_err err = read_record(c->data_dir, &rec);
     if (err == COF_OK) {
@@ -261,4 +264,20 @@ cof_err srv_blobstore_open(const struct srv_config *c, struct sto_blobs **out)
     if (err != COF_ERR_NOT_FOUND)
         return err;
     return sto_blobs_open(c->data_dir, c->durability_full, out);
+}
+
+cof_err srv_blobstore_open_unclaimed(const struct srv_config *c, struct sto_blobs **out)
+{
+    *out = NULL;
+    if (c->blob_store == NULL || strncmp(c->blob_store, "s3://", 5) != 0)
+        return COF_ERR_CONFIG;
+    return open_upstream(c, true, out);
+}
+
+cof_err srv_blobstore_record(const char *data_dir, const char *store, const char owner[33])
+{
+    struct store_record rec;
+    snprintf(rec.store, sizeof(rec.store), "%s", store);
+    memcpy(rec.owner, owner, sizeof(rec.owner));
+    return write_record(data_dir, &rec);
 }

@@ -14,4 +14,11 @@ struct sto_blobs;
  * COF_ERR_SERVICE_UNAVAILABLE (the upstream does not answer), COF_ERR_NOMEM. */
 COF_MUST_CHECK cof_err srv_blobstore_open(const struct srv_config *c, struct sto_blobs **out);
 
+/* The upstream store of c without the data dir's record or claim (coffer restore). */
+COF_MUST_CHECK cof_err srv_blobstore_open_unclaimed(const struct srv_config *c,
+                                                    struct sto_blobs **out);
+/* Records in data_dir that its blobs are in store, under the prefix claim owner. COF_ERR_IO. */
+COF_MUST_CHECK cof_err srv_blobstore_record(const char *data_dir, const char *store,
+                                            const char owner[33]);
+
 #endif

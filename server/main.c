@@ -26,6 +26,7 @@
 #include "object/keyguard.h"
 #include "object/rootkeys.h"
 #include "server/admin.h"
+#include "server/backup.h"
 #include "server/blobstore.h"
 #include "common/config.h"
 #include "server/fsck.h"
@@ -304,6 +305,9 @@ static int serve(struct app *a)
     cry_tls_identity_cleanup(&tls);
     if (started != COF_OK)
         return 1; /* the listener is closed by then */
+    struct srv_backupthread *backups = NULL;
+    if (srv_backupthread_start(&a->ctx.obj, &a->cfg, a->cfg.backup_interval, &backups) != COF_OK)
+        cof_log_error(NULL, "backup thread not started: backups only by `coffer backup`");
     struct srv_lcthread *sweeper = NULL;
     if (srv_lcthread_start(&a->ctx, a->cfg.lifecycle_interval, &sweeper) != COF_OK)
         cof_log_error(NULL, "lifecycle sweeper not started: lifecycle rules apply only on "
@@ -325,6 +329,7 @@ static int serve(struct app *a)
     cof_log_info(NULL, "signal %d: finishing requests in flight", sig);
     (void)run_stage(a, COF_HOOK_SHUTDOWN, port);
     srv_lcthread_stop(sweeper);
+    srv_backupthread_stop(backups);
     srv_http_stop(h, a->cfg.shutdown_grace * 1000u);
     cof_log_info(NULL, "stopped");
     return 0;
@@ -399,6 +404,63 @@ static int take_lifecycle_args(int argc, char **argv, int first, const char **no
     return j;
 }
 
+/* coffer backup [--output FILE]: a sealed snapshot of the metadata, into the upstream store or
+ * FILE. Safe while a server runs on the same data dir, as fsck is. */
+static int backup_main(struct app *a, const char *output)
+{
+    cof_err err = open_store(a, true, false);
+    char name[SRV_BACKUP_NAME_MAX] = "";
+    if (err == COF_OK)
+        err = srv_backup_run(&a->ctx.obj, &a->cfg, output, name);
+    if (err != COF_OK) {
+        fprintf(stderr, "coffer backup: %s\n", cof_err_name(err));
+        return err == COF_ERR_KEY_ABSENT ? EXIT_ROOT_KEYS : 1;
+    }
+    printf("backup: %s\n", name);
+    return 0;
+}
+
+/* coffer restore [--input FILE] [--backup NAME]: a new data dir from a backup. */
+static int restore_main(struct app *a, const char *input, const char *backup_name)
+{
+    struct srv_config *c = &a->cfg;
+    if (c->root_key_file == NULL && (c->root_key_file = join(c->data_dir, "root.key")) == NULL)
+        return 2;
+    char name[SRV_BACKUP_NAME_MAX] = "";
+    cof_err err = srv_restore_run(c, input, backup_name, name);
+    if (err != COF_OK) {
+        fprintf(stderr, "coffer restore: %s\n", cof_err_name(err));
+        return err == COF_ERR_KEY_ABSENT ? EXIT_ROOT_KEYS : 1;
+    }
+    printf("restore: %s into %s\n", name, c->data_dir);
+    return 0;
+}
+
+/* Takes --output FILE (backup) or --input FILE and --backup NAME (restore) out of argv. */
+static int take_backup_args(int argc, char **argv, int first, bool restore, const char **file,
+                            const char **name)
+{
+    int j = first;
+    for (int i = first; i < argc; i++) {
+        const char *flag = restore ? "--input" : "--output";
+        if ((strcmp(argv[i], flag) == 0 || (restore && strcmp(argv[i], "--backup") == 0)) &&
+            i + 1 < argc) {
+            if (strcmp(argv[i], "--backup") == 0)
+                *name = argv[++i];
+            else
+                *file = argv[++i];
+        } else if (strcmp(argv[i], flag) == 0 || strcmp(argv[i], "--backup") == 0) {
+            fprintf(stderr, "usage: coffer %s\n",
+                    restore ? "restore [--input FILE] [--backup backups/NAME.cbk] [options]"
+                            : "backup [--output FILE] [options]");
+            return -1;
+        } else {
+            argv[j++] = argv[i];
+        }
+    }
+    return j;
+}
+
 int main(int argc, char **argv)
 {
     struct app a;
@@ -408,10 +470,18 @@ int main(int argc, char **argv)
     bool kms = argc > 1 && strcmp(argv[1], "kms") == 0;
     bool keys = argc > 1 && strcmp(argv[1], "keys") == 0;
     bool lifecycle = argc > 1 && strcmp(argv[1], "lifecycle") == 0;
+    bool backup = argc > 1 && strcmp(argv[1], "backup") == 0;
+    bool restore = argc > 1 && strcmp(argv[1], "restore") == 0;
+    const char *bk_file = NULL, *bk_name = NULL;
     bool dry_run = false;
     const char *lc_now = NULL;
     struct srv_admin_args admin;
-    int first = fsck || kms || keys || lifecycle ? 2 : 1;
+    int first = fsck || kms || keys || lifecycle || backup || restore ? 2 : 1;
+    if (backup || restore) {
+        argc = take_backup_args(argc, argv, first, restore, &bk_file, &bk_name);
+        if (argc < 0)
+            return 2;
+    }
     if (lifecycle) {
         argc = take_lifecycle_args(argc, argv, first, &lc_now);
         if (argc < 0)
@@ -464,6 +534,10 @@ int main(int argc, char **argv)
             rc = srv_admin_keys(&a.ctx, a.cfg.root_key_file, &admin);
     } else if (lifecycle) {
         rc = lifecycle_main(&a, lc_now);
+    } else if (backup) {
+        rc = backup_main(&a, bk_file);
+    } else if (restore) {
+        rc = restore_main(&a, bk_file, bk_name);
     } else {
         rc = fsck ? fsck_main(&a, dry_run) : serve(&a);
     }

@@ -84,6 +84,11 @@ void sto_blobs_close(struct sto_blobs *bs)
     free(bs);
 }
 
+void *sto_blobs_impl(const struct sto_blobs *bs, const struct sto_blob_backend *be)
+{
+    return bs != NULL && bs->be == be ? bs->impl : NULL;
+}
+
 const char *sto_blobs_kind(const struct sto_blobs *bs)
 {
     return bs->be->name;

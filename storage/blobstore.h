@@ -54,4 +54,7 @@ struct sto_blob_backend {
 COF_MUST_CHECK cof_err sto_blobs_new(const struct sto_blob_backend *be, void *impl,
                                      struct sto_blobs **out);
 
+/* The state of bs if its backend is be, else NULL (a backend's own extra calls use it). */
+void *sto_blobs_impl(const struct sto_blobs *bs, const struct sto_blob_backend *be);
+
 #endif

@@ -830,3 +830,40 @@ void sto_meta_close(struct sto_meta *m)
     free(m->path);
     free(m);
 }
+
+cof_err sto_meta_backup(struct sto_meta *m, const char *dest_path)
+{
+    struct sto_conn *c = NULL;
+    sqlite3 *dst = NULL;
+    cof_err err = sto_conn_get(m, &c);
+    if (err != COF_OK)
+        return err;
+    int rc = sqlite3_open_v2(
+        dest_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        /* One step over every page: a consistent snapshot, read under one read transaction, so
+         * writers (WAL) go on meanwhile. */
+        sqlite3_backup *b = sqlite3_backup_init(dst, "main", c->db, "main");
+        if (b == NULL) {
+            rc = sqlite3_errcode(dst);
+        } else {
+            do {
+                rc = sqlite3_backup_step(b, -1);
+                if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+                    sqlite3_sleep(20);
+            } while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_OK);
+            int fin = sqlite3_backup_finish(b);
+            if (rc == SQLITE_DONE)
+                rc = fin;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        cof_log_error(NULL, "meta: backup of %s into %s: %s", m->path, dest_path,
+                      dst != NULL ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+        err = COF_ERR_DB;
+    }
+    if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && err == COF_OK)
+        err = COF_ERR_DB;
+    sto_conn_put(m, c);
+    return err;
+}

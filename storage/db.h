@@ -17,6 +17,9 @@ struct sto_meta;
  * whose schema is newer than this build is refused (COF_ERR_DB). */
 COF_MUST_CHECK cof_err sto_meta_open(const char *db_path, bool durability_full,
                                      struct sto_meta **out);
+/* Writes a consistent snapshot of the whole database into dest_path (a new file; SQLite's
+ * online backup API, one read transaction: writers go on meanwhile). COF_ERR_DB. */
+COF_MUST_CHECK cof_err sto_meta_backup(struct sto_meta *m, const char *dest_path);
 /* Closes every pooled connection. Accepts NULL. No call may be in flight. */
 void sto_meta_close(struct sto_meta *m);
 

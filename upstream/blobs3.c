@@ -17,7 +17,8 @@
 
 struct bs3 {
     struct up_s3 *s;
-    char *prefix; /* "<prefix>blobs/" */
+    char *prefix;    /* "<prefix>blobs/" */
+    size_t base_len; /* of "<prefix>": where side objects (owner, backups/) go */
     size_t part_size;
 };
 
@@ -71,15 +72,31 @@ static cof_err write_err(cof_err err)
     return err == COF_ERR_SERVICE_UNAVAILABLE ? COF_ERR_SLOW_DOWN : err;
 }
 
-static cof_err bs3_create(void *impl, const char *id, void **out)
+static cof_err writer_for(struct bs3 *b, const char *key, struct bs3_writer **out)
 {
-    struct bs3 *b = impl;
     *out = NULL;
     struct bs3_writer *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return COF_ERR_NOMEM;
     w->b = b;
-    cof_err err = blob_key(b, id, w->key);
+    int n = snprintf(w->key, sizeof(w->key), "%s", key);
+    if (n < 0 || (size_t)n >= sizeof(w->key)) {
+        free(w);
+        return COF_ERR_TOO_LARGE;
+    }
+    *out = w;
+    return COF_OK;
+}
+
+static cof_err bs3_create(void *impl, const char *id, void **out)
+{
+    struct bs3 *b = impl;
+    char key[1024];
+    *out = NULL;
+    cof_err err = blob_key(b, id, key);
+    struct bs3_writer *w = NULL;
+    if (err == COF_OK)
+        err = writer_for(b, key, &w);
     if (err != COF_OK) {
         free(w);
         return err;
@@ -567,18 +584,19 @@ cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out)
     size_t pl = strlen(pre);
     b->prefix = malloc(pl + sizeof("/blobs/"));
     cof_err err = b->prefix != NULL ? COF_OK : COF_ERR_NOMEM;
-    if (err == COF_OK)
+    if (err == COF_OK) {
         snprintf(b->prefix, pl + sizeof("/blobs/"), "%s%sblobs/", pre,
                  pl > 0 && pre[pl - 1] != '/' ? "/" : "");
+        b->base_len = strlen(b->prefix) - strlen("blobs/");
+    }
     if (err == COF_OK)
         err = up_s3_new(&c->s3, &b->s);
     if (err == COF_OK)
         err = up_s3_list(b->s, b->prefix, 1, probe_key, NULL);
     if (err == COF_OK && c->owner != NULL) {
         /* The claim sits beside blobs/, where listings of blobs never see it. */
-        size_t base = strlen(b->prefix) - strlen("blobs/");
         char owner_prefix[600];
-        snprintf(owner_prefix, sizeof(owner_prefix), "%.*s", (int)base, b->prefix);
+        snprintf(owner_prefix, sizeof(owner_prefix), "%.*s", (int)b->base_len, b->prefix);
         err = check_owner(b, c, owner_prefix);
     }
     if (err != COF_OK) {
@@ -586,4 +604,165 @@ cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out)
         return err;
     }
     return sto_blobs_new(&bs3_backend, b, out);
+}
+
+/* --- objects beside the blobs --- */
+
+struct up_side_writer {
+    struct bs3_writer *w;
+};
+
+struct up_side_reader {
+    struct up_s3_get *g;
+};
+
+static cof_err side_key(struct sto_blobs *bs, const char *name, struct bs3 **b, char out[1024])
+{
+    *b = sto_blobs_impl(bs, &bs3_backend);
+    if (*b == NULL)
+        return COF_ERR_INVALID;
+    int n = snprintf(out, 1024, "%.*s%s", (int)(*b)->base_len, (*b)->prefix, name);
+    return n > 0 && n < 1024 ? COF_OK : COF_ERR_TOO_LARGE;
+}
+
+cof_err up_side_create(struct sto_blobs *bs, const char *name, struct up_side_writer **out)
+{
+    struct bs3 *b = NULL;
+    char key[1024];
+    *out = NULL;
+    cof_err err = side_key(bs, name, &b, key);
+    struct up_side_writer *sw = err == COF_OK ? calloc(1, sizeof(*sw)) : NULL;
+    if (err == COF_OK && sw == NULL)
+        err = COF_ERR_NOMEM;
+    if (err == COF_OK)
+        err = writer_for(b, key, &sw->w);
+    if (err != COF_OK) {
+        free(sw);
+        return err;
+    }
+    *out = sw;
+    return COF_OK;
+}
+
+cof_err up_side_write(struct up_side_writer *w, const void *p, size_t n)
+{
+    return bs3_write(w->w, p, n);
+}
+
+cof_err up_side_commit(struct up_side_writer *w)
+{
+    cof_err err = bs3_commit(w->w);
+    free(w);
+    return err;
+}
+
+void up_side_abort(struct up_side_writer *w)
+{
+    if (w == NULL)
+        return;
+    bs3_abort(w->w);
+    free(w);
+}
+
+struct latest {
+    size_t skip;
+    char *out;
+    size_t cap;
+    bool found;
+};
+
+static cof_err take_latest(const char *key, int64_t mtime, void *arg)
+{
+    struct latest *l = arg;
+    (void)mtime;
+    const char *name = key + l->skip;
+    if (strlen(key) <= l->skip || strlen(name) >= l->cap)
+        return COF_OK;
+    if (!l->found || strcmp(name, l->out) > 0) {
+        strcpy(l->out, name);
+        l->found = true;
+    }
+    return COF_OK;
+}
+
+cof_err up_side_latest(struct sto_blobs *bs, const char *dir, char *out, size_t cap)
+{
+    struct bs3 *b = NULL;
+    char key[1024];
+    cof_err err = side_key(bs, dir, &b, key);
+    if (err != COF_OK)
+        return err;
+    /* Names are returned with dir: what up_side_open takes. */
+    struct latest l = {b->base_len, out, cap, false};
+    err = up_s3_list(b->s, key, 0, take_latest, &l);
+    if (err == COF_OK && !l.found)
+        err = COF_ERR_NOT_FOUND;
+    return err;
+}
+
+cof_err up_side_open(struct sto_blobs *bs, const char *name, struct up_side_reader **out)
+{
+    struct bs3 *b = NULL;
+    char key[1024];
+    uint64_t size = 0;
+    *out = NULL;
+    cof_err err = side_key(bs, name, &b, key);
+    if (err == COF_OK)
+        err = up_s3_head(b->s, key, &size, NULL);
+    struct up_side_reader *r = err == COF_OK ? calloc(1, sizeof(*r)) : NULL;
+    if (err == COF_OK && r == NULL)
+        err = COF_ERR_NOMEM;
+    if (err == COF_OK)
+        err = up_s3_get_open(b->s, key, 0, size, size, &r->g);
+    if (err != COF_OK) {
+        free(r);
+        return err;
+    }
+    *out = r;
+    return COF_OK;
+}
+
+cof_err up_side_read(struct up_side_reader *r, void *buf, size_t n, size_t *out_n)
+{
+    size_t got = 0;
+    while (got < n) {
+        size_t k = 0;
+        cof_err err = up_s3_get_read(r->g, (uint8_t *)buf + got, n - got, &k);
+        if (err != COF_OK)
+            return err;
+        if (k == 0)
+            break;
+        got += k;
+    }
+    *out_n = got;
+    return COF_OK;
+}
+
+void up_side_close(struct up_side_reader *r)
+{
+    if (r == NULL)
+        return;
+    up_s3_get_close(r->g);
+    free(r);
+}
+
+cof_err up_side_owner(struct sto_blobs *bs, char out[33])
+{
+    struct bs3 *b = NULL;
+    char key[1024], got[128];
+    size_t n = 0;
+    cof_err err = side_key(bs, "owner", &b, key);
+    if (err == COF_OK)
+        err = up_s3_get_small(b->s, key, got, sizeof(got) - 1, &n);
+    if (err != COF_OK)
+        return err;
+    size_t ml = strlen(OWNER_MAGIC);
+    char id[33];
+    memcpy(id, got + (n >= ml ? ml : 0), 32);
+    id[32] = '\0';
+    if (n != ml + 33 || memcmp(got, OWNER_MAGIC, ml) != 0 || got[n - 1] != '\n' ||
+        sto_blob_id_parse(id, NULL) != COF_OK)
+        return COF_ERR_INTEGRITY;
+    memcpy(out, id, 33);
+    return COF_OK;
 }

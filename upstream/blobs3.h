@@ -41,4 +41,25 @@ COF_MUST_CHECK cof_err up_blobs_parse_url(const char *url, char **bucket, char *
  * dir's, or unclaimed while the data dir thinks it claimed it: logged). */
 COF_MUST_CHECK cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out);
 
+/* Objects beside the blobs, under <prefix><name> (coffer backup's "backups/..."): never listed
+ * as blobs, never touched by fsck. bs must be an upstream store (else COF_ERR_INVALID). */
+struct up_side_writer;
+struct up_side_reader;
+COF_MUST_CHECK cof_err up_side_create(struct sto_blobs *bs, const char *name,
+                                      struct up_side_writer **out);
+COF_MUST_CHECK cof_err up_side_write(struct up_side_writer *w, const void *p, size_t n);
+/* Completes the upload and frees w (also on failure). */
+COF_MUST_CHECK cof_err up_side_commit(struct up_side_writer *w);
+void up_side_abort(struct up_side_writer *w);
+/* The name (under dir, e.g. "backups/") that sorts last, into out. COF_ERR_NOT_FOUND. */
+COF_MUST_CHECK cof_err up_side_latest(struct sto_blobs *bs, const char *dir, char *out, size_t cap);
+COF_MUST_CHECK cof_err up_side_open(struct sto_blobs *bs, const char *name,
+                                    struct up_side_reader **out);
+/* Reads up to n bytes in order; fewer only at the end. */
+COF_MUST_CHECK cof_err up_side_read(struct up_side_reader *r, void *buf, size_t n, size_t *out_n);
+void up_side_close(struct up_side_reader *r);
+/* The owner claim of the prefix (32 hex chars + NUL), for a restore onto a new data dir.
+ * COF_ERR_NOT_FOUND when the prefix has none. */
+COF_MUST_CHECK cof_err up_side_owner(struct sto_blobs *bs, char out[33]);
+
 #endif

@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import (COFFER_BIN, REPO, error_of, inline_blob_ids, make_s3, server_env,
-                      stored_blob_ids)
+from conftest import (COFFER_BIN, REPO, CofferServer, error_of, inline_blob_ids, make_s3,
+                      server_env)
 
 RGW = os.environ.get("COFFER_TEST_RGW")
 CEPH_DIR = os.environ.get("COFFER_TEST_CEPH_DIR")
 UP_BUCKET = "coffer-upstream-tests"
 PART = 5 * 1024 * 1024          # --blob-store-part-size: S3's smallest, so parts come cheap
-HDR, SEG, TAG = 24, 65536, 16   # blob format: header, plaintext segment, GCM tag
+HDR, SEG, TAG = 40, 65536, 16   # blob format: header, plaintext segment, GCM tag
 ID_RE = re.compile(r"^[0-9a-f]{32}$")
 NO_RGW = ("no Ceph cluster: test.sh starts one with scripts/ceph-dev.sh and sets "
           "COFFER_TEST_RGW (Ceph packages missing, or the cluster did not start)")
@@ -560,3 +560,141 @@ def test_a_data_dir_keeps_to_its_store(upstream, coffer_factory, tmp_path):
                    up_env())
     assert p.returncode != 0
     assert "keeps its blobs in local files" in p.stderr, p.stderr
+
+
+# ---------------------------------------------------------------- backup and restore
+
+def coffer_cli(*args, env=None, timeout=120):
+    return subprocess.run([COFFER_BIN, *args], capture_output=True, text=True,
+                          env=server_env(env or up_env()), timeout=timeout)
+
+
+def test_backup_and_restore_onto_a_new_machine(s3store, tmp_path):
+    store = s3store
+    srv = store.srv
+    c = srv.client()
+    c.create_bucket(Bucket="bkp")
+    canary = b"BACKUP-CANARY-" + uuid.uuid4().hex.encode()
+    ckey = new_customer_key()
+    before = {"big": body_of(PART + 5, b"big"), "small": canary,
+              "kms": body_of(90_000, b"kms")}
+    c.put_object(Bucket="bkp", Key="big", Body=before["big"], Metadata={"m": "meta-canary"})
+    c.put_object(Bucket="bkp", Key="small", Body=before["small"])
+    c.put_object(Bucket="bkp", Key="kms", Body=before["kms"], ServerSideEncryption="aws:kms")
+    c.put_object(Bucket="bkp", Key="ssec", Body=before["big"], **sse_c(ckey))
+    args = ["--data-dir", str(srv.data_dir), "--root-key-file", str(srv.root_key),
+            *store_args(store)]
+    p = coffer_cli("backup", *args)        # beside the running server
+    assert p.returncode == 0, p.stdout + p.stderr
+    m = re.fullmatch(r"backup: (backups/\d{8}T\d{6}Z-[0-9a-f]{8}\.cbk)\n", p.stdout)
+    assert m, p.stdout
+    sealed = store.up.get_object(Bucket=UP_BUCKET, Key=store.prefix + m.group(1))["Body"].read()
+    assert sealed[:4] == b"CBK1"
+    for needle in (canary, b"bkp", b"meta-canary", b"CREATE TABLE", b"SQLite format"):
+        assert needle not in sealed, needle
+    # acknowledged after the snapshot: lost with the machine, its blob an orphan upstream
+    c.put_object(Bucket="bkp", Key="after", Body=body_of(200_000, b"after"))
+    srv.kill()                             # the machine is gone; the root key file was kept
+    new = tmp_path / "new-machine"
+    rargs = ["--data-dir", str(new), "--root-key-file", str(srv.root_key), *store_args(store)]
+    p = coffer_cli("restore", *rargs)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout == f"restore: {m.group(1)} into {new}\n"
+    assert (new / "coffer.db").exists() and (new / "blob-store").exists()
+    # a second restore into the same dir is refused
+    p = coffer_cli("restore", *rargs)
+    assert p.returncode != 0 and "restore into a new data dir" in p.stderr, p.stderr
+    p = coffer_cli("fsck", *rargs)         # offline: the orphan of "after" goes
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "4 objects checked" in p.stdout and " 0 damaged" in p.stdout, p.stdout
+    assert p.stdout.count("unreferenced, removed: blob ") == 1, p.stdout
+    s2 = CofferServer(tmp_path / "srv-new", data_dir=new, root_key=srv.root_key,
+                      extra_args=store_args(store), env=up_env())
+    s2.start()
+    try:
+        c2 = s2.client()
+        for k in ("big", "small", "kms"):
+            assert c2.get_object(Bucket="bkp", Key=k)["Body"].read() == before[k], k
+        assert c2.get_object(Bucket="bkp", Key="ssec", **sse_c(ckey))["Body"].read() \
+            == before["big"]
+        assert c2.head_object(Bucket="bkp", Key="big")["Metadata"] == {"m": "meta-canary"}
+        with pytest.raises(ClientError) as ei:
+            c2.get_object(Bucket="bkp", Key="after")
+        assert error_of(ei) == (404, "NoSuchKey")
+        c2.put_object(Bucket="bkp", Key="later", Body=b"x" * 100_000)
+    finally:
+        s2.stop()
+
+
+def test_restore_refuses_damaged_backups_and_wrong_keys(s3store, tmp_path):
+    store = s3store
+    srv = store.srv
+    srv.client().create_bucket(Bucket="dmg")
+    srv.client().put_object(Bucket="dmg", Key="k", Body=b"v" * 70_000)
+    args = ["--data-dir", str(srv.data_dir), "--root-key-file", str(srv.root_key),
+            *store_args(store)]
+    p = coffer_cli("backup", *args)
+    assert p.returncode == 0, p.stderr
+    name = p.stdout.split()[1]
+    good = store.up.get_object(Bucket=UP_BUCKET, Key=store.prefix + name)["Body"].read()
+    # a foreign keyring: the backup's root key is not there
+    other_key = tmp_path / "other.key"
+    p = coffer_cli("keys", "list", "--data-dir", str(tmp_path / "scratch"), "--root-key-file",
+                   str(other_key))
+    p = coffer_cli("restore", "--data-dir", str(tmp_path / "r0"), "--root-key-file",
+                   str(other_key), *store_args(store))
+    assert p.returncode != 0
+    assert "which the keyring lacks" in p.stderr or "cannot read the root keyring" in p.stderr, \
+        p.stderr
+    assert not (tmp_path / "r0" / "coffer.db").exists()
+    for i, where in enumerate((3, 30, len(good) // 2, len(good) - 1)):
+        bad = bytearray(good)
+        bad[where] ^= 0x20
+        later = f"backups/99991231T235959Z-{i:08x}.cbk"    # sorts last: the one restored
+        store.up.put_object(Bucket=UP_BUCKET, Key=store.prefix + later, Body=bytes(bad))
+        out = tmp_path / f"r{i + 1}"
+        p = coffer_cli("restore", "--data-dir", str(out), "--root-key-file", str(srv.root_key),
+                       *store_args(store))
+        assert p.returncode != 0, where
+        assert not (out / "coffer.db").exists() and not (out / "coffer.db.restoring").exists()
+        store.up.delete_object(Bucket=UP_BUCKET, Key=store.prefix + later)
+    # cut short
+    store.up.put_object(Bucket=UP_BUCKET, Key=store.prefix + "backups/99991231T235959Z-cut.cbk",
+                        Body=good[:-100])
+    p = coffer_cli("restore", "--data-dir", str(tmp_path / "rc"), "--root-key-file",
+                   str(srv.root_key), *store_args(store))
+    assert p.returncode != 0 and not (tmp_path / "rc" / "coffer.db").exists()
+    # the good one, named explicitly, restores
+    p = coffer_cli("restore", "--data-dir", str(tmp_path / "ok"), "--root-key-file",
+                   str(srv.root_key), "--backup", name, *store_args(store))
+    assert p.returncode == 0, p.stderr
+
+
+def test_scheduled_backups(upstream, coffer_factory):
+    st = Store("s3", None, upstream, f"t-{uuid.uuid4().hex[:12]}/")
+    st.srv = coffer_factory(extra_args=store_args(st) + ["--backup-interval", "1"], env=up_env())
+    assert wait_until(lambda: len(st.up_keys(sub="backups/")) >= 2, timeout=20)
+    assert "backup: metadata snapshot sealed into backups/" in st.srv.stderr_text()
+
+
+def test_backup_to_a_file_with_local_blobs(coffer_factory, tmp_path):
+    srv = coffer_factory()
+    srv.client().create_bucket(Bucket="loc")
+    srv.client().put_object(Bucket="loc", Key="k", Body=body_of(100_000))
+    args = ["--data-dir", str(srv.data_dir), "--root-key-file", str(srv.root_key)]
+    p = coffer_cli("backup", *args, env={})
+    assert p.returncode != 0 and "give --output FILE" in p.stderr, p.stderr
+    out = tmp_path / "meta.cbk"
+    p = coffer_cli("backup", *args, "--output", str(out), env={})
+    assert p.returncode == 0 and p.stdout == f"backup: {out}\n", p.stderr
+    assert out.read_bytes()[:4] == b"CBK1" and oct(out.stat().st_mode & 0o777) == "0o600"
+    srv.stop()
+    new = tmp_path / "restored"
+    p = coffer_cli("restore", "--data-dir", str(new), "--root-key-file", str(srv.root_key),
+                   "--input", str(out), env={})
+    assert p.returncode == 0, p.stderr
+    # the blobs stayed where they were: copy them over, as one would with local files
+    import shutil
+    shutil.copytree(srv.data_dir / "blobs", new / "blobs")
+    s2 = coffer_factory(data_dir=new, root_key=srv.root_key)
+    assert s2.client().get_object(Bucket="loc", Key="k")["Body"].read() == body_of(100_000)
