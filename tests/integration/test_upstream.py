@@ -594,6 +594,8 @@ def test_backup_and_restore_onto_a_new_machine(s3store, tmp_path):
         assert needle not in sealed, needle
     # acknowledged after the snapshot: lost with the machine, its blob an orphan upstream
     c.put_object(Bucket="bkp", Key="after", Body=body_of(200_000, b"after"))
+    # deleted after the snapshot: its blob is removed upstream, so the restored row has none
+    c.delete_object(Bucket="bkp", Key="kms")
     srv.kill()                             # the machine is gone; the root key file was kept
     new = tmp_path / "new-machine"
     rargs = ["--data-dir", str(new), "--root-key-file", str(srv.root_key), *store_args(store)]
@@ -605,16 +607,21 @@ def test_backup_and_restore_onto_a_new_machine(s3store, tmp_path):
     p = coffer_cli("restore", *rargs)
     assert p.returncode != 0 and "restore into a new data dir" in p.stderr, p.stderr
     p = coffer_cli("fsck", *rargs)         # offline: the orphan of "after" goes
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert "4 objects checked" in p.stdout and " 0 damaged" in p.stdout, p.stdout
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "4 objects checked" in p.stdout and " 1 damaged" in p.stdout, p.stdout
+    assert re.search(r"damaged: s3://bkp/kms \([0-9a-f]{32}\): blob file missing", p.stdout)
     assert p.stdout.count("unreferenced, removed: blob ") == 1, p.stdout
     s2 = CofferServer(tmp_path / "srv-new", data_dir=new, root_key=srv.root_key,
                       extra_args=store_args(store), env=up_env())
     s2.start()
     try:
         c2 = s2.client()
-        for k in ("big", "small", "kms"):
+        for k in ("big", "small"):
             assert c2.get_object(Bucket="bkp", Key=k)["Body"].read() == before[k], k
+        with pytest.raises(ClientError) as ei:      # what fsck reported: delete it again
+            c2.get_object(Bucket="bkp", Key="kms")
+        assert error_of(ei)[0] == 500
+        c2.delete_object(Bucket="bkp", Key="kms")
         assert c2.get_object(Bucket="bkp", Key="ssec", **sse_c(ckey))["Body"].read() \
             == before["big"]
         assert c2.head_object(Bucket="bkp", Key="big")["Metadata"] == {"m": "meta-canary"}
