@@ -426,8 +426,10 @@ void srv_config_usage(const char *prog)
            "the upstream store (or FILE)\n"
            "       %s restore [--input FILE] [--backup NAME] [OPTIONS]   rebuild a new data dir "
            "from the latest backup\n"
+           "       %s blobs migrate --to upstream|files [OPTIONS]   move the blobs between local "
+           "files and the --blob-store\n"
            "\nOptions (config file key / environment variable in brackets):\n",
-           prog, prog, prog, prog, prog, prog, prog);
+           prog, prog, prog, prog, prog, prog, prog, prog);
     for (size_t i = 0; i < N_OPTS; i++) {
         const char *arg = opts[i].kind == OPT_BOOL ? "" : " VALUE";
         printf("  %s%s\n      %s [%s / %s]\n", opts[i].flag, arg, opts[i].help, opts[i].key,

@@ -5,6 +5,8 @@
 #ifndef SRV_BLOBSTORE_H
 #define SRV_BLOBSTORE_H
 
+#include <stdbool.h>
+
 #include "common/config.h"
 #include "common/err.h"
 
@@ -20,5 +22,16 @@ COF_MUST_CHECK cof_err srv_blobstore_open_unclaimed(const struct srv_config *c,
 /* Records in data_dir that its blobs are in store, under the prefix claim owner. COF_ERR_IO. */
 COF_MUST_CHECK cof_err srv_blobstore_record(const char *data_dir, const char *store,
                                             const char owner[33]);
+
+/* coffer blobs migrate: records that the data dir's blobs move to the upstream (to_upstream,
+ * claiming its prefix if need be) or back to local files. *out_done: they are there already.
+ * From then on every open of the data dir sees both stores as one. */
+COF_MUST_CHECK cof_err srv_blobstore_migration(const struct srv_config *c, bool to_upstream,
+                                               bool *out_done);
+/* Records the end of a migration (every blob moved). */
+COF_MUST_CHECK cof_err srv_blobstore_migration_done(const struct srv_config *c, bool to_upstream);
+/* Whether blobs may be removed from the old store: no server holds the data dir, or the one
+ * that does opened it as this migration. Call before opening the data dir's stores. */
+bool srv_blobstore_migration_safe(const char *data_dir, bool to_upstream);
 
 #endif

@@ -28,6 +28,7 @@
 #include "server/admin.h"
 #include "server/backup.h"
 #include "server/blobstore.h"
+#include "server/migrate.h"
 #include "common/config.h"
 #include "server/fsck.h"
 #include "server/http.h"
@@ -436,6 +437,55 @@ static int restore_main(struct app *a, const char *input, const char *backup_nam
     return 0;
 }
 
+/* coffer blobs migrate --to upstream|files: one pass; run again until it says finished. */
+static int migrate_main(struct app *a, bool to_upstream)
+{
+    struct srv_migrate_report r;
+    cof_err err = srv_migrate_run(&a->cfg, to_upstream, &r);
+    if (err != COF_OK) {
+        fprintf(stderr, "coffer blobs migrate: %s\n", cof_err_name(err));
+        return 1;
+    }
+    if (r.already) {
+        printf("migrate: the blobs are in %s already\n",
+               to_upstream ? "the upstream store" : "local files");
+        return 0;
+    }
+    printf("migrate: %lu blobs copied, %lu there already, %lu removed from the old store, %lu "
+           "failed\n",
+           r.copied, r.present, r.removed, r.failed);
+    if (r.kept)
+        printf("migrate: old copies kept: a server holds the data dir without the migration; "
+               "restart it (it then reads both stores) and run this again\n");
+    else if (r.finished)
+        printf("migrate: finished: the data dir now keeps its blobs in %s\n",
+               to_upstream ? "the upstream store" : "local files");
+    else
+        printf("migrate: not finished: run it again\n");
+    return r.failed > 0 ? 1 : 0;
+}
+
+/* coffer blobs migrate --to upstream|files [options]: takes the words and --to out of argv. */
+static int take_migrate_args(int argc, char **argv, const char **to)
+{
+    if (argc < 3 || strcmp(argv[2], "migrate") != 0)
+        goto usage;
+    int j = 3;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            *to = argv[++i];
+        else
+            argv[j++] = argv[i];
+    }
+    if (*to == NULL || (strcmp(*to, "upstream") != 0 && strcmp(*to, "files") != 0))
+        goto usage;
+    return j;
+usage:
+    fprintf(stderr, "usage: coffer blobs migrate --to upstream|files --blob-store s3://... "
+                    "[options]\n");
+    return -1;
+}
+
 /* Takes --output FILE (backup) or --input FILE and --backup NAME (restore) out of argv. */
 static int take_backup_args(int argc, char **argv, int first, bool restore, const char **file,
                             const char **name)
@@ -472,11 +522,19 @@ int main(int argc, char **argv)
     bool lifecycle = argc > 1 && strcmp(argv[1], "lifecycle") == 0;
     bool backup = argc > 1 && strcmp(argv[1], "backup") == 0;
     bool restore = argc > 1 && strcmp(argv[1], "restore") == 0;
+    bool blobs = argc > 1 && strcmp(argv[1], "blobs") == 0;
+    const char *mig_to = NULL;
     const char *bk_file = NULL, *bk_name = NULL;
     bool dry_run = false;
     const char *lc_now = NULL;
     struct srv_admin_args admin;
     int first = fsck || kms || keys || lifecycle || backup || restore ? 2 : 1;
+    if (blobs) {
+        argc = take_migrate_args(argc, argv, &mig_to);
+        if (argc < 0)
+            return 2;
+        first = 3;
+    }
     if (backup || restore) {
         argc = take_backup_args(argc, argv, first, restore, &bk_file, &bk_name);
         if (argc < 0)
@@ -534,6 +592,8 @@ int main(int argc, char **argv)
             rc = srv_admin_keys(&a.ctx, a.cfg.root_key_file, &admin);
     } else if (lifecycle) {
         rc = lifecycle_main(&a, lc_now);
+    } else if (blobs) {
+        rc = migrate_main(&a, strcmp(mig_to, "upstream") == 0);
     } else if (backup) {
         rc = backup_main(&a, bk_file);
     } else if (restore) {

@@ -766,3 +766,11 @@ cof_err up_side_owner(struct sto_blobs *bs, char out[33])
     memcpy(out, id, 33);
     return COF_OK;
 }
+
+cof_err up_side_delete(struct sto_blobs *bs, const char *name)
+{
+    struct bs3 *b = NULL;
+    char key[1024];
+    cof_err err = side_key(bs, name, &b, key);
+    return err == COF_OK ? up_s3_delete(b->s, key) : err;
+}

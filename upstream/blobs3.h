@@ -58,6 +58,8 @@ COF_MUST_CHECK cof_err up_side_open(struct sto_blobs *bs, const char *name,
 /* Reads up to n bytes in order; fewer only at the end. */
 COF_MUST_CHECK cof_err up_side_read(struct up_side_reader *r, void *buf, size_t n, size_t *out_n);
 void up_side_close(struct up_side_reader *r);
+/* Deletes <prefix><name> (an absent one is COF_OK). */
+COF_MUST_CHECK cof_err up_side_delete(struct sto_blobs *bs, const char *name);
 /* The owner claim of the prefix (32 hex chars + NUL), for a restore onto a new data dir.
  * COF_ERR_NOT_FOUND when the prefix has none. */
 COF_MUST_CHECK cof_err up_side_owner(struct sto_blobs *bs, char out[33]);

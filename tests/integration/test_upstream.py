@@ -705,3 +705,74 @@ def test_backup_to_a_file_with_local_blobs(coffer_factory, tmp_path):
     shutil.copytree(srv.data_dir / "blobs", new / "blobs")
     s2 = coffer_factory(data_dir=new, root_key=srv.root_key)
     assert s2.client().get_object(Bucket="loc", Key="k")["Body"].read() == body_of(100_000)
+
+
+# ---------------------------------------------------------------- coffer blobs migrate
+
+def local_blob_files(data_dir):
+    return [p for p in (Path(data_dir) / "blobs").rglob("*") if p.is_file()]
+
+
+def test_blobs_migrate_to_upstream_while_serving_and_back(upstream, coffer_factory, tmp_path):
+    prefix = f"t-{uuid.uuid4().hex[:12]}/"
+    st = Store("s3", None, upstream, prefix)
+    up_args = store_args(st)
+    srv = coffer_factory()                       # a data dir of local files, serving
+    c = srv.client()
+    c.create_bucket(Bucket="mig")
+    bodies = {f"k{i}": body_of(n, b"%d" % i)
+              for i, n in enumerate([100, 70_000, PART + 9, 3 * SEG])}
+    for k, b in bodies.items():
+        c.put_object(Bucket="mig", Key=k, Body=b)
+    n_files = len(local_blob_files(srv.data_dir))
+    assert n_files == 3
+    base = ["--data-dir", str(srv.data_dir), "--root-key-file", str(srv.root_key)]
+    # 1. beside a server that does not know of the migration: copies, keeps the old ones
+    p = coffer_cli("blobs", "migrate", "--to", "upstream", *base, *up_args)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "3 blobs copied" in p.stdout and "old copies kept" in p.stdout, p.stdout
+    assert len(local_blob_files(srv.data_dir)) == 3 and len(st.blob_ids()) == 3
+    assert c.get_object(Bucket="mig", Key="k2")["Body"].read() == bodies["k2"]
+    # 2. the server restarted with the store: it reads both and writes upstream
+    srv.stop()
+    srv.extra_args = up_args
+    srv.env = up_env()
+    srv.start()
+    c = srv.client()
+    c.put_object(Bucket="mig", Key="new", Body=body_of(80_000, b"new"))
+    assert len(st.blob_ids()) == 4 and len(local_blob_files(srv.data_dir)) == 3
+    # 3. again, beside that server: the old copies go, and the data dir is upstream's
+    p = coffer_cli("blobs", "migrate", "--to", "upstream", *base, *up_args)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "3 there already, 3 removed" in p.stdout and "finished" in p.stdout, p.stdout
+    assert local_blob_files(srv.data_dir) == []
+    for k, b in bodies.items():
+        assert c.get_object(Bucket="mig", Key=k)["Body"].read() == b, k
+    srv.stop()
+    p = coffer_cli("fsck", *base, *up_args)
+    assert p.returncode == 0 and "5 objects checked" in p.stdout and " 0 damaged" in p.stdout, \
+        p.stdout + p.stderr
+    assert "migrating" not in (srv.data_dir / "blob-store").read_text()
+    p = coffer_cli("blobs", "migrate", "--to", "upstream", *base, *up_args)
+    assert p.returncode == 0 and "in the upstream store already" in p.stdout, p.stdout
+    # 4. and back to local files, offline
+    p = coffer_cli("blobs", "migrate", "--to", "files", *base, *up_args)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "4 blobs copied" in p.stdout and "finished" in p.stdout, p.stdout
+    assert not (srv.data_dir / "blob-store").exists()
+    assert st.blob_ids() == set() and len(local_blob_files(srv.data_dir)) == 4
+    p = coffer_cli("fsck", *base, env={})
+    assert p.returncode == 0 and " 0 damaged" in p.stdout, p.stdout + p.stderr
+    srv.extra_args = []
+    srv.start()
+    c = srv.client()
+    for k, b in {**bodies, "new": body_of(80_000, b"new")}.items():
+        assert c.get_object(Bucket="mig", Key=k)["Body"].read() == b, k
+
+
+def test_blobs_migrate_refusals(tmp_path):
+    base = ["--data-dir", str(tmp_path / "d")]
+    p = coffer_cli("blobs", "migrate", "--to", "sideways", *base)
+    assert p.returncode == 2 and "usage: coffer blobs migrate" in p.stderr
+    p = coffer_cli("blobs", "migrate", "--to", "upstream", *base, env={})
+    assert p.returncode != 0 and "give the upstream store" in p.stderr, p.stderr
