@@ -128,7 +128,9 @@ static const struct opt opts[] = {
      "503 (default 10)"},
     {"backup_interval", "COFFER_BACKUP_INTERVAL", "--backup-interval", OPT_UINT,
      "with --blob-store s3://...: seconds between two sealed metadata backups written to the "
-     "store (as `coffer backup` does; the first one interval after start-up); 0: none "
+     "store (as `coffer backup` does; the first one interval after start-up). Above 0, a blob "
+     "no object names any more is kept upstream until the next backup, so that a restore gives "
+     "back every object of the latest backup; 0: no scheduled backups, such blobs go at once "
      "(default 0)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "

@@ -18,7 +18,9 @@
 #include "object/rootkeys.h"
 #include "server/blobstore.h"
 #include "storage/blob.h"
+#include "storage/blobdual.h"
 #include "storage/db.h"
+#include "storage/gc.h"
 #include "upstream/blobs3.h"
 
 static char *join(const char *dir, const char *name)
@@ -78,11 +80,48 @@ static cof_err seal_to_file(struct obj_ctx *ctx, const char *snap, const char *o
     return err;
 }
 
+/* Deletes the marked blobs no object names; a marked blob an object names again (the data dir
+ * was restored from a backup older than the mark) only loses its mark. */
+static cof_err reap(struct obj_ctx *ctx, struct sto_blobs *up, char **ids, size_t n, size_t *reaped)
+{
+    size_t live = 0, k = 0;
+    cof_err err = COF_OK;
+    /* Partition in place: unreferenced ids first, then the live ones. */
+    for (size_t i = 0; err == COF_OK && i < n; i++) {
+        bool used = false;
+        err = sto_meta_blob_referenced(ctx->meta, ids[i], &used);
+        if (err == COF_OK && !used) {
+            char *t = ids[k];
+            ids[k++] = ids[i];
+            ids[i] = t;
+        }
+    }
+    live = n - k;
+    if (err == COF_OK)
+        err = up_blobs_reap(up, ids, k, true, reaped);
+    size_t unmarked = 0;
+    if (err == COF_OK && live > 0)
+        err = up_blobs_reap(up, ids + k, live, false, &unmarked);
+    return err;
+}
+
+/* The upstream store among ctx's blobs (itself, or one side of a migration), or NULL. */
+static struct sto_blobs *upstream_of(struct sto_blobs *bs)
+{
+    for (int i = 0; i < 2 && strcmp(sto_blobs_kind(bs), "migrating") == 0; i++) {
+        struct sto_blobs *part = sto_blobs_dual_part(bs, i == 0);
+        if (strcmp(sto_blobs_kind(part), "s3") == 0)
+            return part;
+    }
+    return strcmp(sto_blobs_kind(bs), "s3") == 0 ? bs : NULL;
+}
+
 cof_err srv_backup_run(struct obj_ctx *ctx, const struct srv_config *c, const char *output,
                        char name[SRV_BACKUP_NAME_MAX])
 {
     name[0] = '\0';
-    bool upstream = strcmp(sto_blobs_kind(ctx->blobs), "s3") == 0;
+    struct sto_blobs *up = upstream_of(ctx->blobs);
+    bool upstream = up != NULL;
     if (output == NULL && !upstream) {
         fprintf(stderr, "coffer backup: the blobs are local files: give --output FILE\n");
         return COF_ERR_CONFIG;
@@ -94,7 +133,13 @@ cof_err srv_backup_run(struct obj_ctx *ctx, const struct srv_config *c, const ch
     if (snap == NULL)
         return COF_ERR_NOMEM;
     (void)unlink(snap);
-    cof_err err = sto_meta_backup(ctx->meta, snap);
+    /* Blobs marked for removal before the snapshot: it names none of them, so once it is
+     * safely upstream they can go. */
+    char **graves = NULL;
+    size_t n_graves = 0, reaped = 0;
+    cof_err err = upstream && output == NULL ? up_blobs_graveyard(up, &graves, &n_graves) : COF_OK;
+    if (err == COF_OK)
+        err = sto_meta_backup(ctx->meta, snap);
     if (err == COF_OK && output != NULL) {
         err = seal_to_file(ctx, snap, output);
         snprintf(name, SRV_BACKUP_NAME_MAX, "%s", output);
@@ -108,7 +153,7 @@ cof_err srv_backup_run(struct obj_ctx *ctx, const struct srv_config *c, const ch
         snprintf(name, SRV_BACKUP_NAME_MAX, "backups/%s-%.8s.cbk", stamp, id);
         struct up_side_writer *w = NULL;
         if (err == COF_OK)
-            err = up_side_create(ctx->blobs, name, &w);
+            err = up_side_create(up, name, &w);
         if (err == COF_OK) {
             err = obj_backup_seal(ctx->kr, snap, to_upstream, w);
             if (err == COF_OK)
@@ -116,11 +161,15 @@ cof_err srv_backup_run(struct obj_ctx *ctx, const struct srv_config *c, const ch
             else
                 up_side_abort(w);
         }
+        if (err == COF_OK && n_graves > 0)
+            err = reap(ctx, up, graves, n_graves, &reaped);
     }
+    up_blobs_graveyard_free(graves, n_graves);
     (void)unlink(snap);
     free(snap);
     if (err == COF_OK)
-        cof_log_info(NULL, "backup: metadata snapshot sealed into %s", name);
+        cof_log_info(NULL, "backup: metadata snapshot sealed into %s (%zu removed blobs deleted)",
+                     name, reaped);
     else
         cof_log_error(NULL, "backup failed: %s", cof_err_name(err));
     return err;
@@ -277,7 +326,7 @@ cof_err srv_backupthread_start(struct obj_ctx *ctx, const struct srv_config *c, 
     *out = NULL;
     if (interval_s == 0)
         return COF_OK;
-    if (strcmp(sto_blobs_kind(ctx->blobs), "s3") != 0) {
+    if (upstream_of(ctx->blobs) == NULL) {
         cof_log_warn(NULL, "--backup-interval needs --blob-store s3://...: no scheduled backups");
         return COF_OK;
     }

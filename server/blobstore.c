@@ -242,6 +242,7 @@ static cof_err open_upstream(const struct srv_config *c, enum open_mode mode,
             .part_size = c->blob_store_part_size,
             .owner = unclaimed ? NULL : rec.owner,
             .claim = claim,
+            .defer_removal = c->backup_interval > 0,
         };
         err = up_blobs_open(&uc, out);
         if (err == COF_OK && claim)

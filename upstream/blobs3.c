@@ -20,6 +20,7 @@ struct bs3 {
     char *prefix;    /* "<prefix>blobs/" */
     size_t base_len; /* of "<prefix>": where side objects (owner, backups/) go */
     size_t part_size;
+    bool defer_removal; /* removal marks blobs in graveyard/; the next backup deletes them */
 };
 
 /* A large blob's parts go up from a helper thread while the next part fills: the body keeps
@@ -438,12 +439,24 @@ static void bs3_close(void *rp)
     free(r);
 }
 
+static cof_err graveyard_key(const struct bs3 *b, const char *id, char out[1024])
+{
+    int n = snprintf(out, 1024, "%.*sgraveyard/%s", (int)b->base_len, b->prefix, id);
+    return n > 0 && n < 1024 ? COF_OK : COF_ERR_TOO_LARGE;
+}
+
 static cof_err bs3_remove(void *impl, const char *id)
 {
     struct bs3 *b = impl;
     char key[1024];
-    cof_err err = blob_key(b, id, key);
-    return err == COF_OK ? up_s3_delete(b->s, key) : err;
+    cof_err err = b->defer_removal ? graveyard_key(b, id, key) : blob_key(b, id, key);
+    if (err != COF_OK)
+        return err;
+    /* With backups, a blob outlives its last reference until a backup taken after that no
+     * longer needs it: a restore from the latest backup then finds every blob it names. */
+    if (b->defer_removal)
+        return write_err(up_s3_put(b->s, key, (const uint8_t *)"", 0));
+    return up_s3_delete(b->s, key);
 }
 
 static cof_err bs3_mtime(void *impl, const char *id, int64_t *out_epoch_s)
@@ -580,6 +593,7 @@ cof_err up_blobs_open(const struct up_blobs_config *c, struct sto_blobs **out)
     if (b == NULL)
         return COF_ERR_NOMEM;
     b->part_size = part;
+    b->defer_removal = c->defer_removal;
     const char *pre = c->prefix != NULL ? c->prefix : "";
     size_t pl = strlen(pre);
     b->prefix = malloc(pl + sizeof("/blobs/"));
@@ -773,4 +787,83 @@ cof_err up_side_delete(struct sto_blobs *bs, const char *name)
     char key[1024];
     cof_err err = side_key(bs, name, &b, key);
     return err == COF_OK ? up_s3_delete(b->s, key) : err;
+}
+
+struct grave_list {
+    size_t skip;
+    char **ids;
+    size_t n, cap;
+};
+
+static cof_err take_grave(const char *key, int64_t mtime, void *arg)
+{
+    struct grave_list *g = arg;
+    (void)mtime;
+    const char *id = key + g->skip;
+    if (strlen(key) <= g->skip || sto_blob_id_parse(id, NULL) != COF_OK)
+        return COF_OK;
+    if (g->n == g->cap) {
+        size_t cap = g->cap > 0 ? g->cap * 2 : 64;
+        char **t = realloc(g->ids, cap * sizeof(*t));
+        if (t == NULL)
+            return COF_ERR_NOMEM;
+        g->ids = t;
+        g->cap = cap;
+    }
+    g->ids[g->n] = strdup(id);
+    if (g->ids[g->n] == NULL)
+        return COF_ERR_NOMEM;
+    g->n++;
+    return COF_OK;
+}
+
+cof_err up_blobs_graveyard(struct sto_blobs *bs, char ***ids, size_t *n)
+{
+    struct bs3 *b = NULL;
+    char key[1024];
+    *ids = NULL;
+    *n = 0;
+    cof_err err = side_key(bs, "graveyard/", &b, key);
+    if (err != COF_OK)
+        return err;
+    struct grave_list g = {strlen(key), NULL, 0, 0};
+    err = up_s3_list(b->s, key, 0, take_grave, &g);
+    if (err != COF_OK) {
+        up_blobs_graveyard_free(g.ids, g.n);
+        return err;
+    }
+    *ids = g.ids;
+    *n = g.n;
+    return COF_OK;
+}
+
+cof_err up_blobs_reap(struct sto_blobs *bs, char **ids, size_t n, bool blobs_too,
+                      size_t *out_reaped)
+{
+    struct bs3 *b = sto_blobs_impl(bs, &bs3_backend);
+    *out_reaped = 0;
+    if (b == NULL)
+        return COF_ERR_INVALID;
+    for (size_t i = 0; i < n; i++) {
+        char blob[1024], mark[1024];
+        cof_err err = blob_key(b, ids[i], blob);
+        if (err == COF_OK)
+            err = graveyard_key(b, ids[i], mark);
+        /* The blob first: a marker left behind is only reaped again. */
+        if (err == COF_OK && blobs_too)
+            err = up_s3_delete(b->s, blob);
+        if (err == COF_OK)
+            err = up_s3_delete(b->s, mark);
+        if (err != COF_OK)
+            return err;
+        (*out_reaped)++;
+    }
+    return COF_OK;
+}
+
+void up_blobs_graveyard_free(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
 }

@@ -29,6 +29,10 @@ struct up_blobs_config {
      * other's blobs as orphans. NULL: no check (tests of the client). */
     const char *owner;
     bool claim; /* the data dir is new to this prefix: write the claim if there is none */
+    /* Backups are taken: a removed blob is only marked (<prefix>graveyard/<id>) and deleted by
+     * the first backup taken after that (up_blobs_reap), so that a restore from the latest
+     * backup finds every blob that backup names. */
+    bool defer_removal;
 };
 
 /* Parses "s3://BUCKET[/PREFIX]" into *bucket and *prefix (both malloc'd). COF_ERR_CONFIG. */
@@ -58,6 +62,13 @@ COF_MUST_CHECK cof_err up_side_open(struct sto_blobs *bs, const char *name,
 /* Reads up to n bytes in order; fewer only at the end. */
 COF_MUST_CHECK cof_err up_side_read(struct up_side_reader *r, void *buf, size_t n, size_t *out_n);
 void up_side_close(struct up_side_reader *r);
+/* The ids marked in <prefix>graveyard/ (malloc'd array of malloc'd ids; free with
+ * up_blobs_graveyard_free). */
+COF_MUST_CHECK cof_err up_blobs_graveyard(struct sto_blobs *bs, char ***ids, size_t *n);
+/* Deletes each blob (blobs_too) and then its mark. *out_reaped: how many went. */
+COF_MUST_CHECK cof_err up_blobs_reap(struct sto_blobs *bs, char **ids, size_t n, bool blobs_too,
+                                     size_t *out_reaped);
+void up_blobs_graveyard_free(char **ids, size_t n);
 /* Deletes <prefix><name> (an absent one is COF_OK). */
 COF_MUST_CHECK cof_err up_side_delete(struct sto_blobs *bs, const char *name);
 /* The owner claim of the prefix (32 hex chars + NUL), for a restore onto a new data dir.

@@ -470,7 +470,7 @@ static bool backoff(unsigned k, int64_t deadline)
     int64_t now = cof_now_ms();
     if (now >= deadline)
         return false;
-    uint64_t cap = BACKOFF_MIN_MS << (k < 6 ? k : 6);
+    uint64_t cap = (uint64_t)BACKOFF_MIN_MS << (k < 6 ? k : 6);
     if (cap > BACKOFF_MAX_MS)
         cap = BACKOFF_MAX_MS;
     uint32_t rnd = 0;

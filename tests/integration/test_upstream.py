@@ -776,3 +776,51 @@ def test_blobs_migrate_refusals(tmp_path):
     assert p.returncode == 2 and "usage: coffer blobs migrate" in p.stderr
     p = coffer_cli("blobs", "migrate", "--to", "upstream", *base, env={})
     assert p.returncode != 0 and "give the upstream store" in p.stderr, p.stderr
+
+
+def test_with_backups_removed_blobs_wait_for_the_next_backup(upstream, coffer_factory, tmp_path):
+    """With --backup-interval, a blob replaced or deleted after a backup stays upstream until
+    the next backup: a restore from the latest one then gives back what it names, whole."""
+    st = Store("s3", None, upstream, f"t-{uuid.uuid4().hex[:12]}/")
+    args = store_args(st) + ["--backup-interval", "3600"]      # none fires during the test
+    srv = coffer_factory(extra_args=args, env=up_env())
+    c = srv.client()
+    c.create_bucket(Bucket="grave")
+    old = body_of(150_000, b"old")
+    c.put_object(Bucket="grave", Key="over", Body=old)
+    c.put_object(Bucket="grave", Key="gone", Body=body_of(120_000, b"gone"))
+    base = ["--data-dir", str(srv.data_dir), "--root-key-file", str(srv.root_key), *args]
+    p = coffer_cli("backup", *base)
+    assert p.returncode == 0, p.stderr
+    ids_at_backup = st.blob_ids()
+    c.put_object(Bucket="grave", Key="over", Body=body_of(160_000, b"new"))
+    c.delete_object(Bucket="grave", Key="gone")
+    # both old blobs are still there, marked
+    assert ids_at_backup <= st.blob_ids()
+    assert len(st.up_keys(sub="graveyard/")) == 2
+    srv.kill()
+    new = tmp_path / "restored"
+    p = coffer_cli("restore", "--data-dir", str(new), "--root-key-file", str(srv.root_key),
+                   *store_args(st))
+    assert p.returncode == 0, p.stderr
+    s2 = CofferServer(tmp_path / "s2", data_dir=new, root_key=srv.root_key, extra_args=args,
+                      env=up_env())
+    s2.start()
+    try:
+        c2 = s2.client()
+        assert c2.get_object(Bucket="grave", Key="over")["Body"].read() == old
+        assert c2.get_object(Bucket="grave", Key="gone")["Body"].read() == body_of(120_000,
+                                                                                   b"gone")
+        # the next backup deletes the marked blobs no row names ("gone", deleted again: the
+        # same mark) and only unmarks the ones the restored rows name again (the old "over")
+        c2.delete_object(Bucket="grave", Key="gone")
+        assert len(st.up_keys(sub="graveyard/")) == 2
+        p = coffer_cli("backup", "--data-dir", str(new), "--root-key-file", str(srv.root_key),
+                       *args)
+        assert p.returncode == 0, p.stderr
+        assert st.up_keys(sub="graveyard/") == []
+        assert c2.get_object(Bucket="grave", Key="over")["Body"].read() == old
+        # "over" (old) and the orphan of the lost "new" (fsck's to remove)
+        assert len(st.blob_ids()) == 2
+    finally:
+        s2.stop()
