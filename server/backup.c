@@ -105,22 +105,11 @@ static cof_err reap(struct obj_ctx *ctx, struct sto_blobs *up, char **ids, size_
     return err;
 }
 
-/* The upstream store among ctx's blobs (itself, or one side of a migration), or NULL. */
-static struct sto_blobs *upstream_of(struct sto_blobs *bs)
-{
-    for (int i = 0; i < 2 && strcmp(sto_blobs_kind(bs), "migrating") == 0; i++) {
-        struct sto_blobs *part = sto_blobs_dual_part(bs, i == 0);
-        if (strcmp(sto_blobs_kind(part), "s3") == 0)
-            return part;
-    }
-    return strcmp(sto_blobs_kind(bs), "s3") == 0 ? bs : NULL;
-}
-
 cof_err srv_backup_run(struct obj_ctx *ctx, const struct srv_config *c, const char *output,
                        char name[SRV_BACKUP_NAME_MAX])
 {
     name[0] = '\0';
-    struct sto_blobs *up = upstream_of(ctx->blobs);
+    struct sto_blobs *up = srv_blobstore_upstream(ctx->blobs);
     bool upstream = up != NULL;
     if (output == NULL && !upstream) {
         fprintf(stderr, "coffer backup: the blobs are local files: give --output FILE\n");
@@ -326,7 +315,7 @@ cof_err srv_backupthread_start(struct obj_ctx *ctx, const struct srv_config *c, 
     *out = NULL;
     if (interval_s == 0)
         return COF_OK;
-    if (upstream_of(ctx->blobs) == NULL) {
+    if (srv_blobstore_upstream(ctx->blobs) == NULL) {
         cof_log_warn(NULL, "--backup-interval needs --blob-store s3://...: no scheduled backups");
         return COF_OK;
     }

@@ -434,3 +434,13 @@ bool srv_blobstore_migration_safe(const char *data_dir, bool to_upstream)
     free(mig);
     return safe;
 }
+
+struct sto_blobs *srv_blobstore_upstream(struct sto_blobs *bs)
+{
+    for (int i = 0; i < 2 && strcmp(sto_blobs_kind(bs), "migrating") == 0; i++) {
+        struct sto_blobs *part = sto_blobs_dual_part(bs, i == 0);
+        if (strcmp(sto_blobs_kind(part), "s3") == 0)
+            return part;
+    }
+    return strcmp(sto_blobs_kind(bs), "s3") == 0 ? bs : NULL;
+}

@@ -34,4 +34,7 @@ COF_MUST_CHECK cof_err srv_blobstore_migration_done(const struct srv_config *c, 
  * that does opened it as this migration. Call before opening the data dir's stores. */
 bool srv_blobstore_migration_safe(const char *data_dir, bool to_upstream);
 
+/* The upstream store among bs (bs itself, or one side of a migration), or NULL. */
+struct sto_blobs *srv_blobstore_upstream(struct sto_blobs *bs);
+
 #endif

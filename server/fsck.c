@@ -16,7 +16,9 @@
 #include "object/kms.h"
 #include "object/objio.h"
 #include "storage/blob.h"
+#include "server/blobstore.h"
 #include "storage/meta.h"
+#include "upstream/blobs3.h"
 
 #define YOUNG_SECONDS 3600
 
@@ -26,6 +28,7 @@ struct fsck_walk {
     bool dry_run;
     bool online;
     uint8_t *buf;
+    struct sto_blobs *up; /* the upstream store, if any */
 };
 
 /* Presence and size of one blob (all that can be checked without the customer's key). */
@@ -191,10 +194,32 @@ static cof_err check_inline(const char *id, void *arg)
     return err;
 }
 
+/* An upstream multipart upload nobody completed: a crash during a large PUT. Nothing can ever
+ * complete it (the writer is gone), so it is aborted like an orphan blob is removed. */
+static cof_err check_upload(const char *id, const char *upload_id, int64_t initiated, void *arg)
+{
+    struct fsck_walk *w = arg;
+    w->rep->uploads++;
+    if (w->online && (int64_t)time(NULL) - initiated < YOUNG_SECONDS) {
+        printf("unfinished upstream upload (recent, left for a later run): blob %s\n", id);
+        return COF_OK;
+    }
+    if (w->dry_run) {
+        printf("unfinished upstream upload: blob %s\n", id);
+        return COF_OK;
+    }
+    cof_err err = up_blobs_abort_upload(w->up, id, upload_id);
+    if (err == COF_OK) {
+        w->rep->uploads_aborted++;
+        printf("unfinished upstream upload, aborted: blob %s\n", id);
+    }
+    return err;
+}
+
 cof_err srv_fsck_run(struct srv_ctx *ctx, bool dry_run, bool online, struct srv_fsck_report *out)
 {
     memset(out, 0, sizeof(*out));
-    struct fsck_walk w = {ctx, out, dry_run, online, malloc(CRY_SEG_SIZE)};
+    struct fsck_walk w = {ctx, out, dry_run, online, malloc(CRY_SEG_SIZE), NULL};
     if (w.buf == NULL)
         return COF_ERR_NOMEM;
     cof_err err = sto_meta_each_object(ctx->obj.meta, check_object, &w);
@@ -202,6 +227,10 @@ cof_err srv_fsck_run(struct srv_ctx *ctx, bool dry_run, bool online, struct srv_
         err = sto_blob_each(ctx->obj.blobs, check_blob, &w);
     if (err == COF_OK)
         err = sto_meta_inline_each(ctx->obj.meta, check_inline, &w);
+    w.up = srv_blobstore_upstream(ctx->obj.blobs);
+    out->upstream = w.up != NULL;
+    if (err == COF_OK && w.up != NULL)
+        err = up_blobs_each_upload(w.up, check_upload, &w);
     free(w.buf);
     return err;
 }

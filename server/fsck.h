@@ -18,6 +18,9 @@ struct srv_fsck_report {
     unsigned long removed;
     unsigned long skipped_young; /* unreferenced but possibly in flight (server running) */
     unsigned long changed;       /* overwritten or deleted while checked (server running) */
+    bool upstream;               /* the blobs are (partly) in an upstream store */
+    unsigned long uploads;       /* unfinished upstream multipart uploads of blobs */
+    unsigned long uploads_aborted;
 };
 
 /* online: a server may be writing; unreferenced blobs younger than an hour are left alone. */

@@ -354,6 +354,9 @@ static int fsck_main(struct app *a, bool dry_run)
     if (rep.changed > 0)
         printf(", %lu overwritten or deleted while checked (the server is running)", rep.changed);
     putchar('\n');
+    if (rep.upstream)
+        printf("fsck: %lu unfinished upstream uploads (%lu aborted)\n", rep.uploads,
+               rep.uploads_aborted);
     return rep.damaged > 0 || rep.key_absent > 0 ? 1 : 0;
 }
 

@@ -867,3 +867,38 @@ void up_blobs_graveyard_free(char **ids, size_t n)
         free(ids[i]);
     free(ids);
 }
+
+struct each_upload {
+    size_t skip;
+    up_blobs_upload_fn cb;
+    void *arg;
+};
+
+static cof_err upload_of_blob(const char *key, const char *upload_id, int64_t initiated, void *arg)
+{
+    const struct each_upload *e = arg;
+    if (strlen(key) <= e->skip || sto_blob_id_parse(key + e->skip, NULL) != COF_OK)
+        return COF_OK; /* not a blob's: not ours to judge */
+    return e->cb(key + e->skip, upload_id, initiated, e->arg);
+}
+
+cof_err up_blobs_each_upload(struct sto_blobs *bs, up_blobs_upload_fn cb, void *arg)
+{
+    struct bs3 *b = sto_blobs_impl(bs, &bs3_backend);
+    if (b == NULL)
+        return COF_ERR_INVALID;
+    struct each_upload e = {strlen(b->prefix), cb, arg};
+    return up_s3_list_uploads(b->s, b->prefix, upload_of_blob, &e);
+}
+
+cof_err up_blobs_abort_upload(struct sto_blobs *bs, const char *id, const char *upload_id)
+{
+    struct bs3 *b = sto_blobs_impl(bs, &bs3_backend);
+    char key[1024];
+    if (b == NULL)
+        return COF_ERR_INVALID;
+    cof_err err = blob_key(b, id, key);
+    if (err == COF_OK)
+        up_s3_mpu_abort(b->s, key, upload_id);
+    return err;
+}

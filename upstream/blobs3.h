@@ -69,6 +69,14 @@ COF_MUST_CHECK cof_err up_blobs_graveyard(struct sto_blobs *bs, char ***ids, siz
 COF_MUST_CHECK cof_err up_blobs_reap(struct sto_blobs *bs, char **ids, size_t n, bool blobs_too,
                                      size_t *out_reaped);
 void up_blobs_graveyard_free(char **ids, size_t n);
+/* Unfinished multipart uploads of blobs (left by a crash or an abort that did not reach the
+ * store): cb gets the blob id, the upload id and its start time. */
+typedef cof_err (*up_blobs_upload_fn)(const char *id, const char *upload_id, int64_t initiated,
+                                      void *arg);
+COF_MUST_CHECK cof_err up_blobs_each_upload(struct sto_blobs *bs, up_blobs_upload_fn cb, void *arg);
+/* Aborts the upload of blob id. */
+COF_MUST_CHECK cof_err up_blobs_abort_upload(struct sto_blobs *bs, const char *id,
+                                             const char *upload_id);
 /* Deletes <prefix><name> (an absent one is COF_OK). */
 COF_MUST_CHECK cof_err up_side_delete(struct sto_blobs *bs, const char *name);
 /* The owner claim of the prefix (32 hex chars + NUL), for a restore onto a new data dir.

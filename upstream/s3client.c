@@ -1037,3 +1037,84 @@ void up_s3_get_close(struct up_s3_get *g)
     free(g->key);
     free(g);
 }
+
+cof_err up_s3_parse_uploads_page(const char *body, size_t len, up_s3_upload_fn cb, void *arg,
+                                 char **next_key, char **next_upload)
+{
+    xmlDocPtr doc = NULL;
+    *next_key = *next_upload = NULL;
+    cof_err err = srv_xmltree_parse(body != NULL ? body : "", len, RESP_BODY_MAX, &doc);
+    if (err != COF_OK)
+        return COF_ERR_IO;
+    xmlNode *root = xmlDocGetRootElement(doc);
+    bool truncated = false;
+    for (xmlNode *n = root != NULL ? root->children : NULL; err == COF_OK && n != NULL;
+         n = n->next) {
+        char *text = NULL;
+        if (srv_xmltree_is_elem(n, "IsTruncated")) {
+            err = srv_xmltree_leaf_text(n, true, &text);
+            truncated = err == COF_OK && strcmp(text, "true") == 0;
+        } else if (srv_xmltree_is_elem(n, "NextKeyMarker") ||
+                   srv_xmltree_is_elem(n, "NextUploadIdMarker")) {
+            char **dst = srv_xmltree_is_elem(n, "NextKeyMarker") ? next_key : next_upload;
+            err = srv_xmltree_leaf_text(n, false, &text);
+            if (err == COF_OK) {
+                free(*dst);
+                *dst = text;
+                text = NULL;
+            }
+        } else if (srv_xmltree_is_elem(n, "Upload")) {
+            char *key = NULL, *id = NULL, *when = NULL;
+            for (xmlNode *k = n->children; err == COF_OK && k != NULL; k = k->next) {
+                if (srv_xmltree_is_elem(k, "Key") && key == NULL)
+                    err = srv_xmltree_leaf_text(k, false, &key);
+                else if (srv_xmltree_is_elem(k, "UploadId") && id == NULL)
+                    err = srv_xmltree_leaf_text(k, true, &id);
+                else if (srv_xmltree_is_elem(k, "Initiated") && when == NULL)
+                    err = srv_xmltree_leaf_text(k, true, &when);
+            }
+            if (err == COF_OK && key != NULL && id != NULL && id[0] != '\0')
+                err = cb(key, id, parse_iso8601(when), arg);
+            free(key);
+            free(id);
+            free(when);
+        }
+        free(text);
+    }
+    srv_xmltree_free(doc);
+    if (err == COF_OK && truncated && (*next_key == NULL || (*next_key)[0] == '\0')) {
+        cof_log_error(NULL, "upstream: truncated upload listing without a marker");
+        err = COF_ERR_IO;
+    }
+    if (err != COF_OK || !truncated) {
+        free(*next_key);
+        free(*next_upload);
+        *next_key = *next_upload = NULL;
+    }
+    return err;
+}
+
+cof_err up_s3_list_uploads(struct up_s3 *s, const char *prefix, up_s3_upload_fn cb, void *arg)
+{
+    char *key = NULL, *upload = NULL;
+    cof_err err = COF_OK;
+    do {
+        struct req r = {.method = "GET",
+                        .key = NULL,
+                        .qname = {"uploads", "prefix", "key-marker", "upload-id-marker"},
+                        .qval = {"", prefix, key, upload != NULL ? upload : ""},
+                        .nq = key != NULL ? 4 : 2};
+        err = perform(s, &r);
+        free(key);
+        free(upload);
+        key = upload = NULL;
+        if (err == COF_ERR_NOT_FOUND)
+            err = COF_ERR_IO;
+        if (err == COF_OK)
+            err = up_s3_parse_uploads_page(r.resp.data, r.resp.len, cb, arg, &key, &upload);
+        cof_buf_cleanup(&r.resp);
+    } while (err == COF_OK && key != NULL);
+    free(key);
+    free(upload);
+    return err;
+}

@@ -66,6 +66,18 @@ COF_MUST_CHECK cof_err up_s3_list(struct up_s3 *s, const char *prefix, unsigned 
 COF_MUST_CHECK cof_err up_s3_parse_list_page(const char *body, size_t n, up_s3_list_fn cb,
                                              void *arg, char **next);
 
+/* ListMultipartUploads under prefix, every page: cb gets each unfinished upload's key, id and
+ * start time (0 if absent); a code other than COF_OK from cb stops and is returned. */
+typedef cof_err (*up_s3_upload_fn)(const char *key, const char *upload_id, int64_t initiated,
+                                   void *arg);
+COF_MUST_CHECK cof_err up_s3_list_uploads(struct up_s3 *s, const char *prefix, up_s3_upload_fn cb,
+                                          void *arg);
+/* One ListMultipartUploads answer (the parser of up_s3_list_uploads, exposed for its tests):
+ * *next_key and *next_upload are the markers of the next page when it is truncated, else NULL.
+ * COF_ERR_IO as up_s3_parse_list_page. */
+COF_MUST_CHECK cof_err up_s3_parse_uploads_page(const char *body, size_t len, up_s3_upload_fn cb,
+                                                void *arg, char **next_key, char **next_upload);
+
 /* A streamed ranged GET of bytes [first, end) of key. expect_total, when not UINT64_MAX, is
  * the object size the caller believes in: another size in the answer is COF_ERR_INTEGRITY.
  * The body is pulled by up_s3_get_read into a bounded buffer: the upstream connection is paused

@@ -410,9 +410,18 @@ def test_kill_during_uploads_loses_nothing_acknowledged(s3store):
     for th in threads:
         th.join(60)
     assert len(acked) >= 3
+    # an unfinished upload of a blob, as a kill during a large PUT leaves (made here for sure)
+    dangling = store.up.create_multipart_upload(Bucket=UP_BUCKET,
+                                                Key=store.key(os.urandom(16).hex()))
+    store.up.upload_part(Bucket=UP_BUCKET, Key=dangling["Key"], UploadId=dangling["UploadId"],
+                         PartNumber=1, Body=b"x" * 1000)
     p = store.fsck()       # offline: orphans of the kill are removed at once
     assert p.returncode == 0, p.stdout + p.stderr
     assert " 0 damaged" in p.stdout, p.stdout
+    assert re.search(r"fsck: (\d+) unfinished upstream uploads \(\1 aborted\)", p.stdout), p.stdout
+    assert f"unfinished upstream upload, aborted: blob {dangling['Key'][-32:]}" in p.stdout
+    assert store.up.list_multipart_uploads(Bucket=UP_BUCKET,
+                                           Prefix=store.prefix).get("Uploads", []) == []
     store.srv.start()
     c = store.srv.client()
     for k, digest in acked.items():

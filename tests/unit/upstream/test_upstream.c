@@ -131,6 +131,65 @@ static void test_list_page(void)
     }
 }
 
+struct uploads {
+    char keys[4][64], ids[4][64];
+    int64_t when[4];
+    int n;
+};
+
+static cof_err collect_upload(const char *key, const char *id, int64_t when, void *arg)
+{
+    struct uploads *u = arg;
+    if (u->n < 4) {
+        snprintf(u->keys[u->n], sizeof(u->keys[0]), "%s", key);
+        snprintf(u->ids[u->n], sizeof(u->ids[0]), "%s", id);
+        u->when[u->n] = when;
+    }
+    u->n++;
+    return COF_OK;
+}
+
+static void test_uploads_page(void)
+{
+    struct uploads u;
+    char *nk = NULL, *nu = NULL;
+    const char *page = "<ListMultipartUploadsResult><Bucket>b</Bucket>"
+                       "<IsTruncated>true</IsTruncated><NextKeyMarker>p/k2</NextKeyMarker>"
+                       "<NextUploadIdMarker>u2</NextUploadIdMarker>"
+                       "<Upload><Key>p/k1</Key><UploadId>u1</UploadId>"
+                       "<Initiated>2026-12-05T22:10:00.000Z</Initiated></Upload>"
+                       "<Upload><Key>p/k2</Key><UploadId>u2</UploadId></Upload>"
+                       "<Upload><Key>p/no-id</Key></Upload>"
+                       "</ListMultipartUploadsResult>";
+    memset(&u, 0, sizeof(u));
+    CHECK_EQ_INT(up_s3_parse_uploads_page(page, strlen(page), collect_upload, &u, &nk, &nu),
+                 COF_OK);
+    CHECK_EQ_INT(u.n, 2); /* an upload without an id is skipped */
+    CHECK_EQ_STR(u.keys[0], "p/k1");
+    CHECK_EQ_STR(u.ids[0], "u1");
+    CHECK(u.when[0] == 1796508600);
+    CHECK(u.when[1] == 0);
+    CHECK(nk != NULL && nu != NULL);
+    CHECK_EQ_STR(nk, "p/k2");
+    CHECK_EQ_STR(nu, "u2");
+    free(nk);
+    free(nu);
+    static const char *const bad[] = {
+        "",
+        "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
+        "</ListMultipartUploadsResult>", /* truncated without a marker */
+        "<ListMultipartUploadsResult><Upload><Key>k</Key>",
+        "<!DOCTYPE x><ListMultipartUploadsResult/>",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&u, 0, sizeof(u));
+        nk = nu = NULL;
+        CHECK(up_s3_parse_uploads_page(bad[i], strlen(bad[i]), collect_upload, &u, &nk, &nu) !=
+              COF_OK);
+        CHECK(nk == NULL && nu == NULL);
+    }
+}
+
 static void test_endpoint_check(void)
 {
     static const char *const bad[] = {
@@ -159,6 +218,7 @@ int main(void)
 {
     test_parse_url();
     test_list_page();
+    test_uploads_page();
     test_endpoint_check();
     return check_finish();
 }
