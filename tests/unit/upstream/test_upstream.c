@@ -116,11 +116,11 @@ static void test_list_page(void)
         "",
         "not xml",
         "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>", /* no token */
-        "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>"
-        "</NextContinuationToken></ListBucketResult>", /* empty token */
-        "<ListBucketResult><Contents><Key>a</Key>",    /* cut short */
-        "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]>"
-        "<ListBucketResult><Contents><Key>&e;</Key></Contents></ListBucketResult>",
+        ("<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>"
+         "</NextContinuationToken></ListBucketResult>"), /* empty token */
+        "<ListBucketResult><Contents><Key>a</Key>",      /* cut short */
+        ("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]>"
+         "<ListBucketResult><Contents><Key>&e;</Key></Contents></ListBucketResult>"),
         "<ListBucketResult><Contents><Key>a<b/></Key></Contents></ListBucketResult>",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -176,8 +176,8 @@ static void test_uploads_page(void)
     free(nu);
     static const char *const bad[] = {
         "",
-        "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
-        "</ListMultipartUploadsResult>", /* truncated without a marker */
+        ("<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
+         "</ListMultipartUploadsResult>"), /* truncated without a marker */
         "<ListMultipartUploadsResult><Upload><Key>k</Key>",
         "<!DOCTYPE x><ListMultipartUploadsResult/>",
     };
