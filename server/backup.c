@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "object/ctx.h"
 #include "object/rootkeys.h"
 #include "server/blobstore.h"
+#include "server/periodic.h"
 #include "storage/blob.h"
 #include "storage/blobdual.h"
 #include "storage/db.h"
@@ -280,33 +280,17 @@ cof_err srv_restore_run(const struct srv_config *c, const char *input, const cha
 struct srv_backupthread {
     struct obj_ctx *ctx;
     const struct srv_config *cfg;
-    unsigned interval_s;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct srv_periodic *p;
 };
 
-static void *backup_loop(void *arg)
+static bool one_backup(struct srv_periodic *p, void *arg)
 {
     struct srv_backupthread *t = arg;
-    for (;;) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += (time_t)t->interval_s;
-        pthread_mutex_lock(&t->mu);
-        int rc = 0;
-        while (!t->stop && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&t->cv, &t->mu, &until);
-        bool stop = t->stop;
-        pthread_mutex_unlock(&t->mu);
-        if (stop)
-            break;
-        char name[SRV_BACKUP_NAME_MAX];
-        cof_err err = srv_backup_run(t->ctx, t->cfg, NULL, name); /* logged either way */
-        (void)err;
-    }
-    return NULL;
+    char name[SRV_BACKUP_NAME_MAX];
+    (void)p;
+    cof_err err = srv_backup_run(t->ctx, t->cfg, NULL, name); /* logged either way */
+    (void)err;
+    return false;
 }
 
 cof_err srv_backupthread_start(struct obj_ctx *ctx, const struct srv_config *c, unsigned interval_s,
@@ -324,18 +308,10 @@ cof_err srv_backupthread_start(struct obj_ctx *ctx, const struct srv_config *c, 
         return COF_ERR_NOMEM;
     t->ctx = ctx;
     t->cfg = c;
-    t->interval_s = interval_s;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&t->thread, NULL, backup_loop, t) != 0) {
-        pthread_cond_destroy(&t->cv);
-        pthread_mutex_destroy(&t->mu);
+    cof_err err = srv_periodic_start(interval_s, one_backup, t, &t->p);
+    if (err != COF_OK) {
         free(t);
-        return COF_ERR_INTERNAL;
+        return err;
     }
     *out = t;
     return COF_OK;
@@ -345,12 +321,6 @@ void srv_backupthread_stop(struct srv_backupthread *t)
 {
     if (t == NULL)
         return;
-    pthread_mutex_lock(&t->mu);
-    t->stop = true;
-    pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-    pthread_join(t->thread, NULL);
-    pthread_cond_destroy(&t->cv);
-    pthread_mutex_destroy(&t->mu);
+    srv_periodic_stop(t->p);
     free(t);
 }

@@ -947,7 +947,7 @@ cof_err up_s3_get_open(struct up_s3 *s, const char *key, uint64_t first, uint64_
     g->expect_total = expect_total;
     g->r.method = "GET";
     g->r.key = g->key;
-    g->deadline = cof_now_ms() + s->retry_ms;
+    g->deadline = 0; /* set at the first failure */
     cof_buf_init(&g->r.resp, RESP_BODY_MAX);
     if (g->key == NULL || g->buf == NULL) {
         up_s3_get_close(g);
@@ -970,10 +970,18 @@ static cof_err get_failed(struct up_s3_get *g, cof_err why)
     get_stop(g, false);
     if (!transient)
         return why != COF_OK ? why : COF_ERR_IO;
+    /* The retry time counts from the first failure since bytes last flowed: a stream paused
+     * for long behind a slow client still gets all of it when its connection breaks. */
+    if (g->deadline == 0)
+        g->deadline = cof_now_ms() + g->s->retry_ms;
     if (!backoff(g->attempt++, g->deadline)) {
         log_failure(&g->r, " (retries spent)");
         return COF_ERR_SERVICE_UNAVAILABLE;
     }
+    if (g->attempt == 1)
+        cof_log_warn(NULL, "upstream: GET %s broke at byte %llu (%s); resuming there", g->key,
+                     (unsigned long long)g->pos,
+                     g->r.cc != CURLE_OK ? curl_easy_strerror(g->r.cc) : "answer cut short");
     return COF_OK; /* the caller starts again from g->pos */
 }
 
@@ -994,6 +1002,10 @@ cof_err up_s3_get_read(struct up_s3_get *g, void *buf, size_t n, size_t *out_n)
                 err = COF_OK; /* broke before an answer: get_failed looks at r.cc */
             else if ((err = check_answer(g)) == COF_OK)
                 g->checked = true;
+            if (g->checked && g->len > 0) {
+                g->deadline = 0; /* bytes flow again: a later break gets the whole retry time */
+                g->attempt = 0;
+            }
             if (!g->checked) {
                 err = get_failed(g, err);
                 if (err != COF_OK)

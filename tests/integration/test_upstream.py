@@ -833,3 +833,28 @@ def test_with_backups_removed_blobs_wait_for_the_next_backup(upstream, coffer_fa
         assert len(st.blob_ids()) == 2
     finally:
         s2.stop()
+
+
+def test_a_streamed_get_resumes_when_the_gateway_comes_back(upstream, coffer_factory):
+    """A GET whose upstream connection breaks midway (radosgw stopped and started while the
+    client reads slowly) goes on where it broke: the client gets every byte, once."""
+    st = Store("s3", None, upstream, f"t-{uuid.uuid4().hex[:12]}/")
+    args = store_args(st)
+    args[args.index("--blob-store-retry-seconds") + 1] = "30"
+    srv = coffer_factory(extra_args=args, env=up_env())
+    c = srv.client()
+    c.create_bucket(Bucket="res")
+    body = body_of(24 * 1024 * 1024, b"resume")
+    c.put_object(Bucket="res", Key="k", Body=body)
+    r = c.get_object(Bucket="res", Key="k")
+    got = r["Body"].read(1024 * 1024)
+    ceph("rgw-stop")           # coffer's upstream stream is paused behind this slow client
+    try:
+        time.sleep(0.5)
+    finally:
+        ceph("rgw-start")
+    got += r["Body"].read()
+    assert len(got) == len(body) and got == body
+    log = srv.stderr_text()
+    assert re.search(r"upstream: GET \S+ broke at byte \d+ .*; resuming there", log), log[-3000:]
+    assert "retries spent" not in log
