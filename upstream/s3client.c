@@ -548,6 +548,12 @@ static cof_err perform(struct up_s3 *s, struct req *r)
         bool again = r->cc != CURLE_OK ? retryable_curl(r->cc) : retryable_status(r->status);
         if (!again)
             break;
+        if (r->cc != CURLE_OK)
+            cof_log(COF_LOG_DEBUG, NULL, "upstream: %s %s: %s; retry %u", r->method,
+                    r->key ? r->key : "(bucket)", curl_easy_strerror(r->cc), attempt + 1);
+        else
+            cof_log(COF_LOG_DEBUG, NULL, "upstream: %s %s: HTTP %ld; retry %u", r->method,
+                    r->key ? r->key : "(bucket)", r->status, attempt + 1);
         if (!backoff(attempt, deadline)) {
             log_failure(r, " (retries spent)");
             return COF_ERR_SERVICE_UNAVAILABLE;

@@ -858,3 +858,66 @@ def test_a_streamed_get_resumes_when_the_gateway_comes_back(upstream, coffer_fac
     log = srv.stderr_text()
     assert re.search(r"upstream: GET \S+ broke at byte \d+ .*; resuming there", log), log[-3000:]
     assert "retries spent" not in log
+
+
+def test_another_coffer_over_tls_as_the_upstream(coffer_factory, tmp_path):
+    """Any S3 store will do, over https with a CA bundle: here a second coffer (local files)
+    serves as the upstream, its self-signed certificate as the bundle."""
+    upstream_srv = coffer_factory()
+    upstream_srv.client().create_bucket(Bucket="blobs-up")
+    ca = upstream_srv.data_dir / "tls.pem"
+    endpoint = f"https://localhost:{upstream_srv.port}"
+    args = ["--blob-store", "s3://blobs-up/front", "--blob-store-endpoint", endpoint,
+            "--blob-store-ca-file", str(ca), "--blob-store-part-size", str(PART),
+            "--blob-store-retry-seconds", "2"]
+    front = coffer_factory(extra_args=args, env=up_env())
+    c = front.client()
+    c.create_bucket(Bucket="secret-name")
+    body = body_of(2 * PART + 1000, b"tls")
+    c.put_object(Bucket="secret-name", Key="k", Body=body)
+    assert c.get_object(Bucket="secret-name", Key="k")["Body"].read() == body
+    assert c.get_object(Bucket="secret-name", Key="k",
+                        Range=f"bytes={PART - 3}-{PART + 3}")["Body"].read() == \
+        body[PART - 3:PART + 4]
+    listed = [o["Key"] for o in upstream_srv.client().list_objects_v2(
+        Bucket="blobs-up")["Contents"]]
+    assert "front/owner" in listed
+    assert [k for k in listed if k != "front/owner"] and all(
+        re.fullmatch(r"front/blobs/[0-9a-f]{32}", k) for k in listed if k != "front/owner")
+    # without the bundle the certificate is not trusted: refused at start-up
+    bad = args[:args.index("--blob-store-ca-file")] + args[args.index("--blob-store-ca-file") + 2:]
+    p = subprocess.run([COFFER_BIN, "--data-dir", str(tmp_path / "other"), "--listen",
+                        "127.0.0.1:0", bad[0], "s3://blobs-up/other", *bad[2:]],
+                       capture_output=True, text=True, env=server_env(up_env()), timeout=60)
+    assert p.returncode != 0
+    assert "certificate" in p.stderr.lower(), p.stderr
+
+
+def test_upstream_slowdown_is_retried(coffer_factory):
+    """An upstream that answers 503 SlowDown (a coffer over its connection cap) is retried with
+    backoff: every client PUT succeeds."""
+    upstream_srv = coffer_factory(extra_args=["--max-connections", "1"])
+    upstream_srv.client().create_bucket(Bucket="busy-up")
+    args = ["--blob-store", "s3://busy-up/f", "--blob-store-endpoint", upstream_srv.endpoint,
+            "--blob-store-retry-seconds", "30"]
+    front = coffer_factory(extra_args=args, env=up_env())
+    front.client().create_bucket(Bucket="many")
+    bodies = {f"k{i}": body_of(100_000 + i, b"%d" % i) for i in range(12)}
+    errors = []
+
+    def put(k):
+        try:
+            front.client().put_object(Bucket="many", Key=k, Body=bodies[k])
+        except Exception as e:        # reported below
+            errors.append((k, repr(e)))
+
+    threads = [threading.Thread(target=put, args=(k,)) for k in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    c = front.client()
+    for k, b in bodies.items():
+        assert c.get_object(Bucket="many", Key=k)["Body"].read() == b, k
+    assert re.search(r"upstream: (PUT|GET) \S+: HTTP 503; retry \d+", front.stderr_text())
