@@ -132,6 +132,9 @@ static const struct opt opts[] = {
      "no object names any more is kept upstream until the next backup, so that a restore gives "
      "back every object of the latest backup; 0: no scheduled backups, such blobs go at once "
      "(default 0)"},
+    {"backup_keep", "COFFER_BACKUP_KEEP", "--backup-keep", OPT_UINT,
+     "how many of the newest backups are kept upstream; each backup deletes the older ones "
+     "(default 48; 0: all are kept)"},
     {"init_dir", "COFFER_INIT_DIR", "--init-dir", OPT_STR,
      "run LocalStack init hooks (*.sh, *.py) from DIR/{boot,start,ready,shutdown}.d at each stage "
      "and report them on /_localstack/init (the container uses /etc/localstack/init)"},
@@ -249,6 +252,7 @@ static unsigned *uint_field(struct srv_config *c, const char *key, unsigned long
         {"blob_store_part_size", &c->blob_store_part_size, 5u * 1024 * 1024, 1u << 30},
         {"blob_store_retry_seconds", &c->blob_store_retry_seconds, 0, 3600},
         {"backup_interval", &c->backup_interval, 0, 7u * 86400},
+        {"backup_keep", &c->backup_keep, 0, 100000},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (strcmp(t[i].key, key) == 0) {
@@ -575,6 +579,7 @@ cof_err srv_config_load(int argc, char **argv, int first_arg, struct srv_config 
     c->inline_max = 16384;
     c->blob_store_part_size = 8u * 1024 * 1024;
     c->blob_store_retry_seconds = 10;
+    c->backup_keep = 48;
     cof_err err = set_str(&c->listen_host, "127.0.0.1");
     if (err == COF_OK)
         err = set_str(&c->region, "us-east-1");

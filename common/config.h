@@ -56,6 +56,7 @@ struct srv_config {
     unsigned blob_store_part_size;     /* bytes per upstream part (a PUT up to it is one PUT) */
     unsigned blob_store_retry_seconds; /* how long one upstream call keeps retrying */
     unsigned backup_interval;          /* seconds between metadata backups upstream; 0: none */
+    unsigned backup_keep;              /* newest backups kept upstream; 0: all */
     /* LocalStack init hooks: <init_dir>/{boot,start,ready,shutdown}.d; NULL: none */
     char *init_dir;
 };

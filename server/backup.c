@@ -152,6 +152,12 @@ cof_err srv_backup_run(struct obj_ctx *ctx, const struct srv_config *c, const ch
         }
         if (err == COF_OK && n_graves > 0)
             err = reap(ctx, up, graves, n_graves, &reaped);
+        size_t dropped = 0;
+        if (err == COF_OK && c->backup_keep > 0)
+            err = up_side_keep_latest(up, "backups/", c->backup_keep, &dropped);
+        if (dropped > 0)
+            cof_log_info(NULL, "backup: %zu older backups deleted (--backup-keep %u)", dropped,
+                         c->backup_keep);
     }
     up_blobs_graveyard_free(graves, n_graves);
     (void)unlink(snap);

@@ -902,3 +902,59 @@ cof_err up_blobs_abort_upload(struct sto_blobs *bs, const char *id, const char *
         up_s3_mpu_abort(b->s, key, upload_id);
     return err;
 }
+
+struct names {
+    size_t skip;
+    char **v;
+    size_t n, cap;
+};
+
+static cof_err take_name(const char *key, int64_t mtime, void *arg)
+{
+    struct names *l = arg;
+    (void)mtime;
+    if (strlen(key) <= l->skip)
+        return COF_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap > 0 ? l->cap * 2 : 32;
+        char **t = realloc(l->v, cap * sizeof(*t));
+        if (t == NULL)
+            return COF_ERR_NOMEM;
+        l->v = t;
+        l->cap = cap;
+    }
+    l->v[l->n] = strdup(key + l->skip);
+    if (l->v[l->n] == NULL)
+        return COF_ERR_NOMEM;
+    l->n++;
+    return COF_OK;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+cof_err up_side_keep_latest(struct sto_blobs *bs, const char *dir, size_t keep, size_t *deleted)
+{
+    struct bs3 *b = NULL;
+    char key[1024];
+    *deleted = 0;
+    cof_err err = side_key(bs, dir, &b, key);
+    if (err != COF_OK)
+        return err;
+    struct names l = {b->base_len, NULL, 0, 0};
+    err = up_s3_list(b->s, key, 0, take_name, &l);
+    if (err == COF_OK && l.n > keep) {
+        qsort(l.v, l.n, sizeof(*l.v), cmp_names);
+        for (size_t i = 0; err == COF_OK && i < l.n - keep; i++) {
+            err = up_side_delete(bs, l.v[i]);
+            if (err == COF_OK)
+                (*deleted)++;
+        }
+    }
+    for (size_t i = 0; i < l.n; i++)
+        free(l.v[i]);
+    free(l.v);
+    return err;
+}

@@ -77,6 +77,9 @@ COF_MUST_CHECK cof_err up_blobs_each_upload(struct sto_blobs *bs, up_blobs_uploa
 /* Aborts the upload of blob id. */
 COF_MUST_CHECK cof_err up_blobs_abort_upload(struct sto_blobs *bs, const char *id,
                                              const char *upload_id);
+/* Deletes all but the keep names under dir that sort last (the newest backups). */
+COF_MUST_CHECK cof_err up_side_keep_latest(struct sto_blobs *bs, const char *dir, size_t keep,
+                                           size_t *deleted);
 /* Deletes <prefix><name> (an absent one is COF_OK). */
 COF_MUST_CHECK cof_err up_side_delete(struct sto_blobs *bs, const char *name);
 /* The owner claim of the prefix (32 hex chars + NUL), for a restore onto a new data dir.

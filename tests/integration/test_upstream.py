@@ -686,11 +686,19 @@ def test_restore_refuses_damaged_backups_and_wrong_keys(s3store, tmp_path):
     assert p.returncode == 0, p.stderr
 
 
-def test_scheduled_backups(upstream, coffer_factory):
+def test_scheduled_backups_keep_the_newest(upstream, coffer_factory):
     st = Store("s3", None, upstream, f"t-{uuid.uuid4().hex[:12]}/")
-    st.srv = coffer_factory(extra_args=store_args(st) + ["--backup-interval", "1"], env=up_env())
-    assert wait_until(lambda: len(st.up_keys(sub="backups/")) >= 2, timeout=20)
-    assert "backup: metadata snapshot sealed into backups/" in st.srv.stderr_text()
+    st.srv = coffer_factory(extra_args=store_args(st) + ["--backup-interval", "1",
+                                                         "--backup-keep", "2"], env=up_env())
+
+    def taken():
+        return re.findall(r"sealed into (backups/\S+\.cbk)", st.srv.stderr_text())
+
+    assert wait_until(lambda: len(taken()) >= 4, timeout=30), st.srv.stderr_text()[-2000:]
+    st.srv.stop()
+    names = taken()
+    assert sorted(k[len(st.prefix):] for k in st.up_keys(sub="backups/")) == sorted(names)[-2:]
+    assert "older backups deleted (--backup-keep 2)" in st.srv.stderr_text()
 
 
 def test_backup_to_a_file_with_local_blobs(coffer_factory, tmp_path):
