@@ -789,31 +789,32 @@ cof_err up_side_delete(struct sto_blobs *bs, const char *name)
     return err == COF_OK ? up_s3_delete(b->s, key) : err;
 }
 
-struct grave_list {
+/* Names listed under a prefix, without it (blob ids only, with ids_only). */
+struct names {
     size_t skip;
-    char **ids;
+    bool ids_only;
+    char **v;
     size_t n, cap;
 };
 
-static cof_err take_grave(const char *key, int64_t mtime, void *arg)
+static cof_err take_name(const char *key, int64_t mtime, void *arg)
 {
-    struct grave_list *g = arg;
+    struct names *l = arg;
     (void)mtime;
-    const char *id = key + g->skip;
-    if (strlen(key) <= g->skip || sto_blob_id_parse(id, NULL) != COF_OK)
+    if (strlen(key) <= l->skip || (l->ids_only && sto_blob_id_parse(key + l->skip, NULL) != COF_OK))
         return COF_OK;
-    if (g->n == g->cap) {
-        size_t cap = g->cap > 0 ? g->cap * 2 : 64;
-        char **t = realloc(g->ids, cap * sizeof(*t));
+    if (l->n == l->cap) {
+        size_t cap = l->cap > 0 ? l->cap * 2 : 32;
+        char **t = realloc(l->v, cap * sizeof(*t));
         if (t == NULL)
             return COF_ERR_NOMEM;
-        g->ids = t;
-        g->cap = cap;
+        l->v = t;
+        l->cap = cap;
     }
-    g->ids[g->n] = strdup(id);
-    if (g->ids[g->n] == NULL)
+    l->v[l->n] = strdup(key + l->skip);
+    if (l->v[l->n] == NULL)
         return COF_ERR_NOMEM;
-    g->n++;
+    l->n++;
     return COF_OK;
 }
 
@@ -826,14 +827,14 @@ cof_err up_blobs_graveyard(struct sto_blobs *bs, char ***ids, size_t *n)
     cof_err err = side_key(bs, "graveyard/", &b, key);
     if (err != COF_OK)
         return err;
-    struct grave_list g = {strlen(key), NULL, 0, 0};
-    err = up_s3_list(b->s, key, 0, take_grave, &g);
+    struct names l = {strlen(key), true, NULL, 0, 0};
+    err = up_s3_list(b->s, key, 0, take_name, &l);
     if (err != COF_OK) {
-        up_blobs_graveyard_free(g.ids, g.n);
+        up_blobs_graveyard_free(l.v, l.n);
         return err;
     }
-    *ids = g.ids;
-    *n = g.n;
+    *ids = l.v;
+    *n = l.n;
     return COF_OK;
 }
 
@@ -903,33 +904,6 @@ cof_err up_blobs_abort_upload(struct sto_blobs *bs, const char *id, const char *
     return err;
 }
 
-struct names {
-    size_t skip;
-    char **v;
-    size_t n, cap;
-};
-
-static cof_err take_name(const char *key, int64_t mtime, void *arg)
-{
-    struct names *l = arg;
-    (void)mtime;
-    if (strlen(key) <= l->skip)
-        return COF_OK;
-    if (l->n == l->cap) {
-        size_t cap = l->cap > 0 ? l->cap * 2 : 32;
-        char **t = realloc(l->v, cap * sizeof(*t));
-        if (t == NULL)
-            return COF_ERR_NOMEM;
-        l->v = t;
-        l->cap = cap;
-    }
-    l->v[l->n] = strdup(key + l->skip);
-    if (l->v[l->n] == NULL)
-        return COF_ERR_NOMEM;
-    l->n++;
-    return COF_OK;
-}
-
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -943,7 +917,7 @@ cof_err up_side_keep_latest(struct sto_blobs *bs, const char *dir, size_t keep, 
     cof_err err = side_key(bs, dir, &b, key);
     if (err != COF_OK)
         return err;
-    struct names l = {b->base_len, NULL, 0, 0};
+    struct names l = {b->base_len, false, NULL, 0, 0};
     err = up_s3_list(b->s, key, 0, take_name, &l);
     if (err == COF_OK && l.n > keep) {
         qsort(l.v, l.n, sizeof(*l.v), cmp_names);
@@ -953,8 +927,6 @@ cof_err up_side_keep_latest(struct sto_blobs *bs, const char *dir, size_t keep, 
                 (*deleted)++;
         }
     }
-    for (size_t i = 0; i < l.n; i++)
-        free(l.v[i]);
-    free(l.v);
+    up_blobs_graveyard_free(l.v, l.n);
     return err;
 }
