@@ -75,6 +75,8 @@ install -m 0755 "$pkg/postinst" "$pkg/prerm" "$pkg/postrm" "$root/DEBIAN/"
 echo /etc/coffer/coffer.conf >"$root/DEBIAN/conffiles"
 
 # ${shlibs:Depends}, as dh_shlibdeps computes it (dpkg-shlibdeps wants a debian/control).
+# libcurl is not among them: coffer loads it (dlopen) only for an upstream blob store, so it is
+# a Recommends.
 mkdir -p "$work/src/debian"
 printf 'Source: coffer\n\nPackage: coffer\nArchitecture: any\n' >"$work/src/debian/control"
 shlibs=$(cd "$work/src" && dpkg-shlibdeps -O --warnings=0 "$root/usr/bin/coffer" |
@@ -88,6 +90,7 @@ Architecture: $arch
 Maintainer: coffer developers <coffer@localhost>
 Installed-Size: $size
 Depends: $shlibs, adduser
+Recommends: libcurl4
 Section: net
 Priority: optional
 Description: local S3-compatible object storage that encrypts at rest

@@ -4,7 +4,6 @@
 #define _GNU_SOURCE /* memmem, strptime, timegm */
 #include "upstream/s3client.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "s3/sigv4.h"
 #include "s3/uri.h"
 #include "s3/xmltree.h"
+#include "upstream/curlapi.h"
 
 #define IDLE_CONNS_MAX  32                 /* idle connections kept in the pool */
 #define RESP_BODY_MAX   (4u * 1024 * 1024) /* an answer body we keep (list pages, errors) */
@@ -50,12 +50,6 @@ struct up_s3 {
     unsigned n_idle;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-    (void)curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static char *dup_or_null(const char *s)
 {
     return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
@@ -77,7 +71,8 @@ static cof_err encode_str(const char *s, bool keep_slash, char **out)
 cof_err up_s3_new(const struct up_s3_config *c, struct up_s3 **out)
 {
     *out = NULL;
-    pthread_once(&curl_once, curl_init_once);
+    if (up_curl_load() != COF_OK)
+        return COF_ERR_CONFIG;
     const char *ep = c->endpoint;
     size_t scheme = 0;
     if (ep != NULL && strncmp(ep, "http://", 7) == 0)
