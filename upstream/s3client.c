@@ -539,8 +539,15 @@ static cof_err perform(struct up_s3 *s, struct req *r)
             r->mtime = ft > 0 ? (int64_t)ft : 0;
             r->length = cl > 0 ? (uint64_t)cl : 0;
         }
-        conn_put(s, c);
         bool again = r->cc != CURLE_OK ? retryable_curl(r->cc) : retryable_status(r->status);
+        /* Only a connection that just worked goes back to the pool: one that failed (or was
+         * answered 5xx, often with a close) is dropped, so that the next attempt takes a live
+         * kept-alive connection rather than a dead one while the live one idles in the pool
+         * holding one of the store's connection slots. */
+        if (again)
+            conn_destroy(c);
+        else
+            conn_put(s, c);
         if (!again)
             break;
         if (r->cc != CURLE_OK)

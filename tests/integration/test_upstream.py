@@ -904,7 +904,7 @@ def test_another_coffer_over_tls_as_the_upstream(coffer_factory, tmp_path):
 def test_upstream_slowdown_is_retried(coffer_factory):
     """An upstream that answers 503 SlowDown (a coffer over its connection cap) is retried with
     backoff: every client PUT succeeds."""
-    upstream_srv = coffer_factory(extra_args=["--max-connections", "1"])
+    upstream_srv = coffer_factory(extra_args=["--max-connections", "2"])
     upstream_srv.client().create_bucket(Bucket="busy-up")
     args = ["--blob-store", "s3://busy-up/f", "--blob-store-endpoint", upstream_srv.endpoint,
             "--blob-store-retry-seconds", "30"]
