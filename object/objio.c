@@ -221,6 +221,11 @@ cof_err objio_write(struct objio_writer *w, const void *p, size_t n)
     return COF_OK;
 }
 
+void objio_writer_expect(struct objio_writer *w, uint64_t plain_size)
+{
+    sto_blob_writer_expect(w->bw, cry_blob_stored_size(plain_size));
+}
+
 uint64_t objio_writer_size(const struct objio_writer *w)
 {
     return w->total;

@@ -25,6 +25,10 @@ COF_MUST_CHECK cof_err objio_writer_new(struct obj_ctx *ctx, const char *rid,
                                         struct objio_writer **out);
 /* Appends plaintext. COF_ERR_ENTITY_TOO_LARGE past max_size when set (0 = no cap). */
 COF_MUST_CHECK cof_err objio_write(struct objio_writer *w, const void *p, size_t n);
+/* Tells the blob store that the body will have exactly plain_size bytes (a Content-Length, a
+ * copy's source): an upstream store then streams a large blob as one PUT. A body of another
+ * size then fails with COF_ERR_INCOMPLETE_BODY. */
+void objio_writer_expect(struct objio_writer *w, uint64_t plain_size);
 /* Plaintext bytes so far. */
 uint64_t objio_writer_size(const struct objio_writer *w);
 /* How a blob's data key is wrapped: the mode, the key-encryption key (borrowed) and the id

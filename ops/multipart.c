@@ -495,6 +495,8 @@ cof_err ops_upload_part_copy(struct srv_req *req)
         err = copy_range(req, src.size, &first, &len);
     if (err == COF_OK)
         err = objio_writer_new(&req->ctx->obj, req->rid, &w);
+    if (err == COF_OK)
+        objio_writer_expect(w, len);
     if (err == COF_OK && (buf = malloc(CRY_SEG_SIZE)) == NULL)
         err = COF_ERR_NOMEM;
     struct srv_cksum ck = {SRV_CKSUM_NONE, 0, NULL};

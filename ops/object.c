@@ -576,6 +576,8 @@ cof_err ops_copy_object(struct srv_req *req)
     if (err != COF_OK)
         goto out;
     err = objio_writer_new(&req->ctx->obj, req->rid, &w);
+    if (err == COF_OK)
+        objio_writer_expect(w, src.size);
     buf = malloc(CRY_SEG_SIZE);
     if (err == COF_OK && buf == NULL)
         err = COF_ERR_NOMEM;

@@ -508,7 +508,7 @@ cof_err ops_body_framing(struct srv_req *req, bool *out_chunked, uint64_t *out_d
      * STREAMING-* payload as a plain body (stored with Content-Encoding gzip). */
     bool chunked = (ce != NULL && strstr(ce, "aws-chunked") != NULL && dl != NULL) ||
                    (sha != NULL && strncmp(sha, "STREAMING-", 10) == 0);
-    uint64_t decoded = len;
+    uint64_t decoded = have_len ? len : OPS_SIZE_UNKNOWN;
     if (chunked) {
         /* The payload size is x-amz-decoded-content-length; Content-Length counts framing. */
         char *end = NULL;
@@ -518,7 +518,7 @@ cof_err ops_body_framing(struct srv_req *req, bool *out_chunked, uint64_t *out_d
         if (end == dl || *end != '\0')
             return COF_ERR_INVALID_ARGUMENT;
     }
-    if (decoded > SRV_MAX_OBJECT_SIZE)
+    if ((have_len || chunked) && decoded > SRV_MAX_OBJECT_SIZE)
         return COF_ERR_ENTITY_TOO_LARGE;
     *out_chunked = chunked;
     *out_decoded = decoded;
@@ -537,6 +537,8 @@ cof_err ops_stream_begin(struct srv_req *req)
         return err;
     struct ops_put *p = req->put;
     p->decoded_len = decoded;
+    if (decoded != OPS_SIZE_UNKNOWN)
+        objio_writer_expect(p->w, decoded);
     if (chunked) {
         srv_chunked_init(&p->dec, chunk_data, req);
         if (req->chunk_auth != NULL)

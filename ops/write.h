@@ -56,8 +56,10 @@ COF_MUST_CHECK cof_err ops_stream_begin(struct srv_req *req);
 
 /* How a streamed object body is framed, from the headers alone: Content-Length (or
  * Transfer-Encoding: chunked), aws-chunked (Content-Encoding or a STREAMING-* payload hash) with
- * x-amz-decoded-content-length, and the 5 GiB cap. COF_ERR_MISSING_LENGTH,
+ * x-amz-decoded-content-length, and the 5 GiB cap. *out_decoded is the body's size, or
+ * OPS_SIZE_UNKNOWN (chunked transfer coding alone). COF_ERR_MISSING_LENGTH,
  * COF_ERR_INVALID_ARGUMENT or COF_ERR_ENTITY_TOO_LARGE. */
+#define OPS_SIZE_UNKNOWN UINT64_MAX
 COF_MUST_CHECK cof_err ops_body_framing(struct srv_req *req, bool *out_chunked,
                                         uint64_t *out_decoded);
 /* The checksum plan of a write from x-amz-checksum-*, x-amz-trailer (only with p->chunked)

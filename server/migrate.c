@@ -30,6 +30,8 @@ static cof_err copy_blob(struct walk *w, const char *id)
     if (err == COF_OK)
         err = sto_blob_create(w->to, id, &bw);
     uint64_t size = r != NULL ? sto_blob_reader_size(r) : 0;
+    if (err == COF_OK)
+        sto_blob_writer_expect(bw, size);
     for (uint64_t off = 0; err == COF_OK && off < size;) {
         size_t n = 0;
         err = sto_blob_pread(r, w->buf, COPY_CHUNK, off, &n);

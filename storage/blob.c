@@ -24,6 +24,7 @@ struct sto_blob_writer {
     uint8_t *held; /* held bytes (sto_blob_create_held), NULL once handed to the backend */
     size_t held_len;
     size_t held_max;
+    uint64_t expect; /* sto_blob_writer_expect, or STO_BLOB_SIZE_UNKNOWN */
 };
 
 struct sto_blob_reader {
@@ -104,6 +105,7 @@ static cof_err writer_new(struct sto_blobs *bs, const char *id, size_t hold_max,
     if (w == NULL)
         return COF_ERR_NOMEM;
     w->bs = bs;
+    w->expect = STO_BLOB_SIZE_UNKNOWN;
     memcpy(w->id, id, sizeof(w->id));
     cof_err err = COF_OK;
     if (hold_max > 0) {
@@ -161,6 +163,8 @@ static cof_err spill(struct sto_blob_writer *w)
     w->held = NULL;
     w->held_len = 0;
     cof_err err = be->create(w->bs->impl, w->id, &w->bw);
+    if (err == COF_OK && w->expect != STO_BLOB_SIZE_UNKNOWN && be->expect != NULL)
+        be->expect(w->bw, w->expect);
     if (err == COF_OK && n > 0)
         err = be->write(w->bw, held, n);
     free(held);
@@ -180,6 +184,13 @@ cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n)
             return err;
     }
     return w->bs->be->write(w->bw, p, n);
+}
+
+void sto_blob_writer_expect(struct sto_blob_writer *w, uint64_t size)
+{
+    w->expect = size;
+    if (w->bw != NULL && w->bs->be->expect != NULL)
+        w->bs->be->expect(w->bw, size);
 }
 
 void sto_blob_abort(struct sto_blob_writer **wp)

@@ -65,6 +65,10 @@ void sto_blob_take_held(struct sto_blob_writer **w, uint8_t **bytes, size_t *len
 /* Appends n bytes (loops over short writes). COF_ERR_IO, COF_ERR_SLOW_DOWN (an upstream store
  * cannot be reached). */
 COF_MUST_CHECK cof_err sto_blob_write(struct sto_blob_writer *w, const void *p, size_t n);
+/* Tells the store that w's blob will have exactly size bytes in all, before or after some were
+ * written: an upstream store then streams a large blob up as one PUT rather than in parts. A
+ * blob that then ends up another size fails with COF_ERR_INCOMPLETE_BODY. */
+void sto_blob_writer_expect(struct sto_blob_writer *w, uint64_t size);
 /* fsync (per durability), rename into blobs/xx/yy/<id>, fsync the directory (a held writer's
  * bytes are written to tmp/<id> first). Takes ownership of
  * *w and sets it to NULL, even on failure (the tmp file is removed on failure). */

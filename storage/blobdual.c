@@ -29,6 +29,11 @@ static cof_err dual_write(void *w, const uint8_t *p, size_t n)
     return sto_blob_write(w, p, n);
 }
 
+static void dual_expect(void *w, uint64_t size)
+{
+    sto_blob_writer_expect(w, size);
+}
+
 static cof_err dual_commit(void *w)
 {
     struct sto_blob_writer *bw = w;
@@ -113,6 +118,7 @@ static const struct sto_blob_backend dual_backend = {
     .name = "migrating",
     .create = dual_create,
     .write = dual_write,
+    .expect = dual_expect,
     .commit = dual_commit,
     .abort = dual_abort,
     .open = dual_open,

@@ -25,6 +25,10 @@ struct sto_blob_backend {
     cof_err (*create)(void *impl, const char *id, void **out_w);
     /* Appends n bytes. An error leaves the writer only to be aborted. */
     cof_err (*write)(void *w, const uint8_t *p, size_t n);
+    /* Hint, before the first write or after some: the blob will have exactly size bytes in all.
+     * A backend may use it to stream (then a blob of another size fails with
+     * COF_ERR_INCOMPLETE_BODY at its write or commit). NULL: ignored. */
+    void (*expect)(void *w, uint64_t size);
     /* Makes the blob durable and readable under its id, then frees w (also on failure, which
      * leaves no blob behind). */
     cof_err (*commit)(void *w);

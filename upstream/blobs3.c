@@ -15,6 +15,13 @@
  * this much exactly: a whole small blob, or the header and the first segment of a large one. */
 #define FIRST_FETCH (64u * 1024 + 64)
 
+/* A blob whose size is known before it is written (sto_blob_writer_expect) and larger than one
+ * part goes up as one streamed PUT, up to S3's limit for one. RGW takes one PUT faster than the
+ * same bytes in parts, even several in flight (measured on the one-node cluster: 50-75 MB/s for
+ * a 64 MiB PUT against 42-46 for 8 MiB parts four at a time), and memory stays one buffer. */
+#define STREAM_PUT_MAX (5ull << 30)
+#define STREAM_BUF     (1u << 20) /* bytes a streamed PUT sends at once */
+
 struct bs3 {
     struct up_s3 *s;
     char *prefix;    /* "<prefix>blobs/" */
@@ -23,16 +30,28 @@ struct bs3 {
     bool defer_removal; /* removal marks blobs in graveyard/; the next backup deletes them */
 };
 
-/* A large blob's parts go up from a helper thread while the next part fills: the body keeps
- * arriving during each upload (two parts in memory at most). */
+/* A large blob of unknown size goes up in parts, from helper threads while the next part fills:
+ * the body keeps arriving during the uploads, and several parts in flight use the upstream's
+ * parallelism (RGW on one VM took 8 MiB parts at 29-33 MB/s one at a time, 42-46 four at a
+ * time). At most UP_PARTS_IN_FLIGHT + 1 parts are in memory. */
+#define UP_PARTS_IN_FLIGHT 4
+
+struct part {
+    uint8_t *buf;
+    size_t len;
+    unsigned num;
+};
+
 struct uploader {
-    pthread_t th;
+    pthread_t th[UP_PARTS_IN_FLIGHT];
+    unsigned n_threads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct bs3_writer *w;
-    uint8_t *buf; /* the part being uploaded, NULL when idle */
-    size_t len;
-    unsigned num;
+    struct part queue[UP_PARTS_IN_FLIGHT]; /* handed over, not yet taken by a thread */
+    unsigned n_queued, n_busy;
+    uint8_t *spare[UP_PARTS_IN_FLIGHT]; /* part buffers handed back */
+    unsigned n_spare;
     bool stop;
     cof_err err; /* of the first failed upload */
 };
@@ -40,13 +59,18 @@ struct uploader {
 struct bs3_writer {
     struct bs3 *b;
     char key[1024];
-    uint8_t *buf; /* the part being filled */
+    uint8_t *buf; /* the part being filled; streamed, the bytes not yet sent */
     size_t len, cap;
-    uint8_t *spare;  /* the other part buffer, handed back by the uploader */
     char *upload_id; /* once the blob outgrew one part */
-    char **etags;
-    unsigned n_parts, cap_parts; /* parts handed to the uploader or uploaded */
+    char **etags;    /* grown, and written by the uploader threads, under the uploader's mutex */
+    unsigned n_parts, cap_parts; /* parts handed to the uploader */
     struct uploader *up;
+    /* Streamed: the size given to bs3_expect, the PUT once the first byte comes, bytes taken so
+     * far. The blob's last byte is kept back until the commit, so that the store cannot have
+     * the blob complete before coffer decides to publish it. */
+    uint64_t stream_size; /* 0: not streamed */
+    struct up_s3_put *put;
+    uint64_t taken;
 };
 
 struct bs3_reader {
@@ -112,41 +136,55 @@ static void *uploader_main(void *arg)
     struct bs3_writer *w = u->w;
     pthread_mutex_lock(&u->mu);
     for (;;) {
-        while (u->buf == NULL && !u->stop)
+        while (u->n_queued == 0 && !u->stop)
             pthread_cond_wait(&u->cv, &u->mu);
-        if (u->buf == NULL)
+        if (u->n_queued == 0)
             break;
-        uint8_t *buf = u->buf;
-        size_t len = u->len;
-        unsigned num = u->num;
+        struct part pt = u->queue[0];
+        memmove(u->queue, u->queue + 1, --u->n_queued * sizeof(u->queue[0]));
+        u->n_busy++;
+        /* A failed part loses the blob, and an abort stops it: spare the upstream the rest. */
+        bool skip = u->err != COF_OK || u->stop;
         pthread_mutex_unlock(&u->mu);
-        /* etags has room for num: the writer grows it only while nothing is in flight. */
+        char *etag = NULL;
         cof_err err =
-            up_s3_mpu_part(w->b->s, w->key, w->upload_id, num, buf, len, &w->etags[num - 1]);
+            skip ? COF_OK
+                 : up_s3_mpu_part(w->b->s, w->key, w->upload_id, pt.num, pt.buf, pt.len, &etag);
         pthread_mutex_lock(&u->mu);
         if (u->err == COF_OK)
             u->err = err;
-        u->buf = NULL;
-        w->spare = buf;
+        w->etags[pt.num - 1] = etag;
+        u->n_busy--;
+        if (u->n_spare < UP_PARTS_IN_FLIGHT)
+            u->spare[u->n_spare++] = pt.buf;
+        else
+            free(pt.buf);
         pthread_cond_broadcast(&u->cv);
     }
     pthread_mutex_unlock(&u->mu);
     return NULL;
 }
 
-/* Waits until no part is in flight; returns the first upload failure. */
+/* Waits, under u->mu, until fewer than limit parts are queued or in flight. */
+static void uploader_drain_to(struct uploader *u, unsigned limit)
+{
+    while (u->n_queued + u->n_busy > limit)
+        pthread_cond_wait(&u->cv, &u->mu);
+}
+
+/* Waits until no part is queued or in flight; returns the first upload failure. */
 static cof_err uploader_wait(struct uploader *u)
 {
     if (u == NULL)
         return COF_OK;
     pthread_mutex_lock(&u->mu);
-    while (u->buf != NULL)
-        pthread_cond_wait(&u->cv, &u->mu);
+    uploader_drain_to(u, 0);
     cof_err err = u->err;
     pthread_mutex_unlock(&u->mu);
     return err;
 }
 
+/* Stops the threads (parts in flight finish; queued ones are dropped) and frees the rest. */
 static void uploader_free(struct uploader *u)
 {
     if (u == NULL)
@@ -155,7 +193,10 @@ static void uploader_free(struct uploader *u)
     u->stop = true;
     pthread_cond_broadcast(&u->cv);
     pthread_mutex_unlock(&u->mu);
-    pthread_join(u->th, NULL);
+    for (unsigned i = 0; i < u->n_threads; i++)
+        pthread_join(u->th[i], NULL);
+    for (unsigned i = 0; i < u->n_spare; i++)
+        free(u->spare[i]);
     pthread_mutex_destroy(&u->mu);
     pthread_cond_destroy(&u->cv);
     free(u);
@@ -169,17 +210,18 @@ static cof_err uploader_start(struct bs3_writer *w)
     u->w = w;
     pthread_mutex_init(&u->mu, NULL);
     pthread_cond_init(&u->cv, NULL);
-    if (pthread_create(&u->th, NULL, uploader_main, u) != 0) {
-        pthread_mutex_destroy(&u->mu);
-        pthread_cond_destroy(&u->cv);
-        free(u);
+    for (; u->n_threads < UP_PARTS_IN_FLIGHT; u->n_threads++)
+        if (pthread_create(&u->th[u->n_threads], NULL, uploader_main, u) != 0)
+            break;
+    if (u->n_threads == 0) {
+        uploader_free(u);
         return COF_ERR_NOMEM;
     }
     w->up = u;
     return COF_OK;
 }
 
-/* Room for one more ETag; only while no part is in flight. */
+/* Room for the ETag of part n_parts + 1; the caller holds the uploader's mutex. */
 static cof_err grow_etags(struct bs3_writer *w)
 {
     if (w->n_parts >= 10000) {
@@ -199,8 +241,8 @@ static cof_err grow_etags(struct bs3_writer *w)
     return COF_OK;
 }
 
-/* Hands the full part in buf to the uploader (starting the multipart upload first if need be)
- * and goes on with the spare buffer. */
+/* Hands the part in buf to the uploader (starting the multipart upload first if need be) once
+ * fewer than UP_PARTS_IN_FLIGHT are queued or in flight, and goes on with a spare buffer. */
 static cof_err flush_part(struct bs3_writer *w)
 {
     cof_err err = COF_OK;
@@ -208,45 +250,83 @@ static cof_err flush_part(struct bs3_writer *w)
         err = up_s3_mpu_start(w->b->s, w->key, &w->upload_id);
     if (err == COF_OK && w->up == NULL)
         err = uploader_start(w);
-    if (err == COF_OK)
-        err = uploader_wait(w->up);
-    if (err == COF_OK)
-        err = grow_etags(w);
     if (err != COF_OK)
         return write_err(err);
     struct uploader *u = w->up;
-    uint8_t *next = w->spare;
-    w->spare = NULL;
     pthread_mutex_lock(&u->mu);
-    u->buf = w->buf;
-    u->len = w->len;
-    u->num = ++w->n_parts;
-    pthread_cond_broadcast(&u->cv);
+    uploader_drain_to(u, u->n_threads - 1);
+    err = u->err;
+    if (err == COF_OK)
+        err = grow_etags(w);
+    if (err == COF_OK) {
+        u->queue[u->n_queued++] = (struct part){w->buf, w->len, ++w->n_parts};
+        w->buf = u->n_spare > 0 ? u->spare[--u->n_spare] : NULL; /* NULL: bs3_write allocates */
+        w->cap = w->buf != NULL ? w->b->part_size : 0;
+        w->len = 0;
+        pthread_cond_broadcast(&u->cv);
+    }
     pthread_mutex_unlock(&u->mu);
-    w->buf = next; /* NULL at the first part: bs3_write allocates */
-    w->cap = next != NULL ? w->b->part_size : 0;
-    w->len = 0;
+    return write_err(err);
+}
+
+static void bs3_expect(void *wp, uint64_t size)
+{
+    struct bs3_writer *w = wp;
+    if (w->upload_id == NULL && w->put == NULL && size > w->b->part_size &&
+        size <= STREAM_PUT_MAX && w->len <= size)
+        w->stream_size = size;
+}
+
+/* Sends the buffered bytes, but for the blob's very last byte, kept back for the commit. */
+static cof_err stream_push(struct bs3_writer *w)
+{
+    size_t n = w->taken == w->stream_size ? w->len - 1 : w->len;
+    cof_err err = n > 0 ? up_s3_put_write(&w->put, w->buf, n) : COF_OK;
+    memmove(w->buf, w->buf + n, w->len - n);
+    w->len -= n;
+    return write_err(err);
+}
+
+/* Buffers n more bytes of the blob, sending a full buffer (fewer, larger sends than one per
+ * sealed segment). */
+static cof_err stream_write(struct bs3_writer *w, const uint8_t *p, size_t n)
+{
+    if (n > w->stream_size - w->taken)
+        return COF_ERR_INCOMPLETE_BODY;
+    w->taken += n;
+    while (n > 0) {
+        size_t k = w->cap - w->len < n ? w->cap - w->len : n;
+        memcpy(w->buf + w->len, p, k);
+        w->len += k;
+        p += k;
+        n -= k;
+        cof_err err = w->len == w->cap ? stream_push(w) : COF_OK;
+        if (err != COF_OK)
+            return err;
+    }
     return COF_OK;
 }
 
-/* Uploads the last part in the writer's own thread (nothing else to overlap with). */
-static cof_err last_part(struct bs3_writer *w)
+/* Starts the streamed PUT; the bytes buffered before it go first. */
+static cof_err stream_start(struct bs3_writer *w)
 {
-    cof_err err = uploader_wait(w->up);
-    if (err == COF_OK)
-        err = grow_etags(w);
-    if (err == COF_OK)
-        err = up_s3_mpu_part(w->b->s, w->key, w->upload_id, w->n_parts + 1, w->buf, w->len,
-                             &w->etags[w->n_parts]);
-    if (err == COF_OK)
-        w->n_parts++;
-    return write_err(err);
+    uint8_t *t = realloc(w->buf, STREAM_BUF);
+    if (t == NULL)
+        return COF_ERR_NOMEM;
+    w->buf = t;
+    w->cap = STREAM_BUF;
+    w->taken = w->len;
+    return write_err(up_s3_put_open(w->b->s, w->key, w->stream_size, &w->put));
 }
 
 static cof_err bs3_write(void *wp, const uint8_t *p, size_t n)
 {
     struct bs3_writer *w = wp;
     size_t part = w->b->part_size;
+    if (w->stream_size > 0) {
+        cof_err err = w->put == NULL ? stream_start(w) : COF_OK;
+        return err == COF_OK ? stream_write(w, p, n) : err;
+    }
     while (n > 0) {
         if (w->len == w->cap) {
             /* Grows by doubling up to one part: a small blob holds little. Once the blob is
@@ -276,10 +356,10 @@ static cof_err bs3_write(void *wp, const uint8_t *p, size_t n)
 
 static void writer_free(struct bs3_writer *w)
 {
+    up_s3_put_abort(w->put);
     uploader_free(w->up); /* lets an upload in flight finish */
     for (unsigned i = 0; i < w->cap_parts; i++)
         free(w->etags[i]);
-    free(w->spare);
     free(w->etags);
     free(w->upload_id);
     free(w->buf);
@@ -300,12 +380,27 @@ static cof_err bs3_commit(void *wp)
 {
     struct bs3_writer *w = wp;
     cof_err err = COF_OK;
+    if (w->stream_size > 0) {
+        if (w->put == NULL)
+            err = stream_start(w);
+        if (err == COF_OK && w->taken != w->stream_size)
+            err = COF_ERR_INCOMPLETE_BODY;
+        if (err == COF_OK && w->len > 0)
+            err = write_err(up_s3_put_write(&w->put, w->buf, w->len));
+        if (err == COF_OK)
+            err = write_err(up_s3_put_finish(&w->put));
+        writer_free(w);
+        return err;
+    }
     if (w->upload_id == NULL) {
         err = write_err(up_s3_put(w->b->s, w->key, w->buf, w->len));
         writer_free(w);
         return err;
     }
-    err = w->len > 0 ? last_part(w) : write_err(uploader_wait(w->up));
+    if (w->len > 0)
+        err = flush_part(w);
+    if (err == COF_OK)
+        err = write_err(uploader_wait(w->up));
     if (err == COF_OK)
         err = write_err(up_s3_mpu_complete(w->b->s, w->key, w->upload_id, w->etags, w->n_parts));
     if (err != COF_OK) {
@@ -505,6 +600,7 @@ static const struct sto_blob_backend bs3_backend = {
     .name = "s3",
     .create = bs3_create,
     .write = bs3_write,
+    .expect = bs3_expect,
     .commit = bs3_commit,
     .abort = bs3_abort,
     .open = bs3_open,

@@ -140,18 +140,9 @@ void up_s3_free(struct up_s3 *s)
     free(s);
 }
 
-static struct conn *conn_get(struct up_s3 *s)
+static struct conn *conn_new(void)
 {
-    pthread_mutex_lock(&s->mu);
-    struct conn *c = s->idle;
-    if (c != NULL) {
-        s->idle = c->next;
-        s->n_idle--;
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (c != NULL)
-        return c;
-    c = calloc(1, sizeof(*c));
+    struct conn *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
     c->easy = curl_easy_init();
@@ -161,6 +152,18 @@ static struct conn *conn_get(struct up_s3 *s)
         return NULL;
     }
     return c;
+}
+
+static struct conn *conn_get(struct up_s3 *s)
+{
+    pthread_mutex_lock(&s->mu);
+    struct conn *c = s->idle;
+    if (c != NULL) {
+        s->idle = c->next;
+        s->n_idle--;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return c != NULL ? c : conn_new();
 }
 
 static void conn_put(struct up_s3 *s, struct conn *c)
@@ -580,6 +583,170 @@ cof_err up_s3_put(struct up_s3 *s, const char *key, const uint8_t *body, size_t 
     cof_err err = perform(s, &r);
     cof_buf_cleanup(&r.resp);
     return err == COF_ERR_NOT_FOUND ? COF_ERR_IO : err;
+}
+
+/* --- streamed PUT --- */
+
+struct up_s3_put {
+    struct up_s3 *s;
+    struct conn *c;
+    struct curl_slist *hl;
+    char *key;
+    struct req r;
+    uint64_t size, pushed; /* bytes in all; bytes handed to up_s3_put_write so far */
+    const uint8_t *cur;    /* bytes of the write in progress not yet taken */
+    size_t cur_len;
+    bool paused, done;
+};
+
+static size_t put_on_read(char *buf, size_t size, size_t n, void *arg)
+{
+    struct up_s3_put *p = arg;
+    if (p->cur_len == 0) {
+        p->paused = true;
+        return CURL_READFUNC_PAUSE;
+    }
+    size_t k = size * n < p->cur_len ? size * n : p->cur_len;
+    memcpy(buf, p->cur, k);
+    p->cur += k;
+    p->cur_len -= k;
+    return k;
+}
+
+static void put_free(struct up_s3_put *p)
+{
+    if (p == NULL)
+        return;
+    if (p->c != NULL) {
+        curl_multi_remove_handle(p->c->multi, p->c->easy);
+        conn_destroy(p->c);
+    }
+    curl_slist_free_all(p->hl);
+    cof_buf_cleanup(&p->r.resp);
+    free(p->key);
+    free(p);
+}
+
+/* Moves the transfer on; waits for the connection when wait and it has nothing to do. */
+static void put_pump(struct up_s3_put *p, bool wait)
+{
+    if (p->paused && p->cur_len > 0) {
+        p->paused = false;
+        curl_easy_pause(p->c->easy, CURLPAUSE_CONT); /* may call put_on_read at once */
+    }
+    int running = 0;
+    if (curl_multi_perform(p->c->multi, &running) != CURLM_OK) {
+        p->done = true;
+        p->r.cc = CURLE_FAILED_INIT;
+        return;
+    }
+    int left = 0;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(p->c->multi, &left)) != NULL) {
+        if (m->msg == CURLMSG_DONE) {
+            p->done = true;
+            p->r.cc = m->data.result;
+        }
+    }
+    if (!p->done && running == 0)
+        p->done = true;
+    if (!p->done && wait)
+        (void)curl_multi_poll(p->c->multi, NULL, 0, 1000, NULL);
+}
+
+/* The outcome of a transfer that is over; frees *pp. */
+static cof_err put_outcome(struct up_s3_put **pp, bool all_sent)
+{
+    struct up_s3_put *p = *pp;
+    *pp = NULL;
+    cof_err err = COF_OK;
+    if (p->r.cc == CURLE_OK)
+        curl_easy_getinfo(p->c->easy, CURLINFO_RESPONSE_CODE, &p->r.status);
+    if (p->r.cc != CURLE_OK)
+        err = retryable_curl(p->r.cc) ? COF_ERR_SERVICE_UNAVAILABLE : COF_ERR_IO;
+    else if (retryable_status(p->r.status))
+        err = COF_ERR_SERVICE_UNAVAILABLE;
+    else if (p->r.status < 200 || p->r.status > 299 || !all_sent)
+        err = COF_ERR_IO;
+    if (err != COF_OK) {
+        log_failure(&p->r, " (streamed PUT)");
+    } else {
+        curl_multi_remove_handle(p->c->multi, p->c->easy);
+        conn_put(p->s, p->c); /* it worked: kept alive for others */
+        p->c = NULL;
+    }
+    put_free(p);
+    return err;
+}
+
+cof_err up_s3_put_open(struct up_s3 *s, const char *key, uint64_t size, struct up_s3_put **out)
+{
+    *out = NULL;
+    struct up_s3_put *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return COF_ERR_NOMEM;
+    p->s = s;
+    p->size = size;
+    p->key = strdup(key);
+    p->r.method = "PUT";
+    p->r.key = p->key;
+    cof_buf_init(&p->r.resp, RESP_BODY_MAX);
+    /* A connection of its own: a pooled one the store closed meanwhile would fail the request,
+     * and without the body there is no retry. */
+    p->c = p->key != NULL ? conn_new() : NULL;
+    cof_err err = p->c != NULL ? prepare(s, p->c, &p->r, &p->hl, on_body, &p->r) : COF_ERR_NOMEM;
+    if (err == COF_OK) {
+        CURL *e = p->c->easy;
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, put_on_read);
+        curl_easy_setopt(e, CURLOPT_READDATA, p);
+        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+        if (curl_multi_add_handle(p->c->multi, e) != CURLM_OK)
+            err = COF_ERR_NOMEM;
+    }
+    if (err != COF_OK) {
+        if (p->c != NULL)
+            conn_destroy(p->c);
+        p->c = NULL;
+        put_free(p);
+        return err;
+    }
+    *out = p;
+    return COF_OK;
+}
+
+cof_err up_s3_put_write(struct up_s3_put **pp, const uint8_t *body, size_t n)
+{
+    struct up_s3_put *p = *pp;
+    if (n > p->size - p->pushed) {
+        up_s3_put_abort(p);
+        *pp = NULL;
+        return COF_ERR_INCOMPLETE_BODY;
+    }
+    p->pushed += n;
+    p->cur = body;
+    p->cur_len = n;
+    while (p->cur_len > 0 && !p->done)
+        put_pump(p, true);
+    /* An answer before the whole body (an error, or a connection cut) ends the request. */
+    return p->done ? put_outcome(pp, p->pushed == p->size && p->cur_len == 0) : COF_OK;
+}
+
+cof_err up_s3_put_finish(struct up_s3_put **pp)
+{
+    struct up_s3_put *p = *pp;
+    if (p->pushed != p->size) {
+        up_s3_put_abort(p);
+        *pp = NULL;
+        return COF_ERR_INCOMPLETE_BODY;
+    }
+    while (!p->done)
+        put_pump(p, true);
+    return put_outcome(pp, true);
+}
+
+void up_s3_put_abort(struct up_s3_put *p)
+{
+    put_free(p); /* the connection goes with the request half sent */
 }
 
 /* The text of the first <name> element of an answer (malloc'd), or NULL. */

@@ -27,6 +27,7 @@ struct up_s3_config {
 
 struct up_s3;
 struct up_s3_get;
+struct up_s3_put;
 
 /* Copies what it needs from c. COF_ERR_CONFIG (endpoint not http(s)://host[:port]),
  * COF_ERR_NOMEM. */
@@ -36,6 +37,19 @@ void up_s3_free(struct up_s3 *s);
 
 /* PUT of a whole object from memory. */
 COF_MUST_CHECK cof_err up_s3_put(struct up_s3 *s, const char *key, const uint8_t *body, size_t n);
+/* A PUT whose body is pushed as it arrives: one request of exactly size bytes, on a connection
+ * of its own, with no retry (the body is not kept; the caller's client retries the whole
+ * write). up_s3_put_write returns once the connection took the bytes; up_s3_put_finish, after
+ * size bytes in all, waits for the answer; both free p on failure (and finish always). Failures:
+ * COF_ERR_SERVICE_UNAVAILABLE (no connection, a broken one, a 5xx answer), COF_ERR_IO (another
+ * answer), COF_ERR_INCOMPLETE_BODY (more or fewer than size bytes). up_s3_put_abort cuts the
+ * request and frees p: a store never completes a PUT short of its length. */
+COF_MUST_CHECK cof_err up_s3_put_open(struct up_s3 *s, const char *key, uint64_t size,
+                                      struct up_s3_put **out);
+COF_MUST_CHECK cof_err up_s3_put_write(struct up_s3_put **p, const uint8_t *body, size_t n);
+COF_MUST_CHECK cof_err up_s3_put_finish(struct up_s3_put **p);
+/* Accepts NULL. */
+void up_s3_put_abort(struct up_s3_put *p);
 /* Multipart upload: start (*upload_id malloc'd), parts numbered from 1 (*etag malloc'd, quoted as
  * the store gave it), complete with every part's ETag in order, abort (best effort). */
 COF_MUST_CHECK cof_err up_s3_mpu_start(struct up_s3 *s, const char *key, char **upload_id);

@@ -9,9 +9,11 @@ the reason.
 
 import base64
 import hashlib
+import http.client
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -22,12 +24,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (COFFER_BIN, REPO, CofferServer, error_of, inline_blob_ids, make_s3,
-                      server_env)
+                      raw_request, server_env, sigv4_headers)
 
 RGW = os.environ.get("COFFER_TEST_RGW")
 CEPH_DIR = os.environ.get("COFFER_TEST_CEPH_DIR")
 UP_BUCKET = "coffer-upstream-tests"
-PART = 5 * 1024 * 1024          # --blob-store-part-size: S3's smallest, so parts come cheap
+MiB = 1024 * 1024
+PART = 5 * MiB                  # --blob-store-part-size: S3's smallest, so parts come cheap
 HDR, SEG, TAG = 40, 65536, 16   # blob format: header, plaintext segment, GCM tag
 ID_RE = re.compile(r"^[0-9a-f]{32}$")
 NO_RGW = ("no Ceph cluster: test.sh starts one with scripts/ceph-dev.sh and sets "
@@ -248,6 +251,119 @@ def wait_until(cond, timeout=10.0):
             return True
         time.sleep(0.1)
     return cond()
+
+
+# ---------------------------------------------------------------- how a blob goes up
+
+def chunked_put(port, path, body, piece=256 * 1024):
+    """PUT with Transfer-Encoding: chunked and no Content-Length: the size is unknown until
+    the end (signed with the whole body's SHA-256, which coffer checks at the end)."""
+    host = f"127.0.0.1:{port}"
+    headers = sigv4_headers("PUT", host, path, {}, body)
+    headers["Host"] = host
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("PUT", path, body=(body[i:i + piece] for i in range(0, len(body), piece)),
+                     headers=headers, encode_chunked=True)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def test_known_size_is_one_streamed_put_unknown_size_goes_in_parts(s3store):
+    """A body whose length the request gives goes up as one PUT while it arrives (the upstream
+    object's ETag is a plain MD5); one sent with Transfer-Encoding: chunked, size unknown, as a
+    multipart upload of --blob-store-part-size parts (ETag "-N")."""
+    store = s3store
+    c = store.srv.client()
+    c.create_bucket(Bucket="how")
+    n = 2 * PART + 123
+    known = body_of(n, b"known")
+    c.put_object(Bucket="how", Key="known", Body=known)
+    (blob,) = store.blob_ids()
+    head = store.up.head_object(Bucket=UP_BUCKET, Key=store.key(blob))
+    assert head["ContentLength"] == HDR + n + (n // SEG + 1) * TAG
+    assert "-" not in head["ETag"], head["ETag"]
+    assert hashlib.md5(store.read_blob(blob)).hexdigest() == head["ETag"].strip('"')
+
+    unknown = body_of(n, b"unknown")
+    status, answer = chunked_put(store.srv.port, "/how/unknown", unknown)
+    assert status == 200, answer
+    (blob2,) = store.blob_ids() - {blob}
+    head2 = store.up.head_object(Bucket=UP_BUCKET, Key=store.key(blob2))
+    assert head2["ContentLength"] == head["ContentLength"]
+    assert head2["ETag"].endswith('-3"'), head2["ETag"]    # 5 MiB, 5 MiB, the rest
+    for key, body in (("known", known), ("unknown", unknown)):
+        g = c.get_object(Bucket="how", Key=key)
+        assert g["Body"].read() == body
+        assert g["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    # a copy (its size known from the source) and a part copy are streamed too
+    c.copy_object(Bucket="how", Key="copy", CopySource={"Bucket": "how", "Key": "unknown"})
+    (blob3,) = store.blob_ids() - {blob, blob2}
+    assert "-" not in store.up.head_object(Bucket=UP_BUCKET, Key=store.key(blob3))["ETag"]
+    assert c.get_object(Bucket="how", Key="copy")["Body"].read() == unknown
+    assert store.up.list_multipart_uploads(Bucket=UP_BUCKET,
+                                           Prefix=store.prefix).get("Uploads", []) == []
+
+
+def test_a_streamed_put_that_fails_leaves_nothing_upstream(s3store):
+    """The blob's last byte is held back until coffer publishes it, so a streamed PUT that
+    fails (a wrong Content-MD5 found at the end, a client gone mid-body) never completes
+    upstream: no object, no orphan, and the old version stays."""
+    store = s3store
+    c = store.srv.client()
+    c.create_bucket(Bucket="fail")
+    old = body_of(PART + 10, b"old")
+    c.put_object(Bucket="fail", Key="k", Body=old)
+    before = store.blob_ids()
+    # A stored size of a whole number of MiB: coffer sends a streamed body in 1 MiB pieces, so
+    # with this size only the held-back byte keeps the upstream PUT open at the end.
+    n = 10 * MiB - HDR - 160 * TAG
+    assert HDR + n + (n // SEG + 1) * TAG == 10 * MiB
+    body = body_of(n, b"new")
+    wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    with pytest.raises(ClientError) as ei:
+        c.put_object(Bucket="fail", Key="k", Body=body, ContentMD5=wrong)
+    assert error_of(ei) == (400, "BadDigest")
+    assert store.blob_ids() == before
+
+    # a client that sends headers and half the body, then goes away
+    path = "/fail/k"
+    host = f"127.0.0.1:{store.srv.port}"
+    headers = sigv4_headers("PUT", host, path, {}, body)
+    headers.update({"Host": host, "Content-Length": str(n)})
+    sock = socket.create_connection(("127.0.0.1", store.srv.port), timeout=30)
+    sock.sendall(f"PUT {path} HTTP/1.1\r\n".encode() +
+                 "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n")
+    sock.sendall(body[:PART + PART // 2])
+    time.sleep(0.5)
+    sock.close()
+    # coffer drops the upstream request; RGW never gets the full length
+    time.sleep(1.0)
+    assert store.blob_ids() == before
+    assert store.up.list_multipart_uploads(Bucket=UP_BUCKET,
+                                           Prefix=store.prefix).get("Uploads", []) == []
+    assert c.get_object(Bucket="fail", Key="k")["Body"].read() == old
+
+
+@pytest.mark.parametrize("declared", [2 * PART + 100, 2 * PART - 100])
+def test_aws_chunked_body_of_another_length_is_incomplete(store, declared):
+    """aws-chunked with an x-amz-decoded-content-length other than the bytes sent: 400
+    IncompleteBody on both stores (upstream, the streamed PUT is cut), nothing stored."""
+    c = store.srv.client()
+    c.create_bucket(Bucket="len")
+    data = body_of(2 * PART, b"framed")
+    framed = b"".join(b"%x\r\n" % len(data[i:i + SEG]) + data[i:i + SEG] + b"\r\n"
+                      for i in range(0, len(data), SEG)) + b"0\r\n\r\n"
+    r = raw_request(store.srv.port, "PUT", "/len/k", body=framed, auth=None,
+                    headers={"Content-Encoding": "aws-chunked",
+                             "x-amz-decoded-content-length": str(declared),
+                             "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
+    assert r.status == 400, r
+    assert b"<Code>IncompleteBody</Code>" in r.body, r
+    assert store.blob_ids() == set()
+    assert c.list_objects_v2(Bucket="len").get("KeyCount") == 0
 
 
 def test_versioning_and_delete_remove_blobs(store):
