@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/fdio.h"
 #include "common/hex.h"
 #include "common/log.h"
 
@@ -247,20 +248,6 @@ out:
     return err;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* fsyncs the directory holding path, so that a rename or link in it is durable. */
 static int sync_parent(const char *path)
 {
@@ -336,7 +323,7 @@ static cof_err create_file(const char *path)
         goto out;
     }
     tmp_made = 1;
-    if (write_all(fd, text, n) != 0 || fsync(fd) != 0) {
+    if (cof_write_all(fd, text, n) != 0 || fsync(fd) != 0) {
         cof_log_error(NULL, "keyring %s: write: %s", tmp, strerror(errno));
         err = COF_ERR_IO;
         goto out;
@@ -451,7 +438,7 @@ static cof_err rewrite(const char *path, const struct cry_keyring *kr, const cha
         text[n++] = '\n';
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, text, n) != 0 || fsync(fd) != 0 || close(fd) != 0) {
+    if (fd < 0 || cof_write_all(fd, text, n) != 0 || fsync(fd) != 0 || close(fd) != 0) {
         cof_log_error(NULL, "keyring %s: write: %s", tmp, strerror(errno));
         if (fd >= 0)
             close(fd);

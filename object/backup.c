@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
@@ -56,18 +57,10 @@ static uint64_t get_u64(const uint8_t *p)
 /* Reads exactly n bytes (short only at end of file: then COF_ERR_INTEGRITY). */
 static cof_err read_full(int fd, uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t k = read(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return COF_ERR_IO;
-        if (k == 0)
-            return COF_ERR_INTEGRITY;
-        p += k;
-        n -= (size_t)k;
-    }
-    return COF_OK;
+    size_t got = 0;
+    if (cof_read_upto(fd, p, n, &got) != 0)
+        return COF_ERR_IO;
+    return got == n ? COF_OK : COF_ERR_INTEGRITY;
 }
 
 cof_err obj_backup_seal(struct srv_rootkeys *kr, const char *in_path, obj_sink_fn sink, void *arg)
@@ -152,16 +145,7 @@ static cof_err src_full(obj_source_fn src, void *arg, uint8_t *p, size_t n)
 
 static cof_err write_all(int fd, const uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return COF_ERR_IO;
-        p += k;
-        n -= (size_t)k;
-    }
-    return COF_OK;
+    return cof_write_all(fd, p, n) == 0 ? COF_OK : COF_ERR_IO;
 }
 
 cof_err obj_backup_open(struct srv_rootkeys *kr, obj_source_fn src, void *arg, const char *out_path)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/log.h"
 #include "object/backup.h"
 #include "object/ctx.h"
@@ -34,18 +35,7 @@ static char *join(const char *dir, const char *name)
 
 static cof_err to_fd(void *arg, const void *p, size_t n)
 {
-    int fd = *(int *)arg;
-    const uint8_t *b = p;
-    while (n > 0) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return COF_ERR_IO;
-        b += k;
-        n -= (size_t)k;
-    }
-    return COF_OK;
+    return cof_write_all(*(int *)arg, p, n) == 0 ? COF_OK : COF_ERR_IO;
 }
 
 static cof_err to_upstream(void *arg, const void *p, size_t n)
@@ -177,19 +167,7 @@ struct file_src {
 static cof_err from_fd(void *arg, void *buf, size_t n, size_t *out_n)
 {
     struct file_src *s = arg;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = read(s->fd, (uint8_t *)buf + got, n - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return COF_ERR_IO;
-        if (k == 0)
-            break;
-        got += (size_t)k;
-    }
-    *out_n = got;
-    return COF_OK;
+    return cof_read_upto(s->fd, buf, n, out_n) == 0 ? COF_OK : COF_ERR_IO;
 }
 
 static cof_err from_upstream(void *arg, void *buf, size_t n, size_t *out_n)

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/hex.h"
 #include "common/log.h"
 
@@ -367,20 +368,11 @@ static cof_err bfile_create(void *impl, const char *id, void **out)
 static cof_err bfile_write(void *wp, const uint8_t *b, size_t n)
 {
     struct bfile_writer *w = wp;
-    while (n > 0) {
-        ssize_t k = write(w->fd, b, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            {
-                char what[LOG_PATH];
-                return io_fail("write", log_path(w->bs, "tmp", w->id, what), errno);
-            }
-        }
-        b += k;
-        n -= (size_t)k;
-        w->written += (uint64_t)k;
+    if (cof_write_all(w->fd, b, n) != 0) {
+        char what[LOG_PATH];
+        return io_fail("write", log_path(w->bs, "tmp", w->id, what), errno);
     }
+    w->written += (uint64_t)n;
     if (w->bs->fsync_full && w->written - w->kicked >= WRITEBACK_CHUNK) {
         /* Advisory: a failure here only means the final fdatasync does all the work. */
         (void)sync_file_range(w->fd, (off_t)w->kicked, (off_t)(w->written - w->kicked),

@@ -585,6 +585,26 @@ cof_err up_s3_put(struct up_s3 *s, const char *key, const uint8_t *body, size_t 
     return err == COF_ERR_NOT_FOUND ? COF_ERR_IO : err;
 }
 
+/* One step of c's transfer; true once it is over (*cc: how). */
+static bool multi_step(struct conn *c, CURLcode *cc)
+{
+    int running = 0;
+    if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+        *cc = CURLE_FAILED_INIT;
+        return true;
+    }
+    bool done = false;
+    int left = 0;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (m->msg == CURLMSG_DONE) {
+            done = true;
+            *cc = m->data.result;
+        }
+    }
+    return done || running == 0;
+}
+
 /* --- streamed PUT --- */
 
 struct up_s3_put {
@@ -634,22 +654,7 @@ static void put_pump(struct up_s3_put *p, bool wait)
         p->paused = false;
         curl_easy_pause(p->c->easy, CURLPAUSE_CONT); /* may call put_on_read at once */
     }
-    int running = 0;
-    if (curl_multi_perform(p->c->multi, &running) != CURLM_OK) {
-        p->done = true;
-        p->r.cc = CURLE_FAILED_INIT;
-        return;
-    }
-    int left = 0;
-    CURLMsg *m;
-    while ((m = curl_multi_info_read(p->c->multi, &left)) != NULL) {
-        if (m->msg == CURLMSG_DONE) {
-            p->done = true;
-            p->r.cc = m->data.result;
-        }
-    }
-    if (!p->done && running == 0)
-        p->done = true;
+    p->done = multi_step(p->c, &p->r.cc);
     if (!p->done && wait)
         (void)curl_multi_poll(p->c->multi, NULL, 0, 1000, NULL);
 }
@@ -890,45 +895,90 @@ static int64_t parse_iso8601(const char *t)
     return (int64_t)timegm(&tm);
 }
 
-cof_err up_s3_parse_list_page(const char *body, size_t len, up_s3_list_fn cb, void *arg,
-                              char **next)
+/* Walks the elements under a listing page's root: IsTruncated is read here, every other one
+ * goes to fn. COF_ERR_IO for a page that does not parse. */
+static cof_err walk_page(const char *body, size_t len, cof_err (*fn)(xmlNode *n, void *ctx),
+                         void *ctx, bool *truncated)
 {
     xmlDocPtr doc = NULL;
-    *next = NULL;
+    *truncated = false;
     cof_err err = srv_xmltree_parse(body != NULL ? body : "", len, RESP_BODY_MAX, &doc);
     if (err != COF_OK)
         return COF_ERR_IO;
     xmlNode *root = xmlDocGetRootElement(doc);
-    bool truncated = false;
     for (xmlNode *n = root != NULL ? root->children : NULL; err == COF_OK && n != NULL;
          n = n->next) {
-        char *text = NULL;
         if (srv_xmltree_is_elem(n, "IsTruncated")) {
+            char *text = NULL;
             err = srv_xmltree_leaf_text(n, true, &text);
-            truncated = err == COF_OK && strcmp(text, "true") == 0;
-        } else if (srv_xmltree_is_elem(n, "NextContinuationToken")) {
-            err = srv_xmltree_leaf_text(n, true, &text);
-            if (err == COF_OK) {
-                free(*next);
-                *next = text;
-                text = NULL;
-            }
-        } else if (srv_xmltree_is_elem(n, "Contents")) {
-            char *key = NULL, *lm = NULL;
-            for (xmlNode *k = n->children; err == COF_OK && k != NULL; k = k->next) {
-                if (srv_xmltree_is_elem(k, "Key") && key == NULL)
-                    err = srv_xmltree_leaf_text(k, false, &key);
-                else if (srv_xmltree_is_elem(k, "LastModified") && lm == NULL)
-                    err = srv_xmltree_leaf_text(k, true, &lm);
-            }
-            if (err == COF_OK && key != NULL)
-                err = cb(key, parse_iso8601(lm), arg);
-            free(key);
-            free(lm);
+            *truncated = err == COF_OK && strcmp(text, "true") == 0;
+            free(text);
+        } else {
+            err = fn(n, ctx);
         }
-        free(text);
     }
     srv_xmltree_free(doc);
+    return err;
+}
+
+/* Replaces *dst with n's text (trimmed when trim). */
+static cof_err take_text(xmlNode *n, bool trim, char **dst)
+{
+    char *text = NULL;
+    cof_err err = srv_xmltree_leaf_text(n, trim, &text);
+    if (err == COF_OK) {
+        free(*dst);
+        *dst = text;
+    }
+    return err;
+}
+
+/* The texts of n's first children named names[0..k) into out[] (NULL where absent): the first
+ * name's as it is (a key), the others trimmed. */
+static cof_err child_texts(xmlNode *n, const char *const *names, size_t k, char **out)
+{
+    cof_err err = COF_OK;
+    for (xmlNode *c = n->children; err == COF_OK && c != NULL; c = c->next) {
+        for (size_t i = 0; i < k; i++) {
+            if (out[i] == NULL && srv_xmltree_is_elem(c, names[i])) {
+                err = srv_xmltree_leaf_text(c, i > 0, &out[i]);
+                break;
+            }
+        }
+    }
+    return err;
+}
+
+struct list_page {
+    up_s3_list_fn cb;
+    void *arg;
+    char **next;
+};
+
+static cof_err list_page_elem(xmlNode *n, void *ctx)
+{
+    struct list_page *lp = ctx;
+    if (srv_xmltree_is_elem(n, "NextContinuationToken"))
+        return take_text(n, true, lp->next);
+    if (!srv_xmltree_is_elem(n, "Contents"))
+        return COF_OK;
+    static const char *const names[] = {"Key", "LastModified"};
+    char *f[2] = {NULL, NULL};
+    cof_err err = child_texts(n, names, 2, f);
+    if (err == COF_OK && f[0] != NULL)
+        err = lp->cb(f[0], parse_iso8601(f[1]), lp->arg);
+    free(f[0]);
+    free(f[1]);
+    return err;
+}
+
+cof_err up_s3_parse_list_page(const char *body, size_t len, up_s3_list_fn cb, void *arg,
+                              char **next)
+{
+    *next = NULL;
+    struct list_page lp = {cb, arg, next};
+    bool truncated = false;
+    cof_err err = walk_page(body, len, list_page_elem, &lp, &truncated);
     if (err == COF_OK && truncated && (*next == NULL || (*next)[0] == '\0')) {
         cof_log_error(NULL, "upstream: truncated listing without a continuation token");
         err = COF_ERR_IO;
@@ -1087,22 +1137,7 @@ static void get_pump(struct up_s3_get *g)
         g->paused = false;
         curl_easy_pause(g->c->easy, CURLPAUSE_CONT); /* may call get_on_body at once */
     }
-    int running = 0;
-    if (curl_multi_perform(g->c->multi, &running) != CURLM_OK) {
-        g->done = true;
-        g->r.cc = CURLE_FAILED_INIT;
-        return;
-    }
-    int left = 0;
-    CURLMsg *m;
-    while ((m = curl_multi_info_read(g->c->multi, &left)) != NULL) {
-        if (m->msg == CURLMSG_DONE) {
-            g->done = true;
-            g->r.cc = m->data.result;
-        }
-    }
-    if (!g->done && running == 0)
-        g->done = true;
+    g->done = multi_step(g->c, &g->r.cc);
     if (!g->done && g->len == 0 && !g->paused)
         (void)curl_multi_poll(g->c->multi, NULL, 0, 1000, NULL);
 }
@@ -1225,50 +1260,38 @@ void up_s3_get_close(struct up_s3_get *g)
     free(g);
 }
 
+struct uploads_page {
+    up_s3_upload_fn cb;
+    void *arg;
+    char **next_key, **next_upload;
+};
+
+static cof_err uploads_page_elem(xmlNode *n, void *ctx)
+{
+    struct uploads_page *up = ctx;
+    if (srv_xmltree_is_elem(n, "NextKeyMarker"))
+        return take_text(n, false, up->next_key);
+    if (srv_xmltree_is_elem(n, "NextUploadIdMarker"))
+        return take_text(n, false, up->next_upload);
+    if (!srv_xmltree_is_elem(n, "Upload"))
+        return COF_OK;
+    static const char *const names[] = {"Key", "UploadId", "Initiated"};
+    char *f[3] = {NULL, NULL, NULL};
+    cof_err err = child_texts(n, names, 3, f);
+    if (err == COF_OK && f[0] != NULL && f[1] != NULL && f[1][0] != '\0')
+        err = up->cb(f[0], f[1], parse_iso8601(f[2]), up->arg);
+    for (size_t i = 0; i < 3; i++)
+        free(f[i]);
+    return err;
+}
+
 cof_err up_s3_parse_uploads_page(const char *body, size_t len, up_s3_upload_fn cb, void *arg,
                                  char **next_key, char **next_upload)
 {
-    xmlDocPtr doc = NULL;
     *next_key = *next_upload = NULL;
-    cof_err err = srv_xmltree_parse(body != NULL ? body : "", len, RESP_BODY_MAX, &doc);
-    if (err != COF_OK)
-        return COF_ERR_IO;
-    xmlNode *root = xmlDocGetRootElement(doc);
+    struct uploads_page up = {cb, arg, next_key, next_upload};
     bool truncated = false;
-    for (xmlNode *n = root != NULL ? root->children : NULL; err == COF_OK && n != NULL;
-         n = n->next) {
-        char *text = NULL;
-        if (srv_xmltree_is_elem(n, "IsTruncated")) {
-            err = srv_xmltree_leaf_text(n, true, &text);
-            truncated = err == COF_OK && strcmp(text, "true") == 0;
-        } else if (srv_xmltree_is_elem(n, "NextKeyMarker") ||
-                   srv_xmltree_is_elem(n, "NextUploadIdMarker")) {
-            char **dst = srv_xmltree_is_elem(n, "NextKeyMarker") ? next_key : next_upload;
-            err = srv_xmltree_leaf_text(n, false, &text);
-            if (err == COF_OK) {
-                free(*dst);
-                *dst = text;
-                text = NULL;
-            }
-        } else if (srv_xmltree_is_elem(n, "Upload")) {
-            char *key = NULL, *id = NULL, *when = NULL;
-            for (xmlNode *k = n->children; err == COF_OK && k != NULL; k = k->next) {
-                if (srv_xmltree_is_elem(k, "Key") && key == NULL)
-                    err = srv_xmltree_leaf_text(k, false, &key);
-                else if (srv_xmltree_is_elem(k, "UploadId") && id == NULL)
-                    err = srv_xmltree_leaf_text(k, true, &id);
-                else if (srv_xmltree_is_elem(k, "Initiated") && when == NULL)
-                    err = srv_xmltree_leaf_text(k, true, &when);
-            }
-            if (err == COF_OK && key != NULL && id != NULL && id[0] != '\0')
-                err = cb(key, id, parse_iso8601(when), arg);
-            free(key);
-            free(id);
-            free(when);
-        }
-        free(text);
-    }
-    srv_xmltree_free(doc);
+    cof_err err = walk_page(body, len, uploads_page_elem, &up, &truncated);
     if (err == COF_OK && truncated && (*next_key == NULL || (*next_key)[0] == '\0')) {
         cof_log_error(NULL, "upstream: truncated upload listing without a marker");
         err = COF_ERR_IO;
