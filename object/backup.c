@@ -63,6 +63,17 @@ static cof_err read_full(int fd, uint8_t *p, size_t n)
     return got == n ? COF_OK : COF_ERR_INTEGRITY;
 }
 
+/* Frees what sealing or opening a backup holds: the plaintext buffer wiped first. */
+static void crypt_state_free(uint8_t *pt, uint8_t *ct, struct cry_aead *aead, struct cry_key *dek)
+{
+    if (pt != NULL)
+        cry_wipe(pt, CRY_SEG_SIZE);
+    free(pt);
+    free(ct);
+    cry_aead_free(aead);
+    cry_key_free(dek);
+}
+
 cof_err obj_backup_seal(struct srv_rootkeys *kr, const char *in_path, obj_sink_fn sink, void *arg)
 {
     const char *kek_id = NULL;
@@ -123,12 +134,7 @@ cof_err obj_backup_seal(struct srv_rootkeys *kr, const char *in_path, obj_sink_f
         if (err == COF_OK)
             err = sink(arg, ct, n + CRY_TAG_LEN);
     }
-    if (pt != NULL)
-        cry_wipe(pt, CRY_SEG_SIZE);
-    free(pt);
-    free(ct);
-    cry_aead_free(aead);
-    cry_key_free(dek);
+    crypt_state_free(pt, ct, aead, dek);
     close(fd);
     return err;
 }
@@ -237,11 +243,6 @@ cof_err obj_backup_open(struct srv_rootkeys *kr, obj_source_fn src, void *arg, c
         err = COF_ERR_IO;
     if (err != COF_OK && fd >= 0)
         (void)unlink(out_path);
-    if (pt != NULL)
-        cry_wipe(pt, CRY_SEG_SIZE);
-    free(pt);
-    free(ct);
-    cry_aead_free(aead);
-    cry_key_free(dek);
+    crypt_state_free(pt, ct, aead, dek);
     return err;
 }
