@@ -347,10 +347,11 @@ def test_a_streamed_put_that_fails_leaves_nothing_upstream(s3store):
     assert c.get_object(Bucket="fail", Key="k")["Body"].read() == old
 
 
-@pytest.mark.parametrize("declared", [2 * PART + 100, 2 * PART - 100])
-def test_aws_chunked_body_of_another_length_is_incomplete(store, declared):
-    """aws-chunked with an x-amz-decoded-content-length other than the bytes sent: 400
-    IncompleteBody on both stores (upstream, the streamed PUT is cut), nothing stored."""
+@pytest.mark.parametrize("declared", [2 * PART, 2 * PART + 100, 2 * PART - 100])
+def test_aws_chunked_body_and_its_declared_length(store, declared):
+    """aws-chunked with x-amz-decoded-content-length: stored whole (upstream, streamed as one
+    PUT) when it matches the bytes sent; otherwise 400 IncompleteBody on both stores (upstream,
+    the streamed PUT is cut), nothing stored."""
     c = store.srv.client()
     c.create_bucket(Bucket="len")
     data = body_of(2 * PART, b"framed")
@@ -360,6 +361,15 @@ def test_aws_chunked_body_of_another_length_is_incomplete(store, declared):
                     headers={"Content-Encoding": "aws-chunked",
                              "x-amz-decoded-content-length": str(declared),
                              "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
+    if declared == len(data):
+        assert r.status == 200, r
+        assert r.header("ETag") == '"%s"' % hashlib.md5(data).hexdigest()
+        assert c.get_object(Bucket="len", Key="k")["Body"].read() == data
+        (blob,) = store.blob_ids()
+        if store.kind == "s3":
+            etag = store.up.head_object(Bucket=UP_BUCKET, Key=store.key(blob))["ETag"]
+            assert "-" not in etag, etag
+        return
     assert r.status == 400, r
     assert b"<Code>IncompleteBody</Code>" in r.body, r
     assert store.blob_ids() == set()
