@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "storage/blobstore.h"
 
@@ -21,6 +22,7 @@
  * a 64 MiB PUT against 42-46 for 8 MiB parts four at a time), and memory stays one buffer. */
 #define STREAM_PUT_MAX (5ull << 30)
 #define STREAM_BUF     (1u << 20) /* bytes a streamed PUT sends at once */
+#define STREAM_HOLD_MS 1000       /* the longest a slow body's bytes wait for the buffer to fill */
 
 struct bs3 {
     struct up_s3 *s;
@@ -71,6 +73,7 @@ struct bs3_writer {
     uint64_t stream_size; /* 0: not streamed */
     struct up_s3_put *put;
     uint64_t taken;
+    int64_t pushed_at; /* when bytes last went to the PUT */
 };
 
 struct bs3_reader {
@@ -281,6 +284,7 @@ static void bs3_expect(void *wp, uint64_t size)
 static cof_err stream_push(struct bs3_writer *w)
 {
     size_t n = w->taken == w->stream_size ? w->len - 1 : w->len;
+    w->pushed_at = cof_now_ms();
     cof_err err = n > 0 ? up_s3_put_write(&w->put, w->buf, n) : COF_OK;
     memmove(w->buf, w->buf + n, w->len - n);
     w->len -= n;
@@ -300,7 +304,10 @@ static cof_err stream_write(struct bs3_writer *w, const uint8_t *p, size_t n)
         w->len += k;
         p += k;
         n -= k;
-        cof_err err = w->len == w->cap ? stream_push(w) : COF_OK;
+        /* A slow client's bytes go on after a while: the upstream request must not idle
+         * longer than the client does (stores cut idle requests; RGW after 65 s). */
+        bool due = w->len == w->cap || cof_now_ms() - w->pushed_at >= STREAM_HOLD_MS;
+        cof_err err = due ? stream_push(w) : COF_OK;
         if (err != COF_OK)
             return err;
     }
@@ -316,6 +323,7 @@ static cof_err stream_start(struct bs3_writer *w)
     w->buf = t;
     w->cap = STREAM_BUF;
     w->taken = w->len;
+    w->pushed_at = cof_now_ms();
     return write_err(up_s3_put_open(w->b->s, w->key, w->stream_size, &w->put));
 }
 

@@ -705,6 +705,9 @@ cof_err up_s3_put_open(struct up_s3 *s, const char *key, uint64_t size, struct u
         curl_easy_setopt(e, CURLOPT_READFUNCTION, put_on_read);
         curl_easy_setopt(e, CURLOPT_READDATA, p);
         curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+        /* The pace is the client's: the request idles while coffer waits for the body (its
+         * body_timeout guards that side). A stall of the store is caught by put_wait. */
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 0L);
         if (curl_multi_add_handle(p->c->multi, e) != CURLM_OK)
             err = COF_ERR_NOMEM;
     }
@@ -719,6 +722,27 @@ cof_err up_s3_put_open(struct up_s3 *s, const char *key, uint64_t size, struct u
     return COF_OK;
 }
 
+/* Pumps until the write in progress is taken (or, with all, until the answer is in); false
+ * when the store took nothing for STALL_SECONDS. */
+static bool put_wait(struct up_s3_put *p, bool all)
+{
+    int64_t since = cof_now_ms();
+    size_t left = p->cur_len;
+    while (!p->done && (all || p->cur_len > 0)) {
+        put_pump(p, true);
+        int64_t now = cof_now_ms();
+        if (p->cur_len < left) {
+            left = p->cur_len;
+            since = now;
+        } else if (now - since > STALL_SECONDS * 1000) {
+            cof_log_error(NULL, "upstream: PUT %s: the store took nothing for %d s", p->key,
+                          STALL_SECONDS);
+            return false;
+        }
+    }
+    return true;
+}
+
 cof_err up_s3_put_write(struct up_s3_put **pp, const uint8_t *body, size_t n)
 {
     struct up_s3_put *p = *pp;
@@ -730,8 +754,11 @@ cof_err up_s3_put_write(struct up_s3_put **pp, const uint8_t *body, size_t n)
     p->pushed += n;
     p->cur = body;
     p->cur_len = n;
-    while (p->cur_len > 0 && !p->done)
-        put_pump(p, true);
+    if (!put_wait(p, false)) {
+        up_s3_put_abort(p);
+        *pp = NULL;
+        return COF_ERR_SERVICE_UNAVAILABLE;
+    }
     /* An answer before the whole body (an error, or a connection cut) ends the request. */
     return p->done ? put_outcome(pp, p->pushed == p->size && p->cur_len == 0) : COF_OK;
 }
@@ -744,8 +771,11 @@ cof_err up_s3_put_finish(struct up_s3_put **pp)
         *pp = NULL;
         return COF_ERR_INCOMPLETE_BODY;
     }
-    while (!p->done)
-        put_pump(p, true);
+    if (!put_wait(p, true)) {
+        up_s3_put_abort(p);
+        *pp = NULL;
+        return COF_ERR_SERVICE_UNAVAILABLE;
+    }
     return put_outcome(pp, true);
 }
 

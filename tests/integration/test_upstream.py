@@ -347,6 +347,40 @@ def test_a_streamed_put_that_fails_leaves_nothing_upstream(s3store):
     assert c.get_object(Bucket="fail", Key="k")["Body"].read() == old
 
 
+def test_a_streamed_put_waits_for_a_slow_client(s3store):
+    """A client that stops for 32 s in the middle of a large body (longer than the 30 s in
+    which coffer gives up on a store that takes nothing, shorter than its 60 s body timeout)
+    still gets its object: the upstream request waits with it."""
+    store = s3store
+    c = store.srv.client()
+    c.create_bucket(Bucket="slow")
+    n = PART + MiB
+    body = body_of(n, b"slow")
+    path = "/slow/k"
+    host = f"127.0.0.1:{store.srv.port}"
+    headers = sigv4_headers("PUT", host, path, {}, body)
+    headers.update({"Host": host, "Content-Length": str(n)})
+    sock = socket.create_connection(("127.0.0.1", store.srv.port), timeout=90)
+    try:
+        sock.sendall(f"PUT {path} HTTP/1.1\r\n".encode() +
+                     "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n")
+        sock.sendall(body[:MiB + 12345])
+        time.sleep(32)
+        sock.sendall(body[MiB + 12345:])
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    assert c.get_object(Bucket="slow", Key="k")["Body"].read() == body
+    (blob,) = store.blob_ids()
+    assert "-" not in store.up.head_object(Bucket=UP_BUCKET, Key=store.key(blob))["ETag"]
+
+
 @pytest.mark.parametrize("declared", [2 * PART, 2 * PART + 100, 2 * PART - 100])
 def test_aws_chunked_body_and_its_declared_length(store, declared):
     """aws-chunked with x-amz-decoded-content-length: stored whole (upstream, streamed as one
