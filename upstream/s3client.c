@@ -708,6 +708,8 @@ cof_err up_s3_put_open(struct up_s3 *s, const char *key, uint64_t size, struct u
         /* The pace is the client's: the request idles while coffer waits for the body (its
          * body_timeout guards that side). A stall of the store is caught by put_wait. */
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 0L);
+        /* One read and one send per 1 MiB piece (the default 64 KiB: 16 of each). */
+        curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
         if (curl_multi_add_handle(p->c->multi, e) != CURLM_OK)
             err = COF_ERR_NOMEM;
     }
