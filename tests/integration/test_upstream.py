@@ -1089,3 +1089,29 @@ def test_upstream_slowdown_is_retried(coffer_factory):
     for k, b in bodies.items():
         assert c.get_object(Bucket="many", Key=k)["Body"].read() == b, k
     assert re.search(r"upstream: (PUT|GET) \S+: HTTP 503; retry \d+", front.stderr_text())
+
+
+def test_sequential_readers_stream_the_blob(coffer_factory):
+    """A reader that never says which range it wants (CopyObject, fsck) gets the blob in two
+    GETs, the head and then one stream of the rest, not one GET per 64 KiB segment; so does a
+    client's GET. Counted in the debug log of a second coffer serving as the upstream."""
+    upstream_srv = coffer_factory(extra_args=["--log-level", "debug"])
+    upstream_srv.client().create_bucket(Bucket="seq-up")
+    front = coffer_factory(extra_args=["--blob-store", "s3://seq-up/f", "--blob-store-endpoint",
+                                       upstream_srv.endpoint], env=up_env())
+    c = front.client()
+    c.create_bucket(Bucket="seq")
+    body = body_of(40 * SEG + 5, b"seq")          # 41 segments
+    c.put_object(Bucket="seq", Key="src", Body=body)
+    (blob,) = {m for m in re.findall(r"PUT /seq-up/f/blobs/([0-9a-f]{32})",
+                                     upstream_srv.stderr_text())}
+
+    def gets():
+        return len(re.findall(rf"GET /seq-up/f/blobs/{blob} -> GetObject",
+                              upstream_srv.stderr_text()))
+
+    c.copy_object(Bucket="seq", Key="dst", CopySource={"Bucket": "seq", "Key": "src"})
+    assert gets() == 2          # the head (header and first segment), then the rest
+    assert c.get_object(Bucket="seq", Key="src")["Body"].read() == body
+    assert gets() == 4
+    assert c.get_object(Bucket="seq", Key="dst")["Body"].read() == body
