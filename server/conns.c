@@ -2,13 +2,17 @@
 /* Connection admission and deadlines (see conns.h). Two chained hash tables under one mutex:
  * connections by socket fd, and per-address counts; plus a list of every connection for the
  * deadline sweep, which runs about once a second over at most hard_cap entries. */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include "server/conns.h"
 
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/log.h"
 
@@ -38,8 +42,10 @@ struct srv_conn {
     int fd;
     enum phase phase;
     bool refused;
-    bool cut;            /* shutdown(2) done; libmicrohttpd will close it */
-    int64_t deadline_ms; /* 0: none (inside a request) */
+    bool cut;             /* shutdown(2) done; libmicrohttpd will close it */
+    int64_t deadline_ms;  /* 0: none (inside a request) */
+    bool body_open;       /* inside a request whose body is not all in yet */
+    unsigned gone_sweeps; /* sweeps in a row that found its client gone (peer_gone) */
     struct addr_slot *addr;
     struct srv_conn *next_fd;     /* hash chain */
     struct srv_conn *prev, *next; /* every connection */
@@ -327,6 +333,8 @@ enum srv_conn_answer srv_conns_request_start(struct srv_conns *cs, struct srv_co
         cs->busy++;
     c->phase = PHASE_BUSY;
     c->deadline_ms = 0;
+    c->body_open = true;
+    c->gone_sweeps = 0;
     enum srv_conn_answer a = c->refused     ? SRV_CONN_SLOWDOWN
                              : cs->stopping ? SRV_CONN_STOPPING
                                             : SRV_CONN_SERVE;
@@ -340,6 +348,7 @@ void srv_conns_request_done(struct srv_conns *cs, struct srv_conn *c, int64_t no
     if (c->phase == PHASE_BUSY)
         cs->busy--;
     c->phase = PHASE_IDLE;
+    c->body_open = false;
     /* The next request may trickle in slowly after the idle time: its headers are due by the
      * end of both, whatever arrives in between. */
     if (!c->cut)
@@ -385,9 +394,47 @@ static bool not_busy(const struct srv_conn *c, int64_t now_ms)
     return c->phase != PHASE_BUSY;
 }
 
+void srv_conns_body_done(struct srv_conns *cs, struct srv_conn *c)
+{
+    pthread_mutex_lock(&cs->lock);
+    c->body_open = false;
+    pthread_mutex_unlock(&cs->lock);
+}
+
+/* Whether the client has closed its side and nothing it sent is left unread. */
+static bool peer_gone(int fd)
+{
+    struct pollfd p = {fd, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) != 1 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0)
+        return false;
+    unsigned char b = 0;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* A body still coming from a client that is gone cannot complete. libmicrohttpd 0.9.75 (epoll,
+ * edge-triggered) can miss the end of file that arrives right behind the last bytes it reads,
+ * and would hold such a connection (in CLOSE-WAIT) until the body timeout; seen on two sweeps
+ * in a row (so that one whose last bytes are still being taken in is spared), it is cut. */
+static void mark_gone(struct srv_conns *cs)
+{
+    pthread_mutex_lock(&cs->lock);
+    for (struct srv_conn *c = cs->head; c != NULL; c = c->next) {
+        if (c->phase == PHASE_BUSY && c->body_open && !c->cut)
+            c->gone_sweeps = peer_gone(c->fd) ? c->gone_sweeps + 1 : 0;
+    }
+    pthread_mutex_unlock(&cs->lock);
+}
+
+static bool past_deadline_or_gone(const struct srv_conn *c, int64_t now_ms)
+{
+    return past_deadline(c, now_ms) || (c->body_open && c->gone_sweeps >= 2);
+}
+
 unsigned srv_conns_expire(struct srv_conns *cs, int64_t now_ms)
 {
-    return cut_where(cs, past_deadline, now_ms);
+    mark_gone(cs);
+    return cut_where(cs, past_deadline_or_gone, now_ms);
 }
 
 unsigned srv_conns_stop(struct srv_conns *cs)

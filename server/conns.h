@@ -68,7 +68,10 @@ enum srv_conn_answer srv_conns_request_start(struct srv_conns *cs, struct srv_co
  * keepalive_ms + header_ms. While stopping, the connection is cut instead. */
 void srv_conns_request_done(struct srv_conns *cs, struct srv_conn *c, int64_t now_ms);
 
-/* Cuts every connection whose deadline has passed; returns how many. */
+/* The request's body is all in (or it has none). */
+void srv_conns_body_done(struct srv_conns *cs, struct srv_conn *c);
+/* Cuts every connection whose deadline has passed, and every one whose client went away in the
+ * middle of a request body; returns how many. */
 unsigned srv_conns_expire(struct srv_conns *cs, int64_t now_ms);
 /* Stops admitting and cuts every connection not inside a request (idle or half-received);
  * later ones are cut as their request ends. Returns how many were cut now. */

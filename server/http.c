@@ -310,6 +310,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
+    struct srv_conn *c = conn_of(conn); /* the body is all in */
+    if (c != NULL)
+        srv_conns_body_done(sd->h->conns, c);
     if (req->held != NULL) {
         struct MHD_Response *resp = req->held;
         req->held = NULL;
