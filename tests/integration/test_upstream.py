@@ -308,17 +308,16 @@ def test_known_size_is_one_streamed_put_unknown_size_goes_in_parts(s3store):
 
 
 def test_a_streamed_put_that_fails_leaves_nothing_upstream(s3store):
-    """The blob's last byte is held back until coffer publishes it, so a streamed PUT that
-    fails (a wrong Content-MD5 found at the end, a client gone mid-body) never completes
-    upstream: no object, no orphan, and the old version stays."""
+    """A streamed PUT that fails leaves nothing upstream and the old version in place: a wrong
+    Content-MD5 (checked once the blob is committed: the new blob is then deleted), a client
+    gone mid-body (the upstream PUT is cut short and never completes)."""
     store = s3store
     c = store.srv.client()
     c.create_bucket(Bucket="fail")
     old = body_of(PART + 10, b"old")
     c.put_object(Bucket="fail", Key="k", Body=old)
     before = store.blob_ids()
-    # A stored size of a whole number of MiB: coffer sends a streamed body in 1 MiB pieces, so
-    # with this size only the held-back byte keeps the upstream PUT open at the end.
+    # a stored size of a whole number of MiB: the last 1 MiB send would complete the blob
     n = 10 * MiB - HDR - 160 * TAG
     assert HDR + n + (n // SEG + 1) * TAG == 10 * MiB
     body = body_of(n, b"new")
@@ -1115,3 +1114,36 @@ def test_sequential_readers_stream_the_blob(coffer_factory):
     assert c.get_object(Bucket="seq", Key="src")["Body"].read() == body
     assert gets() == 4
     assert c.get_object(Bucket="seq", Key="dst")["Body"].read() == body
+
+
+def test_a_streamed_put_holds_back_its_last_byte(coffer_factory):
+    """A streamed PUT completes upstream only when coffer commits the blob: with a wrong
+    x-amz-checksum-crc32 (found after the whole body, before the commit) the upstream never
+    gets the full length, so it never stores the blob. A second coffer as the upstream, which
+    reads as fast as it is sent, logs the PUT starting and never answering 200. (The last
+    sealed segment reaches the blob store only at the commit, and the store keeps back the
+    blob's last byte until then as well.)"""
+    upstream_srv = coffer_factory(extra_args=["--log-level", "debug"])
+    upstream_srv.client().create_bucket(Bucket="hold-up")
+    front = coffer_factory(extra_args=["--blob-store", "s3://hold-up/f", "--blob-store-endpoint",
+                                       upstream_srv.endpoint, "--blob-store-part-size",
+                                       str(PART)], env=up_env())
+    c = front.client()
+    c.create_bucket(Bucket="hold")
+    # a stored size of a whole number of MiB: the last 1 MiB send would hold the last byte
+    n = 10 * MiB - HDR - 160 * TAG
+    body = body_of(n, b"hold")
+    with pytest.raises(ClientError) as ei:
+        c.put_object(Bucket="hold", Key="k", Body=body, ChecksumCRC32="AAAAAA==")
+    assert error_of(ei) == (400, "BadDigest")
+    log = upstream_srv.stderr_text()
+    started = re.findall(r"\] PUT /hold-up/f/blobs/([0-9a-f]{32}) -> PutObject", log)
+    assert len(started) == 1, log[-2000:]
+    assert not re.search(rf"PUT /hold-up/f/blobs/{started[0]} -> 200", log)
+    assert upstream_srv.client().list_objects_v2(Bucket="hold-up",
+                                                 Prefix="f/blobs/").get("KeyCount") == 0
+    # the same body with its right digest is stored, in one PUT
+    c.put_object(Bucket="hold", Key="k", Body=body)
+    assert c.get_object(Bucket="hold", Key="k")["Body"].read() == body
+    assert len(re.findall(r"PUT /hold-up/f/blobs/[0-9a-f]{32} -> 200",
+                          upstream_srv.stderr_text())) == 1
