@@ -14,15 +14,7 @@
 #include "s3/route.h"
 #include "s3/uri.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 static void check_route(const char *method, const char *host, const char *path, const char *query,
                         bool copy, const struct srv_route_signals *sig)
