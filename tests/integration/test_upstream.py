@@ -255,6 +255,29 @@ def wait_until(cond, timeout=10.0):
 
 # ---------------------------------------------------------------- how a blob goes up
 
+def start_put(port, path, body, timeout=30):
+    """A socket on which a signed PUT of body (with its Content-Length) has sent its headers and
+    nothing of the body yet."""
+    host = f"127.0.0.1:{port}"
+    headers = sigv4_headers("PUT", host, path, {}, body)
+    headers.update({"Host": host, "Content-Length": str(len(body))})
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.sendall(f"PUT {path} HTTP/1.1\r\n".encode() +
+                 "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n")
+    return sock
+
+
+def read_head(sock):
+    """The answer's status line and headers (or what came before the connection closed)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    return answer
+
+
 def chunked_put(port, path, body, piece=256 * 1024):
     """PUT with Transfer-Encoding: chunked and no Content-Length: the size is unknown until
     the end (signed with the whole body's SHA-256, which coffer checks at the end)."""
@@ -328,13 +351,7 @@ def test_a_streamed_put_that_fails_leaves_nothing_upstream(s3store):
     assert store.blob_ids() == before
 
     # a client that sends headers and half the body, then goes away
-    path = "/fail/k"
-    host = f"127.0.0.1:{store.srv.port}"
-    headers = sigv4_headers("PUT", host, path, {}, body)
-    headers.update({"Host": host, "Content-Length": str(n)})
-    sock = socket.create_connection(("127.0.0.1", store.srv.port), timeout=30)
-    sock.sendall(f"PUT {path} HTTP/1.1\r\n".encode() +
-                 "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n")
+    sock = start_put(store.srv.port, "/fail/k", body)
     sock.sendall(body[:PART + PART // 2])
     time.sleep(0.5)
     sock.close()
@@ -355,23 +372,12 @@ def test_a_streamed_put_waits_for_a_slow_client(s3store):
     c.create_bucket(Bucket="slow")
     n = PART + MiB
     body = body_of(n, b"slow")
-    path = "/slow/k"
-    host = f"127.0.0.1:{store.srv.port}"
-    headers = sigv4_headers("PUT", host, path, {}, body)
-    headers.update({"Host": host, "Content-Length": str(n)})
-    sock = socket.create_connection(("127.0.0.1", store.srv.port), timeout=90)
+    sock = start_put(store.srv.port, "/slow/k", body, timeout=90)
     try:
-        sock.sendall(f"PUT {path} HTTP/1.1\r\n".encode() +
-                     "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n")
         sock.sendall(body[:MiB + 12345])
         time.sleep(32)
         sock.sendall(body[MiB + 12345:])
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_head(sock)
     finally:
         sock.close()
     assert answer.startswith(b"HTTP/1.1 200"), answer
