@@ -94,7 +94,9 @@ def test_where_each_size_goes_and_reads(coffer):
         if where == "inline":
             # exactly a blob file's bytes: header, the one segment, its tag
             assert len(inline_body(coffer.data_dir, blob)) == HDR + size + TAG
-            assert body == b"" or body not in inline_body(coffer.data_dir, blob)
+            # (a random byte or two shows up in 56 bytes of ciphertext by chance: only bodies
+            # long enough that a match means plaintext are looked for)
+            assert size < 16 or body not in inline_body(coffer.data_dir, blob)
         r = c.get_object(Bucket="inl", Key=f"k{size}")
         assert r["Body"].read() == body
         assert r["ContentLength"] == size
