@@ -188,7 +188,10 @@ static void check_write_headers(struct srv_req *req)
     cof_err err = ops_body_framing(req, &chunked, &decoded);
     REQUIRE(err == COF_OK || err == COF_ERR_MISSING_LENGTH || err == COF_ERR_INVALID_ARGUMENT ||
             err == COF_ERR_ENTITY_TOO_LARGE);
-    REQUIRE(decoded <= SRV_MAX_OBJECT_SIZE);
+    /* The size is known and within the cap, or unknown: chunked transfer coding alone. */
+    REQUIRE(decoded <= SRV_MAX_OBJECT_SIZE ||
+            (decoded == OPS_SIZE_UNKNOWN && !chunked && err == COF_OK &&
+             srv_req_header(req, "Content-Length") == NULL));
     if (err != COF_OK)
         require_client_error(err);
 
