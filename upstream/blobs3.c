@@ -793,11 +793,12 @@ static cof_err take_latest(const char *key, int64_t mtime, void *arg)
 {
     struct latest *l = arg;
     (void)mtime;
-    const char *name = key + l->skip;
-    if (strlen(key) <= l->skip || strlen(name) >= l->cap)
+    size_t len = strlen(key);
+    if (len <= l->skip || len - l->skip >= l->cap)
         return COF_OK;
+    const char *name = key + l->skip;
     if (!l->found || strcmp(name, l->out) > 0) {
-        strcpy(l->out, name);
+        memcpy(l->out, name, len - l->skip + 1); /* fits: checked above, with its NUL */
         l->found = true;
     }
     return COF_OK;
